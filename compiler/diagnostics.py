@@ -1,0 +1,105 @@
+"""Diagnostics are values: every stage returns them instead of raising.
+
+An author fixing a workbook wants every problem in one run, each pointing at a cell,
+so stages collect `Diagnostic` records and the pipeline sorts and reports them together.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `max()` over diagnostics gives the worst one."""
+
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """Where something came from: `tables/imaging.xlsx:CT contrast!C14`.
+
+    `path` is the workbook path as the user sees it (the tables folder's name, then the
+    path inside it), so diagnostics and generated code read the same on every machine.
+    `cell` is an A1 reference or range (`C14`, `A13:F13`); empty for a whole sheet or file.
+    """
+
+    path: str
+    sheet: str = ""
+    cell: str = ""
+
+    def __str__(self) -> str:
+        if not self.sheet:
+            return self.path
+        if not self.cell:
+            return f"{self.path}:{self.sheet}"
+        return f"{self.path}:{self.sheet}!{self.cell}"
+
+    def at(self, cell: str) -> Location:
+        return Location(self.path, self.sheet, cell)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in the tables, in words a clinical author understands."""
+
+    code: str
+    severity: Severity
+    message: str
+    location: Location
+    text: str = ""
+    hint: str = ""
+
+    def sort_key(self) -> tuple[str, str, tuple[int, int], str, str]:
+        return (
+            self.location.path,
+            self.location.sheet,
+            _cell_order(self.location.cell),
+            self.code,
+            self.message,
+        )
+
+    def format(self) -> str:
+        """`path:Sheet!C7: error E101: message [cell text] (hint)` on one or more lines."""
+        line = f"{self.location}: {self.severity} {self.code}: {self.message}"
+        if self.text:
+            line += f"\n    cell: {self.text!r}"
+        if self.hint:
+            line += f"\n    hint: {self.hint}"
+        return line
+
+
+def _cell_order(cell: str) -> tuple[int, int]:
+    """Sort C7 before C10 and by row first, so messages read top to bottom."""
+    ref = cell.split(":", 1)[0]
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    column = 0
+    for ch in letters.upper():
+        column = column * 26 + (ord(ch) - 64)
+    return (int(digits) if digits else 0, column)
+
+
+def sort_diagnostics(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
+    unique = dict.fromkeys(diagnostics)
+    return tuple(sorted(unique, key=Diagnostic.sort_key))
+
+
+def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+class CellError(ValueError):
+    """Raised by the cell parsers; the caller turns it into a Diagnostic with a location."""
+
+    def __init__(self, message: str, hint: str = "", code: str = "E201") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.code = code

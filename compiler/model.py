@@ -1,0 +1,279 @@
+"""The data model every stage shares: frozen, slotted dataclasses holding tuples.
+
+`sheets` builds it from workbook cells, `validate` and `analyse` read it, `codegen`
+renders it. Values are plain Python: `str` (string, code), `int`, `float`, `bool`,
+`datetime.date`, or `None` for null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from .diagnostics import Location
+
+Value = str | int | float | bool | dt.date | None
+
+
+class DataType(enum.Enum):
+    STRING = "string"
+    CODE = "code"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+    @property
+    def ordered(self) -> bool:
+        """Types that comparisons and ranges apply to."""
+        return self in (DataType.INTEGER, DataType.NUMBER, DataType.DATE, DataType.CODE)
+
+    @property
+    def python(self) -> str:
+        """The Python annotation for a value of this type."""
+        return _PYTHON_TYPES[self]
+
+
+_PYTHON_TYPES = {
+    DataType.STRING: "str",
+    DataType.CODE: "str",
+    DataType.INTEGER: "int",
+    DataType.NUMBER: "float",
+    DataType.BOOLEAN: "bool",
+    DataType.DATE: "date",
+}
+
+
+class HitPolicy(enum.Enum):
+    UNIQUE = "UNIQUE"
+    FIRST = "FIRST"
+    PRIORITY = "PRIORITY"
+    ANY = "ANY"
+    COLLECT = "COLLECT"
+    RULE_ORDER = "RULE ORDER"
+    OUTPUT_ORDER = "OUTPUT ORDER"
+
+
+class Aggregation(enum.Enum):
+    SUM = "SUM"
+    MIN = "MIN"
+    MAX = "MAX"
+    COUNT = "COUNT"
+
+
+class ColumnKind(enum.Enum):
+    INPUT = "input"
+    OUTPUT = "output"
+    ANNOTATION = "annotation"
+
+
+# -- unary tests ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Equals:
+    """`MRI`, `18`, `true`, `null` (value None: the input is missing)."""
+
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`< 18`, `>= 2025-12-01`: op is one of `<`, `<=`, `>`, `>=`."""
+
+    op: str
+    value: int | float | dt.date | str
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """`[18..64]`, `(0..30)`; for codes, a range of same-length codes."""
+
+    low: int | float | dt.date | str
+    high: int | float | dt.date | str
+    low_closed: bool = True
+    high_closed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """`M54.*` or `M54*` in a code column: codes starting with `M54.` or `M54`."""
+
+    prefix: str
+
+
+Test = Equals | Compare | Interval | Prefix
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryTests:
+    """An input entry: matches when any test matches, or (negated) when none does.
+
+    No tests and not negated is `-` (any value).
+    """
+
+    tests: tuple[Test, ...] = ()
+    negated: bool = False
+
+    @property
+    def is_any(self) -> bool:
+        return not self.tests and not self.negated
+
+
+ANY = UnaryTests()
+
+
+# -- tables ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a decision table (input, output or annotation)."""
+
+    name: str
+    kind: ColumnKind
+    type: DataType
+    location: Location
+    source_table: str | None = None  # `from <table>`: the value is that table's output
+    values: UnaryTests | None = None  # allowed values (inputs: a domain; outputs: literals)
+    default: Value = None
+    has_default: bool = False
+
+    @property
+    def value_list(self) -> tuple[Value, ...]:
+        """The Values as a list of literals, in order (outputs, priority order)."""
+        if self.values is None:
+            return ()
+        return tuple(t.value for t in self.values.tests if isinstance(t, Equals))
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule row. `inputs`/`outputs` follow the table's input and output columns."""
+
+    id: str
+    inputs: tuple[UnaryTests, ...]
+    outputs: tuple[Value, ...]
+    annotations: tuple[str, ...]
+    location: Location  # the whole row, `A13:F13`
+    input_cells: tuple[str, ...]  # A1 refs of the input entries
+    output_cells: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One decision table sheet: one version of a decision."""
+
+    name: str
+    hit_policy: HitPolicy
+    aggregation: Aggregation | None
+    inputs: tuple[Column, ...]
+    outputs: tuple[Column, ...]
+    annotations: tuple[Column, ...]
+    rules: tuple[Rule, ...]
+    location: Location  # the sheet
+    title: str = ""
+    source: str = ""
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None  # inclusive
+    complete: bool = True  # `Complete: no` declares a partial table
+
+    @property
+    def returns_list(self) -> bool:
+        """Multi-hit policies without an aggregation return a list of outputs."""
+        multi = self.hit_policy in (
+            HitPolicy.COLLECT,
+            HitPolicy.RULE_ORDER,
+            HitPolicy.OUTPUT_ORDER,
+        )
+        return multi and self.aggregation is None
+
+    @property
+    def hit_policy_text(self) -> str:
+        if self.aggregation is None:
+            return self.hit_policy.value
+        return f"{self.hit_policy.value} {self.aggregation.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """All versions of one table name, sorted by effective date."""
+
+    name: str
+    versions: tuple[Table, ...]
+
+    @property
+    def versioned(self) -> bool:
+        return any(t.effective_from or t.effective_to for t in self.versions)
+
+    @property
+    def first(self) -> Table:
+        return self.versions[0]
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """Tables whose outputs feed this one (`from` inputs), in column order."""
+        names = (c.source_table for t in self.versions for c in t.inputs if c.source_table)
+        return tuple(dict.fromkeys(names))
+
+
+# -- tests sheets ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    """One row of a Tests sheet. Expected multi-hit outputs are tuples of values."""
+
+    id: str
+    inputs: tuple[tuple[str, Value], ...]
+    expected: tuple[tuple[str, Value | tuple[Value, ...]], ...]
+    location: Location
+    as_of: dt.date | None = None
+    expected_rules: tuple[str, ...] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TestSuite:
+    table: str
+    cases: tuple[TestCase, ...]
+    location: Location  # the sheet
+    module: str  # generated module name, `test_<table>` (numbered when several)
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """Everything read from `tables/`, ready for code generation."""
+
+    decisions: tuple[Decision, ...]  # sorted by name
+    suites: tuple[TestSuite, ...]
+    workbooks: tuple[str, ...]
+
+    def decision(self, name: str) -> Decision:
+        for decision in self.decisions:
+            if decision.name == name:
+                return decision
+        raise KeyError(name)
+
+    def chain_inputs(self, name: str) -> tuple[Column, ...]:
+        """The inputs a caller passes to evaluate NAME: its own plain inputs, then
+        those of every table it requires (transitively), each name once."""
+        seen: dict[str, Column] = {}
+
+        def visit(table_name: str) -> None:
+            decision = self.decision(table_name)
+            for column in decision.first.inputs:
+                if column.source_table:
+                    continue
+                seen.setdefault(column.name, column)
+            for required in decision.requires:
+                visit(required)
+
+        visit(name)
+        return tuple(seen.values())
+
+    def chain_versioned(self, name: str) -> bool:
+        """Whether NAME or anything it requires takes `as_of`."""
+        decision = self.decision(name)
+        return decision.versioned or any(self.chain_versioned(r) for r in decision.requires)

@@ -1,0 +1,75 @@
+"""The whole pipeline in one short function: read, build, validate, analyse, generate.
+
+    workbook -> sheets -> validate -> analyse -> codegen   (then output writes)
+
+Each stage returns diagnostics; code is generated only when none is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import analyse, codegen, sheets, validate, workbook
+from .diagnostics import Diagnostic, Location, Severity, has_errors, sort_diagnostics
+from .model import Project
+
+
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    """What compiling a tables folder produced."""
+
+    project: Project | None
+    diagnostics: tuple[Diagnostic, ...]
+    files: dict[str, str] | None  # path in the output folder -> source; None on errors
+
+    @property
+    def ok(self) -> bool:
+        return self.files is not None
+
+
+def find_workbooks(tables: Path) -> list[Path]:
+    """Every *.xlsx below TABLES except editor lock files, in a fixed order."""
+    found = [
+        p
+        for p in tables.rglob("*.xlsx")
+        if p.is_file() and not p.name.startswith(("~$", ".~lock"))
+    ]
+    return sorted(found, key=lambda p: p.relative_to(tables).as_posix())
+
+
+def display_path(tables: Path, file: Path) -> str:
+    """`tables/imaging.xlsx`: the folder's own name, then the path inside it, so that
+    messages and generated code read the same whatever the working directory."""
+    return f"{tables.resolve().name}/{file.relative_to(tables).as_posix()}"
+
+
+def load_tables(tables: Path) -> tuple[Project | None, tuple[Diagnostic, ...]]:
+    """Read and validate every workbook under TABLES (no analysis, no code)."""
+    if not tables.is_dir():
+        where = Location(str(tables))
+        return None, (Diagnostic("E002", Severity.ERROR, "the tables folder does not exist", where),)
+    books = []
+    diagnostics: list[Diagnostic] = []
+    for file in find_workbooks(tables):
+        book = workbook.read_workbook(file, display_path(tables, file))
+        if isinstance(book, Diagnostic):
+            diagnostics.append(book)
+        else:
+            books.append(book)
+    project, found = sheets.build_project(books)
+    diagnostics.extend(found)
+    if not has_errors(diagnostics):
+        diagnostics.extend(validate.validate(project))
+    return project, sort_diagnostics(diagnostics)
+
+
+def compile_tables(tables: Path, *, formatted: bool = True) -> Compilation:
+    """Run the whole pipeline on a tables folder; no file is written here."""
+    project, diagnostics = load_tables(tables)
+    if project is None or has_errors(diagnostics):
+        return Compilation(project, diagnostics, None)
+    diagnostics = sort_diagnostics([*diagnostics, *analyse.analyse(project)])
+    if has_errors(diagnostics):
+        return Compilation(project, diagnostics, None)
+    return Compilation(project, diagnostics, codegen.generate(project, formatted=formatted))

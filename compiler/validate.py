@@ -1,0 +1,346 @@
+"""Stage 3: checks across rules, tables and workbooks, on the model `sheets` built.
+
+Rows of facts (versions, rule ids, entries) go into pandas frames, so each check is a
+grouping or a membership test over a whole column rather than nested loops. Every
+check is a plain function from the project to diagnostics; `CHECKS` lists them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+
+from .cells import tests_match
+from .diagnostics import Diagnostic, Location, Severity
+from .model import (
+    Aggregation,
+    Column,
+    DataType,
+    Decision,
+    Equals,
+    HitPolicy,
+    Interval,
+    Prefix,
+    Project,
+    Test,
+    Value,
+)
+from .sheets import suggest
+
+
+def _error(code: str, message: str, location: Location, text: object = None, hint: str = "") -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, location, "" if text is None else str(text), hint)
+
+
+def check_versions(project: Project) -> Iterator[Diagnostic]:
+    """Sheets sharing a table name must be effective-dated versions that do not overlap
+    and that share their columns."""
+    rows = [
+        {
+            "name": d.name,
+            "start": t.effective_from or dt.date.min,
+            "end": t.effective_to or dt.date.max,
+            "dated": bool(t.effective_from or t.effective_to),
+            "where": t.location,
+        }
+        for d in project.decisions
+        for t in d.versions
+    ]
+    frame = pd.DataFrame(rows, columns=["name", "start", "end", "dated", "where"])
+    shared = frame[frame.duplicated("name", keep=False)].sort_values(["name", "start"], kind="stable")
+    for name, group in shared.groupby("name", sort=True):
+        previous = None
+        for row in group.itertuples():
+            if previous is not None and row.start <= previous.end:
+                if not (row.dated and previous.dated):
+                    yield _error(
+                        "E401",
+                        f"the table name {name!r} is used by more than one sheet "
+                        f"(also at {previous.where})",
+                        row.where.at("B1"),
+                        name,
+                        "rename one, or give both Effective from/Effective to dates as versions",
+                    )
+                else:
+                    yield _error(
+                        "E402",
+                        f"the versions of {name!r} overlap: this one starts {row.start} but the "
+                        f"version at {previous.where} runs to {previous.end}",
+                        row.where,
+                        hint="make the effective date ranges follow each other without overlap",
+                    )
+            if previous is None or row.end > previous.end:
+                previous = row
+    for decision in project.decisions:
+        first = decision.first
+        shape = _shape(first.inputs, first.outputs)
+        for table in decision.versions[1:]:
+            if _shape(table.inputs, table.outputs) != shape:
+                yield _error(
+                    "E403",
+                    f"this version of {decision.name!r} has other columns than the version at "
+                    f"{first.location}: versions must share input and output names, kinds and types",
+                    table.location.at("A1"),
+                )
+
+
+def _shape(inputs: tuple[Column, ...], outputs: tuple[Column, ...]) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple((c.name, c.kind.value, c.type.value, c.source_table or "") for c in inputs + outputs)
+
+
+def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
+    rows = [
+        {"table": str(t.location), "id": r.id, "where": r.location}
+        for d in project.decisions
+        for t in d.versions
+        for r in t.rules
+    ]
+    frame = pd.DataFrame(rows, columns=["table", "id", "where"])
+    for row in frame[frame.duplicated(["table", "id"], keep="first")].itertuples():
+        yield _error(
+            "E404",
+            f"the rule id {row.id!r} is used twice in this table",
+            row.where.at(row.where.cell.split(":")[0]),
+            row.id,
+            "rule ids must be unique within a table; tests and results name rules by id",
+        )
+
+
+def check_values(project: Project) -> Iterator[Diagnostic]:
+    """Every value written in a rule, a Default or a test lies within its Values."""
+    rows: list[tuple[Column, Value, Location, str]] = []
+    for decision in project.decisions:
+        for table in decision.versions:
+            for column in table.outputs:
+                if column.has_default:
+                    rows.append((column, column.default, column.location, "Default"))
+            for rule in table.rules:
+                for column, entry, cell in zip(table.inputs, rule.inputs, rule.input_cells, strict=True):
+                    for test in entry.tests:
+                        for value in _test_values(test, column):
+                            rows.append((column, value, rule.location.at(cell), "rule"))
+                for column, value, cell in zip(table.outputs, rule.outputs, rule.output_cells, strict=True):
+                    rows.append((column, value, rule.location.at(cell), "rule"))
+    columns_by_test: dict[str, dict[str, Column]] = {}
+    for suite in project.suites:
+        if suite.table not in columns_by_test:
+            columns_by_test[suite.table] = {
+                c.name: c for c in (*_safe_chain(project, suite.table), *project.decision(suite.table).first.outputs)
+            }
+        known = columns_by_test[suite.table]
+        for case in suite.cases:
+            for name, value in case.inputs:
+                rows.append((known[name], value, case.location, "test"))
+            for name, expected in case.expected:
+                for value in expected if isinstance(expected, tuple) else (expected,):
+                    rows.append((known[name], value, case.location, "test"))
+    frame = pd.DataFrame(
+        [(c, v, loc) for c, v, loc, _ in rows if c.values is not None and v is not None],
+        columns=["column", "value", "where"],
+    )
+    frame["allowed"] = [tests_match(c.values, v) for c, v in zip(frame["column"], frame["value"], strict=True)]
+    for row in frame[~frame["allowed"].astype(bool)].itertuples():
+        column: Column = row.column
+        yield _error(
+            "E405",
+            f"{row.value!r} is not one of the allowed Values of {column.name!r}",
+            row.where,
+            row.value,
+            suggest(str(row.value), [str(v) for v in column.value_list]) or _allowed_hint(column),
+        )
+
+
+def _test_values(test: Test, column: Column) -> tuple[Value, ...]:
+    """The literal values a test mentions (a prefix is checked against listed codes)."""
+    if isinstance(test, Equals):
+        return (test.value,)
+    if isinstance(test, Interval):
+        return (test.low, test.high)
+    if isinstance(test, Prefix):
+        listed = [v for v in column.value_list if isinstance(v, str)]
+        if column.values and len(listed) == len(column.values.tests):
+            return tuple(v for v in listed if v.startswith(test.prefix))[:1] or (test.prefix + "*",)
+        return ()
+    return (test.value,)
+
+
+def _allowed_hint(column: Column) -> str:
+    listed = column.value_list
+    if listed and len(listed) <= 12:
+        return "allowed: " + ", ".join(str(v) for v in listed)
+    return "see the Values row of this column"
+
+
+def _safe_chain(project: Project, name: str) -> tuple[Column, ...]:
+    try:
+        return project.chain_inputs(name)
+    except (KeyError, RecursionError):
+        return project.decision(name).first.inputs
+
+
+def check_requirements(project: Project) -> Iterator[Diagnostic]:
+    """`from <table>` inputs: the table exists, has that output, types agree, no cycles."""
+    names = {d.name: d for d in project.decisions}
+    for decision in project.decisions:
+        for table in decision.versions:
+            for column in table.inputs:
+                source = column.source_table
+                if source is None:
+                    continue
+                if source not in names:
+                    yield _error(
+                        "E410",
+                        f"{column.name!r} comes from the table {source!r}, which does not exist",
+                        column.location,
+                        source,
+                        suggest(source, names),
+                    )
+                    continue
+                producer = names[source].first
+                outputs = {c.name: c for c in producer.outputs}
+                if column.name not in outputs:
+                    yield _error(
+                        "E412",
+                        f"the table {source!r} has no output named {column.name!r}",
+                        column.location,
+                        column.name,
+                        suggest(column.name, outputs) or f"its outputs: {', '.join(outputs)}",
+                    )
+                elif outputs[column.name].type is not column.type:
+                    yield _error(
+                        "E413",
+                        f"{column.name!r} is {column.type.value} here but {outputs[column.name].type.value} in {source!r}",
+                        column.location,
+                    )
+                if producer.returns_list:
+                    yield _error(
+                        "E414",
+                        f"{source!r} returns a list ({producer.hit_policy_text}), so its output cannot feed one input",
+                        column.location,
+                        hint="use a single-hit policy or a COLLECT aggregation in the required table",
+                    )
+    yield from _cycles(project, names)
+    yield from _chain_types(project, names)
+
+
+def _cycles(project: Project, names: dict[str, Decision]) -> Iterator[Diagnostic]:
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str, path: list[str]) -> Iterator[Diagnostic]:
+        state[name] = 1
+        for required in names[name].requires:
+            if required not in names:
+                continue
+            if state.get(required) == 1:
+                cycle = path[path.index(required) :] + [required]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    yield _error(
+                        "E411",
+                        "tables require each other in a cycle: " + " -> ".join(cycle),
+                        names[required].first.location.at("A1"),
+                        hint="a table cannot depend, directly or through others, on itself",
+                    )
+            elif required not in state:
+                yield from visit(required, [*path, required])
+        state[name] = 2
+
+    for decision in project.decisions:
+        if decision.name not in state:
+            yield from visit(decision.name, [decision.name])
+
+
+def _chain_types(project: Project, names: dict[str, Decision]) -> Iterator[Diagnostic]:
+    """An input name shared along a chain is one value, so it needs one type."""
+    for decision in project.decisions:
+        seen: dict[str, Column] = {}
+        stack, visited = [decision.name], set()
+        while stack:
+            name = stack.pop()
+            if name in visited or name not in names:
+                continue
+            visited.add(name)
+            for column in names[name].first.inputs:
+                if column.source_table:
+                    continue
+                other = seen.setdefault(column.name, column)
+                if other.type is not column.type and name == decision.name:
+                    yield _error(
+                        "E418",
+                        f"the input {column.name!r} is {column.type.value} here but {other.type.value} "
+                        f"at {other.location}, and both are set by one call",
+                        column.location,
+                    )
+            stack.extend(names[name].requires)
+
+
+def check_hit_policies(project: Project) -> Iterator[Diagnostic]:
+    for decision in project.decisions:
+        for table in decision.versions:
+            if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER):
+                for column in table.outputs:
+                    if not column.value_list or len(column.value_list) != len(column.values.tests):  # type: ignore[union-attr]
+                        yield _error(
+                            "E415",
+                            f"{table.hit_policy.value} needs the Values of {column.name!r} listed "
+                            "one by one: their order is the priority",
+                            column.location,
+                            hint="fill the Values row, highest priority first",
+                        )
+            aggregation = table.aggregation
+            if aggregation in (Aggregation.SUM, Aggregation.MIN, Aggregation.MAX):
+                allowed = (DataType.INTEGER, DataType.NUMBER)
+                if aggregation is not Aggregation.SUM:
+                    allowed += (DataType.DATE, DataType.STRING, DataType.CODE)
+                for column in table.outputs:
+                    if column.type not in allowed:
+                        yield _error(
+                            "E416",
+                            f"COLLECT {aggregation.value} cannot apply to the {column.type.value} output {column.name!r}",
+                            column.location,
+                        )
+
+
+def check_tests(project: Project) -> Iterator[Diagnostic]:
+    for suite in project.suites:
+        decision = project.decision(suite.table)
+        rule_ids = {r.id for t in decision.versions for r in t.rules}
+        frame = pd.DataFrame([(c.id, c.location) for c in suite.cases], columns=["id", "where"])
+        for row in frame[frame.duplicated("id")].itertuples():
+            yield _error("E420", f"the case id {row.id!r} is used twice in this sheet", row.where, row.id)
+        for case in suite.cases:
+            for rule_id in case.expected_rules or ():
+                if rule_id not in rule_ids:
+                    yield _error(
+                        "E421",
+                        f"the expected rule {rule_id!r} is not a rule of {suite.table!r}",
+                        case.location,
+                        rule_id,
+                        suggest(rule_id, rule_ids),
+                    )
+            if not case.expected and case.expected_rules is None:
+                yield Diagnostic(
+                    "W422",
+                    Severity.WARNING,
+                    f"the case {case.id!r} expects nothing, so it checks nothing",
+                    case.location,
+                    hint="fill its expected cells or its expected rule",
+                )
+
+
+CHECKS: tuple[Callable[[Project], Iterator[Diagnostic]], ...] = (
+    check_versions,
+    check_rule_ids,
+    check_requirements,
+    check_hit_policies,
+    check_values,
+    check_tests,
+)
+
+
+def validate(project: Project) -> tuple[Diagnostic, ...]:
+    return tuple(d for check in CHECKS for d in check(project))
