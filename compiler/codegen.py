@@ -197,15 +197,7 @@ def _no_match(table: Table) -> str:
 
 
 def _ranks(table: Table) -> list[tuple[str, str]]:
-    """Each rule's output priority: index of each output value in its Values list."""
-    ranks = []
-    for rule in table.rules:
-        rank = []
-        for column, value in zip(table.outputs, rule.outputs, strict=True):
-            listed = column.value_list
-            rank.append(listed.index(value) if value in listed else len(listed))
-        ranks.append((py_literal(rule.id), py_literal(tuple(rank))))
-    return ranks
+    return [(py_literal(rule.id), py_literal(table.rank(rule))) for rule in table.rules]
 
 
 def _version(project: Project, decision: Decision, table: Table, number: int, consts: _Constants) -> dict[str, Any]:

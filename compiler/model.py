@@ -189,6 +189,15 @@ class Table:
         )
         return multi and self.aggregation is None
 
+    def rank(self, rule: Rule) -> tuple[int, ...]:
+        """A rule's output priority (PRIORITY, OUTPUT ORDER): the position of each of
+        its output values in the output's Values list; lower wins."""
+        positions = []
+        for column, value in zip(self.outputs, rule.outputs, strict=True):
+            listed = column.value_list
+            positions.append(listed.index(value) if value in listed else len(listed))
+        return tuple(positions)
+
     @property
     def hit_policy_text(self) -> str:
         if self.aggregation is None:

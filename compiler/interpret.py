@@ -1,0 +1,111 @@
+"""A small reference interpreter of the model: the semantics, stated directly.
+
+It walks rules one by one with `cells.tests_match`, with no code generation involved,
+so tests can check the generated evaluators against it, and the analysis can compute
+the expected outputs of the example inputs it generates. It does not check inputs
+against Values: callers pass valid inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .cells import tests_match
+from .model import Aggregation, HitPolicy, Project, Rule, Table, Value
+
+
+class Ambiguous(Exception):
+    """UNIQUE matched several rules, or ANY matches disagree."""
+
+
+class NoVersion(Exception):
+    """No version of the table is in force on the date."""
+
+
+Outputs = dict[str, Value]
+
+
+def version_in_force(project: Project, name: str, as_of: dt.date | None) -> Table:
+    decision = project.decision(name)
+    if not decision.versioned:
+        return decision.first
+    when = as_of or dt.date.today()
+    for table in decision.versions:
+        if (table.effective_from or dt.date.min) <= when <= (table.effective_to or dt.date.max):
+            return table
+    raise NoVersion(f"{name}: no version in force on {when}")
+
+
+def matching_rules(table: Table, values: dict[str, Value]) -> list[Rule]:
+    return [
+        rule
+        for rule in table.rules
+        if all(tests_match(entry, values.get(c.name)) for c, entry in zip(table.inputs, rule.inputs, strict=True))
+    ]
+
+
+def evaluate(
+    project: Project, name: str, inputs: dict[str, Value], as_of: dt.date | None = None
+) -> tuple[Outputs | list[Outputs], list[str]]:
+    """Evaluate table NAME: (outputs, matched rule ids), shaped like `eval --json`."""
+    table = version_in_force(project, name, as_of)
+    values = dict(inputs)
+    for column in table.inputs:
+        if column.source_table:
+            produced, _ = evaluate(project, column.source_table, inputs, as_of)
+            assert isinstance(produced, dict)
+            values[column.name] = produced[column.name]
+    return decide(table, values)
+
+
+def decide(table: Table, values: dict[str, Value]) -> tuple[Outputs | list[Outputs], list[str]]:
+    """Apply TABLE's hit policy to the rules that match VALUES."""
+    hits = matching_rules(table, values)
+    names = [c.name for c in table.outputs]
+
+    def out(rule: Rule) -> Outputs:
+        return dict(zip(names, rule.outputs, strict=True))
+
+    defaults = {c.name: c.default for c in table.outputs}
+    policy = table.hit_policy
+    if table.returns_list:
+        if not hits:
+            has_default = any(c.has_default for c in table.outputs)
+            return ([defaults] if has_default else []), []
+        ordered = hits
+        if policy is HitPolicy.OUTPUT_ORDER:
+            ordered = sorted(hits, key=lambda r: table.rank(r))
+        return [out(r) for r in ordered], [r.id for r in hits]
+    if not hits:
+        if table.aggregation is Aggregation.COUNT:
+            return {c.name: c.default if c.has_default else 0 for c in table.outputs}, []
+        return defaults, []
+    if table.aggregation is not None:
+        result: Outputs = {}
+        for index, column in enumerate(table.outputs):
+            present: list[Any] = [r.outputs[index] for r in hits if r.outputs[index] is not None]
+            if table.aggregation is Aggregation.COUNT:
+                result[column.name] = len(hits)
+            elif not present:
+                result[column.name] = None
+            elif table.aggregation is Aggregation.SUM:
+                result[column.name] = sum(present)
+            elif table.aggregation is Aggregation.MIN:
+                result[column.name] = min(present)
+            else:
+                result[column.name] = max(present)
+        return result, [r.id for r in hits]
+    if policy is HitPolicy.FIRST:
+        return out(hits[0]), [hits[0].id]
+    if policy is HitPolicy.PRIORITY:
+        best = min(hits, key=lambda r: table.rank(r))
+        return out(best), [best.id]
+    if policy is HitPolicy.UNIQUE:
+        if len(hits) > 1:
+            raise Ambiguous(f"{table.name}: rules {', '.join(r.id for r in hits)} all match")
+        return out(hits[0]), [hits[0].id]
+    # ANY
+    if any(r.outputs != hits[0].outputs for r in hits[1:]):
+        raise Ambiguous(f"{table.name}: rules {', '.join(r.id for r in hits)} disagree")
+    return out(hits[0]), [r.id for r in hits]
