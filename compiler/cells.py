@@ -88,7 +88,7 @@ def parse_date_text(text: str) -> dt.date:
         try:
             return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
         except ValueError:
-            raise CellError(f"{text!r} is not a real calendar date") from None
+            raise CellError(f"{text!r} is not a real calendar date", code="E203") from None
     slash = _SLASH_DATE.match(text)
     hint = "write dates as ISO text, 2025-12-18, or as an Excel date cell"
     if slash:

@@ -29,6 +29,7 @@ from .model import (
     Interval,
     Prefix,
     Project,
+    Rule,
     Table,
     Test,
     TestSuite,
@@ -88,7 +89,9 @@ class _Constants:
 # -- conditions ------------------------------------------------------------------------
 
 
-def _test_expr(x: str, test: Test, type_: DataType) -> str:
+def _test_expr(x: str, test: Test, type_: DataType, guard: str) -> str:
+    """One test as a condition; GUARD (`x is not None and `) protects comparisons
+    from a missing input, and is empty where the value is known to be present."""
     if isinstance(test, Equals):
         if test.value is None:
             return f"{x} is None"
@@ -96,19 +99,22 @@ def _test_expr(x: str, test: Test, type_: DataType) -> str:
             return f"{x} is {test.value!r}"
         return f"{x} == {py_literal(test.value)}"
     if isinstance(test, Compare):
-        return f"{x} is not None and {x} {test.op} {py_literal(test.value)}"
+        return f"{guard}{x} {test.op} {py_literal(test.value)}"
     if isinstance(test, Prefix):
-        return f"{x} is not None and {x}.startswith({py_literal(test.prefix)})"
+        return f"{guard}{x}.startswith({py_literal(test.prefix)})"
     low = "<=" if test.low_closed else "<"
     high = "<=" if test.high_closed else "<"
     expr = f"{py_literal(test.low)} {low} {x} {high} {py_literal(test.high)}"
     if type_ is DataType.CODE:
-        return f"{x} is not None and len({x}) == {len(str(test.low))} and {expr}"
-    return f"{x} is not None and {expr}"
+        return f"{guard}len({x}) == {len(str(test.low))} and {expr}"
+    return f"{guard}{expr}"
 
 
-def _entry_expr(x: str, entry: UnaryTests, type_: DataType, consts: _Constants) -> str | None:
+def _entry_expr(
+    x: str, entry: UnaryTests, type_: DataType, consts: _Constants, *, present: bool = False
+) -> str | None:
     """A Python condition for one input entry; None for `-` (always true)."""
+    guard = "" if present else f"{x} is not None and "
     if entry.is_any:
         return None
     equals = [t for t in entry.tests if isinstance(t, Equals)]
@@ -117,8 +123,8 @@ def _entry_expr(x: str, entry: UnaryTests, type_: DataType, consts: _Constants) 
     if len(equals) > 1 and not any(isinstance(t.value, bool) for t in equals):
         parts.append(f"{x} in {consts.set_name(frozenset(t.value for t in equals))}")
     else:
-        parts.extend(_test_expr(x, t, type_) for t in equals)
-    parts.extend(_test_expr(x, t, type_) for t in others)
+        parts.extend(_test_expr(x, t, type_, guard) for t in equals)
+    parts.extend(_test_expr(x, t, type_, guard) for t in others)
     expr = " or ".join(f"({p})" if " and " in p and len(parts) > 1 else p for p in parts)
     return f"not ({expr})" if entry.negated else expr
 
@@ -143,7 +149,7 @@ def _invalid_expr(column: Column, consts: _Constants) -> str:
     if values.tests and all(isinstance(t, Equals) for t in values.tests) and column.type in (DataType.STRING, DataType.CODE):
         allowed = frozenset([*(t.value for t in values.tests if isinstance(t, Equals)), None])
         return f"{x} not in {consts.set_name(allowed)}"
-    domain = _entry_expr(x, values, column.type, consts)
+    domain = _entry_expr(x, values, column.type, consts, present=True)
     return f"{x} is not None and not ({type_ok} and ({domain}))"
 
 
@@ -177,12 +183,41 @@ def _describe(test: Test) -> str:
 # -- tables ----------------------------------------------------------------------------
 
 
-def _annotation(column: Column) -> str:
+def _annotation(column: Column, *, literal: bool = True) -> str:
+    """`str | None`, or `Literal["CT", "MRI"] | None` when the Values list every value."""
+    listed = column.value_list
+    if literal and listed and column.values is not None and len(listed) == len(column.values.tests):
+        if column.type in (DataType.STRING, DataType.CODE, DataType.INTEGER):
+            return f"Literal[{', '.join(py_literal(v) for v in listed)}] | None"
     return f"{column.type.python} | None"
+
+
+def _merged_column(decision: Decision, column: Column) -> Column:
+    """COLUMN with the Values of every version, for the signature of `evaluate`."""
+    same = [
+        c for t in decision.versions for c in t.inputs + t.outputs if c.name == column.name
+    ]
+    if any(c.values is None for c in same):
+        return Column(column.name, column.kind, column.type, column.location)
+    tests: list[Test] = []
+    for other in same:
+        assert other.values is not None
+        tests.extend(t for t in other.values.tests if t not in tests)
+    values = UnaryTests(tuple(tests))
+    return Column(column.name, column.kind, column.type, column.location, values=values)
 
 
 def _outputs_literal(table: Table, values: tuple[Value, ...]) -> str:
     return "Outputs(" + ", ".join(py_literal(v) for v in values) + ")"
+
+
+def _hit_literal(table: Table, rule: Rule) -> str:
+    """A rule's prebuilt hit: a whole Result for single-hit policies, else an
+    (outputs, rule id) pair that the runtime collects or aggregates."""
+    outputs = _outputs_literal(table, rule.outputs)
+    if table.returns_list or table.aggregation is not None:
+        return f"({outputs}, {py_literal(rule.id)})"
+    return f"Result({outputs}, ({py_literal(rule.id)},))"
 
 
 def _no_match(table: Table) -> str:
@@ -215,7 +250,7 @@ def _version(project: Project, decision: Decision, table: Table, number: int, co
                 "location": py_literal(str(rule.location)),
                 "annotations": py_literal(tuple(rule.annotations)),
                 "hit": f"{prefix}_HIT_{position}",
-                "outputs": _outputs_literal(table, rule.outputs),
+                "hit_value": _hit_literal(table, rule),
                 "condition": " and ".join(f"({c})" if " or " in c else c for c in conditions) or "True",
             }
         )
@@ -231,12 +266,18 @@ def _version(project: Project, decision: Decision, table: Table, number: int, co
         guards.append(f"as_of <= {py_literal(table.effective_to)}")
     return {
         "function": function,
-        "params": [{"name": c.name, "annotation": _annotation(c)} for c in table.inputs],
+        "params": [
+            {"name": c.name, "annotation": _annotation(c, literal=not c.source_table)}
+            for c in table.inputs
+        ],
         "call": f"{function}({', '.join(c.name for c in table.inputs)})",
         "guard": " and ".join(guards) or "True",
         "prefix": prefix,
         "location": py_literal(str(table.location)),
         "policy": table.hit_policy.name,
+        "hit_type": "tuple[Outputs, str]"
+        if table.returns_list or table.aggregation is not None
+        else "Result",
         "policy_text": py_literal(table.hit_policy_text),
         "aggregation": py_literal(table.aggregation.value) if table.aggregation else None,
         "no_match": _no_match(table),
@@ -248,63 +289,114 @@ def _version(project: Project, decision: Decision, table: Table, number: int, co
     }
 
 
-def render_table(project: Project, decision: Decision) -> str:
-    consts = _Constants()
-    first = decision.first
-    versions = [_version(project, decision, t, n, consts) for n, t in enumerate(decision.versions, start=1)]
-    chain = project.chain_inputs(decision.name)
-    own = [c.name for c in first.inputs if not c.source_table]
-    requirements = []
-    for column in first.inputs:
+_POLICY_HELPERS = {
+    "UNIQUE": "unique",
+    "ANY": "any_",
+    "PRIORITY": "priority",
+    "COLLECT": "collect",
+    "RULE_ORDER": "collect",
+    "OUTPUT_ORDER": "output_order",
+}
+
+
+def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
+    """The calls that compute `from` inputs: which table, with which arguments."""
+    calls = []
+    for column in table.inputs:
         if column.source_table:
             required = column.source_table
             arguments = [c.name for c in project.chain_inputs(required)]
             if project.chain_versioned(required):
                 arguments.append("as_of")
-            requirements.append({"module": f"_{required}", "table": required, "name": column.name, "arguments": arguments})
-    versioned = project.chain_versioned(decision.name)
-    types = {c.type for c in chain} | {c.type for t in decision.versions for c in t.inputs + t.outputs}
-    uses_date = versioned or DataType.DATE in types
-    policies = {v["policy"] for v in versions}
-    runtime_names = {"InputError", "Rule"} if any(v["checks"] for v in versions) else {"Rule"}
-    if decision.versioned:
-        runtime_names |= {"NoVersionError", "today"}
-    elif versioned:
-        runtime_names.add("today")
-    helper = {
-        "UNIQUE": "unique",
-        "ANY": "any_",
-        "PRIORITY": "priority",
-        "COLLECT": "collect",
-        "RULE_ORDER": "collect",
-        "OUTPUT_ORDER": "output_order",
-    }
+            calls.append(
+                {
+                    "module": f"_{required}",
+                    "table": required,
+                    "name": column.name,
+                    "arguments": arguments,
+                }
+            )
+    return calls
+
+
+def _runtime_imports(versions: list[dict[str, Any]], dated: bool, versioned: bool) -> list[str]:
+    """Exactly the runtime names the module uses, so ruff finds no unused import."""
+    names = {"Rule"}
+    if any(v["checks"] for v in versions):
+        names.add("InputError")
+    if dated:
+        names.add("NoVersionError")
+    if versioned:
+        names.add("today")
     for version in versions:
-        if version["policy"] == "COLLECT" and version["aggregation"]:
-            runtime_names.add("aggregate")
+        if version["aggregation"]:
+            names.add("aggregate")
         elif version["policy"] != "FIRST":
-            runtime_names.add(helper[version["policy"]])
-    env = _environment()
-    return env.get_template("table.py.j2").render(
-        name=decision.name,
-        workbook=py_literal(first.location.path),
-        title=py_literal(first.title),
-        source=py_literal(first.source),
-        hit_policy=py_literal(first.hit_policy_text),
-        hit_policy_name=first.hit_policy_text,
-        outputs=[{"name": c.name, "annotation": _annotation(c)} for c in first.outputs],
-        returns_list=first.returns_list,
-        params=[{"name": c.name, "annotation": _annotation(c), "type": c.type.value} for c in chain],
-        own=own,
-        requirements=requirements,
-        versioned=decision.versioned,
-        takes_as_of=versioned,
-        versions=versions,
-        constants=consts.rendered(),
-        uses_date=uses_date,
-        runtime_names=sorted(runtime_names),
-        any_list_policy=bool(policies - {"FIRST", "UNIQUE", "ANY", "PRIORITY"}),
+            names.add(_POLICY_HELPERS[version["policy"]])
+    return sorted(names)
+
+
+def render_table(project: Project, decision: Decision) -> str:
+    consts = _Constants()
+    first = decision.first
+    versions = [
+        _version(project, decision, t, n, consts)
+        for n, t in enumerate(decision.versions, start=1)
+    ]
+    chain = project.chain_inputs(decision.name)
+    versioned = project.chain_versioned(decision.name)
+    outputs = [
+        {"name": c.name, "annotation": _annotation(_merged_column(decision, c))}
+        for c in first.outputs
+    ]
+    params = [
+        {
+            "name": c.name,
+            "annotation": _annotation(_chain_column(project, c)),
+            "type": c.type.value,
+        }
+        for c in chain
+    ]
+    annotations = [p["annotation"] for p in params + outputs] + [
+        p["annotation"] for v in versions for p in v["params"]
+    ]
+    types = {c.type for c in chain} | {
+        c.type for t in decision.versions for c in t.inputs + t.outputs
+    }
+    typing_names = ["NamedTuple"]
+    if any("Literal[" in a for a in annotations):
+        typing_names.insert(0, "Literal")
+    return (
+        _environment()
+        .get_template("table.py.j2")
+        .render(
+            name=decision.name,
+            workbook=py_literal(first.location.path),
+            title=py_literal(first.title),
+            source=py_literal(first.source),
+            hit_policy=py_literal(first.hit_policy_text),
+            hit_policy_name=first.hit_policy_text,
+            outputs=outputs,
+            returns_list=first.returns_list,
+            params=params,
+            requirements=_requirements(project, first),
+            versioned=decision.versioned,
+            takes_as_of=versioned,
+            versions=versions,
+            constants=consts.rendered(),
+            uses_date=versioned or DataType.DATE in types,
+            runtime_names=_runtime_imports(versions, decision.versioned, versioned),
+            typing_names=typing_names,
+        )
     )
+
+
+def _chain_column(project: Project, column: Column) -> Column:
+    """A chain input with the Values of every version of the table that declares it."""
+    for decision in project.decisions:
+        if column in decision.first.inputs:
+            return _merged_column(decision, column)
+    return column
 
 
 def _case_inputs(case_inputs: tuple[tuple[str, Value], ...]) -> str:
@@ -347,6 +439,8 @@ def render_package(project: Project) -> dict[str, str]:
             workbooks=[py_literal(w) for w in project.workbooks],
         ),
         "_runtime.py": f"{GENERATED_MARKER}: do not edit.\n" + RUNTIME.read_text(encoding="utf-8"),
+        # PEP 561: the package ships its types (mypy --strict passes on it).
+        "py.typed": f"{GENERATED_MARKER}: do not edit.\n",
     }
     for decision in project.decisions:
         files[f"{decision.name}.py"] = render_table(project, decision)
@@ -383,4 +477,7 @@ def _ruff() -> str:
 
 def generate(project: Project, *, formatted: bool = True) -> dict[str, str]:
     files = render_package(project)
-    return format_sources(files) if formatted else files
+    if not formatted:
+        return files
+    sources = {name: text for name, text in files.items() if name.endswith(".py")}
+    return {**files, **format_sources(sources)}

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from .codegen import GENERATED_MARKER
 
+_SUFFIXES = (".py", ".typed")  # the kinds of file the compiler writes
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -54,8 +56,8 @@ def managed_files(out: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     if not out.is_dir():
         return found
-    for path in sorted(out.rglob("*.py")):
-        if "__pycache__" in path.parts:
+    for path in sorted(out.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file() or path.suffix not in _SUFFIXES:
             continue
         try:
             text = path.read_text(encoding="utf-8")

@@ -7,7 +7,8 @@ generated package runs wherever Python does, without the compiler installed.
 from __future__ import annotations
 
 import datetime
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 
 class DecisionError(ValueError):
@@ -55,7 +56,22 @@ def invalid(table: str, name: str, value: object, allowed: str) -> InputError:
     return InputError(table, name, value, allowed)
 
 
-def unique(table: str, hits: list[Any], no_match: Any) -> Any:
+class _Decided(Protocol):
+    """A prebuilt result of one rule: its outputs and its id (`matched[0]`)."""
+
+    @property
+    def outputs(self) -> Any: ...
+
+    @property
+    def matched(self) -> tuple[str, ...]: ...
+
+
+H = TypeVar("H", bound=_Decided)
+O = TypeVar("O")
+R = TypeVar("R")
+
+
+def unique(table: str, hits: list[H], no_match: H) -> H:
     """UNIQUE: at most one rule may match. HITS are the prebuilt results of matches."""
     if not hits:
         return no_match
@@ -64,7 +80,12 @@ def unique(table: str, hits: list[Any], no_match: Any) -> Any:
     return hits[0]
 
 
-def any_(table: str, hits: list[Any], no_match: Any, result: type[Any]) -> Any:
+def any_(
+    table: str,
+    hits: list[H],
+    no_match: H,
+    result: Callable[[Any, tuple[str, ...]], H],
+) -> H:
     """ANY: matches must agree on every output; the result names all of them."""
     if not hits:
         return no_match
@@ -76,7 +97,7 @@ def any_(table: str, hits: list[Any], no_match: Any, result: type[Any]) -> Any:
     return result(outputs, tuple(h.matched[0] for h in hits))
 
 
-def priority(hits: list[Any], ranks: dict[str, tuple[int, ...]], no_match: Any) -> Any:
+def priority(hits: list[H], ranks: dict[str, tuple[int, ...]], no_match: H) -> H:
     """PRIORITY: the match whose outputs come first in the Values order wins; among
     equal priorities, the first in rule order."""
     if not hits:
@@ -84,36 +105,44 @@ def priority(hits: list[Any], ranks: dict[str, tuple[int, ...]], no_match: Any) 
     return min(hits, key=lambda h: ranks[h.matched[0]])
 
 
-def collect(hits: list[Any], no_match: Any, result: type[Any]) -> Any:
-    """COLLECT and RULE ORDER: every match, in rule order."""
+def collect(
+    hits: list[tuple[O, str]],
+    no_match: R,
+    result: Callable[[tuple[O, ...], tuple[str, ...]], R],
+) -> R:
+    """COLLECT and RULE ORDER: every match, in rule order. HITS are (outputs, id)."""
     if not hits:
         return no_match
-    return result(tuple(h.outputs for h in hits), tuple(h.matched[0] for h in hits))
+    return result(tuple(o for o, _ in hits), tuple(i for _, i in hits))
 
 
-def output_order(hits: list[Any], ranks: dict[str, tuple[int, ...]], no_match: Any, result: type[Any]) -> Any:
+def output_order(
+    hits: list[tuple[O, str]],
+    ranks: dict[str, tuple[int, ...]],
+    no_match: R,
+    result: Callable[[tuple[O, ...], tuple[str, ...]], R],
+) -> R:
     """OUTPUT ORDER: every match, by decreasing priority (stable for equal ones);
     `matched` stays in rule order."""
     if not hits:
         return no_match
-    ordered = sorted(hits, key=lambda h: ranks[h.matched[0]])
-    return result(tuple(h.outputs for h in ordered), tuple(h.matched[0] for h in hits))
+    ordered = sorted(hits, key=lambda h: ranks[h[1]])
+    return result(tuple(o for o, _ in ordered), tuple(i for _, i in hits))
 
 
 def aggregate(
     kind: str,
-    hits: list[Any],
-    no_match: Any,
-    result: type[Any],
-    outputs: type[Any],
-) -> Any:
+    hits: list[tuple[O, str]],
+    no_match: R,
+    result: Callable[[O, tuple[str, ...]], R],
+    outputs: Callable[..., O],
+) -> R:
     """COLLECT SUM, MIN, MAX, COUNT, applied to each output over the non-null values of
     the matches. COUNT counts the matched rules."""
     if not hits:
         return no_match
-    columns = zip(*(h.outputs for h in hits), strict=True)
     values: list[Any] = []
-    for column in columns:
+    for column in zip(*(o for o, _ in hits), strict=True):
         present = [v for v in column if v is not None]
         if kind == "COUNT":
             values.append(len(hits))
@@ -125,7 +154,7 @@ def aggregate(
             values.append(min(present))
         else:
             values.append(max(present))
-    return result(outputs(*values), tuple(h.matched[0] for h in hits))
+    return result(outputs(*values), tuple(i for _, i in hits))
 
 
 def today() -> datetime.date:

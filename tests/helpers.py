@@ -1,0 +1,63 @@
+"""Compile fixture workbooks written to a temporary folder, and look at the results.
+
+The folder is always named `tables`, so locations read `tables/x.xlsx:Sheet!C7` as
+an author sees them.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.evaluate import load_table
+from compiler.model import Project
+from compiler.pipeline import Compilation, compile_tables, load_tables
+
+from .workbooks import Row, write_workbook
+
+Sheets = dict[str, list[Row]] | list[list[Row]]
+
+
+def write_tables(root: Path, books: Mapping[str, Sheets]) -> Path:
+    """Write BOOKS (file name -> sheets) under ROOT/tables and return that folder."""
+    tables = root / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    for name, sheets in books.items():
+        write_workbook(tables / name, sheets)
+    return tables
+
+
+def compile_books(root: Path, books: Mapping[str, Sheets]) -> Compilation:
+    return compile_tables(write_tables(root, books))
+
+
+def load_books(
+    root: Path, books: Mapping[str, Sheets]
+) -> tuple[Project | None, tuple[Diagnostic, ...]]:
+    return load_tables(write_tables(root, books))
+
+
+def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity is Severity.ERROR]
+
+
+def only(diagnostics: Iterable[Diagnostic], code: str) -> Diagnostic:
+    """The one diagnostic with CODE (fails listing all of them otherwise)."""
+    diagnostics = list(diagnostics)
+    found = [d for d in diagnostics if d.code == code]
+    shown = "\n".join(d.format() for d in diagnostics)
+    assert len(found) == 1, f"expected one {code}, got:\n{shown}"
+    return found[0]
+
+
+def compiled_module(compilation: Compilation, table: str) -> types.ModuleType:
+    """The generated evaluator of TABLE, imported from memory."""
+    shown = "\n".join(d.format() for d in compilation.diagnostics)
+    assert compilation.files is not None, f"compilation failed:\n{shown}"
+    return load_table(compilation.files, table)
+
+
+def evaluator(root: Path, books: Mapping[str, Sheets], table: str) -> types.ModuleType:
+    return compiled_module(compile_books(root, books), table)
