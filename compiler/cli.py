@@ -23,7 +23,7 @@ from . import cells, output
 from .diagnostics import CellError
 from .evaluate import load_table, result_json
 from .pipeline import Compilation, compile_tables
-from .report import Exit, Report
+from .report import FORMATS, Exit, Report
 from .sheets import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +46,29 @@ def folders(func: F) -> F:
         help="Folder of the source workbooks (searched recursively).",
     )(func)
     func = click.option("-q", "--quiet", is_flag=True, help="Hide info-level diagnostics.")(func)
+    func = click.option(
+        "--format",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        expose_value=False,
+        callback=_remember,
+        help="Diagnostics as text or JSON lines (stderr), or GitHub annotations (stdout).",
+    )(func)
+    func = click.option(
+        "--junit",
+        type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember,
+        help="Also write the diagnostics as JUnit XML to this file.",
+    )(func)
     return func
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """Keep --format and --junit in the context, where `Report` reads them."""
+    ctx.meta[f"compile_rules.{param.name}"] = value
+    return value
 
 
 def guarded(func: F) -> F:
@@ -82,6 +104,12 @@ def main() -> None:
 def _compile(tables: Path, quiet: bool) -> tuple[Compilation, Report]:
     compilation = compile_tables(tables)
     report = Report(diagnostics=compilation.diagnostics, quiet=quiet)
+    if compilation.project is not None:
+        project = compilation.project
+        report.checked = tuple(
+            [t.location for d in project.decisions for t in d.versions]
+            + [s.location for s in project.suites]
+        )
     report.print_diagnostics()
     return compilation, report
 

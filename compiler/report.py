@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import enum
+import json
+import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Location, Severity
+
+FORMATS = ("text", "json", "github")
 
 
 class Exit(enum.IntEnum):
@@ -29,6 +34,7 @@ class Report:
     stale: list[str] = field(default_factory=list)
     unchanged: int = 0
     quiet: bool = False
+    checked: tuple[Location, ...] = ()  # the sheets that were read, for --junit
 
     @property
     def errors(self) -> int:
@@ -43,11 +49,21 @@ class Report:
         return Exit.OK
 
     def print_diagnostics(self) -> None:
+        """Text and JSON lines go to stderr; GitHub workflow commands to stdout."""
+        fmt = _option("format", "text")
         for diagnostic in self.diagnostics:
             if self.quiet and diagnostic.severity is Severity.INFO:
                 continue
-            colour = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: None}
-            click.secho(diagnostic.format(), fg=colour[diagnostic.severity], err=True)
+            if fmt == "json":
+                click.echo(json.dumps(as_json(diagnostic), ensure_ascii=False), err=True)
+            elif fmt == "github":
+                click.echo(as_github(diagnostic))
+            else:
+                colour = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: None}
+                click.secho(diagnostic.format(), fg=colour[diagnostic.severity], err=True)
+        junit = _option("junit", None)
+        if junit is not None:
+            write_junit(Path(junit), self.diagnostics, self.checked)
 
     def counts(self) -> str:
         by_severity = Counter(d.severity for d in self.diagnostics)
@@ -74,3 +90,72 @@ class Report:
             f"{len(self.written)} file(s) written, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged ({self.counts()})."
         )
+
+
+def _option(name: str, default: object) -> object:
+    """`--format` and `--junit`, which every command takes (kept in the Click context)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(f"compile_rules.{name}", default) if ctx else default
+
+
+def as_json(d: Diagnostic) -> dict[str, str]:
+    return {
+        "code": d.code,
+        "severity": str(d.severity),
+        "message": d.message,
+        "location": str(d.location),
+        "path": d.location.path,
+        "sheet": d.location.sheet,
+        "cell": d.location.cell,
+        "text": d.text,
+        "hint": d.hint,
+    }
+
+
+def _escape(text: str, *, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def as_github(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command; the sheet and cell go in the message, since a
+    workbook has no lines to annotate."""
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    where = f"{d.location.sheet}!{d.location.cell}" if d.location.cell else d.location.sheet
+    message = f"{where}: {d.message}" if where else d.message
+    if d.hint:
+        message += f" ({d.hint})"
+    file = _escape(d.location.path, property_value=True)
+    title = _escape(f"{d.code} {where}".strip(), property_value=True)
+    return f"::{level[d.severity]} file={file},title={title}::{_escape(message)}"
+
+
+def write_junit(path: Path, diagnostics: tuple[Diagnostic, ...], checked: tuple[Location, ...]) -> None:
+    """JUnit XML: one test case per sheet read (or per file that could not be read);
+    each error a failure, warnings in system-out."""
+    cases: dict[tuple[str, str], list[Diagnostic]] = {(c.path, c.sheet): [] for c in checked}
+    for d in diagnostics:
+        cases.setdefault((d.location.path, d.location.sheet), []).append(d)
+    failures = sum(any(d.severity is Severity.ERROR for d in ds) for ds in cases.values())
+    suite = ET.Element(
+        "testsuite",
+        name="compile-rules",
+        tests=str(len(cases)),
+        failures=str(failures),
+        errors="0",
+    )
+    for (file, sheet), found in sorted(cases.items()):
+        case = ET.SubElement(suite, "testcase", classname=file, name=sheet or file)
+        for d in found:
+            if d.severity is Severity.ERROR:
+                failure = ET.SubElement(case, "failure", type=d.code, message=d.message)
+                failure.text = d.format()
+        notes = [d.format() for d in found if d.severity is not Severity.ERROR]
+        if notes:
+            ET.SubElement(case, "system-out").text = "\n".join(notes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -60,6 +60,9 @@ def tests_sheet(table: str, columns: Sequence[tuple[str, str]], cases: Iterable[
     ]
 
 
+tests_sheet.__test__ = False  # type: ignore[attr-defined]  # not a pytest test function
+
+
 def values_sheet(lists: dict[str, str]) -> list[Row]:
     return [["Values"], ["Name", "Values"], *([k, v] for k, v in lists.items())]
 
