@@ -88,7 +88,9 @@ def parse_date_text(text: str) -> dt.date:
         try:
             return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
         except ValueError:
-            raise CellError(f"{text!r} is not a real calendar date", code="E203") from None
+            raise CellError(
+                f"{text!r} is not a real calendar date", code="E203"
+            ) from None
     slash = _SLASH_DATE.match(text)
     hint = "write dates as ISO text, 2025-12-18, or as an Excel date cell"
     if slash:
@@ -123,7 +125,9 @@ def parse_literal(raw: RawValue, type_: DataType, *, allow_null: bool = True) ->
     return _literal_from_cell(raw, type_)
 
 
-def _literal_from_cell(raw: int | float | bool | dt.datetime | dt.date, type_: DataType) -> Value:
+def _literal_from_cell(
+    raw: int | float | bool | dt.datetime | dt.date, type_: DataType
+) -> Value:
     if isinstance(raw, bool):
         if type_ is DataType.BOOLEAN:
             return raw
@@ -135,7 +139,9 @@ def _literal_from_cell(raw: int | float | bool | dt.datetime | dt.date, type_: D
     # int or float from Excel
     if type_ is DataType.INTEGER:
         if isinstance(raw, float) and not raw.is_integer():
-            raise CellError(f"{raw!r} is not a whole number", "integer columns take whole numbers")
+            raise CellError(
+                f"{raw!r} is not a whole number", "integer columns take whole numbers"
+            )
         return int(raw)
     if type_ is DataType.NUMBER:
         if isinstance(raw, float) and not math.isfinite(raw):
@@ -152,7 +158,9 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
         if quoted is not None:
             return quoted
         if text.startswith('"') or text.endswith('"'):
-            raise CellError(f"unbalanced quotes in {text!r}", 'a quoted string is "like this"')
+            raise CellError(
+                f"unbalanced quotes in {text!r}", 'a quoted string is "like this"'
+            )
         return text
     if quoted is not None:
         raise CellError(
@@ -171,7 +179,9 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
             return int(text)
         if _NUMBER.match(text) and float(text).is_integer():
             return int(float(text))
-        raise CellError(f"{text!r} is not a whole number", "integer columns take whole numbers: 18")
+        raise CellError(
+            f"{text!r} is not a whole number", "integer columns take whole numbers: 18"
+        )
     # NUMBER
     if _NUMBER.match(text):
         return float(text)
@@ -253,7 +263,9 @@ def parse_unary_tests(raw: RawValue, type_: DataType) -> UnaryTests:
         if not text:
             raise CellError("not() needs at least one value", "e.g. not(CT, MRI)")
     elif lowered.startswith("not ") or lowered == "not":
-        raise CellError(f"{text!r} is not a valid test", "write not(...) with parentheses")
+        raise CellError(
+            f"{text!r} is not a valid test", "write not(...) with parentheses"
+        )
     tests = tuple(_parse_test(item, type_) for item in split_list(text))
     return UnaryTests(tests, negated)
 
@@ -278,7 +290,9 @@ def _parse_test(text: str, type_: DataType) -> Test:
     if type_ is DataType.CODE and text.endswith("*") and _unquote(text) is None:
         prefix = text[:-1]
         if not prefix or "*" in prefix or '"' in prefix:
-            raise CellError(f"{text!r} is not a code prefix", "write e.g. M54.* or M54*")
+            raise CellError(
+                f"{text!r} is not a code prefix", "write e.g. M54.* or M54*"
+            )
         return Prefix(prefix)
     return Equals(parse_literal(text, type_))
 
@@ -303,7 +317,9 @@ def _parse_range(text: str, match: re.Match[str], type_: DataType) -> Interval:
                 code="E204",
             )
     if low > high:  # type: ignore[operator]
-        raise CellError(f"the range {text!r} is empty: its start is after its end", code="E205")
+        raise CellError(
+            f"the range {text!r} is empty: its start is after its end", code="E205"
+        )
     interval = Interval(low, high, opening == "[", closing == "]")
     if low == high and not (interval.low_closed and interval.high_closed):
         raise CellError(f"the range {text!r} contains no value", code="E205")
@@ -316,9 +332,13 @@ def parse_values(raw: RawValue, type_: DataType) -> UnaryTests:
     if tests.negated:
         raise CellError("Values cannot be negated", "list the allowed values")
     if any(isinstance(t, Compare) for t in tests.tests):
-        raise CellError("Values take values and ranges, not comparisons", "e.g. [0..130]")
+        raise CellError(
+            "Values take values and ranges, not comparisons", "e.g. [0..130]"
+        )
     if any(isinstance(t, Equals) and t.value is None for t in tests.tests):
-        raise CellError("null is not a value to list in Values", "null is always allowed")
+        raise CellError(
+            "null is not a value to list in Values", "null is always allowed"
+        )
     return tests
 
 
@@ -327,8 +347,10 @@ def test_matches(test: Test, value: Value) -> bool:
     if isinstance(test, Equals):
         if test.value is None or value is None:
             return test.value is None and value is None
-        return type(test.value) is type(value) and test.value == value or (
-            _numeric(test.value) and _numeric(value) and test.value == value
+        return (
+            type(test.value) is type(value)
+            and test.value == value
+            or (_numeric(test.value) and _numeric(value) and test.value == value)
         )
     if value is None or isinstance(value, bool):
         return False

@@ -7,7 +7,6 @@ tables or unreadable workbook, 123 internal error. User errors never show a trac
 from __future__ import annotations
 
 import csv
-
 import functools
 import json
 import os

@@ -111,7 +111,12 @@ def _test_expr(x: str, test: Test, type_: DataType, guard: str) -> str:
 
 
 def _entry_expr(
-    x: str, entry: UnaryTests, type_: DataType, consts: _Constants, *, present: bool = False
+    x: str,
+    entry: UnaryTests,
+    type_: DataType,
+    consts: _Constants,
+    *,
+    present: bool = False,
 ) -> str | None:
     """A Python condition for one input entry; None for `-` (always true)."""
     guard = "" if present else f"{x} is not None and "
@@ -125,7 +130,9 @@ def _entry_expr(
     else:
         parts.extend(_test_expr(x, t, type_, guard) for t in equals)
     parts.extend(_test_expr(x, t, type_, guard) for t in others)
-    expr = " or ".join(f"({p})" if " and " in p and len(parts) > 1 else p for p in parts)
+    expr = " or ".join(
+        f"({p})" if " and " in p and len(parts) > 1 else p for p in parts
+    )
     return f"not ({expr})" if entry.negated else expr
 
 
@@ -146,8 +153,14 @@ def _invalid_expr(column: Column, consts: _Constants) -> str:
     values = column.values
     if values is None:
         return f"{x} is not None and not ({type_ok})"
-    if values.tests and all(isinstance(t, Equals) for t in values.tests) and column.type in (DataType.STRING, DataType.CODE):
-        allowed = frozenset([*(t.value for t in values.tests if isinstance(t, Equals)), None])
+    if (
+        values.tests
+        and all(isinstance(t, Equals) for t in values.tests)
+        and column.type in (DataType.STRING, DataType.CODE)
+    ):
+        allowed = frozenset(
+            [*(t.value for t in values.tests if isinstance(t, Equals)), None]
+        )
         return f"{x} not in {consts.set_name(allowed)}"
     domain = _entry_expr(x, values, column.type, consts, present=True)
     return f"{x} is not None and not ({type_ok} and ({domain}))"
@@ -170,10 +183,16 @@ def _allowed_text(column: Column) -> str:
 
 def _describe(test: Test) -> str:
     if isinstance(test, Equals):
-        return repr(test.value) if not isinstance(test.value, dt.date) else test.value.isoformat()
+        return (
+            repr(test.value)
+            if not isinstance(test.value, dt.date)
+            else test.value.isoformat()
+        )
     if isinstance(test, Interval):
         low = test.low.isoformat() if isinstance(test.low, dt.date) else repr(test.low)
-        high = test.high.isoformat() if isinstance(test.high, dt.date) else repr(test.high)
+        high = (
+            test.high.isoformat() if isinstance(test.high, dt.date) else repr(test.high)
+        )
         return f"{'[' if test.low_closed else '('}{low}..{high}{']' if test.high_closed else ')'}"
     if isinstance(test, Prefix):
         return f"{test.prefix!r}*"
@@ -186,7 +205,12 @@ def _describe(test: Test) -> str:
 def _annotation(column: Column, *, literal: bool = True) -> str:
     """`str | None`, or `Literal["CT", "MRI"] | None` when the Values list every value."""
     listed = column.value_list
-    if literal and listed and column.values is not None and len(listed) == len(column.values.tests):
+    if (
+        literal
+        and listed
+        and column.values is not None
+        and len(listed) == len(column.values.tests)
+    ):
         if column.type in (DataType.STRING, DataType.CODE, DataType.INTEGER):
             return f"Literal[{', '.join(py_literal(v) for v in listed)}] | None"
     return f"{column.type.python} | None"
@@ -195,7 +219,10 @@ def _annotation(column: Column, *, literal: bool = True) -> str:
 def _merged_column(decision: Decision, column: Column) -> Column:
     """COLUMN with the Values of every version, for the signature of `evaluate`."""
     same = [
-        c for t in decision.versions for c in t.inputs + t.outputs if c.name == column.name
+        c
+        for t in decision.versions
+        for c in t.inputs + t.outputs
+        if c.name == column.name
     ]
     if any(c.values is None for c in same):
         return Column(column.name, column.kind, column.type, column.location)
@@ -235,14 +262,17 @@ def _ranks(table: Table) -> list[tuple[str, str]]:
     return [(py_literal(rule.id), py_literal(table.rank(rule))) for rule in table.rules]
 
 
-def _version(project: Project, decision: Decision, table: Table, number: int, consts: _Constants) -> dict[str, Any]:
+def _version(
+    project: Project, decision: Decision, table: Table, number: int, consts: _Constants
+) -> dict[str, Any]:
     prefix = f"_V{number}" if decision.versioned else ""
     rules = []
     for position, rule in enumerate(table.rules, start=1):
         conditions = [
             expr
             for column, entry in zip(table.inputs, rule.inputs, strict=True)
-            if (expr := _entry_expr(column.name, entry, column.type, consts)) is not None
+            if (expr := _entry_expr(column.name, entry, column.type, consts))
+            is not None
         ]
         rules.append(
             {
@@ -251,11 +281,18 @@ def _version(project: Project, decision: Decision, table: Table, number: int, co
                 "annotations": py_literal(tuple(rule.annotations)),
                 "hit": f"{prefix}_HIT_{position}",
                 "hit_value": _hit_literal(table, rule),
-                "condition": " and ".join(f"({c})" if " or " in c else c for c in conditions) or "True",
+                "condition": " and ".join(
+                    f"({c})" if " or " in c else c for c in conditions
+                )
+                or "True",
             }
         )
     checks = [
-        {"name": c.name, "invalid": _invalid_expr(c, consts), "allowed": py_literal(_allowed_text(c))}
+        {
+            "name": c.name,
+            "invalid": _invalid_expr(c, consts),
+            "allowed": py_literal(_allowed_text(c)),
+        }
         for c in table.inputs
     ]
     function = f"_rules_v{number}" if decision.versioned else "_rules"
@@ -279,10 +316,14 @@ def _version(project: Project, decision: Decision, table: Table, number: int, co
         if table.returns_list or table.aggregation is not None
         else "Result",
         "policy_text": py_literal(table.hit_policy_text),
-        "aggregation": py_literal(table.aggregation.value) if table.aggregation else None,
+        "aggregation": py_literal(table.aggregation.value)
+        if table.aggregation
+        else None,
         "no_match": _no_match(table),
         "rules": rules,
-        "ranks": _ranks(table) if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER) else None,
+        "ranks": _ranks(table)
+        if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER)
+        else None,
         "checks": checks,
         "title": py_literal(table.title),
         "source": py_literal(table.source),
@@ -319,7 +360,9 @@ def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
     return calls
 
 
-def _runtime_imports(versions: list[dict[str, Any]], dated: bool, versioned: bool) -> list[str]:
+def _runtime_imports(
+    versions: list[dict[str, Any]], dated: bool, versioned: bool
+) -> list[str]:
     """Exactly the runtime names the module uses, so ruff finds no unused import."""
     names = {"Rule"}
     if any(v["checks"] for v in versions):
@@ -400,7 +443,11 @@ def _chain_column(project: Project, column: Column) -> Column:
 
 
 def _case_inputs(case_inputs: tuple[tuple[str, Value], ...]) -> str:
-    return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in case_inputs) + "}"
+    return (
+        "{"
+        + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in case_inputs)
+        + "}"
+    )
 
 
 def render_suite(project: Project, suite: TestSuite) -> str:
@@ -418,7 +465,9 @@ def render_suite(project: Project, suite: TestSuite) -> str:
     ]
     values = [v for c in suite.cases for _, v in (*c.inputs, *c.expected)]
     flat = [x for v in values for x in (v if isinstance(v, tuple) else (v,))]
-    uses_date = any(isinstance(v, dt.date) for v in flat) or any(c.as_of for c in suite.cases)
+    uses_date = any(isinstance(v, dt.date) for v in flat) or any(
+        c.as_of for c in suite.cases
+    )
     env = _environment()
     return env.get_template("tests.py.j2").render(
         table=decision.name,
@@ -438,14 +487,17 @@ def render_package(project: Project) -> dict[str, str]:
             tables=[d.name for d in project.decisions],
             workbooks=[py_literal(w) for w in project.workbooks],
         ),
-        "_runtime.py": f"{GENERATED_MARKER}: do not edit.\n" + RUNTIME.read_text(encoding="utf-8"),
+        "_runtime.py": f"{GENERATED_MARKER}: do not edit.\n"
+        + RUNTIME.read_text(encoding="utf-8"),
         # PEP 561: the package ships its types (mypy --strict passes on it).
         "py.typed": f"{GENERATED_MARKER}: do not edit.\n",
     }
     for decision in project.decisions:
         files[f"{decision.name}.py"] = render_table(project, decision)
     if project.suites:
-        files["tests/__init__.py"] = f'{GENERATED_MARKER}: do not edit.\n"""Tests generated from the Tests sheets."""\n'
+        files["tests/__init__.py"] = (
+            f'{GENERATED_MARKER}: do not edit.\n"""Tests generated from the Tests sheets."""\n'
+        )
         for suite in project.suites:
             files[f"tests/{suite.module}.py"] = render_suite(project, suite)
     return files
@@ -460,7 +512,15 @@ def format_sources(files: dict[str, str]) -> dict[str, str]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="\n")
         subprocess.run(
-            [_ruff(), "format", "--isolated", "--quiet", "--line-length", "88", str(root)],
+            [
+                _ruff(),
+                "format",
+                "--isolated",
+                "--quiet",
+                "--line-length",
+                "88",
+                str(root),
+            ],
             check=True,
             capture_output=True,
         )

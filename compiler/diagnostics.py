@@ -86,7 +86,9 @@ def _cell_order(cell: str) -> tuple[int, int]:
     return (int(digits) if digits else 0, column)
 
 
-def sort_diagnostics(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> tuple[Diagnostic, ...]:
+def sort_diagnostics(
+    diagnostics: list[Diagnostic] | tuple[Diagnostic, ...],
+) -> tuple[Diagnostic, ...]:
     unique = dict.fromkeys(diagnostics)
     return tuple(sorted(unique, key=Diagnostic.sort_key))
 

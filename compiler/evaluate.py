@@ -25,20 +25,31 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.sources = {
             f"{package}.{name[:-3].replace('/', '.')}": text
             for name, text in files.items()
-            if name.endswith(".py") and not name.startswith("tests/") and name != "__init__.py"
+            if name.endswith(".py")
+            and not name.startswith("tests/")
+            and name != "__init__.py"
         }
         self.sources[package] = files.get("__init__.py", "")
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None) -> ModuleSpec | None:
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: types.ModuleType | None = None,
+    ) -> ModuleSpec | None:
         if fullname not in self.sources:
             return None
-        return importlib.util.spec_from_loader(fullname, self, is_package=fullname == self.package)
+        return importlib.util.spec_from_loader(
+            fullname, self, is_package=fullname == self.package
+        )
 
     def create_module(self, spec: ModuleSpec) -> None:
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:
-        code = compile(self.sources[module.__name__], f"<generated {module.__name__}>", "exec")
+        code = compile(
+            self.sources[module.__name__], f"<generated {module.__name__}>", "exec"
+        )
         exec(code, module.__dict__)  # the generated code, never cell text
 
 

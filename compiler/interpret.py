@@ -32,7 +32,11 @@ def version_in_force(project: Project, name: str, as_of: dt.date | None) -> Tabl
         return decision.first
     when = as_of or dt.date.today()
     for table in decision.versions:
-        if (table.effective_from or dt.date.min) <= when <= (table.effective_to or dt.date.max):
+        if (
+            (table.effective_from or dt.date.min)
+            <= when
+            <= (table.effective_to or dt.date.max)
+        ):
             return table
     raise NoVersion(f"{name}: no version in force on {when}")
 
@@ -41,7 +45,10 @@ def matching_rules(table: Table, values: dict[str, Value]) -> list[Rule]:
     return [
         rule
         for rule in table.rules
-        if all(tests_match(entry, values.get(c.name)) for c, entry in zip(table.inputs, rule.inputs, strict=True))
+        if all(
+            tests_match(entry, values.get(c.name))
+            for c, entry in zip(table.inputs, rule.inputs, strict=True)
+        )
     ]
 
 
@@ -59,7 +66,9 @@ def evaluate(
     return decide(table, values)
 
 
-def decide(table: Table, values: dict[str, Value]) -> tuple[Outputs | list[Outputs], list[str]]:
+def decide(
+    table: Table, values: dict[str, Value]
+) -> tuple[Outputs | list[Outputs], list[str]]:
     """Apply TABLE's hit policy to the rules that match VALUES."""
     hits = matching_rules(table, values)
     names = [c.name for c in table.outputs]
@@ -79,12 +88,16 @@ def decide(table: Table, values: dict[str, Value]) -> tuple[Outputs | list[Outpu
         return [out(r) for r in ordered], [r.id for r in hits]
     if not hits:
         if table.aggregation is Aggregation.COUNT:
-            return {c.name: c.default if c.has_default else 0 for c in table.outputs}, []
+            return {
+                c.name: c.default if c.has_default else 0 for c in table.outputs
+            }, []
         return defaults, []
     if table.aggregation is not None:
         result: Outputs = {}
         for index, column in enumerate(table.outputs):
-            present: list[Any] = [r.outputs[index] for r in hits if r.outputs[index] is not None]
+            present: list[Any] = [
+                r.outputs[index] for r in hits if r.outputs[index] is not None
+            ]
             if table.aggregation is Aggregation.COUNT:
                 result[column.name] = len(hits)
             elif not present:
@@ -103,7 +116,9 @@ def decide(table: Table, values: dict[str, Value]) -> tuple[Outputs | list[Outpu
         return out(best), [best.id]
     if policy is HitPolicy.UNIQUE:
         if len(hits) > 1:
-            raise Ambiguous(f"{table.name}: rules {', '.join(r.id for r in hits)} all match")
+            raise Ambiguous(
+                f"{table.name}: rules {', '.join(r.id for r in hits)} all match"
+            )
         return out(hits[0]), [hits[0].id]
     # ANY
     if any(r.outputs != hits[0].outputs for r in hits[1:]):

@@ -136,9 +136,18 @@ class Column:
     type: DataType
     location: Location
     source_table: str | None = None  # `from <table>`: the value is that table's output
-    values: UnaryTests | None = None  # allowed values (inputs: a domain; outputs: literals)
+    values: UnaryTests | None = (
+        None  # allowed values (inputs: a domain; outputs: literals)
+    )
     default: Value = None
     has_default: bool = False
+
+    @property
+    def enumerated(self) -> bool:
+        """Whether the Values list every allowed value one by one (no ranges)."""
+        return self.values is not None and all(
+            isinstance(t, Equals) for t in self.values.tests
+        )
 
     @property
     def value_list(self) -> tuple[Value, ...]:
@@ -223,7 +232,9 @@ class Decision:
     @property
     def requires(self) -> tuple[str, ...]:
         """Tables whose outputs feed this one (`from` inputs), in column order."""
-        names = (c.source_table for t in self.versions for c in t.inputs if c.source_table)
+        names = (
+            c.source_table for t in self.versions for c in t.inputs if c.source_table
+        )
         return tuple(dict.fromkeys(names))
 
 
@@ -285,4 +296,6 @@ class Project:
     def chain_versioned(self, name: str) -> bool:
         """Whether NAME or anything it requires takes `as_of`."""
         decision = self.decision(name)
-        return decision.versioned or any(self.chain_versioned(r) for r in decision.requires)
+        return decision.versioned or any(
+            self.chain_versioned(r) for r in decision.requires
+        )

@@ -57,7 +57,11 @@ def managed_files(out: Path) -> dict[str, str]:
     if not out.is_dir():
         return found
     for path in sorted(out.rglob("*")):
-        if "__pycache__" in path.parts or not path.is_file() or path.suffix not in _SUFFIXES:
+        if (
+            "__pycache__" in path.parts
+            or not path.is_file()
+            or path.suffix not in _SUFFIXES
+        ):
             continue
         try:
             text = path.read_text(encoding="utf-8")
@@ -88,7 +92,9 @@ def plan(out: Path, files: dict[str, str]) -> Plan:
             current[name] = existing
     orphaned = sorted(set(on_disk) - set(files))
     current.update({name: on_disk[name] for name in orphaned})
-    return Plan(tuple(new), tuple(changed), tuple(orphaned), tuple(unchanged), files, current)
+    return Plan(
+        tuple(new), tuple(changed), tuple(orphaned), tuple(unchanged), files, current
+    )
 
 
 def apply(out: Path, change: Plan) -> None:
@@ -98,7 +104,11 @@ def apply(out: Path, change: Plan) -> None:
     for name in change.orphaned:
         (out / name).unlink(missing_ok=True)
         parent = (out / name).parent
-        if parent != out and parent.is_dir() and not any(p.name != "__pycache__" for p in parent.iterdir()):
+        if (
+            parent != out
+            and parent.is_dir()
+            and not any(p.name != "__pycache__" for p in parent.iterdir())
+        ):
             for cache in parent.glob("__pycache__"):
                 for item in cache.iterdir():
                     item.unlink()

@@ -48,7 +48,11 @@ def load_tables(tables: Path) -> tuple[Project | None, tuple[Diagnostic, ...]]:
     """Read and validate every workbook under TABLES (no analysis, no code)."""
     if not tables.is_dir():
         where = Location(str(tables))
-        return None, (Diagnostic("E002", Severity.ERROR, "the tables folder does not exist", where),)
+        return None, (
+            Diagnostic(
+                "E002", Severity.ERROR, "the tables folder does not exist", where
+            ),
+        )
     books = []
     diagnostics: list[Diagnostic] = []
     for file in find_workbooks(tables):
@@ -72,4 +76,6 @@ def compile_tables(tables: Path, *, formatted: bool = True) -> Compilation:
     diagnostics = sort_diagnostics([*diagnostics, *analyse.analyse(project)])
     if has_errors(diagnostics):
         return Compilation(project, diagnostics, None)
-    return Compilation(project, diagnostics, codegen.generate(project, formatted=formatted))
+    return Compilation(
+        project, diagnostics, codegen.generate(project, formatted=formatted)
+    )

@@ -55,15 +55,23 @@ class Report:
             if self.quiet and diagnostic.severity is Severity.INFO:
                 continue
             if fmt == "json":
-                click.echo(json.dumps(as_json(diagnostic), ensure_ascii=False), err=True)
+                click.echo(
+                    json.dumps(as_json(diagnostic), ensure_ascii=False), err=True
+                )
             elif fmt == "github":
                 click.echo(as_github(diagnostic))
             else:
-                colour = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: None}
-                click.secho(diagnostic.format(), fg=colour[diagnostic.severity], err=True)
+                colour = {
+                    Severity.ERROR: "red",
+                    Severity.WARNING: "yellow",
+                    Severity.INFO: None,
+                }
+                click.secho(
+                    diagnostic.format(), fg=colour[diagnostic.severity], err=True
+                )
         junit = _option("junit", None)
         if junit is not None:
-            write_junit(Path(junit), self.diagnostics, self.checked)
+            write_junit(Path(str(junit)), self.diagnostics, self.checked)
 
     def counts(self) -> str:
         by_severity = Counter(d.severity for d in self.diagnostics)
@@ -80,7 +88,9 @@ class Report:
         if action == "check":
             if self.stale:
                 return f"{len(self.stale)} generated file(s) out of date; run `compile-rules compile`."
-            return f"all {self.unchanged} generated file(s) are current ({self.counts()})."
+            return (
+                f"all {self.unchanged} generated file(s) are current ({self.counts()})."
+            )
         if action == "diff":
             return f"{len(self.stale)} file(s) would change ({self.counts()}); nothing was written."
         changed = len(self.written) + len(self.removed)
@@ -122,8 +132,14 @@ def _escape(text: str, *, property_value: bool = False) -> str:
 def as_github(d: Diagnostic) -> str:
     """A GitHub Actions workflow command; the sheet and cell go in the message, since a
     workbook has no lines to annotate."""
-    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-    where = f"{d.location.sheet}!{d.location.cell}" if d.location.cell else d.location.sheet
+    level = {
+        Severity.ERROR: "error",
+        Severity.WARNING: "warning",
+        Severity.INFO: "notice",
+    }
+    where = (
+        f"{d.location.sheet}!{d.location.cell}" if d.location.cell else d.location.sheet
+    )
     message = f"{where}: {d.message}" if where else d.message
     if d.hint:
         message += f" ({d.hint})"
@@ -132,13 +148,19 @@ def as_github(d: Diagnostic) -> str:
     return f"::{level[d.severity]} file={file},title={title}::{_escape(message)}"
 
 
-def write_junit(path: Path, diagnostics: tuple[Diagnostic, ...], checked: tuple[Location, ...]) -> None:
+def write_junit(
+    path: Path, diagnostics: tuple[Diagnostic, ...], checked: tuple[Location, ...]
+) -> None:
     """JUnit XML: one test case per sheet read (or per file that could not be read);
     each error a failure, warnings in system-out."""
-    cases: dict[tuple[str, str], list[Diagnostic]] = {(c.path, c.sheet): [] for c in checked}
+    cases: dict[tuple[str, str], list[Diagnostic]] = {
+        (c.path, c.sheet): [] for c in checked
+    }
     for d in diagnostics:
         cases.setdefault((d.location.path, d.location.sheet), []).append(d)
-    failures = sum(any(d.severity is Severity.ERROR for d in ds) for ds in cases.values())
+    failures = sum(
+        any(d.severity is Severity.ERROR for d in ds) for ds in cases.values()
+    )
     suite = ET.Element(
         "testsuite",
         name="compile-rules",

@@ -19,7 +19,9 @@ class InputError(DecisionError, TypeError):
     """An input is not of its column's type or lies outside its Values."""
 
     def __init__(self, table: str, name: str, value: object, allowed: str) -> None:
-        super().__init__(f"{table}: {name}={value!r} is not allowed; expected {allowed}")
+        super().__init__(
+            f"{table}: {name}={value!r} is not allowed; expected {allowed}"
+        )
         self.table = table
         self.name = name
         self.value = value
@@ -30,7 +32,9 @@ class AmbiguousError(DecisionError):
 
     def __init__(self, table: str, policy: str, rules: tuple[str, ...]) -> None:
         ids = ", ".join(rules)
-        super().__init__(f"{table}: {policy} hit policy violated: rules {ids} all match")
+        super().__init__(
+            f"{table}: {policy} hit policy violated: rules {ids} all match"
+        )
         self.table = table
         self.rules = rules
 
@@ -67,7 +71,7 @@ class _Decided(Protocol):
 
 
 H = TypeVar("H", bound=_Decided)
-O = TypeVar("O")
+Out = TypeVar("Out")
 R = TypeVar("R")
 
 
@@ -106,9 +110,9 @@ def priority(hits: list[H], ranks: dict[str, tuple[int, ...]], no_match: H) -> H
 
 
 def collect(
-    hits: list[tuple[O, str]],
+    hits: list[tuple[Out, str]],
     no_match: R,
-    result: Callable[[tuple[O, ...], tuple[str, ...]], R],
+    result: Callable[[tuple[Out, ...], tuple[str, ...]], R],
 ) -> R:
     """COLLECT and RULE ORDER: every match, in rule order. HITS are (outputs, id)."""
     if not hits:
@@ -117,10 +121,10 @@ def collect(
 
 
 def output_order(
-    hits: list[tuple[O, str]],
+    hits: list[tuple[Out, str]],
     ranks: dict[str, tuple[int, ...]],
     no_match: R,
-    result: Callable[[tuple[O, ...], tuple[str, ...]], R],
+    result: Callable[[tuple[Out, ...], tuple[str, ...]], R],
 ) -> R:
     """OUTPUT ORDER: every match, by decreasing priority (stable for equal ones);
     `matched` stays in rule order."""
@@ -132,10 +136,10 @@ def output_order(
 
 def aggregate(
     kind: str,
-    hits: list[tuple[O, str]],
+    hits: list[tuple[Out, str]],
     no_match: R,
-    result: Callable[[O, tuple[str, ...]], R],
-    outputs: Callable[..., O],
+    result: Callable[[Out, tuple[str, ...]], R],
+    outputs: Callable[..., Out],
 ) -> R:
     """COLLECT SUM, MIN, MAX, COUNT, applied to each output over the non-null values of
     the matches. COUNT counts the matched rules."""

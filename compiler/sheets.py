@@ -62,7 +62,14 @@ _HIT_POLICIES: dict[str, tuple[HitPolicy, Aggregation | None]] = {
     "OUTPUT ORDER": (HitPolicy.OUTPUT_ORDER, None),
     "O": (HitPolicy.OUTPUT_ORDER, None),
 }
-_METADATA = ("hit policy", "title", "source", "effective from", "effective to", "complete")
+_METADATA = (
+    "hit policy",
+    "title",
+    "source",
+    "effective from",
+    "effective to",
+    "complete",
+)
 _COLUMN_ROWS = ("kind", "type", "values", "default")
 _TYPES = {t.value: t for t in DataType}
 
@@ -88,6 +95,19 @@ def suggest(text: str, choices: Iterable[str]) -> str:
 
 
 @dataclass
+class _Metadata:
+    """The metadata rows of a decision table sheet, as read so far."""
+
+    hit_policy: HitPolicy = HitPolicy.UNIQUE
+    aggregation: Aggregation | None = None
+    title: str = ""
+    source: str = ""
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    complete: bool = True
+
+
+@dataclass
 class Reader:
     """Collects diagnostics while sheets are read; one per compile."""
 
@@ -103,12 +123,28 @@ class Reader:
         hint: str = "",
     ) -> None:
         shown = "" if text is None else str(text)
-        self.diagnostics.append(Diagnostic(code, severity, message, location, shown, hint))
+        self.diagnostics.append(
+            Diagnostic(code, severity, message, location, shown, hint)
+        )
 
-    def error(self, code: str, message: str, location: Location, text: RawValue = None, hint: str = "") -> None:
+    def error(
+        self,
+        code: str,
+        message: str,
+        location: Location,
+        text: RawValue = None,
+        hint: str = "",
+    ) -> None:
         self.report(code, Severity.ERROR, message, location, text, hint)
 
-    def warn(self, code: str, message: str, location: Location, text: RawValue = None, hint: str = "") -> None:
+    def warn(
+        self,
+        code: str,
+        message: str,
+        location: Location,
+        text: RawValue = None,
+        hint: str = "",
+    ) -> None:
         self.report(code, Severity.WARNING, message, location, text, hint)
 
     def cell_error(self, exc: CellError, location: Location, text: RawValue) -> None:
@@ -117,7 +153,11 @@ class Reader:
     # -- sheets -----------------------------------------------------------------
 
     def sheet_kinds(self, book: RawWorkbook) -> dict[str, list[RawSheet]]:
-        kinds: dict[str, list[RawSheet]] = {"decision table": [], "tests": [], "values": []}
+        kinds: dict[str, list[RawSheet]] = {
+            "decision table": [],
+            "tests": [],
+            "values": [],
+        }
         for sheet in book.sheets:
             a1 = sheet.value(1, 1)
             kind = cells.clean_text(a1)[0].lower() if isinstance(a1, str) else ""
@@ -153,7 +193,12 @@ class Reader:
                     hint="open and save the workbook in Excel or LibreOffice, or type the value",
                 )
         for (row, column), text in sorted(sheet.errors.items()):
-            self.error("E122", f"the cell shows the spreadsheet error {text}", sheet.location.at(ref(row, column)), text)
+            self.error(
+                "E122",
+                f"the cell shows the spreadsheet error {text}",
+                sheet.location.at(ref(row, column)),
+                text,
+            )
 
     def text(self, sheet: RawSheet, row: int, column: int) -> str:
         """A cell as clean text (for labels, names and free text)."""
@@ -176,17 +221,25 @@ class Reader:
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))
         if isinstance(raw, dt.datetime):
-            return raw.date().isoformat() if raw.time() == dt.time(0) else raw.isoformat()
+            return (
+                raw.date().isoformat() if raw.time() == dt.time(0) else raw.isoformat()
+            )
         return str(raw)
 
     # -- Values sheets ------------------------------------------------------------
 
-    def named_lists(self, sheets: list[RawSheet]) -> dict[str, tuple[RawValue, Location]]:
+    def named_lists(
+        self, sheets: list[RawSheet]
+    ) -> dict[str, tuple[RawValue, Location]]:
         lists: dict[str, tuple[RawValue, Location]] = {}
         for sheet in sheets:
             header = _find_row(sheet, "name", start=2)
             if header is None:
-                self.error("E140", "Values sheet without a header row starting with 'Name'", sheet.location.at("A2"))
+                self.error(
+                    "E140",
+                    "Values sheet without a header row starting with 'Name'",
+                    sheet.location.at("A2"),
+                )
                 continue
             for row in range(header + 1, sheet.max_row + 1):
                 name = self.text(sheet, row, 1)
@@ -194,33 +247,52 @@ class Reader:
                     continue
                 at = sheet.location.at(ref(row, 2))
                 if name in lists:
-                    self.error("E141", f"the list {name!r} is defined twice", sheet.location.at(ref(row, 1)))
+                    self.error(
+                        "E141",
+                        f"the list {name!r} is defined twice",
+                        sheet.location.at(ref(row, 1)),
+                    )
                     continue
                 lists[name] = (sheet.value(row, 2), at)
         return lists
 
     # -- decision tables ----------------------------------------------------------
 
-    def table(self, sheet: RawSheet, lists: dict[str, tuple[RawValue, Location]]) -> Table | None:
+    def table(
+        self, sheet: RawSheet, lists: dict[str, tuple[RawValue, Location]]
+    ) -> Table | None:
         loc = sheet.location
         name = self.text(sheet, 1, 2)
         if not name:
-            self.error("E101", "the table has no name", loc.at("B1"), hint="write a snake_case name in B1")
+            self.error(
+                "E101",
+                "the table has no name",
+                loc.at("B1"),
+                hint="write a snake_case name in B1",
+            )
             return None
         problem = check_identifier(name) or (
-            f"{name!r} is reserved for the generated package" if name in RESERVED_NAMES else ""
+            f"{name!r} is reserved for the generated package"
+            if name in RESERVED_NAMES
+            else ""
         )
         if problem:
-            self.error("E101", f"invalid table name {name!r}", loc.at("B1"), name, problem)
+            self.error(
+                "E101", f"invalid table name {name!r}", loc.at("B1"), name, problem
+            )
             return None
         header = _find_row(sheet, "rule", start=2)
         if header is None:
-            self.error("E103", "no header row: no row has 'Rule' in column A", loc.at("A2"))
+            self.error(
+                "E103", "no header row: no row has 'Rule' in column A", loc.at("A2")
+            )
             return None
         meta = self._metadata(sheet, header)
         column_rows = self._column_rows(sheet, header)
         if "kind" not in column_rows or "type" not in column_rows:
-            missing = [label.title() for label in ("kind", "type") if label not in column_rows]
+            missing = [
+                label.title() for label in ("kind", "type") if label not in column_rows
+            ]
             self.error(
                 "E104",
                 f"missing {' and '.join(missing)} row below the header",
@@ -239,25 +311,25 @@ class Reader:
             return None
         first_rule = max(column_rows.values()) + 1
         rules = self._rules(sheet, first_rule, columns)
-        policy, aggregation = meta.get("hit policy", (HitPolicy.UNIQUE, None))  # type: ignore[misc]
         return Table(
             name=name,
-            hit_policy=policy,
-            aggregation=aggregation,
+            hit_policy=meta.hit_policy,
+            aggregation=meta.aggregation,
             inputs=inputs,
             outputs=outputs,
             annotations=notes,
             rules=rules,
             location=loc,
-            title=meta.get("title", ""),  # type: ignore[arg-type]
-            source=meta.get("source", ""),  # type: ignore[arg-type]
-            effective_from=meta.get("effective from"),  # type: ignore[arg-type]
-            effective_to=meta.get("effective to"),  # type: ignore[arg-type]
-            complete=meta.get("complete", True),  # type: ignore[arg-type]
+            title=meta.title,
+            source=meta.source,
+            effective_from=meta.effective_from,
+            effective_to=meta.effective_to,
+            complete=meta.complete,
         )
 
-    def _metadata(self, sheet: RawSheet, header: int) -> dict[str, object]:
-        meta: dict[str, object] = {}
+    def _metadata(self, sheet: RawSheet, header: int) -> _Metadata:
+        meta = _Metadata()
+        seen: set[str] = set()
         for row in range(2, header):
             label = self.text(sheet, row, 1).lower().rstrip(":")
             if not label:
@@ -270,12 +342,18 @@ class Reader:
                     "W102",
                     f"unknown metadata row {label!r} is ignored",
                     sheet.location.at(ref(row, 1)),
-                    hint=suggest(label, _METADATA) or f"known rows: {', '.join(_METADATA)}",
+                    hint=suggest(label, _METADATA)
+                    or f"known rows: {', '.join(_METADATA)}",
                 )
                 continue
-            if label in meta:
-                self.error("E102", f"the metadata row {label!r} appears twice", sheet.location.at(ref(row, 1)))
+            if label in seen:
+                self.error(
+                    "E102",
+                    f"the metadata row {label!r} appears twice",
+                    sheet.location.at(ref(row, 1)),
+                )
                 continue
+            seen.add(label)
             if label == "hit policy":
                 key = re.sub(r"\s+", " ", text.upper())
                 if key not in _HIT_POLICIES:
@@ -285,28 +363,37 @@ class Reader:
                         at,
                         raw,
                         suggest(key, [k for k in _HIT_POLICIES if len(k) > 2])
-                        or "use UNIQUE, FIRST, PRIORITY, ANY, COLLECT (SUM, MIN, MAX, COUNT), RULE ORDER or OUTPUT ORDER",
+                        or "use UNIQUE, FIRST, PRIORITY, ANY, COLLECT (SUM, MIN, MAX, "
+                        "COUNT), RULE ORDER or OUTPUT ORDER",
                     )
                     continue
-                meta[label] = _HIT_POLICIES[key]
+                meta.hit_policy, meta.aggregation = _HIT_POLICIES[key]
             elif label.startswith("effective"):
                 if raw is None:
                     continue
                 try:
-                    meta[label] = cells.parse_literal(raw, DataType.DATE, allow_null=False)
+                    value = cells.parse_literal(raw, DataType.DATE, allow_null=False)
                 except CellError as exc:
                     self.cell_error(exc, at, raw)
-            elif label == "complete":
-                if text.lower() in ("yes", "true"):
-                    meta[label] = True
-                elif text.lower() in ("no", "false"):
-                    meta[label] = False
+                    continue
+                assert isinstance(value, dt.date)
+                if label == "effective from":
+                    meta.effective_from = value
                 else:
-                    self.error("E107", f"Complete must be yes or no, not {text!r}", at, raw)
+                    meta.effective_to = value
+            elif label == "complete":
+                if text.lower() not in ("yes", "true", "no", "false"):
+                    self.error(
+                        "E107", f"Complete must be yes or no, not {text!r}", at, raw
+                    )
+                    continue
+                meta.complete = text.lower() in ("yes", "true")
+            elif label == "title":
+                meta.title = text
             else:
-                meta[label] = text
-        start, end = meta.get("effective from"), meta.get("effective to")
-        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+                meta.source = text
+        start, end = meta.effective_from, meta.effective_to
+        if start and end and end < start:
             self.error(
                 "E108",
                 f"Effective to ({end}) is before Effective from ({start})",
@@ -322,7 +409,11 @@ class Reader:
             if label not in _COLUMN_ROWS:
                 break
             if label in rows:
-                self.error("E109", f"the row {label.title()!r} appears twice", sheet.location.at(ref(row, 1)))
+                self.error(
+                    "E109",
+                    f"the row {label.title()!r} appears twice",
+                    sheet.location.at(ref(row, 1)),
+                )
             rows.setdefault(label, row)
             row += 1
         return rows
@@ -345,7 +436,9 @@ class Reader:
             at = loc.at(ref(header, col))
             kind_text = self.text(sheet, rows["kind"], col)
             if not name:
-                if kind_text or any(sheet.value(r, col) is not None for r in rows.values()):
+                if kind_text or any(
+                    sheet.value(r, col) is not None for r in rows.values()
+                ):
                     self.error("E110", "a column has no name in the header row", at)
                     ok = False
                 continue
@@ -386,17 +479,26 @@ class Reader:
             source_table = kind_text[5:].strip()
             problem = check_identifier(source_table)
             if problem:
-                self.error("E113", f"'from' names an invalid table {source_table!r}", kind_at, kind_text, problem)
+                self.error(
+                    "E113",
+                    f"'from' names an invalid table {source_table!r}",
+                    kind_at,
+                    kind_text,
+                    problem,
+                )
                 return None
         elif kind_lower in ("input", "output", "annotation"):
             kind = ColumnKind(kind_lower)
         else:
             self.error(
                 "E113",
-                f"unknown column kind {kind_text!r}" if kind_text else "the column has no kind",
+                f"unknown column kind {kind_text!r}"
+                if kind_text
+                else "the column has no kind",
                 kind_at,
                 kind_text or None,
-                suggest(kind_lower, ("input", "output", "annotation")) or "use input, output, annotation or from <table>",
+                suggest(kind_lower, ("input", "output", "annotation"))
+                or "use input, output, annotation or from <table>",
             )
             return None
         header_at = loc.at(ref(_header_row(rows), col))
@@ -415,10 +517,13 @@ class Reader:
         else:
             self.error(
                 "E114",
-                f"unknown type {type_text!r}" if type_text else "the column has no type",
+                f"unknown type {type_text!r}"
+                if type_text
+                else "the column has no type",
                 type_at,
                 type_text or None,
-                suggest(type_text.lower(), [*_TYPES, *lists]) or f"use one of {', '.join(_TYPES)}",
+                suggest(type_text.lower(), [*_TYPES, *lists])
+                or f"use one of {', '.join(_TYPES)}",
             )
             return None
         if "values" in rows and sheet.value(rows["values"], col) is not None:
@@ -434,17 +539,28 @@ class Reader:
                 self.error("E115", "only output columns take a Default", at, raw)
                 return None
             try:
-                default = cells.parse_literal(self._code_raw(sheet, rows["default"], col, type_), type_)
+                default = cells.parse_literal(
+                    self._code_raw(sheet, rows["default"], col, type_), type_
+                )
                 has_default = True
             except CellError as exc:
                 self.cell_error(exc, at, raw)
                 return None
-        return Column(name, kind, type_, header_at, source_table, values, default, has_default)
+        return Column(
+            name, kind, type_, header_at, source_table, values, default, has_default
+        )
 
-    def _infer_list(self, name: str, named: tuple[RawValue, Location]) -> tuple[DataType, UnaryTests | None]:
+    def _infer_list(
+        self, name: str, named: tuple[RawValue, Location]
+    ) -> tuple[DataType, UnaryTests | None]:
         """A Type cell naming a Values list: the first type every item parses as."""
         raw, at = named
-        for type_ in (DataType.BOOLEAN, DataType.INTEGER, DataType.NUMBER, DataType.DATE):
+        for type_ in (
+            DataType.BOOLEAN,
+            DataType.INTEGER,
+            DataType.NUMBER,
+            DataType.DATE,
+        ):
             try:
                 return type_, cells.parse_values(raw, type_)
             except CellError:
@@ -474,12 +590,20 @@ class Reader:
             self.cell_error(exc, at, raw)
             return None
 
-    def _code_raw(self, sheet: RawSheet, row: int, col: int, type_: DataType) -> RawValue:
+    def _code_raw(
+        self, sheet: RawSheet, row: int, col: int, type_: DataType
+    ) -> RawValue:
         """A cell's value; numeric cells in code columns become their digits (warned
         when the number format shows leading zeros the number lacks)."""
         raw = sheet.value(row, col)
-        if type_ is DataType.CODE and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            text, padded = cells.code_text(raw, sheet.number_formats.get((row, col), ""))
+        if (
+            type_ is DataType.CODE
+            and isinstance(raw, (int, float))
+            and not isinstance(raw, bool)
+        ):
+            text, padded = cells.code_text(
+                raw, sheet.number_formats.get((row, col), "")
+            )
             if padded:
                 self.warn(
                     "W131",
@@ -492,7 +616,9 @@ class Reader:
             return text
         return raw
 
-    def _rules(self, sheet: RawSheet, first: int, columns: list[tuple[Column, int]]) -> tuple[Rule, ...]:
+    def _rules(
+        self, sheet: RawSheet, first: int, columns: list[tuple[Column, int]]
+    ) -> tuple[Rule, ...]:
         loc = sheet.location
         rules: list[Rule] = []
         last_col = max(c for _, c in columns)
@@ -505,7 +631,12 @@ class Reader:
             rule_id = self.text(sheet, row, 1)
             row_range = loc.at(f"{ref(row, 1)}:{ref(row, last_col)}")
             if not rule_id:
-                self.error("E150", "a rule row has no rule id in column A", loc.at(ref(row, 1)), hint="write an id such as R7")
+                self.error(
+                    "E150",
+                    "a rule row has no rule id in column A",
+                    loc.at(ref(row, 1)),
+                    hint="write an id such as R7",
+                )
                 row += 1
                 continue
             rule = self._rule(sheet, row, rule_id, row_range, columns)
@@ -544,7 +675,11 @@ class Reader:
                     input_cells.append(cell)
                 else:
                     if cells.is_blank(raw):
-                        raise CellError("the output cell is empty", "write a value, or null for no value", code="E202")
+                        raise CellError(
+                            "the output cell is empty",
+                            "write a value, or null for no value",
+                            code="E202",
+                        )
                     outputs.append(cells.parse_literal(raw, column.type))
                     output_cells.append(cell)
             except CellError as exc:
@@ -552,12 +687,22 @@ class Reader:
                 ok = False
         if not ok:
             return None
-        return Rule(rule_id, tuple(inputs), tuple(outputs), tuple(notes), row_range, tuple(input_cells), tuple(output_cells))
+        return Rule(
+            rule_id,
+            tuple(inputs),
+            tuple(outputs),
+            tuple(notes),
+            row_range,
+            tuple(input_cells),
+            tuple(output_cells),
+        )
 
     def _leftovers(self, sheet: RawSheet, after: int, last_col: int) -> None:
         """Content below the blank row that ends a table, or beside it, is ignored:
         say so, since it is usually a rule someone forgot to join up."""
-        stray = sorted((r, c) for (r, c) in sheet.cells if r >= after or (c > last_col and r > 1))
+        stray = sorted(
+            (r, c) for (r, c) in sheet.cells if r >= after or (c > last_col and r > 1)
+        )
         if stray:
             r, c = stray[0]
             more = f" (and {len(stray) - 1} more cells)" if len(stray) > 1 else ""
@@ -571,13 +716,20 @@ class Reader:
 
     # -- Tests sheets ---------------------------------------------------------------
 
-    def suite(self, sheet: RawSheet, decisions: dict[str, Decision], chain: dict[str, dict[str, Column]]) -> TestSuite | None:
+    def suite(
+        self,
+        sheet: RawSheet,
+        decisions: dict[str, Decision],
+        chain: dict[str, dict[str, Column]],
+    ) -> TestSuite | None:
         loc = sheet.location
         name = self.text(sheet, 1, 2)
         if name not in decisions:
             self.error(
                 "E301",
-                f"the Tests sheet names an unknown table {name!r}" if name else "the Tests sheet names no table in B1",
+                f"the Tests sheet names an unknown table {name!r}"
+                if name
+                else "the Tests sheet names no table in B1",
                 loc.at("B1"),
                 name or None,
                 suggest(name, decisions) if name else "",
@@ -587,11 +739,17 @@ class Reader:
         table = decision.first
         header = _find_row(sheet, "case", start=2)
         if header is None:
-            self.error("E302", "no header row: no row has 'Case' in column A", loc.at("A2"))
+            self.error(
+                "E302", "no header row: no row has 'Case' in column A", loc.at("A2")
+            )
             return None
         kind_row = header + 1
         if self.text(sheet, kind_row, 1).lower() != "kind":
-            self.error("E302", "the row below the Case row must be the Kind row", loc.at(ref(kind_row, 1)))
+            self.error(
+                "E302",
+                "the row below the Case row must be the Kind row",
+                loc.at(ref(kind_row, 1)),
+            )
             return None
         inputs = chain[name]
         outputs = {c.name: c for c in table.outputs}
@@ -606,7 +764,8 @@ class Reader:
             if kind == "annotation":
                 layout.append(("note", column_name, col, DataType.STRING))
             elif kind == "expected rule" or (
-                kind in ("", "expected") and column_name.lower().replace("_", " ") == "expected rule"
+                kind in ("", "expected")
+                and column_name.lower().replace("_", " ") == "expected rule"
             ):
                 layout.append(("rules", column_name, col, DataType.STRING))
             elif kind == "input" and column_name == "as_of":
@@ -629,7 +788,8 @@ class Reader:
                         f"{column_name!r} is not an output of {name!r}",
                         at,
                         column_name,
-                        suggest(column_name, outputs) or f"outputs: {', '.join(outputs)}",
+                        suggest(column_name, outputs)
+                        or f"outputs: {', '.join(outputs)}",
                     )
                     continue
                 layout.append(("expected", column_name, col, outputs[column_name].type))
@@ -647,7 +807,11 @@ class Reader:
             case_id = self.text(sheet, row, 1)
             if not case_id:
                 if any(sheet.value(row, c) is not None for _, _, c, _ in layout):
-                    self.error("E305", "a test row has no case id in column A", loc.at(ref(row, 1)))
+                    self.error(
+                        "E305",
+                        "a test row has no case id in column A",
+                        loc.at(ref(row, 1)),
+                    )
                 row += 1
                 continue
             case = self._case(sheet, row, case_id, layout, table.returns_list)
@@ -679,7 +843,10 @@ class Reader:
                 elif role == "rules":
                     text = self.text(sheet, row, col)
                     if text:
-                        rules = tuple(str(cells.parse_literal(t, DataType.STRING)) for t in cells.split_list(text))
+                        rules = tuple(
+                            str(cells.parse_literal(t, DataType.STRING))
+                            for t in cells.split_list(text)
+                        )
                 elif cells.is_blank(raw):
                     if role == "input":
                         inputs.append((name, None))
@@ -690,7 +857,10 @@ class Reader:
                 elif role == "input":
                     inputs.append((name, cells.parse_literal(raw, type_)))
                 elif returns_list:
-                    if isinstance(raw, str) and cells.clean_text(raw)[0] in ("[]", "none()"):
+                    if isinstance(raw, str) and cells.clean_text(raw)[0] in (
+                        "[]",
+                        "none()",
+                    ):
                         expected.append((name, ()))
                     else:
                         expected.append((name, cells.parse_literal_list(raw, type_)))
@@ -702,7 +872,9 @@ class Reader:
         if not ok:
             return None
         row_at = sheet.location.at(ref(row, 1))
-        return TestCase(case_id, tuple(inputs), tuple(expected), row_at, as_of, rules, note)
+        return TestCase(
+            case_id, tuple(inputs), tuple(expected), row_at, as_of, rules, note
+        )
 
 
 def _header_row(rows: dict[str, int]) -> int:
@@ -750,12 +922,18 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
         n = counts[suite.table]
         module = f"test_{suite.table}" + (f"_{n}" if n > 1 else "")
         numbered.append(TestSuite(suite.table, suite.cases, suite.location, module))
-    project = Project(tuple(decisions.values()), tuple(numbered), tuple(b.path for b in books))
+    project = Project(
+        tuple(decisions.values()), tuple(numbered), tuple(b.path for b in books)
+    )
     return project, tuple(reader.diagnostics)
 
 
 def _version_key(table: Table) -> tuple[dt.date, str, str]:
-    return (table.effective_from or dt.date.min, table.location.path, table.location.sheet)
+    return (
+        table.effective_from or dt.date.min,
+        table.location.path,
+        table.location.sheet,
+    )
 
 
 def _chain(name: str, decisions: dict[str, Decision]) -> dict[str, Column]:

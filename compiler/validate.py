@@ -24,55 +24,66 @@ from .model import (
     Interval,
     Prefix,
     Project,
+    Table,
     Test,
     Value,
 )
 from .sheets import suggest
 
 
-def _error(code: str, message: str, location: Location, text: object = None, hint: str = "") -> Diagnostic:
-    return Diagnostic(code, Severity.ERROR, message, location, "" if text is None else str(text), hint)
+def _error(
+    code: str, message: str, location: Location, text: object = None, hint: str = ""
+) -> Diagnostic:
+    return Diagnostic(
+        code, Severity.ERROR, message, location, "" if text is None else str(text), hint
+    )
+
+
+def _positions(mask: pd.Series) -> list[int]:
+    """Row positions where MASK holds (frames here keep the default RangeIndex), so
+    checks can go back to the typed records the frame was built from."""
+    return [int(i) for i in mask[mask].index]
 
 
 def check_versions(project: Project) -> Iterator[Diagnostic]:
     """Sheets sharing a table name must be effective-dated versions that do not overlap
     and that share their columns."""
-    rows = [
+    tables = [t for d in project.decisions for t in d.versions]
+    frame = pd.DataFrame(
         {
-            "name": d.name,
-            "start": t.effective_from or dt.date.min,
-            "end": t.effective_to or dt.date.max,
-            "dated": bool(t.effective_from or t.effective_to),
-            "where": t.location,
+            "name": [t.name for t in tables],
+            "start": [t.effective_from or dt.date.min for t in tables],
         }
-        for d in project.decisions
-        for t in d.versions
-    ]
-    frame = pd.DataFrame(rows, columns=["name", "start", "end", "dated", "where"])
-    shared = frame[frame.duplicated("name", keep=False)].sort_values(["name", "start"], kind="stable")
-    for name, group in shared.groupby("name", sort=True):
-        previous = None
-        for row in group.itertuples():
-            if previous is not None and row.start <= previous.end:
-                if not (row.dated and previous.dated):
-                    yield _error(
-                        "E401",
-                        f"the table name {name!r} is used by more than one sheet "
-                        f"(also at {previous.where})",
-                        row.where.at("B1"),
-                        name,
-                        "rename one, or give both Effective from/Effective to dates as versions",
-                    )
-                else:
-                    yield _error(
-                        "E402",
-                        f"the versions of {name!r} overlap: this one starts {row.start} but the "
-                        f"version at {previous.where} runs to {previous.end}",
-                        row.where,
-                        hint="make the effective date ranges follow each other without overlap",
-                    )
-            if previous is None or row.end > previous.end:
-                previous = row
+    )
+    shared = frame[frame.duplicated("name", keep=False)]
+    order = shared.sort_values(["name", "start"], kind="stable").index
+    previous: Table | None = None
+    for position in order:
+        table = tables[int(position)]
+        if previous is not None and previous.name != table.name:
+            previous = None
+        if previous is not None and _start(table) <= _end(previous):
+            dated = _dated(table) and _dated(previous)
+            if not dated:
+                yield _error(
+                    "E401",
+                    f"the table name {table.name!r} is used by more than one sheet "
+                    f"(also at {previous.location})",
+                    table.location.at("B1"),
+                    table.name,
+                    "rename one, or give both Effective from/Effective to dates as versions",
+                )
+            else:
+                yield _error(
+                    "E402",
+                    f"the versions of {table.name!r} overlap: this one starts "
+                    f"{_start(table)} but the version at {previous.location} runs to "
+                    f"{_end(previous)}",
+                    table.location,
+                    hint="make the effective date ranges follow each other without overlap",
+                )
+        if previous is None or _end(table) > _end(previous):
+            previous = table
     for decision in project.decisions:
         first = decision.first
         shape = _shape(first.inputs, first.outputs)
@@ -86,24 +97,39 @@ def check_versions(project: Project) -> Iterator[Diagnostic]:
                 )
 
 
-def _shape(inputs: tuple[Column, ...], outputs: tuple[Column, ...]) -> tuple[tuple[str, str, str, str], ...]:
-    return tuple((c.name, c.kind.value, c.type.value, c.source_table or "") for c in inputs + outputs)
+def _start(table: Table) -> dt.date:
+    return table.effective_from or dt.date.min
+
+
+def _end(table: Table) -> dt.date:
+    return table.effective_to or dt.date.max
+
+
+def _dated(table: Table) -> bool:
+    return bool(table.effective_from or table.effective_to)
+
+
+def _shape(
+    inputs: tuple[Column, ...], outputs: tuple[Column, ...]
+) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple(
+        (c.name, c.kind.value, c.type.value, c.source_table or "")
+        for c in inputs + outputs
+    )
 
 
 def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
-    rows = [
-        {"table": str(t.location), "id": r.id, "where": r.location}
-        for d in project.decisions
-        for t in d.versions
-        for r in t.rules
-    ]
-    frame = pd.DataFrame(rows, columns=["table", "id", "where"])
-    for row in frame[frame.duplicated(["table", "id"], keep="first")].itertuples():
+    rules = [(t, r) for d in project.decisions for t in d.versions for r in t.rules]
+    frame = pd.DataFrame(
+        {"table": [str(t.location) for t, _ in rules], "id": [r.id for _, r in rules]}
+    )
+    for position in _positions(frame.duplicated(["table", "id"], keep="first")):
+        _, rule = rules[position]
         yield _error(
             "E404",
-            f"the rule id {row.id!r} is used twice in this table",
-            row.where.at(row.where.cell.split(":")[0]),
-            row.id,
+            f"the rule id {rule.id!r} is used twice in this table",
+            rule.location.at(rule.location.cell.split(":")[0]),
+            rule.id,
             "rule ids must be unique within a table; tests and results name rules by id",
         )
 
@@ -117,17 +143,25 @@ def check_values(project: Project) -> Iterator[Diagnostic]:
                 if column.has_default:
                     rows.append((column, column.default, column.location, "Default"))
             for rule in table.rules:
-                for column, entry, cell in zip(table.inputs, rule.inputs, rule.input_cells, strict=True):
+                for column, entry, cell in zip(
+                    table.inputs, rule.inputs, rule.input_cells, strict=True
+                ):
                     for test in entry.tests:
                         for value in _test_values(test, column):
                             rows.append((column, value, rule.location.at(cell), "rule"))
-                for column, value, cell in zip(table.outputs, rule.outputs, rule.output_cells, strict=True):
+                for column, value, cell in zip(
+                    table.outputs, rule.outputs, rule.output_cells, strict=True
+                ):
                     rows.append((column, value, rule.location.at(cell), "rule"))
     columns_by_test: dict[str, dict[str, Column]] = {}
     for suite in project.suites:
         if suite.table not in columns_by_test:
             columns_by_test[suite.table] = {
-                c.name: c for c in (*_safe_chain(project, suite.table), *project.decision(suite.table).first.outputs)
+                c.name: c
+                for c in (
+                    *_safe_chain(project, suite.table),
+                    *project.decision(suite.table).first.outputs,
+                )
             }
         known = columns_by_test[suite.table]
         for case in suite.cases:
@@ -136,19 +170,42 @@ def check_values(project: Project) -> Iterator[Diagnostic]:
             for name, expected in case.expected:
                 for value in expected if isinstance(expected, tuple) else (expected,):
                     rows.append((known[name], value, case.location, "test"))
+    entries = [
+        (c, v, loc) for c, v, loc, _ in rows if c.values is not None and v is not None
+    ]
+    columns = list({id(c): c for c, _, _ in entries}.values())
+    index = {id(c): i for i, c in enumerate(columns)}
     frame = pd.DataFrame(
-        [(c, v, loc) for c, v, loc, _ in rows if c.values is not None and v is not None],
-        columns=["column", "value", "where"],
+        {
+            "column": [index[id(c)] for c, _, _ in entries],
+            # type and value: 1 and True, or 1 and 1.0, are different cells
+            "key": [f"{type(v).__name__}:{v!r}" for _, v, _ in entries],
+        }
     )
-    frame["allowed"] = [tests_match(c.values, v) for c, v in zip(frame["column"], frame["value"], strict=True)]
-    for row in frame[~frame["allowed"].astype(bool)].itertuples():
-        column: Column = row.column
+    # Each distinct value of a column is checked once, however many cells repeat it.
+    distinct = frame.drop_duplicates(["column", "key"])
+    verdict = {
+        (int(col), str(key)): tests_match(columns[int(col)].values, entries[int(i)][1])  # type: ignore[arg-type]
+        for i, col, key in zip(
+            distinct.index, distinct["column"], distinct["key"], strict=True
+        )
+    }
+    allowed = pd.Series(
+        [
+            verdict[(int(c), str(k))]
+            for c, k in zip(frame["column"], frame["key"], strict=True)
+        ],
+        dtype=bool,
+    )
+    for position in _positions(~allowed):
+        column, value, where = entries[position]
         yield _error(
             "E405",
-            f"{row.value!r} is not one of the allowed Values of {column.name!r}",
-            row.where,
-            row.value,
-            suggest(str(row.value), [str(v) for v in column.value_list]) or _allowed_hint(column),
+            f"{value!r} is not one of the allowed Values of {column.name!r}",
+            where,
+            value,
+            suggest(str(value), [str(v) for v in column.value_list])
+            or _allowed_hint(column),
         )
 
 
@@ -161,7 +218,9 @@ def _test_values(test: Test, column: Column) -> tuple[Value, ...]:
     if isinstance(test, Prefix):
         listed = [v for v in column.value_list if isinstance(v, str)]
         if column.values and len(listed) == len(column.values.tests):
-            return tuple(v for v in listed if v.startswith(test.prefix))[:1] or (test.prefix + "*",)
+            return tuple(v for v in listed if v.startswith(test.prefix))[:1] or (
+                test.prefix + "*",
+            )
         return ()
     return (test.value,)
 
@@ -206,7 +265,8 @@ def check_requirements(project: Project) -> Iterator[Diagnostic]:
                         f"the table {source!r} has no output named {column.name!r}",
                         column.location,
                         column.name,
-                        suggest(column.name, outputs) or f"its outputs: {', '.join(outputs)}",
+                        suggest(column.name, outputs)
+                        or f"its outputs: {', '.join(outputs)}",
                     )
                 elif outputs[column.name].type is not column.type:
                     yield _error(
@@ -283,7 +343,7 @@ def check_hit_policies(project: Project) -> Iterator[Diagnostic]:
         for table in decision.versions:
             if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER):
                 for column in table.outputs:
-                    if not column.value_list or len(column.value_list) != len(column.values.tests):  # type: ignore[union-attr]
+                    if not column.enumerated:
                         yield _error(
                             "E415",
                             f"{table.hit_policy.value} needs the Values of {column.name!r} listed "
@@ -293,7 +353,7 @@ def check_hit_policies(project: Project) -> Iterator[Diagnostic]:
                         )
             aggregation = table.aggregation
             if aggregation in (Aggregation.SUM, Aggregation.MIN, Aggregation.MAX):
-                allowed = (DataType.INTEGER, DataType.NUMBER)
+                allowed: tuple[DataType, ...] = (DataType.INTEGER, DataType.NUMBER)
                 if aggregation is not Aggregation.SUM:
                     allowed += (DataType.DATE, DataType.STRING, DataType.CODE)
                 for column in table.outputs:
@@ -309,9 +369,15 @@ def check_tests(project: Project) -> Iterator[Diagnostic]:
     for suite in project.suites:
         decision = project.decision(suite.table)
         rule_ids = {r.id for t in decision.versions for r in t.rules}
-        frame = pd.DataFrame([(c.id, c.location) for c in suite.cases], columns=["id", "where"])
-        for row in frame[frame.duplicated("id")].itertuples():
-            yield _error("E420", f"the case id {row.id!r} is used twice in this sheet", row.where, row.id)
+        ids = pd.Series([c.id for c in suite.cases], dtype=object)
+        for position in _positions(ids.duplicated()):
+            case = suite.cases[position]
+            yield _error(
+                "E420",
+                f"the case id {case.id!r} is used twice in this sheet",
+                case.location,
+                case.id,
+            )
         for case in suite.cases:
             for rule_id in case.expected_rules or ():
                 if rule_id not in rule_ids:

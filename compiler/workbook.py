@@ -35,9 +35,13 @@ class RawSheet:
     title: str
     location: Location
     cells: Mapping[tuple[int, int], RawValue]  # (row, column), 1-based
-    number_formats: Mapping[tuple[int, int], str]  # numeric cells with a non-General format
+    number_formats: Mapping[
+        tuple[int, int], str
+    ]  # numeric cells with a non-General format
     merged: tuple[str, ...]  # merged ranges, `B3:C3`
-    formulas: Mapping[tuple[int, int], bool]  # formula cells: True when a cached value exists
+    formulas: Mapping[
+        tuple[int, int], bool
+    ]  # formula cells: True when a cached value exists
     errors: Mapping[tuple[int, int], str]  # cells showing an Excel error (#N/A)
     hidden: bool = False
 
