@@ -10,4 +10,11 @@ The stable Python API for engineers who embed the compiler:
 from .diagnostics import Diagnostic, Location, Severity
 from .pipeline import Compilation, compile_tables, load_tables
 
-__all__ = ["Compilation", "Diagnostic", "Location", "Severity", "compile_tables", "load_tables"]
+__all__ = [
+    "Compilation",
+    "Diagnostic",
+    "Location",
+    "Severity",
+    "compile_tables",
+    "load_tables",
+]

@@ -44,7 +44,9 @@ def folders(func: F) -> F:
         show_default=True,
         help="Folder of the source workbooks (searched recursively).",
     )(func)
-    func = click.option("-q", "--quiet", is_flag=True, help="Hide info-level diagnostics.")(func)
+    func = click.option(
+        "-q", "--quiet", is_flag=True, help="Hide info-level diagnostics."
+    )(func)
     func = click.option(
         "--format",
         type=click.Choice(FORMATS),
@@ -115,7 +117,9 @@ def _compile(tables: Path, quiet: bool) -> tuple[Compilation, Report]:
 
 @main.command("compile")
 @folders
-@click.option("--diff", "show_diff", is_flag=True, help="Print what would change; write nothing.")
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Print what would change; write nothing."
+)
 @guarded
 def compile_command(tables: Path, out: Path, quiet: bool, show_diff: bool) -> None:
     """Compile every workbook under --tables into --out."""
@@ -152,7 +156,11 @@ def check_command(tables: Path, out: Path, quiet: bool) -> None:
     change = output.plan(out, compilation.files)
     report.unchanged = len(change.unchanged)
     report.stale = [*change.new, *change.changed, *change.orphaned]
-    for label, names in (("missing", change.new), ("stale", change.changed), ("orphaned", change.orphaned)):
+    for label, names in (
+        ("missing", change.new),
+        ("stale", change.changed),
+        ("orphaned", change.orphaned),
+    ):
         for name in names:
             click.echo(f"{label}: {out / name}", err=True)
     if change.stale:
@@ -165,7 +173,11 @@ def check_command(tables: Path, out: Path, quiet: bool) -> None:
 @folders
 @click.argument("table")
 @click.argument("assignments", nargs=-1, metavar="NAME=VALUE...")
-@click.option("--as-of", "as_of", help="Evaluation date (ISO), for versioned tables. Default: today.")
+@click.option(
+    "--as-of",
+    "as_of",
+    help="Evaluation date (ISO), for versioned tables. Default: today.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--cases",
@@ -192,7 +204,9 @@ def eval_command(
     names = [d.name for d in project.decisions]
     if table not in names:
         hint = suggest(table, names)
-        raise click.UsageError(f"no table named {table!r}" + (f"; {hint}" if hint else ""))
+        raise click.UsageError(
+            f"no table named {table!r}" + (f"; {hint}" if hint else "")
+        )
     columns = {c.name: c for c in project.chain_inputs(table)}
     versioned = project.chain_versioned(table)
     module = load_table(compilation.files, table)
@@ -203,7 +217,8 @@ def eval_command(
             if name not in columns:
                 hint = suggest(name, columns)
                 raise click.UsageError(
-                    f"{table!r} has no input {name!r}" + (f"; {hint}" if hint else f"; inputs: {', '.join(columns)}")
+                    f"{table!r} has no input {name!r}"
+                    + (f"; {hint}" if hint else f"; inputs: {', '.join(columns)}")
                 )
             if text is None or not text.strip():
                 kwargs[name] = None
@@ -211,17 +226,24 @@ def eval_command(
             try:
                 kwargs[name] = cells.parse_literal(text, columns[name].type)
             except CellError as exc:
-                raise click.UsageError(f"{name}={text!r}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")) from None
+                raise click.UsageError(
+                    f"{name}={text!r}: {exc.message}"
+                    + (f" ({exc.hint})" if exc.hint else "")
+                ) from None
         if when:
             if not versioned:
-                raise click.UsageError(f"{table!r} has no effective-dated versions; drop --as-of")
+                raise click.UsageError(
+                    f"{table!r} has no effective-dated versions; drop --as-of"
+                )
             try:
                 kwargs["as_of"] = cells.parse_date_text(when.strip())
             except CellError as exc:
                 raise click.UsageError(f"--as-of {when!r}: {exc.message}") from None
         try:
             return result_json(module.evaluate(**kwargs))
-        except ValueError as exc:  # the evaluator's InputError, NoVersionError, AmbiguousError
+        except (
+            ValueError
+        ) as exc:  # the evaluator's InputError, NoVersionError, AmbiguousError
             raise click.UsageError(str(exc)) from None
 
     if cases is not None:
@@ -245,11 +267,19 @@ def eval_command(
     click.echo(f"matched: {', '.join(result['matched']) or '(none)'}")
 
 
-def _eval_cases(cases: Path, run: Callable[[dict[str, str | None], str | None], dict[str, Any]], as_of: str | None) -> None:
+def _eval_cases(
+    cases: Path,
+    run: Callable[[dict[str, str | None], str | None], dict[str, Any]],
+    as_of: str | None,
+) -> None:
     failed = 0
     with cases.open(newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
-            values = {k.strip(): v for k, v in row.items() if k is not None and k.strip() != "as_of"}
+            values = {
+                k.strip(): v
+                for k, v in row.items()
+                if k is not None and k.strip() != "as_of"
+            }
             when = (row.get("as_of") or "").strip() or as_of
             try:
                 line: dict[str, Any] = run(values, when)
@@ -260,5 +290,3 @@ def _eval_cases(cases: Path, run: Callable[[dict[str, str | None], str | None], 
     if failed:
         click.echo(f"{cases}: {failed} row(s) could not be evaluated", err=True)
         sys.exit(Exit.USAGE)
-
-

@@ -252,6 +252,12 @@ class TestCase:
     as_of: dt.date | None = None
     expected_rules: tuple[str, ...] | None = None
     note: str = ""
+    cells: tuple[tuple[str, str], ...] = ()  # column name -> A1 ref of its cell
+
+    def cell(self, name: str) -> Location:
+        """The location of this case's cell in column NAME (the row when unknown)."""
+        refs = dict(self.cells)
+        return self.location.at(refs[name]) if name in refs else self.location
 
 
 @dataclass(frozen=True, slots=True)

@@ -872,8 +872,9 @@ class Reader:
         if not ok:
             return None
         row_at = sheet.location.at(ref(row, 1))
+        refs = tuple((name, ref(row, col)) for _, name, col, _ in layout)
         return TestCase(
-            case_id, tuple(inputs), tuple(expected), row_at, as_of, rules, note
+            case_id, tuple(inputs), tuple(expected), row_at, as_of, rules, note, refs
         )
 
 

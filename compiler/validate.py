@@ -136,42 +136,36 @@ def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
 
 def check_values(project: Project) -> Iterator[Diagnostic]:
     """Every value written in a rule, a Default or a test lies within its Values."""
-    rows: list[tuple[Column, Value, Location, str]] = []
+    rows: list[tuple[Column, Value, Location]] = []
     for decision in project.decisions:
         for table in decision.versions:
             for column in table.outputs:
                 if column.has_default:
-                    rows.append((column, column.default, column.location, "Default"))
+                    rows.append((column, column.default, column.location))
             for rule in table.rules:
                 for column, entry, cell in zip(
                     table.inputs, rule.inputs, rule.input_cells, strict=True
                 ):
                     for test in entry.tests:
                         for value in _test_values(test, column):
-                            rows.append((column, value, rule.location.at(cell), "rule"))
+                            rows.append((column, value, rule.location.at(cell)))
                 for column, value, cell in zip(
                     table.outputs, rule.outputs, rule.output_cells, strict=True
                 ):
-                    rows.append((column, value, rule.location.at(cell), "rule"))
-    columns_by_test: dict[str, dict[str, Column]] = {}
+                    rows.append((column, value, rule.location.at(cell)))
     for suite in project.suites:
-        if suite.table not in columns_by_test:
-            columns_by_test[suite.table] = {
-                c.name: c
-                for c in (
-                    *_safe_chain(project, suite.table),
-                    *project.decision(suite.table).first.outputs,
-                )
-            }
-        known = columns_by_test[suite.table]
+        decision = project.decision(suite.table)
+        chain = {c.name: c for c in _safe_chain(project, suite.table)}
         for case in suite.cases:
+            table = _version_on(decision, case.as_of)
+            known = {**chain, **{c.name: c for c in table.inputs + table.outputs}}
             for name, value in case.inputs:
-                rows.append((known[name], value, case.location, "test"))
+                rows.append((known[name], value, case.cell(name)))
             for name, expected in case.expected:
                 for value in expected if isinstance(expected, tuple) else (expected,):
-                    rows.append((known[name], value, case.location, "test"))
+                    rows.append((known[name], value, case.cell(name)))
     entries = [
-        (c, v, loc) for c, v, loc, _ in rows if c.values is not None and v is not None
+        (c, v, loc) for c, v, loc in rows if c.values is not None and v is not None
     ]
     columns = list({id(c): c for c, _, _ in entries}.values())
     index = {id(c): i for i, c in enumerate(columns)}
@@ -207,6 +201,15 @@ def check_values(project: Project) -> Iterator[Diagnostic]:
             suggest(str(value), [str(v) for v in column.value_list])
             or _allowed_hint(column),
         )
+
+
+def _version_on(decision: Decision, as_of: dt.date | None) -> Table:
+    """The version in force on AS_OF (today when absent), else the first one."""
+    when = as_of or dt.date.today()
+    for table in decision.versions:
+        if _start(table) <= when <= _end(table):
+            return table
+    return decision.first
 
 
 def _test_values(test: Test, column: Column) -> tuple[Value, ...]:

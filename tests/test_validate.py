@@ -430,7 +430,7 @@ def test_validation_problems_are_reported_with_cell_problems(tmp_path: Path) -> 
     ).diagnostics
     found = {(d.code, str(d.location)) for d in errors(diagnostics)}
     assert found == {
-        ("E203", "tables/x.xlsx:A!C8"),
+        ("E201", "tables/x.xlsx:A!C8"),
         ("E405", "tables/x.xlsx:B!B8"),
         ("E404", "tables/x.xlsx:B!A9"),
     }
