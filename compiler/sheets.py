@@ -643,7 +643,7 @@ class Reader:
             if rule is not None:
                 rules.append(rule)
             row += 1
-        self._leftovers(sheet, row, last_col)
+        self._leftovers(sheet, row, last_col, first_rule=first)
         return tuple(rules)
 
     def _rule(
@@ -697,11 +697,16 @@ class Reader:
             tuple(output_cells),
         )
 
-    def _leftovers(self, sheet: RawSheet, after: int, last_col: int) -> None:
-        """Content below the blank row that ends a table, or beside it, is ignored:
-        say so, since it is usually a rule someone forgot to join up."""
+    def _leftovers(
+        self, sheet: RawSheet, after: int, last_col: int, *, first_rule: int
+    ) -> None:
+        """Content below the blank row that ends a table, or beside its rules, is
+        ignored: say so, since it is usually a rule someone forgot to join up.
+        (Notes beside the metadata rows are fine.)"""
         stray = sorted(
-            (r, c) for (r, c) in sheet.cells if r >= after or (c > last_col and r > 1)
+            (r, c)
+            for (r, c) in sheet.cells
+            if r >= after or (c > last_col and first_rule <= r < after)
         )
         if stray:
             r, c = stray[0]
