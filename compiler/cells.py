@@ -146,7 +146,10 @@ def _literal_from_cell(
     if type_ is DataType.NUMBER:
         if isinstance(raw, float) and not math.isfinite(raw):
             raise CellError("not a finite number")
-        return float(raw)
+        try:
+            return float(raw)
+        except OverflowError:  # an int beyond any float
+            raise CellError("not a finite number") from None
     if type_ in (DataType.STRING, DataType.CODE):
         return code_text(raw, "")[0]
     raise CellError(f"{raw!r} is not a {type_.value}", _type_hint(type_))
@@ -176,7 +179,10 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
         return parse_date_text(text)
     if type_ is DataType.INTEGER:
         if _INTEGER.match(text):
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:  # beyond the 4300 digits Python converts
+                raise CellError("the number has too many digits") from None
         if _NUMBER.match(text) and float(text).is_integer():
             return int(float(text))
         raise CellError(
@@ -184,7 +190,10 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
         )
     # NUMBER
     if _NUMBER.match(text):
-        return float(text)
+        number = float(text)
+        if not math.isfinite(number):  # 1e999: infinity would reach the code
+            raise CellError(f"{text!r} is too large a number")
+        return number
     raise CellError(f"{text!r} is not a number", "numbers are written like 30 or 29.9")
 
 
@@ -203,7 +212,10 @@ def _type_hint(type_: DataType) -> str:
 
 
 def split_list(text: str) -> list[str]:
-    """Split on commas outside quotes, brackets and parentheses."""
+    """Split on commas outside quotes and call parentheses (`not(`, `date(`).
+
+    Range brackets are not nested pairs (`]0..30[`, `(0..30]`), and a range holds no
+    comma, so they take no part in the split."""
     items: list[str] = []
     depth = 0
     quoted = False
@@ -219,9 +231,9 @@ def split_list(text: str) -> list[str]:
                 quoted = False
         elif ch == '"':
             quoted = True
-        elif ch in "([":
+        elif ch == "(" and i and text[i - 1].isalpha():
             depth += 1
-        elif ch in ")]" and depth:
+        elif ch == ")" and depth:
             depth -= 1
         elif ch == "," and depth == 0:
             items.append(text[start:i].strip())

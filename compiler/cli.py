@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 import click
 
-from . import cells, output
-from .diagnostics import CellError
+from . import cells, dmn, output
+from .diagnostics import CellError, has_errors
 from .evaluate import load_table, result_json
-from .pipeline import Compilation, compile_tables
+from .pipeline import Compilation, compile_tables, load_tables
 from .report import FORMATS, Exit, Report
 from .sheets import suggest
 
@@ -134,7 +134,11 @@ def compile_command(tables: Path, out: Path, quiet: bool, show_diff: bool) -> No
         click.echo(change.diff(), nl=False)
         click.echo(report.summary("diff"), err=True)
         sys.exit(Exit.OK)
-    output.apply(out, change)
+    try:
+        output.apply(out, change)
+    except output.Busy as exc:  # another compile kept the lock past the timeout
+        click.secho(f"error: {exc.strerror}", fg="red", err=True)
+        sys.exit(Exit.INVALID)
     report.written = [*change.new, *change.changed]
     report.removed = list(change.orphaned)
     for name in report.written:
@@ -238,7 +242,10 @@ def eval_command(
             try:
                 kwargs["as_of"] = cells.parse_date_text(when.strip())
             except CellError as exc:
-                raise click.UsageError(f"--as-of {when!r}: {exc.message}") from None
+                raise click.UsageError(
+                    f"--as-of {when!r}: {exc.message}"
+                    + (f" ({exc.hint})" if exc.hint else "")
+                ) from None
         try:
             return result_json(module.evaluate(**kwargs))
         except (
@@ -290,3 +297,446 @@ def _eval_cases(
     if failed:
         click.echo(f"{cases}: {failed} row(s) could not be evaluated", err=True)
         sys.exit(Exit.USAGE)
+
+
+@main.command("analyse")
+@folders
+@click.argument("table", required=False)
+@guarded
+def analyse_command(tables: Path, out: Path, quiet: bool, table: str | None) -> None:
+    """Check that every table answers every case exactly once, and list the rules no
+    authored test exercises (all tables, or only TABLE)."""
+    from . import analyse
+    from .diagnostics import has_errors, sort_diagnostics
+    from .pipeline import load_tables
+
+    project, diagnostics = load_tables(tables)
+    valid = project is not None and not has_errors(diagnostics)
+    if project is not None and valid:
+        names = [d.name for d in project.decisions]
+        if table is not None and table not in names:
+            hint = suggest(table, names)
+            raise click.UsageError(
+                f"no table named {table!r}" + (f"; {hint}" if hint else "")
+            )
+        chosen = [d for d in project.decisions if table in (None, d.name)]
+        sheets = {
+            (t.location.path, t.location.sheet) for d in chosen for t in d.versions
+        }
+        diagnostics = sort_diagnostics(
+            [
+                d
+                for d in (*diagnostics, *analyse.analyse(project))
+                if table is None or (d.location.path, d.location.sheet) in sheets
+            ]
+        )
+    report = Report(diagnostics=diagnostics, quiet=quiet)
+    report.print_diagnostics()
+    if project is not None and valid:
+        for name, missing in analyse.uncovered_rules(project).items():
+            if table not in (None, name):
+                continue
+            if missing:
+                click.echo(f"{name}: no authored test exercises {', '.join(missing)}")
+            else:
+                click.echo(f"{name}: every rule is exercised by an authored test")
+    click.echo(report.counts(), err=True)
+    sys.exit(report.exit_code)
+
+
+# -- DMN: import-dmn and export-dmn (see compiler/dmn.py) ----------------------------
+# Neither takes @folders: import writes one workbook (--into) and export one DMN file
+# (--out FILE, where @folders' --out is the generated package's folder).
+
+
+def _dmn_messages(messages: tuple[dmn.Message, ...], model: str, quiet: bool) -> None:
+    for message in messages:
+        if quiet and message.severity == "warning":
+            continue
+        colour = "red" if message.severity == "error" else "yellow"
+        click.secho(message.format(model), fg=colour, err=True)
+
+
+@main.command("import-dmn")
+@click.argument("model", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The workbook to write. Default: TABLES/<model file name>.xlsx.",
+)
+@click.option(
+    "--tables",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tables"),
+    show_default=True,
+    help="Folder of the source workbooks (names already used there are flagged).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the workbook if it exists.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Write nothing and exit 3 when any part of the model is not converted.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Hide warnings.")
+@guarded
+def import_dmn_command(
+    model: Path, into: Path | None, tables: Path, force: bool, strict: bool, quiet: bool
+) -> None:
+    """Convert the decision tables of a DMN 1.1-1.5 MODEL into a workbook.
+
+    What cannot be converted is reported with its DMN id and name and left out. When
+    no table converts (or, with --strict, when anything is left out), nothing is
+    written and the exit code is 3; otherwise the tables are written and the exit code
+    is 0 (3 if the written workbook does not compile, e.g. a UNIQUE table whose rules
+    overlap).
+    """
+    conversion = dmn.read_dmn(model)
+    _dmn_messages(conversion.messages, model.name, quiet)
+    if not conversion.tables or (strict and conversion.errors):
+        what = (
+            "not every part of the model" if conversion.tables else "no decision table"
+        )
+        click.echo(
+            f"{model}: {what} could be converted; nothing was written.", err=True
+        )
+        sys.exit(Exit.INVALID)
+    target = into or tables / model.with_suffix(".xlsx").name
+    if target.suffix.lower() != ".xlsx":
+        raise click.UsageError(f"--into {target}: the workbook must be an .xlsx file")
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists; pass --force to overwrite it")
+    for name, where in dmn.names_in_use(tables, conversion, target):
+        click.secho(
+            f"{target}: warning: the table name {name!r} is already used at {where}",
+            fg="yellow",
+            err=True,
+        )
+    dmn.save_workbook(conversion, target)
+    check = dmn.check_workbook(target)
+    Report(diagnostics=check, quiet=True).print_diagnostics()
+    names = ", ".join(t.name for t in conversion.tables)
+    left_out = len(conversion.errors)
+    click.echo(
+        f"wrote {target}: {len(conversion.tables)} table(s) ({names})"
+        + (
+            f"; {left_out} part(s) of the model not converted (see above)"
+            if left_out
+            else ""
+        ),
+        err=True,
+    )
+    if has_errors(check):
+        sys.exit(Exit.INVALID)
+
+
+@main.command("export-dmn")
+@click.argument("names", nargs=-1, metavar="[TABLE]...")
+@click.option(
+    "--tables",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tables"),
+    show_default=True,
+    help="Folder of the source workbooks (searched recursively).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The DMN 1.5 file to write.",
+)
+@click.option(
+    "--name", "model_name", help="The model's name. Default: the --out file name."
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Hide info-level diagnostics and warnings."
+)
+@guarded
+def export_dmn_command(
+    names: tuple[str, ...], tables: Path, out: Path, model_name: str | None, quiet: bool
+) -> None:
+    """Write TABLEs (default: all), with the tables they require, as DMN 1.5."""
+    project, diagnostics = load_tables(tables)
+    report = Report(diagnostics=diagnostics, quiet=quiet)
+    report.print_diagnostics()
+    if project is None or has_errors(diagnostics):
+        click.echo(report.summary("export"), err=True)
+        sys.exit(Exit.INVALID)
+    known = [d.name for d in project.decisions]
+    for name in names:
+        if name not in known:
+            hint = suggest(name, known)
+            raise click.UsageError(
+                f"no table named {name!r}" + (f"; {hint}" if hint else "")
+            )
+    exported = dmn.export_dmn(project, names, model_name or out.stem)
+    _dmn_messages(exported.messages, str(out), quiet)
+    if not exported.tables:
+        click.echo(f"no table could be exported; {out} was not written.", err=True)
+        sys.exit(Exit.INVALID)
+    output.write_atomic(out, exported.xml)
+    click.echo(
+        f"wrote {out}: {len(exported.tables)} table(s) ({', '.join(exported.tables)})",
+        err=True,
+    )
+
+
+# -- authoring: lint, show, diff, new, watch, report ---------------------------------
+# The logic lives in annotate, diff, template, watch and html_report; these are the
+# Click wrappers (imports are local so that `compile-rules --help` stays fast).
+
+
+@main.command("lint")
+@folders
+@click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write a copy of each workbook here with every diagnostic on its cell "
+    "(comment, colour) and a first sheet 'Problems'. The sources are not modified.",
+)
+@guarded
+def lint_command(
+    tables: Path, out: Path, quiet: bool, annotate_dir: Path | None
+) -> None:
+    """Print every diagnostic (validation and analysis) without generating code;
+    exit 3 on errors, like check."""
+    from . import annotate
+
+    project, diagnostics = annotate.lint(tables)
+    report = Report(diagnostics=diagnostics, quiet=quiet)
+    if project is not None:
+        report.checked = tuple(
+            [t.location for d in project.decisions for t in d.versions]
+            + [s.location for s in project.suites]
+        )
+    report.print_diagnostics()
+    if annotate_dir is not None:
+        try:
+            copies = annotate.annotate(tables, annotate_dir, diagnostics)
+        except ValueError as exc:
+            raise click.UsageError(f"--annotate {annotate_dir}: {exc}") from None
+        for copy in copies:
+            click.echo(f"wrote {copy.copy} ({copy.problems} problem(s))", err=True)
+    click.echo(report.counts(), err=True)
+    sys.exit(report.exit_code)
+
+
+@main.command("show")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@guarded
+def show_command(files: tuple[Path, ...]) -> None:
+    """Print each workbook's sheets as text, one line per row (for `git diff`: see
+    the README's textconv set-up)."""
+    from .diagnostics import Diagnostic
+    from .diff import show_file
+
+    failed = False
+    for file in files:
+        text = show_file(file)
+        if isinstance(text, Diagnostic):
+            click.echo(f"{file}: {text.message}", err=True)
+            failed = True
+            continue
+        click.echo(text, nl=False)
+    if failed:
+        sys.exit(Exit.INVALID)
+
+
+@main.command("diff")
+@folders
+@click.argument("sides", nargs=-1, metavar="OLD NEW")
+@click.option(
+    "--git",
+    "revisions",
+    multiple=True,
+    metavar="REV",
+    help="Compare --tables at git revision REV with the working tree, or, given "
+    "twice, at two revisions.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Print every changed region.")
+@guarded
+def diff_command(
+    tables: Path,
+    out: Path,
+    quiet: bool,
+    sides: tuple[str, ...],
+    revisions: tuple[str, ...],
+    show_all: bool,
+) -> None:
+    """What changed between two versions of the tables: rules added, removed and
+    changed, and the inputs whose decision changed, with examples.
+
+    OLD and NEW are workbooks, folders, or REV:PATH (a folder or workbook at a git
+    revision, e.g. HEAD~1:tables). Exit 0 when no table differs, 1 when some do.
+    """
+    from . import diff
+
+    if revisions:
+        if sides or len(revisions) > 2:
+            raise click.UsageError("give OLD NEW, or --git REV once or twice, not both")
+        folder = tables.as_posix()
+        specs = [f"{rev}:{folder}" for rev in revisions]
+        if len(specs) == 1:
+            specs.append(folder)
+    elif len(sides) == 2:
+        specs = list(sides)
+    else:
+        raise click.UsageError("give two sides to compare: OLD NEW (or --git REV)")
+    try:
+        old, new = (diff.load_side(spec) for spec in specs)
+    except diff.SourceError as exc:
+        raise click.UsageError(str(exc)) from None
+    for side in (old, new):
+        problem = diff.side_problems(side)
+        if problem:
+            Report(diagnostics=side.diagnostics, quiet=True).print_diagnostics()
+            click.echo(problem, err=True)
+            sys.exit(Exit.INVALID)
+    result = diff.diff_projects(old, new)
+    click.echo(result.format(None if show_all else 12), nl=False)
+    sys.exit(Exit.OK if result.empty else Exit.DRIFT)
+
+
+@main.command("new")
+@folders
+@click.argument("name")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME:TYPE[=VALUES]",
+    help="An input column, e.g. age:integer=[0..130] or modality:string=CT, MRI.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="NAME:TYPE[=VALUES]",
+    help="An output column, e.g. approved:boolean.",
+)
+@click.option("--hit-policy", default="UNIQUE", show_default=True)
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The workbook to add the sheets to (created if absent). "
+    "Default: TABLES/NAME.xlsx.",
+)
+@guarded
+def new_command(
+    tables: Path,
+    out: Path,
+    quiet: bool,
+    name: str,
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...],
+    hit_policy: str,
+    into: Path | None,
+) -> None:
+    """Start a new decision table NAME: a styled sheet with dropdowns, one example
+    rule and an empty Tests sheet, that compiles as it is. Existing sheets are never
+    replaced."""
+    import shutil
+    import tempfile
+
+    from . import template
+    from .pipeline import load_tables
+
+    target = into or tables / f"{name}.xlsx"
+    if target.suffix.lower() != ".xlsx":
+        raise click.UsageError(f"--into {target}: the workbook must be an .xlsx file")
+    for lock in (f"~${target.name}", f".~lock.{target.name}#"):
+        if (target.parent / lock).exists():
+            raise click.UsageError(
+                f"{target} is open in a spreadsheet application ({lock} exists); "
+                "close it first"
+            )
+    if tables.is_dir():
+        project, _ = load_tables(tables)
+        if project is not None and name in [d.name for d in project.decisions]:
+            where = project.decision(name).first.location
+            raise click.UsageError(f"a table named {name!r} already exists at {where}")
+    try:
+        written = template.new_table(
+            name,
+            [template.parse_column(c) for c in inputs],
+            [template.parse_column(c) for c in outputs],
+            target,
+            hit_policy=hit_policy,
+        )
+    except template.TemplateError as exc:
+        raise click.UsageError(str(exc)) from None
+    verb = "created" if written.created else "added to"
+    click.echo(
+        f"{verb} {target}: sheets {written.sheet!r} and {written.tests_sheet!r}",
+        err=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="compile-rules-new-") as tmp:
+        folder = Path(tmp) / "tables"
+        folder.mkdir()
+        shutil.copy2(target, folder / target.name)
+        _, diagnostics = load_tables(folder)
+    problems = [d for d in diagnostics if d.code != "I001"]
+    Report(diagnostics=tuple(problems), quiet=quiet).print_diagnostics()
+    if has_errors(problems):
+        sys.exit(Exit.INVALID)
+
+
+@main.command("watch")
+@folders
+@click.option(
+    "--debounce",
+    default=400,
+    show_default=True,
+    metavar="MS",
+    help="Recompile once no workbook changed for this many milliseconds.",
+)
+@click.option(
+    "--poll",
+    is_flag=True,
+    help="Poll for changes (network and container file systems).",
+)
+@guarded
+def watch_command(
+    tables: Path, out: Path, quiet: bool, debounce: int, poll: bool
+) -> None:
+    """Compile, then recompile whenever a workbook under --tables is saved; only
+    changed outputs are written. Ctrl-C stops."""
+    from . import watch
+
+    if not tables.is_dir():
+        raise click.UsageError(f"--tables {tables}: the folder does not exist")
+    session = watch.Session(
+        tables, out, quiet=quiet, echo=lambda line: click.echo(line, err=True)
+    )
+    click.echo(f"watching {tables} (Ctrl-C stops)", err=True)
+    try:
+        watch.watch_loop(
+            session,
+            watch.file_changes(tables, quiet_ms=debounce, force_polling=poll or None),
+        )
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped watching", err=True)
+
+
+@main.command("report")
+@folders
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def report_command(tables: Path, out: Path, quiet: bool, dest: Path) -> None:
+    """Write a static HTML site about the tables into DEST: an index and one page per
+    table (rules, source, diagnostics, analysis findings, test coverage). Exit 3 when
+    the tables have errors (the site is written anyway)."""
+    from . import html_report
+
+    written, diagnostics = html_report.write_report(tables, dest)
+    report = Report(diagnostics=diagnostics, quiet=quiet)
+    report.print_diagnostics()
+    click.echo(
+        f"wrote {len(written)} page(s) to {dest}; open {dest / 'index.html'} "
+        f"({report.counts()})",
+        err=True,
+    )
+    sys.exit(report.exit_code)

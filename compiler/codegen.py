@@ -5,20 +5,45 @@ templates plain strings and lists, so the templates only lay code out. Every val
 from a cell reaches the code through `py_literal`, i.e. as `repr()` of a parsed, typed
 value; names are validated identifiers. Sources are then formatted with ruff, pinned,
 so the bytes depend only on the tables.
+
+Evaluators never test rules one by one (`compiler.index` computes what they look up):
+
+- Each input column maps a value to a mask, an int with one bit per rule. The rule
+  in position k of the bit order (rule order; priority order for PRIORITY) is bit
+  n-1-k, so the masks are emitted as literals that read in rule order: binary up to
+  32 rules, hex beyond. Strings, booleans and codes tested by value: a dict (value ->
+  mask). Integers, numbers, dates, other codes: sorted BOUNDS of half-open slots and
+  one mask per slot (`bisect_right`), a comment naming each slot; short integer
+  Values lists become a dict per value at import (`by_value`). Slots outside the
+  Values hold OUTSIDE, whose AND raises.
+- `evaluate` ANDs the masks in one expression inside `try`; a value of the wrong type
+  or outside the Values raises KeyError/TypeError there and the checked path
+  (`_runtime.checked_mask`, with the same masks) raises InputError. FIRST and
+  PRIORITY read the winner as `_HITS[_N - mask.bit_length()]` (`_HITS[_N]` is the
+  no-match result); UNIQUE first tests `mask & (mask - 1)`; lists and aggregates go
+  through the runtime once per distinct mask and are kept.
+- `_HITS` lists the prebuilt results, one per rule, each under a comment naming the
+  rule's id, workbook location and conditions in words: the readable rule list.
+- `evaluate_frame` hands the same masks to `_runtime.decide_frame` (vectorized).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 import subprocess
 import sys
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from .index import Axis, after, bit_order, build_axes
+from .markdown import render_markdown
 from .model import (
     Column,
     Compare,
@@ -58,6 +83,7 @@ def py_literal(value: object) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
+@functools.cache  # one environment: it compiles each template once per process
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("compiler", "templates"),
@@ -71,99 +97,223 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-@dataclass
-class _Constants:
-    """Module-level constants (value sets) shared by the conditions of one module."""
-
-    sets: dict[frozenset[Value], str] = field(default_factory=dict)
-
-    def set_name(self, values: frozenset[Value]) -> str:
-        if values not in self.sets:
-            self.sets[values] = f"_SET_{len(self.sets) + 1}"
-        return self.sets[values]
-
-    def rendered(self) -> list[tuple[str, str]]:
-        return [(name, py_literal(values)) for values, name in self.sets.items()]
+# -- indexes -----------------------------------------------------------------------------
+#
+# What `compiler.index` computes, as code: per input column a dict (lookup) or bounds
+# and masks (ranges), the fast expression that maps an input to its mask, and the
+# runtime `Lookup`/`Ranges` object that the checked path and evaluate_frame use.
 
 
-# -- conditions ------------------------------------------------------------------------
+def _mask(mask: int | None, n: int) -> str:
+    """A mask literal: binary (rule order left to right) for small tables, else hex;
+    OUTSIDE for a slot outside the Values."""
+    if mask is None:
+        return "OUTSIDE"
+    if n <= 32:
+        return f"0b{mask:0{max(n, 1)}b}"
+    return f"0x{mask:0{(n + 3) // 4}X}"
 
 
-def _test_expr(x: str, test: Test, type_: DataType, guard: str) -> str:
-    """One test as a condition; GUARD (`x is not None and `) protects comparisons
-    from a missing input, and is empty where the value is known to be present."""
-    if isinstance(test, Equals):
-        if test.value is None:
-            return f"{x} is None"
-        if isinstance(test.value, bool):
-            return f"{x} is {test.value!r}"
-        return f"{x} == {py_literal(test.value)}"
-    if isinstance(test, Compare):
-        return f"{guard}{x} {test.op} {py_literal(test.value)}"
-    if isinstance(test, Prefix):
-        return f"{guard}{x}.startswith({py_literal(test.prefix)})"
-    low = "<=" if test.low_closed else "<"
-    high = "<=" if test.high_closed else "<"
-    expr = f"{py_literal(test.low)} {low} {x} {high} {py_literal(test.high)}"
-    if type_ is DataType.CODE:
-        return f"{guard}len({x}) == {len(str(test.low))} and {expr}"
-    return f"{guard}{expr}"
+def _bound(value: object) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return 'float("inf")'
+    return py_literal(value)
 
 
-def _entry_expr(
-    x: str,
-    entry: UnaryTests,
-    type_: DataType,
-    consts: _Constants,
-    *,
-    present: bool = False,
-) -> str | None:
-    """A Python condition for one input entry; None for `-` (always true)."""
-    guard = "" if present else f"{x} is not None and "
-    if entry.is_any:
+def _shown(value: object) -> str:
+    """A bound as a comment shows it."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return repr(value)
+
+
+def _slot_text(bounds: tuple[object, ...], slot: int) -> str:
+    """`[18, 65)`, `< 0`, `>= 131`, or `= 30.0` for a slot holding one value."""
+    low = bounds[slot - 1] if slot > 0 else None
+    high = bounds[slot] if slot < len(bounds) else None
+    if isinstance(low, float) and math.isinf(low):
+        return "inf, NaN: the checked path"
+    if low is None:
+        return "any value" if high is None else f"< {_shown(high)}"
+    if high is None:
+        return f">= {_shown(low)}"
+    if after(low) == high:  # type: ignore[arg-type]
+        return f"= {_shown(low)}"
+    return f"[{_shown(low)}, {_shown(high)})"
+
+
+def _int_values(column: Column) -> str | None:
+    """The integers a short Values list allows, as code (`range(0, 131)`), or None."""
+    if column.type is not DataType.INTEGER or column.values is None:
         return None
-    equals = [t for t in entry.tests if isinstance(t, Equals)]
-    others = [t for t in entry.tests if not isinstance(t, Equals)]
-    parts: list[str] = []
-    if len(equals) > 1 and not any(isinstance(t.value, bool) for t in equals):
-        parts.append(f"{x} in {consts.set_name(frozenset(t.value for t in equals))}")
-    else:
-        parts.extend(_test_expr(x, t, type_, guard) for t in equals)
-    parts.extend(_test_expr(x, t, type_, guard) for t in others)
-    expr = " or ".join(
-        f"({p})" if " and " in p and len(parts) > 1 else p for p in parts
-    )
-    return f"not ({expr})" if entry.negated else expr
+    spans: list[tuple[int, int]] = []
+    for test in column.values.tests:
+        if isinstance(test, Equals) and isinstance(test.value, int):
+            spans.append((test.value, test.value + 1))
+        elif isinstance(test, Interval) and isinstance(test.low, int):
+            assert isinstance(test.high, int)
+            low = test.low + (0 if test.low_closed else 1)
+            high = test.high + (1 if test.high_closed else 0)
+            spans.append((low, high))
+        else:
+            return None
+    if len(spans) > 4 or sum(b - a for a, b in spans) > 4096:
+        return None
+    ranges = [f"range({a}, {b})" for a, b in spans if b > a]
+    if len(ranges) == 1:
+        return ranges[0]
+    return "(" + ", ".join(f"*{r}" for r in ranges) + ",)"
 
 
-_TYPE_CHECK = {
-    DataType.STRING: "type({x}) is str",
-    DataType.CODE: "type({x}) is str",
-    DataType.INTEGER: "type({x}) is int",
-    DataType.NUMBER: "type({x}) in (int, float)",
-    DataType.BOOLEAN: "({x} is True or {x} is False)",
-    DataType.DATE: "type({x}) is date",
-}
+@dataclass
+class _Rendered:
+    """One column's constants (code), fast expression, and runtime object."""
+
+    code: str
+    fast: str
+    spec: str
+    names: set[str] = field(default_factory=set)  # runtime and stdlib names it uses
 
 
-def _invalid_expr(column: Column, consts: _Constants) -> str:
-    """A condition that is true when an input value is not acceptable (null always is)."""
+def _render_axis(axis: Axis, prefix: str, n: int, position: int) -> _Rendered:
+    column = axis.column
     x = column.name
-    type_ok = _TYPE_CHECK[column.type].format(x=x)
-    values = column.values
-    if values is None:
-        return f"{x} is not None and not ({type_ok})"
-    if (
-        values.tests
-        and all(isinstance(t, Equals) for t in values.tests)
-        and column.type in (DataType.STRING, DataType.CODE)
-    ):
-        allowed = frozenset(
-            [*(t.value for t in values.tests if isinstance(t, Equals)), None]
+    base = f"{prefix}_{x.upper()}"
+    allowed = py_literal(_allowed_text(column))
+    head = f"# {x} ({column.type.value})"
+    if axis.kind == "lookup":
+        lines = []
+        names = {"Lookup"}
+        if column.type is DataType.BOOLEAN:
+            masks = dict(zip(axis.keys, axis.key_masks, strict=True))
+            true, false = masks.get(True), masks.get(False)
+            lines += [
+                f"{head}: the rules that accept true, false, null",
+                f"{base}_TRUE = {_mask(true, n)}",
+                f"{base}_FALSE = {_mask(false, n)}",
+                f"{base}_NULL: dict[object, int] = {{None: {_mask(axis.null, n)}}}",
+            ]
+            names |= {"OUTSIDE"} if true is None or false is None else set()
+            listed = ", ".join(
+                f"{k}: {base}_{str(k).upper()}" for k in (True, False) if k in masks
+            )
+            fast = (
+                f"({base}_TRUE if {x} is True else {base}_FALSE if {x} is False"
+                f" else {base}_NULL[{x}])"
+            )
+            spec = f'Lookup(TABLE, "{x}", "boolean", {{{listed}}}, {base}_NULL[None], {allowed})'
+            return _Rendered("\n".join(lines), fast, spec, names)
+        lines.append(f"{head}: the rules that accept each value")
+        lines.append(f"{base}: dict[object, int] = {{")
+        for key, mask in zip(axis.keys, axis.key_masks, strict=True):
+            lines.append(f"    {py_literal(key)}: {_mask(mask, n)},")
+        if axis.other is None:
+            lines.append(f"    None: {_mask(axis.null, n)},")
+            lines.append("}")
+            spec = f'Lookup(TABLE, "{x}", "{column.type.value}", {base}, {base}[None], {allowed})'
+            return _Rendered("\n".join(lines), f"{base}[{x}]", spec, names)
+        lines.append("}")
+        lines.append(f"{base}_OTHER = {_mask(axis.other, n)}  # any other string")
+        lines.append(
+            f"{base}_NULL: dict[object, int] = {{None: {_mask(axis.null, n)}}}"
         )
-        return f"{x} not in {consts.set_name(allowed)}"
-    domain = _entry_expr(x, values, column.type, consts, present=True)
-    return f"{x} is not None and not ({type_ok} and ({domain}))"
+        fast = (
+            f"({base}.get({x}, {base}_OTHER) if type({x}) is str else {base}_NULL[{x}])"
+        )
+        spec = (
+            f'Lookup(TABLE, "{x}", "{column.type.value}", {base}, {base}_NULL[None],'
+            f" {allowed}, {base}_OTHER)"
+        )
+        return _Rendered("\n".join(lines), fast, spec, names)
+    names = {"Ranges"}
+    lines = [f"{head}: slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them"]
+    lanes = []
+    for lane in axis.lanes:
+        name = base if lane.length is None else f"{base}_{lane.length}"
+        if lane.length is not None:
+            lines.append(f"# codes of {lane.length} characters")
+        elif len(axis.lanes) > 1:
+            lines.append("# codes of other lengths")
+        listed = ", ".join(_bound(b) for b in lane.bounds)
+        comma = "," if len(lane.bounds) == 1 else ""
+        lines.append(f"{name}_BOUNDS = ({listed}{comma})")
+        lines.append(f"{name}_MASKS = (")
+        for slot, slot_mask in enumerate(lane.masks):
+            text = _slot_text(lane.bounds, slot)
+            lines.append(f"    {_mask(slot_mask, n)},  # {text}")
+        lines.append(")")
+        if any(m is None for m in lane.masks):
+            names.add("OUTSIDE")
+        if lane.length is not None:
+            lanes.append(f"{lane.length}: ({name}_BOUNDS, {name}_MASKS)")
+    lines.append(f"{base}_NULL: dict[object, int] = {{None: {_mask(axis.null, n)}}}")
+    extra = ""
+    if lanes:
+        extra += ", lanes={" + ", ".join(lanes) + "}"
+    if axis.nan is not None:
+        lines.append(f"{base}_NAN = {_mask(axis.nan, n)}")
+        lines.append(f"{base}_INF = {_mask(axis.inf, n)}")
+        extra += f", nan={base}_NAN, inf={base}_INF"
+    spec = (
+        f'Ranges(TABLE, "{x}", "{column.type.value}", {base}_BOUNDS, {base}_MASKS,'
+        f" {base}_NULL[None], {allowed}{extra})"
+    )
+    if lanes:
+        return _Rendered(
+            "\n".join(lines), f"{prefix}_COLUMNS[{position}].mask({x})", spec, names
+        )
+    type_ok = {
+        DataType.INTEGER: f"type({x}) is int",
+        DataType.NUMBER: f"type({x}) is float or type({x}) is int",
+        DataType.DATE: f"type({x}) is date",
+        DataType.CODE: f"type({x}) is str",
+    }[column.type]
+    values = _int_values(column)
+    if values is not None:
+        lines.append(
+            f"{base}_BY_VALUE = by_value({base}_BOUNDS, {base}_MASKS, {values})"
+        )
+        names.add("by_value")
+        found = f"{base}_BY_VALUE[{x}]"
+    else:
+        names.add("bisect_right")
+        found = f"{base}_MASKS[bisect_right({base}_BOUNDS, {x})]"
+    fast = f"({found} if {type_ok} else {base}_NULL[{x}])"
+    return _Rendered("\n".join(lines), fast, spec, names)
+
+
+def _entry_words(name: str, entry: UnaryTests) -> str:
+    """An entry in words for the rule's comment: `age < 18`, `modality in ('CT', 'MRI')`."""
+    texts = [_describe(t) for t in entry.tests]
+    if len(entry.tests) == 1:
+        test = entry.tests[0]
+        if isinstance(test, Equals):
+            text = f"{name} is null" if test.value is None else f"{name} = {texts[0]}"
+        elif isinstance(test, Compare):
+            text = f"{name} {texts[0]}"
+        elif isinstance(test, Prefix):
+            text = f"{name} starts with {test.prefix!r}"
+        else:
+            text = f"{name} in {texts[0]}"
+        return f"not ({text})" if entry.negated else text
+    listed = "(" + ", ".join(texts) + ")"
+    return f"{name} {'not in' if entry.negated else 'in'} {listed}"
+
+
+def _rule_comment(table: Table, rule: Rule) -> list[str]:
+    """`# R1, book.xlsx:Sheet!A13:F13: age < 18, modality = 'CT'`, wrapped at 88."""
+    words = [
+        _entry_words(c.name, e)
+        for c, e in zip(table.inputs, rule.inputs, strict=True)
+        if not e.is_any
+    ]
+    text = f"{rule.id}, {rule.location}: {', '.join(words) or 'any input'}"
+    text = " ".join(text.split())  # no line breaks in a comment
+    # Invisible characters (NUL, bidirectional overrides) as escapes, never raw.
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return ["# " + line for line in textwrap.wrap(text, 80, subsequent_indent="  ")]
 
 
 def _allowed_text(column: Column) -> str:
@@ -262,82 +412,126 @@ def _ranks(table: Table) -> list[tuple[str, str]]:
     return [(py_literal(rule.id), py_literal(table.rank(rule))) for rule in table.rules]
 
 
+def _decide_lines(table: Table, prefix: str) -> list[str]:
+    """The code that turns `mask` (the matching rules) into the Result."""
+    p = prefix
+    first = f"return {p}_HITS[{p}_N - mask.bit_length()]"
+    hits = f"hits_of(mask, {p}_N, {p}_HITS)"
+    policy = table.hit_policy
+    if table.aggregation is not None:
+        kind = py_literal(table.aggregation.value)
+        return [f"return aggregate({kind}, {hits}, {p}_NO_MATCH, Result, Outputs)"]
+    if policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
+        return [first]
+    if policy is HitPolicy.UNIQUE:
+        return [
+            "if mask & (mask - 1):",
+            f"    raise ambiguous(TABLE, mask, {p}_N, {p}_HITS)",
+            first,
+        ]
+    if policy is HitPolicy.ANY:
+        return [
+            "if mask & (mask - 1):",
+            f"    return any_(TABLE, {hits}, {p}_NO_MATCH, Result)",
+            first,
+        ]
+    if policy is HitPolicy.OUTPUT_ORDER:
+        return [f"return output_order({hits}, {p}_RANKS, {p}_NO_MATCH, Result)"]
+    return [f"return collect({hits}, {p}_NO_MATCH, Result)"]
+
+
+_DECIDE_NAMES = {
+    "UNIQUE": {"ambiguous"},
+    "ANY": {"any_", "hits_of"},
+    "COLLECT": {"collect", "hits_of"},
+    "RULE_ORDER": {"collect", "hits_of"},
+    "OUTPUT_ORDER": {"output_order", "hits_of"},
+}
+
+
 def _version(
-    project: Project, decision: Decision, table: Table, number: int, consts: _Constants
+    project: Project, decision: Decision, table: Table, number: int
 ) -> dict[str, Any]:
     prefix = f"_V{number}" if decision.versioned else ""
-    rules = []
-    for position, rule in enumerate(table.rules, start=1):
-        conditions = [
-            expr
-            for column, entry in zip(table.inputs, rule.inputs, strict=True)
-            if (expr := _entry_expr(column.name, entry, column.type, consts))
-            is not None
-        ]
-        rules.append(
-            {
-                "id": py_literal(rule.id),
-                "location": py_literal(str(rule.location)),
-                "annotations": py_literal(tuple(rule.annotations)),
-                "hit": f"{prefix}_HIT_{position}",
-                "hit_value": _hit_literal(table, rule),
-                "condition": " and ".join(
-                    f"({c})" if " or " in c else c for c in conditions
-                )
-                or "True",
-            }
-        )
-    checks = [
+    order = bit_order(table)
+    n = len(order)
+    axes = build_axes(table, order)
+    columns = [_render_axis(a, prefix, n, i) for i, a in enumerate(axes)]
+    single = not table.returns_list and table.aggregation is None
+    hits = [
         {
-            "name": c.name,
-            "invalid": _invalid_expr(c, consts),
-            "allowed": py_literal(_allowed_text(c)),
+            "comment": _rule_comment(table, table.rules[p]),
+            "value": _hit_literal(table, table.rules[p]),
         }
-        for c in table.inputs
+        for p in order
     ]
+    names = {n for c in columns for n in c.names} | {"checked_mask"}
+    if table.aggregation is not None:
+        names |= {"aggregate", "hits_of"}
+    else:
+        names |= _DECIDE_NAMES.get(table.hit_policy.name, set())
+    fast = " & ".join(c.fast for c in columns)
+    if len(columns) < 2:  # AND with every rule, so that OUTSIDE raises
+        fast = f"{prefix}_ALL & {fast}" if fast else f"{prefix}_ALL"
+    arguments = ", ".join(c.name for c in table.inputs)
     function = f"_rules_v{number}" if decision.versioned else "_rules"
+    decide = f"_decide_v{number}" if decision.versioned else "_decide"
+    # Lists and aggregates are built once per distinct set of matches, then kept.
+    memo = table.returns_list or table.aggregation is not None
     guards = []
     if table.effective_from:
         guards.append(f"{py_literal(table.effective_from)} <= as_of")
     if table.effective_to:
         guards.append(f"as_of <= {py_literal(table.effective_to)}")
+    if table.hit_policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
+        frame_policy = "first"
+    elif table.hit_policy is HitPolicy.UNIQUE:
+        frame_policy = "unique"
+    else:
+        frame_policy = "python"
+    effective = f"{py_literal(table.effective_from)}, {py_literal(table.effective_to)}"
+    rules = [
+        {
+            "id": py_literal(rule.id),
+            "location": py_literal(str(rule.location)),
+            "annotations": py_literal(tuple(rule.annotations)),
+        }
+        for rule in table.rules
+    ]
     return {
+        "rules": rules,
         "function": function,
+        "decide": decide,
         "params": [
             {"name": c.name, "annotation": _annotation(c, literal=not c.source_table)}
             for c in table.inputs
         ],
-        "call": f"{function}({', '.join(c.name for c in table.inputs)})",
+        "call": f"{function}({arguments})",
         "guard": " and ".join(guards) or "True",
         "prefix": prefix,
         "location": py_literal(str(table.location)),
-        "policy": table.hit_policy.name,
-        "hit_type": "tuple[Outputs, str]"
-        if table.returns_list or table.aggregation is not None
-        else "Result",
-        "policy_text": py_literal(table.hit_policy_text),
-        "aggregation": py_literal(table.aggregation.value)
-        if table.aggregation
-        else None,
+        "n": n,
+        "order": "priority order (the first is the winner)"
+        if table.hit_policy is HitPolicy.PRIORITY
+        else "rule order",
+        "single": single,
         "no_match": _no_match(table),
-        "rules": rules,
-        "ranks": _ranks(table)
-        if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER)
-        else None,
-        "checks": checks,
+        "hits": hits,
+        "ranks": _ranks(table) if table.hit_policy is HitPolicy.OUTPUT_ORDER else None,
+        "columns": columns,
+        "fast": fast,
+        "checked": f"checked_mask({prefix}_COLUMNS, ({arguments}{',' if len(table.inputs) == 1 else ''}), {prefix}_ALL)",
+        "decide_lines": [f"return {decide}(mask)"]
+        if memo
+        else _decide_lines(table, prefix),
+        "build_lines": _decide_lines(table, prefix),
+        "memo": memo,
+        "frame": f"Version({effective}, {prefix}_COLUMNS, {prefix}_N, {prefix}_HITS,"
+        f' "{frame_policy}", {"_decide_v" + str(number) if decision.versioned else "_decide"})',
+        "names": names,
         "title": py_literal(table.title),
         "source": py_literal(table.source),
     }
-
-
-_POLICY_HELPERS = {
-    "UNIQUE": "unique",
-    "ANY": "any_",
-    "PRIORITY": "priority",
-    "COLLECT": "collect",
-    "RULE_ORDER": "collect",
-    "OUTPUT_ORDER": "output_order",
-}
 
 
 def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
@@ -360,30 +554,18 @@ def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
     return calls
 
 
-def _runtime_imports(
-    versions: list[dict[str, Any]], dated: bool, versioned: bool
-) -> list[str]:
-    """Exactly the runtime names the module uses, so ruff finds no unused import."""
-    names = {"Rule"}
-    if any(v["checks"] for v in versions):
-        names.add("InputError")
-    if dated:
-        names.add("NoVersionError")
-    if versioned:
-        names.add("today")
-    for version in versions:
-        if version["aggregation"]:
-            names.add("aggregate")
-        elif version["policy"] != "FIRST":
-            names.add(_POLICY_HELPERS[version["policy"]])
-    return sorted(names)
+_STDLIB = {"bisect_right"}
+
+
+def _import_order(name: str) -> tuple[int, str]:
+    """isort's order within one import: CONSTANTS, Classes, functions."""
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 
 
 def render_table(project: Project, decision: Decision) -> str:
-    consts = _Constants()
     first = decision.first
     versions = [
-        _version(project, decision, t, n, consts)
+        _version(project, decision, t, n)
         for n, t in enumerate(decision.versions, start=1)
     ]
     chain = project.chain_inputs(decision.name)
@@ -406,9 +588,22 @@ def render_table(project: Project, decision: Decision) -> str:
     types = {c.type for c in chain} | {
         c.type for t in decision.versions for c in t.inputs + t.outputs
     }
-    typing_names = ["NamedTuple"]
+    typing_names = ["Any", "NamedTuple"]
     if any("Literal[" in a for a in annotations):
-        typing_names.insert(0, "Literal")
+        typing_names.insert(1, "Literal")
+    used = {"InputError", "Rule", "Version", "decide_frame"} | {
+        n for v in versions for n in v["names"]
+    }
+    if decision.versioned:
+        used.add("NoVersionError")
+    if versioned:
+        used.add("today")
+    if first.returns_list:
+        shape = "list"
+    elif first.aggregation is not None or first.hit_policy is HitPolicy.ANY:
+        shape = "multi"
+    else:
+        shape = "single"
     return (
         _environment()
         .get_template("table.py.j2")
@@ -426,10 +621,11 @@ def render_table(project: Project, decision: Decision) -> str:
             versioned=decision.versioned,
             takes_as_of=versioned,
             versions=versions,
-            constants=consts.rendered(),
             uses_date=versioned or DataType.DATE in types,
-            runtime_names=_runtime_imports(versions, decision.versioned, versioned),
+            stdlib_names=sorted(used & _STDLIB),
+            runtime_names=sorted(used - _STDLIB, key=_import_order),
             typing_names=typing_names,
+            shape=shape,
         )
     )
 
@@ -471,7 +667,8 @@ def render_suite(project: Project, suite: TestSuite) -> str:
     env = _environment()
     return env.get_template("tests.py.j2").render(
         table=decision.name,
-        sheet=py_literal(str(suite.location)),
+        # In a docstring: the literal's backslashes and double quotes escaped once more.
+        sheet=py_literal(str(suite.location)).replace("\\", "\\\\").replace('"', '\\"'),
         cases=cases,
         takes_as_of=project.chain_versioned(decision.name),
         returns_list=decision.first.returns_list,
@@ -494,6 +691,7 @@ def render_package(project: Project) -> dict[str, str]:
     }
     for decision in project.decisions:
         files[f"{decision.name}.py"] = render_table(project, decision)
+        files[f"{decision.name}.md"] = render_markdown(project, decision)
     if project.suites:
         files["tests/__init__.py"] = (
             f'{GENERATED_MARKER}: do not edit.\n"""Tests generated from the Tests sheets."""\n'
@@ -516,6 +714,7 @@ def format_sources(files: dict[str, str]) -> dict[str, str]:
                 _ruff(),
                 "format",
                 "--isolated",
+                "--no-cache",  # no .ruff_cache in the working directory
                 "--quiet",
                 "--line-length",
                 "88",

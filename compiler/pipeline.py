@@ -7,6 +7,7 @@ Each stage returns diagnostics; code is generated only when none is an error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,12 +41,21 @@ def find_workbooks(tables: Path) -> list[Path]:
 
 def display_path(tables: Path, file: Path) -> str:
     """`tables/imaging.xlsx`: the folder's own name, then the path inside it, so that
-    messages and generated code read the same whatever the working directory."""
-    return f"{tables.resolve().name}/{file.relative_to(tables).as_posix()}"
+    messages and generated code read the same whatever the working directory.
+    Bytes of a file name that are not UTF-8 are shown as escapes (`caf\\xe9.xlsx`):
+    the path goes into UTF-8 files, which cannot hold them raw."""
+    shown = f"{tables.resolve().name}/{file.relative_to(tables).as_posix()}"
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def load_tables(tables: Path) -> tuple[Project | None, tuple[Diagnostic, ...]]:
-    """Read and validate every workbook under TABLES (no analysis, no code)."""
+Reader = Callable[[Path, str], workbook.RawWorkbook | Diagnostic]
+
+
+def load_tables(
+    tables: Path, *, read: Reader = workbook.read_workbook
+) -> tuple[Project | None, tuple[Diagnostic, ...]]:
+    """Read and validate every workbook under TABLES (no analysis, no code). READ
+    reads one workbook (`watch` passes a caching reader)."""
     if not tables.is_dir():
         where = Location(str(tables))
         return None, (
@@ -56,7 +66,7 @@ def load_tables(tables: Path) -> tuple[Project | None, tuple[Diagnostic, ...]]:
     books = []
     diagnostics: list[Diagnostic] = []
     for file in find_workbooks(tables):
-        book = workbook.read_workbook(file, display_path(tables, file))
+        book = read(file, display_path(tables, file))
         if isinstance(book, Diagnostic):
             diagnostics.append(book)
         else:
@@ -68,9 +78,11 @@ def load_tables(tables: Path) -> tuple[Project | None, tuple[Diagnostic, ...]]:
     return project, sort_diagnostics(diagnostics)
 
 
-def compile_tables(tables: Path, *, formatted: bool = True) -> Compilation:
+def compile_tables(
+    tables: Path, *, formatted: bool = True, read: Reader = workbook.read_workbook
+) -> Compilation:
     """Run the whole pipeline on a tables folder; no file is written here."""
-    project, diagnostics = load_tables(tables)
+    project, diagnostics = load_tables(tables, read=read)
     if project is None or has_errors(diagnostics):
         return Compilation(project, diagnostics, None)
     diagnostics = sort_diagnostics([*diagnostics, *analyse.analyse(project)])

@@ -71,6 +71,8 @@ _METADATA = (
     "complete",
 )
 _COLUMN_ROWS = ("kind", "type", "values", "default")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
 _TYPES = {t.value: t for t in DataType}
 
 
@@ -596,6 +598,8 @@ class Reader:
         """A cell's value; numeric cells in code columns become their digits (warned
         when the number format shows leading zeros the number lacks)."""
         raw = sheet.value(row, col)
+        if type_ in (DataType.INTEGER, DataType.NUMBER) and isinstance(raw, str):
+            self._number_as_text(sheet, row, col, raw)
         if (
             type_ is DataType.CODE
             and isinstance(raw, (int, float))
@@ -615,6 +619,20 @@ class Reader:
                 )
             return text
         return raw
+
+    def _number_as_text(self, sheet: RawSheet, row: int, col: int, raw: str) -> None:
+        """A plain number typed as text (Excel's green triangle) is read as the number;
+        say so, since sorting and formulas in the sheet treat it as text."""
+        text = cells.clean_text(raw)[0]
+        if _PLAIN_NUMBER.match(text):
+            self.report(
+                "I132",
+                Severity.INFO,
+                f"the number {text} is stored as text; it is read as a number",
+                sheet.location.at(ref(row, col)),
+                raw,
+                "type it as a number (or use Excel's 'Convert to Number')",
+            )
 
     def _rules(
         self, sheet: RawSheet, first: int, columns: list[tuple[Column, int]]
@@ -708,6 +726,20 @@ class Reader:
             for (r, c) in sheet.cells
             if r >= after or (c > last_col and first_rule <= r < after)
         )
+        for row in sorted({r for r, c in stray if c == 1}):
+            rule_id = self.text(sheet, row, 1)
+            filled = [c for c in range(2, last_col + 1) if (row, c) in sheet.cells]
+            if _RULE_ID.match(rule_id) and filled:
+                self.warn(
+                    "W152",
+                    f"the row {rule_id!r} looks like a rule, but it comes after the "
+                    f"blank row {after} that ends the table, so it is ignored",
+                    sheet.location.at(f"{ref(row, 1)}:{ref(row, last_col)}"),
+                    rule_id,
+                    "remove the blank rows above it to make it a rule, or move it to "
+                    "a note sheet",
+                )
+                stray = [(r, c) for r, c in stray if r != row]
         if stray:
             r, c = stray[0]
             more = f" (and {len(stray) - 1} more cells)" if len(stray) > 1 else ""

@@ -345,7 +345,10 @@ def check_hit_policies(project: Project) -> Iterator[Diagnostic]:
     for decision in project.decisions:
         for table in decision.versions:
             if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER):
-                for column in table.outputs:
+                # As in DMN, an output without Values takes no part in the priority;
+                # at least one output must list its values, in priority order.
+                ranked = [c for c in table.outputs if c.values is not None]
+                for column in ranked or table.outputs[:1]:
                     if not column.enumerated:
                         yield _error(
                             "E415",
@@ -401,9 +404,46 @@ def check_tests(project: Project) -> Iterator[Diagnostic]:
                 )
 
 
+def check_duplicate_rules(project: Project) -> Iterator[Diagnostic]:
+    """A rule with the same entries and outputs as an earlier one adds nothing: usually
+    a row copied and not edited. Entries compare as sets (`CT, MRI` is `MRI, CT`)."""
+    rules = [(t, r) for d in project.decisions for t in d.versions for r in t.rules]
+    frame = pd.DataFrame(
+        {
+            "table": [str(t.location) for t, _ in rules],
+            "key": [
+                repr(
+                    (
+                        [(e.negated, sorted(map(repr, e.tests))) for e in r.inputs],
+                        [f"{type(v).__name__}:{v!r}" for v in r.outputs],
+                    )
+                )
+                for _, r in rules
+            ],
+        }
+    )
+    keys = list(zip(frame["table"], frame["key"], strict=True))
+    earlier: dict[tuple[str, str], int] = {}
+    for position, key in enumerate(keys):
+        earlier.setdefault(key, position)
+    for position in _positions(frame.duplicated(["table", "key"], keep="first")):
+        _, rule = rules[position]
+        _, original = rules[earlier[keys[position]]]
+        yield Diagnostic(
+            "W406",
+            Severity.WARNING,
+            f"the rule {rule.id!r} repeats the rule {original.id!r}: same entries and "
+            "same outputs",
+            rule.location.at(rule.location.cell.split(":")[0]),
+            rule.id,
+            f"delete one of {original.id} and {rule.id}, or change what differs",
+        )
+
+
 CHECKS: tuple[Callable[[Project], Iterator[Diagnostic]], ...] = (
     check_versions,
     check_rule_ids,
+    check_duplicate_rules,
     check_requirements,
     check_hit_policies,
     check_values,

@@ -3,29 +3,49 @@
 Only this module touches openpyxl. It returns `RawSheet`s (values keyed by row and
 column, plus the facts later stages need: merged ranges, formula cells, number formats)
 or a diagnostic saying why the file cannot be read. It never raises for a bad file.
+
+Workbooks are written by people and may be crafted, so before openpyxl sees a file
+its archive and every XML part are checked in one streaming pass (`_Scan`): sizes, a
+DTD anywhere (entity expansion), tags long enough to make expat re-parse quadratically,
+and the number of cells openpyxl would create, counting merged and hyperlinked ranges,
+which it expands cell by cell. Reading then stays proportional to the stored content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
+import pyexpat
 import types
 import warnings
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 
 from .cells import RawValue
 from .diagnostics import Diagnostic, Location, Severity
 
-# Limits against hostile files (documented in docs/workbook-format.md).
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
-MAX_CELLS = 5_000_000
+# Limits against hostile files (documented under Limits in docs/workbook-format.md).
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the .xlsx file itself
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all parts, unpacked
+MAX_PARTS = 10_000  # files inside the archive
+MAX_CELLS = 1_000_000  # cells openpyxl would create, over all sheets of a workbook
+MAX_TAG_BYTES = 64 * 1024  # one start tag, comment or processing instruction
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EOCD = b"PK\x05\x06"  # end of the zip central directory
+_CHUNK = 16 * 1024 * 1024  # large feeds keep expat's re-parsing of long tags cheap
+_MAX_DIRECTORY_BYTES = 4 * 1024 * 1024  # zipfile keeps ~500 bytes per entry it lists
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_EXPANDED = frozenset({"mergeCell", "hyperlink"})  # ranges openpyxl fills cell by cell
+_NOTED = _EXPANDED | {"sheet", "Relationship"}
+_ROWS, _COLUMNS = 1_048_576, 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,45 +91,96 @@ def ref(row: int, column: int) -> str:
 
 
 def read_workbook(file: Path, display_path: str) -> RawWorkbook | Diagnostic:
-    """Read FILE, or say in one diagnostic why it cannot be read."""
+    """Read FILE, or say in one diagnostic why it cannot be read.
+
+    The file is opened once: the checks and openpyxl read the same bytes, even if the
+    file is replaced meanwhile (and openpyxl does not judge it by its name's suffix).
+    """
     location = Location(display_path)
-    problem = _precheck(file)
-    if problem:
-        return Diagnostic("E001", Severity.ERROR, problem, location)
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about data validation and other extensions it drops.
-            warnings.simplefilter("ignore")
-            book = load_workbook(file, data_only=False, rich_text=False)
-            cached = None
-            sheets = []
-            for ws in book.worksheets:
-                sheet = _read_sheet(ws, display_path)
-                if sheet.formulas and cached is None:
-                    cached = load_workbook(file, data_only=True)
-                if sheet.formulas:
-                    assert cached is not None
-                    sheet = _with_cached_values(sheet, cached[ws.title])
-                sheets.append(sheet)
-    except Exception as exc:  # any reader failure is the file's fault, never ours
-        reason = str(exc) or type(exc).__name__
-        return Diagnostic(
-            "E001",
-            Severity.ERROR,
-            f"cannot read this workbook: {reason}",
-            location,
-            hint="save it from Excel or LibreOffice as an .xlsx workbook",
-        )
+        handle = file.open("rb")
+    except OSError as exc:
+        problem = f"cannot open this file: {exc.strerror or exc}"
+        return Diagnostic("E001", Severity.ERROR, problem, location)
+    with handle:
+        problem = _precheck(handle)
+        if problem:
+            return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
+        try:
+            sheets = _load(handle, display_path)
+        except Exception as exc:  # any reader failure is the file's fault, never ours
+            return Diagnostic(
+                "E001",
+                Severity.ERROR,
+                f"cannot read this workbook: {_reason(exc, file, display_path)}",
+                location,
+                hint=_HINT,
+            )
     return RawWorkbook(display_path, tuple(sheets))
 
 
-def _precheck(file: Path) -> str:
+_HINT = "save it from Excel or LibreOffice as an .xlsx workbook"
+
+
+def _load(handle: BinaryIO, display_path: str) -> list[RawSheet]:
+    with warnings.catch_warnings():
+        # openpyxl warns about data validation and other extensions it drops.
+        warnings.simplefilter("ignore")
+        handle.seek(0)
+        book = load_workbook(handle, data_only=False, rich_text=False)
+        cached = None
+        sheets = []
+        for ws in book.worksheets:
+            sheet = _read_sheet(ws, display_path)
+            if sheet.formulas and cached is None:
+                handle.seek(0)
+                cached = load_workbook(handle, data_only=True)
+            if sheet.formulas:
+                assert cached is not None
+                sheet = _with_cached_values(sheet, cached[ws.title])
+            sheets.append(sheet)
+    return sheets
+
+
+def _reason(exc: BaseException, file: Path, display_path: str) -> str:
+    """The innermost cause of EXC on one line, without the machine's paths."""
+    for _ in range(20):
+        inner = exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    name = type(exc).__name__
+    if "Forbidden" in name and type(exc).__module__.startswith("defusedxml"):
+        return "it declares XML entities (a DTD), which spreadsheet files never do"
+    text = " ".join((str(exc) or name).split())
+    for shown in (str(file.resolve()), str(file)):
+        text = text.replace(shown, display_path)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _precheck(handle: BinaryIO) -> str:
     """Reject what openpyxl would choke on or take too long over, before opening it."""
     try:
-        with file.open("rb") as handle:
-            head = handle.read(8)
+        head = handle.read(8)
+        size = handle.seek(0, 2)
+        problem = _archive_problem(handle, head, size)
     except OSError as exc:
-        return f"cannot open this file: {exc.strerror or exc}"
+        return f"cannot read this file: {exc.strerror or exc}"
+    if problem:
+        return problem
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            _Scan(archive).check()
+    except _Refused as refused:
+        return str(refused)
+    except Exception as exc:  # zipfile, zlib, seeks it makes: a damaged archive
+        text = " ".join((str(exc) or type(exc).__name__).split())
+        return f"the workbook archive is damaged or unsupported: {text}"
+    return ""
+
+
+def _archive_problem(handle: BinaryIO, head: bytes, size: int) -> str:
+    """What the file's first bytes and its zip directory say, before zipfile reads it."""
     if not head:
         return "the file is empty"
     if head == _OLE_MAGIC:
@@ -117,17 +188,202 @@ def _precheck(file: Path) -> str:
             "this is not an .xlsx workbook: it is an old .xls file or a password-protected "
             "workbook; save it unprotected as .xlsx"
         )
-    if not zipfile.is_zipfile(file):
-        return "this is not an .xlsx workbook (the file is not a zip archive)"
-    try:
-        with zipfile.ZipFile(file) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        return f"the workbook archive is damaged: {exc}"
-    if total > MAX_UNCOMPRESSED_BYTES:
-        mib = MAX_UNCOMPRESSED_BYTES // (1024 * 1024)
-        return f"the workbook unpacks to more than {mib} MiB; split it into smaller workbooks"
+    if not head.startswith(b"PK"):
+        return (
+            "this is not an .xlsx workbook (the file is not a zip archive): a CSV, HTML "
+            "or text file renamed .xlsx?"
+        )
+    if size > MAX_FILE_BYTES:
+        return f"the file is larger than {_size(MAX_FILE_BYTES)}; split it into smaller workbooks"
+    handle.seek(max(0, size - 65_557))  # the directory end record, and its comment
+    tail = handle.read()
+    end = tail.rfind(_EOCD)
+    if end < 0 or len(tail) < end + 22:
+        return "the workbook archive is damaged or truncated (its zip directory is missing)"
+    entries = int.from_bytes(tail[end + 10 : end + 12], "little")
+    directory = int.from_bytes(tail[end + 12 : end + 16], "little")
+    if entries > MAX_PARTS or directory > _MAX_DIRECTORY_BYTES:
+        return _too_many_parts()
+    handle.seek(0)
     return ""
+
+
+class _Refused(Exception):
+    """A limit or rule of `_Scan` was broken; the message says which, for the author."""
+
+
+@dataclass
+class _Part:
+    """What the scan learnt about one XML part."""
+
+    root: str = ""  # local name of the root element
+    cells: int = 0  # cells openpyxl would create for it, were it a worksheet
+    sheets: list[str] = field(default_factory=list)  # r:id of its <sheet> elements
+    targets: dict[str, str] = field(default_factory=dict)  # a .rels part: Id -> part
+
+
+class _Scan:
+    """One streaming expat pass over the parts openpyxl will parse as XML.
+
+    Refuses a DTD anywhere (entity expansion: openpyxl uses defusedxml, this holds
+    even where it does not), any tag, comment or processing instruction longer than
+    MAX_TAG_BYTES (expat re-parses an unfinished token at every feed, and openpyxl
+    feeds 16 KiB at a time: quadratic time), and a workbook whose sheets would make
+    openpyxl create more than MAX_CELLS cells, counting merged and hyperlinked ranges
+    by their area, since openpyxl creates a cell object for each of their cells.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.infos = {info.filename: info for info in archive.infolist()}
+        self.parts: dict[str, _Part] = {}
+        self.unpacked = 0
+
+    def check(self) -> None:
+        """Raise `_Refused` if openpyxl should not be let at the archive."""
+        infos = self.archive.infolist()
+        if len(infos) > MAX_PARTS:
+            raise _Refused(_too_many_parts())
+        if len(self.infos) != len(infos):
+            raise _Refused("the workbook archive is damaged: two files share a name")
+        if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
+            raise _Refused(_too_big())
+        for name in self.infos:
+            if name.lower().endswith(_XML_SUFFIXES):
+                self._scan(name)
+        cells = 0
+        for name, part in list(self.parts.items()):
+            if part.root != "workbook" or not part.sheets:
+                continue
+            folder, base = posixpath.split(name)
+            rels = self.parts.get(posixpath.join(folder, "_rels", f"{base}.rels"))
+            targets = [rels.targets.get(rid, "") if rels else "" for rid in part.sheets]
+            missing = sorted({t for t in targets if t and t not in self.infos})
+            if missing:
+                raise _Refused(
+                    f"the workbook archive is damaged: its sheet {missing[0]} is missing"
+                )
+            for target in targets:
+                if target and target not in self.parts:
+                    self._scan(target)  # a sheet part not named .xml
+            cells = max(cells, sum(self.parts[t].cells for t in targets if t))
+        if cells > MAX_CELLS:
+            raise _Refused(_too_many_cells())
+
+    def _scan(self, name: str) -> None:
+        info = self.infos[name]
+        part = self.parts[name] = _Part()
+        # Without namespace processing: declarations count towards a tag's length, and
+        # expat's slow handling of thousands of them on one tag is never reached.
+        parser = pyexpat.ParserCreate()
+        parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+        def refuse_dtd(*_: object) -> None:
+            raise _Refused(
+                f"the part {name} declares XML entities (a DTD), which spreadsheet "
+                "files never do"
+            )
+
+        def long_tag(size: int) -> None:
+            if size > MAX_TAG_BYTES:
+                raise _Refused(
+                    f"the part {name} holds a tag longer than {_size(MAX_TAG_BYTES)}; "
+                    "no spreadsheet does"
+                )
+
+        def start(tag: str, attributes: list[str]) -> None:
+            long_tag(len(tag) + sum(map(len, attributes)))  # hot: keep it cheap
+            local = tag.rpartition(":")[2] if ":" in tag else tag
+            if local == "c":
+                part.cells += 1
+                if part.cells > MAX_CELLS:
+                    raise _Refused(_too_many_cells())
+            elif local in _NOTED:
+                _note(
+                    part,
+                    name,
+                    local,
+                    dict(zip(attributes[::2], attributes[1::2], strict=True)),
+                )
+            if not part.root:
+                part.root = local
+
+        parser.StartDoctypeDeclHandler = refuse_dtd
+        parser.EntityDeclHandler = refuse_dtd
+        parser.ordered_attributes = True
+        parser.StartElementHandler = start
+        parser.CommentHandler = lambda text: long_tag(len(text))
+        parser.ProcessingInstructionHandler = lambda t, d: long_tag(len(t) + len(d))
+        try:
+            with self.archive.open(info) as handle:
+                while chunk := handle.read(_CHUNK):
+                    self.unpacked += len(chunk)
+                    if self.unpacked > MAX_UNCOMPRESSED_BYTES:
+                        raise _Refused(_too_big())
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+        except pyexpat.ExpatError as exc:
+            raise _Refused(
+                f"the part {name} is not well-formed XML ({' '.join(str(exc).split())})"
+            ) from None
+
+
+def _note(part: _Part, name: str, local: str, attributes: dict[str, str]) -> None:
+    """Record the elements of `_NOTED`: expanded ranges, sheets, relationships."""
+    if local in _EXPANDED:
+        part.cells += _area(attributes.get("ref", ""))
+        if part.cells > MAX_CELLS:
+            raise _Refused(_too_many_cells())
+    elif local == "sheet":
+        part.sheets.extend(v for k, v in attributes.items() if k.endswith(":id"))
+    elif local == "Relationship" and attributes.get("TargetMode") != "External":
+        target = _resolve(name, attributes.get("Target", ""))
+        part.targets.setdefault(attributes.get("Id", ""), target)
+
+
+def _resolve(rels: str, target: str) -> str:
+    """The part a relationship of the .rels part RELS points to, as openpyxl finds it."""
+    if target.startswith("/"):
+        return target[1:]
+    parent = posixpath.split(posixpath.dirname(rels))[0]
+    return posixpath.normpath(posixpath.join(parent, target))
+
+
+def _area(reference: str) -> int:
+    """How many cells a range such as `A1:C3`, `A:A` or `3:3` covers (1 if unreadable:
+    openpyxl then fails on it too)."""
+    try:
+        low_col, low_row, high_col, high_row = range_boundaries(reference)
+    except (ValueError, TypeError):
+        return 1
+    rows = (high_row or _ROWS) - (low_row or 1) + 1
+    columns = (high_col or _COLUMNS) - (low_col or 1) + 1
+    return max(rows, 1) * max(columns, 1)
+
+
+def _size(count: int) -> str:
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if count >= 1 << shift and count % (1 << shift) == 0:
+            return f"{count >> shift} {unit}"
+    return f"{count:,} bytes"
+
+
+def _too_many_parts() -> str:
+    return f"the workbook archive holds more than {MAX_PARTS:,} files; no workbook does"
+
+
+def _too_big() -> str:
+    return (
+        f"the workbook unpacks to more than {_size(MAX_UNCOMPRESSED_BYTES)}; "
+        "split it into smaller workbooks"
+    )
+
+
+def _too_many_cells() -> str:
+    return (
+        f"the workbook has more than {MAX_CELLS:,} cells (counting merged and "
+        "hyperlinked ranges cell by cell); split it into smaller workbooks"
+    )
 
 
 def _read_sheet(ws: object, display_path: str) -> RawSheet:

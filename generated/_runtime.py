@@ -3,17 +3,34 @@
 
 Generated evaluators import only this module and the standard library, so the
 generated package runs wherever Python does, without the compiler installed.
+`evaluate_frame` needs pandas and numpy, imported when it is first called.
+
+Masks: a generated evaluator maps each input value to a mask, an int with one bit per
+rule (bit n-1-k for the rule in position k of the table's bit order), ANDs them, and
+reads the matches from the bits left. `Lookup` and `Ranges` hold one column's masks
+for the checked path (which validates every input) and for frames.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 
 class DecisionError(ValueError):
     """Base class of every error a generated evaluator raises."""
+
+    row: object = None  # evaluate_frame: the label of the row that raised
+
+    def at_row(self, label: object) -> DecisionError:
+        """This error, naming the frame row LABEL in its message."""
+        self.row = label
+        self.args = (f"{self.args[0]} (row {label!r})", *self.args[1:])
+        return self
 
 
 class InputError(DecisionError, TypeError):
@@ -102,7 +119,7 @@ def any_(
     return result(outputs, tuple(h.matched[0] for h in hits))
 
 
-def priority(hits: list[H], ranks: dict[str, tuple[int, ...]], no_match: H) -> H:
+def priority(hits: list[H], ranks: Mapping[str, tuple[int, ...]], no_match: H) -> H:
     """PRIORITY: the match whose outputs come first in the Values order wins; among
     equal priorities, the first in rule order."""
     if not hits:
@@ -123,7 +140,7 @@ def collect(
 
 def output_order(
     hits: list[tuple[Out, str]],
-    ranks: dict[str, tuple[int, ...]],
+    ranks: Mapping[str, tuple[int, ...]],
     no_match: R,
     result: Callable[[tuple[Out, ...], tuple[str, ...]], R],
 ) -> R:
@@ -165,3 +182,761 @@ def aggregate(
 def today() -> datetime.date:
     """The evaluation date when `as_of` is not given."""
     return datetime.date.today()
+
+
+# -- columns and masks ---------------------------------------------------------------
+
+
+class Outside(int):
+    """The mask of a slot outside a column's Values: AND-ing it raises KeyError, so
+    the fast path falls back to the checked path, which raises InputError."""
+
+    def __and__(self, other: int) -> int:
+        raise KeyError("outside the Values")
+
+    __rand__ = __and__
+
+
+OUTSIDE = Outside(0)
+
+
+def by_value(
+    bounds: Sequence[Any], masks: Sequence[int], values: Sequence[int]
+) -> dict[int, int]:
+    """The mask of each of VALUES (integers of a short Values list), read off the
+    slots once at import, so the fast path looks an integer up instead of searching."""
+    return {v: masks[bisect_right(bounds, v)] for v in values}
+
+
+class Lookup:
+    """A column whose masks are looked up by value: strings, booleans, and codes that
+    the rules test by value. Atoms: the listed values, null, and (open columns
+    without Values) any other string."""
+
+    __slots__ = (
+        "table",
+        "name",
+        "type",
+        "values",
+        "atoms",
+        "allowed",
+        "_index",
+        "cache",
+    )
+
+    def __init__(
+        self,
+        table: str,
+        name: str,
+        type_: str,
+        masks: Mapping[Any, int],
+        null: int,
+        allowed: str,
+        other: int | None = None,
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.type = type_
+        self.values = tuple(v for v in masks if v is not None)
+        self.atoms: tuple[int, ...] = (
+            *(masks[v] for v in self.values),
+            null,
+            *(() if other is None else (other,)),
+        )
+        self.allowed = allowed
+        self._index = {v: i for i, v in enumerate(self.values)}
+        self.cache: dict[str, Any] = {}
+
+    @property
+    def null_atom(self) -> int:
+        return len(self.values)
+
+    def atom(self, value: object) -> int:
+        """The atom of VALUE; InputError when VALUE is not allowed."""
+        if value is None:
+            return len(self.values)
+        if self.type == "boolean":
+            if value is True or value is False:
+                found = self._index.get(value)
+                if found is not None:
+                    return found
+        elif len(self.atoms) > len(self.values) + 1:  # open: any string
+            if type(value) is str:
+                return self._index.get(value, len(self.values) + 1)
+        else:
+            try:
+                found = self._index.get(value)
+            except TypeError:  # unhashable
+                found = None
+            if found is not None:
+                return found
+        raise InputError(self.table, self.name, value, self.allowed)
+
+    def mask(self, value: object) -> int:
+        return self.atoms[self.atom(value)]
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "date": (datetime.date,),
+    "code": (str,),
+}
+
+
+class Ranges:
+    """A column cut into slots `[BOUNDS[i-1], BOUNDS[i])`: integers, numbers, dates,
+    codes (one lane of slots per code length that a code range mentions). A slot
+    outside the Values has no mask (None). Atoms: the slots of every lane, null, then
+    for numbers without Values NaN and inf."""
+
+    __slots__ = (
+        "table",
+        "name",
+        "type",
+        "lanes",
+        "atoms",
+        "allowed",
+        "nan_atom",
+        "inf_atom",
+        "null_atom",
+        "cache",
+    )
+
+    def __init__(
+        self,
+        table: str,
+        name: str,
+        type_: str,
+        bounds: Sequence[Any],
+        masks: Sequence[int],
+        null: int,
+        allowed: str,
+        *,
+        lanes: Mapping[int, tuple[Sequence[Any], Sequence[int]]] | None = None,
+        nan: int | None = None,
+        inf: int | None = None,
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.type = type_
+        self.allowed = allowed
+        atoms: list[int] = list(masks)
+        # lane length -> (offset of its first atom, bounds, masks); None: the rest
+        self.lanes: dict[int | None, tuple[int, Sequence[Any], Sequence[int]]]
+        self.lanes = {None: (0, bounds, masks)}
+        for length, (lane_bounds, lane_masks) in (lanes or {}).items():
+            self.lanes[length] = (len(atoms), lane_bounds, lane_masks)
+            atoms.extend(lane_masks)
+        self.null_atom = len(atoms)
+        atoms.append(null)
+        self.nan_atom = self.inf_atom = -1
+        if nan is not None and inf is not None:
+            self.nan_atom, self.inf_atom = len(atoms), len(atoms) + 1
+            atoms.extend((nan, inf))
+        self.atoms = tuple(atoms)
+        self.cache: dict[str, Any] = {}
+
+    def atom(self, value: object) -> int:
+        """The atom of VALUE; InputError when VALUE is not allowed."""
+        if value is None:
+            return self.null_atom
+        if type(value) in _TYPES[self.type]:
+            if value != value:  # NaN: in a number column without Values only
+                if self.nan_atom >= 0:
+                    return self.nan_atom
+            else:
+                lane = self.lanes[None]
+                if len(self.lanes) > 1:
+                    assert isinstance(value, str)
+                    lane = self.lanes.get(len(value), lane)
+                offset, bounds, masks = lane
+                slot = bisect_right(bounds, value)
+                if type(masks[slot]) is not Outside:
+                    return offset + slot
+                if value == math.inf and self.inf_atom >= 0:
+                    return self.inf_atom
+        raise InputError(self.table, self.name, value, self.allowed)
+
+    def mask(self, value: object) -> int:
+        return self.atoms[self.atom(value)]
+
+
+Column = Lookup | Ranges
+
+
+def checked_mask(columns: Sequence[Column], values: Sequence[object], full: int) -> int:
+    """The checked path: every input validated (InputError in column order), then the
+    same mask as the fast path computes."""
+    mask = full
+    for column, value in zip(columns, values, strict=True):
+        mask &= column.mask(value)
+    return mask
+
+
+def hits_of(mask: int, n: int, hits: Sequence[R]) -> list[R]:
+    """The prebuilt hits of the bits set in MASK, in bit order."""
+    found = []
+    while mask:
+        top = mask.bit_length()
+        found.append(hits[n - top])
+        mask ^= 1 << (top - 1)
+    return found
+
+
+def ambiguous(
+    table: str, mask: int, n: int, hits: Sequence[_Decided]
+) -> AmbiguousError:
+    """UNIQUE matched the rules of MASK."""
+    return AmbiguousError(
+        table, "UNIQUE", tuple(h.matched[0] for h in hits_of(mask, n, hits))
+    )
+
+
+# -- frames ----------------------------------------------------------------------
+#
+# decide_frame (behind a generated module's evaluate_frame): each input column becomes
+# atom codes (vectorized), the codes of a row become one key, every distinct key is
+# decided once (FIRST and PRIORITY: the lowest rule of the ANDed masks, found word by
+# word over uint64 bitsets; UNIQUE the same, counting bits; other policies in Python
+# per distinct key), and each row takes the result of its key. pandas and numpy are
+# imported here only, on the first call.
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a table, as evaluate_frame needs it."""
+
+    effective_from: datetime.date | None
+    effective_to: datetime.date | None
+    columns: tuple[Column, ...]
+    n: int  # rules
+    hits: Sequence[Any]  # "first"/"unique": the prebuilt results, no-match at [n]
+    policy: str  # "first" (FIRST, PRIORITY), "unique", or "python": decide() per key
+    decide: Callable[[int], Any]  # a mask -> the Result
+
+
+def decide_frame(
+    frame: Any,
+    table: str,
+    outputs: Sequence[str],
+    versions: Sequence[Version],
+    *,
+    shape: str,
+    requires: Sequence[tuple[str, Callable[[Any], Any]]] = (),
+) -> Any:
+    """Evaluate every row of FRAME; see the generated `evaluate_frame` for the shape
+    ("single": outputs and `matched` as str or None; "multi": `matched` a tuple of
+    ids; "list": every output and `matched` a tuple per row)."""
+    import numpy as np
+    import pandas as pd
+
+    if requires:
+        frame = frame.assign(**{name: call(frame)[name] for name, call in requires})
+    rows = len(frame)
+    names = [*outputs, "matched"]
+    if (
+        len(versions) == 1
+        and not versions[0].effective_from
+        and not versions[0].effective_to
+    ):
+        parts = [(versions[0], None)]
+    else:
+        parts = _version_rows(frame, table, versions, np, pd)
+    columns: dict[str, Any] = {}
+    for version, positions in parts:
+        part = frame if positions is None else frame.take(positions)
+        objects, index = _decide_rows(part, table, version, np, pd)
+        for name, values in _object_columns(objects, outputs, shape, np).items():
+            taken = values.take(index)
+            if positions is None:
+                columns[name] = taken
+            else:
+                columns.setdefault(name, np.empty(rows, dtype=object))[positions] = (
+                    taken
+                )
+    series = {  # object columns as they are: no copy, no inference (None stays None)
+        name: pd.Series(
+            columns.get(name, np.empty(rows, dtype=object)),
+            index=frame.index,
+            dtype=object,
+            copy=False,
+        )
+        for name in names
+    }
+    return pd.DataFrame(series, copy=False)
+
+
+def _object_columns(
+    results: Sequence[Any], outputs: Sequence[str], shape: str, np: Any
+) -> dict[str, Any]:
+    """Per output (and `matched`), an object array over RESULTS."""
+
+    def array(values: list[Any]) -> Any:
+        return np.fromiter(values, dtype=object, count=len(values))
+
+    found = {}
+    for i, name in enumerate(outputs):
+        if shape == "list":
+            found[name] = array([tuple(o[i] for o in r.outputs) for r in results])
+        else:
+            found[name] = array([r.outputs[i] for r in results])
+    if shape == "single":
+        found["matched"] = array([r.matched[0] if r.matched else None for r in results])
+    else:
+        found["matched"] = array([r.matched for r in results])
+    return found
+
+
+def _version_rows(
+    frame: Any, table: str, versions: Sequence[Version], np: Any, pd: Any
+) -> list[tuple[Version, Any]]:
+    """The rows each version decides, by the frame's `as_of` column (default today)."""
+    rows = len(frame)
+    day = np.datetime64(today(), "D")
+    if "as_of" in frame.columns:
+        when = _as_dates(frame["as_of"], table, "as_of", np, pd)
+        when = np.where(np.isnat(when), day, when)
+    else:
+        when = np.full(rows, day)
+    taken = np.zeros(rows, dtype=bool)
+    parts = []
+    for version in versions:
+        inside = np.ones(rows, dtype=bool)
+        if version.effective_from:
+            inside &= when >= np.datetime64(version.effective_from, "D")
+        if version.effective_to:
+            inside &= when <= np.datetime64(version.effective_to, "D")
+        taken |= inside
+        if inside.any():
+            parts.append((version, np.flatnonzero(inside)))
+    if not taken.all():
+        first = int(np.flatnonzero(~taken)[0])
+        as_of = when[first].astype(datetime.date)
+        raise NoVersionError(table, as_of).at_row(frame.index[first])
+    return parts
+
+
+def _as_dates(series: Any, table: str, name: str, np: Any, pd: Any) -> Any:
+    """A column of dates as datetime64[D] (NaT: missing). datetime64 columns count
+    when every value is a midnight; object columns must hold datetime.date values."""
+    if series.dtype.kind == "M":
+        days = series.to_numpy(dtype="datetime64[D]")
+        exact = series.to_numpy(dtype="datetime64[ns]")
+        off = ~np.isnat(exact) & (days.astype("datetime64[ns]") != exact)
+        if off.any():
+            first = int(np.flatnonzero(off)[0])
+            raise InputError(
+                table, name, series.iloc[first], "a date (a midnight)"
+            ).at_row(series.index[first])
+        return days
+    inverse, uniques = pd.factorize(series, use_na_sentinel=True)
+    days = np.empty(len(uniques) + 1, dtype="datetime64[D]")
+    days[-1] = np.datetime64("NaT")
+    for i, value in enumerate(uniques.tolist()):
+        if type(value) is not datetime.date:
+            position = int(np.flatnonzero(inverse == i)[0])
+            error = InputError(table, name, value, "a datetime.date or None")
+            raise error.at_row(series.index[position])
+        days[i] = np.datetime64(value, "D")
+    return days.take(inverse)
+
+
+def _decide_rows(
+    frame: Any, table: str, version: Version, np: Any, pd: Any
+) -> tuple[Sequence[Any], Any]:
+    """(results, index): the result of row i is results[index[i]]."""
+    rows = len(frame)
+    columns = version.columns
+    codes = [
+        _codes(c, frame[c.name] if c.name in frame.columns else None, rows, np, pd)
+        for c in columns
+    ]
+    sizes = [len(c.atoms) for c in columns]
+    vectorized = version.policy != "python" and bool(codes)
+    # Distinct rows pay off when they are few: always for decisions made in Python,
+    # when cheap to find for the vectorized ones (else every row is decided).
+    distinct = _distinct(codes, sizes, rows, np, pd, cheap_only=vectorized)
+    if distinct is None:
+        inverse, keys = None, codes
+    else:
+        inverse, representatives = distinct
+        keys = [c.take(representatives) for c in codes]
+
+    def decide(key: int) -> Any:
+        mask = (1 << version.n) - 1
+        for column, column_keys in zip(columns, keys, strict=True):
+            mask &= column.atoms[int(column_keys[key])]
+        try:
+            return version.decide(mask)
+        except DecisionError as error:
+            position = (
+                key if inverse is None else int(np.flatnonzero(inverse == key)[0])
+            )
+            raise error.at_row(frame.index[position]) from None
+
+    if not vectorized:
+        assert inverse is not None
+        return [decide(key) for key in range(len(keys[0]) if keys else 1)], inverse
+    tables = [_words(column, version.n, np) for column in columns]
+    first, several = _first_bits(
+        tables, keys, version.n, version.policy == "unique", np
+    )
+    if several is not None and several.any():
+        decide(int(np.flatnonzero(several)[0]))  # raises AmbiguousError
+    return version.hits, first if inverse is None else first.take(inverse)
+
+
+def _words(column: Column, n: int, np: Any) -> Any:
+    """The masks of COLUMN's atoms as uint64 words, (words, atoms): bit b of word w is
+    the rule in position 64w+b (rule order, not the reversed order of the ints)."""
+    found = column.cache.get("words")
+    if found is None:
+        size = (n + 63) // 64 * 8
+        pad = size * 8 - n
+        raw = b"".join((int(m) << pad).to_bytes(size, "big") for m in column.atoms)
+        bits = np.unpackbits(
+            np.frombuffer(raw, dtype=np.uint8).reshape(len(column.atoms), size),
+            axis=1,
+            bitorder="big",
+        )
+        words = np.packbits(bits, axis=1, bitorder="little").view("<u8")
+        found = column.cache["words"] = np.ascontiguousarray(words.T)
+    return found
+
+
+def _first_bits(
+    tables: Sequence[Any], keys: Sequence[Any], n: int, count: bool, np: Any
+) -> tuple[Any, Any]:
+    """Per key, the position of its first matching rule (n: none) and, when COUNT,
+    whether several match. Word by word; keys leave once decided (not when COUNT)."""
+    size = len(keys[0])
+    first = np.full(size, n, dtype=np.intp)
+    several = np.zeros(size, dtype=bool) if count else None
+    seen = np.zeros(size, dtype=bool) if count else None
+    active = np.arange(size)
+    current = list(keys)
+    one = np.uint64(1)
+    for w in range(tables[0].shape[0]):
+        word = tables[0][w].take(current[0])
+        for table, codes in zip(tables[1:], current[1:], strict=True):
+            np.bitwise_and(word, table[w].take(codes), out=word)
+        hit = word != 0
+        everywhere = bool(hit.all())
+        if not everywhere and not hit.any():
+            continue
+        found = word if everywhere else word[hit]
+        low = found & (~found + one)
+        low -= one
+        positions = np.bitwise_count(low).astype(np.intp)
+        positions += 64 * w
+        if count:
+            assert several is not None and seen is not None
+            several |= (np.bitwise_count(word) > 1) | (hit & seen)
+            newly = hit & ~seen
+            first[newly] = positions[~seen[hit]]
+            seen |= hit
+        elif everywhere:
+            first[active] = positions
+            break
+        else:
+            first[active[hit]] = positions
+            keep = ~hit
+            active = active[keep]
+            current = [c[keep] for c in current]
+    return first, several
+
+
+def _distinct(
+    codes: Sequence[Any],
+    sizes: Sequence[int],
+    rows: int,
+    np: Any,
+    pd: Any,
+    *,
+    cheap_only: bool = False,
+) -> tuple[Any, Any] | None:
+    """(inverse, representatives): for each row the number of its distinct atom
+    combination, and for each combination a row that has it. With CHEAP_ONLY, None
+    unless a table over all combinations finds them and they are few."""
+    if not codes:
+        return np.zeros(rows, dtype=np.intp), np.zeros(1, dtype=np.intp)
+    product = math.prod(sizes)
+    if product >= 2**62:
+        if cheap_only:
+            return None
+        stacked = np.stack(codes, axis=1)
+        _, first, inverse = np.unique(
+            stacked, axis=0, return_index=True, return_inverse=True
+        )
+        return inverse.reshape(-1), first
+    key = codes[0].astype(np.int64)
+    for column, size in zip(codes[1:], sizes[1:], strict=True):
+        key *= size
+        key += column
+    if product <= 1 << 22:
+        seen = np.zeros(product, dtype=bool)
+        seen[key] = True
+        unique = np.flatnonzero(seen)
+        if cheap_only and len(unique) > rows // 4:
+            return None
+        number = np.zeros(product, dtype=np.intp)
+        number[unique] = np.arange(len(unique))
+        inverse = number.take(key)
+    elif cheap_only:
+        return None
+    else:
+        inverse, unique = pd.factorize(key)
+    representatives = np.empty(len(unique), dtype=np.intp)
+    representatives[inverse] = np.arange(rows)
+    return inverse, representatives
+
+
+# -- column codes ----------------------------------------------------------------
+
+
+def _codes(column: Column, series: Any, rows: int, np: Any, pd: Any) -> Any:
+    """The atom of every row of SERIES (None: the column is absent, all null)."""
+    if series is None:
+        return np.full(rows, column.null_atom, dtype=np.intp)
+    dtype = series.dtype
+    kind = dtype.kind if isinstance(dtype, np.dtype) else "O"  # extension types: "O"
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = _python_codes(column, pd.Series(series.cat.categories), np, pd)
+        codes = series.cat.codes.to_numpy()
+        used = np.zeros(len(categories) + 1, dtype=bool)
+        used[codes] = True  # -1 (missing) marks the last
+        for i in np.flatnonzero(used[:-1] & (categories < 0)):
+            _raise_at(column, series, np.flatnonzero(codes == i)[0])
+        return np.append(categories, column.null_atom).take(codes)
+    if isinstance(column, Lookup):
+        if kind == "b" and column.type == "boolean":
+            return _from_table(
+                column, series, series.to_numpy().view(np.uint8), [False, True], np
+            )
+        return _python_codes(column, series, np, pd, check=True)
+    if column.type == "integer" and kind in "iu":
+        return _integer_codes(column, series, series.to_numpy(), None, np)
+    if column.type == "integer" and isinstance(dtype, pd.Int64Dtype):
+        missing = series.isna().to_numpy()
+        values = series.to_numpy(np.int64, na_value=0)
+        return _integer_codes(column, series, values, missing, np)
+    floats = isinstance(dtype, (pd.Float64Dtype, pd.Int64Dtype))
+    if column.type == "number" and (kind in "iuf" or floats):
+        values = series.to_numpy(np.float64, na_value=np.nan)
+        return _number_codes(column, series, values, np)
+    if column.type == "date" and kind == "M":
+        days = _as_dates(series, column.table, column.name, np, pd)
+        missing = np.isnat(days)
+        return _integer_codes(
+            column, series, days.astype(np.int64), missing, np, dates=True
+        )
+    return _python_codes(column, series, np, pd, check=True)
+
+
+def _raise_at(column: Column, series: Any, position: Any) -> None:
+    position = int(position)
+    value = series.iloc[position]
+    try:
+        column.atom(value.item() if hasattr(value, "item") else value)
+    except DecisionError as error:
+        raise error.at_row(series.index[position]) from None
+    raise InputError(column.table, column.name, value, column.allowed).at_row(
+        series.index[position]
+    )
+
+
+def _python_codes(
+    column: Column, series: Any, np: Any, pd: Any, check: bool = False
+) -> Any:
+    """Atoms found value by value (distinct values only), with the checked path's
+    validation: exactly what `evaluate` accepts. Missing values (None, NaN, NA) are
+    null. With CHECK, a value that is not allowed raises; else its atom is -1."""
+    if pd.api.types.infer_dtype(series, skipna=True) not in _ALIKE[column.type]:
+        return _row_codes(column, series, np, pd, check)
+    inverse, uniques = pd.factorize(series, use_na_sentinel=True)
+    atoms = np.empty(len(uniques) + 1, dtype=np.intp)
+    atoms[-1] = column.null_atom
+    values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    for i, value in enumerate(values):
+        try:
+            atoms[i] = column.atom(value)
+        except DecisionError as error:
+            if not check:
+                atoms[i] = -1
+                continue
+            position = int(np.flatnonzero(inverse == i)[0])
+            raise error.at_row(series.index[position]) from None
+    return atoms.take(inverse)
+
+
+# Column contents (pandas' infer_dtype) whose equal values are also equally valid, so
+# that distinct values can be checked once each; others (True next to 1, 18.0 next
+# to 18) are checked row by row.
+_ALIKE = {
+    "boolean": ("boolean", "empty"),
+    "string": ("string", "empty"),
+    "code": ("string", "empty"),
+    "integer": ("integer", "empty"),
+    "number": ("integer", "floating", "mixed-integer-float", "empty"),
+    "date": ("date", "empty"),
+}
+
+
+def _row_codes(column: Column, series: Any, np: Any, pd: Any, check: bool) -> Any:
+    """Atoms row by row, for columns of mixed contents."""
+    codes = np.empty(len(series), dtype=np.intp)
+    for i, value in enumerate(series.tolist()):
+        if value is None or value is pd.NA or value is pd.NaT or value != value:
+            codes[i] = column.null_atom
+            continue
+        try:
+            codes[i] = column.atom(value)
+        except DecisionError as error:
+            if not check:
+                codes[i] = -1
+                continue
+            raise error.at_row(series.index[i]) from None
+    return codes
+
+
+def _from_table(
+    column: Column, series: Any, small: Any, values: list[Any], np: Any
+) -> Any:
+    """Codes of a column whose values index VALUES (booleans as 0/1)."""
+    table = np.empty(len(values), dtype=np.intp)
+    for i, value in enumerate(values):
+        try:
+            table[i] = column.atom(value)
+        except DecisionError:
+            table[i] = -1
+    codes = table.take(small)
+    if (codes < 0).any():
+        _raise_at(column, series, np.flatnonzero(codes < 0)[0])
+    return codes
+
+
+def _invalid_slots(column: Ranges, np: Any) -> Any:
+    found = column.cache.get("invalid")
+    if found is None:
+        found = column.cache["invalid"] = np.array(
+            [type(m) is Outside for m in column.atoms], dtype=bool
+        )
+    return found
+
+
+def _integer_codes(
+    column: Ranges,
+    series: Any,
+    values: Any,
+    missing: Any,
+    np: Any,
+    *,
+    dates: bool = False,
+) -> Any:
+    """Slots of integers (dates: days since 1970) by a table over the bounds' span, or
+    by binary search when the span is large."""
+    key = "days" if dates else "ints"
+    found = column.cache.get(key)
+    _, bounds, _ = column.lanes[None]
+    if found is None:
+        if dates:
+            ints = np.array([b.toordinal() - 719163 for b in bounds], dtype=np.int64)
+        else:
+            ints = np.array(bounds, dtype=object)
+            if len(bounds) and (min(bounds) < -(2**62) or max(bounds) > 2**62):
+                ints = None
+            else:
+                ints = ints.astype(np.int64)
+        table = None
+        if ints is not None and len(ints) and int(ints[-1]) - int(ints[0]) <= 1 << 20:
+            low = int(ints[0]) - 1
+            table = np.searchsorted(
+                ints, np.arange(low, int(ints[-1]) + 1), side="right"
+            )
+        found = column.cache[key] = (ints, table)
+    ints, table = found
+    if ints is None:
+        import pandas as pd
+
+        return _python_codes(column, series, np, pd, check=True)
+    if not len(ints):
+        codes = np.zeros(len(values), dtype=np.intp)
+    elif table is not None:
+        low = int(ints[0]) - 1
+        codes = table.take(np.clip(values, low, int(ints[-1])) - low)
+    else:
+        codes = np.searchsorted(ints, values, side="right")
+    if missing is not None:
+        codes[missing] = column.null_atom
+    bad = _invalid_slots(column, np).take(codes)
+    if bad.any():
+        _raise_at(column, series, np.flatnonzero(bad)[0])
+    return codes
+
+
+def _number_codes(column: Ranges, series: Any, values: Any, np: Any) -> Any:
+    """Slots of floats: cells of equal width over the bounds narrow the search to at
+    most a few bounds per cell, compared one by one (searchsorted is slow on random
+    data). Exact: a value and a bound in different cells are ordered by their cells."""
+    found = column.cache.get("cells")
+    _, bounds, _ = column.lanes[None]
+    finite = np.array([b for b in bounds if math.isfinite(b)], dtype=np.float64)
+    if found is None:
+        found = None
+        if len(finite) > 1:
+            cells = 4 * len(finite)
+            low, width = (
+                float(finite[0]),
+                (float(finite[-1]) - float(finite[0])) / cells,
+            )
+            if width > 0:
+                of = _cell(finite, low, width, cells, np)
+                counts = np.bincount(of, minlength=cells + 2)
+                deep = int(counts.max())
+                if deep <= 6:
+                    base = np.concatenate(([0], np.cumsum(counts)[:-1]))
+                    extra = np.full((deep, cells + 2), np.inf)
+                    for i, (cell, start) in enumerate(
+                        zip(of, base.take(of), strict=False)
+                    ):
+                        extra[i - start, cell] = finite[i]
+                    found = (low, width, cells, base, extra)
+        column.cache["cells"] = found
+    missing = np.isnan(values)
+    odd = bool(missing.any())
+    infinite = np.isinf(values)
+    if infinite.any():
+        odd = True
+        top = infinite & (values > 0)
+    else:
+        top = None
+    if odd:  # NaN and inf: outside the cells, their slots are set below
+        values = np.where(missing | infinite, finite[0] if len(finite) else 0.0, values)
+    if found is None:
+        codes = np.searchsorted(finite, values, side="right")
+    else:
+        low, width, cells, base, extra = found
+        of = _cell(values, low, width, cells, np)
+        codes = base.take(of)
+        for row in extra:
+            codes += row.take(of) <= values
+    if top is not None:
+        codes[infinite & ~top] = 0
+        codes[top] = column.inf_atom if column.inf_atom >= 0 else len(bounds)
+    if odd:
+        codes[missing] = column.null_atom
+    bad = _invalid_slots(column, np).take(codes)
+    if bad.any():
+        _raise_at(column, series, np.flatnonzero(bad)[0])
+    return codes
+
+
+def _cell(values: Any, low: float, width: float, cells: int, np: Any) -> Any:
+    """The cell of each (finite) value: 0 below LOW, CELLS + 1 above the top."""
+    scaled = values - low
+    scaled *= 1.0 / width
+    np.floor(scaled, out=scaled)
+    scaled += 1
+    np.clip(scaled, 0, cells + 1, out=scaled)
+    return scaled.astype(np.intp)

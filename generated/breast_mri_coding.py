@@ -2,15 +2,45 @@
 """Evaluator of the decision table `breast_mri_coding`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "breast_mri_coding"
 TITLE = "CPT coding of diagnostic breast MRI: unilateral versus bilateral"
@@ -56,43 +86,63 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset({"bilateral", "unilateral", None})
-
-# Rules of sheet 'tables/imaging_preface.xlsx:Breast MRI coding'
-_HIT_1 = Result(Outputs("77049"), ("R1",))
-_HIT_2 = Result(Outputs("77049"), ("R2",))
-_HIT_3 = Result(Outputs(None), ("R3",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:Breast MRI coding'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 3
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:Breast MRI coding!A10:E10: breasts_imaged =
+    #   'bilateral'
+    Result(Outputs("77049"), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:Breast MRI coding!A11:E11: breasts_imaged =
+    #   'unilateral', separate_sessions = True
+    Result(Outputs("77049"), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:Breast MRI coding!A12:E12: breasts_imaged =
+    #   'unilateral', separate_sessions = False
+    Result(Outputs(None), ("R3",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# breasts_imaged (string): the rules that accept each value
+_BREASTS_IMAGED: dict[object, int] = {
+    "unilateral": 0b011,
+    "bilateral": 0b100,
+    None: 0b000,
+}
+
+# separate_sessions (boolean): the rules that accept true, false, null
+_SEPARATE_SESSIONS_TRUE = 0b110
+_SEPARATE_SESSIONS_FALSE = 0b101
+_SEPARATE_SESSIONS_NULL: dict[object, int] = {None: 0b100}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "breasts_imaged",
+        "string",
+        _BREASTS_IMAGED,
+        _BREASTS_IMAGED[None],
+        "a string in 'unilateral', 'bilateral', or None",
+    ),
+    Lookup(
+        TABLE,
+        "separate_sessions",
+        "boolean",
+        {True: _SEPARATE_SESSIONS_TRUE, False: _SEPARATE_SESSIONS_FALSE},
+        _SEPARATE_SESSIONS_NULL[None],
+        "a bool or None",
+    ),
+)
 
 
-def _rules(
-    breasts_imaged: Literal["unilateral", "bilateral"] | None,
-    separate_sessions: bool | None,
-) -> Result:
-    if breasts_imaged not in _SET_1:
-        raise InputError(
-            TABLE,
-            "breasts_imaged",
-            breasts_imaged,
-            "a string in 'unilateral', 'bilateral', or None",
-        )
-    if separate_sessions is not None and not (
-        separate_sessions is True or separate_sessions is False
-    ):
-        raise InputError(
-            TABLE, "separate_sessions", separate_sessions, "a bool or None"
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:Breast MRI coding!A10:E10'
-    if breasts_imaged == "bilateral":
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:Breast MRI coding!A11:E11'
-    if breasts_imaged == "unilateral" and separate_sessions is True:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:Breast MRI coding!A12:E12'
-    if breasts_imaged == "unilateral" and separate_sessions is False:
-        hits.append(_HIT_3)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -108,4 +158,34 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(breasts_imaged, separate_sessions)
+    try:
+        mask = _BREASTS_IMAGED[breasts_imaged] & (
+            _SEPARATE_SESSIONS_TRUE
+            if separate_sessions is True
+            else _SEPARATE_SESSIONS_FALSE
+            if separate_sessions is False
+            else _SEPARATE_SESSIONS_NULL[separate_sessions]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (breasts_imaged, separate_sessions), _ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `breast_mri_coding` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

@@ -2,15 +2,49 @@
 """Evaluator of the decision table `ct_contrast_precautions`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from bisect import bisect_right
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, collect
+from ._runtime import (
+    OUTSIDE,
+    InputError,
+    Lookup,
+    Ranges,
+    Rule,
+    Version,
+    checked_mask,
+    collect,
+    decide_frame,
+    hits_of,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "ct_contrast_precautions"
 TITLE = "Precautions for iodinated CT contrast (several can apply at once)"
@@ -64,41 +98,88 @@ RULES = (
     ),
 )
 
-# Rules of sheet 'tables/imaging_preface.xlsx:CT contrast precautions'
-_HIT_1 = (Outputs("proceed with caution: fetal thyroid risk"), "R1")
-_HIT_2 = (Outputs("pump and discard breast milk for 12-24 hours"), "R2")
-_HIT_3 = (Outputs("renal risk: GFR below 30"), "R3")
+# -- the rules of sheet 'tables/imaging_preface.xlsx:CT contrast precautions'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 3
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result((Outputs("none"),), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:CT contrast precautions!A11:F11: pregnant = True
+    (Outputs("proceed with caution: fetal thyroid risk"), "R1"),
+    # R2, tables/imaging_preface.xlsx:CT contrast precautions!A12:F12: breastfeeding =
+    #   True
+    (Outputs("pump and discard breast milk for 12-24 hours"), "R2"),
+    # R3, tables/imaging_preface.xlsx:CT contrast precautions!A13:F13: gfr_ml_min <
+    #   30.0
+    (Outputs("renal risk: GFR below 30"), "R3"),
+)
+
+# pregnant (boolean): the rules that accept true, false, null
+_PREGNANT_TRUE = 0b111
+_PREGNANT_FALSE = 0b011
+_PREGNANT_NULL: dict[object, int] = {None: 0b011}
+
+# breastfeeding (boolean): the rules that accept true, false, null
+_BREASTFEEDING_TRUE = 0b111
+_BREASTFEEDING_FALSE = 0b101
+_BREASTFEEDING_NULL: dict[object, int] = {None: 0b101}
+
+# gfr_ml_min (number): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
+_GFR_ML_MIN_BOUNDS = (0.0, 30.0, 200.00000000000003)
+_GFR_ML_MIN_MASKS = (
+    OUTSIDE,  # < 0.0
+    0b111,  # [0.0, 30.0)
+    0b110,  # [30.0, 200.00000000000003)
+    OUTSIDE,  # >= 200.00000000000003
+)
+_GFR_ML_MIN_NULL: dict[object, int] = {None: 0b110}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "pregnant",
+        "boolean",
+        {True: _PREGNANT_TRUE, False: _PREGNANT_FALSE},
+        _PREGNANT_NULL[None],
+        "a bool or None",
+    ),
+    Lookup(
+        TABLE,
+        "breastfeeding",
+        "boolean",
+        {True: _BREASTFEEDING_TRUE, False: _BREASTFEEDING_FALSE},
+        _BREASTFEEDING_NULL[None],
+        "a bool or None",
+    ),
+    Ranges(
+        TABLE,
+        "gfr_ml_min",
+        "number",
+        _GFR_ML_MIN_BOUNDS,
+        _GFR_ML_MIN_MASKS,
+        _GFR_ML_MIN_NULL[None],
+        "a number in [0.0..200.0], or None",
+    ),
+)
 
 
-def _rules(
-    pregnant: bool | None,
-    breastfeeding: bool | None,
-    gfr_ml_min: float | None,
-) -> Result:
-    if pregnant is not None and not (pregnant is True or pregnant is False):
-        raise InputError(TABLE, "pregnant", pregnant, "a bool or None")
-    if breastfeeding is not None and not (
-        breastfeeding is True or breastfeeding is False
-    ):
-        raise InputError(TABLE, "breastfeeding", breastfeeding, "a bool or None")
-    if gfr_ml_min is not None and not (
-        type(gfr_ml_min) in (int, float) and (0.0 <= gfr_ml_min <= 200.0)
-    ):
-        raise InputError(
-            TABLE, "gfr_ml_min", gfr_ml_min, "a number in [0.0..200.0], or None"
-        )
-    hits: list[tuple[Outputs, str]] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:CT contrast precautions!A11:F11'
-    if pregnant is True:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:CT contrast precautions!A12:F12'
-    if breastfeeding is True:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:CT contrast precautions!A13:F13'
-    if gfr_ml_min is not None and gfr_ml_min < 30.0:
-        hits.append(_HIT_3)
-    return collect(hits, _NO_MATCH, Result)
+_DECIDED: dict[int, Result] = {}  # mask -> result, for up to 4096 masks
+
+
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets, built once per mask."""
+    found = _DECIDED.get(mask)
+    if found is None:
+        found = _build(mask)
+        if len(_DECIDED) < 4096:
+            _DECIDED[mask] = found
+    return found
+
+
+def _build(mask: int) -> Result:
+    return collect(hits_of(mask, _N, _HITS), _NO_MATCH, Result)
 
 
 def evaluate(
@@ -116,4 +197,47 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(pregnant, breastfeeding, gfr_ml_min)
+    try:
+        mask = (
+            (
+                _PREGNANT_TRUE
+                if pregnant is True
+                else _PREGNANT_FALSE
+                if pregnant is False
+                else _PREGNANT_NULL[pregnant]
+            )
+            & (
+                _BREASTFEEDING_TRUE
+                if breastfeeding is True
+                else _BREASTFEEDING_FALSE
+                if breastfeeding is False
+                else _BREASTFEEDING_NULL[breastfeeding]
+            )
+            & (
+                _GFR_ML_MIN_MASKS[bisect_right(_GFR_ML_MIN_BOUNDS, gfr_ml_min)]
+                if type(gfr_ml_min) is float or type(gfr_ml_min) is int
+                else _GFR_ML_MIN_NULL[gfr_ml_min]
+            )
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (pregnant, breastfeeding, gfr_ml_min), _ALL)
+    return _decide(mask)
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `ct_contrast_precautions` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output holding a tuple of values per row (one per match, as
+    in `Result.outputs`), and `matched`, a tuple of rule ids per row.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "python", _decide),),
+        shape="list",
+    )

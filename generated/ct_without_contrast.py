@@ -2,15 +2,45 @@
 """Evaluator of the decision table `ct_without_contrast`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "ct_without_contrast"
 TITLE = "CT without contrast in place of CT with contrast"
@@ -63,92 +93,81 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset(
-    {
-        "diabetes",
-        "elevated BUN or creatinine",
-        "iodinated contrast allergy",
-        "renal insufficiency",
-        "thyroid disease treatable with I-131",
-        "trauma",
-        "urgent or emergent setting",
-        "very elderly",
-    }
-)
-
-_SET_2 = frozenset(
-    {
-        "diabetes",
-        "elevated BUN or creatinine",
-        "iodinated contrast allergy",
-        "none",
-        "renal insufficiency",
-        "shellfish allergy",
-        "thyroid disease treatable with I-131",
-        "trauma",
-        "urgent or emergent setting",
-        "very elderly",
-        None,
-    }
-)
-
-# Rules of sheet 'tables/imaging_preface.xlsx:CT without contrast'
-_HIT_1 = Result(Outputs(True), ("R1",))
-_HIT_2 = Result(Outputs(False), ("R2",))
-_HIT_3 = Result(Outputs(False), ("R3",))
-_HIT_4 = Result(Outputs(False), ("R4",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:CT without contrast'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 4
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:CT without contrast!A10:E10:
+    #   ct_with_contrast_criteria_met = True, contrast_risk_factor in ('elevated BUN
+    #   or creatinine', 'renal insufficiency', 'iodinated contrast allergy', 'thyroid
+    #   disease treatable with I-131', 'diabetes', 'very elderly', 'urgent or emergent
+    #   setting', 'trauma')
+    Result(Outputs(True), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:CT without contrast!A11:E11:
+    #   ct_with_contrast_criteria_met = True, contrast_risk_factor = 'none'
+    Result(Outputs(False), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:CT without contrast!A12:E12:
+    #   ct_with_contrast_criteria_met = True, contrast_risk_factor = 'shellfish
+    #   allergy'
+    Result(Outputs(False), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:CT without contrast!A13:E13:
+    #   ct_with_contrast_criteria_met = False
+    Result(Outputs(False), ("R4",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# ct_with_contrast_criteria_met (boolean): the rules that accept true, false, null
+_CT_WITH_CONTRAST_CRITERIA_MET_TRUE = 0b1110
+_CT_WITH_CONTRAST_CRITERIA_MET_FALSE = 0b0001
+_CT_WITH_CONTRAST_CRITERIA_MET_NULL: dict[object, int] = {None: 0b0000}
+
+# contrast_risk_factor (string): the rules that accept each value
+_CONTRAST_RISK_FACTOR: dict[object, int] = {
+    "none": 0b0101,
+    "elevated BUN or creatinine": 0b1001,
+    "renal insufficiency": 0b1001,
+    "iodinated contrast allergy": 0b1001,
+    "thyroid disease treatable with I-131": 0b1001,
+    "diabetes": 0b1001,
+    "very elderly": 0b1001,
+    "urgent or emergent setting": 0b1001,
+    "trauma": 0b1001,
+    "shellfish allergy": 0b0011,
+    None: 0b0001,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "ct_with_contrast_criteria_met",
+        "boolean",
+        {
+            True: _CT_WITH_CONTRAST_CRITERIA_MET_TRUE,
+            False: _CT_WITH_CONTRAST_CRITERIA_MET_FALSE,
+        },
+        _CT_WITH_CONTRAST_CRITERIA_MET_NULL[None],
+        "a bool or None",
+    ),
+    Lookup(
+        TABLE,
+        "contrast_risk_factor",
+        "string",
+        _CONTRAST_RISK_FACTOR,
+        _CONTRAST_RISK_FACTOR[None],
+        "a string in 'none', 'elevated BUN or creatinine', 'renal insufficiency', 'iodinated contrast allergy', 'thyroid disease treatable with I-131', 'diabetes', 'very elderly', 'urgent or emergent setting', 'trauma', 'shellfish allergy', or None",
+    ),
+)
 
 
-def _rules(
-    ct_with_contrast_criteria_met: bool | None,
-    contrast_risk_factor: Literal[
-        "none",
-        "elevated BUN or creatinine",
-        "renal insufficiency",
-        "iodinated contrast allergy",
-        "thyroid disease treatable with I-131",
-        "diabetes",
-        "very elderly",
-        "urgent or emergent setting",
-        "trauma",
-        "shellfish allergy",
-    ]
-    | None,
-) -> Result:
-    if ct_with_contrast_criteria_met is not None and not (
-        ct_with_contrast_criteria_met is True or ct_with_contrast_criteria_met is False
-    ):
-        raise InputError(
-            TABLE,
-            "ct_with_contrast_criteria_met",
-            ct_with_contrast_criteria_met,
-            "a bool or None",
-        )
-    if contrast_risk_factor not in _SET_2:
-        raise InputError(
-            TABLE,
-            "contrast_risk_factor",
-            contrast_risk_factor,
-            "a string in 'none', 'elevated BUN or creatinine', 'renal insufficiency', 'iodinated contrast allergy', 'thyroid disease treatable with I-131', 'diabetes', 'very elderly', 'urgent or emergent setting', 'trauma', 'shellfish allergy', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:CT without contrast!A10:E10'
-    if ct_with_contrast_criteria_met is True and contrast_risk_factor in _SET_1:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:CT without contrast!A11:E11'
-    if ct_with_contrast_criteria_met is True and contrast_risk_factor == "none":
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:CT without contrast!A12:E12'
-    if (
-        ct_with_contrast_criteria_met is True
-        and contrast_risk_factor == "shellfish allergy"
-    ):
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:CT without contrast!A13:E13'
-    if ct_with_contrast_criteria_met is False:
-        hits.append(_HIT_4)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -176,4 +195,36 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(ct_with_contrast_criteria_met, contrast_risk_factor)
+    try:
+        mask = (
+            _CT_WITH_CONTRAST_CRITERIA_MET_TRUE
+            if ct_with_contrast_criteria_met is True
+            else _CT_WITH_CONTRAST_CRITERIA_MET_FALSE
+            if ct_with_contrast_criteria_met is False
+            else _CT_WITH_CONTRAST_CRITERIA_MET_NULL[ct_with_contrast_criteria_met]
+        ) & _CONTRAST_RISK_FACTOR[contrast_risk_factor]
+    except (KeyError, TypeError):
+        mask = checked_mask(
+            _COLUMNS, (ct_with_contrast_criteria_met, contrast_risk_factor), _ALL
+        )
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `ct_without_contrast` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

@@ -2,15 +2,48 @@
 """Evaluator of the decision table `gadolinium_use`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from bisect import bisect_right
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    OUTSIDE,
+    InputError,
+    Lookup,
+    Ranges,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "gadolinium_use"
 TITLE = "Gadolinium-based MRI contrast: pregnancy and renal function"
@@ -70,67 +103,102 @@ RULES = (
     ),
 )
 
-# Rules of sheet 'tables/imaging_preface.xlsx:Gadolinium use'
-_HIT_1 = Result(Outputs("contraindicated"), ("R1",))
-_HIT_2 = Result(Outputs("use with caution"), ("R2",))
-_HIT_3 = Result(Outputs("use with caution"), ("R3",))
-_HIT_4 = Result(Outputs("use with caution"), ("R4",))
-_HIT_5 = Result(Outputs("no restriction"), ("R5",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:Gadolinium use'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 5
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:Gadolinium use!A10:G10: pregnant = True,
+    #   need_outweighs_fetal_risk = False
+    Result(Outputs("contraindicated"), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:Gadolinium use!A11:G11: pregnant = True,
+    #   need_outweighs_fetal_risk = True
+    Result(Outputs("use with caution"), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:Gadolinium use!A12:G12: pregnant = False,
+    #   gfr_ml_min < 30.0
+    Result(Outputs("use with caution"), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:Gadolinium use!A13:G13: pregnant = False,
+    #   gfr_ml_min >= 30.0, on_dialysis = True
+    Result(Outputs("use with caution"), ("R4",)),
+    # R5, tables/imaging_preface.xlsx:Gadolinium use!A14:G14: pregnant = False,
+    #   gfr_ml_min >= 30.0, on_dialysis = False
+    Result(Outputs("no restriction"), ("R5",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# pregnant (boolean): the rules that accept true, false, null
+_PREGNANT_TRUE = 0b11000
+_PREGNANT_FALSE = 0b00111
+_PREGNANT_NULL: dict[object, int] = {None: 0b00000}
+
+# need_outweighs_fetal_risk (boolean): the rules that accept true, false, null
+_NEED_OUTWEIGHS_FETAL_RISK_TRUE = 0b01111
+_NEED_OUTWEIGHS_FETAL_RISK_FALSE = 0b10111
+_NEED_OUTWEIGHS_FETAL_RISK_NULL: dict[object, int] = {None: 0b00111}
+
+# gfr_ml_min (number): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
+_GFR_ML_MIN_BOUNDS = (0.0, 30.0, 200.00000000000003)
+_GFR_ML_MIN_MASKS = (
+    OUTSIDE,  # < 0.0
+    0b11100,  # [0.0, 30.0)
+    0b11011,  # [30.0, 200.00000000000003)
+    OUTSIDE,  # >= 200.00000000000003
+)
+_GFR_ML_MIN_NULL: dict[object, int] = {None: 0b11000}
+
+# on_dialysis (boolean): the rules that accept true, false, null
+_ON_DIALYSIS_TRUE = 0b11110
+_ON_DIALYSIS_FALSE = 0b11101
+_ON_DIALYSIS_NULL: dict[object, int] = {None: 0b11100}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "pregnant",
+        "boolean",
+        {True: _PREGNANT_TRUE, False: _PREGNANT_FALSE},
+        _PREGNANT_NULL[None],
+        "a bool or None",
+    ),
+    Lookup(
+        TABLE,
+        "need_outweighs_fetal_risk",
+        "boolean",
+        {
+            True: _NEED_OUTWEIGHS_FETAL_RISK_TRUE,
+            False: _NEED_OUTWEIGHS_FETAL_RISK_FALSE,
+        },
+        _NEED_OUTWEIGHS_FETAL_RISK_NULL[None],
+        "a bool or None",
+    ),
+    Ranges(
+        TABLE,
+        "gfr_ml_min",
+        "number",
+        _GFR_ML_MIN_BOUNDS,
+        _GFR_ML_MIN_MASKS,
+        _GFR_ML_MIN_NULL[None],
+        "a number in [0.0..200.0], or None",
+    ),
+    Lookup(
+        TABLE,
+        "on_dialysis",
+        "boolean",
+        {True: _ON_DIALYSIS_TRUE, False: _ON_DIALYSIS_FALSE},
+        _ON_DIALYSIS_NULL[None],
+        "a bool or None",
+    ),
+)
 
 
-def _rules(
-    pregnant: bool | None,
-    need_outweighs_fetal_risk: bool | None,
-    gfr_ml_min: float | None,
-    on_dialysis: bool | None,
-) -> Result:
-    if pregnant is not None and not (pregnant is True or pregnant is False):
-        raise InputError(TABLE, "pregnant", pregnant, "a bool or None")
-    if need_outweighs_fetal_risk is not None and not (
-        need_outweighs_fetal_risk is True or need_outweighs_fetal_risk is False
-    ):
-        raise InputError(
-            TABLE,
-            "need_outweighs_fetal_risk",
-            need_outweighs_fetal_risk,
-            "a bool or None",
-        )
-    if gfr_ml_min is not None and not (
-        type(gfr_ml_min) in (int, float) and (0.0 <= gfr_ml_min <= 200.0)
-    ):
-        raise InputError(
-            TABLE, "gfr_ml_min", gfr_ml_min, "a number in [0.0..200.0], or None"
-        )
-    if on_dialysis is not None and not (on_dialysis is True or on_dialysis is False):
-        raise InputError(TABLE, "on_dialysis", on_dialysis, "a bool or None")
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:Gadolinium use!A10:G10'
-    if pregnant is True and need_outweighs_fetal_risk is False:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:Gadolinium use!A11:G11'
-    if pregnant is True and need_outweighs_fetal_risk is True:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:Gadolinium use!A12:G12'
-    if pregnant is False and gfr_ml_min is not None and gfr_ml_min < 30.0:
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:Gadolinium use!A13:G13'
-    if (
-        pregnant is False
-        and gfr_ml_min is not None
-        and gfr_ml_min >= 30.0
-        and on_dialysis is True
-    ):
-        hits.append(_HIT_4)
-    # rule 'R5' at 'tables/imaging_preface.xlsx:Gadolinium use!A14:G14'
-    if (
-        pregnant is False
-        and gfr_ml_min is not None
-        and gfr_ml_min >= 30.0
-        and on_dialysis is False
-    ):
-        hits.append(_HIT_5)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -150,4 +218,59 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(pregnant, need_outweighs_fetal_risk, gfr_ml_min, on_dialysis)
+    try:
+        mask = (
+            (
+                _PREGNANT_TRUE
+                if pregnant is True
+                else _PREGNANT_FALSE
+                if pregnant is False
+                else _PREGNANT_NULL[pregnant]
+            )
+            & (
+                _NEED_OUTWEIGHS_FETAL_RISK_TRUE
+                if need_outweighs_fetal_risk is True
+                else _NEED_OUTWEIGHS_FETAL_RISK_FALSE
+                if need_outweighs_fetal_risk is False
+                else _NEED_OUTWEIGHS_FETAL_RISK_NULL[need_outweighs_fetal_risk]
+            )
+            & (
+                _GFR_ML_MIN_MASKS[bisect_right(_GFR_ML_MIN_BOUNDS, gfr_ml_min)]
+                if type(gfr_ml_min) is float or type(gfr_ml_min) is int
+                else _GFR_ML_MIN_NULL[gfr_ml_min]
+            )
+            & (
+                _ON_DIALYSIS_TRUE
+                if on_dialysis is True
+                else _ON_DIALYSIS_FALSE
+                if on_dialysis is False
+                else _ON_DIALYSIS_NULL[on_dialysis]
+            )
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(
+            _COLUMNS,
+            (pregnant, need_outweighs_fetal_risk, gfr_ml_min, on_dialysis),
+            _ALL,
+        )
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `gadolinium_use` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

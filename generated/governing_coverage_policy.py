@@ -2,15 +2,45 @@
 """Evaluator of the decision table `governing_coverage_policy`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "governing_coverage_policy"
 TITLE = "Which policy governs the coverage determination, and whether CMS CED coverage is required"
@@ -69,62 +99,86 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset({"Medicare Advantage", "Medicare"})
-
-_SET_2 = frozenset({"Commercial", "Medicare Advantage", "Medicare", None})
-
-# Rules of sheet 'tables/imaging_preface.xlsx:Coverage policy'
-_HIT_1 = Result(Outputs("Benefit plan document", False), ("R1",))
-_HIT_2 = Result(Outputs("Cigna-eviCore guideline", False), ("R2",))
-_HIT_3 = Result(Outputs("CMS coverage policy", True), ("R3",))
-_HIT_4 = Result(Outputs("CMS coverage policy", False), ("R4",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:Coverage policy'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 4
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None, None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:Coverage policy!A10:G10: plan_type =
+    #   'Commercial', conflicts_with_benefit_plan = True
+    Result(Outputs("Benefit plan document", False), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:Coverage policy!A11:G11: plan_type =
+    #   'Commercial', conflicts_with_benefit_plan = False
+    Result(Outputs("Cigna-eviCore guideline", False), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:Coverage policy!A12:G12: plan_type in
+    #   ('Medicare', 'Medicare Advantage'), cms_approved_clinical_trial = True
+    Result(Outputs("CMS coverage policy", True), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:Coverage policy!A13:G13: plan_type in
+    #   ('Medicare', 'Medicare Advantage'), cms_approved_clinical_trial = False
+    Result(Outputs("CMS coverage policy", False), ("R4",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# plan_type (string): the rules that accept each value
+_PLAN_TYPE: dict[object, int] = {
+    "Commercial": 0b1100,
+    "Medicare": 0b0011,
+    "Medicare Advantage": 0b0011,
+    None: 0b0000,
+}
+
+# conflicts_with_benefit_plan (boolean): the rules that accept true, false, null
+_CONFLICTS_WITH_BENEFIT_PLAN_TRUE = 0b1011
+_CONFLICTS_WITH_BENEFIT_PLAN_FALSE = 0b0111
+_CONFLICTS_WITH_BENEFIT_PLAN_NULL: dict[object, int] = {None: 0b0011}
+
+# cms_approved_clinical_trial (boolean): the rules that accept true, false, null
+_CMS_APPROVED_CLINICAL_TRIAL_TRUE = 0b1110
+_CMS_APPROVED_CLINICAL_TRIAL_FALSE = 0b1101
+_CMS_APPROVED_CLINICAL_TRIAL_NULL: dict[object, int] = {None: 0b1100}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "plan_type",
+        "string",
+        _PLAN_TYPE,
+        _PLAN_TYPE[None],
+        "a string in 'Commercial', 'Medicare', 'Medicare Advantage', or None",
+    ),
+    Lookup(
+        TABLE,
+        "conflicts_with_benefit_plan",
+        "boolean",
+        {
+            True: _CONFLICTS_WITH_BENEFIT_PLAN_TRUE,
+            False: _CONFLICTS_WITH_BENEFIT_PLAN_FALSE,
+        },
+        _CONFLICTS_WITH_BENEFIT_PLAN_NULL[None],
+        "a bool or None",
+    ),
+    Lookup(
+        TABLE,
+        "cms_approved_clinical_trial",
+        "boolean",
+        {
+            True: _CMS_APPROVED_CLINICAL_TRIAL_TRUE,
+            False: _CMS_APPROVED_CLINICAL_TRIAL_FALSE,
+        },
+        _CMS_APPROVED_CLINICAL_TRIAL_NULL[None],
+        "a bool or None",
+    ),
+)
 
 
-def _rules(
-    plan_type: Literal["Commercial", "Medicare", "Medicare Advantage"] | None,
-    conflicts_with_benefit_plan: bool | None,
-    cms_approved_clinical_trial: bool | None,
-) -> Result:
-    if plan_type not in _SET_2:
-        raise InputError(
-            TABLE,
-            "plan_type",
-            plan_type,
-            "a string in 'Commercial', 'Medicare', 'Medicare Advantage', or None",
-        )
-    if conflicts_with_benefit_plan is not None and not (
-        conflicts_with_benefit_plan is True or conflicts_with_benefit_plan is False
-    ):
-        raise InputError(
-            TABLE,
-            "conflicts_with_benefit_plan",
-            conflicts_with_benefit_plan,
-            "a bool or None",
-        )
-    if cms_approved_clinical_trial is not None and not (
-        cms_approved_clinical_trial is True or cms_approved_clinical_trial is False
-    ):
-        raise InputError(
-            TABLE,
-            "cms_approved_clinical_trial",
-            cms_approved_clinical_trial,
-            "a bool or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:Coverage policy!A10:G10'
-    if plan_type == "Commercial" and conflicts_with_benefit_plan is True:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:Coverage policy!A11:G11'
-    if plan_type == "Commercial" and conflicts_with_benefit_plan is False:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:Coverage policy!A12:G12'
-    if plan_type in _SET_1 and cms_approved_clinical_trial is True:
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:Coverage policy!A13:G13'
-    if plan_type in _SET_1 and cms_approved_clinical_trial is False:
-        hits.append(_HIT_4)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -142,4 +196,48 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(plan_type, conflicts_with_benefit_plan, cms_approved_clinical_trial)
+    try:
+        mask = (
+            _PLAN_TYPE[plan_type]
+            & (
+                _CONFLICTS_WITH_BENEFIT_PLAN_TRUE
+                if conflicts_with_benefit_plan is True
+                else _CONFLICTS_WITH_BENEFIT_PLAN_FALSE
+                if conflicts_with_benefit_plan is False
+                else _CONFLICTS_WITH_BENEFIT_PLAN_NULL[conflicts_with_benefit_plan]
+            )
+            & (
+                _CMS_APPROVED_CLINICAL_TRIAL_TRUE
+                if cms_approved_clinical_trial is True
+                else _CMS_APPROVED_CLINICAL_TRIAL_FALSE
+                if cms_approved_clinical_trial is False
+                else _CMS_APPROVED_CLINICAL_TRIAL_NULL[cms_approved_clinical_trial]
+            )
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(
+            _COLUMNS,
+            (plan_type, conflicts_with_benefit_plan, cms_approved_clinical_trial),
+            _ALL,
+        )
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `governing_coverage_policy` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

@@ -2,16 +2,48 @@
 """Evaluator of the decision table `guideline_edition`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Ranges,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "guideline_edition"
 TITLE = "Guideline edition in force on the date of service"
@@ -176,221 +208,161 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset(
-    {
-        "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline",
-        "Breast Imaging Guidelines",
-        "Cardiac Imaging Guidelines",
-        "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline",
-        "Grafts (CMM-612) Guideline",
-        "Intradiscal Procedures (CMM-308) Guideline",
-        "Oncology Imaging Guidelines",
-        "Preface to the Comprehensive Musculoskeletal Guidelines",
-        None,
-    }
-)
-
-# Rules of sheet 'tables/guideline_catalog.xlsx:Guideline edition'
-_HIT_1 = Result(Outputs("Breast Imaging Guidelines"), ("R1",))
-_HIT_2 = Result(Outputs("Breast Imaging Guidelines - Effective 11/18/2025"), ("R2",))
-_HIT_3 = Result(Outputs("Breast Imaging Guidelines - Effective 12/01/2025"), ("R3",))
-_HIT_4 = Result(Outputs("Cardiac Imaging Guidelines"), ("R4",))
-_HIT_5 = Result(Outputs("Cardiac Imaging Guidelines - Effective 10/01/2025"), ("R5",))
-_HIT_6 = Result(Outputs("Oncology Imaging Guidelines"), ("R6",))
-_HIT_7 = Result(Outputs("Oncology Imaging Guidelines - Effective 12/01/2025"), ("R7",))
-_HIT_8 = Result(
-    Outputs(
-        "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
-    ),
-    ("R8",),
-)
-_HIT_9 = Result(
-    Outputs(
-        "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline - Effective 12/18/2025"
-    ),
-    ("R9",),
-)
-_HIT_10 = Result(
-    Outputs(
-        "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
-    ),
-    ("R10",),
-)
-_HIT_11 = Result(
-    Outputs(
-        "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline - Effective 12/18/2025"
-    ),
-    ("R11",),
-)
-_HIT_12 = Result(Outputs("Grafts (CMM-612) Guideline"), ("R12",))
-_HIT_13 = Result(Outputs("Grafts (CMM-612) Guideline - Effective 12/18/2025"), ("R13",))
-_HIT_14 = Result(Outputs("Intradiscal Procedures (CMM-308) Guideline"), ("R14",))
-_HIT_15 = Result(
-    Outputs("Intradiscal Procedures (CMM-308) Guideline - Effective 12/18/2025"),
-    ("R15",),
-)
-_HIT_16 = Result(
-    Outputs("Preface to the Comprehensive Musculoskeletal Guidelines"), ("R16",)
-)
-_HIT_17 = Result(
-    Outputs(
-        "Preface to the Comprehensive Musculoskeletal Guidelines - Effective 12/18/2025"
-    ),
-    ("R17",),
-)
+# -- the rules of sheet 'tables/guideline_catalog.xlsx:Guideline edition'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 17
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/guideline_catalog.xlsx:Guideline edition!A10:E10: guideline = 'Breast
+    #   Imaging Guidelines', date_of_service < datetime.date(2025, 11, 18)
+    Result(Outputs("Breast Imaging Guidelines"), ("R1",)),
+    # R2, tables/guideline_catalog.xlsx:Guideline edition!A11:E11: guideline = 'Breast
+    #   Imaging Guidelines', date_of_service in [2025-11-18..2025-12-01)
+    Result(Outputs("Breast Imaging Guidelines - Effective 11/18/2025"), ("R2",)),
+    # R3, tables/guideline_catalog.xlsx:Guideline edition!A12:E12: guideline = 'Breast
+    #   Imaging Guidelines', date_of_service >= datetime.date(2025, 12, 1)
+    Result(Outputs("Breast Imaging Guidelines - Effective 12/01/2025"), ("R3",)),
+    # R4, tables/guideline_catalog.xlsx:Guideline edition!A13:E13: guideline =
+    #   'Cardiac Imaging Guidelines', date_of_service < datetime.date(2025, 10, 1)
+    Result(Outputs("Cardiac Imaging Guidelines"), ("R4",)),
+    # R5, tables/guideline_catalog.xlsx:Guideline edition!A14:E14: guideline =
+    #   'Cardiac Imaging Guidelines', date_of_service >= datetime.date(2025, 10, 1)
+    Result(Outputs("Cardiac Imaging Guidelines - Effective 10/01/2025"), ("R5",)),
+    # R6, tables/guideline_catalog.xlsx:Guideline edition!A15:E15: guideline =
+    #   'Oncology Imaging Guidelines', date_of_service < datetime.date(2025, 12, 1)
+    Result(Outputs("Oncology Imaging Guidelines"), ("R6",)),
+    # R7, tables/guideline_catalog.xlsx:Guideline edition!A16:E16: guideline =
+    #   'Oncology Imaging Guidelines', date_of_service >= datetime.date(2025, 12, 1)
+    Result(Outputs("Oncology Imaging Guidelines - Effective 12/01/2025"), ("R7",)),
+    # R8, tables/guideline_catalog.xlsx:Guideline edition!A17:E17: guideline =
+    #   'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208)
+    #   Guideline', date_of_service < datetime.date(2025, 12, 18)
+    Result(
+        Outputs(
+            "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
+        ),
+        ("R8",),
+    ),
+    # R9, tables/guideline_catalog.xlsx:Guideline edition!A18:E18: guideline =
+    #   'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208)
+    #   Guideline', date_of_service >= datetime.date(2025, 12, 18)
+    Result(
+        Outputs(
+            "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline - Effective 12/18/2025"
+        ),
+        ("R9",),
+    ),
+    # R10, tables/guideline_catalog.xlsx:Guideline edition!A19:E19: guideline =
+    #   'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615)
+    #   Guideline', date_of_service < datetime.date(2025, 12, 18)
+    Result(
+        Outputs(
+            "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
+        ),
+        ("R10",),
+    ),
+    # R11, tables/guideline_catalog.xlsx:Guideline edition!A20:E20: guideline =
+    #   'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615)
+    #   Guideline', date_of_service >= datetime.date(2025, 12, 18)
+    Result(
+        Outputs(
+            "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline - Effective 12/18/2025"
+        ),
+        ("R11",),
+    ),
+    # R12, tables/guideline_catalog.xlsx:Guideline edition!A21:E21: guideline =
+    #   'Grafts (CMM-612) Guideline', date_of_service < datetime.date(2025, 12, 18)
+    Result(Outputs("Grafts (CMM-612) Guideline"), ("R12",)),
+    # R13, tables/guideline_catalog.xlsx:Guideline edition!A22:E22: guideline =
+    #   'Grafts (CMM-612) Guideline', date_of_service >= datetime.date(2025, 12, 18)
+    Result(Outputs("Grafts (CMM-612) Guideline - Effective 12/18/2025"), ("R13",)),
+    # R14, tables/guideline_catalog.xlsx:Guideline edition!A23:E23: guideline =
+    #   'Intradiscal Procedures (CMM-308) Guideline', date_of_service <
+    #   datetime.date(2025, 12, 18)
+    Result(Outputs("Intradiscal Procedures (CMM-308) Guideline"), ("R14",)),
+    # R15, tables/guideline_catalog.xlsx:Guideline edition!A24:E24: guideline =
+    #   'Intradiscal Procedures (CMM-308) Guideline', date_of_service >=
+    #   datetime.date(2025, 12, 18)
+    Result(
+        Outputs("Intradiscal Procedures (CMM-308) Guideline - Effective 12/18/2025"),
+        ("R15",),
+    ),
+    # R16, tables/guideline_catalog.xlsx:Guideline edition!A25:E25: guideline =
+    #   'Preface to the Comprehensive Musculoskeletal Guidelines', date_of_service <
+    #   datetime.date(2025, 12, 18)
+    Result(
+        Outputs("Preface to the Comprehensive Musculoskeletal Guidelines"), ("R16",)
+    ),
+    # R17, tables/guideline_catalog.xlsx:Guideline edition!A26:E26: guideline =
+    #   'Preface to the Comprehensive Musculoskeletal Guidelines', date_of_service >=
+    #   datetime.date(2025, 12, 18)
+    Result(
+        Outputs(
+            "Preface to the Comprehensive Musculoskeletal Guidelines - Effective 12/18/2025"
+        ),
+        ("R17",),
+    ),
+    _NO_MATCH,  # no rule matches
+)
+
+# guideline (string): the rules that accept each value
+_GUIDELINE: dict[object, int] = {
+    "Breast Imaging Guidelines": 0b11100000000000000,
+    "Cardiac Imaging Guidelines": 0b00011000000000000,
+    "Oncology Imaging Guidelines": 0b00000110000000000,
+    "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline": 0b00000001100000000,
+    "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline": 0b00000000011000000,
+    "Grafts (CMM-612) Guideline": 0b00000000000110000,
+    "Intradiscal Procedures (CMM-308) Guideline": 0b00000000000001100,
+    "Preface to the Comprehensive Musculoskeletal Guidelines": 0b00000000000000011,
+    None: 0b00000000000000000,
+}
+
+# date_of_service (date): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
+_DATE_OF_SERVICE_BOUNDS = (
+    date(2025, 10, 1),
+    date(2025, 11, 18),
+    date(2025, 12, 1),
+    date(2025, 12, 18),
+)
+_DATE_OF_SERVICE_MASKS = (
+    0b10010101010101010,  # < 2025-10-01
+    0b10001101010101010,  # [2025-10-01, 2025-11-18)
+    0b01001101010101010,  # [2025-11-18, 2025-12-01)
+    0b00101011010101010,  # [2025-12-01, 2025-12-18)
+    0b00101010101010101,  # >= 2025-12-18
+)
+_DATE_OF_SERVICE_NULL: dict[object, int] = {None: 0b00000000000000000}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "guideline",
+        "string",
+        _GUIDELINE,
+        _GUIDELINE[None],
+        "a string in 'Breast Imaging Guidelines', 'Cardiac Imaging Guidelines', 'Oncology Imaging Guidelines', 'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline', 'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline', 'Grafts (CMM-612) Guideline', 'Intradiscal Procedures (CMM-308) Guideline', 'Preface to the Comprehensive Musculoskeletal Guidelines', or None",
+    ),
+    Ranges(
+        TABLE,
+        "date_of_service",
+        "date",
+        _DATE_OF_SERVICE_BOUNDS,
+        _DATE_OF_SERVICE_MASKS,
+        _DATE_OF_SERVICE_NULL[None],
+        "a datetime.date or None",
+    ),
+)
 
 
-def _rules(
-    guideline: Literal[
-        "Breast Imaging Guidelines",
-        "Cardiac Imaging Guidelines",
-        "Oncology Imaging Guidelines",
-        "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline",
-        "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline",
-        "Grafts (CMM-612) Guideline",
-        "Intradiscal Procedures (CMM-308) Guideline",
-        "Preface to the Comprehensive Musculoskeletal Guidelines",
-    ]
-    | None,
-    date_of_service: date | None,
-) -> Result:
-    if guideline not in _SET_1:
-        raise InputError(
-            TABLE,
-            "guideline",
-            guideline,
-            "a string in 'Breast Imaging Guidelines', 'Cardiac Imaging Guidelines', 'Oncology Imaging Guidelines', 'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline', 'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline', 'Grafts (CMM-612) Guideline', 'Intradiscal Procedures (CMM-308) Guideline', 'Preface to the Comprehensive Musculoskeletal Guidelines', or None",
-        )
-    if date_of_service is not None and not (type(date_of_service) is date):
-        raise InputError(
-            TABLE, "date_of_service", date_of_service, "a datetime.date or None"
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/guideline_catalog.xlsx:Guideline edition!A10:E10'
-    if (
-        guideline == "Breast Imaging Guidelines"
-        and date_of_service is not None
-        and date_of_service < date(2025, 11, 18)
-    ):
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/guideline_catalog.xlsx:Guideline edition!A11:E11'
-    if (
-        guideline == "Breast Imaging Guidelines"
-        and date_of_service is not None
-        and date(2025, 11, 18) <= date_of_service < date(2025, 12, 1)
-    ):
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/guideline_catalog.xlsx:Guideline edition!A12:E12'
-    if (
-        guideline == "Breast Imaging Guidelines"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 12, 1)
-    ):
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/guideline_catalog.xlsx:Guideline edition!A13:E13'
-    if (
-        guideline == "Cardiac Imaging Guidelines"
-        and date_of_service is not None
-        and date_of_service < date(2025, 10, 1)
-    ):
-        hits.append(_HIT_4)
-    # rule 'R5' at 'tables/guideline_catalog.xlsx:Guideline edition!A14:E14'
-    if (
-        guideline == "Cardiac Imaging Guidelines"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 10, 1)
-    ):
-        hits.append(_HIT_5)
-    # rule 'R6' at 'tables/guideline_catalog.xlsx:Guideline edition!A15:E15'
-    if (
-        guideline == "Oncology Imaging Guidelines"
-        and date_of_service is not None
-        and date_of_service < date(2025, 12, 1)
-    ):
-        hits.append(_HIT_6)
-    # rule 'R7' at 'tables/guideline_catalog.xlsx:Guideline edition!A16:E16'
-    if (
-        guideline == "Oncology Imaging Guidelines"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 12, 1)
-    ):
-        hits.append(_HIT_7)
-    # rule 'R8' at 'tables/guideline_catalog.xlsx:Guideline edition!A17:E17'
-    if (
-        guideline
-        == "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
-        and date_of_service is not None
-        and date_of_service < date(2025, 12, 18)
-    ):
-        hits.append(_HIT_8)
-    # rule 'R9' at 'tables/guideline_catalog.xlsx:Guideline edition!A18:E18'
-    if (
-        guideline
-        == "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 12, 18)
-    ):
-        hits.append(_HIT_9)
-    # rule 'R10' at 'tables/guideline_catalog.xlsx:Guideline edition!A19:E19'
-    if (
-        guideline
-        == "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
-        and date_of_service is not None
-        and date_of_service < date(2025, 12, 18)
-    ):
-        hits.append(_HIT_10)
-    # rule 'R11' at 'tables/guideline_catalog.xlsx:Guideline edition!A20:E20'
-    if (
-        guideline
-        == "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 12, 18)
-    ):
-        hits.append(_HIT_11)
-    # rule 'R12' at 'tables/guideline_catalog.xlsx:Guideline edition!A21:E21'
-    if (
-        guideline == "Grafts (CMM-612) Guideline"
-        and date_of_service is not None
-        and date_of_service < date(2025, 12, 18)
-    ):
-        hits.append(_HIT_12)
-    # rule 'R13' at 'tables/guideline_catalog.xlsx:Guideline edition!A22:E22'
-    if (
-        guideline == "Grafts (CMM-612) Guideline"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 12, 18)
-    ):
-        hits.append(_HIT_13)
-    # rule 'R14' at 'tables/guideline_catalog.xlsx:Guideline edition!A23:E23'
-    if (
-        guideline == "Intradiscal Procedures (CMM-308) Guideline"
-        and date_of_service is not None
-        and date_of_service < date(2025, 12, 18)
-    ):
-        hits.append(_HIT_14)
-    # rule 'R15' at 'tables/guideline_catalog.xlsx:Guideline edition!A24:E24'
-    if (
-        guideline == "Intradiscal Procedures (CMM-308) Guideline"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 12, 18)
-    ):
-        hits.append(_HIT_15)
-    # rule 'R16' at 'tables/guideline_catalog.xlsx:Guideline edition!A25:E25'
-    if (
-        guideline == "Preface to the Comprehensive Musculoskeletal Guidelines"
-        and date_of_service is not None
-        and date_of_service < date(2025, 12, 18)
-    ):
-        hits.append(_HIT_16)
-    # rule 'R17' at 'tables/guideline_catalog.xlsx:Guideline edition!A26:E26'
-    if (
-        guideline == "Preface to the Comprehensive Musculoskeletal Guidelines"
-        and date_of_service is not None
-        and date_of_service >= date(2025, 12, 18)
-    ):
-        hits.append(_HIT_17)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -416,4 +388,34 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(guideline, date_of_service)
+    try:
+        mask = _GUIDELINE[guideline] & (
+            _DATE_OF_SERVICE_MASKS[
+                bisect_right(_DATE_OF_SERVICE_BOUNDS, date_of_service)
+            ]
+            if type(date_of_service) is date
+            else _DATE_OF_SERVICE_NULL[date_of_service]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (guideline, date_of_service), _ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `guideline_edition` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

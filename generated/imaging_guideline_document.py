@@ -2,16 +2,46 @@
 """Evaluator of the decision table `imaging_guideline_document`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from . import imaging_guideline_set as _imaging_guideline_set
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "imaging_guideline_document"
 TITLE = "Imaging guideline document by guideline set (from imaging_guideline_set) and body area"
@@ -231,176 +261,156 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset({"General", "Pediatric", None})
-
-_SET_2 = frozenset(
-    {
-        "Abdomen",
-        "Breast",
-        "Cardiac",
-        "Chest",
-        "Head",
-        "Musculoskeletal",
-        "Neck",
-        "Oncology",
-        "PNND",
-        "PVD",
-        "Pelvis",
-        "Spine",
-        None,
-    }
-)
-
-# Rules of sheet 'tables/guideline_catalog.xlsx:Guideline document'
-_HIT_1 = Result(Outputs("Pediatric Abdomen Imaging Guidelines"), ("R1",))
-_HIT_2 = Result(Outputs("Breast Imaging Guidelines"), ("R2",))
-_HIT_3 = Result(Outputs("Pediatric Cardiac Imaging Guidelines"), ("R3",))
-_HIT_4 = Result(Outputs("Pediatric Chest Imaging Guidelines"), ("R4",))
-_HIT_5 = Result(Outputs("Pediatric Head Imaging Guidelines"), ("R5",))
-_HIT_6 = Result(Outputs("Pediatric Musculoskeletal Imaging Guidelines"), ("R6",))
-_HIT_7 = Result(Outputs("Pediatric Neck Imaging Guidelines"), ("R7",))
-_HIT_8 = Result(
-    Outputs("Pediatric and Special Populations Oncology Imaging Guidelines"), ("R8",)
-)
-_HIT_9 = Result(Outputs("Pediatric Pelvis Imaging Guidelines"), ("R9",))
-_HIT_10 = Result(
-    Outputs(
-        "Pediatric Peripheral Nerve and Neuromuscular Disorder (PNND) Imaging Guidelines"
-    ),
-    ("R10",),
-)
-_HIT_11 = Result(
-    Outputs("Pediatric Peripheral Vascular Disease (PVD) Imaging Guidelines"), ("R11",)
-)
-_HIT_12 = Result(
-    Outputs("Pediatric and Special Populations Spine Imaging Guidelines"), ("R12",)
-)
-_HIT_13 = Result(Outputs("Abdomen Imaging Guidelines"), ("R13",))
-_HIT_14 = Result(Outputs("Breast Imaging Guidelines"), ("R14",))
-_HIT_15 = Result(Outputs("Cardiac Imaging Guidelines"), ("R15",))
-_HIT_16 = Result(Outputs("Chest Imaging Guidelines"), ("R16",))
-_HIT_17 = Result(Outputs("Head Imaging Guidelines"), ("R17",))
-_HIT_18 = Result(Outputs("Musculoskeletal Imaging Guidelines"), ("R18",))
-_HIT_19 = Result(Outputs("Neck Imaging Guidelines"), ("R19",))
-_HIT_20 = Result(Outputs("Oncology Imaging Guidelines"), ("R20",))
-_HIT_21 = Result(Outputs("Pelvis Imaging Guidelines"), ("R21",))
-_HIT_22 = Result(
-    Outputs("Peripheral Nerve and Neuromuscular Disorders (PNND) Imaging Guidelines"),
-    ("R22",),
-)
-_HIT_23 = Result(
-    Outputs("Peripheral Vascular Disease (PVD) Imaging Guidelines"), ("R23",)
-)
-_HIT_24 = Result(Outputs("Spine Imaging Guidelines"), ("R24",))
+# -- the rules of sheet 'tables/guideline_catalog.xlsx:Guideline document'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 24
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/guideline_catalog.xlsx:Guideline document!A10:E10: guideline_set =
+    #   'Pediatric', body_area = 'Abdomen'
+    Result(Outputs("Pediatric Abdomen Imaging Guidelines"), ("R1",)),
+    # R2, tables/guideline_catalog.xlsx:Guideline document!A11:E11: guideline_set =
+    #   'Pediatric', body_area = 'Breast'
+    Result(Outputs("Breast Imaging Guidelines"), ("R2",)),
+    # R3, tables/guideline_catalog.xlsx:Guideline document!A12:E12: guideline_set =
+    #   'Pediatric', body_area = 'Cardiac'
+    Result(Outputs("Pediatric Cardiac Imaging Guidelines"), ("R3",)),
+    # R4, tables/guideline_catalog.xlsx:Guideline document!A13:E13: guideline_set =
+    #   'Pediatric', body_area = 'Chest'
+    Result(Outputs("Pediatric Chest Imaging Guidelines"), ("R4",)),
+    # R5, tables/guideline_catalog.xlsx:Guideline document!A14:E14: guideline_set =
+    #   'Pediatric', body_area = 'Head'
+    Result(Outputs("Pediatric Head Imaging Guidelines"), ("R5",)),
+    # R6, tables/guideline_catalog.xlsx:Guideline document!A15:E15: guideline_set =
+    #   'Pediatric', body_area = 'Musculoskeletal'
+    Result(Outputs("Pediatric Musculoskeletal Imaging Guidelines"), ("R6",)),
+    # R7, tables/guideline_catalog.xlsx:Guideline document!A16:E16: guideline_set =
+    #   'Pediatric', body_area = 'Neck'
+    Result(Outputs("Pediatric Neck Imaging Guidelines"), ("R7",)),
+    # R8, tables/guideline_catalog.xlsx:Guideline document!A17:E17: guideline_set =
+    #   'Pediatric', body_area = 'Oncology'
+    Result(
+        Outputs("Pediatric and Special Populations Oncology Imaging Guidelines"),
+        ("R8",),
+    ),
+    # R9, tables/guideline_catalog.xlsx:Guideline document!A18:E18: guideline_set =
+    #   'Pediatric', body_area = 'Pelvis'
+    Result(Outputs("Pediatric Pelvis Imaging Guidelines"), ("R9",)),
+    # R10, tables/guideline_catalog.xlsx:Guideline document!A19:E19: guideline_set =
+    #   'Pediatric', body_area = 'PNND'
+    Result(
+        Outputs(
+            "Pediatric Peripheral Nerve and Neuromuscular Disorder (PNND) Imaging Guidelines"
+        ),
+        ("R10",),
+    ),
+    # R11, tables/guideline_catalog.xlsx:Guideline document!A20:E20: guideline_set =
+    #   'Pediatric', body_area = 'PVD'
+    Result(
+        Outputs("Pediatric Peripheral Vascular Disease (PVD) Imaging Guidelines"),
+        ("R11",),
+    ),
+    # R12, tables/guideline_catalog.xlsx:Guideline document!A21:E21: guideline_set =
+    #   'Pediatric', body_area = 'Spine'
+    Result(
+        Outputs("Pediatric and Special Populations Spine Imaging Guidelines"), ("R12",)
+    ),
+    # R13, tables/guideline_catalog.xlsx:Guideline document!A22:E22: guideline_set =
+    #   'General', body_area = 'Abdomen'
+    Result(Outputs("Abdomen Imaging Guidelines"), ("R13",)),
+    # R14, tables/guideline_catalog.xlsx:Guideline document!A23:E23: guideline_set =
+    #   'General', body_area = 'Breast'
+    Result(Outputs("Breast Imaging Guidelines"), ("R14",)),
+    # R15, tables/guideline_catalog.xlsx:Guideline document!A24:E24: guideline_set =
+    #   'General', body_area = 'Cardiac'
+    Result(Outputs("Cardiac Imaging Guidelines"), ("R15",)),
+    # R16, tables/guideline_catalog.xlsx:Guideline document!A25:E25: guideline_set =
+    #   'General', body_area = 'Chest'
+    Result(Outputs("Chest Imaging Guidelines"), ("R16",)),
+    # R17, tables/guideline_catalog.xlsx:Guideline document!A26:E26: guideline_set =
+    #   'General', body_area = 'Head'
+    Result(Outputs("Head Imaging Guidelines"), ("R17",)),
+    # R18, tables/guideline_catalog.xlsx:Guideline document!A27:E27: guideline_set =
+    #   'General', body_area = 'Musculoskeletal'
+    Result(Outputs("Musculoskeletal Imaging Guidelines"), ("R18",)),
+    # R19, tables/guideline_catalog.xlsx:Guideline document!A28:E28: guideline_set =
+    #   'General', body_area = 'Neck'
+    Result(Outputs("Neck Imaging Guidelines"), ("R19",)),
+    # R20, tables/guideline_catalog.xlsx:Guideline document!A29:E29: guideline_set =
+    #   'General', body_area = 'Oncology'
+    Result(Outputs("Oncology Imaging Guidelines"), ("R20",)),
+    # R21, tables/guideline_catalog.xlsx:Guideline document!A30:E30: guideline_set =
+    #   'General', body_area = 'Pelvis'
+    Result(Outputs("Pelvis Imaging Guidelines"), ("R21",)),
+    # R22, tables/guideline_catalog.xlsx:Guideline document!A31:E31: guideline_set =
+    #   'General', body_area = 'PNND'
+    Result(
+        Outputs(
+            "Peripheral Nerve and Neuromuscular Disorders (PNND) Imaging Guidelines"
+        ),
+        ("R22",),
+    ),
+    # R23, tables/guideline_catalog.xlsx:Guideline document!A32:E32: guideline_set =
+    #   'General', body_area = 'PVD'
+    Result(Outputs("Peripheral Vascular Disease (PVD) Imaging Guidelines"), ("R23",)),
+    # R24, tables/guideline_catalog.xlsx:Guideline document!A33:E33: guideline_set =
+    #   'General', body_area = 'Spine'
+    Result(Outputs("Spine Imaging Guidelines"), ("R24",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# guideline_set (string): the rules that accept each value
+_GUIDELINE_SET: dict[object, int] = {
+    "Pediatric": 0b111111111111000000000000,
+    "General": 0b000000000000111111111111,
+    None: 0b000000000000000000000000,
+}
+
+# body_area (string): the rules that accept each value
+_BODY_AREA: dict[object, int] = {
+    "Abdomen": 0b100000000000100000000000,
+    "Breast": 0b010000000000010000000000,
+    "Cardiac": 0b001000000000001000000000,
+    "Chest": 0b000100000000000100000000,
+    "Head": 0b000010000000000010000000,
+    "Musculoskeletal": 0b000001000000000001000000,
+    "Neck": 0b000000100000000000100000,
+    "Oncology": 0b000000010000000000010000,
+    "Pelvis": 0b000000001000000000001000,
+    "PNND": 0b000000000100000000000100,
+    "PVD": 0b000000000010000000000010,
+    "Spine": 0b000000000001000000000001,
+    None: 0b000000000000000000000000,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "guideline_set",
+        "string",
+        _GUIDELINE_SET,
+        _GUIDELINE_SET[None],
+        "a string in 'Pediatric', 'General', or None",
+    ),
+    Lookup(
+        TABLE,
+        "body_area",
+        "string",
+        _BODY_AREA,
+        _BODY_AREA[None],
+        "a string in 'Abdomen', 'Breast', 'Cardiac', 'Chest', 'Head', 'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD', 'Spine', or None",
+    ),
+)
 
 
-def _rules(
-    guideline_set: str | None,
-    body_area: Literal[
-        "Abdomen",
-        "Breast",
-        "Cardiac",
-        "Chest",
-        "Head",
-        "Musculoskeletal",
-        "Neck",
-        "Oncology",
-        "Pelvis",
-        "PNND",
-        "PVD",
-        "Spine",
-    ]
-    | None,
-) -> Result:
-    if guideline_set not in _SET_1:
-        raise InputError(
-            TABLE,
-            "guideline_set",
-            guideline_set,
-            "a string in 'Pediatric', 'General', or None",
-        )
-    if body_area not in _SET_2:
-        raise InputError(
-            TABLE,
-            "body_area",
-            body_area,
-            "a string in 'Abdomen', 'Breast', 'Cardiac', 'Chest', 'Head', 'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD', 'Spine', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/guideline_catalog.xlsx:Guideline document!A10:E10'
-    if guideline_set == "Pediatric" and body_area == "Abdomen":
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/guideline_catalog.xlsx:Guideline document!A11:E11'
-    if guideline_set == "Pediatric" and body_area == "Breast":
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/guideline_catalog.xlsx:Guideline document!A12:E12'
-    if guideline_set == "Pediatric" and body_area == "Cardiac":
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/guideline_catalog.xlsx:Guideline document!A13:E13'
-    if guideline_set == "Pediatric" and body_area == "Chest":
-        hits.append(_HIT_4)
-    # rule 'R5' at 'tables/guideline_catalog.xlsx:Guideline document!A14:E14'
-    if guideline_set == "Pediatric" and body_area == "Head":
-        hits.append(_HIT_5)
-    # rule 'R6' at 'tables/guideline_catalog.xlsx:Guideline document!A15:E15'
-    if guideline_set == "Pediatric" and body_area == "Musculoskeletal":
-        hits.append(_HIT_6)
-    # rule 'R7' at 'tables/guideline_catalog.xlsx:Guideline document!A16:E16'
-    if guideline_set == "Pediatric" and body_area == "Neck":
-        hits.append(_HIT_7)
-    # rule 'R8' at 'tables/guideline_catalog.xlsx:Guideline document!A17:E17'
-    if guideline_set == "Pediatric" and body_area == "Oncology":
-        hits.append(_HIT_8)
-    # rule 'R9' at 'tables/guideline_catalog.xlsx:Guideline document!A18:E18'
-    if guideline_set == "Pediatric" and body_area == "Pelvis":
-        hits.append(_HIT_9)
-    # rule 'R10' at 'tables/guideline_catalog.xlsx:Guideline document!A19:E19'
-    if guideline_set == "Pediatric" and body_area == "PNND":
-        hits.append(_HIT_10)
-    # rule 'R11' at 'tables/guideline_catalog.xlsx:Guideline document!A20:E20'
-    if guideline_set == "Pediatric" and body_area == "PVD":
-        hits.append(_HIT_11)
-    # rule 'R12' at 'tables/guideline_catalog.xlsx:Guideline document!A21:E21'
-    if guideline_set == "Pediatric" and body_area == "Spine":
-        hits.append(_HIT_12)
-    # rule 'R13' at 'tables/guideline_catalog.xlsx:Guideline document!A22:E22'
-    if guideline_set == "General" and body_area == "Abdomen":
-        hits.append(_HIT_13)
-    # rule 'R14' at 'tables/guideline_catalog.xlsx:Guideline document!A23:E23'
-    if guideline_set == "General" and body_area == "Breast":
-        hits.append(_HIT_14)
-    # rule 'R15' at 'tables/guideline_catalog.xlsx:Guideline document!A24:E24'
-    if guideline_set == "General" and body_area == "Cardiac":
-        hits.append(_HIT_15)
-    # rule 'R16' at 'tables/guideline_catalog.xlsx:Guideline document!A25:E25'
-    if guideline_set == "General" and body_area == "Chest":
-        hits.append(_HIT_16)
-    # rule 'R17' at 'tables/guideline_catalog.xlsx:Guideline document!A26:E26'
-    if guideline_set == "General" and body_area == "Head":
-        hits.append(_HIT_17)
-    # rule 'R18' at 'tables/guideline_catalog.xlsx:Guideline document!A27:E27'
-    if guideline_set == "General" and body_area == "Musculoskeletal":
-        hits.append(_HIT_18)
-    # rule 'R19' at 'tables/guideline_catalog.xlsx:Guideline document!A28:E28'
-    if guideline_set == "General" and body_area == "Neck":
-        hits.append(_HIT_19)
-    # rule 'R20' at 'tables/guideline_catalog.xlsx:Guideline document!A29:E29'
-    if guideline_set == "General" and body_area == "Oncology":
-        hits.append(_HIT_20)
-    # rule 'R21' at 'tables/guideline_catalog.xlsx:Guideline document!A30:E30'
-    if guideline_set == "General" and body_area == "Pelvis":
-        hits.append(_HIT_21)
-    # rule 'R22' at 'tables/guideline_catalog.xlsx:Guideline document!A31:E31'
-    if guideline_set == "General" and body_area == "PNND":
-        hits.append(_HIT_22)
-    # rule 'R23' at 'tables/guideline_catalog.xlsx:Guideline document!A32:E32'
-    if guideline_set == "General" and body_area == "PVD":
-        hits.append(_HIT_23)
-    # rule 'R24' at 'tables/guideline_catalog.xlsx:Guideline document!A33:E33'
-    if guideline_set == "General" and body_area == "Spine":
-        hits.append(_HIT_24)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -436,4 +446,29 @@ def evaluate(
         age_years=age_years,
         condition_in_pediatric_guidelines=condition_in_pediatric_guidelines,
     ).outputs.guideline_set
-    return _rules(guideline_set, body_area)
+    try:
+        mask = _GUIDELINE_SET[guideline_set] & _BODY_AREA[body_area]
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (guideline_set, body_area), _ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `imaging_guideline_document` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+        requires=(("guideline_set", _imaging_guideline_set.evaluate_frame),),
+    )

@@ -2,15 +2,48 @@
 """Evaluator of the decision table `imaging_guideline_set`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    OUTSIDE,
+    InputError,
+    Lookup,
+    Ranges,
+    Rule,
+    Version,
+    ambiguous,
+    by_value,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "imaging_guideline_set"
 TITLE = "Which imaging guideline set (Pediatric or General) applies, by age"
@@ -56,50 +89,70 @@ RULES = (
     ),
 )
 
-# Rules of sheet 'tables/imaging_preface.xlsx:Guideline set'
-_HIT_1 = Result(Outputs("Pediatric"), ("R1",))
-_HIT_2 = Result(Outputs("General"), ("R2",))
-_HIT_3 = Result(Outputs("General"), ("R3",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:Guideline set'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 3
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:Guideline set!A10:E10: age_years < 18,
+    #   condition_in_pediatric_guidelines = True
+    Result(Outputs("Pediatric"), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:Guideline set!A11:E11: age_years < 18,
+    #   condition_in_pediatric_guidelines = False
+    Result(Outputs("General"), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:Guideline set!A12:E12: age_years >= 18
+    Result(Outputs("General"), ("R3",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# age_years (integer): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
+_AGE_YEARS_BOUNDS = (0, 18, 131)
+_AGE_YEARS_MASKS = (
+    OUTSIDE,  # < 0
+    0b110,  # [0, 18)
+    0b001,  # [18, 131)
+    OUTSIDE,  # >= 131
+)
+_AGE_YEARS_NULL: dict[object, int] = {None: 0b000}
+_AGE_YEARS_BY_VALUE = by_value(_AGE_YEARS_BOUNDS, _AGE_YEARS_MASKS, range(0, 131))
+
+# condition_in_pediatric_guidelines (boolean): the rules that accept true, false, null
+_CONDITION_IN_PEDIATRIC_GUIDELINES_TRUE = 0b101
+_CONDITION_IN_PEDIATRIC_GUIDELINES_FALSE = 0b011
+_CONDITION_IN_PEDIATRIC_GUIDELINES_NULL: dict[object, int] = {None: 0b001}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Ranges(
+        TABLE,
+        "age_years",
+        "integer",
+        _AGE_YEARS_BOUNDS,
+        _AGE_YEARS_MASKS,
+        _AGE_YEARS_NULL[None],
+        "an int in [0..130], or None",
+    ),
+    Lookup(
+        TABLE,
+        "condition_in_pediatric_guidelines",
+        "boolean",
+        {
+            True: _CONDITION_IN_PEDIATRIC_GUIDELINES_TRUE,
+            False: _CONDITION_IN_PEDIATRIC_GUIDELINES_FALSE,
+        },
+        _CONDITION_IN_PEDIATRIC_GUIDELINES_NULL[None],
+        "a bool or None",
+    ),
+)
 
 
-def _rules(
-    age_years: int | None,
-    condition_in_pediatric_guidelines: bool | None,
-) -> Result:
-    if age_years is not None and not (
-        type(age_years) is int and (0 <= age_years <= 130)
-    ):
-        raise InputError(TABLE, "age_years", age_years, "an int in [0..130], or None")
-    if condition_in_pediatric_guidelines is not None and not (
-        condition_in_pediatric_guidelines is True
-        or condition_in_pediatric_guidelines is False
-    ):
-        raise InputError(
-            TABLE,
-            "condition_in_pediatric_guidelines",
-            condition_in_pediatric_guidelines,
-            "a bool or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:Guideline set!A10:E10'
-    if (
-        age_years is not None
-        and age_years < 18
-        and condition_in_pediatric_guidelines is True
-    ):
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:Guideline set!A11:E11'
-    if (
-        age_years is not None
-        and age_years < 18
-        and condition_in_pediatric_guidelines is False
-    ):
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:Guideline set!A12:E12'
-    if age_years is not None and age_years >= 18:
-        hits.append(_HIT_3)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -115,4 +168,42 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(age_years, condition_in_pediatric_guidelines)
+    try:
+        mask = (
+            _AGE_YEARS_BY_VALUE[age_years]
+            if type(age_years) is int
+            else _AGE_YEARS_NULL[age_years]
+        ) & (
+            _CONDITION_IN_PEDIATRIC_GUIDELINES_TRUE
+            if condition_in_pediatric_guidelines is True
+            else _CONDITION_IN_PEDIATRIC_GUIDELINES_FALSE
+            if condition_in_pediatric_guidelines is False
+            else _CONDITION_IN_PEDIATRIC_GUIDELINES_NULL[
+                condition_in_pediatric_guidelines
+            ]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(
+            _COLUMNS, (age_years, condition_in_pediatric_guidelines), _ALL
+        )
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `imaging_guideline_set` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

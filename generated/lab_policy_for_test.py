@@ -2,16 +2,49 @@
 """Evaluator of the decision table `lab_policy_for_test`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, NoVersionError, Rule, today, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+    today,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "NoVersionError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "lab_policy_for_test"
 TITLE = "Laboratory Management policy for a test (undated catalog entries, up to 2025-12-31)"
@@ -983,286 +1016,393 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset(
-    {
-        "AlloSure",
-        "Angelman syndrome",
-        "Ashkenazi Jewish carrier screening",
-        "BRCA analysis",
-        "Breast Cancer Index",
-        "CADASIL",
-        "CHARGE syndrome",
-        "Charcot-Marie-Tooth neuropathy",
-        "Decipher prostate cancer classifier",
-        "DecisionDX uveal melanoma",
-        "DermTech pigmented lesion assay",
-        "Ehlers-Danlos syndrome",
-        "Friedreich ataxia",
-        "Genomic Prostate Score",
-        "HFE hemochromatosis",
-        "Legius syndrome",
-        "Li-Fraumeni syndrome",
-        "Lynch syndrome",
-        "MUTYH associated polyposis",
-        "Marfan syndrome",
-        "Noonan spectrum disorder",
-        "PALB2",
-        "PCA3",
-        "POLG related disorders",
-        "PTEN hamartoma tumor syndrome",
-        "PancraGEN",
-        "Prader-Willi syndrome",
-        "Prolaris",
-        "VeriStrat",
-        "alpha-1 antitrypsin deficiency",
-        "amyotrophic lateral sclerosis",
-        "ataxia-telangiectasia",
-        "autism/intellectual disability/developmental delay",
-        "cardiomyopathy and arrhythmia",
-        "carrier screening panel",
-        "chromosomal microarray for developmental disorders",
-        "chromosomal microarray for solid tumors",
-        "cystic fibrosis",
-        "early onset familial Alzheimer disease",
-        "epilepsy",
-        "exome sequencing",
-        "facioscapulohumeral muscular dystrophy",
-        "familial adenomatous polyposis",
-        "familial hypercholesterolemia",
-        "familial malignant melanoma",
-        "genome sequencing",
-        "hereditary ataxia multigene panel",
-        "hereditary cancer syndrome multigene panel",
-        "hereditary connective tissue disorder",
-        "hereditary pancreatitis",
-        "inflammatory bowel disease biomarker",
-        "inherited bone marrow failure syndrome",
-        "limb-girdle muscular dystrophy",
-        "liquid biopsy",
-        "maturity-onset diabetes of the young",
-        "mitochondrial disorders",
-        "multi-cancer early detection screening",
-        "neurofibromatosis type 1",
-        "non-invasive prenatal screening",
-        "nonsyndromic hearing loss and deafness",
-        "platelet and red blood cell antigen genotyping",
-        "primary ciliary dyskinesia",
-        "somatic mutation testing",
-        "spinal muscular atrophy",
-        "spinocerebellar ataxia",
-        "thoracic aortic aneurysm and dissection panel",
-        "tissue of origin testing",
-        None,
-    }
-)
-
-_SET_2 = frozenset(
-    {
-        "Friedreich ataxia",
-        "ataxia-telangiectasia",
-        "hereditary ataxia multigene panel",
-        "spinocerebellar ataxia",
-    }
-)
-
-_SET_3 = frozenset(
-    {
-        "Ehlers-Danlos syndrome",
-        "Marfan syndrome",
-        "hereditary connective tissue disorder",
-        "thoracic aortic aneurysm and dissection panel",
-    }
-)
-
-# Version 1 of 2: sheet 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31'
+# -- version 1 of 2: sheet 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31'
 # in force when: as_of <= date(2025, 12, 31)
-_V1_HIT_1 = Result(
-    Outputs("MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"), ("R1",)
-)
-_V1_HIT_2 = Result(
-    Outputs("MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"),
-    ("R2",),
-)
-_V1_HIT_3 = Result(Outputs("MOL.TS.126.A: Angelman Syndrome Genetic Testing"), ("R3",))
-_V1_HIT_4 = Result(Outputs("MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"), ("R4",))
-_V1_HIT_5 = Result(
-    Outputs("MOL.TS.130.A: Ataxia-Telangiectasia Genetic Testing"), ("R5",)
-)
-_V1_HIT_6 = Result(Outputs("MOL.TS.144.A: CADASIL Genetic Testing"), ("R6",))
-_V1_HIT_7 = Result(
-    Outputs("MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"), ("R7",)
-)
-_V1_HIT_8 = Result(
-    Outputs(
-        "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
-    ),
-    ("R8",),
-)
-_V1_HIT_9 = Result(Outputs("MOL.TS.158.A: Cystic Fibrosis Genetic Testing"), ("R9",))
-_V1_HIT_10 = Result(
-    Outputs("MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"),
-    ("R10",),
-)
-_V1_HIT_11 = Result(
-    Outputs(
-        "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
-    ),
-    ("R11",),
-)
-_V1_HIT_12 = Result(
-    Outputs("MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"), ("R12",)
-)
-_V1_HIT_13 = Result(
-    Outputs("MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"), ("R13",)
-)
-_V1_HIT_14 = Result(
-    Outputs("MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"), ("R14",)
-)
-_V1_HIT_15 = Result(
-    Outputs("MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"), ("R15",)
-)
-_V1_HIT_16 = Result(
-    Outputs("MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"), ("R16",)
-)
-_V1_HIT_17 = Result(
-    Outputs("MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"), ("R17",)
-)
-_V1_HIT_18 = Result(Outputs("MOL.TS.194.A: Liquid Biopsy Testing"), ("R18",))
-_V1_HIT_19 = Result(Outputs("MOL.TS.197.A: Lynch Syndrome Genetic Testing"), ("R19",))
-_V1_HIT_20 = Result(Outputs("MOL.TS.202.A: Marfan Syndrome Genetic Testing"), ("R20",))
-_V1_HIT_21 = Result(
-    Outputs("MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"), ("R21",)
-)
-_V1_HIT_22 = Result(Outputs("MOL.TS.209.A: Non-Invasive Prenatal Screening"), ("R22",))
-_V1_HIT_23 = Result(Outputs("MOL.TS.215.A: PCA3 Testing for Prostate Cancer"), ("R23",))
-_V1_HIT_24 = Result(
-    Outputs("MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"), ("R24",)
-)
-_V1_HIT_25 = Result(
-    Outputs("MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"), ("R25",)
-)
-_V1_HIT_26 = Result(
-    Outputs("MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"), ("R26",)
-)
-_V1_HIT_27 = Result(
-    Outputs(
-        "MOL.TS.227.A: Thoracic Aortic Aneurysms and Dissections (TAAD) Panel Genetic Testing"
-    ),
-    ("R27",),
-)
-_V1_HIT_28 = Result(
-    Outputs("MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"),
-    ("R28",),
-)
-_V1_HIT_29 = Result(Outputs("MOL.TS.230.C: Somatic Mutation Testing"), ("R29",))
-_V1_HIT_30 = Result(
-    Outputs("MOL.TS.232.A: VeriStrat Testing for NSCLC TKI Response"), ("R30",)
-)
-_V1_HIT_31 = Result(Outputs("MOL.TS.235.C: Exome Sequencing"), ("R31",))
-_V1_HIT_32 = Result(Outputs("MOL.TS.238.A: BRCA Analysis"), ("R32",))
-_V1_HIT_33 = Result(
-    Outputs("MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"), ("R33",)
-)
-_V1_HIT_34 = Result(
-    Outputs("MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"), ("R34",)
-)
-_V1_HIT_35 = Result(Outputs("MOL.TS.254.A: DecisionDX Uveal Melanoma"), ("R35",))
-_V1_HIT_36 = Result(Outputs("MOL.TS.257.A: Epilepsy Genetic Testing"), ("R36",))
-_V1_HIT_37 = Result(
-    Outputs(
-        "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
-    ),
-    ("R37",),
-)
-_V1_HIT_38 = Result(
-    Outputs("MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"), ("R38",)
-)
-_V1_HIT_39 = Result(
-    Outputs("MOL.TS.267.A: Ehlers-Danlos Syndrome Genetic Testing"), ("R39",)
-)
-_V1_HIT_40 = Result(
-    Outputs("MOL.TS.268.A: Hereditary Connective Tissue Disorder Genetic Testing"),
-    ("R40",),
-)
-_V1_HIT_41 = Result(
-    Outputs(
-        "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
-    ),
-    ("R41",),
-)
-_V1_HIT_42 = Result(Outputs("MOL.TS.271.A: PancraGEN"), ("R42",))
-_V1_HIT_43 = Result(
-    Outputs("MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"),
-    ("R43",),
-)
-_V1_HIT_44 = Result(
-    Outputs("MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"),
-    ("R44",),
-)
-_V1_HIT_45 = Result(Outputs("MOL.TS.282.A: DermTech Pigmented Lesion Assay"), ("R45",))
-_V1_HIT_46 = Result(
-    Outputs("MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"), ("R46",)
-)
-_V1_HIT_47 = Result(
-    Outputs("MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"), ("R47",)
-)
-_V1_HIT_48 = Result(
-    Outputs("MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"),
-    ("R48",),
-)
-_V1_HIT_49 = Result(
-    Outputs("MOL.TS.294.A: Decipher Prostate Cancer Classifier"), ("R49",)
-)
-_V1_HIT_50 = Result(
-    Outputs("MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"), ("R50",)
-)
-_V1_HIT_51 = Result(Outputs("MOL.TS.302.A: Legius Syndrome Genetic Testing"), ("R51",))
-_V1_HIT_52 = Result(Outputs("MOL.TS.306.C: Genome Sequencing"), ("R52",))
-_V1_HIT_53 = Result(
-    Outputs("MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"), ("R53",)
-)
-_V1_HIT_54 = Result(
-    Outputs("MOL.TS.309.A: Friedreich Ataxia Genetic Testing"), ("R54",)
-)
-_V1_HIT_55 = Result(
-    Outputs("MOL.TS.310.A: Hereditary Ataxia Multigene Panel Testing"), ("R55",)
-)
-_V1_HIT_56 = Result(
-    Outputs("MOL.TS.311.A: Spinocerebellar Ataxia Genetic Testing"), ("R56",)
-)
-_V1_HIT_57 = Result(
-    Outputs(
-        "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
-    ),
-    ("R57",),
-)
-_V1_HIT_58 = Result(
-    Outputs("MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"), ("R58",)
-)
-_V1_HIT_59 = Result(
-    Outputs("MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"), ("R59",)
-)
-_V1_HIT_60 = Result(
-    Outputs("MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"),
-    ("R60",),
-)
-_V1_HIT_61 = Result(
-    Outputs("MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"),
-    ("R61",),
-)
-_V1_HIT_62 = Result(
-    Outputs("MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"), ("R62",)
-)
-_V1_HIT_63 = Result(
-    Outputs("MOL.TS.396.A: Multi-Cancer Early Detection Screening"), ("R63",)
-)
-_V1_HIT_64 = Result(
-    Outputs("MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"), ("R64",)
-)
-_V1_HIT_65 = Result(
-    Outputs("MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"), ("R65",)
-)
+# One entry per rule, in rule order;
+# the k-th entry is bit _V1_N-1-k of every mask.
+_V1_N = 65
+_V1_ALL = (1 << _V1_N) - 1
 _V1_NO_MATCH = Result(Outputs("no policy listed"), ())
+_V1_HITS = (
+    # R1, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A12:D12: test =
+    #   'alpha-1 antitrypsin deficiency'
+    Result(Outputs("MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"), ("R1",)),
+    # R2, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A13:D13: test =
+    #   'amyotrophic lateral sclerosis'
+    Result(
+        Outputs("MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"),
+        ("R2",),
+    ),
+    # R3, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A14:D14: test =
+    #   'Angelman syndrome'
+    Result(Outputs("MOL.TS.126.A: Angelman Syndrome Genetic Testing"), ("R3",)),
+    # R4, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A15:D15: test =
+    #   'Ashkenazi Jewish carrier screening'
+    Result(Outputs("MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"), ("R4",)),
+    # R5, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A16:D16: test =
+    #   'ataxia-telangiectasia'
+    Result(Outputs("MOL.TS.130.A: Ataxia-Telangiectasia Genetic Testing"), ("R5",)),
+    # R6, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A17:D17: test =
+    #   'CADASIL'
+    Result(Outputs("MOL.TS.144.A: CADASIL Genetic Testing"), ("R6",)),
+    # R7, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A18:D18: test =
+    #   'Charcot-Marie-Tooth neuropathy'
+    Result(
+        Outputs("MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"), ("R7",)
+    ),
+    # R8, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A19:D19: test =
+    #   'chromosomal microarray for developmental disorders'
+    Result(
+        Outputs(
+            "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
+        ),
+        ("R8",),
+    ),
+    # R9, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A20:D20: test =
+    #   'cystic fibrosis'
+    Result(Outputs("MOL.TS.158.A: Cystic Fibrosis Genetic Testing"), ("R9",)),
+    # R10, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A21:D21: test =
+    #   'early onset familial Alzheimer disease'
+    Result(
+        Outputs("MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"),
+        ("R10",),
+    ),
+    # R11, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A22:D22: test =
+    #   'carrier screening panel'
+    Result(
+        Outputs(
+            "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
+        ),
+        ("R11",),
+    ),
+    # R12, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A23:D23: test =
+    #   'familial adenomatous polyposis'
+    Result(
+        Outputs("MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"),
+        ("R12",),
+    ),
+    # R13, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A24:D24: test =
+    #   'familial hypercholesterolemia'
+    Result(
+        Outputs("MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"), ("R13",)
+    ),
+    # R14, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A25:D25: test =
+    #   'familial malignant melanoma'
+    Result(
+        Outputs("MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"), ("R14",)
+    ),
+    # R15, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A26:D26: test =
+    #   'hereditary cancer syndrome multigene panel'
+    Result(
+        Outputs("MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"), ("R15",)
+    ),
+    # R16, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A27:D27: test =
+    #   'HFE hemochromatosis'
+    Result(Outputs("MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"), ("R16",)),
+    # R17, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A28:D28: test =
+    #   'Li-Fraumeni syndrome'
+    Result(Outputs("MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"), ("R17",)),
+    # R18, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A29:D29: test =
+    #   'liquid biopsy'
+    Result(Outputs("MOL.TS.194.A: Liquid Biopsy Testing"), ("R18",)),
+    # R19, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A30:D30: test =
+    #   'Lynch syndrome'
+    Result(Outputs("MOL.TS.197.A: Lynch Syndrome Genetic Testing"), ("R19",)),
+    # R20, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A31:D31: test =
+    #   'Marfan syndrome'
+    Result(Outputs("MOL.TS.202.A: Marfan Syndrome Genetic Testing"), ("R20",)),
+    # R21, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A32:D32: test =
+    #   'MUTYH associated polyposis'
+    Result(
+        Outputs("MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"), ("R21",)
+    ),
+    # R22, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A33:D33: test =
+    #   'non-invasive prenatal screening'
+    Result(Outputs("MOL.TS.209.A: Non-Invasive Prenatal Screening"), ("R22",)),
+    # R23, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A34:D34: test =
+    #   'PCA3'
+    Result(Outputs("MOL.TS.215.A: PCA3 Testing for Prostate Cancer"), ("R23",)),
+    # R24, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A35:D35: test =
+    #   'Prader-Willi syndrome'
+    Result(Outputs("MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"), ("R24",)),
+    # R25, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A36:D36: test =
+    #   'PTEN hamartoma tumor syndrome'
+    Result(
+        Outputs("MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"),
+        ("R25",),
+    ),
+    # R26, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A37:D37: test =
+    #   'spinal muscular atrophy'
+    Result(Outputs("MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"), ("R26",)),
+    # R27, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A38:D38: test =
+    #   'thoracic aortic aneurysm and dissection panel'
+    Result(
+        Outputs(
+            "MOL.TS.227.A: Thoracic Aortic Aneurysms and Dissections (TAAD) Panel Genetic Testing"
+        ),
+        ("R27",),
+    ),
+    # R28, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A39:D39: test =
+    #   'tissue of origin testing'
+    Result(
+        Outputs("MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"),
+        ("R28",),
+    ),
+    # R29, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A40:D40: test =
+    #   'somatic mutation testing'
+    Result(Outputs("MOL.TS.230.C: Somatic Mutation Testing"), ("R29",)),
+    # R30, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A41:D41: test =
+    #   'VeriStrat'
+    Result(Outputs("MOL.TS.232.A: VeriStrat Testing for NSCLC TKI Response"), ("R30",)),
+    # R31, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A42:D42: test =
+    #   'exome sequencing'
+    Result(Outputs("MOL.TS.235.C: Exome Sequencing"), ("R31",)),
+    # R32, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A43:D43: test =
+    #   'BRCA analysis'
+    Result(Outputs("MOL.TS.238.A: BRCA Analysis"), ("R32",)),
+    # R33, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A44:D44: test =
+    #   'Breast Cancer Index'
+    Result(
+        Outputs("MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"),
+        ("R33",),
+    ),
+    # R34, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A45:D45: test =
+    #   'PALB2'
+    Result(
+        Outputs("MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"), ("R34",)
+    ),
+    # R35, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A46:D46: test =
+    #   'DecisionDX uveal melanoma'
+    Result(Outputs("MOL.TS.254.A: DecisionDX Uveal Melanoma"), ("R35",)),
+    # R36, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A47:D47: test =
+    #   'epilepsy'
+    Result(Outputs("MOL.TS.257.A: Epilepsy Genetic Testing"), ("R36",)),
+    # R37, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A48:D48: test =
+    #   'maturity-onset diabetes of the young'
+    Result(
+        Outputs(
+            "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
+        ),
+        ("R37",),
+    ),
+    # R38, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A49:D49: test =
+    #   'mitochondrial disorders'
+    Result(Outputs("MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"), ("R38",)),
+    # R39, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A50:D50: test =
+    #   'Ehlers-Danlos syndrome'
+    Result(Outputs("MOL.TS.267.A: Ehlers-Danlos Syndrome Genetic Testing"), ("R39",)),
+    # R40, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A51:D51: test =
+    #   'hereditary connective tissue disorder'
+    Result(
+        Outputs("MOL.TS.268.A: Hereditary Connective Tissue Disorder Genetic Testing"),
+        ("R40",),
+    ),
+    # R41, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A52:D52: test =
+    #   'autism/intellectual disability/developmental delay'
+    Result(
+        Outputs(
+            "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
+        ),
+        ("R41",),
+    ),
+    # R42, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A53:D53: test =
+    #   'PancraGEN'
+    Result(Outputs("MOL.TS.271.A: PancraGEN"), ("R42",)),
+    # R43, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A54:D54: test =
+    #   'nonsyndromic hearing loss and deafness'
+    Result(
+        Outputs("MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"),
+        ("R43",),
+    ),
+    # R44, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A55:D55: test =
+    #   'POLG related disorders'
+    Result(
+        Outputs(
+            "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
+        ),
+        ("R44",),
+    ),
+    # R45, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A56:D56: test =
+    #   'DermTech pigmented lesion assay'
+    Result(Outputs("MOL.TS.282.A: DermTech Pigmented Lesion Assay"), ("R45",)),
+    # R46, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A57:D57: test =
+    #   'hereditary pancreatitis'
+    Result(Outputs("MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"), ("R46",)),
+    # R47, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A58:D58: test =
+    #   'limb-girdle muscular dystrophy'
+    Result(
+        Outputs("MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"),
+        ("R47",),
+    ),
+    # R48, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A59:D59: test =
+    #   'facioscapulohumeral muscular dystrophy'
+    Result(
+        Outputs("MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"),
+        ("R48",),
+    ),
+    # R49, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A60:D60: test =
+    #   'Decipher prostate cancer classifier'
+    Result(Outputs("MOL.TS.294.A: Decipher Prostate Cancer Classifier"), ("R49",)),
+    # R50, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A61:D61: test =
+    #   'neurofibromatosis type 1'
+    Result(Outputs("MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"), ("R50",)),
+    # R51, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A62:D62: test =
+    #   'Legius syndrome'
+    Result(Outputs("MOL.TS.302.A: Legius Syndrome Genetic Testing"), ("R51",)),
+    # R52, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A63:D63: test =
+    #   'genome sequencing'
+    Result(Outputs("MOL.TS.306.C: Genome Sequencing"), ("R52",)),
+    # R53, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A64:D64: test =
+    #   'AlloSure'
+    Result(Outputs("MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"), ("R53",)),
+    # R54, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A65:D65: test =
+    #   'Friedreich ataxia'
+    Result(Outputs("MOL.TS.309.A: Friedreich Ataxia Genetic Testing"), ("R54",)),
+    # R55, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A66:D66: test =
+    #   'hereditary ataxia multigene panel'
+    Result(
+        Outputs("MOL.TS.310.A: Hereditary Ataxia Multigene Panel Testing"), ("R55",)
+    ),
+    # R56, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A67:D67: test =
+    #   'spinocerebellar ataxia'
+    Result(Outputs("MOL.TS.311.A: Spinocerebellar Ataxia Genetic Testing"), ("R56",)),
+    # R57, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A68:D68: test =
+    #   'CHARGE syndrome'
+    Result(
+        Outputs(
+            "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
+        ),
+        ("R57",),
+    ),
+    # R58, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A69:D69: test =
+    #   'chromosomal microarray for solid tumors'
+    Result(Outputs("MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"), ("R58",)),
+    # R59, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A70:D70: test =
+    #   'inflammatory bowel disease biomarker'
+    Result(
+        Outputs("MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"), ("R59",)
+    ),
+    # R60, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A71:D71: test =
+    #   'inherited bone marrow failure syndrome'
+    Result(
+        Outputs("MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"),
+        ("R60",),
+    ),
+    # R61, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A72:D72: test =
+    #   'platelet and red blood cell antigen genotyping'
+    Result(
+        Outputs("MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"),
+        ("R61",),
+    ),
+    # R62, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A73:D73: test =
+    #   'Noonan spectrum disorder'
+    Result(Outputs("MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"), ("R62",)),
+    # R63, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A74:D74: test =
+    #   'multi-cancer early detection screening'
+    Result(Outputs("MOL.TS.396.A: Multi-Cancer Early Detection Screening"), ("R63",)),
+    # R64, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A75:D75: test =
+    #   'cardiomyopathy and arrhythmia'
+    Result(
+        Outputs("MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"), ("R64",)
+    ),
+    # R65, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A76:D76: test =
+    #   'primary ciliary dyskinesia'
+    Result(
+        Outputs("MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"), ("R65",)
+    ),
+    _V1_NO_MATCH,  # no rule matches
+)
+
+# test (string): the rules that accept each value
+_V1_TEST: dict[object, int] = {
+    "alpha-1 antitrypsin deficiency": 0x10000000000000000,
+    "amyotrophic lateral sclerosis": 0x08000000000000000,
+    "Angelman syndrome": 0x04000000000000000,
+    "Ashkenazi Jewish carrier screening": 0x02000000000000000,
+    "ataxia-telangiectasia": 0x01000000000000000,
+    "CADASIL": 0x00800000000000000,
+    "Charcot-Marie-Tooth neuropathy": 0x00400000000000000,
+    "chromosomal microarray for developmental disorders": 0x00200000000000000,
+    "cystic fibrosis": 0x00100000000000000,
+    "early onset familial Alzheimer disease": 0x00080000000000000,
+    "carrier screening panel": 0x00040000000000000,
+    "familial adenomatous polyposis": 0x00020000000000000,
+    "familial hypercholesterolemia": 0x00010000000000000,
+    "familial malignant melanoma": 0x00008000000000000,
+    "hereditary cancer syndrome multigene panel": 0x00004000000000000,
+    "HFE hemochromatosis": 0x00002000000000000,
+    "Li-Fraumeni syndrome": 0x00001000000000000,
+    "liquid biopsy": 0x00000800000000000,
+    "Lynch syndrome": 0x00000400000000000,
+    "Marfan syndrome": 0x00000200000000000,
+    "MUTYH associated polyposis": 0x00000100000000000,
+    "non-invasive prenatal screening": 0x00000080000000000,
+    "PCA3": 0x00000040000000000,
+    "Prader-Willi syndrome": 0x00000020000000000,
+    "PTEN hamartoma tumor syndrome": 0x00000010000000000,
+    "spinal muscular atrophy": 0x00000008000000000,
+    "thoracic aortic aneurysm and dissection panel": 0x00000004000000000,
+    "tissue of origin testing": 0x00000002000000000,
+    "somatic mutation testing": 0x00000001000000000,
+    "VeriStrat": 0x00000000800000000,
+    "exome sequencing": 0x00000000400000000,
+    "BRCA analysis": 0x00000000200000000,
+    "Breast Cancer Index": 0x00000000100000000,
+    "PALB2": 0x00000000080000000,
+    "DecisionDX uveal melanoma": 0x00000000040000000,
+    "epilepsy": 0x00000000020000000,
+    "maturity-onset diabetes of the young": 0x00000000010000000,
+    "mitochondrial disorders": 0x00000000008000000,
+    "Ehlers-Danlos syndrome": 0x00000000004000000,
+    "hereditary connective tissue disorder": 0x00000000002000000,
+    "autism/intellectual disability/developmental delay": 0x00000000001000000,
+    "PancraGEN": 0x00000000000800000,
+    "nonsyndromic hearing loss and deafness": 0x00000000000400000,
+    "POLG related disorders": 0x00000000000200000,
+    "DermTech pigmented lesion assay": 0x00000000000100000,
+    "hereditary pancreatitis": 0x00000000000080000,
+    "limb-girdle muscular dystrophy": 0x00000000000040000,
+    "facioscapulohumeral muscular dystrophy": 0x00000000000020000,
+    "Decipher prostate cancer classifier": 0x00000000000010000,
+    "Genomic Prostate Score": 0x00000000000000000,
+    "Prolaris": 0x00000000000000000,
+    "neurofibromatosis type 1": 0x00000000000008000,
+    "Legius syndrome": 0x00000000000004000,
+    "genome sequencing": 0x00000000000002000,
+    "AlloSure": 0x00000000000001000,
+    "Friedreich ataxia": 0x00000000000000800,
+    "hereditary ataxia multigene panel": 0x00000000000000400,
+    "spinocerebellar ataxia": 0x00000000000000200,
+    "CHARGE syndrome": 0x00000000000000100,
+    "chromosomal microarray for solid tumors": 0x00000000000000080,
+    "inflammatory bowel disease biomarker": 0x00000000000000040,
+    "inherited bone marrow failure syndrome": 0x00000000000000020,
+    "platelet and red blood cell antigen genotyping": 0x00000000000000010,
+    "Noonan spectrum disorder": 0x00000000000000008,
+    "multi-cancer early detection screening": 0x00000000000000004,
+    "cardiomyopathy and arrhythmia": 0x00000000000000002,
+    "primary ciliary dyskinesia": 0x00000000000000001,
+    None: 0x00000000000000000,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_V1_COLUMNS = (
+    Lookup(
+        TABLE,
+        "test",
+        "string",
+        _V1_TEST,
+        _V1_TEST[None],
+        "a string in 'alpha-1 antitrypsin deficiency', 'amyotrophic lateral sclerosis', 'Angelman syndrome', 'Ashkenazi Jewish carrier screening', 'ataxia-telangiectasia', 'CADASIL', 'Charcot-Marie-Tooth neuropathy', 'chromosomal microarray for developmental disorders', 'cystic fibrosis', 'early onset familial Alzheimer disease', 'carrier screening panel', 'familial adenomatous polyposis', 'familial hypercholesterolemia', 'familial malignant melanoma', 'hereditary cancer syndrome multigene panel', 'HFE hemochromatosis', 'Li-Fraumeni syndrome', 'liquid biopsy', 'Lynch syndrome', 'Marfan syndrome', 'MUTYH associated polyposis', 'non-invasive prenatal screening', 'PCA3', 'Prader-Willi syndrome', 'PTEN hamartoma tumor syndrome', 'spinal muscular atrophy', 'thoracic aortic aneurysm and dissection panel', 'tissue of origin testing', 'somatic mutation testing', 'VeriStrat', 'exome sequencing', 'BRCA analysis', 'Breast Cancer Index', 'PALB2', 'DecisionDX uveal melanoma', 'epilepsy', 'maturity-onset diabetes of the young', 'mitochondrial disorders', 'Ehlers-Danlos syndrome', 'hereditary connective tissue disorder', 'autism/intellectual disability/developmental delay', 'PancraGEN', 'nonsyndromic hearing loss and deafness', 'POLG related disorders', 'DermTech pigmented lesion assay', 'hereditary pancreatitis', 'limb-girdle muscular dystrophy', 'facioscapulohumeral muscular dystrophy', 'Decipher prostate cancer classifier', 'Genomic Prostate Score', 'Prolaris', 'neurofibromatosis type 1', 'Legius syndrome', 'genome sequencing', 'AlloSure', 'Friedreich ataxia', 'hereditary ataxia multigene panel', 'spinocerebellar ataxia', 'CHARGE syndrome', 'chromosomal microarray for solid tumors', 'inflammatory bowel disease biomarker', 'inherited bone marrow failure syndrome', 'platelet and red blood cell antigen genotyping', 'Noonan spectrum disorder', 'multi-cancer early detection screening', 'cardiomyopathy and arrhythmia', 'primary ciliary dyskinesia', or None",
+    ),
+)
+
+
+def _decide_v1(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _V1_N, _V1_HITS)
+    return _V1_HITS[_V1_N - mask.bit_length()]
 
 
 def _rules_v1(
@@ -1337,384 +1477,384 @@ def _rules_v1(
     ]
     | None,
 ) -> Result:
-    if test not in _SET_1:
-        raise InputError(
-            TABLE,
-            "test",
-            test,
-            "a string in 'alpha-1 antitrypsin deficiency', 'amyotrophic lateral sclerosis', 'Angelman syndrome', 'Ashkenazi Jewish carrier screening', 'ataxia-telangiectasia', 'CADASIL', 'Charcot-Marie-Tooth neuropathy', 'chromosomal microarray for developmental disorders', 'cystic fibrosis', 'early onset familial Alzheimer disease', 'carrier screening panel', 'familial adenomatous polyposis', 'familial hypercholesterolemia', 'familial malignant melanoma', 'hereditary cancer syndrome multigene panel', 'HFE hemochromatosis', 'Li-Fraumeni syndrome', 'liquid biopsy', 'Lynch syndrome', 'Marfan syndrome', 'MUTYH associated polyposis', 'non-invasive prenatal screening', 'PCA3', 'Prader-Willi syndrome', 'PTEN hamartoma tumor syndrome', 'spinal muscular atrophy', 'thoracic aortic aneurysm and dissection panel', 'tissue of origin testing', 'somatic mutation testing', 'VeriStrat', 'exome sequencing', 'BRCA analysis', 'Breast Cancer Index', 'PALB2', 'DecisionDX uveal melanoma', 'epilepsy', 'maturity-onset diabetes of the young', 'mitochondrial disorders', 'Ehlers-Danlos syndrome', 'hereditary connective tissue disorder', 'autism/intellectual disability/developmental delay', 'PancraGEN', 'nonsyndromic hearing loss and deafness', 'POLG related disorders', 'DermTech pigmented lesion assay', 'hereditary pancreatitis', 'limb-girdle muscular dystrophy', 'facioscapulohumeral muscular dystrophy', 'Decipher prostate cancer classifier', 'Genomic Prostate Score', 'Prolaris', 'neurofibromatosis type 1', 'Legius syndrome', 'genome sequencing', 'AlloSure', 'Friedreich ataxia', 'hereditary ataxia multigene panel', 'spinocerebellar ataxia', 'CHARGE syndrome', 'chromosomal microarray for solid tumors', 'inflammatory bowel disease biomarker', 'inherited bone marrow failure syndrome', 'platelet and red blood cell antigen genotyping', 'Noonan spectrum disorder', 'multi-cancer early detection screening', 'cardiomyopathy and arrhythmia', 'primary ciliary dyskinesia', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A12:D12'
-    if test == "alpha-1 antitrypsin deficiency":
-        hits.append(_V1_HIT_1)
-    # rule 'R2' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A13:D13'
-    if test == "amyotrophic lateral sclerosis":
-        hits.append(_V1_HIT_2)
-    # rule 'R3' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A14:D14'
-    if test == "Angelman syndrome":
-        hits.append(_V1_HIT_3)
-    # rule 'R4' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A15:D15'
-    if test == "Ashkenazi Jewish carrier screening":
-        hits.append(_V1_HIT_4)
-    # rule 'R5' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A16:D16'
-    if test == "ataxia-telangiectasia":
-        hits.append(_V1_HIT_5)
-    # rule 'R6' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A17:D17'
-    if test == "CADASIL":
-        hits.append(_V1_HIT_6)
-    # rule 'R7' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A18:D18'
-    if test == "Charcot-Marie-Tooth neuropathy":
-        hits.append(_V1_HIT_7)
-    # rule 'R8' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A19:D19'
-    if test == "chromosomal microarray for developmental disorders":
-        hits.append(_V1_HIT_8)
-    # rule 'R9' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A20:D20'
-    if test == "cystic fibrosis":
-        hits.append(_V1_HIT_9)
-    # rule 'R10' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A21:D21'
-    if test == "early onset familial Alzheimer disease":
-        hits.append(_V1_HIT_10)
-    # rule 'R11' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A22:D22'
-    if test == "carrier screening panel":
-        hits.append(_V1_HIT_11)
-    # rule 'R12' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A23:D23'
-    if test == "familial adenomatous polyposis":
-        hits.append(_V1_HIT_12)
-    # rule 'R13' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A24:D24'
-    if test == "familial hypercholesterolemia":
-        hits.append(_V1_HIT_13)
-    # rule 'R14' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A25:D25'
-    if test == "familial malignant melanoma":
-        hits.append(_V1_HIT_14)
-    # rule 'R15' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A26:D26'
-    if test == "hereditary cancer syndrome multigene panel":
-        hits.append(_V1_HIT_15)
-    # rule 'R16' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A27:D27'
-    if test == "HFE hemochromatosis":
-        hits.append(_V1_HIT_16)
-    # rule 'R17' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A28:D28'
-    if test == "Li-Fraumeni syndrome":
-        hits.append(_V1_HIT_17)
-    # rule 'R18' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A29:D29'
-    if test == "liquid biopsy":
-        hits.append(_V1_HIT_18)
-    # rule 'R19' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A30:D30'
-    if test == "Lynch syndrome":
-        hits.append(_V1_HIT_19)
-    # rule 'R20' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A31:D31'
-    if test == "Marfan syndrome":
-        hits.append(_V1_HIT_20)
-    # rule 'R21' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A32:D32'
-    if test == "MUTYH associated polyposis":
-        hits.append(_V1_HIT_21)
-    # rule 'R22' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A33:D33'
-    if test == "non-invasive prenatal screening":
-        hits.append(_V1_HIT_22)
-    # rule 'R23' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A34:D34'
-    if test == "PCA3":
-        hits.append(_V1_HIT_23)
-    # rule 'R24' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A35:D35'
-    if test == "Prader-Willi syndrome":
-        hits.append(_V1_HIT_24)
-    # rule 'R25' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A36:D36'
-    if test == "PTEN hamartoma tumor syndrome":
-        hits.append(_V1_HIT_25)
-    # rule 'R26' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A37:D37'
-    if test == "spinal muscular atrophy":
-        hits.append(_V1_HIT_26)
-    # rule 'R27' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A38:D38'
-    if test == "thoracic aortic aneurysm and dissection panel":
-        hits.append(_V1_HIT_27)
-    # rule 'R28' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A39:D39'
-    if test == "tissue of origin testing":
-        hits.append(_V1_HIT_28)
-    # rule 'R29' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A40:D40'
-    if test == "somatic mutation testing":
-        hits.append(_V1_HIT_29)
-    # rule 'R30' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A41:D41'
-    if test == "VeriStrat":
-        hits.append(_V1_HIT_30)
-    # rule 'R31' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A42:D42'
-    if test == "exome sequencing":
-        hits.append(_V1_HIT_31)
-    # rule 'R32' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A43:D43'
-    if test == "BRCA analysis":
-        hits.append(_V1_HIT_32)
-    # rule 'R33' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A44:D44'
-    if test == "Breast Cancer Index":
-        hits.append(_V1_HIT_33)
-    # rule 'R34' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A45:D45'
-    if test == "PALB2":
-        hits.append(_V1_HIT_34)
-    # rule 'R35' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A46:D46'
-    if test == "DecisionDX uveal melanoma":
-        hits.append(_V1_HIT_35)
-    # rule 'R36' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A47:D47'
-    if test == "epilepsy":
-        hits.append(_V1_HIT_36)
-    # rule 'R37' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A48:D48'
-    if test == "maturity-onset diabetes of the young":
-        hits.append(_V1_HIT_37)
-    # rule 'R38' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A49:D49'
-    if test == "mitochondrial disorders":
-        hits.append(_V1_HIT_38)
-    # rule 'R39' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A50:D50'
-    if test == "Ehlers-Danlos syndrome":
-        hits.append(_V1_HIT_39)
-    # rule 'R40' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A51:D51'
-    if test == "hereditary connective tissue disorder":
-        hits.append(_V1_HIT_40)
-    # rule 'R41' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A52:D52'
-    if test == "autism/intellectual disability/developmental delay":
-        hits.append(_V1_HIT_41)
-    # rule 'R42' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A53:D53'
-    if test == "PancraGEN":
-        hits.append(_V1_HIT_42)
-    # rule 'R43' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A54:D54'
-    if test == "nonsyndromic hearing loss and deafness":
-        hits.append(_V1_HIT_43)
-    # rule 'R44' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A55:D55'
-    if test == "POLG related disorders":
-        hits.append(_V1_HIT_44)
-    # rule 'R45' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A56:D56'
-    if test == "DermTech pigmented lesion assay":
-        hits.append(_V1_HIT_45)
-    # rule 'R46' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A57:D57'
-    if test == "hereditary pancreatitis":
-        hits.append(_V1_HIT_46)
-    # rule 'R47' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A58:D58'
-    if test == "limb-girdle muscular dystrophy":
-        hits.append(_V1_HIT_47)
-    # rule 'R48' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A59:D59'
-    if test == "facioscapulohumeral muscular dystrophy":
-        hits.append(_V1_HIT_48)
-    # rule 'R49' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A60:D60'
-    if test == "Decipher prostate cancer classifier":
-        hits.append(_V1_HIT_49)
-    # rule 'R50' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A61:D61'
-    if test == "neurofibromatosis type 1":
-        hits.append(_V1_HIT_50)
-    # rule 'R51' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A62:D62'
-    if test == "Legius syndrome":
-        hits.append(_V1_HIT_51)
-    # rule 'R52' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A63:D63'
-    if test == "genome sequencing":
-        hits.append(_V1_HIT_52)
-    # rule 'R53' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A64:D64'
-    if test == "AlloSure":
-        hits.append(_V1_HIT_53)
-    # rule 'R54' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A65:D65'
-    if test == "Friedreich ataxia":
-        hits.append(_V1_HIT_54)
-    # rule 'R55' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A66:D66'
-    if test == "hereditary ataxia multigene panel":
-        hits.append(_V1_HIT_55)
-    # rule 'R56' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A67:D67'
-    if test == "spinocerebellar ataxia":
-        hits.append(_V1_HIT_56)
-    # rule 'R57' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A68:D68'
-    if test == "CHARGE syndrome":
-        hits.append(_V1_HIT_57)
-    # rule 'R58' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A69:D69'
-    if test == "chromosomal microarray for solid tumors":
-        hits.append(_V1_HIT_58)
-    # rule 'R59' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A70:D70'
-    if test == "inflammatory bowel disease biomarker":
-        hits.append(_V1_HIT_59)
-    # rule 'R60' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A71:D71'
-    if test == "inherited bone marrow failure syndrome":
-        hits.append(_V1_HIT_60)
-    # rule 'R61' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A72:D72'
-    if test == "platelet and red blood cell antigen genotyping":
-        hits.append(_V1_HIT_61)
-    # rule 'R62' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A73:D73'
-    if test == "Noonan spectrum disorder":
-        hits.append(_V1_HIT_62)
-    # rule 'R63' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A74:D74'
-    if test == "multi-cancer early detection screening":
-        hits.append(_V1_HIT_63)
-    # rule 'R64' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A75:D75'
-    if test == "cardiomyopathy and arrhythmia":
-        hits.append(_V1_HIT_64)
-    # rule 'R65' at 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A76:D76'
-    if test == "primary ciliary dyskinesia":
-        hits.append(_V1_HIT_65)
-    return unique(TABLE, hits, _V1_NO_MATCH)
+    try:
+        mask = _V1_ALL & _V1_TEST[test]
+    except (KeyError, TypeError):
+        mask = checked_mask(_V1_COLUMNS, (test,), _V1_ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _V1_N, _V1_HITS)
+    return _V1_HITS[_V1_N - mask.bit_length()]
 
 
-# Version 2 of 2: sheet 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01'
+# -- version 2 of 2: sheet 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01'
 # in force when: date(2026, 1, 1) <= as_of
-_V2_HIT_1 = Result(
-    Outputs("MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"), ("R101",)
-)
-_V2_HIT_2 = Result(
-    Outputs("MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"),
-    ("R102",),
-)
-_V2_HIT_3 = Result(
-    Outputs("MOL.TS.126.A: Angelman Syndrome Genetic Testing"), ("R103",)
-)
-_V2_HIT_4 = Result(
-    Outputs("MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"), ("R104",)
-)
-_V2_HIT_5 = Result(Outputs("MOL.TS.144.A: CADASIL Genetic Testing"), ("R105",))
-_V2_HIT_6 = Result(
-    Outputs("MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"), ("R106",)
-)
-_V2_HIT_7 = Result(
-    Outputs(
-        "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
-    ),
-    ("R107",),
-)
-_V2_HIT_8 = Result(Outputs("MOL.TS.158.A: Cystic Fibrosis Genetic Testing"), ("R108",))
-_V2_HIT_9 = Result(
-    Outputs("MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"),
-    ("R109",),
-)
-_V2_HIT_10 = Result(
-    Outputs(
-        "MOL.TS.165.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
-    ),
-    ("R110",),
-)
-_V2_HIT_11 = Result(
-    Outputs("MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"), ("R111",)
-)
-_V2_HIT_12 = Result(
-    Outputs("MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"), ("R112",)
-)
-_V2_HIT_13 = Result(
-    Outputs("MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"), ("R113",)
-)
-_V2_HIT_14 = Result(
-    Outputs("MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"), ("R114",)
-)
-_V2_HIT_15 = Result(
-    Outputs("MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"), ("R115",)
-)
-_V2_HIT_16 = Result(
-    Outputs("MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"), ("R116",)
-)
-_V2_HIT_17 = Result(Outputs("MOL.TS.194.A: Liquid Biopsy Testing"), ("R117",))
-_V2_HIT_18 = Result(Outputs("MOL.TS.197.A: Lynch Syndrome Genetic Testing"), ("R118",))
-_V2_HIT_19 = Result(
-    Outputs("MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"), ("R119",)
-)
-_V2_HIT_20 = Result(Outputs("MOL.TS.209.A: Non-Invasive Prenatal Screening"), ("R120",))
-_V2_HIT_21 = Result(
-    Outputs("MOL.TS.215.A: PCA3 Testing for Prostate Cancer"), ("R121",)
-)
-_V2_HIT_22 = Result(
-    Outputs("MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"), ("R122",)
-)
-_V2_HIT_23 = Result(
-    Outputs("MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"), ("R123",)
-)
-_V2_HIT_24 = Result(
-    Outputs("MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"), ("R124",)
-)
-_V2_HIT_25 = Result(
-    Outputs("MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"),
-    ("R125",),
-)
-_V2_HIT_26 = Result(Outputs("MOL.TS.230.C: Somatic Mutation Testing"), ("R126",))
-_V2_HIT_27 = Result(Outputs("MOL.TS.235.C: Exome Sequencing"), ("R127",))
-_V2_HIT_28 = Result(Outputs("MOL.TS.238.A: BRCA Analysis"), ("R128",))
-_V2_HIT_29 = Result(
-    Outputs("MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"), ("R129",)
-)
-_V2_HIT_30 = Result(
-    Outputs("MOL.TS.251.A: PALB2 Genetic Testing for Cancer Risk"), ("R130",)
-)
-_V2_HIT_31 = Result(Outputs("MOL.TS.254.A: DecisionDX Uveal Melanoma"), ("R131",))
-_V2_HIT_32 = Result(Outputs("MOL.TS.257.A: Epilepsy Genetic Testing"), ("R132",))
-_V2_HIT_33 = Result(
-    Outputs("MOL.TS.258.A: Maturity-Onset Diabetes of the Young Genetic Testing"),
-    ("R133",),
-)
-_V2_HIT_34 = Result(
-    Outputs("MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"), ("R134",)
-)
-_V2_HIT_35 = Result(
-    Outputs(
-        "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
-    ),
-    ("R135",),
-)
-_V2_HIT_36 = Result(
-    Outputs("MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"),
-    ("R136",),
-)
-_V2_HIT_37 = Result(
-    Outputs("MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"),
-    ("R137",),
-)
-_V2_HIT_38 = Result(Outputs("MOL.TS.282.A: DermTech Melanoma Test"), ("R138",))
-_V2_HIT_39 = Result(
-    Outputs("MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"), ("R139",)
-)
-_V2_HIT_40 = Result(
-    Outputs("MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"), ("R140",)
-)
-_V2_HIT_41 = Result(
-    Outputs("MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"),
-    ("R141",),
-)
-_V2_HIT_42 = Result(
-    Outputs("MOL.TS.294.A: Decipher Prostate Cancer Classifier"), ("R142",)
-)
-_V2_HIT_43 = Result(Outputs("MOL.TS.295.A: Genomic Prostate Score"), ("R143",))
-_V2_HIT_44 = Result(Outputs("MOL.TS.297.A: Prolaris"), ("R144",))
-_V2_HIT_45 = Result(
-    Outputs("MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"), ("R145",)
-)
-_V2_HIT_46 = Result(Outputs("MOL.TS.302.A: Legius Syndrome Genetic Testing"), ("R146",))
-_V2_HIT_47 = Result(Outputs("MOL.TS.306.C: Genome Sequencing"), ("R147",))
-_V2_HIT_48 = Result(
-    Outputs("MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"), ("R148",)
-)
-_V2_HIT_49 = Result(
-    Outputs("MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing"),
-    ("R149",),
-)
-_V2_HIT_50 = Result(
-    Outputs("MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"), ("R150",)
-)
-_V2_HIT_51 = Result(
-    Outputs("MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"), ("R151",)
-)
-_V2_HIT_52 = Result(
-    Outputs("MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"),
-    ("R152",),
-)
-_V2_HIT_53 = Result(
-    Outputs("MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"),
-    ("R153",),
-)
-_V2_HIT_54 = Result(
-    Outputs("MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"), ("R154",)
-)
-_V2_HIT_55 = Result(
-    Outputs("MOL.TS.396.A: Multi-Cancer Early Detection Screening"), ("R155",)
-)
-_V2_HIT_56 = Result(
-    Outputs("MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"), ("R156",)
-)
-_V2_HIT_57 = Result(
-    Outputs("MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"), ("R157",)
-)
-_V2_HIT_58 = Result(
-    Outputs("MOL.TS.425.A: Hereditary Ataxia Genetic Testing"), ("R158",)
-)
-_V2_HIT_59 = Result(
-    Outputs(
-        "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
-    ),
-    ("R159",),
-)
+# One entry per rule, in rule order;
+# the k-th entry is bit _V2_N-1-k of every mask.
+_V2_N = 59
+_V2_ALL = (1 << _V2_N) - 1
 _V2_NO_MATCH = Result(Outputs("no policy listed"), ())
+_V2_HITS = (
+    # R101, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A12:D12: test
+    #   = 'alpha-1 antitrypsin deficiency'
+    Result(Outputs("MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"), ("R101",)),
+    # R102, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A13:D13: test
+    #   = 'amyotrophic lateral sclerosis'
+    Result(
+        Outputs("MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"),
+        ("R102",),
+    ),
+    # R103, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A14:D14: test
+    #   = 'Angelman syndrome'
+    Result(Outputs("MOL.TS.126.A: Angelman Syndrome Genetic Testing"), ("R103",)),
+    # R104, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A15:D15: test
+    #   = 'Ashkenazi Jewish carrier screening'
+    Result(Outputs("MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"), ("R104",)),
+    # R105, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A16:D16: test
+    #   = 'CADASIL'
+    Result(Outputs("MOL.TS.144.A: CADASIL Genetic Testing"), ("R105",)),
+    # R106, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A17:D17: test
+    #   = 'Charcot-Marie-Tooth neuropathy'
+    Result(
+        Outputs("MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"),
+        ("R106",),
+    ),
+    # R107, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A18:D18: test
+    #   = 'chromosomal microarray for developmental disorders'
+    Result(
+        Outputs(
+            "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
+        ),
+        ("R107",),
+    ),
+    # R108, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A19:D19: test
+    #   = 'cystic fibrosis'
+    Result(Outputs("MOL.TS.158.A: Cystic Fibrosis Genetic Testing"), ("R108",)),
+    # R109, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A20:D20: test
+    #   = 'early onset familial Alzheimer disease'
+    Result(
+        Outputs("MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"),
+        ("R109",),
+    ),
+    # R110, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A21:D21: test
+    #   = 'carrier screening panel'
+    Result(
+        Outputs(
+            "MOL.TS.165.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
+        ),
+        ("R110",),
+    ),
+    # R111, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A22:D22: test
+    #   = 'familial adenomatous polyposis'
+    Result(
+        Outputs("MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"),
+        ("R111",),
+    ),
+    # R112, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A23:D23: test
+    #   = 'familial hypercholesterolemia'
+    Result(
+        Outputs("MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"),
+        ("R112",),
+    ),
+    # R113, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A24:D24: test
+    #   = 'familial malignant melanoma'
+    Result(
+        Outputs("MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"), ("R113",)
+    ),
+    # R114, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A25:D25: test
+    #   = 'hereditary cancer syndrome multigene panel'
+    Result(
+        Outputs("MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"), ("R114",)
+    ),
+    # R115, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A26:D26: test
+    #   = 'HFE hemochromatosis'
+    Result(Outputs("MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"), ("R115",)),
+    # R116, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A27:D27: test
+    #   = 'Li-Fraumeni syndrome'
+    Result(Outputs("MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"), ("R116",)),
+    # R117, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A28:D28: test
+    #   = 'liquid biopsy'
+    Result(Outputs("MOL.TS.194.A: Liquid Biopsy Testing"), ("R117",)),
+    # R118, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A29:D29: test
+    #   = 'Lynch syndrome'
+    Result(Outputs("MOL.TS.197.A: Lynch Syndrome Genetic Testing"), ("R118",)),
+    # R119, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A30:D30: test
+    #   = 'MUTYH associated polyposis'
+    Result(
+        Outputs("MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"), ("R119",)
+    ),
+    # R120, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A31:D31: test
+    #   = 'non-invasive prenatal screening'
+    Result(Outputs("MOL.TS.209.A: Non-Invasive Prenatal Screening"), ("R120",)),
+    # R121, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A32:D32: test
+    #   = 'PCA3'
+    Result(Outputs("MOL.TS.215.A: PCA3 Testing for Prostate Cancer"), ("R121",)),
+    # R122, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A33:D33: test
+    #   = 'Prader-Willi syndrome'
+    Result(Outputs("MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"), ("R122",)),
+    # R123, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A34:D34: test
+    #   = 'PTEN hamartoma tumor syndrome'
+    Result(
+        Outputs("MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"),
+        ("R123",),
+    ),
+    # R124, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A35:D35: test
+    #   = 'spinal muscular atrophy'
+    Result(Outputs("MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"), ("R124",)),
+    # R125, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A36:D36: test
+    #   = 'tissue of origin testing'
+    Result(
+        Outputs("MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"),
+        ("R125",),
+    ),
+    # R126, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A37:D37: test
+    #   = 'somatic mutation testing'
+    Result(Outputs("MOL.TS.230.C: Somatic Mutation Testing"), ("R126",)),
+    # R127, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A38:D38: test
+    #   = 'exome sequencing'
+    Result(Outputs("MOL.TS.235.C: Exome Sequencing"), ("R127",)),
+    # R128, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A39:D39: test
+    #   = 'BRCA analysis'
+    Result(Outputs("MOL.TS.238.A: BRCA Analysis"), ("R128",)),
+    # R129, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A40:D40: test
+    #   = 'Breast Cancer Index'
+    Result(
+        Outputs("MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"),
+        ("R129",),
+    ),
+    # R130, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A41:D41: test
+    #   = 'PALB2'
+    Result(Outputs("MOL.TS.251.A: PALB2 Genetic Testing for Cancer Risk"), ("R130",)),
+    # R131, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A42:D42: test
+    #   = 'DecisionDX uveal melanoma'
+    Result(Outputs("MOL.TS.254.A: DecisionDX Uveal Melanoma"), ("R131",)),
+    # R132, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A43:D43: test
+    #   = 'epilepsy'
+    Result(Outputs("MOL.TS.257.A: Epilepsy Genetic Testing"), ("R132",)),
+    # R133, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A44:D44: test
+    #   = 'maturity-onset diabetes of the young'
+    Result(
+        Outputs("MOL.TS.258.A: Maturity-Onset Diabetes of the Young Genetic Testing"),
+        ("R133",),
+    ),
+    # R134, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A45:D45: test
+    #   = 'mitochondrial disorders'
+    Result(Outputs("MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"), ("R134",)),
+    # R135, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A46:D46: test
+    #   = 'autism/intellectual disability/developmental delay'
+    Result(
+        Outputs(
+            "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
+        ),
+        ("R135",),
+    ),
+    # R136, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A47:D47: test
+    #   = 'nonsyndromic hearing loss and deafness'
+    Result(
+        Outputs("MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"),
+        ("R136",),
+    ),
+    # R137, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A48:D48: test
+    #   = 'POLG related disorders'
+    Result(
+        Outputs(
+            "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
+        ),
+        ("R137",),
+    ),
+    # R138, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A49:D49: test
+    #   = 'DermTech pigmented lesion assay'
+    Result(Outputs("MOL.TS.282.A: DermTech Melanoma Test"), ("R138",)),
+    # R139, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A50:D50: test
+    #   = 'hereditary pancreatitis'
+    Result(Outputs("MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"), ("R139",)),
+    # R140, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A51:D51: test
+    #   = 'limb-girdle muscular dystrophy'
+    Result(
+        Outputs("MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"),
+        ("R140",),
+    ),
+    # R141, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A52:D52: test
+    #   = 'facioscapulohumeral muscular dystrophy'
+    Result(
+        Outputs("MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"),
+        ("R141",),
+    ),
+    # R142, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A53:D53: test
+    #   = 'Decipher prostate cancer classifier'
+    Result(Outputs("MOL.TS.294.A: Decipher Prostate Cancer Classifier"), ("R142",)),
+    # R143, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A54:D54: test
+    #   = 'Genomic Prostate Score'
+    Result(Outputs("MOL.TS.295.A: Genomic Prostate Score"), ("R143",)),
+    # R144, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A55:D55: test
+    #   = 'Prolaris'
+    Result(Outputs("MOL.TS.297.A: Prolaris"), ("R144",)),
+    # R145, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A56:D56: test
+    #   = 'neurofibromatosis type 1'
+    Result(
+        Outputs("MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"), ("R145",)
+    ),
+    # R146, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A57:D57: test
+    #   = 'Legius syndrome'
+    Result(Outputs("MOL.TS.302.A: Legius Syndrome Genetic Testing"), ("R146",)),
+    # R147, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A58:D58: test
+    #   = 'genome sequencing'
+    Result(Outputs("MOL.TS.306.C: Genome Sequencing"), ("R147",)),
+    # R148, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A59:D59: test
+    #   = 'AlloSure'
+    Result(
+        Outputs("MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"), ("R148",)
+    ),
+    # R149, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A60:D60: test
+    #   = 'CHARGE syndrome'
+    Result(
+        Outputs("MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing"),
+        ("R149",),
+    ),
+    # R150, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A61:D61: test
+    #   = 'chromosomal microarray for solid tumors'
+    Result(Outputs("MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"), ("R150",)),
+    # R151, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A62:D62: test
+    #   = 'inflammatory bowel disease biomarker'
+    Result(
+        Outputs("MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"), ("R151",)
+    ),
+    # R152, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A63:D63: test
+    #   = 'inherited bone marrow failure syndrome'
+    Result(
+        Outputs("MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"),
+        ("R152",),
+    ),
+    # R153, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A64:D64: test
+    #   = 'platelet and red blood cell antigen genotyping'
+    Result(
+        Outputs("MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"),
+        ("R153",),
+    ),
+    # R154, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A65:D65: test
+    #   = 'Noonan spectrum disorder'
+    Result(
+        Outputs("MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"), ("R154",)
+    ),
+    # R155, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A66:D66: test
+    #   = 'multi-cancer early detection screening'
+    Result(Outputs("MOL.TS.396.A: Multi-Cancer Early Detection Screening"), ("R155",)),
+    # R156, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A67:D67: test
+    #   = 'cardiomyopathy and arrhythmia'
+    Result(
+        Outputs("MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"),
+        ("R156",),
+    ),
+    # R157, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A68:D68: test
+    #   = 'primary ciliary dyskinesia'
+    Result(
+        Outputs("MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"), ("R157",)
+    ),
+    # R158, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A69:D69: test
+    #   in ('ataxia-telangiectasia', 'Friedreich ataxia', 'hereditary ataxia multigene
+    #   panel', 'spinocerebellar ataxia')
+    Result(Outputs("MOL.TS.425.A: Hereditary Ataxia Genetic Testing"), ("R158",)),
+    # R159, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A70:D70: test
+    #   in ('Marfan syndrome', 'thoracic aortic aneurysm and dissection panel',
+    #   'Ehlers-Danlos syndrome', 'hereditary connective tissue disorder')
+    Result(
+        Outputs(
+            "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
+        ),
+        ("R159",),
+    ),
+    _V2_NO_MATCH,  # no rule matches
+)
+
+# test (string): the rules that accept each value
+_V2_TEST: dict[object, int] = {
+    "alpha-1 antitrypsin deficiency": 0x400000000000000,
+    "amyotrophic lateral sclerosis": 0x200000000000000,
+    "Angelman syndrome": 0x100000000000000,
+    "Ashkenazi Jewish carrier screening": 0x080000000000000,
+    "ataxia-telangiectasia": 0x000000000000002,
+    "CADASIL": 0x040000000000000,
+    "Charcot-Marie-Tooth neuropathy": 0x020000000000000,
+    "chromosomal microarray for developmental disorders": 0x010000000000000,
+    "cystic fibrosis": 0x008000000000000,
+    "early onset familial Alzheimer disease": 0x004000000000000,
+    "carrier screening panel": 0x002000000000000,
+    "familial adenomatous polyposis": 0x001000000000000,
+    "familial hypercholesterolemia": 0x000800000000000,
+    "familial malignant melanoma": 0x000400000000000,
+    "hereditary cancer syndrome multigene panel": 0x000200000000000,
+    "HFE hemochromatosis": 0x000100000000000,
+    "Li-Fraumeni syndrome": 0x000080000000000,
+    "liquid biopsy": 0x000040000000000,
+    "Lynch syndrome": 0x000020000000000,
+    "Marfan syndrome": 0x000000000000001,
+    "MUTYH associated polyposis": 0x000010000000000,
+    "non-invasive prenatal screening": 0x000008000000000,
+    "PCA3": 0x000004000000000,
+    "Prader-Willi syndrome": 0x000002000000000,
+    "PTEN hamartoma tumor syndrome": 0x000001000000000,
+    "spinal muscular atrophy": 0x000000800000000,
+    "thoracic aortic aneurysm and dissection panel": 0x000000000000001,
+    "tissue of origin testing": 0x000000400000000,
+    "somatic mutation testing": 0x000000200000000,
+    "VeriStrat": 0x000000000000000,
+    "exome sequencing": 0x000000100000000,
+    "BRCA analysis": 0x000000080000000,
+    "Breast Cancer Index": 0x000000040000000,
+    "PALB2": 0x000000020000000,
+    "DecisionDX uveal melanoma": 0x000000010000000,
+    "epilepsy": 0x000000008000000,
+    "maturity-onset diabetes of the young": 0x000000004000000,
+    "mitochondrial disorders": 0x000000002000000,
+    "Ehlers-Danlos syndrome": 0x000000000000001,
+    "hereditary connective tissue disorder": 0x000000000000001,
+    "autism/intellectual disability/developmental delay": 0x000000001000000,
+    "PancraGEN": 0x000000000000000,
+    "nonsyndromic hearing loss and deafness": 0x000000000800000,
+    "POLG related disorders": 0x000000000400000,
+    "DermTech pigmented lesion assay": 0x000000000200000,
+    "hereditary pancreatitis": 0x000000000100000,
+    "limb-girdle muscular dystrophy": 0x000000000080000,
+    "facioscapulohumeral muscular dystrophy": 0x000000000040000,
+    "Decipher prostate cancer classifier": 0x000000000020000,
+    "Genomic Prostate Score": 0x000000000010000,
+    "Prolaris": 0x000000000008000,
+    "neurofibromatosis type 1": 0x000000000004000,
+    "Legius syndrome": 0x000000000002000,
+    "genome sequencing": 0x000000000001000,
+    "AlloSure": 0x000000000000800,
+    "Friedreich ataxia": 0x000000000000002,
+    "hereditary ataxia multigene panel": 0x000000000000002,
+    "spinocerebellar ataxia": 0x000000000000002,
+    "CHARGE syndrome": 0x000000000000400,
+    "chromosomal microarray for solid tumors": 0x000000000000200,
+    "inflammatory bowel disease biomarker": 0x000000000000100,
+    "inherited bone marrow failure syndrome": 0x000000000000080,
+    "platelet and red blood cell antigen genotyping": 0x000000000000040,
+    "Noonan spectrum disorder": 0x000000000000020,
+    "multi-cancer early detection screening": 0x000000000000010,
+    "cardiomyopathy and arrhythmia": 0x000000000000008,
+    "primary ciliary dyskinesia": 0x000000000000004,
+    None: 0x000000000000000,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_V2_COLUMNS = (
+    Lookup(
+        TABLE,
+        "test",
+        "string",
+        _V2_TEST,
+        _V2_TEST[None],
+        "a string in 'alpha-1 antitrypsin deficiency', 'amyotrophic lateral sclerosis', 'Angelman syndrome', 'Ashkenazi Jewish carrier screening', 'ataxia-telangiectasia', 'CADASIL', 'Charcot-Marie-Tooth neuropathy', 'chromosomal microarray for developmental disorders', 'cystic fibrosis', 'early onset familial Alzheimer disease', 'carrier screening panel', 'familial adenomatous polyposis', 'familial hypercholesterolemia', 'familial malignant melanoma', 'hereditary cancer syndrome multigene panel', 'HFE hemochromatosis', 'Li-Fraumeni syndrome', 'liquid biopsy', 'Lynch syndrome', 'Marfan syndrome', 'MUTYH associated polyposis', 'non-invasive prenatal screening', 'PCA3', 'Prader-Willi syndrome', 'PTEN hamartoma tumor syndrome', 'spinal muscular atrophy', 'thoracic aortic aneurysm and dissection panel', 'tissue of origin testing', 'somatic mutation testing', 'VeriStrat', 'exome sequencing', 'BRCA analysis', 'Breast Cancer Index', 'PALB2', 'DecisionDX uveal melanoma', 'epilepsy', 'maturity-onset diabetes of the young', 'mitochondrial disorders', 'Ehlers-Danlos syndrome', 'hereditary connective tissue disorder', 'autism/intellectual disability/developmental delay', 'PancraGEN', 'nonsyndromic hearing loss and deafness', 'POLG related disorders', 'DermTech pigmented lesion assay', 'hereditary pancreatitis', 'limb-girdle muscular dystrophy', 'facioscapulohumeral muscular dystrophy', 'Decipher prostate cancer classifier', 'Genomic Prostate Score', 'Prolaris', 'neurofibromatosis type 1', 'Legius syndrome', 'genome sequencing', 'AlloSure', 'Friedreich ataxia', 'hereditary ataxia multigene panel', 'spinocerebellar ataxia', 'CHARGE syndrome', 'chromosomal microarray for solid tumors', 'inflammatory bowel disease biomarker', 'inherited bone marrow failure syndrome', 'platelet and red blood cell antigen genotyping', 'Noonan spectrum disorder', 'multi-cancer early detection screening', 'cardiomyopathy and arrhythmia', 'primary ciliary dyskinesia', or None",
+    ),
+)
+
+
+def _decide_v2(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _V2_N, _V2_HITS)
+    return _V2_HITS[_V2_N - mask.bit_length()]
 
 
 def _rules_v2(
@@ -1789,192 +1929,13 @@ def _rules_v2(
     ]
     | None,
 ) -> Result:
-    if test not in _SET_1:
-        raise InputError(
-            TABLE,
-            "test",
-            test,
-            "a string in 'alpha-1 antitrypsin deficiency', 'amyotrophic lateral sclerosis', 'Angelman syndrome', 'Ashkenazi Jewish carrier screening', 'ataxia-telangiectasia', 'CADASIL', 'Charcot-Marie-Tooth neuropathy', 'chromosomal microarray for developmental disorders', 'cystic fibrosis', 'early onset familial Alzheimer disease', 'carrier screening panel', 'familial adenomatous polyposis', 'familial hypercholesterolemia', 'familial malignant melanoma', 'hereditary cancer syndrome multigene panel', 'HFE hemochromatosis', 'Li-Fraumeni syndrome', 'liquid biopsy', 'Lynch syndrome', 'Marfan syndrome', 'MUTYH associated polyposis', 'non-invasive prenatal screening', 'PCA3', 'Prader-Willi syndrome', 'PTEN hamartoma tumor syndrome', 'spinal muscular atrophy', 'thoracic aortic aneurysm and dissection panel', 'tissue of origin testing', 'somatic mutation testing', 'VeriStrat', 'exome sequencing', 'BRCA analysis', 'Breast Cancer Index', 'PALB2', 'DecisionDX uveal melanoma', 'epilepsy', 'maturity-onset diabetes of the young', 'mitochondrial disorders', 'Ehlers-Danlos syndrome', 'hereditary connective tissue disorder', 'autism/intellectual disability/developmental delay', 'PancraGEN', 'nonsyndromic hearing loss and deafness', 'POLG related disorders', 'DermTech pigmented lesion assay', 'hereditary pancreatitis', 'limb-girdle muscular dystrophy', 'facioscapulohumeral muscular dystrophy', 'Decipher prostate cancer classifier', 'Genomic Prostate Score', 'Prolaris', 'neurofibromatosis type 1', 'Legius syndrome', 'genome sequencing', 'AlloSure', 'Friedreich ataxia', 'hereditary ataxia multigene panel', 'spinocerebellar ataxia', 'CHARGE syndrome', 'chromosomal microarray for solid tumors', 'inflammatory bowel disease biomarker', 'inherited bone marrow failure syndrome', 'platelet and red blood cell antigen genotyping', 'Noonan spectrum disorder', 'multi-cancer early detection screening', 'cardiomyopathy and arrhythmia', 'primary ciliary dyskinesia', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R101' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A12:D12'
-    if test == "alpha-1 antitrypsin deficiency":
-        hits.append(_V2_HIT_1)
-    # rule 'R102' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A13:D13'
-    if test == "amyotrophic lateral sclerosis":
-        hits.append(_V2_HIT_2)
-    # rule 'R103' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A14:D14'
-    if test == "Angelman syndrome":
-        hits.append(_V2_HIT_3)
-    # rule 'R104' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A15:D15'
-    if test == "Ashkenazi Jewish carrier screening":
-        hits.append(_V2_HIT_4)
-    # rule 'R105' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A16:D16'
-    if test == "CADASIL":
-        hits.append(_V2_HIT_5)
-    # rule 'R106' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A17:D17'
-    if test == "Charcot-Marie-Tooth neuropathy":
-        hits.append(_V2_HIT_6)
-    # rule 'R107' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A18:D18'
-    if test == "chromosomal microarray for developmental disorders":
-        hits.append(_V2_HIT_7)
-    # rule 'R108' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A19:D19'
-    if test == "cystic fibrosis":
-        hits.append(_V2_HIT_8)
-    # rule 'R109' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A20:D20'
-    if test == "early onset familial Alzheimer disease":
-        hits.append(_V2_HIT_9)
-    # rule 'R110' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A21:D21'
-    if test == "carrier screening panel":
-        hits.append(_V2_HIT_10)
-    # rule 'R111' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A22:D22'
-    if test == "familial adenomatous polyposis":
-        hits.append(_V2_HIT_11)
-    # rule 'R112' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A23:D23'
-    if test == "familial hypercholesterolemia":
-        hits.append(_V2_HIT_12)
-    # rule 'R113' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A24:D24'
-    if test == "familial malignant melanoma":
-        hits.append(_V2_HIT_13)
-    # rule 'R114' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A25:D25'
-    if test == "hereditary cancer syndrome multigene panel":
-        hits.append(_V2_HIT_14)
-    # rule 'R115' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A26:D26'
-    if test == "HFE hemochromatosis":
-        hits.append(_V2_HIT_15)
-    # rule 'R116' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A27:D27'
-    if test == "Li-Fraumeni syndrome":
-        hits.append(_V2_HIT_16)
-    # rule 'R117' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A28:D28'
-    if test == "liquid biopsy":
-        hits.append(_V2_HIT_17)
-    # rule 'R118' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A29:D29'
-    if test == "Lynch syndrome":
-        hits.append(_V2_HIT_18)
-    # rule 'R119' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A30:D30'
-    if test == "MUTYH associated polyposis":
-        hits.append(_V2_HIT_19)
-    # rule 'R120' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A31:D31'
-    if test == "non-invasive prenatal screening":
-        hits.append(_V2_HIT_20)
-    # rule 'R121' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A32:D32'
-    if test == "PCA3":
-        hits.append(_V2_HIT_21)
-    # rule 'R122' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A33:D33'
-    if test == "Prader-Willi syndrome":
-        hits.append(_V2_HIT_22)
-    # rule 'R123' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A34:D34'
-    if test == "PTEN hamartoma tumor syndrome":
-        hits.append(_V2_HIT_23)
-    # rule 'R124' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A35:D35'
-    if test == "spinal muscular atrophy":
-        hits.append(_V2_HIT_24)
-    # rule 'R125' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A36:D36'
-    if test == "tissue of origin testing":
-        hits.append(_V2_HIT_25)
-    # rule 'R126' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A37:D37'
-    if test == "somatic mutation testing":
-        hits.append(_V2_HIT_26)
-    # rule 'R127' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A38:D38'
-    if test == "exome sequencing":
-        hits.append(_V2_HIT_27)
-    # rule 'R128' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A39:D39'
-    if test == "BRCA analysis":
-        hits.append(_V2_HIT_28)
-    # rule 'R129' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A40:D40'
-    if test == "Breast Cancer Index":
-        hits.append(_V2_HIT_29)
-    # rule 'R130' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A41:D41'
-    if test == "PALB2":
-        hits.append(_V2_HIT_30)
-    # rule 'R131' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A42:D42'
-    if test == "DecisionDX uveal melanoma":
-        hits.append(_V2_HIT_31)
-    # rule 'R132' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A43:D43'
-    if test == "epilepsy":
-        hits.append(_V2_HIT_32)
-    # rule 'R133' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A44:D44'
-    if test == "maturity-onset diabetes of the young":
-        hits.append(_V2_HIT_33)
-    # rule 'R134' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A45:D45'
-    if test == "mitochondrial disorders":
-        hits.append(_V2_HIT_34)
-    # rule 'R135' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A46:D46'
-    if test == "autism/intellectual disability/developmental delay":
-        hits.append(_V2_HIT_35)
-    # rule 'R136' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A47:D47'
-    if test == "nonsyndromic hearing loss and deafness":
-        hits.append(_V2_HIT_36)
-    # rule 'R137' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A48:D48'
-    if test == "POLG related disorders":
-        hits.append(_V2_HIT_37)
-    # rule 'R138' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A49:D49'
-    if test == "DermTech pigmented lesion assay":
-        hits.append(_V2_HIT_38)
-    # rule 'R139' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A50:D50'
-    if test == "hereditary pancreatitis":
-        hits.append(_V2_HIT_39)
-    # rule 'R140' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A51:D51'
-    if test == "limb-girdle muscular dystrophy":
-        hits.append(_V2_HIT_40)
-    # rule 'R141' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A52:D52'
-    if test == "facioscapulohumeral muscular dystrophy":
-        hits.append(_V2_HIT_41)
-    # rule 'R142' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A53:D53'
-    if test == "Decipher prostate cancer classifier":
-        hits.append(_V2_HIT_42)
-    # rule 'R143' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A54:D54'
-    if test == "Genomic Prostate Score":
-        hits.append(_V2_HIT_43)
-    # rule 'R144' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A55:D55'
-    if test == "Prolaris":
-        hits.append(_V2_HIT_44)
-    # rule 'R145' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A56:D56'
-    if test == "neurofibromatosis type 1":
-        hits.append(_V2_HIT_45)
-    # rule 'R146' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A57:D57'
-    if test == "Legius syndrome":
-        hits.append(_V2_HIT_46)
-    # rule 'R147' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A58:D58'
-    if test == "genome sequencing":
-        hits.append(_V2_HIT_47)
-    # rule 'R148' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A59:D59'
-    if test == "AlloSure":
-        hits.append(_V2_HIT_48)
-    # rule 'R149' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A60:D60'
-    if test == "CHARGE syndrome":
-        hits.append(_V2_HIT_49)
-    # rule 'R150' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A61:D61'
-    if test == "chromosomal microarray for solid tumors":
-        hits.append(_V2_HIT_50)
-    # rule 'R151' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A62:D62'
-    if test == "inflammatory bowel disease biomarker":
-        hits.append(_V2_HIT_51)
-    # rule 'R152' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A63:D63'
-    if test == "inherited bone marrow failure syndrome":
-        hits.append(_V2_HIT_52)
-    # rule 'R153' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A64:D64'
-    if test == "platelet and red blood cell antigen genotyping":
-        hits.append(_V2_HIT_53)
-    # rule 'R154' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A65:D65'
-    if test == "Noonan spectrum disorder":
-        hits.append(_V2_HIT_54)
-    # rule 'R155' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A66:D66'
-    if test == "multi-cancer early detection screening":
-        hits.append(_V2_HIT_55)
-    # rule 'R156' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A67:D67'
-    if test == "cardiomyopathy and arrhythmia":
-        hits.append(_V2_HIT_56)
-    # rule 'R157' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A68:D68'
-    if test == "primary ciliary dyskinesia":
-        hits.append(_V2_HIT_57)
-    # rule 'R158' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A69:D69'
-    if test in _SET_2:
-        hits.append(_V2_HIT_58)
-    # rule 'R159' at 'tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A70:D70'
-    if test in _SET_3:
-        hits.append(_V2_HIT_59)
-    return unique(TABLE, hits, _V2_NO_MATCH)
+    try:
+        mask = _V2_ALL & _V2_TEST[test]
+    except (KeyError, TypeError):
+        mask = checked_mask(_V2_COLUMNS, (test,), _V2_ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _V2_N, _V2_HITS)
+    return _V2_HITS[_V2_N - mask.bit_length()]
 
 
 def evaluate(
@@ -2067,3 +2028,41 @@ def evaluate(
     if date(2026, 1, 1) <= as_of:
         return _rules_v2(test)
     raise NoVersionError(TABLE, as_of)
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `lab_policy_for_test` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    an optional `as_of` column picks the version per row (missing: today).
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (
+            Version(
+                None,
+                date(2025, 12, 31),
+                _V1_COLUMNS,
+                _V1_N,
+                _V1_HITS,
+                "unique",
+                _decide_v1,
+            ),
+            Version(
+                date(2026, 1, 1),
+                None,
+                _V2_COLUMNS,
+                _V2_N,
+                _V2_HITS,
+                "unique",
+                _decide_v2,
+            ),
+        ),
+        shape="single",
+    )

@@ -2,15 +2,45 @@
 """Evaluator of the decision table `limited_ct`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "limited_ct"
 TITLE = "CPT 76380 limited or follow-up CT"
@@ -63,74 +93,70 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset(
-    {
-        "follow-up of known pulmonary nodule",
-        "limited sinus protocol",
-        "non-healing fracture",
-    }
-)
-
-_SET_2 = frozenset(
-    {
-        "follow-up of known pulmonary nodule",
-        "limited sinus protocol",
-        "non-healing fracture",
-        "other limited study",
-        "treatment planning",
-        None,
-    }
-)
-
-# Rules of sheet 'tables/imaging_preface.xlsx:Limited CT'
-_HIT_1 = Result(Outputs(True), ("R1",))
-_HIT_2 = Result(Outputs(True), ("R2",))
-_HIT_3 = Result(Outputs(False), ("R3",))
-_HIT_4 = Result(Outputs(False), ("R4",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:Limited CT'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 4
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:Limited CT!A10:E10: purpose in ('limited sinus
+    #   protocol', 'follow-up of known pulmonary nodule', 'non-healing fracture'),
+    #   with_other_diagnostic_ct = False
+    Result(Outputs(True), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:Limited CT!A11:E11: purpose = 'other limited
+    #   study', with_other_diagnostic_ct = False
+    Result(Outputs(True), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:Limited CT!A12:E12: purpose = 'treatment
+    #   planning'
+    Result(Outputs(False), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:Limited CT!A13:E13: not (purpose = 'treatment
+    #   planning'), with_other_diagnostic_ct = True
+    Result(Outputs(False), ("R4",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# purpose (string): the rules that accept each value
+_PURPOSE: dict[object, int] = {
+    "limited sinus protocol": 0b1001,
+    "follow-up of known pulmonary nodule": 0b1001,
+    "non-healing fracture": 0b1001,
+    "treatment planning": 0b0010,
+    "other limited study": 0b0101,
+    None: 0b0001,
+}
+
+# with_other_diagnostic_ct (boolean): the rules that accept true, false, null
+_WITH_OTHER_DIAGNOSTIC_CT_TRUE = 0b0011
+_WITH_OTHER_DIAGNOSTIC_CT_FALSE = 0b1110
+_WITH_OTHER_DIAGNOSTIC_CT_NULL: dict[object, int] = {None: 0b0010}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "purpose",
+        "string",
+        _PURPOSE,
+        _PURPOSE[None],
+        "a string in 'limited sinus protocol', 'follow-up of known pulmonary nodule', 'non-healing fracture', 'treatment planning', 'other limited study', or None",
+    ),
+    Lookup(
+        TABLE,
+        "with_other_diagnostic_ct",
+        "boolean",
+        {True: _WITH_OTHER_DIAGNOSTIC_CT_TRUE, False: _WITH_OTHER_DIAGNOSTIC_CT_FALSE},
+        _WITH_OTHER_DIAGNOSTIC_CT_NULL[None],
+        "a bool or None",
+    ),
+)
 
 
-def _rules(
-    purpose: Literal[
-        "limited sinus protocol",
-        "follow-up of known pulmonary nodule",
-        "non-healing fracture",
-        "treatment planning",
-        "other limited study",
-    ]
-    | None,
-    with_other_diagnostic_ct: bool | None,
-) -> Result:
-    if purpose not in _SET_2:
-        raise InputError(
-            TABLE,
-            "purpose",
-            purpose,
-            "a string in 'limited sinus protocol', 'follow-up of known pulmonary nodule', 'non-healing fracture', 'treatment planning', 'other limited study', or None",
-        )
-    if with_other_diagnostic_ct is not None and not (
-        with_other_diagnostic_ct is True or with_other_diagnostic_ct is False
-    ):
-        raise InputError(
-            TABLE,
-            "with_other_diagnostic_ct",
-            with_other_diagnostic_ct,
-            "a bool or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:Limited CT!A10:E10'
-    if purpose in _SET_1 and with_other_diagnostic_ct is False:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:Limited CT!A11:E11'
-    if purpose == "other limited study" and with_other_diagnostic_ct is False:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:Limited CT!A12:E12'
-    if purpose == "treatment planning":
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:Limited CT!A13:E13'
-    if not (purpose == "treatment planning") and with_other_diagnostic_ct is True:
-        hits.append(_HIT_4)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -153,4 +179,34 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(purpose, with_other_diagnostic_ct)
+    try:
+        mask = _PURPOSE[purpose] & (
+            _WITH_OTHER_DIAGNOSTIC_CT_TRUE
+            if with_other_diagnostic_ct is True
+            else _WITH_OTHER_DIAGNOSTIC_CT_FALSE
+            if with_other_diagnostic_ct is False
+            else _WITH_OTHER_DIAGNOSTIC_CT_NULL[with_other_diagnostic_ct]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (purpose, with_other_diagnostic_ct), _ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `limited_ct` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

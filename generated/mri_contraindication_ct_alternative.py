@@ -2,15 +2,45 @@
 """Evaluator of the decision table `mri_contraindication_ct_alternative`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "mri_contraindication_ct_alternative"
 TITLE = "CT in place of MRI when MRI is contraindicated, with contrast level matching"
@@ -78,115 +108,104 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset(
-    {
-        "ICD",
-        "bullets or shrapnel",
-        "heart valve",
-        "infusion catheter",
-        "insulin pump",
-        "metal implant in brain",
-        "metal implant in eyes or ears",
-        "neurostimulator",
-        "pacemaker",
-    }
-)
-
-_SET_2 = frozenset({"dental implant", "orthopedic implant"})
-
-_SET_3 = frozenset(
-    {
-        "ICD",
-        "bullets or shrapnel",
-        "dental implant",
-        "heart valve",
-        "infusion catheter",
-        "insulin pump",
-        "metal implant in brain",
-        "metal implant in eyes or ears",
-        "neurostimulator",
-        "non-ferromagnetic metal",
-        "none",
-        "orthopedic implant",
-        "pacemaker",
-        None,
-    }
-)
-
-_SET_4 = frozenset({"without and with", "without", None})
-
-# Rules of sheet 'tables/imaging_preface.xlsx:MRI contraindication CT alt'
-_HIT_1 = Result(Outputs(True, "without"), ("R1",))
-_HIT_2 = Result(Outputs(True, "with or without and with"), ("R2",))
-_HIT_3 = Result(Outputs(False, "not applicable"), ("R3",))
-_HIT_4 = Result(Outputs(False, "not applicable"), ("R4",))
-_HIT_5 = Result(Outputs(False, "not applicable"), ("R5",))
-_HIT_6 = Result(Outputs(False, "not applicable"), ("R6",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:MRI contraindication CT alt'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 6
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None, None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:MRI contraindication CT alt!A10:G10:
+    #   mri_criteria_met = True, implant in ('pacemaker', 'ICD', 'heart valve',
+    #   'insulin pump', 'neurostimulator', 'metal implant in brain', 'metal implant in
+    #   eyes or ears', 'infusion catheter', 'bullets or shrapnel'), mri_contrast =
+    #   'without'
+    Result(Outputs(True, "without"), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:MRI contraindication CT alt!A11:G11:
+    #   mri_criteria_met = True, implant in ('pacemaker', 'ICD', 'heart valve',
+    #   'insulin pump', 'neurostimulator', 'metal implant in brain', 'metal implant in
+    #   eyes or ears', 'infusion catheter', 'bullets or shrapnel'), mri_contrast =
+    #   'without and with'
+    Result(Outputs(True, "with or without and with"), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:MRI contraindication CT alt!A12:G12:
+    #   mri_criteria_met = True, implant = 'none'
+    Result(Outputs(False, "not applicable"), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:MRI contraindication CT alt!A13:G13:
+    #   mri_criteria_met = True, implant in ('orthopedic implant', 'dental implant')
+    Result(Outputs(False, "not applicable"), ("R4",)),
+    # R5, tables/imaging_preface.xlsx:MRI contraindication CT alt!A14:G14:
+    #   mri_criteria_met = True, implant = 'non-ferromagnetic metal'
+    Result(Outputs(False, "not applicable"), ("R5",)),
+    # R6, tables/imaging_preface.xlsx:MRI contraindication CT alt!A15:G15:
+    #   mri_criteria_met = False
+    Result(Outputs(False, "not applicable"), ("R6",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# mri_criteria_met (boolean): the rules that accept true, false, null
+_MRI_CRITERIA_MET_TRUE = 0b111110
+_MRI_CRITERIA_MET_FALSE = 0b000001
+_MRI_CRITERIA_MET_NULL: dict[object, int] = {None: 0b000000}
+
+# implant (string): the rules that accept each value
+_IMPLANT: dict[object, int] = {
+    "none": 0b001001,
+    "pacemaker": 0b110001,
+    "ICD": 0b110001,
+    "heart valve": 0b110001,
+    "insulin pump": 0b110001,
+    "neurostimulator": 0b110001,
+    "metal implant in brain": 0b110001,
+    "metal implant in eyes or ears": 0b110001,
+    "infusion catheter": 0b110001,
+    "bullets or shrapnel": 0b110001,
+    "orthopedic implant": 0b000101,
+    "dental implant": 0b000101,
+    "non-ferromagnetic metal": 0b000011,
+    None: 0b000001,
+}
+
+# mri_contrast (string): the rules that accept each value
+_MRI_CONTRAST: dict[object, int] = {
+    "without": 0b101111,
+    "without and with": 0b011111,
+    None: 0b001111,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "mri_criteria_met",
+        "boolean",
+        {True: _MRI_CRITERIA_MET_TRUE, False: _MRI_CRITERIA_MET_FALSE},
+        _MRI_CRITERIA_MET_NULL[None],
+        "a bool or None",
+    ),
+    Lookup(
+        TABLE,
+        "implant",
+        "string",
+        _IMPLANT,
+        _IMPLANT[None],
+        "a string in 'none', 'pacemaker', 'ICD', 'heart valve', 'insulin pump', 'neurostimulator', 'metal implant in brain', 'metal implant in eyes or ears', 'infusion catheter', 'bullets or shrapnel', 'orthopedic implant', 'dental implant', 'non-ferromagnetic metal', or None",
+    ),
+    Lookup(
+        TABLE,
+        "mri_contrast",
+        "string",
+        _MRI_CONTRAST,
+        _MRI_CONTRAST[None],
+        "a string in 'without', 'without and with', or None",
+    ),
+)
 
 
-def _rules(
-    mri_criteria_met: bool | None,
-    implant: Literal[
-        "none",
-        "pacemaker",
-        "ICD",
-        "heart valve",
-        "insulin pump",
-        "neurostimulator",
-        "metal implant in brain",
-        "metal implant in eyes or ears",
-        "infusion catheter",
-        "bullets or shrapnel",
-        "orthopedic implant",
-        "dental implant",
-        "non-ferromagnetic metal",
-    ]
-    | None,
-    mri_contrast: Literal["without", "without and with"] | None,
-) -> Result:
-    if mri_criteria_met is not None and not (
-        mri_criteria_met is True or mri_criteria_met is False
-    ):
-        raise InputError(TABLE, "mri_criteria_met", mri_criteria_met, "a bool or None")
-    if implant not in _SET_3:
-        raise InputError(
-            TABLE,
-            "implant",
-            implant,
-            "a string in 'none', 'pacemaker', 'ICD', 'heart valve', 'insulin pump', 'neurostimulator', 'metal implant in brain', 'metal implant in eyes or ears', 'infusion catheter', 'bullets or shrapnel', 'orthopedic implant', 'dental implant', 'non-ferromagnetic metal', or None",
-        )
-    if mri_contrast not in _SET_4:
-        raise InputError(
-            TABLE,
-            "mri_contrast",
-            mri_contrast,
-            "a string in 'without', 'without and with', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:MRI contraindication CT alt!A10:G10'
-    if mri_criteria_met is True and implant in _SET_1 and mri_contrast == "without":
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:MRI contraindication CT alt!A11:G11'
-    if (
-        mri_criteria_met is True
-        and implant in _SET_1
-        and mri_contrast == "without and with"
-    ):
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:MRI contraindication CT alt!A12:G12'
-    if mri_criteria_met is True and implant == "none":
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:MRI contraindication CT alt!A13:G13'
-    if mri_criteria_met is True and implant in _SET_2:
-        hits.append(_HIT_4)
-    # rule 'R5' at 'tables/imaging_preface.xlsx:MRI contraindication CT alt!A14:G14'
-    if mri_criteria_met is True and implant == "non-ferromagnetic metal":
-        hits.append(_HIT_5)
-    # rule 'R6' at 'tables/imaging_preface.xlsx:MRI contraindication CT alt!A15:G15'
-    if mri_criteria_met is False:
-        hits.append(_HIT_6)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -219,4 +238,38 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(mri_criteria_met, implant, mri_contrast)
+    try:
+        mask = (
+            (
+                _MRI_CRITERIA_MET_TRUE
+                if mri_criteria_met is True
+                else _MRI_CRITERIA_MET_FALSE
+                if mri_criteria_met is False
+                else _MRI_CRITERIA_MET_NULL[mri_criteria_met]
+            )
+            & _IMPLANT[implant]
+            & _MRI_CONTRAST[mri_contrast]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (mri_criteria_met, implant, mri_contrast), _ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `mri_contraindication_ct_alternative` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

@@ -2,15 +2,45 @@
 """Evaluator of the decision table `pet_radiotracer`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "pet_radiotracer"
 TITLE = "PET radiotracers supported by the Preface"
@@ -63,67 +93,70 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset({"C-11 Choline", "F-18 Fluciclovine", "Ga-68 DOTATATE"})
-
-_SET_2 = frozenset({"F-18 Sodium Fluoride", "Ga-68 PSMA"})
-
-_SET_3 = frozenset({"C-11 Choline", "F-18 Fluciclovine", "FDG", "Ga-68 DOTATATE"})
-
-_SET_4 = frozenset(
-    {
-        "C-11 Choline",
-        "F-18 Fluciclovine",
-        "F-18 Sodium Fluoride",
-        "FDG",
-        "Ga-68 DOTATATE",
-        "Ga-68 PSMA",
-        None,
-    }
+# -- the rules of sheet 'tables/imaging_preface.xlsx:PET radiotracer'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 4
+_ALL = (1 << _N) - 1
+_NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:PET radiotracer!A10:E10: radiotracer = 'FDG',
+    #   surveillance = False
+    Result(Outputs(True), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:PET radiotracer!A11:E11: radiotracer in ('Ga-68
+    #   DOTATATE', 'C-11 Choline', 'F-18 Fluciclovine'), surveillance = False
+    Result(Outputs(True), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:PET radiotracer!A12:E12: radiotracer in ('F-18
+    #   Sodium Fluoride', 'Ga-68 PSMA')
+    Result(Outputs(False), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:PET radiotracer!A13:E13: radiotracer in ('FDG',
+    #   'Ga-68 DOTATATE', 'C-11 Choline', 'F-18 Fluciclovine'), surveillance = True
+    Result(Outputs(False), ("R4",)),
+    _NO_MATCH,  # no rule matches
 )
 
-# Rules of sheet 'tables/imaging_preface.xlsx:PET radiotracer'
-_HIT_1 = Result(Outputs(True), ("R1",))
-_HIT_2 = Result(Outputs(True), ("R2",))
-_HIT_3 = Result(Outputs(False), ("R3",))
-_HIT_4 = Result(Outputs(False), ("R4",))
-_NO_MATCH = Result(Outputs(None), ())
+# radiotracer (string): the rules that accept each value
+_RADIOTRACER: dict[object, int] = {
+    "FDG": 0b1001,
+    "Ga-68 DOTATATE": 0b0101,
+    "C-11 Choline": 0b0101,
+    "F-18 Fluciclovine": 0b0101,
+    "F-18 Sodium Fluoride": 0b0010,
+    "Ga-68 PSMA": 0b0010,
+    None: 0b0000,
+}
+
+# surveillance (boolean): the rules that accept true, false, null
+_SURVEILLANCE_TRUE = 0b0011
+_SURVEILLANCE_FALSE = 0b1110
+_SURVEILLANCE_NULL: dict[object, int] = {None: 0b0010}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "radiotracer",
+        "string",
+        _RADIOTRACER,
+        _RADIOTRACER[None],
+        "a string in 'FDG', 'Ga-68 DOTATATE', 'C-11 Choline', 'F-18 Fluciclovine', 'F-18 Sodium Fluoride', 'Ga-68 PSMA', or None",
+    ),
+    Lookup(
+        TABLE,
+        "surveillance",
+        "boolean",
+        {True: _SURVEILLANCE_TRUE, False: _SURVEILLANCE_FALSE},
+        _SURVEILLANCE_NULL[None],
+        "a bool or None",
+    ),
+)
 
 
-def _rules(
-    radiotracer: Literal[
-        "FDG",
-        "Ga-68 DOTATATE",
-        "C-11 Choline",
-        "F-18 Fluciclovine",
-        "F-18 Sodium Fluoride",
-        "Ga-68 PSMA",
-    ]
-    | None,
-    surveillance: bool | None,
-) -> Result:
-    if radiotracer not in _SET_4:
-        raise InputError(
-            TABLE,
-            "radiotracer",
-            radiotracer,
-            "a string in 'FDG', 'Ga-68 DOTATATE', 'C-11 Choline', 'F-18 Fluciclovine', 'F-18 Sodium Fluoride', 'Ga-68 PSMA', or None",
-        )
-    if surveillance is not None and not (surveillance is True or surveillance is False):
-        raise InputError(TABLE, "surveillance", surveillance, "a bool or None")
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:PET radiotracer!A10:E10'
-    if radiotracer == "FDG" and surveillance is False:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:PET radiotracer!A11:E11'
-    if radiotracer in _SET_1 and surveillance is False:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:PET radiotracer!A12:E12'
-    if radiotracer in _SET_2:
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:PET radiotracer!A13:E13'
-    if radiotracer in _SET_3 and surveillance is True:
-        hits.append(_HIT_4)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -147,4 +180,34 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(radiotracer, surveillance)
+    try:
+        mask = _RADIOTRACER[radiotracer] & (
+            _SURVEILLANCE_TRUE
+            if surveillance is True
+            else _SURVEILLANCE_FALSE
+            if surveillance is False
+            else _SURVEILLANCE_NULL[surveillance]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (radiotracer, surveillance), _ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `pet_radiotracer` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

@@ -2,15 +2,45 @@
 """Evaluator of the decision table `three_d_rendering`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "three_d_rendering"
 TITLE = "3D rendering CPT 76376 / 76377: prior authorization and clinical scenarios"
@@ -106,223 +136,148 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset(
-    {
-        "complex facial fracture",
-        "complex joint or pelvis fracture",
-        "congenital skull abnormality",
-        "spine fracture",
-    }
-)
-
-_SET_2 = frozenset(
-    {
-        "hydrosalpinx or peritoneal cyst",
-        "infertility",
-        "lost IUD",
-        "uterine anomaly",
-        "uterine intracavitary lesion",
-    }
-)
-
-_SET_3 = frozenset({"CT urogram", "MRCP"})
-
-_SET_4 = frozenset({"76376", "76377", None})
-
-_SET_5 = frozenset(
-    {
-        "CAD",
-        "CT colonography",
-        "CTA",
-        "MRA",
-        "MRI breast",
-        "PET",
-        "PET/CT",
-        "SPECT",
-        "US breast",
-        "cardiac CT",
-        "cardiac MRI",
-        "coronary CTA",
-        "mammogram",
-        "none",
-        None,
-    }
-)
-
-_SET_6 = frozenset(
-    {
-        "CT urogram",
-        "MRCP",
-        "cerebral angiography",
-        "complex facial fracture",
-        "complex joint or pelvis fracture",
-        "complex surgical planning",
-        "congenital skull abnormality",
-        "hydrosalpinx or peritoneal cyst",
-        "infertility",
-        "lost IUD",
-        "other",
-        "spine fracture",
-        "uterine anomaly",
-        "uterine intracavitary lesion",
-        None,
-    }
-)
-
-# Rules of sheet 'tables/imaging_preface.xlsx:3D rendering'
-_HIT_1 = Result(Outputs(False, "not supported"), ("R1",))
-_HIT_2 = Result(Outputs(True, "not supported"), ("R2",))
-_HIT_3 = Result(Outputs(False, "not supported"), ("R3",))
-_HIT_4 = Result(Outputs(True, "not supported"), ("R4",))
-_HIT_5 = Result(Outputs(False, "no prior authorization needed"), ("R5",))
-_HIT_6 = Result(Outputs(True, "may be considered"), ("R6",))
-_HIT_7 = Result(Outputs(True, "may be considered"), ("R7",))
-_HIT_8 = Result(Outputs(True, "may be considered"), ("R8",))
-_HIT_9 = Result(Outputs(True, "may be considered"), ("R9",))
-_HIT_10 = Result(Outputs(True, "may be considered"), ("R10",))
-_HIT_11 = Result(Outputs(True, "not supported"), ("R11",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:3D rendering'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 11
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None, None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:3D rendering!A10:H10: cpt_code = '76376',
+    #   two_d_reformatting_only = True
+    Result(Outputs(False, "not supported"), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:3D rendering!A11:H11: cpt_code = '76377',
+    #   two_d_reformatting_only = True
+    Result(Outputs(True, "not supported"), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:3D rendering!A12:H12: cpt_code = '76376',
+    #   two_d_reformatting_only = False, not (billed_with = 'none')
+    Result(Outputs(False, "not supported"), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:3D rendering!A13:H13: cpt_code = '76377',
+    #   two_d_reformatting_only = False, not (billed_with = 'none')
+    Result(Outputs(True, "not supported"), ("R4",)),
+    # R5, tables/imaging_preface.xlsx:3D rendering!A14:H14: cpt_code = '76376',
+    #   two_d_reformatting_only = False, billed_with = 'none'
+    Result(Outputs(False, "no prior authorization needed"), ("R5",)),
+    # R6, tables/imaging_preface.xlsx:3D rendering!A15:H15: cpt_code = '76377',
+    #   two_d_reformatting_only = False, billed_with = 'none', scenario in
+    #   ('congenital skull abnormality', 'complex joint or pelvis fracture', 'spine
+    #   fracture', 'complex facial fracture')
+    Result(Outputs(True, "may be considered"), ("R6",)),
+    # R7, tables/imaging_preface.xlsx:3D rendering!A16:H16: cpt_code = '76377',
+    #   two_d_reformatting_only = False, billed_with = 'none', scenario = 'complex
+    #   surgical planning'
+    Result(Outputs(True, "may be considered"), ("R7",)),
+    # R8, tables/imaging_preface.xlsx:3D rendering!A17:H17: cpt_code = '76377',
+    #   two_d_reformatting_only = False, billed_with = 'none', scenario = 'cerebral
+    #   angiography'
+    Result(Outputs(True, "may be considered"), ("R8",)),
+    # R9, tables/imaging_preface.xlsx:3D rendering!A18:H18: cpt_code = '76377',
+    #   two_d_reformatting_only = False, billed_with = 'none', scenario in ('uterine
+    #   intracavitary lesion', 'hydrosalpinx or peritoneal cyst', 'lost IUD', 'uterine
+    #   anomaly', 'infertility')
+    Result(Outputs(True, "may be considered"), ("R9",)),
+    # R10, tables/imaging_preface.xlsx:3D rendering!A19:H19: cpt_code = '76377',
+    #   two_d_reformatting_only = False, billed_with = 'none', scenario in ('CT
+    #   urogram', 'MRCP')
+    Result(Outputs(True, "may be considered"), ("R10",)),
+    # R11, tables/imaging_preface.xlsx:3D rendering!A20:H20: cpt_code = '76377',
+    #   two_d_reformatting_only = False, billed_with = 'none', scenario = 'other'
+    Result(Outputs(True, "not supported"), ("R11",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# cpt_code (code): the rules that accept each value
+_CPT_CODE: dict[object, int] = {
+    "76376": 0b10101000000,
+    "76377": 0b01010111111,
+    None: 0b00000000000,
+}
+
+# two_d_reformatting_only (boolean): the rules that accept true, false, null
+_TWO_D_REFORMATTING_ONLY_TRUE = 0b11000000000
+_TWO_D_REFORMATTING_ONLY_FALSE = 0b00111111111
+_TWO_D_REFORMATTING_ONLY_NULL: dict[object, int] = {None: 0b00000000000}
+
+# billed_with (string): the rules that accept each value
+_BILLED_WITH: dict[object, int] = {
+    "none": 0b11001111111,
+    "CAD": 0b11110000000,
+    "MRA": 0b11110000000,
+    "CTA": 0b11110000000,
+    "SPECT": 0b11110000000,
+    "PET": 0b11110000000,
+    "PET/CT": 0b11110000000,
+    "mammogram": 0b11110000000,
+    "MRI breast": 0b11110000000,
+    "US breast": 0b11110000000,
+    "CT colonography": 0b11110000000,
+    "cardiac MRI": 0b11110000000,
+    "cardiac CT": 0b11110000000,
+    "coronary CTA": 0b11110000000,
+    None: 0b11110000000,
+}
+
+# scenario (string): the rules that accept each value
+_SCENARIO: dict[object, int] = {
+    "congenital skull abnormality": 0b11111100000,
+    "complex joint or pelvis fracture": 0b11111100000,
+    "spine fracture": 0b11111100000,
+    "complex facial fracture": 0b11111100000,
+    "complex surgical planning": 0b11111010000,
+    "cerebral angiography": 0b11111001000,
+    "uterine intracavitary lesion": 0b11111000100,
+    "hydrosalpinx or peritoneal cyst": 0b11111000100,
+    "lost IUD": 0b11111000100,
+    "uterine anomaly": 0b11111000100,
+    "infertility": 0b11111000100,
+    "CT urogram": 0b11111000010,
+    "MRCP": 0b11111000010,
+    "other": 0b11111000001,
+    None: 0b11111000000,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "cpt_code",
+        "code",
+        _CPT_CODE,
+        _CPT_CODE[None],
+        "a code (str) in '76376', '76377', or None",
+    ),
+    Lookup(
+        TABLE,
+        "two_d_reformatting_only",
+        "boolean",
+        {True: _TWO_D_REFORMATTING_ONLY_TRUE, False: _TWO_D_REFORMATTING_ONLY_FALSE},
+        _TWO_D_REFORMATTING_ONLY_NULL[None],
+        "a bool or None",
+    ),
+    Lookup(
+        TABLE,
+        "billed_with",
+        "string",
+        _BILLED_WITH,
+        _BILLED_WITH[None],
+        "a string in 'none', 'CAD', 'MRA', 'CTA', 'SPECT', 'PET', 'PET/CT', 'mammogram', 'MRI breast', 'US breast', 'CT colonography', 'cardiac MRI', 'cardiac CT', 'coronary CTA', or None",
+    ),
+    Lookup(
+        TABLE,
+        "scenario",
+        "string",
+        _SCENARIO,
+        _SCENARIO[None],
+        "a string in 'congenital skull abnormality', 'complex joint or pelvis fracture', 'spine fracture', 'complex facial fracture', 'complex surgical planning', 'cerebral angiography', 'uterine intracavitary lesion', 'hydrosalpinx or peritoneal cyst', 'lost IUD', 'uterine anomaly', 'infertility', 'CT urogram', 'MRCP', 'other', or None",
+    ),
+)
 
 
-def _rules(
-    cpt_code: Literal["76376", "76377"] | None,
-    two_d_reformatting_only: bool | None,
-    billed_with: Literal[
-        "none",
-        "CAD",
-        "MRA",
-        "CTA",
-        "SPECT",
-        "PET",
-        "PET/CT",
-        "mammogram",
-        "MRI breast",
-        "US breast",
-        "CT colonography",
-        "cardiac MRI",
-        "cardiac CT",
-        "coronary CTA",
-    ]
-    | None,
-    scenario: Literal[
-        "congenital skull abnormality",
-        "complex joint or pelvis fracture",
-        "spine fracture",
-        "complex facial fracture",
-        "complex surgical planning",
-        "cerebral angiography",
-        "uterine intracavitary lesion",
-        "hydrosalpinx or peritoneal cyst",
-        "lost IUD",
-        "uterine anomaly",
-        "infertility",
-        "CT urogram",
-        "MRCP",
-        "other",
-    ]
-    | None,
-) -> Result:
-    if cpt_code not in _SET_4:
-        raise InputError(
-            TABLE, "cpt_code", cpt_code, "a code (str) in '76376', '76377', or None"
-        )
-    if two_d_reformatting_only is not None and not (
-        two_d_reformatting_only is True or two_d_reformatting_only is False
-    ):
-        raise InputError(
-            TABLE, "two_d_reformatting_only", two_d_reformatting_only, "a bool or None"
-        )
-    if billed_with not in _SET_5:
-        raise InputError(
-            TABLE,
-            "billed_with",
-            billed_with,
-            "a string in 'none', 'CAD', 'MRA', 'CTA', 'SPECT', 'PET', 'PET/CT', 'mammogram', 'MRI breast', 'US breast', 'CT colonography', 'cardiac MRI', 'cardiac CT', 'coronary CTA', or None",
-        )
-    if scenario not in _SET_6:
-        raise InputError(
-            TABLE,
-            "scenario",
-            scenario,
-            "a string in 'congenital skull abnormality', 'complex joint or pelvis fracture', 'spine fracture', 'complex facial fracture', 'complex surgical planning', 'cerebral angiography', 'uterine intracavitary lesion', 'hydrosalpinx or peritoneal cyst', 'lost IUD', 'uterine anomaly', 'infertility', 'CT urogram', 'MRCP', 'other', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:3D rendering!A10:H10'
-    if cpt_code == "76376" and two_d_reformatting_only is True:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:3D rendering!A11:H11'
-    if cpt_code == "76377" and two_d_reformatting_only is True:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:3D rendering!A12:H12'
-    if (
-        cpt_code == "76376"
-        and two_d_reformatting_only is False
-        and not (billed_with == "none")
-    ):
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:3D rendering!A13:H13'
-    if (
-        cpt_code == "76377"
-        and two_d_reformatting_only is False
-        and not (billed_with == "none")
-    ):
-        hits.append(_HIT_4)
-    # rule 'R5' at 'tables/imaging_preface.xlsx:3D rendering!A14:H14'
-    if (
-        cpt_code == "76376"
-        and two_d_reformatting_only is False
-        and billed_with == "none"
-    ):
-        hits.append(_HIT_5)
-    # rule 'R6' at 'tables/imaging_preface.xlsx:3D rendering!A15:H15'
-    if (
-        cpt_code == "76377"
-        and two_d_reformatting_only is False
-        and billed_with == "none"
-        and scenario in _SET_1
-    ):
-        hits.append(_HIT_6)
-    # rule 'R7' at 'tables/imaging_preface.xlsx:3D rendering!A16:H16'
-    if (
-        cpt_code == "76377"
-        and two_d_reformatting_only is False
-        and billed_with == "none"
-        and scenario == "complex surgical planning"
-    ):
-        hits.append(_HIT_7)
-    # rule 'R8' at 'tables/imaging_preface.xlsx:3D rendering!A17:H17'
-    if (
-        cpt_code == "76377"
-        and two_d_reformatting_only is False
-        and billed_with == "none"
-        and scenario == "cerebral angiography"
-    ):
-        hits.append(_HIT_8)
-    # rule 'R9' at 'tables/imaging_preface.xlsx:3D rendering!A18:H18'
-    if (
-        cpt_code == "76377"
-        and two_d_reformatting_only is False
-        and billed_with == "none"
-        and scenario in _SET_2
-    ):
-        hits.append(_HIT_9)
-    # rule 'R10' at 'tables/imaging_preface.xlsx:3D rendering!A19:H19'
-    if (
-        cpt_code == "76377"
-        and two_d_reformatting_only is False
-        and billed_with == "none"
-        and scenario in _SET_3
-    ):
-        hits.append(_HIT_10)
-    # rule 'R11' at 'tables/imaging_preface.xlsx:3D rendering!A20:H20'
-    if (
-        cpt_code == "76377"
-        and two_d_reformatting_only is False
-        and billed_with == "none"
-        and scenario == "other"
-    ):
-        hits.append(_HIT_11)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -374,4 +329,41 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(cpt_code, two_d_reformatting_only, billed_with, scenario)
+    try:
+        mask = (
+            _CPT_CODE[cpt_code]
+            & (
+                _TWO_D_REFORMATTING_ONLY_TRUE
+                if two_d_reformatting_only is True
+                else _TWO_D_REFORMATTING_ONLY_FALSE
+                if two_d_reformatting_only is False
+                else _TWO_D_REFORMATTING_ONLY_NULL[two_d_reformatting_only]
+            )
+            & _BILLED_WITH[billed_with]
+            & _SCENARIO[scenario]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(
+            _COLUMNS, (cpt_code, two_d_reformatting_only, billed_with, scenario), _ALL
+        )
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `three_d_rendering` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

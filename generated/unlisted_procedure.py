@@ -2,15 +2,45 @@
 """Evaluator of the decision table `unlisted_procedure`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "unlisted_procedure"
 TITLE = "Unlisted CT / MR procedure codes 76497 and 76498"
@@ -59,75 +89,85 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset(
-    {
-        "custom joint arthroplasty planning",
-        "neurosurgical navigation planning",
-        "planning needing thinner cuts or different positioning",
-    }
-)
-
-_SET_2 = frozenset({"76497", "76498", None})
-
-_SET_3 = frozenset(
-    {
-        "custom joint arthroplasty planning",
-        "neurosurgical navigation planning",
-        "other",
-        "planning needing thinner cuts or different positioning",
-        None,
-    }
-)
-
-# Rules of sheet 'tables/imaging_preface.xlsx:Unlisted procedure'
-_HIT_1 = Result(Outputs("report the Category III code"), ("R1",))
-_HIT_2 = Result(Outputs("may be considered"), ("R2",))
-_HIT_3 = Result(Outputs("not supported"), ("R3",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:Unlisted procedure'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 3
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:Unlisted procedure!A10:F10:
+    #   category_iii_code_available = True
+    Result(Outputs("report the Category III code"), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:Unlisted procedure!A11:F11:
+    #   category_iii_code_available = False, scenario in ('neurosurgical navigation
+    #   planning', 'custom joint arthroplasty planning', 'planning needing thinner
+    #   cuts or different positioning')
+    Result(Outputs("may be considered"), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:Unlisted procedure!A12:F12:
+    #   category_iii_code_available = False, scenario = 'other'
+    Result(Outputs("not supported"), ("R3",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# cpt_code (code): the rules that accept each value
+_CPT_CODE: dict[object, int] = {
+    "76497": 0b111,
+    "76498": 0b111,
+    None: 0b111,
+}
+
+# category_iii_code_available (boolean): the rules that accept true, false, null
+_CATEGORY_III_CODE_AVAILABLE_TRUE = 0b100
+_CATEGORY_III_CODE_AVAILABLE_FALSE = 0b011
+_CATEGORY_III_CODE_AVAILABLE_NULL: dict[object, int] = {None: 0b000}
+
+# scenario (string): the rules that accept each value
+_SCENARIO: dict[object, int] = {
+    "neurosurgical navigation planning": 0b110,
+    "custom joint arthroplasty planning": 0b110,
+    "planning needing thinner cuts or different positioning": 0b110,
+    "other": 0b101,
+    None: 0b100,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "cpt_code",
+        "code",
+        _CPT_CODE,
+        _CPT_CODE[None],
+        "a code (str) in '76497', '76498', or None",
+    ),
+    Lookup(
+        TABLE,
+        "category_iii_code_available",
+        "boolean",
+        {
+            True: _CATEGORY_III_CODE_AVAILABLE_TRUE,
+            False: _CATEGORY_III_CODE_AVAILABLE_FALSE,
+        },
+        _CATEGORY_III_CODE_AVAILABLE_NULL[None],
+        "a bool or None",
+    ),
+    Lookup(
+        TABLE,
+        "scenario",
+        "string",
+        _SCENARIO,
+        _SCENARIO[None],
+        "a string in 'neurosurgical navigation planning', 'custom joint arthroplasty planning', 'planning needing thinner cuts or different positioning', 'other', or None",
+    ),
+)
 
 
-def _rules(
-    cpt_code: Literal["76497", "76498"] | None,
-    category_iii_code_available: bool | None,
-    scenario: Literal[
-        "neurosurgical navigation planning",
-        "custom joint arthroplasty planning",
-        "planning needing thinner cuts or different positioning",
-        "other",
-    ]
-    | None,
-) -> Result:
-    if cpt_code not in _SET_2:
-        raise InputError(
-            TABLE, "cpt_code", cpt_code, "a code (str) in '76497', '76498', or None"
-        )
-    if category_iii_code_available is not None and not (
-        category_iii_code_available is True or category_iii_code_available is False
-    ):
-        raise InputError(
-            TABLE,
-            "category_iii_code_available",
-            category_iii_code_available,
-            "a bool or None",
-        )
-    if scenario not in _SET_3:
-        raise InputError(
-            TABLE,
-            "scenario",
-            scenario,
-            "a string in 'neurosurgical navigation planning', 'custom joint arthroplasty planning', 'planning needing thinner cuts or different positioning', 'other', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:Unlisted procedure!A10:F10'
-    if category_iii_code_available is True:
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:Unlisted procedure!A11:F11'
-    if category_iii_code_available is False and scenario in _SET_1:
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:Unlisted procedure!A12:F12'
-    if category_iii_code_available is False and scenario == "other":
-        hits.append(_HIT_3)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -151,4 +191,40 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(cpt_code, category_iii_code_available, scenario)
+    try:
+        mask = (
+            _CPT_CODE[cpt_code]
+            & (
+                _CATEGORY_III_CODE_AVAILABLE_TRUE
+                if category_iii_code_available is True
+                else _CATEGORY_III_CODE_AVAILABLE_FALSE
+                if category_iii_code_available is False
+                else _CATEGORY_III_CODE_AVAILABLE_NULL[category_iii_code_available]
+            )
+            & _SCENARIO[scenario]
+        )
+    except (KeyError, TypeError):
+        mask = checked_mask(
+            _COLUMNS, (cpt_code, category_iii_code_available, scenario), _ALL
+        )
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `unlisted_procedure` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

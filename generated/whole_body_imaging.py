@@ -2,15 +2,45 @@
 """Evaluator of the decision table `whole_body_imaging`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `RULES` names the workbook row of every
-rule; `TITLE`, `SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
+of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
+`SOURCE` and `WORKBOOK` say where the table comes from.
+
+How it decides: each input value is mapped to a mask, an int with one bit per rule
+that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
+`_HITS`, so the binary literals read in rule order). The masks of all inputs are
+ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
+first match. A value of the wrong type or outside its column's Values falls back to a
+checked path that raises InputError.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Rule, unique
+from ._runtime import (
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    ambiguous,
+    checked_mask,
+    decide_frame,
+)
+
+__all__ = [
+    "HIT_POLICY",
+    "RULES",
+    "SOURCE",
+    "TABLE",
+    "TITLE",
+    "WORKBOOK",
+    "InputError",
+    "Outputs",
+    "Result",
+    "evaluate",
+    "evaluate_frame",
+]
 
 TABLE = "whole_body_imaging"
 TITLE = "Whole body CT, whole body MRI and PET-MRI"
@@ -108,155 +138,114 @@ RULES = (
     ),
 )
 
-_SET_1 = frozenset({"multiple myeloma staging", "screening asymptomatic"})
-
-_SET_2 = frozenset(
-    {
-        "Li-Fraumeni",
-        "constitutional mismatch repair deficiency",
-        "hereditary paraganglioma-pheochromocytoma",
-    }
-)
-
-_SET_3 = frozenset({"none", "other"})
-
-_SET_4 = frozenset(
-    {
-        "cancer staging or restaging",
-        "multiple myeloma staging",
-        "other",
-        "screening asymptomatic",
-    }
-)
-
-_SET_5 = frozenset(
-    {"PET-MRI", "whole body CT", "whole body MRI", "whole body low-dose CT", None}
-)
-
-_SET_6 = frozenset(
-    {
-        "cancer predisposition syndrome screening",
-        "cancer staging or restaging",
-        "chronic recurrent multifocal osteomyelitis",
-        "multiple myeloma staging",
-        "other",
-        "screening asymptomatic",
-        None,
-    }
-)
-
-_SET_7 = frozenset(
-    {
-        "Li-Fraumeni",
-        "constitutional mismatch repair deficiency",
-        "hereditary paraganglioma-pheochromocytoma",
-        "none",
-        "other",
-        None,
-    }
-)
-
-# Rules of sheet 'tables/imaging_preface.xlsx:Whole body imaging'
-_HIT_1 = Result(Outputs("not covered", None), ("R1",))
-_HIT_2 = Result(Outputs("not covered", None), ("R2",))
-_HIT_3 = Result(Outputs("supported", None), ("R3",))
-_HIT_4 = Result(Outputs("not supported", None), ("R4",))
-_HIT_5 = Result(Outputs("not supported", None), ("R5",))
-_HIT_6 = Result(Outputs("supported", "76498"), ("R6",))
-_HIT_7 = Result(Outputs("not supported", "76498"), ("R7",))
-_HIT_8 = Result(Outputs("may be approved", "76498"), ("R8",))
-_HIT_9 = Result(Outputs("not supported", "76498"), ("R9",))
-_HIT_10 = Result(Outputs("not covered", None), ("R10",))
+# -- the rules of sheet 'tables/imaging_preface.xlsx:Whole body imaging'
+# One entry per rule, in rule order;
+# the k-th entry is bit _N-1-k of every mask.
+_N = 10
+_ALL = (1 << _N) - 1
 _NO_MATCH = Result(Outputs(None, None), ())
+_HITS = (
+    # R1, tables/imaging_preface.xlsx:Whole body imaging!A10:G10: study = 'whole body
+    #   CT', indication = 'screening asymptomatic'
+    Result(Outputs("not covered", None), ("R1",)),
+    # R2, tables/imaging_preface.xlsx:Whole body imaging!A11:G11: study = 'whole body
+    #   low-dose CT', indication = 'screening asymptomatic'
+    Result(Outputs("not covered", None), ("R2",)),
+    # R3, tables/imaging_preface.xlsx:Whole body imaging!A12:G12: study = 'whole body
+    #   low-dose CT', indication = 'multiple myeloma staging'
+    Result(Outputs("supported", None), ("R3",)),
+    # R4, tables/imaging_preface.xlsx:Whole body imaging!A13:G13: study = 'whole body
+    #   CT', not (indication = 'screening asymptomatic')
+    Result(Outputs("not supported", None), ("R4",)),
+    # R5, tables/imaging_preface.xlsx:Whole body imaging!A14:G14: study = 'whole body
+    #   low-dose CT', indication not in ('screening asymptomatic', 'multiple myeloma
+    #   staging')
+    Result(Outputs("not supported", None), ("R5",)),
+    # R6, tables/imaging_preface.xlsx:Whole body imaging!A15:G15: study = 'whole body
+    #   MRI', indication = 'cancer predisposition syndrome screening', syndrome in
+    #   ('Li-Fraumeni', 'hereditary paraganglioma-pheochromocytoma', 'constitutional
+    #   mismatch repair deficiency')
+    Result(Outputs("supported", "76498"), ("R6",)),
+    # R7, tables/imaging_preface.xlsx:Whole body imaging!A16:G16: study = 'whole body
+    #   MRI', indication = 'cancer predisposition syndrome screening', syndrome in
+    #   ('none', 'other')
+    Result(Outputs("not supported", "76498"), ("R7",)),
+    # R8, tables/imaging_preface.xlsx:Whole body imaging!A17:G17: study = 'whole body
+    #   MRI', indication = 'chronic recurrent multifocal osteomyelitis'
+    Result(Outputs("may be approved", "76498"), ("R8",)),
+    # R9, tables/imaging_preface.xlsx:Whole body imaging!A18:G18: study = 'whole body
+    #   MRI', indication in ('screening asymptomatic', 'cancer staging or restaging',
+    #   'multiple myeloma staging', 'other')
+    Result(Outputs("not supported", "76498"), ("R9",)),
+    # R10, tables/imaging_preface.xlsx:Whole body imaging!A19:G19: study = 'PET-MRI'
+    Result(Outputs("not covered", None), ("R10",)),
+    _NO_MATCH,  # no rule matches
+)
+
+# study (string): the rules that accept each value
+_STUDY: dict[object, int] = {
+    "whole body CT": 0b1001000000,
+    "whole body low-dose CT": 0b0110100000,
+    "whole body MRI": 0b0000011110,
+    "PET-MRI": 0b0000000001,
+    None: 0b0000000000,
+}
+
+# indication (string): the rules that accept each value
+_INDICATION: dict[object, int] = {
+    "screening asymptomatic": 0b1100000011,
+    "multiple myeloma staging": 0b0011000011,
+    "cancer predisposition syndrome screening": 0b0001111001,
+    "cancer staging or restaging": 0b0001100011,
+    "chronic recurrent multifocal osteomyelitis": 0b0001100101,
+    "other": 0b0001100011,
+    None: 0b0001100001,
+}
+
+# syndrome (string): the rules that accept each value
+_SYNDROME: dict[object, int] = {
+    "none": 0b1111101111,
+    "Li-Fraumeni": 0b1111110111,
+    "hereditary paraganglioma-pheochromocytoma": 0b1111110111,
+    "constitutional mismatch repair deficiency": 0b1111110111,
+    "other": 0b1111101111,
+    None: 0b1111100111,
+}
+
+# The checked path and evaluate_frame read the same masks through these.
+_COLUMNS = (
+    Lookup(
+        TABLE,
+        "study",
+        "string",
+        _STUDY,
+        _STUDY[None],
+        "a string in 'whole body CT', 'whole body low-dose CT', 'whole body MRI', 'PET-MRI', or None",
+    ),
+    Lookup(
+        TABLE,
+        "indication",
+        "string",
+        _INDICATION,
+        _INDICATION[None],
+        "a string in 'screening asymptomatic', 'multiple myeloma staging', 'cancer predisposition syndrome screening', 'cancer staging or restaging', 'chronic recurrent multifocal osteomyelitis', 'other', or None",
+    ),
+    Lookup(
+        TABLE,
+        "syndrome",
+        "string",
+        _SYNDROME,
+        _SYNDROME[None],
+        "a string in 'none', 'Li-Fraumeni', 'hereditary paraganglioma-pheochromocytoma', 'constitutional mismatch repair deficiency', 'other', or None",
+    ),
+)
 
 
-def _rules(
-    study: Literal[
-        "whole body CT", "whole body low-dose CT", "whole body MRI", "PET-MRI"
-    ]
-    | None,
-    indication: Literal[
-        "screening asymptomatic",
-        "multiple myeloma staging",
-        "cancer predisposition syndrome screening",
-        "cancer staging or restaging",
-        "chronic recurrent multifocal osteomyelitis",
-        "other",
-    ]
-    | None,
-    syndrome: Literal[
-        "none",
-        "Li-Fraumeni",
-        "hereditary paraganglioma-pheochromocytoma",
-        "constitutional mismatch repair deficiency",
-        "other",
-    ]
-    | None,
-) -> Result:
-    if study not in _SET_5:
-        raise InputError(
-            TABLE,
-            "study",
-            study,
-            "a string in 'whole body CT', 'whole body low-dose CT', 'whole body MRI', 'PET-MRI', or None",
-        )
-    if indication not in _SET_6:
-        raise InputError(
-            TABLE,
-            "indication",
-            indication,
-            "a string in 'screening asymptomatic', 'multiple myeloma staging', 'cancer predisposition syndrome screening', 'cancer staging or restaging', 'chronic recurrent multifocal osteomyelitis', 'other', or None",
-        )
-    if syndrome not in _SET_7:
-        raise InputError(
-            TABLE,
-            "syndrome",
-            syndrome,
-            "a string in 'none', 'Li-Fraumeni', 'hereditary paraganglioma-pheochromocytoma', 'constitutional mismatch repair deficiency', 'other', or None",
-        )
-    hits: list[Result] = []
-    # rule 'R1' at 'tables/imaging_preface.xlsx:Whole body imaging!A10:G10'
-    if study == "whole body CT" and indication == "screening asymptomatic":
-        hits.append(_HIT_1)
-    # rule 'R2' at 'tables/imaging_preface.xlsx:Whole body imaging!A11:G11'
-    if study == "whole body low-dose CT" and indication == "screening asymptomatic":
-        hits.append(_HIT_2)
-    # rule 'R3' at 'tables/imaging_preface.xlsx:Whole body imaging!A12:G12'
-    if study == "whole body low-dose CT" and indication == "multiple myeloma staging":
-        hits.append(_HIT_3)
-    # rule 'R4' at 'tables/imaging_preface.xlsx:Whole body imaging!A13:G13'
-    if study == "whole body CT" and not (indication == "screening asymptomatic"):
-        hits.append(_HIT_4)
-    # rule 'R5' at 'tables/imaging_preface.xlsx:Whole body imaging!A14:G14'
-    if study == "whole body low-dose CT" and not (indication in _SET_1):
-        hits.append(_HIT_5)
-    # rule 'R6' at 'tables/imaging_preface.xlsx:Whole body imaging!A15:G15'
-    if (
-        study == "whole body MRI"
-        and indication == "cancer predisposition syndrome screening"
-        and syndrome in _SET_2
-    ):
-        hits.append(_HIT_6)
-    # rule 'R7' at 'tables/imaging_preface.xlsx:Whole body imaging!A16:G16'
-    if (
-        study == "whole body MRI"
-        and indication == "cancer predisposition syndrome screening"
-        and syndrome in _SET_3
-    ):
-        hits.append(_HIT_7)
-    # rule 'R8' at 'tables/imaging_preface.xlsx:Whole body imaging!A17:G17'
-    if (
-        study == "whole body MRI"
-        and indication == "chronic recurrent multifocal osteomyelitis"
-    ):
-        hits.append(_HIT_8)
-    # rule 'R9' at 'tables/imaging_preface.xlsx:Whole body imaging!A18:G18'
-    if study == "whole body MRI" and indication in _SET_4:
-        hits.append(_HIT_9)
-    # rule 'R10' at 'tables/imaging_preface.xlsx:Whole body imaging!A19:G19'
-    if study == "PET-MRI":
-        hits.append(_HIT_10)
-    return unique(TABLE, hits, _NO_MATCH)
+def _decide(mask: int) -> Result:
+    """The result of the rules whose bits MASK sets."""
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
 
 
 def evaluate(
@@ -292,4 +281,28 @@ def evaluate(
 
     Raises InputError when an input is not of its type or outside its Values.
     """
-    return _rules(study, indication, syndrome)
+    try:
+        mask = _STUDY[study] & _INDICATION[indication] & _SYNDROME[syndrome]
+    except (KeyError, TypeError):
+        mask = checked_mask(_COLUMNS, (study, indication, syndrome), _ALL)
+    if mask & (mask - 1):
+        raise ambiguous(TABLE, mask, _N, _HITS)
+    return _HITS[_N - mask.bit_length()]
+
+
+def evaluate_frame(frame: Any) -> Any:
+    """Evaluate `whole_body_imaging` on every row of FRAME, a pandas DataFrame.
+
+    FRAME has one column per input of `evaluate` (an absent column is all None);
+    None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
+    with one column per output and `matched`, the id of the deciding rule or None.
+    Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    pandas and numpy are imported on the first call only.
+    """
+    return decide_frame(
+        frame,
+        TABLE,
+        Outputs._fields,
+        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        shape="single",
+    )

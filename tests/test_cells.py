@@ -12,6 +12,7 @@ import pytest
 
 from compiler import cells
 from compiler.cells import (
+    RawValue,
     parse_literal,
     parse_literal_list,
     parse_unary_tests,
@@ -24,7 +25,9 @@ from compiler.model import (
     Equals,
     Interval,
     Prefix,
+    Test,
     UnaryTests,
+    Value,
 )
 
 S = DataType.STRING
@@ -37,12 +40,12 @@ D = DataType.DATE
 DAY = dt.date(2025, 12, 18)
 
 
-def eq(*values: object) -> UnaryTests:
-    return UnaryTests(tuple(Equals(v) for v in values))  # type: ignore[arg-type]
+def eq(*values: Value) -> UnaryTests:
+    return UnaryTests(tuple(Equals(v) for v in values))
 
 
-def one(test: object, negated: bool = False) -> UnaryTests:
-    return UnaryTests((test,), negated)  # type: ignore[arg-type]
+def one(test: Test, negated: bool = False) -> UnaryTests:
+    return UnaryTests((test,), negated)
 
 
 @pytest.mark.parametrize(
@@ -90,9 +93,26 @@ def one(test: object, negated: bool = False) -> UnaryTests:
         ("[0..30[", Z, one(Interval(0, 30, True, False))),
         ("[ 0 .. 30 ]", Z, one(Interval(0, 30))),
         ("[18.5..24.9]", N, one(Interval(18.5, 24.9))),
-        ("[2025-01-01..2025-12-31]", D, one(Interval(dt.date(2025, 1, 1), dt.date(2025, 12, 31)))),
+        (
+            "[2025-01-01..2025-12-31]",
+            D,
+            one(Interval(dt.date(2025, 1, 1), dt.date(2025, 12, 31))),
+        ),
         # a list mixing values, ranges and comparisons
-        ("0, [18..64], > 90", Z, UnaryTests((Equals(0), Interval(18, 64), Compare(">", 90)))),
+        (
+            "0, [18..64], > 90",
+            Z,
+            UnaryTests((Equals(0), Interval(18, 64), Compare(">", 90))),
+        ),
+        # ranges of every bracket style inside lists
+        ("[0..1[, 0", Z, UnaryTests((Interval(0, 1, True, False), Equals(0)))),
+        ("]0..30[, 5", Z, UnaryTests((Interval(0, 30, False, False), Equals(5)))),
+        ("(0..30], 40", Z, UnaryTests((Interval(0, 30, False, True), Equals(40)))),
+        (
+            "not(]0..3[, 5)",
+            Z,
+            UnaryTests((Interval(0, 3, False, False), Equals(5)), True),
+        ),
         # booleans as Excel cells and as text
         (True, B, eq(True)),
         (False, B, eq(False)),
@@ -114,7 +134,11 @@ def one(test: object, negated: bool = False) -> UnaryTests:
         ("[70450..70498]", C, one(Interval("70450", "70498"))),
         ("M54.*", C, one(Prefix("M54."))),
         ("M54*", C, one(Prefix("M54"))),
-        ("M54.*, M51*, 72148", C, UnaryTests((Prefix("M54."), Prefix("M51"), Equals("72148")))),
+        (
+            "M54.*, M51*, 72148",
+            C,
+            UnaryTests((Prefix("M54."), Prefix("M51"), Equals("72148"))),
+        ),
         ("not(M54.*)", C, one(Prefix("M54."), negated=True)),
         # numbers typed as text (and Excel numbers) in number columns
         ("30", N, eq(30.0)),
@@ -145,18 +169,15 @@ def one(test: object, negated: bool = False) -> UnaryTests:
         ("-\n", S, UnaryTests()),
     ],
 )
-def test_unary_test_forms(raw: object, type_: DataType, expected: UnaryTests) -> None:
-    assert parse_unary_tests(raw, type_) == expected  # type: ignore[arg-type]
+def test_unary_test_forms(raw: RawValue, type_: DataType, expected: UnaryTests) -> None:
+    assert parse_unary_tests(raw, type_) == expected
 
 
 def test_numbers_parse_to_exact_python_types() -> None:
     """A number column yields floats, an integer column ints, a code column text."""
-    (number,) = parse_unary_tests("30", N).tests
-    (integer,) = parse_unary_tests("30", Z).tests
-    (code,) = parse_unary_tests("30", C).tests
-    assert type(number.value) is float  # type: ignore[union-attr]
-    assert type(integer.value) is int  # type: ignore[union-attr]
-    assert type(code.value) is str  # type: ignore[union-attr]
+    values = [parse_literal("30", type_) for type_ in (N, Z, C)]
+    assert [type(v) for v in values] == [float, int, str]
+    assert parse_unary_tests("30", N) == UnaryTests((Equals(30.0),))
 
 
 @pytest.mark.parametrize(
@@ -196,9 +217,11 @@ def test_numbers_parse_to_exact_python_types() -> None:
         ("M*54*", C, "E201", "not a code prefix", "M54.*"),
     ],
 )
-def test_invalid_cells(raw: object, type_: DataType, code: str, message: str, hint: str) -> None:
+def test_invalid_cells(
+    raw: RawValue, type_: DataType, code: str, message: str, hint: str
+) -> None:
     with pytest.raises(CellError) as caught:
-        parse_unary_tests(raw, type_)  # type: ignore[arg-type]
+        parse_unary_tests(raw, type_)
     assert caught.value.code == code
     assert message in caught.value.message
     assert hint in caught.value.hint
@@ -267,8 +290,8 @@ def test_invalid_cells(raw: object, type_: DataType, code: str, message: str, hi
         ("0042T", C, "42T", False),
     ],
 )
-def test_matching(cell: str, type_: DataType, value: object, matches: bool) -> None:
-    assert cells.tests_match(parse_unary_tests(cell, type_), value) is matches  # type: ignore[arg-type]
+def test_matching(cell: str, type_: DataType, value: Value, matches: bool) -> None:
+    assert cells.tests_match(parse_unary_tests(cell, type_), value) is matches
 
 
 # -- output literals, expected lists and Values ----------------------------------------
@@ -297,8 +320,8 @@ def test_matching(cell: str, type_: DataType, value: object, matches: bool) -> N
         (" yes\u00a0\n", S, "yes"),
     ],
 )
-def test_output_literals(raw: object, type_: DataType, expected: object) -> None:
-    value = parse_literal(raw, type_)  # type: ignore[arg-type]
+def test_output_literals(raw: RawValue, type_: DataType, expected: Value) -> None:
+    value = parse_literal(raw, type_)
     assert value == expected
     assert type(value) is type(expected)
 
@@ -315,9 +338,9 @@ def test_output_literals(raw: object, type_: DataType, expected: object) -> None
         (1.5, Z),
     ],
 )
-def test_invalid_output_literals(raw: object, type_: DataType) -> None:
+def test_invalid_output_literals(raw: RawValue, type_: DataType) -> None:
     with pytest.raises(CellError):
-        parse_literal(raw, type_)  # type: ignore[arg-type]
+        parse_literal(raw, type_)
 
 
 def test_null_can_be_refused() -> None:

@@ -35,7 +35,11 @@ def fixture_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ("modality", "input", "string", "CT, MRI"),
             ("band", "output", "string", '"child", "adult"'),
         ],
-        rules=[("R1", "< 18", "-", "child"), ("R2", ">= 18", "CT", "adult")],
+        rules=[
+            ("R1", "< 18", "-", "child"),
+            ("R2", ">= 18", "CT", "adult"),
+            ("R3", ">= 18", "MRI", "adult"),
+        ],
     )
     fees = decision_table(
         "fees",

@@ -8,7 +8,9 @@ the header is row 4 (Kind 5, Type 6, Values 7) and the rules start at row 8.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -16,14 +18,14 @@ from openpyxl import Workbook
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.pipeline import compile_tables, load_tables
 
-from .helpers import errors, load_books, only, write_tables
+from .helpers import Sheets, errors, load_books, only, write_tables
 from .workbooks import Row, decision_table, tests_sheet, values_sheet
 
 
-def imaging(rules: list[tuple[object, ...]] | None = None, **kwargs: object) -> list[Row]:
+def imaging(rules: Sequence[Sequence[Any]] | None = None, **kwargs: Any) -> list[Row]:
     """A FIRST table: rules from row 8, columns B (modality), C (age), D (contrast)."""
     return decision_table(
-        kwargs.pop("name", "imaging"),  # type: ignore[arg-type]
+        kwargs.pop("name", "imaging"),
         hit_policy="FIRST",
         columns=[
             ("modality", "input", "string", '"CT", "MRI", "PET"'),
@@ -31,12 +33,12 @@ def imaging(rules: list[tuple[object, ...]] | None = None, **kwargs: object) -> 
             ("contrast", "output", "boolean", None),
         ],
         rules=rules or [("R1", "CT", "< 18", False), ("R2", "-", "-", True)],
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
-def diagnose(tmp_path: Path, books: dict[str, object]) -> tuple[Diagnostic, ...]:
-    _, diagnostics = load_books(tmp_path, books)  # type: ignore[arg-type]
+def diagnose(tmp_path: Path, books: Mapping[str, Sheets]) -> tuple[Diagnostic, ...]:
+    _, diagnostics = load_books(tmp_path, books)
     return diagnostics
 
 
@@ -147,7 +149,10 @@ def test_value_outside_values_in_an_output_and_a_default(tmp_path: Path) -> None
     sheet = decision_table(
         "t",
         hit_policy="FIRST",
-        columns=[("a", "input", "integer", None), ("band", "output", "string", "child, adult")],
+        columns=[
+            ("a", "input", "integer", None),
+            ("band", "output", "string", "child, adult"),
+        ],
         defaults={"band": "adlt"},
         rules=[("R1", "< 18", "chlid")],
     )
@@ -166,7 +171,9 @@ def test_value_outside_values_in_a_test(tmp_path: Path) -> None:
         [("T1", "CT", 10, False), ("T2", "MRT", 10, True)],
     )
     diagnostics = diagnose(tmp_path, {"x.xlsx": {"T": imaging(), "Tests": tests}})
-    check(only(diagnostics, "E405"), "tables/x.xlsx:Tests!A6", hint="did you mean 'MRI'?")
+    check(
+        only(diagnostics, "E405"), "tables/x.xlsx:Tests!B6", hint="did you mean 'MRI'?"
+    )
 
 
 # -- rule ids ---------------------------------------------------------------------------------
@@ -205,10 +212,14 @@ def test_missing_kind_or_type_row(tmp_path: Path, missing: str) -> None:
 
 def test_no_header_row(tmp_path: Path) -> None:
     sheet = [["Decision table", "t"], [], ["Rules", "a"], ["Kind", "input"]]
-    check(only(diagnose(tmp_path, {"x.xlsx": {"T": sheet}}), "E103"), "tables/x.xlsx:T!A2")
+    check(
+        only(diagnose(tmp_path, {"x.xlsx": {"T": sheet}}), "E103"), "tables/x.xlsx:T!A2"
+    )
 
 
-@pytest.mark.parametrize("name", ["Imaging", "ct-contrast", "2nd_table", "class", "tests"])
+@pytest.mark.parametrize(
+    "name", ["Imaging", "ct-contrast", "2nd_table", "class", "tests"]
+)
 def test_invalid_table_name(tmp_path: Path, name: str) -> None:
     diagnostics = diagnose(tmp_path, {"x.xlsx": {"T": imaging(name=name)}})
     check(only(diagnostics, "E101"), "tables/x.xlsx:T!B1", text=name)
@@ -234,7 +245,9 @@ def test_column_name_twice(tmp_path: Path) -> None:
         columns=[("a", "input", "integer", None), ("a", "output", "string", None)],
         rules=[("R1", "1", "x")],
     )
-    check(only(diagnose(tmp_path, {"x.xlsx": {"T": sheet}}), "E112"), "tables/x.xlsx:T!C3")
+    check(
+        only(diagnose(tmp_path, {"x.xlsx": {"T": sheet}}), "E112"), "tables/x.xlsx:T!C3"
+    )
 
 
 def test_unknown_kind_and_type(tmp_path: Path) -> None:
@@ -249,18 +262,24 @@ def test_unknown_kind_and_type(tmp_path: Path) -> None:
     )
     diagnostics = diagnose(tmp_path, {"x.xlsx": {"T": sheet}})
     check(only(diagnostics, "E113"), "tables/x.xlsx:T!B4", hint="did you mean 'input'?")
-    check(only(diagnostics, "E114"), "tables/x.xlsx:T!C5", hint="did you mean 'integer'?")
+    check(
+        only(diagnostics, "E114"), "tables/x.xlsx:T!C5", hint="did you mean 'integer'?"
+    )
 
 
 def test_duplicate_table_names(tmp_path: Path) -> None:
-    diagnostics = diagnose(tmp_path, {"a.xlsx": {"T": imaging()}, "b.xlsx": {"T": imaging()}})
+    diagnostics = diagnose(
+        tmp_path, {"a.xlsx": {"T": imaging()}, "b.xlsx": {"T": imaging()}}
+    )
     problem = only(diagnostics, "E401")
     check(problem, "tables/b.xlsx:T!B1", text="imaging")
     assert "tables/a.xlsx:T" in problem.message
 
 
 def test_overlapping_effective_ranges(tmp_path: Path) -> None:
-    first = imaging(metadata={"Effective from": "2025-01-01", "Effective to": "2025-12-31"})
+    first = imaging(
+        metadata={"Effective from": "2025-01-01", "Effective to": "2025-12-31"}
+    )
     second = imaging(metadata={"Effective from": dt.datetime(2025, 12, 31)})
     diagnostics = diagnose(tmp_path, {"x.xlsx": {"V1": first, "V2": second}})
     problem = only(diagnostics, "E402")
@@ -278,7 +297,10 @@ def chained(name: str, source: str) -> list[Row]:
     return decision_table(
         name,
         hit_policy="FIRST",
-        columns=[("flag", f"from {source}", "boolean", None), ("flag_out", "output", "boolean", None)],
+        columns=[
+            ("flag", f"from {source}", "boolean", None),
+            ("flag_out", "output", "boolean", None),
+        ],
         rules=[("R1", "-", True)],
     )
 
@@ -287,11 +309,16 @@ def test_from_a_missing_table(tmp_path: Path) -> None:
     sheet = decision_table(
         "t",
         hit_policy="FIRST",
-        columns=[("contrast", "from imagng", "boolean", None), ("x", "output", "boolean", None)],
+        columns=[
+            ("contrast", "from imagng", "boolean", None),
+            ("x", "output", "boolean", None),
+        ],
         rules=[("R1", "-", True)],
     )
     diagnostics = diagnose(tmp_path, {"x.xlsx": {"I": imaging(), "T": sheet}})
-    check(only(diagnostics, "E410"), "tables/x.xlsx:T!B4", hint="did you mean 'imaging'?")
+    check(
+        only(diagnostics, "E410"), "tables/x.xlsx:T!B4", hint="did you mean 'imaging'?"
+    )
 
 
 def test_from_cycle(tmp_path: Path) -> None:
@@ -309,22 +336,24 @@ def test_from_cycle(tmp_path: Path) -> None:
     books = {"x.xlsx": {"A": link("a", "c"), "B": link("b", "a"), "C": link("c", "b")}}
     problem = only(diagnose(tmp_path, books), "E411")
     assert problem.severity is Severity.ERROR
-    assert "a -> c -> b -> a" in problem.message or "a -> b -> c -> a" in problem.message
+    assert (
+        "a -> c -> b -> a" in problem.message or "a -> b -> c -> a" in problem.message
+    )
     assert str(problem.location).startswith("tables/x.xlsx:")
 
 
 # -- workbook hygiene --------------------------------------------------------------------
 
 
-def raw_book(tmp_path: Path, edit: object) -> Path:
+def raw_book(tmp_path: Path, edit: Callable[[Any], object]) -> Path:
     """Write IMAGING with openpyxl, letting EDIT(ws) change the sheet first."""
     tables = write_tables(tmp_path, {})
     book = Workbook()
-    ws = book.active
+    ws = book.worksheets[0]
     ws.title = "T"
     for row in imaging():
         ws.append(row)
-    edit(ws)  # type: ignore[operator]
+    edit(ws)
     book.save(tables / "x.xlsx")
     return tables
 
@@ -336,8 +365,8 @@ def test_merged_cells(tmp_path: Path) -> None:
 
 
 def test_formula_without_cached_value(tmp_path: Path) -> None:
-    def edit(ws: object) -> None:
-        ws["C8"] = "=10+8"  # type: ignore[index]
+    def edit(ws: Any) -> None:
+        ws["C8"] = "=10+8"  # openpyxl stores a formula without a cached value
 
     _, diagnostics = load_tables(raw_book(tmp_path, edit))
     check(only(diagnostics, "E121"), "tables/x.xlsx:T!C8", hint="save the workbook")
@@ -360,7 +389,11 @@ def test_tests_sheet_unknown_columns(tmp_path: Path) -> None:
 def test_tests_sheet_unknown_table(tmp_path: Path) -> None:
     tests = tests_sheet("imagin", [("modality", "input")], [("T1", "CT")])
     diagnostics = diagnose(tmp_path, {"x.xlsx": {"T": imaging(), "Tests": tests}})
-    check(only(diagnostics, "E301"), "tables/x.xlsx:Tests!B1", hint="did you mean 'imaging'?")
+    check(
+        only(diagnostics, "E301"),
+        "tables/x.xlsx:Tests!B1",
+        hint="did you mean 'imaging'?",
+    )
 
 
 def test_tests_sheet_unknown_expected_rule(tmp_path: Path) -> None:
@@ -405,7 +438,9 @@ def test_every_problem_of_a_workbook_is_reported_at_once(tmp_path: Path) -> None
         "y.xlsx": {"T": imaging(name="other", metadata={"Colour": "red"})},
     }
     diagnostics = diagnose(tmp_path, books)
-    found = {(d.code, str(d.location)) for d in diagnostics if d.severity >= Severity.WARNING}
+    found = {
+        (d.code, str(d.location)) for d in diagnostics if d.severity >= Severity.WARNING
+    }
     assert found >= {
         ("E201", "tables/x.xlsx:T!C8"),
         ("E201", "tables/x.xlsx:T!B9"),
@@ -424,7 +459,9 @@ def test_validation_problems_are_reported_with_cell_problems(tmp_path: Path) -> 
     """A cell error in one table does not hide a duplicate id or a value outside the
     Values elsewhere: the author sees them all in one run."""
     broken = imaging([("R1", "CT", "< 1/2/2025", False), ("R2", "-", "-", True)])
-    duplicate = imaging([("R1", "XRAY", "-", False), ("R1", "-", "-", True)], name="other")
+    duplicate = imaging(
+        [("R1", "XRAY", "-", False), ("R1", "-", "-", True)], name="other"
+    )
     diagnostics = compile_tables(
         write_tables(tmp_path, {"x.xlsx": {"A": broken, "B": duplicate}})
     ).diagnostics

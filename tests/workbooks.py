@@ -49,7 +49,9 @@ def decision_table(
     return rows
 
 
-def tests_sheet(table: str, columns: Sequence[tuple[str, str]], cases: Iterable[Sequence[Any]]) -> list[Row]:
+def tests_sheet(
+    table: str, columns: Sequence[tuple[str, str]], cases: Iterable[Sequence[Any]]
+) -> list[Row]:
     """COLUMNS are (name, kind) with kind input, expected, expected rule or annotation."""
     return [
         ["Tests", table],
@@ -72,7 +74,7 @@ def write_workbook(path: Path, sheets: dict[str, list[Row]] | list[list[Row]]) -
     if isinstance(sheets, list):
         sheets = {f"Sheet{i}": rows for i, rows in enumerate(sheets, start=1)}
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])
     for title, rows in sheets.items():
         ws = book.create_sheet(title)
         for r, row in enumerate(rows, start=1):

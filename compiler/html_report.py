@@ -1,0 +1,316 @@
+"""`compile-rules report DIR`: a static HTML site about the tables, for reviewers.
+
+An index of the tables and one page per table: its rules in cell syntax, hit policy,
+source citation, diagnostics and analysis findings, which test cases exercise each
+rule (the reference interpreter evaluates every case of the Tests sheets), and a small
+coverage chart drawn as inline SVG. Plain files, no scripts: the site can be opened
+from disk, attached to a review or published as a CI artifact.
+
+Jinja2 autoescaping is on, so every piece of workbook text is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import analyse, interpret
+from .cell_text import entry_text, value_text
+from .diagnostics import Diagnostic, has_errors, sort_diagnostics
+from .model import DataType, Decision, Project, Table, TestCase, TestSuite, Value
+from .output import write_atomic
+from .pipeline import load_tables
+
+TEMPLATES = Path(__file__).parent / "templates" / "report"
+_GENERATOR = '<meta name="generator" content="compile-rules">'  # in base.html.j2
+
+
+@dataclass
+class RuleRow:
+    id: str
+    inputs: list[str]
+    outputs: list[str]
+    notes: list[str]
+    row: int  # the sheet row, to attach diagnostics
+    cases: list[str] = field(default_factory=list)  # test cases it decided
+    problems: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class VersionView:
+    table: Table
+    rules: list[RuleRow]
+
+    @property
+    def covered(self) -> int:
+        return sum(bool(r.cases) for r in self.rules)
+
+    @property
+    def label(self) -> str:
+        start = (
+            self.table.effective_from.isoformat() if self.table.effective_from else "…"
+        )
+        end = self.table.effective_to.isoformat() if self.table.effective_to else "…"
+        return f"in force {start} to {end}"
+
+
+@dataclass
+class CaseView:
+    id: str
+    sheet: str
+    inputs: str
+    expected: str
+    actual: str
+    matched: str
+    passed: bool
+
+
+@dataclass
+class TablePage:
+    decision: Decision
+    versions: list[VersionView]
+    diagnostics: list[Diagnostic]  # reading and validation
+    findings: list[Diagnostic]  # static analysis
+    uncovered: tuple[str, ...] | None  # analyse.uncovered_rules, when available
+    cases: list[CaseView]
+    required_by: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.decision.name
+
+    @property
+    def rules(self) -> int:
+        return sum(len(v.rules) for v in self.versions)
+
+    @property
+    def covered(self) -> int:
+        return sum(v.covered for v in self.versions)
+
+    @property
+    def percent(self) -> int:
+        return math.floor(100 * self.covered / self.rules) if self.rules else 100
+
+    def count(self, severity: str) -> int:
+        return sum(
+            str(d.severity) == severity for d in [*self.diagnostics, *self.findings]
+        )
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every cell text is escaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["bar"] = _bar
+    env.filters["entry"] = entry_text
+    env.filters["literal"] = value_text
+    return env
+
+
+def _bar(covered: int, total: int, width: int = 240) -> dict[str, Any]:
+    """Geometry of one coverage bar: covered part, rest, label."""
+    share = covered / total if total else 1.0
+    return {
+        "covered": round(width * share, 1),
+        "rest": round(width * (1 - share), 1),
+        "width": width,
+        "label": f"{covered} of {total} rules covered ({math.floor(100 * share)}%)",
+    }
+
+
+def _row_of(cell: str) -> int:
+    digits = "".join(ch for ch in cell.split(":")[0] if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _case_text(pairs: Iterable[tuple[str, Any]]) -> str:
+    return ", ".join(f"{n} = {value_text(v)}" for n, v in pairs)
+
+
+def _close(a: Any, b: Any) -> bool:
+    """Equal values; numbers within rounding (sums of floats may round)."""
+    if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return type(a) is type(b) and bool(a == b)
+
+
+def _run_case(
+    project: Project, suite: TestSuite, case: TestCase
+) -> tuple[CaseView, Table | None, list[str]]:
+    """Evaluate CASE with the reference interpreter: its view, the version that
+    decided and the rule ids that matched."""
+    inputs = dict(case.inputs)
+    try:
+        table = interpret.version_in_force(project, suite.table, case.as_of)
+        outputs, matched = interpret.evaluate(project, suite.table, inputs, case.as_of)
+    except (interpret.Ambiguous, interpret.NoVersion) as exc:
+        view = CaseView(
+            case.id,
+            suite.location.sheet,
+            _case_text(case.inputs),
+            _case_text(case.expected),
+            str(exc),
+            "",
+            False,
+        )
+        return view, None, []
+    passed = True
+    actual: list[tuple[str, Any]] = []
+    for name, wanted in case.expected:
+        got: Value | tuple[Value, ...]
+        if isinstance(outputs, list):
+            listed = tuple(o[name] for o in outputs)
+            ok = (
+                isinstance(wanted, tuple)
+                and len(wanted) == len(listed)
+                and all(_close(a, b) for a, b in zip(listed, wanted, strict=True))
+            )
+            got = listed
+        else:
+            got = outputs.get(name)
+            ok = _close(got, wanted)
+        actual.append((name, got))
+        passed = passed and ok
+    if case.expected_rules is not None:
+        passed = passed and sorted(case.expected_rules) == sorted(matched)
+    view = CaseView(
+        case.id,
+        suite.location.sheet,
+        _case_text(case.inputs),
+        _case_text(case.expected)
+        + (f"; rules {', '.join(case.expected_rules)}" if case.expected_rules else ""),
+        _case_text(actual),
+        ", ".join(matched),
+        passed,
+    )
+    return view, table, matched
+
+
+def build_pages(
+    project: Project,
+    diagnostics: tuple[Diagnostic, ...],
+    findings: tuple[Diagnostic, ...],
+) -> tuple[list[TablePage], list[Diagnostic]]:
+    """One page per decision, and the diagnostics that belong to no table page."""
+    uncovered: dict[str, tuple[str, ...]] | None = None
+    if hasattr(analyse, "uncovered_rules") and not has_errors(diagnostics):
+        try:
+            uncovered = analyse.uncovered_rules(project)
+        except Exception:  # the analysis is optional here; the page says "not run"
+            uncovered = None
+    pages = []
+    placed: set[Diagnostic] = set()
+    for decision in project.decisions:
+        sheets = {(t.location.path, t.location.sheet) for t in decision.versions}
+        sheets |= {
+            (s.location.path, s.location.sheet)
+            for s in project.suites
+            if s.table == decision.name
+        }
+
+        def mine(d: Diagnostic, sheets: set[tuple[str, str]] = sheets) -> bool:
+            return (d.location.path, d.location.sheet) in sheets
+
+        own = [d for d in diagnostics if mine(d)]
+        found = [d for d in findings if mine(d)]
+        placed.update(own, found)
+        versions = []
+        for table in decision.versions:
+            rows = []
+            for rule in table.rules:
+                row = _row_of(rule.location.cell)
+                rows.append(
+                    RuleRow(
+                        rule.id,
+                        [
+                            entry_text(e, c.type)
+                            for c, e in zip(table.inputs, rule.inputs, strict=True)
+                        ],
+                        [
+                            value_text(v, quote=c.type is not DataType.CODE)
+                            for c, v in zip(table.outputs, rule.outputs, strict=True)
+                        ],
+                        list(rule.annotations),
+                        row,
+                        problems=[
+                            d
+                            for d in [*own, *found]
+                            if d.location.sheet == table.location.sheet
+                            and d.location.path == table.location.path
+                            and _row_of(d.location.cell) == row
+                        ],
+                    )
+                )
+            versions.append(VersionView(table, rows))
+        cases = []
+        for suite in project.suites:
+            if suite.table != decision.name:
+                continue
+            for case in suite.cases:
+                view, table_used, matched = _run_case(project, suite, case)
+                cases.append(view)
+                for version in versions:
+                    if version.table is table_used:
+                        for rule_row in version.rules:
+                            if rule_row.id in matched:
+                                rule_row.cases.append(case.id)
+        pages.append(
+            TablePage(
+                decision,
+                versions,
+                own,
+                found,
+                None if uncovered is None else uncovered.get(decision.name, ()),
+                cases,
+                [d.name for d in project.decisions if decision.name in d.requires],
+            )
+        )
+    rest = [d for d in (*diagnostics, *findings) if d not in placed]
+    return pages, rest
+
+
+def write_report(tables: Path, dest: Path) -> tuple[list[Path], tuple[Diagnostic, ...]]:
+    """Write the site for TABLES into DEST; returns the files written and every
+    diagnostic. With unreadable or invalid tables, the pages show what could be read."""
+    project, diagnostics = load_tables(tables)
+    findings: tuple[Diagnostic, ...] = ()
+    if project is not None and not has_errors(diagnostics):
+        findings = sort_diagnostics(list(analyse.analyse(project)))
+    env = _environment()
+    pages, rest = (
+        build_pages(project, diagnostics, findings)
+        if project is not None
+        else ([], list(diagnostics))
+    )
+    generated = dt.date.today().isoformat()
+    written = []
+    index = env.get_template("index.html.j2").render(
+        pages=pages,
+        rest=rest,
+        tables=tables.resolve().name,
+        workbooks=project.workbooks if project else (),
+        generated=generated,
+        analysed=project is not None and not has_errors(diagnostics),
+    )
+    write_atomic(dest / "index.html", index)
+    written.append(dest / "index.html")
+    template = env.get_template("table.html.j2")
+    for page in pages:
+        path = dest / f"{page.name}.html"
+        write_atomic(path, template.render(page=page, generated=generated))
+        written.append(path)
+    for stale in set(dest.glob("*.html")) - set(written):
+        if _GENERATOR in stale.read_text(encoding="utf-8", errors="replace")[:600]:
+            stale.unlink()  # the page of a table that is gone
+    return written, sort_diagnostics([*diagnostics, *findings])
