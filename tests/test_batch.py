@@ -1,0 +1,536 @@
+"""`compile-rules run`: CSV and Parquet in and out, typed CSV reading, versions,
+chains, multi-hit tables, bad rows in the errors file while the rest still decide,
+unreadable inputs (exit 3, no traceback), atomic output, and the Dask engine giving
+exactly the pandas engine's results on a local two-worker cluster."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import faulthandler
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner, Result
+
+from compiler import batch
+from compiler.cli import main
+from compiler.pipeline import compile_tables
+
+from .helpers import compiled_module, write_tables
+from .test_codegen import CHAIN
+from .workbooks import decision_table
+
+AGE = ("age", "input", "integer", "[0..130]")
+
+BOOK = {
+    "Claims": decision_table(
+        "claim",
+        [
+            AGE,
+            ("modality", "input", "string", "CT, MRI"),
+            ("zip", "input", "code", None),
+            ("urgent", "input", "boolean", None),
+            ("service", "input", "date", None),
+            ("approved", "output", "boolean", None),
+            ("reason", "output", "string", None),
+        ],
+        [
+            ("R1", "< 18", "-", "-", "-", "-", False, "minor"),
+            ("R2", "-", "CT", "02*", "-", "-", True, "northeast CT"),
+            ("R3", "-", "-", "-", "true", "-", True, "urgent"),
+            ("R4", "-", "-", "-", "-", ">= 2025-06-01", True, "new policy"),
+            ("R5", "-", "-", "-", "-", "-", False, "other"),
+        ],
+        hit_policy="FIRST",
+    ),
+    "2025": decision_table(
+        "coverage",
+        [AGE, ("covered", "output", "string", None)],
+        [("R1", "-", "old")],
+        hit_policy="FIRST",
+        metadata={"Effective from": "2025-01-01", "Effective to": "2025-12-31"},
+    ),
+    "2026": decision_table(
+        "coverage",
+        [AGE, ("covered", "output", "string", None)],
+        [("R2", "-", "new")],
+        hit_policy="FIRST",
+        metadata={"Effective from": "2026-01-01"},
+    ),
+    "Flags": decision_table(
+        "flags",
+        [
+            AGE,
+            ("modality", "input", "string", "CT, MRI"),
+            ("flag", "output", "string", None),
+        ],
+        [("R1", "< 18", "-", "minor"), ("R2", "-", "CT", "radiation")],
+        hit_policy="COLLECT",
+    ),
+    **CHAIN,
+}
+
+CLAIMS = """\
+id,age,modality,zip,urgent,service,note
+0001,12,CT,02134,false,2025-01-02,child
+0002,40,CT,02134,FALSE,2025-01-02,leading zero zip
+0003,40,MRI,2134, true ,2025-01-02,urgent with spaces
+0004,40,MRI,10001,false,2025-07-01,new policy
+0005,,,,,,all missing
+0006,abc,CT,02134,false,2025-01-02,bad age text
+0007,200,CT,02134,false,2025-01-02,age outside Values
+0008,40,PET,02134,maybe,2025-02-30,three bad values
+0009,+41,\"\"\"CT\"\"\",02999,false,2025-01-02,plus sign and quotes
+0010,40,PET,02134,false,2025-01-02,modality outside Values
+"""
+
+
+class Tables:
+    """A tables folder under tmp_path, and a way to run commands on it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tables = write_tables(root, {"batch.xlsx": BOOK})
+
+    def run(
+        self,
+        table: str,
+        source: Path,
+        target: Path | str,
+        *options: str,
+        code: int | None = 0,
+    ) -> Result:
+        """`compile-rules run TABLE --input SOURCE --output TARGET OPTIONS...`."""
+        args = ["run", "--tables", str(self.tables), table, "--input", str(source)]
+        result = CliRunner().invoke(main, [*args, "--output", str(target), *options])
+        assert "Traceback" not in result.output
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if code is not None:
+            assert result.exit_code == code, result.output
+        return result
+
+    def file(self, name: str, text: str) -> Path:
+        path = self.root / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def module(self, table: str) -> Any:
+        return compiled_module(compile_tables(self.tables), table)
+
+    def plan(self, table: str, source: Path, **options: Any) -> tuple[Any, Any]:
+        """The library's side of `run`: (plan, opened source), as the command makes them."""
+        compilation = compile_tables(self.tables)
+        assert compilation.project is not None and compilation.files is not None
+        opened = batch.Source.open(source)
+        plan = batch.make_plan(
+            compilation.project, compilation.files, table, opened.schema, **options
+        )
+        return plan, opened
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory: pytest.TempPathFactory) -> Tables:
+    return Tables(tmp_path_factory.mktemp("batch"))
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def problems(path: Path) -> list[tuple[str, str, str]]:
+    return [(r["row"], r["column"], r["value"]) for r in read_csv(path)]
+
+
+# -- CSV and Parquet ---------------------------------------------------------------
+
+
+def test_csv_rows_are_typed_like_eval_and_bad_rows_go_to_the_errors_file(
+    tables: Tables,
+) -> None:
+    source = tables.file("claims.csv", CLAIMS)
+    target = tables.root / "decided.csv"
+    result = tables.run("claim", source, target, code=4)
+    assert "10 row(s) read, 6 evaluated, 4 rejected" in result.stderr
+    assert "decided.errors.csv" in result.stderr
+    rows = read_csv(target)
+    assert [r["id"] for r in rows] == ["0001", "0002", "0003", "0004", "0005", "0009"]
+    by_id = {r["id"]: r for r in rows}
+    # leading zeros kept: 02134 matches the prefix 02*, 2134 does not
+    assert by_id["0002"]["reason"] == "northeast CT"
+    assert by_id["0003"]["zip"] == "2134" and by_id["0003"]["reason"] == "urgent"
+    assert by_id["0003"]["urgent"] == "true"  # ' true ' read as eval reads it
+    assert by_id["0004"]["reason"] == "new policy"  # a date compared as a date
+    assert by_id["0005"]["age"] == "" and by_id["0005"]["matched"] == "R5"
+    assert by_id["0009"]["age"] == "41" and by_id["0009"]["matched"] == "R2"
+    assert by_id["0002"]["note"] == "leading zero zip"  # other columns carried over
+    # every decision is the one `evaluate` makes on the same values
+    module = tables.module("claim")
+    for row in rows:
+        expected = module.evaluate(
+            age=int(row["age"]) if row["age"] else None,
+            modality=row["modality"] or None,
+            zip=row["zip"] or None,
+            urgent={"true": True, "false": False}.get(row["urgent"]),
+            service=dt.date.fromisoformat(row["service"]) if row["service"] else None,
+        )
+        assert row["matched"] == expected.matched[0], row
+        assert row["reason"] == expected.outputs.reason
+    errors = problems(tables.root / "decided.errors.csv")
+    assert errors == [
+        ("6", "age", "abc"),
+        ("7", "age", "200"),
+        ("8", "urgent", "maybe"),  # every type problem of a row is listed
+        ("8", "service", "2025-02-30"),
+        ("10", "modality", "PET"),
+    ]
+    messages = [r["message"] for r in read_csv(tables.root / "decided.errors.csv")]
+    assert "'abc' is not a whole number" in messages[0]
+    assert "not one of the allowed Values of 'age'" in messages[1]
+    assert "not a real calendar date" in messages[3]
+    assert "'PET' is not one of the allowed Values of 'modality'" in messages[4]
+
+
+def test_parquet_in_and_out_keep_types_and_equal_the_csv_run(tables: Tables) -> None:
+    source = tables.file("claims.csv", CLAIMS)
+    tables.run("claim", source, tables.root / "a.parquet", code=4)
+    decided = pq.read_table(tables.root / "a.parquet")
+    assert decided.schema.field("age").type == pa.int64()
+    assert decided.schema.field("zip").type == pa.string()
+    assert decided.schema.field("urgent").type == pa.bool_()
+    assert decided.schema.field("service").type == pa.date32()
+    assert decided.schema.field("approved").type == pa.bool_()
+    assert decided.schema.field("note").type == pa.string()
+    # the decided rows, typed, as a Parquet input: the same decisions again
+    typed = decided.drop_columns(["approved", "reason", "matched"])
+    pq.write_table(typed, tables.root / "typed.parquet")
+    tables.run("claim", tables.root / "typed.parquet", tables.root / "b.parquet")
+    assert pq.read_table(tables.root / "b.parquet").equals(decided)
+
+
+def test_parquet_columns_of_other_types_are_converted_or_rejected(
+    tables: Tables,
+) -> None:
+    frame = pa.table(
+        {
+            "age": pa.array([12.0, None, 40.5, 40.0]),  # pandas' integers with gaps
+            "zip": pa.array([2134, 2134, 2134, 10001]),  # a code stored as a number
+            "service": pa.array(
+                [dt.datetime(2025, 7, 1), None, None, dt.datetime(2025, 7, 1, 9, 30)]
+            ),
+            "modality": pa.array(["CT", "MRI", "CT", "CT"]).dictionary_encode(),
+        }
+    )
+    pq.write_table(frame, tables.root / "odd.parquet")
+    tables.run("claim", tables.root / "odd.parquet", tables.root / "odd.csv", code=4)
+    rows = read_csv(tables.root / "odd.csv")
+    assert [(r["age"], r["zip"], r["service"], r["matched"]) for r in rows] == [
+        ("12", "2134", "2025-07-01", "R1"),
+        ("", "2134", "", "R5"),
+    ]
+    errors = read_csv(tables.root / "odd.errors.csv")
+    assert [(r["row"], r["column"]) for r in errors] == [("3", "age"), ("4", "service")]
+    assert "time of day" in errors[1]["message"]
+
+
+def test_no_rejected_rows_exit_0_with_an_empty_errors_file(tables: Tables) -> None:
+    source = tables.file("good.csv", "age,modality\n12,CT\n40,MRI\n")
+    target = tables.root / "good.parquet"
+    errors = tables.root / "elsewhere" / "problems.csv"
+    result = tables.run("claim", source, target, "--errors", str(errors))
+    assert "none rejected" in result.stderr
+    assert read_csv(errors) == []
+    assert errors.read_text().startswith("row,column,value,message")
+    assert pq.read_table(target).column("matched").to_pylist() == ["R1", "R5"]
+    assert "deciding" not in result.output  # no progress bar when not a terminal
+
+
+def test_missing_input_columns_are_a_warning(tables: Tables) -> None:
+    source = tables.file("typo.csv", "Age,modality\n12,CT\n")
+    result = tables.run("claim", source, tables.root / "t.csv")
+    assert (
+        "has no column 'age'" in result.stderr and "did you mean 'Age'" in result.stderr
+    )
+
+
+# -- many bad rows -------------------------------------------------------------------
+
+
+def test_many_distinct_bad_values_cost_two_passes_per_chunk(
+    tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = ["age,modality"]
+    for i in range(6000):
+        lines.append(f"{131 + i},CT" if i % 3 == 0 else f"{i % 100},CT")
+    source = tables.file("many.csv", "\n".join(lines) + "\n")
+    plan, opened = tables.plan("claim", source, cells=True)
+    module = batch.evaluator(plan)
+    calls: list[int] = []
+    evaluate_frame = module.evaluate_frame
+
+    def counted(frame: Any) -> Any:
+        calls.append(len(frame))
+        return evaluate_frame(frame)
+
+    monkeypatch.setattr(module, "evaluate_frame", counted)
+    summary = batch.run_local(
+        plan,
+        opened,
+        tables.root / "many.parquet",
+        tables.root / "many.errors.csv",
+        chunk_rows=2000,
+    )
+    assert (summary.rows, summary.evaluated, summary.rejected) == (6000, 4000, 2000)
+    assert len(calls) == 6  # 3 chunks: a failing pass, then one on the valid rows
+    rows = [int(r["row"]) for r in read_csv(tables.root / "many.errors.csv")]
+    assert rows == list(range(1, 6001, 3))
+
+
+# -- versions ------------------------------------------------------------------------
+
+
+def test_as_of_one_date_for_every_row(tables: Tables) -> None:
+    source = tables.file("ages.csv", "age\n10\n20\n")
+    target = tables.root / "cov.csv"
+    tables.run("coverage", source, target, "--as-of", "2025-06-01")
+    assert [r["covered"] for r in read_csv(target)] == ["old", "old"]
+    tables.run("coverage", source, target, "--as-of", "2026-01-01")
+    assert [r["matched"] for r in read_csv(target)] == ["R2", "R2"]
+    result = tables.run("coverage", source, target, "--as-of", "2024-01-01", code=2)
+    assert "no version of coverage is in force on 2024-01-01" in result.output
+    result = tables.run("coverage", source, target, "--as-of", "2025-13-01", code=2)
+    assert "--as-of '2025-13-01'" in result.output
+
+
+def test_as_of_column_dates_each_row(tables: Tables) -> None:
+    source = tables.file(
+        "dated.csv",
+        "age,served\n10,2025-03-01\n11,2026-02-01\n12,2024-05-05\n13,\n14,someday\n",
+    )
+    target = tables.root / "dated.parquet"
+    tables.run("coverage", source, target, "--as-of-column", "served", code=4)
+    decided = pq.read_table(target)
+    assert decided.schema.field("served").type == pa.date32()
+    today = "old" if dt.date.today() <= dt.date(2025, 12, 31) else "new"
+    assert decided.column("covered").to_pylist() == ["old", "new", today]
+    errors = read_csv(tables.root / "dated.errors.csv")
+    assert [(r["row"], r["column"], r["value"]) for r in errors] == [
+        ("3", "served", "2024-05-05"),
+        ("5", "served", "someday"),
+    ]
+    assert "coverage: no version is in force on 2024-05-05" in errors[0]["message"]
+
+
+def test_an_as_of_column_is_used_when_present(tables: Tables) -> None:
+    source = tables.file("asof.csv", "age,as_of\n10,2025-03-01\n11,2026-02-01\n")
+    target = tables.root / "asof.csv.out.csv"
+    tables.run("coverage", source, target)
+    assert [r["covered"] for r in read_csv(target)] == ["old", "new"]
+
+
+def test_as_of_options_are_checked(tables: Tables) -> None:
+    source = tables.file("plain.csv", "age,modality\n12,CT\n")
+    target = str(tables.root / "x.csv")
+    result = tables.run("claim", source, target, "--as-of", "2025-01-01", code=2)
+    assert "'claim' has no effective-dated versions; drop --as-of" in result.output
+    result = tables.run(
+        "coverage",
+        source,
+        target,
+        "--as-of",
+        "2025-01-01",
+        "--as-of-column",
+        "age",
+        code=2,
+    )
+    assert "not both" in result.output
+    result = tables.run("coverage", source, target, "--as-of-column", "when", code=2)
+    assert "no such column" in result.output
+
+
+# -- chains and multi-hit tables -----------------------------------------------------
+
+
+def test_chained_tables_evaluate_their_required_tables(tables: Tables) -> None:
+    source = tables.file(
+        "surgery.csv", "bmi,age,urgent\n35,70,false\n35,40,\n20,70,\n35,200,false\n"
+    )
+    target = tables.root / "surgery.csv.out.parquet"
+    tables.run("surgery", source, target, code=4)
+    decided = pq.read_table(target)
+    assert decided.column("eligible").to_pylist() == [False, True, True]
+    assert decided.column("matched").to_pylist() == ["R2", "R3", "R3"]
+    errors = read_csv(target.with_name("surgery.csv.out.errors.csv"))
+    assert [(r["row"], r["column"], r["value"]) for r in errors] == [
+        ("4", "age", "200")
+    ]
+    assert "in risk" in errors[0]["message"]  # the required table that checks it
+
+
+def test_multi_hit_tables_write_lists(tables: Tables) -> None:
+    source = tables.file("flags.csv", "age,modality\n12,CT\n40,MRI\n12,\n")
+    tables.run("flags", source, tables.root / "flags.parquet")
+    decided = pq.read_table(tables.root / "flags.parquet")
+    assert decided.schema.field("flag").type == pa.list_(pa.string())
+    assert decided.column("flag").to_pylist() == [["minor", "radiation"], [], ["minor"]]
+    assert decided.column("matched").to_pylist() == [["R1", "R2"], [], ["R1"]]
+    tables.run("flags", source, tables.root / "flags-out.csv")
+    rows = read_csv(tables.root / "flags-out.csv")
+    assert [json.loads(r["flag"]) for r in rows] == [
+        ["minor", "radiation"],
+        [],
+        ["minor"],
+    ]
+    assert json.loads(rows[0]["matched"]) == ["R1", "R2"]
+
+
+# -- user errors ---------------------------------------------------------------------
+
+
+def test_unreadable_inputs_exit_3_and_write_nothing(tables: Tables) -> None:
+    target = tables.root / "never.parquet"
+    missing = tables.root / "missing.csv"
+    result = tables.run("claim", missing, target, code=3)
+    assert f"{missing}: cannot read it" in result.stderr
+    garbage = tables.root / "garbage.parquet"
+    garbage.write_bytes(b"not parquet at all")
+    result = tables.run("claim", garbage, target, code=3)
+    assert "garbage.parquet: cannot read it" in result.stderr
+    ragged = tables.file("ragged.csv", "age,modality\n12,CT\n13,CT,extra\n")
+    result = tables.run("claim", ragged, target, code=3)
+    assert (
+        "ragged.csv: cannot read it" in result.stderr
+        and "Expected 2 columns" in result.stderr
+    )
+    empty = tables.file("empty.csv", "")
+    result = tables.run("claim", empty, target, code=3)
+    assert "the file is empty" in result.stderr
+    assert not target.exists() and not target.with_name("never.errors.csv").exists()
+
+
+def test_usage_errors_exit_2(tables: Tables) -> None:
+    source = tables.file("u.csv", "age,matched\n1,R1\n")
+    target = str(tables.root / "u.csv.out.csv")
+    result = tables.run("clam", source, target, code=2)
+    assert "no table named 'clam'; did you mean 'claim'?" in result.output
+    result = tables.run("claim", source, target, code=2)
+    assert "already has column(s) 'matched'" in result.output
+    result = tables.run("claim", source, "out.xlsx", code=2)
+    assert "must end in .parquet or .csv" in result.output
+    result = tables.run("claim", source, source, code=2)
+    assert "three different paths" in result.output
+    result = tables.run("claim", source, target, "--partitions", "2", code=2)
+    assert "need --engine dask" in result.output
+
+
+def test_a_run_killed_midway_leaves_the_old_output_whole(
+    tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tables.root / "kept.csv"
+    target.write_text("the previous run's output\n")
+    source = tables.root / "kept-input.parquet"
+    pq.write_table(pa.table({"age": list(range(50))}), source)
+    plan, opened = tables.plan("claim", source, text=True)
+    decide_chunk = batch.decide_chunk
+    chunks: list[int] = []
+
+    def interrupted(*args: Any) -> Any:
+        chunks.append(1)
+        if len(chunks) == 3:
+            raise KeyboardInterrupt  # Ctrl-C (or a kill) in the third chunk
+        return decide_chunk(*args)
+
+    monkeypatch.setattr(batch, "decide_chunk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_local(
+            plan, opened, target, tables.root / "kept.errors.csv", chunk_rows=5
+        )
+    assert target.read_text() == "the previous run's output\n"
+    assert not (tables.root / "kept.errors.csv").exists()
+    assert list(tables.root.glob(".kept*")) == []  # no temporary file left
+
+
+# -- Dask ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    distributed = pytest.importorskip("distributed")
+    faulthandler.dump_traceback_later(300, exit=True)  # a hung cluster fails the run
+    try:
+        with distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as local:
+            yield local.scheduler_address
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> None:
+    lines = ["id,age,modality,zip,urgent,service"]
+    for i in range(3000):
+        age = "abc" if i % 997 == 5 else ("999" if i % 1009 == 7 else str(i % 95))
+        zip_code = f"{i % 3:02d}{i % 1000:03d}"
+        lines.append(
+            f"{i:06d},{age},{'CT' if i % 2 else 'MRI'},{zip_code},"
+            f"{'true' if i % 7 == 0 else 'false'},2025-{i % 12 + 1:02d}-01"
+        )
+    source = tables.file("dask.csv", "\n".join(lines) + "\n")
+    parquet = tables.root / "dask-input.parquet"
+    tables.run("claim", source, tables.root / "first.parquet", code=4)
+    pq.write_table(
+        pq.read_table(tables.root / "first.parquet").drop_columns(
+            ["approved", "reason", "matched"]
+        ),
+        parquet,
+        row_group_size=500,
+    )
+    for name, given in (("csv", source), ("parquet", parquet)):
+        local, spread = (
+            tables.root / f"local-{name}.parquet",
+            tables.root / f"dask-{name}.parquet",
+        )
+        tables.run("claim", given, local, "--chunk-size", "700", code=None)
+        result = tables.run(
+            "claim",
+            given,
+            spread,
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster,
+            "--partitions",
+            "3",
+            code=None,
+        )
+        assert result.exit_code == (4 if name == "csv" else 0), result.output
+        assert spread.is_dir() and len(list(spread.glob("part.*.parquet"))) == 3
+        assert pq.read_table(spread).equals(pq.read_table(local))
+        assert (
+            local.with_name(f"local-{name}.errors.csv").read_text()
+            == spread.with_name(f"dask-{name}.errors.csv").read_text()
+        )
+    errors = problems(tables.root / "dask-csv.errors.csv")
+    assert errors[:2] == [("6", "age", "abc"), ("8", "age", "999")]
+    assert pq.read_table(tables.root / "dask-csv.parquet").num_rows == 3000 - len(
+        errors
+    )
+
+
+def test_dask_engine_writes_only_parquet_folders(tables: Tables) -> None:
+    source = tables.file("d.csv", "age\n1\n")
+    result = tables.run(
+        "claim", source, tables.root / "d.out.csv", "--engine", "dask", code=2
+    )
+    assert "writes a folder of Parquet parts" in result.output
