@@ -1,7 +1,7 @@
 """Run the DMN TCK's decision-table cases through import-dmn, compile and the generated
 evaluators, and print a pass table.
 
-    python -m compiler.tck [TCK_DIR]      (default: ../shared/dmn-tck beside the repo)
+    python -m compiler.tck [TCK_DIR]      (default: tests/dmn-tck of the source tree)
 
 Each case folder holds a model (`*.dmn`) and its test file (`*-test-01.xml`). The model
 is imported (`dmn.read_dmn`), written as a workbook into a temporary `tables` folder,
@@ -35,7 +35,8 @@ from .evaluate import load_table
 from .model import Project
 from .pipeline import compile_tables
 
-DEFAULT_TCK = Path(__file__).resolve().parents[2] / "shared" / "dmn-tck"
+# The TCK's cases are kept, unchanged and with their licence, in the test suite.
+DEFAULT_TCK = Path(__file__).resolve().parents[1] / "tests" / "dmn-tck"
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 _NUMBERS = {"decimal", "double", "float", "integer", "int", "long", "short"}
 
