@@ -11,10 +11,15 @@ lists, an integer, a number, a boolean; see bench/tables.py) is compiled and tim
 - `evaluate_frame`: the generated DataFrame evaluator on a frame of `--rows` rows;
 - zen-engine 2.x (the decision pre-built, `engine.evaluate` per call, and
   `evaluate_batch`) and pyDMNrules, when the `bench` extra is installed
-  (`pip install -e ".[bench]"`); pyDMNrules is slow, so it is timed on a few calls.
+  (`pip install -e ".[bench]"`); pyDMNrules is slow, so it is timed on a few calls
+  (mean per call, like the others);
+- the whole `compile-rules compile` of each table's workbook in a fresh process
+  (wall time and peak memory).
 
-Then the shipped tables (tables/): `evaluate` and `evaluate_frame` against the
-previous naive generated code (if/elif per rule, from git HEAD when it still has it).
+All engines answer the same inputs, drawn uniformly over the domain. Then the shipped
+tables (tables/): `evaluate` and `evaluate_frame` against the previous naive
+generated code (if/elif per rule, from the newest commit that has it, for the tables
+it still decides alike), and `compile-rules compile` / `check` from a cold start.
 Every engine's answers are checked against the generated evaluator on the inputs it
 is timed on. Figures are medians of repeated runs; the machine is shared, so runs
 vary. Results go to bench/results.md and bench/results.json.
@@ -30,6 +35,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -182,6 +188,12 @@ def bench_table(
     mismatches = sum(reference(**x) != e for x, e in zip(inputs, expected, strict=True))
     assert not mismatches, f"{spec.name}: if/elif disagrees on {mismatches} inputs"
     row: dict[str, Any] = {"table": spec.name, "policy": spec.policy, "rules": n}
+    # How far down the table the deciding rule is (n + 1: no rule matches): what an
+    # engine testing rules in order (if/elif, pyDMNrules) walks through per call.
+    position = {r.id: i + 1 for i, r in enumerate(spec.rules)}
+    row["deciding_rule_mean"] = statistics.mean(
+        n + 1 if e is None else position[e[2]] for e in expected
+    )
     repeats = 5 if args.quick else 15
     chunk = rows[: calls // 5]
     timed(row, "evaluate", loop(module.evaluate, chunk), repeats)
@@ -190,6 +202,10 @@ def bench_table(
 
     frame = T.random_frame(args.rows, seed=n)
     module.evaluate_frame(frame.head(1000))  # words and tables built once per module
+    gc.collect()
+    start = time.perf_counter()
+    module.evaluate_frame(frame)  # the first call builds the grid, when it pays
+    row["frame_first_rows_per_s"] = args.rows / (time.perf_counter() - start)
     frame_times = []
     for _ in range(2 if args.quick else 3):
         gc.collect()
@@ -234,7 +250,10 @@ def bench_table(
             assert pydmn_answer(response) == e, (spec.name, x)
             if sum(times) > budget or len(times) >= 200:
                 break
-        row["pydmn_us"] = statistics.median(times) * 1e6
+        # total time / calls, as for every other engine (its cost varies with how
+        # far down the table the deciding rule is; the median would hide that)
+        row["pydmn_us"] = sum(times) / len(times) * 1e6
+        row["pydmn_median_us"] = statistics.median(times) * 1e6
         row["pydmn_calls"] = len(times)
     return row
 
@@ -260,6 +279,102 @@ def compile_specs(
         timing[f"{spec.name}:read"] = read
         files.update(generated)
     return files, timing
+
+
+# Runs a command and prints [wall seconds, peak KiB, exit code]. A small process of its
+# own starts it: a child's peak memory counts that of the process it was forked from
+# (Linux keeps it across exec), and the benchmark itself holds large frames.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(json.loads(sys.argv[1]), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+child.returncode = os.waitstatus_to_exitcode(status)
+print(json.dumps([time.perf_counter() - start, usage.ru_maxrss, child.returncode]))
+"""
+
+
+def run_measured(args: list[str]) -> tuple[float, float | None, int]:
+    """(wall seconds, peak resident MiB or None, exit code) of ARGS in a fresh
+    process: a cold start, imports included."""
+    if not hasattr(os, "wait4"):  # not on Windows: no peak memory there
+        start = time.perf_counter()
+        code = subprocess.run(args, cwd=ROOT, capture_output=True).returncode
+        return time.perf_counter() - start, None, code
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, json.dumps(args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, peak, code = json.loads(done.stdout)
+    return wall, peak / 1024, code  # Linux: KiB
+
+
+def cli(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "compiler", *map(str, args)]
+
+
+def whole_compiles(
+    specs: list[T.Spec], folder: Path, repeats: int
+) -> dict[str, dict[str, float | None]]:
+    """`compile-rules compile` of each benchmark table's workbook in a fresh process:
+    into an empty folder (every file written), then again (nothing changed). Median
+    wall time of REPEATS runs each, and the peak memory of the largest."""
+    found: dict[str, dict[str, float | None]] = {}
+    for spec in specs:
+        tables = folder / spec.name / "tables"
+        out = folder / spec.name / "generated"
+        first, again, peaks = [], [], []
+        for _ in range(repeats):
+            shutil.rmtree(out, ignore_errors=True)
+            wall, peak, code = run_measured(
+                cli("compile", "-q", "--tables", tables, "--out", out)
+            )
+            assert code == 0, f"compile of {spec.name} exited {code}"
+            first.append(wall)
+            peaks.append(peak)
+            wall, peak, code = run_measured(
+                cli("compile", "-q", "--tables", tables, "--out", out)
+            )
+            assert code == 0, f"compile of {spec.name} exited {code}"
+            again.append(wall)
+            peaks.append(peak)
+        known = [x for x in peaks if x is not None]
+        found[spec.name] = {
+            "compile_s": statistics.median(first),
+            "unchanged_s": statistics.median(again),
+            "peak_mib": max(known) if known else None,
+        }
+    return found
+
+
+def shipped_compiles(repeats: int) -> dict[str, float | None]:
+    """The shipped tables from a cold start, into a scratch folder: a compile that
+    writes every file (a changed tree), one that finds them current (unchanged), and
+    `check` (unchanged). Medians of REPEATS runs."""
+    times: dict[str, list[float]] = {"compile_s": [], "unchanged_s": [], "check_s": []}
+    peaks = []
+    with tempfile.TemporaryDirectory(prefix="bench-shipped-") as tmp:
+        out = Path(tmp) / "generated"
+        for _ in range(repeats):
+            shutil.rmtree(out, ignore_errors=True)
+            runs = [
+                ("compile_s", cli("compile", "-q", "--out", out)),
+                ("unchanged_s", cli("compile", "-q", "--out", out)),
+                ("check_s", cli("check", "-q", "--out", out)),
+            ]
+            for key, args in runs:
+                wall, peak, code = run_measured(args)
+                assert code == 0, f"{' '.join(args[2:])} exited {code}"
+                times[key].append(wall)
+                peaks.append(peak)
+    known = [x for x in peaks if x is not None]
+    found: dict[str, float | None] = {k: statistics.median(v) for k, v in times.items()}
+    found["peak_mib"] = max(known) if known else None
+    return found
 
 
 # -- shipped tables ------------------------------------------------------------------------------
@@ -303,34 +418,49 @@ def shipped_inputs(
     return found
 
 
-def head_package() -> dict[str, str] | None:
-    """The generated package at git HEAD: the naive if/elif code, when HEAD has it."""
+def naive_package() -> dict[str, str] | None:
+    """The generated package of the newest commit whose evaluators are still the
+    naive ones (if/elif per rule), when the history has it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+
     try:
-        listed = subprocess.run(
-            ["git", "ls-tree", "--name-only", "HEAD", "generated/"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        files = {}
-        for path in listed:
-            if path.endswith(".py"):
-                text = subprocess.run(
-                    ["git", "show", f"HEAD:{path}"],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-                files[path.removeprefix("generated/")] = text
+        for commit in git("rev-list", "HEAD", "--", "generated/_runtime.py").split():
+            if "def checked_mask" in git("show", f"{commit}:generated/_runtime.py"):
+                continue
+            files = {}
+            for path in git("ls-tree", "--name-only", commit, "generated/").split():
+                if path.endswith(".py"):
+                    text = git("show", f"{commit}:{path}")
+                    files[path.removeprefix("generated/")] = text
+            return files or None
     except (OSError, subprocess.CalledProcessError):
         return None
-    runtime = files.get("_runtime.py", "")
-    return files if "def checked_mask" not in runtime and files else None
+    return None
 
 
-def bench_shipped(args: argparse.Namespace) -> list[dict[str, Any]]:
+def _naive_module(
+    naive: dict[str, str] | None, name: str, module: Any, inputs: list[dict[str, Any]]
+) -> Any:
+    """The naive evaluator of table NAME, when it still decides INPUTS as MODULE does
+    (its table may have changed since)."""
+    if naive is None or f"{name}.py" not in naive:
+        return None
+    try:
+        old = load_table(naive, name)
+        for x in inputs[:500]:
+            if tuple(old.evaluate(**x)) != tuple(module.evaluate(**x)):
+                return None
+    except Exception:  # noqa: BLE001 - a table or input that changed since
+        return None
+    return old
+
+
+def bench_shipped(args: argparse.Namespace) -> tuple[list[dict[str, Any]], float]:
+    """The shipped tables' evaluators, and the seconds compile_tables took on them."""
     import pandas as pd
 
     start = time.perf_counter()
@@ -338,7 +468,7 @@ def bench_shipped(args: argparse.Namespace) -> list[dict[str, Any]]:
     compiled_in = time.perf_counter() - start
     assert compilation.files is not None and compilation.project is not None
     project = compilation.project
-    naive = head_package()
+    naive = naive_package()
     rows = []
     for decision in project.decisions:
         name = decision.name
@@ -354,13 +484,8 @@ def bench_shipped(args: argparse.Namespace) -> list[dict[str, Any]]:
 
         run = partial(_calls_with_keywords, module.evaluate, inputs)
         timed(row, "evaluate", run, repeats)
-        if naive is not None:
-            old = load_table(naive, name)
-            for x in inputs[:500]:
-                assert tuple(old.evaluate(**x)) == tuple(module.evaluate(**x)), (
-                    name,
-                    x,
-                )
+        old = _naive_module(naive, name, module, inputs)
+        if old is not None:
             old_run = partial(_calls_with_keywords, old.evaluate, inputs)
             timed(row, "if_elif", old_run, repeats)
         records = [inputs[i % len(inputs)] for i in range(args.rows // 10)]
@@ -368,17 +493,14 @@ def bench_shipped(args: argparse.Namespace) -> list[dict[str, Any]]:
             {k: pd.array([r[k] for r in records], dtype=object) for k in inputs[0]}
         )
         module.evaluate_frame(frame.head(100))
-        start = time.perf_counter()
-        module.evaluate_frame(frame)
-        row["frame_rows_per_s"] = len(frame) / (time.perf_counter() - start)
+        frame_times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            module.evaluate_frame(frame)
+            frame_times.append(time.perf_counter() - start)
+        row["frame_rows_per_s"] = len(frame) / statistics.median(frame_times)
         rows.append(row)
-    rows.append(
-        {
-            "table": "(compile-rules compile of tables/, in process)",
-            "compile_s": compiled_in,
-        }
-    )
-    return rows
+    return rows, compiled_in
 
 
 def _evaluates(module: types.ModuleType, inputs: dict[str, Any]) -> bool:
@@ -411,13 +533,14 @@ def report(results: dict[str, Any]) -> str:
         "per call with keyword arguments (a bare call costs about 0.05 µs); frames: rows per "
         f"second over {results['rows']:,} rows (strings as category columns).",
         "",
-        "| table | rules | evaluate µs | if/elif µs | zen µs | pyDMNrules µs | vs if/elif | vs zen | vs pyDMNrules | evaluate_frame rows/s | zen batch rows/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| table | rules | deciding rule | evaluate µs | if/elif µs | zen µs | pyDMNrules µs | vs if/elif | vs zen | vs pyDMNrules | evaluate_frame rows/s | zen batch rows/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["tables"]:
         e = row["evaluate_us"]
         lines.append(
-            f"| {row['table']} | {row['rules']:,} | {fmt(e)} | {fmt(row['if_elif_us'])} | "
+            f"| {row['table']} | {row['rules']:,} | {row['deciding_rule_mean']:,.0f} | "
+            f"{fmt(e)} | {fmt(row['if_elif_us'])} | "
             f"{fmt(row.get('zen_us'))} | {fmt(row.get('pydmn_us'))} | "
             f"{row['if_elif_us'] / e:.1f}x | "
             + (f"{row['zen_us'] / e:.0f}x" if "zen_us" in row else "-")
@@ -430,8 +553,8 @@ def report(results: dict[str, Any]) -> str:
         "Fastest run of each (the same runs; the cost when the shared machine leaves the "
         "benchmark alone):",
         "",
-        "| table | evaluate µs | if/elif µs | zen µs | vs zen | evaluate_frame rows/s |",
-        "|---|---|---|---|---|---|",
+        "| table | evaluate µs | if/elif µs | zen µs | vs zen | evaluate_frame rows/s | evaluate_frame, first call |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in results["tables"]:
         e = row["evaluate_best_us"]
@@ -439,22 +562,40 @@ def report(results: dict[str, Any]) -> str:
             f"| {row['table']} | {fmt(e)} | {fmt(row['if_elif_best_us'])} | "
             f"{fmt(row.get('zen_best_us'))} | "
             + (f"{row['zen_best_us'] / e:.0f}x" if "zen_best_us" in row else "-")
-            + f" | {fmt(row['frame_best_rows_per_s'], 'rows')} |"
+            + f" | {fmt(row['frame_best_rows_per_s'], 'rows')}"
+            + f" | {fmt(row['frame_first_rows_per_s'], 'rows')} |"
         )
     lines += [
         "",
-        "pyDMNrules is timed on the first calls only (`pydmn_calls` in results.json); zen-engine "
-        "has no UNIQUE policy, so the UNIQUE tables (disjoint rules) run under its `first`.",
+        "All engines answer the same inputs, drawn uniformly over the domain (the same "
+        "sequence for all; the slower ones take its first calls), and agree on them. "
+        "*deciding rule*: the mean position of the deciding rule over those inputs (rules + 1 "
+        "when none matches), i.e. how many rules an engine that tests them in order "
+        "(if/elif, pyDMNrules) goes through per call. pyDMNrules: mean µs per call over its "
+        "first calls (`pydmn_calls` in results.json); it tests rules in order and stops at "
+        "the first match under F, U and A alike (it does not check that a UNIQUE table has "
+        "a single match). zen-engine has no UNIQUE policy: the UNIQUE tables (disjoint "
+        "rules) run under its `first`. *first call*: evaluate_frame's first call on the "
+        "frame, which builds the grid of atom combinations when that pays.",
         "",
-        "Code generation (model -> formatted Python, ruff included) and reading the workbook:",
+        "Compiling: reading (workbook -> model) and code generation (model -> formatted "
+        "Python, ruff included) in process, and the whole `compile-rules compile` (read, "
+        "validate, analyse, generate the code and the example tests, write) in a fresh "
+        "process: into an empty folder, then again with nothing changed; peak resident "
+        "memory of the process.",
         "",
-        "| table | read s | codegen s |",
-        "|---|---|---|",
+        "| table | read s | codegen s | compile s | compile, unchanged s | peak MiB |",
+        "|---|---|---|---|---|---|",
     ]
+    whole = results.get("whole_compile", {})
     for name, seconds in results["compile"].items():
         if not name.endswith(":read"):
+            done = whole.get(name, {})
+            peak = done.get("peak_mib")
             lines.append(
-                f"| {name} | {results['compile'][name + ':read']:.2f} | {seconds:.2f} |"
+                f"| {name} | {results['compile'][name + ':read']:.2f} | {seconds:.2f} | "
+                f"{fmt(done.get('compile_s'))} | {fmt(done.get('unchanged_s'))} | "
+                f"{'-' if peak is None else f'{peak:,.0f}'} |"
             )
     if results.get("shipped"):
         lines += [
@@ -465,15 +606,26 @@ def report(results: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|",
         ]
         for row in results["shipped"]:
-            if "compile_s" in row:
-                lines.append(f"| {row['table']} | | {row['compile_s']:.2f} s | | | |")
-                continue
             old = row.get("if_elif_us")
             lines.append(
                 f"| {row['table']} | {row['rules']} | {fmt(row['evaluate_us'])} | {fmt(old)} | "
                 + (f"{old / row['evaluate_us']:.1f}x" if old else "-")
                 + f" | {fmt(row['frame_rows_per_s'], 'rows')} |"
             )
+    cold = results.get("shipped_compile")
+    if cold:
+        peak = cold.get("peak_mib")
+        lines += [
+            "",
+            "`compile-rules` on the shipped tables, each run a fresh process (imports "
+            "included), into a scratch folder: the first compile writes every file (a "
+            "changed tree), the second finds them current (unchanged), then `check`:",
+            "",
+            "| compile, all written s | compile, unchanged s | check, unchanged s | peak MiB |",
+            "|---|---|---|---|",
+            f"| {cold['compile_s']:.2f} | {cold['unchanged_s']:.2f} | {cold['check_s']:.2f} | "
+            f"{'-' if peak is None else f'{peak:,.0f}'} |",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -509,8 +661,11 @@ def main(argv: list[str] | None = None) -> int:
             row = bench_table(spec, module, args, folder)
             results["tables"].append(row)
             print(json.dumps(row), flush=True)
+        results["whole_compile"] = whole_compiles(specs, folder, 1 if args.quick else 3)
     if not args.no_shipped:
-        results["shipped"] = bench_shipped(args)
+        results["shipped"], in_process = bench_shipped(args)
+        results["shipped_compile"] = shipped_compiles(1 if args.quick else 5)
+        results["shipped_compile"]["in_process_s"] = in_process
     text = report(results)
     print(text)
     args.out.with_suffix(".md").write_text(text, encoding="utf-8")

@@ -23,7 +23,6 @@ AREAS = (
     "Upper extremity", "Lower extremity", "Heart", "Breast", "Vascular", "Whole body",
 )  # fmt: skip
 AGE_MAX = 120
-BMI_CUTS = tuple(x / 2 for x in range(30, 91))  # 15.0, 15.5, ..., 45.0
 DECISIONS = ("approve", "pend", "deny", "refer")
 INPUTS = ("modality", "body_area", "age", "bmi", "urgent")
 
@@ -48,29 +47,73 @@ class Spec:
     rules: tuple[Rule, ...]
 
 
+_AGES = [
+    (0, 1),
+    (2, 5),
+    (6, 11),
+    (12, 17),
+    (18, 25),
+    (26, 39),
+    (40, 54),
+    (55, 64),
+    (65, 79),
+    (80, AGE_MAX),
+]
+_BMI_CUTS = [18.5, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 60.0]
+
+
+def _bmi_band(b: int) -> tuple[Any, ...]:
+    """BMI band B of 9: below the first cut, or [cut b-1, cut b) (the last open)."""
+    if b == 0:
+        return ("<", _BMI_CUTS[0])
+    return ("band", _BMI_CUTS[b - 1], _BMI_CUTS[b] if b < len(_BMI_CUTS) else None)
+
+
+def _cells_of_the_grid() -> list[tuple[int, int, int, int, bool]]:
+    """modality x area x age band x BMI band x urgent: 8 x 12 x 10 x 9 x 2 = 17,280."""
+    return [
+        (m, a, g, b, u)
+        for m in range(len(MODALITIES))
+        for a in range(len(AREAS))
+        for g in range(len(_AGES))
+        for b in range(len(_BMI_CUTS) + 1)
+        for u in (True, False)
+    ]
+
+
 def first_table(n: int, seed: int = 1) -> Spec:
-    """N FIRST rules as prior-authorization tables are written: specific rules (most
-    name a modality and a body area, many an age band, some a BMI threshold or the
-    urgency), then one catch-all rule last."""
+    """N FIRST rules as prior-authorization tables are written: N-1 specific rules,
+    each a distinct box of modality x area x age band x BMI band x urgent (the grid
+    the UNIQUE tables are cut from), one in five naming a second modality and one in
+    eight widened to `-` in one column, so that rules overlap and their order decides;
+    then a catch-all rule. Every rule can decide: inputs drawn uniformly over the
+    domain are decided all along the table (on average about half way down it for
+    the large tables), not by its first few rules."""
     rnd = random.Random(seed)
+    cells = _cells_of_the_grid()
+    assert n - 1 <= len(cells), f"at most {len(cells) + 1} rules"
     rules = []
-    for i in range(n - 1):
-        modality = (
-            tuple(rnd.sample(MODALITIES, rnd.choice((1, 1, 2))))
-            if rnd.random() < 0.9
-            else ()
-        )
-        area = (rnd.choice(AREAS),) if rnd.random() < 0.9 else ()
-        age: tuple[int | None, int | None] = (None, None)
-        if rnd.random() < 0.7:
-            a, b = sorted(rnd.sample(range(AGE_MAX + 1), 2))
-            age = rnd.choice([(None, a), (a, None), (a, b)])
-        bmi = (
-            (rnd.choice(["<", ">="]), rnd.choice(BMI_CUTS))
-            if rnd.random() < 0.4
-            else None
-        )
-        urgent = rnd.choice([True, False]) if rnd.random() < 0.4 else None
+    for i, (m, a, g, b, u) in enumerate(rnd.sample(cells, n - 1)):
+        modality: tuple[str, ...] = (MODALITIES[m],)
+        if rnd.random() < 0.2:
+            other = rnd.choice([x for x in MODALITIES if x != MODALITIES[m]])
+            modality = (MODALITIES[m], other)
+        area: tuple[str, ...] = (AREAS[a],)
+        age: tuple[int | None, int | None] = _AGES[g]
+        bmi: tuple[Any, ...] | None = _bmi_band(b)
+        urgent: bool | None = u
+        if rnd.random() < 0.125:
+            wide = rnd.randrange(5)
+            if wide == 0:
+                modality = ()
+            elif wide == 1:
+                area = ()
+            elif wide == 2:
+                age = (None, None)
+            elif wide == 3:
+                bmi = None
+            else:
+                urgent = None
         decision = rnd.choice(DECISIONS)
         rules.append(
             Rule(f"R{i + 1}", modality, area, age, bmi, urgent, decision, i % 7)
@@ -83,68 +126,23 @@ def unique_table(n: int, seed: int = 2) -> Spec:
     """N disjoint rules: distinct cells of modality x area x age band x BMI band x
     urgent (8 x 12 x 10 x 9 x 2 = 17,280 cells)."""
     rnd = random.Random(seed)
-    ages = [
-        (0, 1),
-        (2, 5),
-        (6, 11),
-        (12, 17),
-        (18, 25),
-        (26, 39),
-        (40, 54),
-        (55, 64),
-        (65, 79),
-        (80, AGE_MAX),
-    ]
-    bmis = [None, *((c,) for c in (18.5, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 60.0))]
-    cells = [
-        (m, a, g, b, u)
-        for m in range(len(MODALITIES))
-        for a in range(len(AREAS))
-        for g in range(len(ages))
-        for b in range(len(bmis))
-        for u in (True, False)
-    ]
+    cells = _cells_of_the_grid()
     assert n <= len(cells), f"at most {len(cells)} disjoint rules"
     rules = []
     for i, (m, a, g, b, u) in enumerate(rnd.sample(cells, n)):
-        # BMI band b: below the first cut, or at/above cut b-1 (the last band open)
-        bmi = ("<", 18.5) if b == 0 else (">=", bmis[b][0])  # type: ignore[index]
         rules.append(
             Rule(
                 f"R{i + 1}",
                 (MODALITIES[m],),
                 (AREAS[a],),
-                ages[g],
-                bmi,
+                _AGES[g],
+                _bmi_band(b),
                 u,
                 rnd.choice(DECISIONS),
                 i % 7,
             )
         )
-    # ">= cut" bands overlap the higher ones: make them bands [cut, next cut)
-    fixed = []
-    cuts = [18.5, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 60.0]
-    for rule in rules:
-        if rule.bmi and rule.bmi[0] == ">=":
-            k = cuts.index(rule.bmi[1])
-            band = ("band", rule.bmi[1], cuts[k + 1] if k + 1 < len(cuts) else None)
-            fixed.append(_with_band(rule, band))
-        else:
-            fixed.append(rule)
-    return Spec(f"unique_{n}", "UNIQUE", tuple(fixed))
-
-
-def _with_band(rule: Rule, band: tuple[str, float, float | None]) -> Rule:
-    return Rule(
-        rule.id,
-        rule.modality,
-        rule.body_area,
-        rule.age,
-        band,
-        rule.urgent,
-        rule.decision,
-        rule.points,
-    )
+    return Spec(f"unique_{n}", "UNIQUE", tuple(rules))
 
 
 # -- inputs ----------------------------------------------------------------------------

@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import interpret
-from .atoms import Axis, build_axis, runs, show, span
+from .atoms import Axis, bits, build_axis, runs, show, span
 from .cells import tests_match
 from .diagnostics import Diagnostic, Location, Severity
 from .model import (
@@ -140,8 +140,31 @@ class Facts:
         return tuple(x & y for x, y in zip(self.masks[a], self.masks[b], strict=True))
 
 
+class _Studies:
+    """`study(table)`, cached twice: by the table object (free), in front of a cache
+    by value (tables are values, but hashing one walks all its rules: a large table
+    is hashed once, not at every call)."""
+
+    def __init__(self) -> None:
+        self._by_object: dict[int, tuple[Table, Facts]] = {}
+
+    def __call__(self, table: Table) -> Facts:
+        found = self._by_object.get(id(table))
+        if found is not None and found[0] is table:
+            return found[1]
+        facts = _study(table)
+        if len(self._by_object) >= 128:
+            del self._by_object[next(iter(self._by_object))]
+        self._by_object[id(table)] = (table, facts)
+        return facts
+
+    def cache_clear(self) -> None:
+        self._by_object.clear()
+        _study.cache_clear()
+
+
 @functools.lru_cache(maxsize=128)
-def study(table: Table) -> Facts:
+def _study(table: Table) -> Facts:
     """Atoms, boxes and the sweep of one table version (cached: tables are values)."""
     axes = tuple(
         build_axis(column, [rule.inputs[i] for rule in table.rules])
@@ -163,6 +186,9 @@ def study(table: Table) -> Facts:
     sweep.split(live, [axis.full for axis in axes])
     facts.uncovered = merge_regions(sweep.uncovered)
     return facts
+
+
+study = _Studies()
 
 
 class _Sweep:
@@ -648,7 +674,7 @@ def check_version_dates(project: Project) -> Iterator[Diagnostic]:
                 Severity.WARNING,
                 f"no version of {decision.name!r} is in force {days} {span_text}: the "
                 f"version at {before.location} ends on {end} and this one starts on {start}",
-                after.location,
+                after.metadata_location("effective from"),
                 hint="make each version start the day after the previous one ends",
             )
 
@@ -799,11 +825,77 @@ Constraint = tuple[str, Axis, int]  # input name, axis, atoms the value must lie
 _MAX_TRIES = 32  # constraint sets tried per rule before giving up
 
 
+_EXACT_TYPES: dict[DataType, tuple[type, ...]] = {
+    DataType.BOOLEAN: (bool,),
+    DataType.INTEGER: (int,),
+    DataType.NUMBER: (int, float),
+    DataType.STRING: (str,),
+    DataType.CODE: (str,),
+    DataType.DATE: (dt.date,),
+}
+
+
+class _Candidates:
+    """For the reference interpreter (`interpret.Candidates`): the rules of a table
+    that may match some values, read off the analysis' atoms. Per column and atom it
+    keeps the rules whose entry accepts the atom (an int, bit r for rule r); the
+    rules left after AND-ing the atoms of the values are a superset of the matches,
+    which the interpreter then tests one by one as always. So examples of a table of
+    16,384 rules cost a few big-int operations each, not a walk over every rule.
+    Values it cannot place (null, values of another type or outside the atoms) do
+    not narrow anything."""
+
+    def __init__(self) -> None:
+        self._tables: dict[int, tuple[Table, list[list[int]]]] = {}
+
+    def _index(self, table: Table) -> list[list[int]]:
+        found = self._tables.get(id(table))
+        if found is not None and found[0] is table:
+            return found[1]
+        facts = study(table)
+        n = len(table.rules)
+        index = []
+        for c, axis in enumerate(facts.axes):
+            by_mask: dict[int, bytearray] = {}
+            for r, box in enumerate(facts.masks):
+                rules = by_mask.get(box[c])
+                if rules is None:
+                    rules = by_mask[box[c]] = bytearray((n + 7) // 8)
+                rules[r >> 3] |= 1 << (r & 7)
+            atoms = [0] * len(axis.atoms)
+            for mask, rules in by_mask.items():
+                as_int = int.from_bytes(rules, "little")
+                for atom in bits(mask):
+                    atoms[atom] |= as_int
+            index.append(atoms)
+        self._tables[id(table)] = (table, index)
+        return index
+
+    def __call__(self, table: Table, values: dict[str, Value]) -> list[Rule]:
+        index = self._index(table)
+        axes = study(table).axes
+        left = (1 << len(table.rules)) - 1
+        for column, axis, atoms in zip(table.inputs, axes, index, strict=True):
+            value = values.get(column.name)
+            if type(value) not in _EXACT_TYPES[column.type] or value != value:
+                continue  # null, another type, NaN: tested by the interpreter
+            atom = axis.locate(value)
+            if atom is not None:
+                left &= atoms[atom]
+        found = []
+        while left:
+            low = left & -left
+            found.append(table.rules[low.bit_length() - 1])
+            left ^= low
+        return found
+
+
 class _Examples:
     """Finds inputs (chain inputs for tables with `from` inputs) for generated tests."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        self.candidates = _Candidates()
 
     def blocked(self, name: str) -> str | None:
         """A required table (transitively) whose outputs cannot be listed, if any."""
@@ -937,7 +1029,11 @@ class _Examples:
                         continue
                     try:
                         _, matched = interpret.evaluate(
-                            self.project, decision.name, values, as_of
+                            self.project,
+                            decision.name,
+                            values,
+                            as_of,
+                            candidates=self.candidates,
                         )
                     except (interpret.Ambiguous, interpret.NoVersion):
                         continue
@@ -973,10 +1069,16 @@ def _decides(table: Table, rule: Rule, matched: list[str]) -> bool:
 
 
 def _expected(
-    project: Project, name: str, values: dict[str, Value], as_of: dt.date | None
+    project: Project,
+    name: str,
+    values: dict[str, Value],
+    as_of: dt.date | None,
+    candidates: interpret.Candidates | None = None,
 ) -> tuple[tuple[tuple[str, Value | tuple[Value, ...]], ...], tuple[str, ...]] | None:
     try:
-        outputs, matched = interpret.evaluate(project, name, values, as_of)
+        outputs, matched = interpret.evaluate(
+            project, name, values, as_of, candidates=candidates
+        )
     except (interpret.Ambiguous, interpret.NoVersion):
         return None
     if isinstance(outputs, list):
@@ -1064,7 +1166,7 @@ def _decision_examples(project: Project, decision: Decision) -> list[Example]:
         inputs = tuple(values.items())
         if (inputs, as_of) in found:
             return
-        expected = _expected(project, decision.name, values, as_of)
+        expected = _expected(project, decision.name, values, as_of, builder.candidates)
         if expected is not None:
             outputs, matched = expected
             found[(inputs, as_of)] = Example(

@@ -16,17 +16,16 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import analyse
-from .diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
+from .diagnostics import Diagnostic, Severity
 from .model import Project
-from .pipeline import display_path, find_workbooks, load_tables
-from .template import save_atomic
+from .pipeline import check_tables, display_path, find_workbooks
+from .template import font, row_height, save_atomic
 
 FILLS = {
     Severity.ERROR: "FFC7CE",  # Excel's "bad" red
@@ -39,10 +38,7 @@ _MAX_FILLED = 200  # cells filled per diagnostic range (a whole-row range is sho
 
 def lint(tables: Path) -> tuple[Project | None, tuple[Diagnostic, ...]]:
     """Validation and analysis diagnostics of TABLES, without generating code."""
-    project, diagnostics = load_tables(tables)
-    if project is not None and not has_errors(diagnostics):
-        diagnostics = sort_diagnostics([*diagnostics, *analyse.analyse(project)])
-    return project, diagnostics
+    return check_tables(tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +145,8 @@ def _problems_sheet(book: Workbook, found: list[Diagnostic]) -> None:
     for other in book.worksheets[1:]:
         other.sheet_view.tabSelected = False
     ws.append([f"Problems found by compile-rules ({len(found)})"])
-    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].font = font(bold=True, size=14)
+    ws.row_dimensions[1].height = 21
     ws.append(
         [
             "This sheet and the coloured cells with comments were added by "
@@ -158,9 +155,10 @@ def _problems_sheet(book: Workbook, found: list[Diagnostic]) -> None:
     )
     ws.append([])
     header = ["Severity", "Code", "Where", "Message", "Cell text", "Hint"]
+    widths = (10, 8, 28, 70, 30, 50)
     ws.append(header)
     for cell in ws[4]:
-        cell.font = Font(bold=True)
+        cell.font = font(bold=True)
     if not found:
         ws.append(["", "", "", "No problems."])
     for d in found:
@@ -181,11 +179,14 @@ def _problems_sheet(book: Workbook, found: list[Diagnostic]) -> None:
                 location=_link(d.location.sheet, d.location.cell or "A1"),
                 tooltip="Go to the cell",
             )
-            cell.font = Font(color="0563C1", underline="single")
-        for col in (4, 5, 6):
+            cell.font = font(color="0563C1", underline="single")
+        for col in range(1, len(widths) + 1):
             ws.cell(row=row, column=col).alignment = Alignment(
-                wrap_text=True, vertical="top"
+                wrap_text=col >= 4, vertical="top"
             )
-    for letter, width in zip("ABCDEF", (10, 8, 28, 70, 30, 50), strict=True):
+        ws.row_dimensions[row].height = row_height(
+            [(d.message, widths[3]), (d.text, widths[4]), (d.hint, widths[5])]
+        )
+    for letter, width in zip("ABCDEF", widths, strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"

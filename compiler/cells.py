@@ -9,6 +9,7 @@ ranges and prefixes. Every function here either returns a plain Python value or 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 
@@ -186,7 +187,8 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
         if _NUMBER.match(text) and float(text).is_integer():
             return int(float(text))
         raise CellError(
-            f"{text!r} is not a whole number", "integer columns take whole numbers: 18"
+            f"{text!r} is not a whole number",
+            "integer columns take whole numbers, such as 18",
         )
     # NUMBER
     if _NUMBER.match(text):
@@ -264,6 +266,11 @@ def parse_unary_tests(raw: RawValue, type_: DataType) -> UnaryTests:
         return UnaryTests()
     if not isinstance(raw, str):
         return UnaryTests((Equals(parse_literal(raw, type_)),))
+    return _parse_text_tests(raw, type_)
+
+
+@functools.lru_cache(maxsize=4096)  # large tables repeat their entries
+def _parse_text_tests(raw: str, type_: DataType) -> UnaryTests:
     text, _ = clean_text(raw)
     if text in ("", "-"):
         return UnaryTests()

@@ -1,18 +1,20 @@
 """The `compile-rules` command: a thin Click layer over the library functions.
 
 Exit codes (see README): 0 ok, 1 generated files out of date, 2 usage, 3 invalid
-tables or unreadable workbook, 123 internal error. User errors never show a traceback.
+tables or unreadable workbook (or `run` input), 4 `run` rejected rows, 123 internal
+error. User errors never show a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,8 +23,9 @@ import click
 from . import cells, dmn, output
 from .diagnostics import CellError, has_errors
 from .evaluate import load_table, result_json
+from .model import Project
 from .pipeline import Compilation, compile_tables, load_tables
-from .report import FORMATS, Exit, Report
+from .report import FORMATS, Exit, Report, run_summary
 from .sheets import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -173,6 +176,22 @@ def check_command(tables: Path, out: Path, quiet: bool) -> None:
     sys.exit(report.exit_code)
 
 
+def _compiled_table(tables: Path, table: str) -> tuple[Project, dict[str, str]]:
+    """The tables compiled in memory (so `eval` and `run` always run exactly the code
+    `compile` writes), once TABLE is known to be one of them; exit 3 on errors."""
+    compilation, report = _compile(tables, True)
+    if compilation.files is None or compilation.project is None:
+        click.echo(report.summary("compile"), err=True)
+        sys.exit(report.exit_code)
+    names = [d.name for d in compilation.project.decisions]
+    if table not in names:
+        hint = suggest(table, names)
+        raise click.UsageError(
+            f"no table named {table!r}" + (f"; {hint}" if hint else "")
+        )
+    return compilation.project, compilation.files
+
+
 @main.command("eval")
 @folders
 @click.argument("table")
@@ -200,20 +219,10 @@ def eval_command(
     cases: Path | None,
 ) -> None:
     """Evaluate TABLE on the given inputs through its generated evaluator."""
-    compilation, report = _compile(tables, True)
-    if compilation.files is None or compilation.project is None:
-        click.echo(report.summary("compile"), err=True)
-        sys.exit(report.exit_code)
-    project = compilation.project
-    names = [d.name for d in project.decisions]
-    if table not in names:
-        hint = suggest(table, names)
-        raise click.UsageError(
-            f"no table named {table!r}" + (f"; {hint}" if hint else "")
-        )
+    project, files = _compiled_table(tables, table)
     columns = {c.name: c for c in project.chain_inputs(table)}
     versioned = project.chain_versioned(table)
-    module = load_table(compilation.files, table)
+    module = load_table(files, table)
 
     def run(values: dict[str, str | None], when: str | None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
@@ -299,6 +308,164 @@ def _eval_cases(
         sys.exit(Exit.USAGE)
 
 
+@main.command("run")
+@folders
+@click.argument("table")
+@click.option(
+    "--input",
+    "source",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A Parquet or CSV file (.parquet, .csv) with one column per input.",
+)
+@click.option(
+    "--output",
+    "target",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Where to write the inputs, outputs and matched rules (.parquet or .csv; "
+    "with --engine dask a folder of Parquet parts).",
+)
+@click.option(
+    "--errors",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The CSV file of rejected rows. Default: beside OUTPUT, with .errors.csv "
+    "for its extension (decisions.parquet: decisions.errors.csv).",
+)
+@click.option(
+    "--as-of", "as_of", metavar="DATE", help="One evaluation date (ISO) for every row."
+)
+@click.option(
+    "--as-of-column",
+    metavar="NAME",
+    help="The column holding each row's evaluation date (default: as_of, if present).",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=250_000,
+    show_default=True,
+    help="Rows evaluated at a time (memory grows with it).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "dask"]),
+    default="pandas",
+    show_default=True,
+    help="pandas: in this process; dask: on a Dask cluster "
+    "(pip install 'compile-rules[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the cluster's scheduler, e.g. tcp://host:8786 "
+    "(default: a local cluster, one worker per core).",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    help="With --engine dask: split the input into this many partitions.",
+)
+@guarded
+def run_command(
+    tables: Path,
+    out: Path,
+    quiet: bool,
+    table: str,
+    source: Path,
+    target: Path,
+    errors: Path | None,
+    as_of: str | None,
+    as_of_column: str | None,
+    chunk_size: int,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
+) -> None:
+    """Evaluate TABLE on every row of a Parquet or CSV file, in chunks; write the
+    inputs with the outputs and matched rules. Rows whose values TABLE cannot take
+    go to the errors file (row, column, value, message); the others still run.
+    Exit 4 when rows were rejected."""
+    from . import batch
+
+    if engine != "dask" and (scheduler or partitions):
+        raise click.UsageError("--scheduler and --partitions need --engine dask")
+    project, files = _compiled_table(tables, table)
+    errors = errors or target.with_name(f"{target.stem}.errors.csv")
+    try:
+        batch.file_format(target, "--output")
+        if len({p.resolve() for p in (source, target, errors)}) < 3:
+            raise batch.RunError(
+                "--input, --output and --errors must be three different paths",
+                usage=True,
+            )
+        opened = batch.Source.open(source)
+        plan = batch.make_plan(
+            project,
+            files,
+            table,
+            opened.schema,
+            as_of=as_of,
+            as_of_column=as_of_column,
+            text=target.suffix.lower() == ".csv",
+            cells=opened.format == "csv",
+        )
+        for note in plan.notes:
+            click.secho(f"{source}: warning: {note}", fg="yellow", err=True)
+        if engine == "dask":
+            summary = batch.run_dask(
+                plan,
+                opened,
+                target,
+                errors,
+                scheduler=scheduler,
+                partitions=partitions,
+            )
+        else:
+            with _progress(quiet, "deciding") as advance:
+                summary = batch.run_local(
+                    plan,
+                    opened,
+                    target,
+                    errors,
+                    chunk_rows=chunk_size,
+                    progress=advance,
+                )
+    except batch.RunError as exc:
+        if exc.usage:
+            raise click.UsageError(str(exc)) from None
+        click.secho(f"error: {exc}; nothing was written", fg="red", err=True)
+        sys.exit(Exit.INVALID)
+    click.echo(
+        run_summary(
+            summary.rows, summary.evaluated, summary.rejected, target, summary.errors
+        ),
+        err=True,
+    )
+    sys.exit(Exit.REJECTED if summary.rejected else Exit.OK)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr, when it is a terminal and -q is not given."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bars: list[Any] = []
+
+    def advance(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label=label, file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(done - bars[0].pos)
+
+    try:
+        yield advance
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
+
+
 @main.command("analyse")
 @folders
 @click.argument("table", required=False)
@@ -307,28 +474,21 @@ def analyse_command(tables: Path, out: Path, quiet: bool, table: str | None) -> 
     """Check that every table answers every case exactly once, and list the rules no
     authored test exercises (all tables, or only TABLE)."""
     from . import analyse
-    from .diagnostics import has_errors, sort_diagnostics
-    from .pipeline import load_tables
+    from .pipeline import check_tables
 
-    project, diagnostics = load_tables(tables)
+    project, diagnostics = check_tables(tables)
     valid = project is not None and not has_errors(diagnostics)
-    if project is not None and valid:
+    if project is not None and table is not None:
         names = [d.name for d in project.decisions]
-        if table is not None and table not in names:
+        if table not in names:
             hint = suggest(table, names)
             raise click.UsageError(
                 f"no table named {table!r}" + (f"; {hint}" if hint else "")
             )
-        chosen = [d for d in project.decisions if table in (None, d.name)]
-        sheets = {
-            (t.location.path, t.location.sheet) for d in chosen for t in d.versions
-        }
-        diagnostics = sort_diagnostics(
-            [
-                d
-                for d in (*diagnostics, *analyse.analyse(project))
-                if table is None or (d.location.path, d.location.sheet) in sheets
-            ]
+        versions = project.decision(table).versions
+        sheets = {(t.location.path, t.location.sheet) for t in versions}
+        diagnostics = tuple(
+            d for d in diagnostics if (d.location.path, d.location.sheet) in sheets
         )
     report = Report(diagnostics=diagnostics, quiet=quiet)
     report.print_diagnostics()

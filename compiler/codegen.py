@@ -20,8 +20,10 @@ Evaluators never test rules one by one (`compiler.index` computes what they look
   or outside the Values raises KeyError/TypeError there and the checked path
   (`_runtime.checked_mask`, with the same masks) raises InputError. FIRST and
   PRIORITY read the winner as `_HITS[_N - mask.bit_length()]` (`_HITS[_N]` is the
-  no-match result); UNIQUE first tests `mask & (mask - 1)`; lists and aggregates go
-  through the runtime once per distinct mask and are kept.
+  no-match result); UNIQUE first tests `mask & (mask - 1)`, and ANY hands several
+  matches to the runtime, unless no input matches two rules (`index.disjoint`: then
+  the winner is read as for FIRST); lists and aggregates go through the runtime once
+  per distinct mask and are kept.
 - `_HITS` lists the prebuilt results, one per rule, each under a comment naming the
   rule's id, workbook location and conditions in words: the readable rule list.
 - `evaluate_frame` hands the same masks to `_runtime.decide_frame` (vectorized).
@@ -42,7 +44,8 @@ from typing import Any
 
 import jinja2
 
-from .index import Axis, after, bit_order, build_axes
+from .analyse import Example
+from .index import Axis, after, bit_order, build_axes, disjoint
 from .markdown import render_markdown
 from .model import (
     Column,
@@ -57,6 +60,7 @@ from .model import (
     Rule,
     Table,
     Test,
+    TestCase,
     TestSuite,
     UnaryTests,
     Value,
@@ -412,8 +416,9 @@ def _ranks(table: Table) -> list[tuple[str, str]]:
     return [(py_literal(rule.id), py_literal(table.rank(rule))) for rule in table.rules]
 
 
-def _decide_lines(table: Table, prefix: str) -> list[str]:
-    """The code that turns `mask` (the matching rules) into the Result."""
+def _decide_lines(table: Table, prefix: str, disjoint: bool = False) -> list[str]:
+    """The code that turns `mask` (the matching rules) into the Result. DISJOINT: no
+    input matches two rules, so UNIQUE and ANY need no check of several matches."""
     p = prefix
     first = f"return {p}_HITS[{p}_N - mask.bit_length()]"
     hits = f"hits_of(mask, {p}_N, {p}_HITS)"
@@ -423,6 +428,8 @@ def _decide_lines(table: Table, prefix: str) -> list[str]:
         return [f"return aggregate({kind}, {hits}, {p}_NO_MATCH, Result, Outputs)"]
     if policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
         return [first]
+    if policy in (HitPolicy.UNIQUE, HitPolicy.ANY) and disjoint:
+        return ["# No input matches two rules (checked when compiled).", first]
     if policy is HitPolicy.UNIQUE:
         return [
             "if mask & (mask - 1):",
@@ -456,6 +463,9 @@ def _version(
     order = bit_order(table)
     n = len(order)
     axes = build_axes(table, order)
+    single_match = table.hit_policy in (HitPolicy.UNIQUE, HitPolicy.ANY) and disjoint(
+        table, axes, order
+    )
     columns = [_render_axis(a, prefix, n, i) for i, a in enumerate(axes)]
     single = not table.returns_list and table.aggregation is None
     hits = [
@@ -468,7 +478,7 @@ def _version(
     names = {n for c in columns for n in c.names} | {"checked_mask"}
     if table.aggregation is not None:
         names |= {"aggregate", "hits_of"}
-    else:
+    elif not single_match:
         names |= _DECIDE_NAMES.get(table.hit_policy.name, set())
     fast = " & ".join(c.fast for c in columns)
     if len(columns) < 2:  # AND with every rule, so that OUTSIDE raises
@@ -485,8 +495,8 @@ def _version(
         guards.append(f"as_of <= {py_literal(table.effective_to)}")
     if table.hit_policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
         frame_policy = "first"
-    elif table.hit_policy is HitPolicy.UNIQUE:
-        frame_policy = "unique"
+    elif table.hit_policy is HitPolicy.UNIQUE or single_match:
+        frame_policy = "first" if single_match else "unique"
     else:
         frame_policy = "python"
     effective = f"{py_literal(table.effective_from)}, {py_literal(table.effective_to)}"
@@ -523,8 +533,8 @@ def _version(
         "checked": f"checked_mask({prefix}_COLUMNS, ({arguments}{',' if len(table.inputs) == 1 else ''}), {prefix}_ALL)",
         "decide_lines": [f"return {decide}(mask)"]
         if memo
-        else _decide_lines(table, prefix),
-        "build_lines": _decide_lines(table, prefix),
+        else _decide_lines(table, prefix, single_match),
+        "build_lines": _decide_lines(table, prefix, single_match),
         "memo": memo,
         "frame": f"Version({effective}, {prefix}_COLUMNS, {prefix}_N, {prefix}_HITS,"
         f' "{frame_policy}", {"_decide_v" + str(number) if decision.versioned else "_decide"})',
@@ -646,7 +656,12 @@ def _case_inputs(case_inputs: tuple[tuple[str, Value], ...]) -> str:
     )
 
 
-def render_suite(project: Project, suite: TestSuite) -> str:
+def render_suite(
+    project: Project, suite: TestSuite, *, about: str = "", package: str = ".."
+) -> str:
+    """SUITE's cases as a pytest module. ABOUT (for cases that come from the analysis,
+    not a sheet) replaces the docstring's naming of the Tests sheet; PACKAGE is the
+    generated package, relative to the module."""
     decision = project.decision(suite.table)
     cases = [
         {
@@ -665,10 +680,13 @@ def render_suite(project: Project, suite: TestSuite) -> str:
         c.as_of for c in suite.cases
     )
     env = _environment()
+    # In a docstring: the literal's backslashes and double quotes escaped once more.
+    sheet = py_literal(str(suite.location)).replace("\\", "\\\\").replace('"', '\\"')
     return env.get_template("tests.py.j2").render(
         table=decision.name,
-        # In a docstring: the literal's backslashes and double quotes escaped once more.
-        sheet=py_literal(str(suite.location)).replace("\\", "\\\\").replace('"', '\\"'),
+        package=package,
+        about=about
+        or f"The cases of the Tests sheet {sheet} for the table `{decision.name}`.",
         cases=cases,
         takes_as_of=project.chain_versioned(decision.name),
         returns_list=decision.first.returns_list,
@@ -676,8 +694,28 @@ def render_suite(project: Project, suite: TestSuite) -> str:
     )
 
 
-def render_package(project: Project) -> dict[str, str]:
-    """Every generated file, by path relative to the output folder (unformatted)."""
+def examples_suite(decision: Decision, examples: tuple[Example, ...]) -> TestSuite:
+    """The analysis' examples of DECISION as test cases, each named by what it checks
+    (`E3: rule R2: age = 18, just outside < 18`), numbered so that ids stay unique."""
+    cases = tuple(
+        TestCase(
+            f"E{n}: {example.description}",
+            example.inputs,
+            example.expected_outputs,
+            decision.first.location,
+            example.as_of,
+            example.expected_rules,
+        )
+        for n, example in enumerate(examples, start=1)
+    )
+    return TestSuite(decision.name, cases, decision.first.location, decision.name)
+
+
+def render_package(
+    project: Project, examples: dict[str, tuple[Example, ...]] | None = None
+) -> dict[str, str]:
+    """Every generated file, by path relative to the output folder (unformatted).
+    EXAMPLES (from `analyse.examples`) become `tests/examples/test_<table>.py`."""
     env = _environment()
     files = {
         "__init__.py": env.get_template("init.py.j2").render(
@@ -698,6 +736,28 @@ def render_package(project: Project) -> dict[str, str]:
         )
         for suite in project.suites:
             files[f"tests/{suite.module}.py"] = render_suite(project, suite)
+    generated = {name: cases for name, cases in (examples or {}).items() if cases}
+    if generated:
+        files.setdefault(
+            "tests/__init__.py",
+            f'{GENERATED_MARKER}: do not edit.\n"""Tests generated from the tables."""\n',
+        )
+        files["tests/examples/__init__.py"] = (
+            f"{GENERATED_MARKER}: do not edit.\n"
+            '"""Tests the analysis generated: an input that makes each rule decide, and\n'
+            "both sides of every range edge and version date, expecting what the reference\n"
+            'interpreter answers."""\n'
+        )
+        for name, cases in sorted(generated.items()):
+            decision = project.decision(name)
+            about = (
+                f"Generated cases for the table `{name}`.\n\nAn input that makes each "
+                "rule decide, and both sides of every range edge\nand version date, "
+                "expecting what the reference interpreter answers.\n"
+            )
+            files[f"tests/examples/test_{name}.py"] = render_suite(
+                project, examples_suite(decision, cases), about=about, package="..."
+            )
     return files
 
 
@@ -734,8 +794,13 @@ def _ruff() -> str:
     return str(find_ruff_bin())
 
 
-def generate(project: Project, *, formatted: bool = True) -> dict[str, str]:
-    files = render_package(project)
+def generate(
+    project: Project,
+    *,
+    formatted: bool = True,
+    examples: dict[str, tuple[Example, ...]] | None = None,
+) -> dict[str, str]:
+    files = render_package(project, examples)
     if not formatted:
         return files
     sources = {name: text for name, text in files.items() if name.endswith(".py")}

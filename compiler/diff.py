@@ -169,6 +169,32 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _change(before: str, after: str, limit: int = 80, context: int = 24) -> str:
+    """`before → after`, each cut to LIMIT around where they differ, so that a long
+    note edited in the middle shows the edit, not two identical beginnings."""
+    was, now = " ".join(before.split()), " ".join(after.split())
+    if len(was) <= limit and len(now) <= limit:
+        return f"{_short(was)} → {_short(now)}"
+    start = 0
+    while start < min(len(was), len(now)) and was[start] == now[start]:
+        start += 1
+    end = 0
+    while end < min(len(was), len(now)) - start and was[-1 - end] == now[-1 - end]:
+        end += 1
+    begin = max(0, start - context)
+
+    def cut(text: str) -> str:
+        stop = len(text) - max(0, end - context)
+        shown = (
+            ("…" if begin else "")
+            + text[begin:stop]
+            + ("…" if stop < len(text) else "")
+        )
+        return _short(shown, limit)
+
+    return f"{cut(was)} → {cut(now)}"
+
+
 def _rule_line(table: Table, rule: Rule) -> str:
     cells = _rule_cells(table, rule)
     shown = [
@@ -210,7 +236,7 @@ def table_changes(old: Table, new: Table) -> list[str]:
         was = _rule_cells(old, old_rules[rule.id])
         now = _rule_cells(new, rule)
         changed = [
-            f"{n}: {_short(was.get(n, '(no column)'))} → {_short(now.get(n, '(no column)'))}"
+            f"{n}: {_change(was.get(n, '(no column)'), now.get(n, '(no column)'))}"
             for n in dict.fromkeys([*was, *now])
             if was.get(n) != now.get(n)
         ]

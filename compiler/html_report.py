@@ -97,6 +97,10 @@ class TablePage:
     def percent(self) -> int:
         return math.floor(100 * self.covered / self.rules) if self.rules else 100
 
+    @property
+    def failed(self) -> int:
+        return sum(not c.passed for c in self.cases)
+
     def count(self, severity: str) -> int:
         return sum(
             str(d.severity) == severity for d in [*self.diagnostics, *self.findings]

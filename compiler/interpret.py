@@ -9,6 +9,7 @@ against Values: callers pass valid inputs.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .cells import tests_match
@@ -24,6 +25,9 @@ class NoVersion(Exception):
 
 
 Outputs = dict[str, Value]
+# (table, values) -> the rules that may match, in rule order: every other rule is
+# known not to (the analysis finds them from its atoms, for large tables)
+Candidates = Callable[[Table, dict[str, Value]], Iterable[Rule]]
 
 
 def version_in_force(project: Project, name: str, as_of: dt.date | None) -> Table:
@@ -41,10 +45,15 @@ def version_in_force(project: Project, name: str, as_of: dt.date | None) -> Tabl
     raise NoVersion(f"{name}: no version in force on {when}")
 
 
-def matching_rules(table: Table, values: dict[str, Value]) -> list[Rule]:
+def matching_rules(
+    table: Table, values: dict[str, Value], candidates: Candidates | None = None
+) -> list[Rule]:
+    """The rules of TABLE whose every entry accepts VALUES, in rule order. Only
+    CANDIDATES(table, values) are tested when given."""
+    rules = table.rules if candidates is None else candidates(table, values)
     return [
         rule
-        for rule in table.rules
+        for rule in rules
         if all(
             tests_match(entry, values.get(c.name))
             for c, entry in zip(table.inputs, rule.inputs, strict=True)
@@ -53,24 +62,32 @@ def matching_rules(table: Table, values: dict[str, Value]) -> list[Rule]:
 
 
 def evaluate(
-    project: Project, name: str, inputs: dict[str, Value], as_of: dt.date | None = None
+    project: Project,
+    name: str,
+    inputs: dict[str, Value],
+    as_of: dt.date | None = None,
+    *,
+    candidates: Candidates | None = None,
 ) -> tuple[Outputs | list[Outputs], list[str]]:
-    """Evaluate table NAME: (outputs, matched rule ids), shaped like `eval --json`."""
+    """Evaluate table NAME: (outputs, matched rule ids), shaped like `eval --json`.
+    CANDIDATES narrows the rules tested (see `matching_rules`)."""
     table = version_in_force(project, name, as_of)
     values = dict(inputs)
     for column in table.inputs:
         if column.source_table:
-            produced, _ = evaluate(project, column.source_table, inputs, as_of)
+            produced, _ = evaluate(
+                project, column.source_table, inputs, as_of, candidates=candidates
+            )
             assert isinstance(produced, dict)
             values[column.name] = produced[column.name]
-    return decide(table, values)
+    return decide(table, values, candidates)
 
 
 def decide(
-    table: Table, values: dict[str, Value]
+    table: Table, values: dict[str, Value], candidates: Candidates | None = None
 ) -> tuple[Outputs | list[Outputs], list[str]]:
     """Apply TABLE's hit policy to the rules that match VALUES."""
-    hits = matching_rules(table, values)
+    hits = matching_rules(table, values, candidates)
     names = [c.name for c in table.outputs]
 
     def out(rule: Rule) -> Outputs:

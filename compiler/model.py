@@ -141,6 +141,7 @@ class Column:
     )
     default: Value = None
     has_default: bool = False
+    kind_cell: str = ""  # A1 ref of its Kind cell (where `from <table>` is written)
 
     @property
     def enumerated(self) -> bool:
@@ -187,6 +188,13 @@ class Table:
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None  # inclusive
     complete: bool = True  # `Complete: no` declares a partial table
+    metadata_cells: tuple[tuple[str, str], ...] = ()  # label -> A1 ref of its value
+
+    def metadata_location(self, label: str) -> Location:
+        """Where the metadata row LABEL (`effective from`) has its value; the sheet
+        when the row is absent."""
+        refs = dict(self.metadata_cells)
+        return self.location.at(refs[label]) if label in refs else self.location
 
     @property
     def returns_list(self) -> bool:
@@ -275,6 +283,9 @@ class Project:
     decisions: tuple[Decision, ...]  # sorted by name
     suites: tuple[TestSuite, ...]
     workbooks: tuple[str, ...]
+    # Tables whose sheets had errors: some of their rules (or the whole table) are
+    # missing here, so checks that look for them elsewhere stay quiet about them.
+    partial: tuple[str, ...] = ()
 
     def decision(self, name: str) -> Decision:
         for decision in self.decisions:

@@ -154,6 +154,14 @@ def apply(out: Path, change: Plan, *, timeout: float | None = None) -> None:
         _swap(staging, folder)
 
 
+def write_generated(out: Path, files: dict[str, str]) -> Plan:
+    """Make OUT hold FILES (a `Compilation.files`) as `compile` does: atomically, under
+    the lock, only when something changed. Returns what was found to differ."""
+    change = plan(out, files)
+    apply(out, change)
+    return change
+
+
 def _swappable(folder: Path) -> bool:
     """Whether FOLDER can be replaced by a rename: not the root or a mount point, and
     not the working directory or above it (the process would end up in the old tree,
@@ -412,6 +420,37 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def replacing(path: Path, *, folder: bool = False) -> Iterator[Path]:
+    """A new sibling of PATH to write (a file, or with FOLDER a folder) that takes
+    PATH's place in one step when the block ends, and is removed if it raises: a
+    long write killed at any moment leaves the old PATH whole, never half a new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if folder:
+        staging = _sibling(path, "new")
+    else:
+        fd, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        os.close(fd)
+        staging = Path(name)
+    try:
+        yield staging
+        if folder:
+            _swap(staging, path)
+            return
+        with staging.open("rb+") as handle:
+            os.fchmod(handle.fileno(), _mode_for(path))
+            os.fsync(handle.fileno())
+        os.replace(staging, path)
+    except BaseException:
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            staging.unlink(missing_ok=True)
         raise
 
 

@@ -73,21 +73,66 @@ def load_tables(
             books.append(book)
     project, found = sheets.build_project(books)
     diagnostics.extend(found)
-    if not has_errors(diagnostics):
-        diagnostics.extend(validate.validate(project))
+    diagnostics.extend(validate.validate(project))  # also beside cell errors: one run
     return project, sort_diagnostics(diagnostics)
+
+
+def check_tables(
+    tables: Path, *, read: Reader = workbook.read_workbook
+) -> tuple[Project | None, tuple[Diagnostic, ...]]:
+    """Read, validate and analyse TABLES: every diagnostic, no code. The analysis
+    covers the tables free of errors even when others have some (`sound_part`)."""
+    project, diagnostics = load_tables(tables, read=read)
+    if project is None:
+        return project, diagnostics
+    found = analyse.analyse(sound_part(project, diagnostics))
+    return project, sort_diagnostics([*diagnostics, *found])
 
 
 def compile_tables(
     tables: Path, *, formatted: bool = True, read: Reader = workbook.read_workbook
 ) -> Compilation:
     """Run the whole pipeline on a tables folder; no file is written here."""
-    project, diagnostics = load_tables(tables, read=read)
+    project, diagnostics = check_tables(tables, read=read)
     if project is None or has_errors(diagnostics):
         return Compilation(project, diagnostics, None)
-    diagnostics = sort_diagnostics([*diagnostics, *analyse.analyse(project)])
-    if has_errors(diagnostics):
-        return Compilation(project, diagnostics, None)
-    return Compilation(
-        project, diagnostics, codegen.generate(project, formatted=formatted)
+    examples = analyse.examples(project)
+    files = codegen.generate(project, formatted=formatted, examples=examples)
+    return Compilation(project, diagnostics, files)
+
+
+def sound_part(project: Project, diagnostics: tuple[Diagnostic, ...]) -> Project:
+    """The tables free of errors, with everything they require: the analysis runs on
+    these even when others have errors, so an author sees every problem in one run
+    (and none that an error elsewhere would make up)."""
+    broken = {
+        (d.location.path, d.location.sheet)
+        for d in diagnostics
+        if d.severity is Severity.ERROR
+    }
+    names = {d.name: d for d in project.decisions}
+    verdicts: dict[str, bool] = {}
+
+    def sound(name: str) -> bool:
+        if name not in verdicts:
+            verdicts[name] = False  # a cycle is not sound (and is an error anyway)
+            decision = names.get(name)
+            verdicts[name] = (
+                decision is not None
+                and name not in project.partial
+                and not any(
+                    (t.location.path, t.location.sheet) in broken
+                    for t in decision.versions
+                )
+                and all(sound(r) for r in decision.requires)
+            )
+        return verdicts[name]
+
+    if not broken:
+        return project
+    return Project(
+        tuple(d for d in project.decisions if sound(d.name)),
+        tuple(s for s in project.suites if sound(s.table)),
+        project.workbooks,
+        project.partial,
     )

@@ -23,6 +23,7 @@ class Exit(enum.IntEnum):
     DRIFT = 1
     USAGE = 2
     INVALID = 3
+    REJECTED = 4  # run: some rows were left out (see the errors file)
     INTERNAL = 123
 
 
@@ -100,6 +101,16 @@ class Report:
             f"{len(self.written)} file(s) written, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged ({self.counts()})."
         )
+
+
+def run_summary(
+    rows: int, evaluated: int, rejected: int, output: Path, errors: Path
+) -> str:
+    """The last line of `run`: what was read, decided and left out, and where."""
+    read = f"{rows:,} row(s) read, {evaluated:,} evaluated"
+    if rejected:
+        return f"{read}, {rejected:,} rejected (see {errors}); wrote {output}"
+    return f"{read}, none rejected; wrote {output} ({errors} lists no row)"
 
 
 def _option(name: str, default: object) -> object:

@@ -107,6 +107,7 @@ class _Metadata:
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
     complete: bool = True
+    cells: dict[str, str] = field(default_factory=dict)  # label -> value cell
 
 
 @dataclass
@@ -114,6 +115,7 @@ class Reader:
     """Collects diagnostics while sheets are read; one per compile."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    unreadable: set[Location] = field(default_factory=set)  # cells of E121 and E122
 
     def report(
         self,
@@ -150,7 +152,12 @@ class Reader:
         self.report(code, Severity.WARNING, message, location, text, hint)
 
     def cell_error(self, exc: CellError, location: Location, text: RawValue) -> None:
+        if location in self.unreadable:
+            return  # already reported as a formula without value or an Excel error
         self.error(exc.code, exc.message, location, text, exc.hint)
+
+    def error_count(self) -> int:
+        return sum(d.severity is Severity.ERROR for d in self.diagnostics)
 
     # -- sheets -----------------------------------------------------------------
 
@@ -188,6 +195,7 @@ class Reader:
             if cached:
                 self.warn("W121", "formula cell: its last calculated value is used", at)
             else:
+                self.unreadable.add(at)
                 self.error(
                     "E121",
                     "formula cell without a calculated value",
@@ -195,12 +203,9 @@ class Reader:
                     hint="open and save the workbook in Excel or LibreOffice, or type the value",
                 )
         for (row, column), text in sorted(sheet.errors.items()):
-            self.error(
-                "E122",
-                f"the cell shows the spreadsheet error {text}",
-                sheet.location.at(ref(row, column)),
-                text,
-            )
+            at = sheet.location.at(ref(row, column))
+            self.unreadable.add(at)
+            self.error("E122", f"the cell shows the spreadsheet error {text}", at, text)
 
     def text(self, sheet: RawSheet, row: int, column: int) -> str:
         """A cell as clean text (for labels, names and free text)."""
@@ -327,6 +332,7 @@ class Reader:
             effective_from=meta.effective_from,
             effective_to=meta.effective_to,
             complete=meta.complete,
+            metadata_cells=tuple(meta.cells.items()),
         )
 
     def _metadata(self, sheet: RawSheet, header: int) -> _Metadata:
@@ -356,6 +362,7 @@ class Reader:
                 )
                 continue
             seen.add(label)
+            meta.cells[label] = ref(row, 2)
             if label == "hit policy":
                 key = re.sub(r"\s+", " ", text.upper())
                 if key not in _HIT_POLICIES:
@@ -399,7 +406,7 @@ class Reader:
             self.error(
                 "E108",
                 f"Effective to ({end}) is before Effective from ({start})",
-                sheet.location.at("B2"),
+                sheet.location.at(meta.cells["effective to"]),
             )
         return meta
 
@@ -549,7 +556,15 @@ class Reader:
                 self.cell_error(exc, at, raw)
                 return None
         return Column(
-            name, kind, type_, header_at, source_table, values, default, has_default
+            name,
+            kind,
+            type_,
+            header_at,
+            source_table,
+            values,
+            default,
+            has_default,
+            kind_at.cell,
         )
 
     def _infer_list(
@@ -757,10 +772,13 @@ class Reader:
         self,
         sheet: RawSheet,
         decisions: dict[str, Decision],
-        chain: dict[str, dict[str, Column]],
+        chain: dict[str, dict[str, Column] | None],
+        partial: set[str],
     ) -> TestSuite | None:
         loc = sheet.location
         name = self.text(sheet, 1, 2)
+        if name in partial and name not in decisions:
+            return None  # its table's sheet has errors, reported there
         if name not in decisions:
             self.error(
                 "E301",
@@ -788,7 +806,8 @@ class Reader:
                 loc.at(ref(kind_row, 1)),
             )
             return None
-        inputs = chain[name]
+        known = chain[name]
+        inputs = known if known is not None else {}
         outputs = {c.name: c for c in table.outputs}
         last = max((c for (r, c) in sheet.cells if r == header), default=1)
         layout: list[tuple[str, str, int, DataType]] = []  # (role, name, column, type)
@@ -808,6 +827,8 @@ class Reader:
             elif kind == "input" and column_name == "as_of":
                 layout.append(("as_of", column_name, col, DataType.DATE))
             elif kind == "input":
+                if column_name not in inputs and known is None:
+                    continue  # an input of a required table that is missing or unread
                 if column_name not in inputs:
                     self.error(
                         "E303",
@@ -909,7 +930,11 @@ class Reader:
         if not ok:
             return None
         row_at = sheet.location.at(ref(row, 1))
-        refs = tuple((name, ref(row, col)) for _, name, col, _ in layout)
+        refs = tuple((name, ref(row, col)) for _, name, col, _ in layout) + tuple(
+            ("expected rule", ref(row, col))
+            for role, _, col, _ in layout
+            if role == "rules"
+        )  # the key no identifier can be, for the expected-rule cell
         return TestCase(
             case_id, tuple(inputs), tuple(expected), row_at, as_of, rules, note, refs
         )
@@ -932,13 +957,17 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
     reader = Reader()
     tables: list[Table] = []
     tests: list[RawSheet] = []
+    partial: set[str] = set()
     for book in books:
         kinds = reader.sheet_kinds(book)
         lists = reader.named_lists(kinds["values"])
         for sheet in kinds["decision table"]:
+            errors = reader.error_count()
             table = reader.table(sheet, lists)
             if table is not None:
                 tables.append(table)
+            if reader.error_count() > errors:
+                partial.add(table.name if table else reader.text(sheet, 1, 2))
         tests.extend(kinds["tests"])
     by_name: dict[str, list[Table]] = {}
     for table in tables:
@@ -950,7 +979,7 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
     chains = {name: _chain(name, decisions) for name in decisions}
     suites: list[TestSuite] = []
     for sheet in tests:
-        suite = reader.suite(sheet, decisions, chains)
+        suite = reader.suite(sheet, decisions, chains, partial)
         if suite is not None:
             suites.append(suite)
     numbered: list[TestSuite] = []
@@ -961,7 +990,10 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
         module = f"test_{suite.table}" + (f"_{n}" if n > 1 else "")
         numbered.append(TestSuite(suite.table, suite.cases, suite.location, module))
     project = Project(
-        tuple(decisions.values()), tuple(numbered), tuple(b.path for b in books)
+        tuple(decisions.values()),
+        tuple(numbered),
+        tuple(b.path for b in books),
+        tuple(sorted(partial)),
     )
     return project, tuple(reader.diagnostics)
 
@@ -974,14 +1006,19 @@ def _version_key(table: Table) -> tuple[dt.date, str, str]:
     )
 
 
-def _chain(name: str, decisions: dict[str, Decision]) -> dict[str, Column]:
-    """Inputs a test of NAME may set, tolerating missing tables and cycles (validation
-    reports those)."""
+def _chain(name: str, decisions: dict[str, Decision]) -> dict[str, Column] | None:
+    """Inputs a test of NAME may set, tolerating cycles (validation reports them);
+    None when a table in the chain is missing, so its inputs are unknown."""
     seen: dict[str, Column] = {}
     visited: set[str] = set()
+    complete = True
 
     def visit(table_name: str) -> None:
-        if table_name in visited or table_name not in decisions:
+        nonlocal complete
+        if table_name not in decisions:
+            complete = False
+            return
+        if table_name in visited:
             return
         visited.add(table_name)
         decision = decisions[table_name]
@@ -992,4 +1029,4 @@ def _chain(name: str, decisions: dict[str, Decision]) -> dict[str, Column]:
             visit(required)
 
     visit(name)
-    return seen
+    return seen if complete else None

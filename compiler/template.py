@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -52,6 +53,29 @@ _EXAMPLES: dict[DataType, Value] = {
     DataType.NUMBER: 0,
     DataType.BOOLEAN: False,
 }
+
+
+def font(**changes: Any) -> Font:
+    """The default font (Calibri 11, the theme's body font in Excel) with CHANGES.
+
+    A font without a name shows in a serif fallback in LibreOffice, so styled cells
+    always name one."""
+    return Font(
+        **{"name": "Calibri", "size": 11, "family": 2, "scheme": "minor", **changes}
+    )
+
+
+def row_height(texts: list[tuple[str, float]], line: float = 15.0) -> float | None:
+    """The height for a row whose wrapped cells hold TEXTS (text, column width), or
+    None for one line. Neither Excel nor LibreOffice fits a row to wrapped text when
+    the file is opened, so the height is written."""
+    lines = 1
+    for text, width in texts:
+        per_line = max(1, int(width * 1.2))  # characters of body text per line
+        lines = max(
+            lines, sum(-(-len(part) // per_line) or 1 for part in text.split("\n"))
+        )
+    return line * lines if lines > 1 else None
 
 
 class TemplateError(ValueError):
@@ -151,7 +175,9 @@ def _listed(spec: ColumnSpec) -> list[Value] | None:
 def _example(spec: ColumnSpec) -> str | int | float | bool:
     listed = _listed(spec)
     value: Value = listed[0] if listed else _EXAMPLES.get(spec.type, "2025-01-01")
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, bool):  # as the dropdown offers it (LibreOffice shows a
+        return "true" if value else "false"  # boolean cell as 1 or 0)
+    if isinstance(value, (int, float)):
         return value
     return value_text(value, quote=False)
 
@@ -258,7 +284,7 @@ def new_table(
 def _style_row(ws: Worksheet, row: int, last: int, fill: PatternFill) -> None:
     for col in range(1, last + 1):
         cell = ws.cell(row=row, column=col)
-        cell.font = Font(bold=True)
+        cell.font = font(bold=True)
         cell.fill = fill
 
 
@@ -302,12 +328,11 @@ def _table_sheet(
     for col, spec in enumerate(columns, start=2):
         is_output = col - 2 >= len(inputs)
         ws.cell(row=first_rule, column=col, value=_example(spec) if is_output else "-")
-    ws.cell(
-        row=first_rule,
-        column=last,
-        value="Example rule: replace it with your first rule. Rule ids stay stable: "
-        "add new rules with new ids, never renumber.",
+    note = (
+        "Example rule: replace it with your first rule. Rule ids stay stable: "
+        "add new rules with new ids, never renumber."
     )
+    ws.cell(row=first_rule, column=last, value=note)
     ws.freeze_panes = f"B{first_rule}"
     ws.column_dimensions["A"].width = 16
     for col, spec in enumerate(columns, start=2):
@@ -315,6 +340,7 @@ def _table_sheet(
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.column_dimensions[get_column_letter(last)].width = 60
     ws.cell(row=first_rule, column=last).alignment = Alignment(wrap_text=True)
+    ws.row_dimensions[first_rule].height = row_height([(note, 60)])
     _dropdown(
         ws,
         DataValidation(type="list", formula1=f'"{",".join(HIT_POLICIES)}"'),

@@ -16,6 +16,7 @@ file watcher.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 import time
@@ -201,6 +202,10 @@ def file_changes(
     once nothing changed for QUIET_MS (at most 5 s after the first change). Ends on
     Ctrl-C or when STOP_EVENT is set."""
     import watchfiles
+
+    # watchfiles logs "KeyboardInterrupt caught, stopping watch" on Ctrl-C; the
+    # command says "stopped watching" itself
+    logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
 
     def wanted(_change: watchfiles.Change, path: str) -> bool:
         return is_workbook(Path(path))

@@ -386,6 +386,9 @@ def _too_many_cells() -> str:
     )
 
 
+_BOOLEAN_FORMULAS = {"=TRUE()": True, "=FALSE()": False}
+
+
 def _read_sheet(ws: object, display_path: str) -> RawSheet:
     cells: dict[tuple[int, int], RawValue] = {}
     formats: dict[tuple[int, int], str] = {}
@@ -401,7 +404,11 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
         if value is None:
             continue
         if cell.data_type == "f":
-            formulas[(row, column)] = False
+            constant = _BOOLEAN_FORMULAS.get("".join(str(value).split()).upper())
+            if constant is not None:  # how LibreOffice saves a typed TRUE or FALSE
+                cells[(row, column)] = constant
+            else:
+                formulas[(row, column)] = False
             continue
         if cell.data_type == "e":
             errors[(row, column)] = str(value)

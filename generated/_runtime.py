@@ -17,7 +17,7 @@ import datetime
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 
@@ -396,11 +396,18 @@ def ambiguous(
 # -- frames ----------------------------------------------------------------------
 #
 # decide_frame (behind a generated module's evaluate_frame): each input column becomes
-# atom codes (vectorized), the codes of a row become one key, every distinct key is
-# decided once (FIRST and PRIORITY: the lowest rule of the ANDed masks, found word by
-# word over uint64 bitsets; UNIQUE the same, counting bits; other policies in Python
-# per distinct key), and each row takes the result of its key. pandas and numpy are
+# atom codes (vectorized: category codes, a table over an integer span, cells over
+# the bounds of a number column), and the codes of a row one key. For FIRST, PRIORITY
+# and UNIQUE, when the product of the columns' atom counts is small, every key is
+# decided once per module (the grid: the winning rule of every atom combination) and a
+# row is one lookup in it; else the rows, or their distinct keys when they are few,
+# are decided word by word over uint64 bitsets (the lowest rule of the ANDed masks;
+# UNIQUE also counts bits). Other policies are decided in Python, once per distinct
+# key. The result columns are object arrays taken from one small table per version
+# (each rule's outputs and id) at each row's winning rule. pandas and numpy are
 # imported here only, on the first call.
+
+_GRID_CELLS = 1 << 20  # the largest grid of atom combinations kept per version
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +421,8 @@ class Version:
     hits: Sequence[Any]  # "first"/"unique": the prebuilt results, no-match at [n]
     policy: str  # "first" (FIRST, PRIORITY), "unique", or "python": decide() per key
     decide: Callable[[int], Any]  # a mask -> the Result
+    # what evaluate_frame computed once: the result table, the grid, rows seen
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def decide_frame(
@@ -446,9 +455,14 @@ def decide_frame(
     columns: dict[str, Any] = {}
     for version, positions in parts:
         part = frame if positions is None else frame.take(positions)
-        objects, index = _decide_rows(part, table, version, np, pd)
-        for name, values in _object_columns(objects, outputs, shape, np).items():
-            taken = values.take(index)
+        results, index = _decide_rows(part, table, version, np, pd)
+        values = version.cache.get("results") if results is version.hits else None
+        if values is None:
+            values = _result_table(results, outputs, shape, np)
+            if results is version.hits:
+                version.cache["results"] = values
+        for name, column in zip(names, values, strict=True):
+            taken = column.take(index)
             if positions is None:
                 columns[name] = taken
             else:
@@ -467,24 +481,24 @@ def decide_frame(
     return pd.DataFrame(series, copy=False)
 
 
-def _object_columns(
+def _result_table(
     results: Sequence[Any], outputs: Sequence[str], shape: str, np: Any
-) -> dict[str, Any]:
-    """Per output (and `matched`), an object array over RESULTS."""
+) -> Any:
+    """Per output (and `matched`), an object array over RESULTS: one row each."""
 
     def array(values: list[Any]) -> Any:
         return np.fromiter(values, dtype=object, count=len(values))
 
-    found = {}
-    for i, name in enumerate(outputs):
+    found = np.empty((len(outputs) + 1, len(results)), dtype=object)
+    for i in range(len(outputs)):
         if shape == "list":
-            found[name] = array([tuple(o[i] for o in r.outputs) for r in results])
+            found[i] = array([tuple(o[i] for o in r.outputs) for r in results])
         else:
-            found[name] = array([r.outputs[i] for r in results])
+            found[i] = array([r.outputs[i] for r in results])
     if shape == "single":
-        found["matched"] = array([r.matched[0] if r.matched else None for r in results])
+        found[-1] = array([r.matched[0] if r.matched else None for r in results])
     else:
-        found["matched"] = array([r.matched for r in results])
+        found[-1] = array([r.matched for r in results])
     return found
 
 
@@ -553,38 +567,105 @@ def _decide_rows(
         for c in columns
     ]
     sizes = [len(c.atoms) for c in columns]
-    vectorized = version.policy != "python" and bool(codes)
-    # Distinct rows pay off when they are few: always for decisions made in Python,
-    # when cheap to find for the vectorized ones (else every row is decided).
-    distinct = _distinct(codes, sizes, rows, np, pd, cheap_only=vectorized)
-    if distinct is None:
-        inverse, keys = None, codes
-    else:
-        inverse, representatives = distinct
-        keys = [c.take(representatives) for c in codes]
 
-    def decide(key: int) -> Any:
+    def decide(row_codes: Sequence[Any], where: Callable[[], int]) -> Any:
+        """The result of a row whose atoms are ROW_CODES; an error names the row
+        WHERE() finds."""
         mask = (1 << version.n) - 1
-        for column, column_keys in zip(columns, keys, strict=True):
-            mask &= column.atoms[int(column_keys[key])]
+        for column, code in zip(columns, row_codes, strict=True):
+            mask &= column.atoms[int(code)]
         try:
             return version.decide(mask)
         except DecisionError as error:
-            position = (
-                key if inverse is None else int(np.flatnonzero(inverse == key)[0])
-            )
-            raise error.at_row(frame.index[position]) from None
+            raise error.at_row(frame.index[where()]) from None
 
-    if not vectorized:
-        assert inverse is not None
-        return [decide(key) for key in range(len(keys[0]) if keys else 1)], inverse
+    if version.policy == "python" or not codes:
+        found = _distinct(codes, sizes, rows, np, pd)
+        assert found is not None
+        inverse, keys = found
+        count = len(keys[0]) if keys else int(rows > 0)
+        results = [
+            decide(
+                [k[key] for k in keys],
+                lambda key=key: int(np.flatnonzero(inverse == key)[0]),  # type: ignore[misc]
+            )
+            for key in range(count)
+        ]
+        return results, inverse
+    unique = version.policy == "unique"
+    grid = _grid(version, sizes, rows, np)
+    if grid is not None:
+        first, several = grid
+        key = _key(codes, sizes, np)
+        if several is not None:
+            bad = several.take(key)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                decide([c[row] for c in codes], lambda: row)  # raises AmbiguousError
+        return version.hits, first.take(key)
+    # Distinct rows pay off when they are few (cheap to find), else every row is
+    # decided.
+    distinct = _distinct(codes, sizes, rows, np, pd, cheap_only=True)
+    inverse, keys = (None, codes) if distinct is None else distinct
     tables = [_words(column, version.n, np) for column in columns]
+    first, several = _first_bits(tables, keys, version.n, unique, np)
+    if several is not None and several.any():
+        at = int(np.flatnonzero(several)[0])
+        where = (
+            (lambda: at)
+            if inverse is None
+            else (lambda: int(np.flatnonzero(inverse == at)[0]))
+        )
+        decide([k[at] for k in keys], where)  # raises AmbiguousError
+    return version.hits, first if inverse is None else first.take(inverse)
+
+
+def _key(codes: Sequence[Any], sizes: Sequence[int], np: Any) -> Any:
+    """The number of each row's atom combination (mixed radix, first column first)."""
+    key = codes[0].copy()
+    for column, size in zip(codes[1:], sizes[1:], strict=True):
+        key *= size
+        key += column
+    return key
+
+
+def _digits(numbers: Any, sizes: Sequence[int]) -> list[Any]:
+    """Per column, the atoms of combinations NUMBERS (the inverse of `_key`)."""
+    found = []
+    stride = math.prod(sizes)
+    for size in sizes:
+        stride //= size
+        found.append(numbers // stride % size)
+    return found
+
+
+def _grid(
+    version: Version, sizes: Sequence[int], rows: int, np: Any
+) -> tuple[Any, Any] | None:
+    """(first, several) over every atom combination (numbered as `_key` numbers
+    them): its first matching rule (n: none) and, for UNIQUE, whether several match
+    (None when no combination does). Built once the version has decided as many rows
+    as the grid has cells, so that building it never costs more than deciding the
+    rows did; None while it is not built or when it would be too large."""
+    cache = version.cache
+    found = cache.get("grid")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    cells = math.prod(sizes)
+    if cells > _GRID_CELLS:
+        return None
+    seen = cache["rows"] = cache.get("rows", 0) + rows
+    if seen < cells:
+        return None
+    keys = _digits(np.arange(cells, dtype=np.intp), sizes)
+    tables = [_words(column, version.n, np) for column in version.columns]
     first, several = _first_bits(
         tables, keys, version.n, version.policy == "unique", np
     )
-    if several is not None and several.any():
-        decide(int(np.flatnonzero(several)[0]))  # raises AmbiguousError
-    return version.hits, first if inverse is None else first.take(inverse)
+    if several is not None and not several.any():
+        several = None
+    found = cache["grid"] = (first, several)
+    return found
 
 
 def _words(column: Column, n: int, np: Any) -> Any:
@@ -655,12 +736,13 @@ def _distinct(
     pd: Any,
     *,
     cheap_only: bool = False,
-) -> tuple[Any, Any] | None:
-    """(inverse, representatives): for each row the number of its distinct atom
-    combination, and for each combination a row that has it. With CHEAP_ONLY, None
-    unless a table over all combinations finds them and they are few."""
+) -> tuple[Any, list[Any]] | None:
+    """(inverse, keys): for each row the number of its distinct atom combination, and
+    per column the atoms of each combination. With CHEAP_ONLY, None unless a table
+    over all combinations finds them and they are few (a first sample of the rows
+    says early when they are not)."""
     if not codes:
-        return np.zeros(rows, dtype=np.intp), np.zeros(1, dtype=np.intp)
+        return np.zeros(rows, dtype=np.intp), []
     product = math.prod(sizes)
     if product >= 2**62:
         if cheap_only:
@@ -669,11 +751,16 @@ def _distinct(
         _, first, inverse = np.unique(
             stacked, axis=0, return_index=True, return_inverse=True
         )
-        return inverse.reshape(-1), first
-    key = codes[0].astype(np.int64)
-    for column, size in zip(codes[1:], sizes[1:], strict=True):
-        key *= size
-        key += column
+        return inverse.reshape(-1), [c.take(first) for c in codes]
+    if cheap_only:
+        if product > 1 << 22:
+            return None
+        sample = 1 << 14
+        if rows > 4 * sample:
+            head = _key([c[:sample] for c in codes], sizes, np)
+            if len(np.unique(head)) > sample // 4:
+                return None
+    key = _key(codes, sizes, np)
     if product <= 1 << 22:
         seen = np.zeros(product, dtype=bool)
         seen[key] = True
@@ -683,13 +770,9 @@ def _distinct(
         number = np.zeros(product, dtype=np.intp)
         number[unique] = np.arange(len(unique))
         inverse = number.take(key)
-    elif cheap_only:
-        return None
     else:
         inverse, unique = pd.factorize(key)
-    representatives = np.empty(len(unique), dtype=np.intp)
-    representatives[inverse] = np.arange(rows)
-    return inverse, representatives
+    return inverse, _digits(unique, sizes)
 
 
 # -- column codes ----------------------------------------------------------------
@@ -704,10 +787,11 @@ def _codes(column: Column, series: Any, rows: int, np: Any, pd: Any) -> Any:
     if isinstance(dtype, pd.CategoricalDtype):
         categories = _python_codes(column, pd.Series(series.cat.categories), np, pd)
         codes = series.cat.codes.to_numpy()
-        used = np.zeros(len(categories) + 1, dtype=bool)
-        used[codes] = True  # -1 (missing) marks the last
-        for i in np.flatnonzero(used[:-1] & (categories < 0)):
-            _raise_at(column, series, np.flatnonzero(codes == i)[0])
+        if (categories < 0).any():  # a category outside the Values: is it used?
+            used = np.zeros(len(categories) + 1, dtype=bool)
+            used[codes] = True  # -1 (missing) marks the last
+            for i in np.flatnonzero(used[:-1] & (categories < 0)):
+                _raise_at(column, series, np.flatnonzero(codes == i)[0])
         return np.append(categories, column.null_atom).take(codes)
     if isinstance(column, Lookup):
         if kind == "b" and column.type == "boolean":
@@ -752,9 +836,17 @@ def _python_codes(
     """Atoms found value by value (distinct values only), with the checked path's
     validation: exactly what `evaluate` accepts. Missing values (None, NaN, NA) are
     null. With CHECK, a value that is not allowed raises; else its atom is -1."""
-    if pd.api.types.infer_dtype(series, skipna=True) not in _ALIKE[column.type]:
-        return _row_codes(column, series, np, pd, check)
-    inverse, uniques = pd.factorize(series, use_na_sentinel=True)
+    alike = _ALIKE[column.type]
+    if column.type in ("string", "code"):
+        # Only strings equal strings: when the distinct values are all strings, so
+        # is every value, and looking at the distinct ones is enough.
+        inverse, uniques = pd.factorize(series, use_na_sentinel=True)
+        if pd.api.types.infer_dtype(uniques, skipna=True) not in alike:
+            return _row_codes(column, series, np, pd, check)
+    else:
+        if pd.api.types.infer_dtype(series, skipna=True) not in alike:
+            return _row_codes(column, series, np, pd, check)
+        inverse, uniques = pd.factorize(series, use_na_sentinel=True)
     atoms = np.empty(len(uniques) + 1, dtype=np.intp)
     atoms[-1] = column.null_atom
     values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
@@ -811,7 +903,7 @@ def _from_table(
         except DecisionError:
             table[i] = -1
     codes = table.take(small)
-    if (codes < 0).any():
+    if (table < 0).any() and (codes < 0).any():
         _raise_at(column, series, np.flatnonzero(codes < 0)[0])
     return codes
 
@@ -825,6 +917,15 @@ def _invalid_slots(column: Ranges, np: Any) -> Any:
     return found
 
 
+def _check_slots(column: Ranges, series: Any, codes: Any, np: Any) -> None:
+    """Raise InputError at the first row whose slot is outside the Values."""
+    invalid = _invalid_slots(column, np)
+    if invalid.any():
+        bad = invalid.take(codes)
+        if bad.any():
+            _raise_at(column, series, np.flatnonzero(bad)[0])
+
+
 def _integer_codes(
     column: Ranges,
     series: Any,
@@ -834,8 +935,8 @@ def _integer_codes(
     *,
     dates: bool = False,
 ) -> Any:
-    """Slots of integers (dates: days since 1970) by a table over the bounds' span, or
-    by binary search when the span is large."""
+    """Slots of integers (dates: days since 1970) by a table over the bounds' span
+    (slots outside the Values as -1), or by binary search when the span is large."""
     key = "days" if dates else "ints"
     found = column.cache.get(key)
     _, bounds, _ = column.lanes[None]
@@ -849,94 +950,105 @@ def _integer_codes(
             else:
                 ints = ints.astype(np.int64)
         table = None
+        low = high = 0
         if ints is not None and len(ints) and int(ints[-1]) - int(ints[0]) <= 1 << 20:
-            low = int(ints[0]) - 1
-            table = np.searchsorted(
-                ints, np.arange(low, int(ints[-1]) + 1), side="right"
-            )
-        found = column.cache[key] = (ints, table)
-    ints, table = found
+            low, high = int(ints[0]) - 1, int(ints[-1])
+            if 0 <= low and high <= 1 << 20:
+                low = 0  # from 0: most columns index the table with their values
+            table = np.searchsorted(ints, np.arange(low, high + 1), side="right")
+            table[_invalid_slots(column, np).take(table)] = -1
+        found = column.cache[key] = (ints, table, low, high)
+    ints, table, low, high = found
     if ints is None:
         import pandas as pd
 
         return _python_codes(column, series, np, pd, check=True)
+    if values.dtype != np.int64:  # other widths: compared and shifted as int64
+        if values.dtype.kind == "u" and len(values) and values.max() > 2**62:
+            import pandas as pd
+
+            return _python_codes(column, series, np, pd, check=True)
+        values = values.astype(np.int64)
     if not len(ints):
         codes = np.zeros(len(values), dtype=np.intp)
     elif table is not None:
-        low = int(ints[0]) - 1
-        codes = table.take(np.clip(values, low, int(ints[-1])) - low)
+        if len(values) and (values.min() < low or values.max() > high):
+            values = np.clip(values, low, high)
+        codes = table.take(values - low if low else values)
     else:
         codes = np.searchsorted(ints, values, side="right")
     if missing is not None:
         codes[missing] = column.null_atom
-    bad = _invalid_slots(column, np).take(codes)
-    if bad.any():
-        _raise_at(column, series, np.flatnonzero(bad)[0])
+    if table is None:
+        _check_slots(column, series, codes, np)
+    elif len(codes) and codes.min() < 0:
+        _raise_at(column, series, np.flatnonzero(codes < 0)[0])
     return codes
+
+
+def _number_cells(column: Ranges, np: Any) -> tuple[Any, Any, bool]:
+    """(finite bounds, cells, whether a finite value can be outside the Values):
+    cells of equal width over the bounds, each holding at most a few of them, as
+    (low, scale, cells, base, extra) (None when they do not narrow the search)."""
+    _, bounds, _ = column.lanes[None]
+    finite = np.array([b for b in bounds if math.isfinite(b)], dtype=np.float64)
+    outside = bool(_invalid_slots(column, np)[: len(finite) + 1].any())
+    if len(finite) < 2:
+        return finite, None, outside
+    cells = 4 * len(finite)
+    low, width = float(finite[0]), (float(finite[-1]) - float(finite[0])) / cells
+    if not width > 0:
+        return finite, None, outside
+    scale = 1.0 / width
+    of = _cell(finite, low, scale, cells, np)
+    counts = np.bincount(of, minlength=cells + 2)
+    deep = int(counts.max())
+    if deep > 6:
+        return finite, None, outside
+    base = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    extra = np.full((deep, cells + 2), np.inf)
+    for i, (cell, start) in enumerate(zip(of, base.take(of), strict=False)):
+        extra[i - start, cell] = finite[i]
+    return finite, (low, scale, cells, base, extra), outside
 
 
 def _number_codes(column: Ranges, series: Any, values: Any, np: Any) -> Any:
     """Slots of floats: cells of equal width over the bounds narrow the search to at
     most a few bounds per cell, compared one by one (searchsorted is slow on random
-    data). Exact: a value and a bound in different cells are ordered by their cells."""
+    data). Exact: a value and a bound in different cells are ordered by their cells
+    (one monotonic function, `_cell`, gives the cells of both)."""
     found = column.cache.get("cells")
-    _, bounds, _ = column.lanes[None]
-    finite = np.array([b for b in bounds if math.isfinite(b)], dtype=np.float64)
     if found is None:
-        found = None
-        if len(finite) > 1:
-            cells = 4 * len(finite)
-            low, width = (
-                float(finite[0]),
-                (float(finite[-1]) - float(finite[0])) / cells,
-            )
-            if width > 0:
-                of = _cell(finite, low, width, cells, np)
-                counts = np.bincount(of, minlength=cells + 2)
-                deep = int(counts.max())
-                if deep <= 6:
-                    base = np.concatenate(([0], np.cumsum(counts)[:-1]))
-                    extra = np.full((deep, cells + 2), np.inf)
-                    for i, (cell, start) in enumerate(
-                        zip(of, base.take(of), strict=False)
-                    ):
-                        extra[i - start, cell] = finite[i]
-                    found = (low, width, cells, base, extra)
-        column.cache["cells"] = found
-    missing = np.isnan(values)
-    odd = bool(missing.any())
-    infinite = np.isinf(values)
-    if infinite.any():
-        odd = True
-        top = infinite & (values > 0)
-    else:
-        top = None
+        found = column.cache["cells"] = _number_cells(column, np)
+    finite, narrowed, outside = found
+    odd = not np.isfinite(values).all()
     if odd:  # NaN and inf: outside the cells, their slots are set below
+        missing = np.isnan(values)
+        infinite = np.isinf(values)
+        top = infinite & (values > 0)
         values = np.where(missing | infinite, finite[0] if len(finite) else 0.0, values)
-    if found is None:
+    if narrowed is None:
         codes = np.searchsorted(finite, values, side="right")
     else:
-        low, width, cells, base, extra = found
-        of = _cell(values, low, width, cells, np)
+        low, scale, cells, base, extra = narrowed
+        of = _cell(values, low, scale, cells, np)
         codes = base.take(of)
         for row in extra:
             codes += row.take(of) <= values
-    if top is not None:
-        codes[infinite & ~top] = 0
-        codes[top] = column.inf_atom if column.inf_atom >= 0 else len(bounds)
     if odd:
+        codes[infinite & ~top] = 0
+        top_slot = len(column.lanes[None][1])  # +inf: above every bound
+        codes[top] = column.inf_atom if column.inf_atom >= 0 else top_slot
         codes[missing] = column.null_atom
-    bad = _invalid_slots(column, np).take(codes)
-    if bad.any():
-        _raise_at(column, series, np.flatnonzero(bad)[0])
+    if odd or outside:
+        _check_slots(column, series, codes, np)
     return codes
 
 
-def _cell(values: Any, low: float, width: float, cells: int, np: Any) -> Any:
+def _cell(values: Any, low: float, scale: float, cells: int, np: Any) -> Any:
     """The cell of each (finite) value: 0 below LOW, CELLS + 1 above the top."""
     scaled = values - low
-    scaled *= 1.0 / width
-    np.floor(scaled, out=scaled)
-    scaled += 1
-    np.clip(scaled, 0, cells + 1, out=scaled)
-    return scaled.astype(np.intp)
+    scaled *= scale
+    scaled += 1.0
+    np.clip(scaled, 0.0, cells + 1.0, out=scaled)
+    return scaled.astype(np.intp)  # truncation: the floor of values >= 0

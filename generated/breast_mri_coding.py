@@ -18,15 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Lookup,
-    Rule,
-    Version,
-    ambiguous,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
 
 __all__ = [
     "HIT_POLICY",
@@ -74,7 +66,7 @@ RULES = (
         "R2",
         "tables/imaging_preface.xlsx:Breast MRI coding!A11:E11",
         (
-            "Preface-4.4: unilateral breast MRI performed in two separate imaging sessions (one per breast) is still coded 77049. Reading: unilateral + separate_sessions = each breast imaged in its own session.",
+            "Preface-4.4: diagnostic MRI of both breasts is coded 77049 also when unilateral breast MRI is performed in two separate imaging sessions. inferred: breasts_imaged = unilateral with separate_sessions = true is read as that case (each breast imaged in its own session, so both breasts are imaged).",
         ),
     ),
     Rule(
@@ -140,8 +132,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -168,9 +159,13 @@ def evaluate(
         )
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (breasts_imaged, separate_sessions), _ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -186,6 +181,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

@@ -18,15 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Lookup,
-    Rule,
-    Version,
-    ambiguous,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
 
 __all__ = [
     "HIT_POLICY",
@@ -74,7 +66,7 @@ RULES = (
         "R2",
         "tables/imaging_preface.xlsx:CT without contrast!A11:E11",
         (
-            "Preface-3 CT: without one of the listed factors this rule does not make CT without contrast appropriate; the contrast level follows the condition-specific guideline (here: CT with contrast).",
+            "Preface-3 CT: CT without contrast may be appropriate if the criteria for CT with contrast are met AND the individual has one of the listed factors; 'none' is not one of them. inferred: with no listed factor the Preface gives no reason to drop contrast, so false; the contrast level follows the condition-specific guideline (here: CT with contrast).",
         ),
     ),
     Rule(
@@ -165,8 +157,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -207,9 +198,13 @@ def evaluate(
         mask = checked_mask(
             _COLUMNS, (ct_with_contrast_criteria_met, contrast_risk_factor), _ALL
         )
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -225,6 +220,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

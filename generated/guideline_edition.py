@@ -26,7 +26,6 @@ from ._runtime import (
     Ranges,
     Rule,
     Version,
-    ambiguous,
     checked_mask,
     decide_frame,
 )
@@ -360,8 +359,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -398,9 +396,13 @@ def evaluate(
         )
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (guideline, date_of_service), _ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -416,6 +418,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

@@ -25,7 +25,6 @@ from ._runtime import (
     NoVersionError,
     Rule,
     Version,
-    ambiguous,
     checked_mask,
     decide_frame,
     today,
@@ -602,6 +601,13 @@ RULES = (
         ),
     ),
     Rule(
+        "R66",
+        "tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A77:D77",
+        (
+            "Catalog: Laboratory Management - Molecular, Test Specific lists 'MOL.TS.295.A: Genomic Prostate Score' and 'MOL.TS.297.A: Prolaris' only with '- Effective 01/01/2026' and has no undated entry for them. inferred: they are new policies that take effect on 2026-01-01, so before that date the catalog lists no policy for these tests (the same answer as the Default, written as a rule to record the choice).",
+        ),
+    ),
+    Rule(
         "R101",
         "tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A12:D12",
         (
@@ -1014,13 +1020,20 @@ RULES = (
             "Catalog: Laboratory Management - Molecular, Test Specific: 'MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing - Effective 01/01/2026'. inferred: consolidates MOL.TS.202.A: Marfan Syndrome Genetic Testing, MOL.TS.227.A: Thoracic Aortic Aneurysms and Dissections (TAAD) Panel Genetic Testing, MOL.TS.267.A: Ehlers-Danlos Syndrome Genetic Testing, MOL.TS.268.A: Hereditary Connective Tissue Disorder Genetic Testing - mapping inferred from the titles; the catalog does not state which older policies it replaces.",
         ),
     ),
+    Rule(
+        "R160",
+        "tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A71:D71",
+        (
+            "Catalog: Laboratory Management - Molecular, Test Specific: 'MOL.TS.232.A: VeriStrat Testing for NSCLC TKI Response' and 'MOL.TS.271.A: PancraGEN' have only an undated entry, no '- Effective 01/01/2026' edition, and no 2026 entry consolidates them by title. inferred: the 2026 version holds only the 'Effective 01/01/2026' entries, so from 2026-01-01 the catalog lists no policy for these tests; the catalog does not say whether the undated entries stay in force, so a reader could dispute this (written as a rule to record the choice).",
+        ),
+    ),
 )
 
 # -- version 1 of 2: sheet 'tables/laboratory_management.xlsx:Lab policy to 2025-12-31'
 # in force when: as_of <= date(2025, 12, 31)
 # One entry per rule, in rule order;
 # the k-th entry is bit _V1_N-1-k of every mask.
-_V1_N = 65
+_V1_N = 66
 _V1_ALL = (1 << _V1_N) - 1
 _V1_NO_MATCH = Result(Outputs("no policy listed"), ())
 _V1_HITS = (
@@ -1310,78 +1323,81 @@ _V1_HITS = (
     Result(
         Outputs("MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"), ("R65",)
     ),
+    # R66, tables/laboratory_management.xlsx:Lab policy to 2025-12-31!A77:D77: test in
+    #   ('Genomic Prostate Score', 'Prolaris')
+    Result(Outputs("no policy listed"), ("R66",)),
     _V1_NO_MATCH,  # no rule matches
 )
 
 # test (string): the rules that accept each value
 _V1_TEST: dict[object, int] = {
-    "alpha-1 antitrypsin deficiency": 0x10000000000000000,
-    "amyotrophic lateral sclerosis": 0x08000000000000000,
-    "Angelman syndrome": 0x04000000000000000,
-    "Ashkenazi Jewish carrier screening": 0x02000000000000000,
-    "ataxia-telangiectasia": 0x01000000000000000,
-    "CADASIL": 0x00800000000000000,
-    "Charcot-Marie-Tooth neuropathy": 0x00400000000000000,
-    "chromosomal microarray for developmental disorders": 0x00200000000000000,
-    "cystic fibrosis": 0x00100000000000000,
-    "early onset familial Alzheimer disease": 0x00080000000000000,
-    "carrier screening panel": 0x00040000000000000,
-    "familial adenomatous polyposis": 0x00020000000000000,
-    "familial hypercholesterolemia": 0x00010000000000000,
-    "familial malignant melanoma": 0x00008000000000000,
-    "hereditary cancer syndrome multigene panel": 0x00004000000000000,
-    "HFE hemochromatosis": 0x00002000000000000,
-    "Li-Fraumeni syndrome": 0x00001000000000000,
-    "liquid biopsy": 0x00000800000000000,
-    "Lynch syndrome": 0x00000400000000000,
-    "Marfan syndrome": 0x00000200000000000,
-    "MUTYH associated polyposis": 0x00000100000000000,
-    "non-invasive prenatal screening": 0x00000080000000000,
-    "PCA3": 0x00000040000000000,
-    "Prader-Willi syndrome": 0x00000020000000000,
-    "PTEN hamartoma tumor syndrome": 0x00000010000000000,
-    "spinal muscular atrophy": 0x00000008000000000,
-    "thoracic aortic aneurysm and dissection panel": 0x00000004000000000,
-    "tissue of origin testing": 0x00000002000000000,
-    "somatic mutation testing": 0x00000001000000000,
-    "VeriStrat": 0x00000000800000000,
-    "exome sequencing": 0x00000000400000000,
-    "BRCA analysis": 0x00000000200000000,
-    "Breast Cancer Index": 0x00000000100000000,
-    "PALB2": 0x00000000080000000,
-    "DecisionDX uveal melanoma": 0x00000000040000000,
-    "epilepsy": 0x00000000020000000,
-    "maturity-onset diabetes of the young": 0x00000000010000000,
-    "mitochondrial disorders": 0x00000000008000000,
-    "Ehlers-Danlos syndrome": 0x00000000004000000,
-    "hereditary connective tissue disorder": 0x00000000002000000,
-    "autism/intellectual disability/developmental delay": 0x00000000001000000,
-    "PancraGEN": 0x00000000000800000,
-    "nonsyndromic hearing loss and deafness": 0x00000000000400000,
-    "POLG related disorders": 0x00000000000200000,
-    "DermTech pigmented lesion assay": 0x00000000000100000,
-    "hereditary pancreatitis": 0x00000000000080000,
-    "limb-girdle muscular dystrophy": 0x00000000000040000,
-    "facioscapulohumeral muscular dystrophy": 0x00000000000020000,
-    "Decipher prostate cancer classifier": 0x00000000000010000,
-    "Genomic Prostate Score": 0x00000000000000000,
-    "Prolaris": 0x00000000000000000,
-    "neurofibromatosis type 1": 0x00000000000008000,
-    "Legius syndrome": 0x00000000000004000,
-    "genome sequencing": 0x00000000000002000,
-    "AlloSure": 0x00000000000001000,
-    "Friedreich ataxia": 0x00000000000000800,
-    "hereditary ataxia multigene panel": 0x00000000000000400,
-    "spinocerebellar ataxia": 0x00000000000000200,
-    "CHARGE syndrome": 0x00000000000000100,
-    "chromosomal microarray for solid tumors": 0x00000000000000080,
-    "inflammatory bowel disease biomarker": 0x00000000000000040,
-    "inherited bone marrow failure syndrome": 0x00000000000000020,
-    "platelet and red blood cell antigen genotyping": 0x00000000000000010,
-    "Noonan spectrum disorder": 0x00000000000000008,
-    "multi-cancer early detection screening": 0x00000000000000004,
-    "cardiomyopathy and arrhythmia": 0x00000000000000002,
-    "primary ciliary dyskinesia": 0x00000000000000001,
+    "alpha-1 antitrypsin deficiency": 0x20000000000000000,
+    "amyotrophic lateral sclerosis": 0x10000000000000000,
+    "Angelman syndrome": 0x08000000000000000,
+    "Ashkenazi Jewish carrier screening": 0x04000000000000000,
+    "ataxia-telangiectasia": 0x02000000000000000,
+    "CADASIL": 0x01000000000000000,
+    "Charcot-Marie-Tooth neuropathy": 0x00800000000000000,
+    "chromosomal microarray for developmental disorders": 0x00400000000000000,
+    "cystic fibrosis": 0x00200000000000000,
+    "early onset familial Alzheimer disease": 0x00100000000000000,
+    "carrier screening panel": 0x00080000000000000,
+    "familial adenomatous polyposis": 0x00040000000000000,
+    "familial hypercholesterolemia": 0x00020000000000000,
+    "familial malignant melanoma": 0x00010000000000000,
+    "hereditary cancer syndrome multigene panel": 0x00008000000000000,
+    "HFE hemochromatosis": 0x00004000000000000,
+    "Li-Fraumeni syndrome": 0x00002000000000000,
+    "liquid biopsy": 0x00001000000000000,
+    "Lynch syndrome": 0x00000800000000000,
+    "Marfan syndrome": 0x00000400000000000,
+    "MUTYH associated polyposis": 0x00000200000000000,
+    "non-invasive prenatal screening": 0x00000100000000000,
+    "PCA3": 0x00000080000000000,
+    "Prader-Willi syndrome": 0x00000040000000000,
+    "PTEN hamartoma tumor syndrome": 0x00000020000000000,
+    "spinal muscular atrophy": 0x00000010000000000,
+    "thoracic aortic aneurysm and dissection panel": 0x00000008000000000,
+    "tissue of origin testing": 0x00000004000000000,
+    "somatic mutation testing": 0x00000002000000000,
+    "VeriStrat": 0x00000001000000000,
+    "exome sequencing": 0x00000000800000000,
+    "BRCA analysis": 0x00000000400000000,
+    "Breast Cancer Index": 0x00000000200000000,
+    "PALB2": 0x00000000100000000,
+    "DecisionDX uveal melanoma": 0x00000000080000000,
+    "epilepsy": 0x00000000040000000,
+    "maturity-onset diabetes of the young": 0x00000000020000000,
+    "mitochondrial disorders": 0x00000000010000000,
+    "Ehlers-Danlos syndrome": 0x00000000008000000,
+    "hereditary connective tissue disorder": 0x00000000004000000,
+    "autism/intellectual disability/developmental delay": 0x00000000002000000,
+    "PancraGEN": 0x00000000001000000,
+    "nonsyndromic hearing loss and deafness": 0x00000000000800000,
+    "POLG related disorders": 0x00000000000400000,
+    "DermTech pigmented lesion assay": 0x00000000000200000,
+    "hereditary pancreatitis": 0x00000000000100000,
+    "limb-girdle muscular dystrophy": 0x00000000000080000,
+    "facioscapulohumeral muscular dystrophy": 0x00000000000040000,
+    "Decipher prostate cancer classifier": 0x00000000000020000,
+    "Genomic Prostate Score": 0x00000000000000001,
+    "Prolaris": 0x00000000000000001,
+    "neurofibromatosis type 1": 0x00000000000010000,
+    "Legius syndrome": 0x00000000000008000,
+    "genome sequencing": 0x00000000000004000,
+    "AlloSure": 0x00000000000002000,
+    "Friedreich ataxia": 0x00000000000001000,
+    "hereditary ataxia multigene panel": 0x00000000000000800,
+    "spinocerebellar ataxia": 0x00000000000000400,
+    "CHARGE syndrome": 0x00000000000000200,
+    "chromosomal microarray for solid tumors": 0x00000000000000100,
+    "inflammatory bowel disease biomarker": 0x00000000000000080,
+    "inherited bone marrow failure syndrome": 0x00000000000000040,
+    "platelet and red blood cell antigen genotyping": 0x00000000000000020,
+    "Noonan spectrum disorder": 0x00000000000000010,
+    "multi-cancer early detection screening": 0x00000000000000008,
+    "cardiomyopathy and arrhythmia": 0x00000000000000004,
+    "primary ciliary dyskinesia": 0x00000000000000002,
     None: 0x00000000000000000,
 }
 
@@ -1400,8 +1416,7 @@ _V1_COLUMNS = (
 
 def _decide_v1(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _V1_N, _V1_HITS)
+    # No input matches two rules (checked when compiled).
     return _V1_HITS[_V1_N - mask.bit_length()]
 
 
@@ -1481,8 +1496,7 @@ def _rules_v1(
         mask = _V1_ALL & _V1_TEST[test]
     except (KeyError, TypeError):
         mask = checked_mask(_V1_COLUMNS, (test,), _V1_ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _V1_N, _V1_HITS)
+    # No input matches two rules (checked when compiled).
     return _V1_HITS[_V1_N - mask.bit_length()]
 
 
@@ -1490,7 +1504,7 @@ def _rules_v1(
 # in force when: date(2026, 1, 1) <= as_of
 # One entry per rule, in rule order;
 # the k-th entry is bit _V2_N-1-k of every mask.
-_V2_N = 59
+_V2_N = 60
 _V2_ALL = (1 << _V2_N) - 1
 _V2_NO_MATCH = Result(Outputs("no policy listed"), ())
 _V2_HITS = (
@@ -1762,78 +1776,81 @@ _V2_HITS = (
         ),
         ("R159",),
     ),
+    # R160, tables/laboratory_management.xlsx:Lab policy from 2026-01-01!A71:D71: test
+    #   in ('VeriStrat', 'PancraGEN')
+    Result(Outputs("no policy listed"), ("R160",)),
     _V2_NO_MATCH,  # no rule matches
 )
 
 # test (string): the rules that accept each value
 _V2_TEST: dict[object, int] = {
-    "alpha-1 antitrypsin deficiency": 0x400000000000000,
-    "amyotrophic lateral sclerosis": 0x200000000000000,
-    "Angelman syndrome": 0x100000000000000,
-    "Ashkenazi Jewish carrier screening": 0x080000000000000,
-    "ataxia-telangiectasia": 0x000000000000002,
-    "CADASIL": 0x040000000000000,
-    "Charcot-Marie-Tooth neuropathy": 0x020000000000000,
-    "chromosomal microarray for developmental disorders": 0x010000000000000,
-    "cystic fibrosis": 0x008000000000000,
-    "early onset familial Alzheimer disease": 0x004000000000000,
-    "carrier screening panel": 0x002000000000000,
-    "familial adenomatous polyposis": 0x001000000000000,
-    "familial hypercholesterolemia": 0x000800000000000,
-    "familial malignant melanoma": 0x000400000000000,
-    "hereditary cancer syndrome multigene panel": 0x000200000000000,
-    "HFE hemochromatosis": 0x000100000000000,
-    "Li-Fraumeni syndrome": 0x000080000000000,
-    "liquid biopsy": 0x000040000000000,
-    "Lynch syndrome": 0x000020000000000,
-    "Marfan syndrome": 0x000000000000001,
-    "MUTYH associated polyposis": 0x000010000000000,
-    "non-invasive prenatal screening": 0x000008000000000,
-    "PCA3": 0x000004000000000,
-    "Prader-Willi syndrome": 0x000002000000000,
-    "PTEN hamartoma tumor syndrome": 0x000001000000000,
-    "spinal muscular atrophy": 0x000000800000000,
-    "thoracic aortic aneurysm and dissection panel": 0x000000000000001,
-    "tissue of origin testing": 0x000000400000000,
-    "somatic mutation testing": 0x000000200000000,
-    "VeriStrat": 0x000000000000000,
-    "exome sequencing": 0x000000100000000,
-    "BRCA analysis": 0x000000080000000,
-    "Breast Cancer Index": 0x000000040000000,
-    "PALB2": 0x000000020000000,
-    "DecisionDX uveal melanoma": 0x000000010000000,
-    "epilepsy": 0x000000008000000,
-    "maturity-onset diabetes of the young": 0x000000004000000,
-    "mitochondrial disorders": 0x000000002000000,
-    "Ehlers-Danlos syndrome": 0x000000000000001,
-    "hereditary connective tissue disorder": 0x000000000000001,
-    "autism/intellectual disability/developmental delay": 0x000000001000000,
-    "PancraGEN": 0x000000000000000,
-    "nonsyndromic hearing loss and deafness": 0x000000000800000,
-    "POLG related disorders": 0x000000000400000,
-    "DermTech pigmented lesion assay": 0x000000000200000,
-    "hereditary pancreatitis": 0x000000000100000,
-    "limb-girdle muscular dystrophy": 0x000000000080000,
-    "facioscapulohumeral muscular dystrophy": 0x000000000040000,
-    "Decipher prostate cancer classifier": 0x000000000020000,
-    "Genomic Prostate Score": 0x000000000010000,
-    "Prolaris": 0x000000000008000,
-    "neurofibromatosis type 1": 0x000000000004000,
-    "Legius syndrome": 0x000000000002000,
-    "genome sequencing": 0x000000000001000,
-    "AlloSure": 0x000000000000800,
-    "Friedreich ataxia": 0x000000000000002,
-    "hereditary ataxia multigene panel": 0x000000000000002,
-    "spinocerebellar ataxia": 0x000000000000002,
-    "CHARGE syndrome": 0x000000000000400,
-    "chromosomal microarray for solid tumors": 0x000000000000200,
-    "inflammatory bowel disease biomarker": 0x000000000000100,
-    "inherited bone marrow failure syndrome": 0x000000000000080,
-    "platelet and red blood cell antigen genotyping": 0x000000000000040,
-    "Noonan spectrum disorder": 0x000000000000020,
-    "multi-cancer early detection screening": 0x000000000000010,
-    "cardiomyopathy and arrhythmia": 0x000000000000008,
-    "primary ciliary dyskinesia": 0x000000000000004,
+    "alpha-1 antitrypsin deficiency": 0x800000000000000,
+    "amyotrophic lateral sclerosis": 0x400000000000000,
+    "Angelman syndrome": 0x200000000000000,
+    "Ashkenazi Jewish carrier screening": 0x100000000000000,
+    "ataxia-telangiectasia": 0x000000000000004,
+    "CADASIL": 0x080000000000000,
+    "Charcot-Marie-Tooth neuropathy": 0x040000000000000,
+    "chromosomal microarray for developmental disorders": 0x020000000000000,
+    "cystic fibrosis": 0x010000000000000,
+    "early onset familial Alzheimer disease": 0x008000000000000,
+    "carrier screening panel": 0x004000000000000,
+    "familial adenomatous polyposis": 0x002000000000000,
+    "familial hypercholesterolemia": 0x001000000000000,
+    "familial malignant melanoma": 0x000800000000000,
+    "hereditary cancer syndrome multigene panel": 0x000400000000000,
+    "HFE hemochromatosis": 0x000200000000000,
+    "Li-Fraumeni syndrome": 0x000100000000000,
+    "liquid biopsy": 0x000080000000000,
+    "Lynch syndrome": 0x000040000000000,
+    "Marfan syndrome": 0x000000000000002,
+    "MUTYH associated polyposis": 0x000020000000000,
+    "non-invasive prenatal screening": 0x000010000000000,
+    "PCA3": 0x000008000000000,
+    "Prader-Willi syndrome": 0x000004000000000,
+    "PTEN hamartoma tumor syndrome": 0x000002000000000,
+    "spinal muscular atrophy": 0x000001000000000,
+    "thoracic aortic aneurysm and dissection panel": 0x000000000000002,
+    "tissue of origin testing": 0x000000800000000,
+    "somatic mutation testing": 0x000000400000000,
+    "VeriStrat": 0x000000000000001,
+    "exome sequencing": 0x000000200000000,
+    "BRCA analysis": 0x000000100000000,
+    "Breast Cancer Index": 0x000000080000000,
+    "PALB2": 0x000000040000000,
+    "DecisionDX uveal melanoma": 0x000000020000000,
+    "epilepsy": 0x000000010000000,
+    "maturity-onset diabetes of the young": 0x000000008000000,
+    "mitochondrial disorders": 0x000000004000000,
+    "Ehlers-Danlos syndrome": 0x000000000000002,
+    "hereditary connective tissue disorder": 0x000000000000002,
+    "autism/intellectual disability/developmental delay": 0x000000002000000,
+    "PancraGEN": 0x000000000000001,
+    "nonsyndromic hearing loss and deafness": 0x000000001000000,
+    "POLG related disorders": 0x000000000800000,
+    "DermTech pigmented lesion assay": 0x000000000400000,
+    "hereditary pancreatitis": 0x000000000200000,
+    "limb-girdle muscular dystrophy": 0x000000000100000,
+    "facioscapulohumeral muscular dystrophy": 0x000000000080000,
+    "Decipher prostate cancer classifier": 0x000000000040000,
+    "Genomic Prostate Score": 0x000000000020000,
+    "Prolaris": 0x000000000010000,
+    "neurofibromatosis type 1": 0x000000000008000,
+    "Legius syndrome": 0x000000000004000,
+    "genome sequencing": 0x000000000002000,
+    "AlloSure": 0x000000000001000,
+    "Friedreich ataxia": 0x000000000000004,
+    "hereditary ataxia multigene panel": 0x000000000000004,
+    "spinocerebellar ataxia": 0x000000000000004,
+    "CHARGE syndrome": 0x000000000000800,
+    "chromosomal microarray for solid tumors": 0x000000000000400,
+    "inflammatory bowel disease biomarker": 0x000000000000200,
+    "inherited bone marrow failure syndrome": 0x000000000000100,
+    "platelet and red blood cell antigen genotyping": 0x000000000000080,
+    "Noonan spectrum disorder": 0x000000000000040,
+    "multi-cancer early detection screening": 0x000000000000020,
+    "cardiomyopathy and arrhythmia": 0x000000000000010,
+    "primary ciliary dyskinesia": 0x000000000000008,
     None: 0x000000000000000,
 }
 
@@ -1852,8 +1869,7 @@ _V2_COLUMNS = (
 
 def _decide_v2(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _V2_N, _V2_HITS)
+    # No input matches two rules (checked when compiled).
     return _V2_HITS[_V2_N - mask.bit_length()]
 
 
@@ -1933,8 +1949,7 @@ def _rules_v2(
         mask = _V2_ALL & _V2_TEST[test]
     except (KeyError, TypeError):
         mask = checked_mask(_V2_COLUMNS, (test,), _V2_ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _V2_N, _V2_HITS)
+    # No input matches two rules (checked when compiled).
     return _V2_HITS[_V2_N - mask.bit_length()]
 
 
@@ -2030,6 +2045,16 @@ def evaluate(
     raise NoVersionError(TABLE, as_of)
 
 
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (
+    Version(
+        None, date(2025, 12, 31), _V1_COLUMNS, _V1_N, _V1_HITS, "first", _decide_v1
+    ),
+    Version(date(2026, 1, 1), None, _V2_COLUMNS, _V2_N, _V2_HITS, "first", _decide_v2),
+)
+
+
 def evaluate_frame(frame: Any) -> Any:
     """Evaluate `lab_policy_for_test` on every row of FRAME, a pandas DataFrame.
 
@@ -2044,25 +2069,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (
-            Version(
-                None,
-                date(2025, 12, 31),
-                _V1_COLUMNS,
-                _V1_N,
-                _V1_HITS,
-                "unique",
-                _decide_v1,
-            ),
-            Version(
-                date(2026, 1, 1),
-                None,
-                _V2_COLUMNS,
-                _V2_N,
-                _V2_HITS,
-                "unique",
-                _decide_v2,
-            ),
-        ),
+        _FRAME_VERSIONS,
         shape="single",
     )

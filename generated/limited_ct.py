@@ -18,15 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Lookup,
-    Rule,
-    Version,
-    ambiguous,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
 
 __all__ = [
     "HIT_POLICY",
@@ -88,7 +80,7 @@ RULES = (
         "R4",
         "tables/imaging_preface.xlsx:Limited CT!A13:E13",
         (
-            "Preface-4.5: it is inappropriate to report 76380 in conjunction with other diagnostic CT codes to cover 'extra slices'. Reading: with_other_diagnostic_ct = 76380 billed alongside another diagnostic CT code for the same study.",
+            "Preface-4.5: it is inappropriate to report 76380 in conjunction with other diagnostic CT codes to cover 'extra slices'. inferred: with_other_diagnostic_ct = 76380 billed together with another diagnostic CT code for the same study, which is that case; kept narrow: every such combination is answered false.",
         ),
     ),
 )
@@ -154,8 +146,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -189,9 +180,13 @@ def evaluate(
         )
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (purpose, with_other_diagnostic_ct), _ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -207,6 +202,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

@@ -18,15 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Lookup,
-    Rule,
-    Version,
-    ambiguous,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
 
 __all__ = [
     "HIT_POLICY",
@@ -89,7 +81,7 @@ RULES = (
         "R4",
         "tables/imaging_preface.xlsx:MRI contraindication CT alt!A13:G13",
         (
-            "Preface-3 MRI: most orthopedic and dental implants (hip/knee replacements, plates, screws, rods, cavity fillings) are not magnetic; they may distort the image near the scanned part but are not a contraindication. Kept narrow: 'most' - a specific magnetic device would need review outside this table.",
+            "Preface-3 MRI: most orthopedic and dental implants (hip/knee replacements, plates, screws, rods, cavity fillings) are not magnetic; they may distort the image near the scanned part but are not a contraindication. inferred: 'most' is read as 'these implant types are not an MRI contraindication', so CT is not approved in place of MRI; a specific magnetic device needs review outside this table (kept narrow).",
         ),
     ),
     Rule(
@@ -203,8 +195,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -252,9 +243,13 @@ def evaluate(
         )
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (mri_criteria_met, implant, mri_contrast), _ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -270,6 +265,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

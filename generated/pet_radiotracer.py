@@ -18,15 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Lookup,
-    Rule,
-    Version,
-    ambiguous,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
 
 __all__ = [
     "HIT_POLICY",
@@ -74,7 +66,7 @@ RULES = (
         "R2",
         "tables/imaging_preface.xlsx:PET radiotracer!A11:E11",
         (
-            "Preface-3 PET: Gallium-68 DOTATATE, C-11 Choline and F-18 Fluciclovine are supported in evaluation for SOME oncologic conditions - which ones is set by the condition-specific guidelines (kept narrow: supported = tracer not excluded).",
+            "Preface-3 PET: Gallium-68 DOTATATE, C-11 Choline and F-18 Fluciclovine are supported in evaluation for SOME oncologic conditions. inferred: answered true at Preface level (the tracer is one the Preface supports); which oncologic conditions qualify is set by the condition-specific guidelines.",
         ),
     ),
     Rule(
@@ -154,8 +146,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -190,9 +181,13 @@ def evaluate(
         )
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (radiotracer, surveillance), _ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -208,6 +203,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

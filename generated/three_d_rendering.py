@@ -18,15 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Lookup,
-    Rule,
-    Version,
-    ambiguous,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
 
 __all__ = [
     "HIT_POLICY",
@@ -102,7 +94,7 @@ RULES = (
         "R6",
         "tables/imaging_preface.xlsx:3D rendering!A15:H15",
         (
-            "Preface-4.1 bony conditions: congenital skull abnormalities in newborns, infants and toddlers; complex joint or pelvis fractures; spine fractures; complex facial fractures. Age (newborn/infant/toddler) is not an input: the scenario value is taken to carry that qualifier (kept narrow).",
+            "Preface-4.1 bony conditions: congenital skull abnormalities in newborns, infants and toddlers; complex joint or pelvis fractures; spine fractures; complex facial fractures. inferred: age (newborn/infant/toddler) is not an input, so the scenario value 'congenital skull abnormality' is taken to carry that qualifier (kept narrow).",
         ),
     ),
     Rule(
@@ -119,7 +111,7 @@ RULES = (
         "R9",
         "tables/imaging_preface.xlsx:3D rendering!A18:H18",
         (
-            "Preface-4.1 pelvis conditions: uterine intracavitary lesion when initial US is equivocal; hydrosalpinx or peritoneal cysts when initial US is indeterminate; lost IUD with initial US; uterine anomalies with initial US; infertility. The initial-US qualifiers are not inputs: the scenario value is taken to include them (kept narrow).",
+            "Preface-4.1 pelvis conditions: uterine intracavitary lesion when initial US is equivocal; hydrosalpinx or peritoneal cysts when initial US is indeterminate; lost IUD with initial US; uterine anomalies with initial US; infertility. inferred: the initial-US qualifiers are not inputs, so each scenario value is taken to include them (kept narrow).",
         ),
     ),
     Rule(
@@ -275,8 +267,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -346,9 +337,13 @@ def evaluate(
         mask = checked_mask(
             _COLUMNS, (cpt_code, two_d_reformatting_only, billed_with, scenario), _ALL
         )
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -364,6 +359,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

@@ -18,15 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Lookup,
-    Rule,
-    Version,
-    ambiguous,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
 
 __all__ = [
     "HIT_POLICY",
@@ -91,28 +83,28 @@ RULES = (
         "R4",
         "tables/imaging_preface.xlsx:Whole body imaging!A13:G13",
         (
-            "inferred: Preface-5.1 supports whole body CT only as low-dose CT for myeloma staging; other uses of a whole body CT are not supported by the Preface (condition-specific guidelines cover regional CT). Disputable catch-all.",
+            "Preface-5.1: whole body CT for screening asymptomatic individuals is not covered (R1); whole body CT is supported only as low-dose CT for multiple myeloma staging (R3). inferred: other uses of a (full-dose) whole body CT are not supported by the Preface (condition-specific guidelines cover regional CT). Disputable catch-all.",
         ),
     ),
     Rule(
         "R5",
         "tables/imaging_preface.xlsx:Whole body imaging!A14:G14",
         (
-            "inferred: as R4 - the Preface names only multiple myeloma staging for whole body low-dose CT.",
+            "Preface-5.1: whole body low-dose CT is supported only for oncologic staging in multiple myeloma (ONC-25). inferred: as R4, its other uses (including cancer predisposition syndrome screening, for which Preface-5.2 supports WBMRI, not CT) are not supported by the Preface.",
         ),
     ),
     Rule(
         "R6",
         "tables/imaging_preface.xlsx:Whole body imaging!A15:G15",
         (
-            "Preface-5.2: interval WBMRI is recommended for cancer screening in select cancer predisposition syndromes (PEDONC-2.2 Li-Fraumeni, PEDONC-2.13 HPP, PEDONC-2.15 CMMRD). WBMRI is only reportable with CPT 76498.",
+            "Preface-5.2: interval WBMRI is recommended for cancer screening in select cancer predisposition syndromes (PEDONC-2.2 Li-Fraumeni, PEDONC-2.13 HPP, PEDONC-2.15 CMMRD). WBMRI is only reportable with CPT 76498. inferred: 'screening asymptomatic' with one of these three syndromes is the same cancer screening of an individual with a predisposition syndrome (screening is of asymptomatic individuals), so it is supported too.",
         ),
     ),
     Rule(
         "R7",
         "tables/imaging_preface.xlsx:Whole body imaging!A16:G16",
         (
-            "Preface-5.2: otherwise WBMRI has not been shown to improve outcomes for cancer screening. Kept narrow: only the three syndromes the Preface names are supported here; 'other' syndromes need the condition-specific guideline.",
+            "Preface-5.2: outside select cancer predisposition syndromes WBMRI has not been shown to improve outcomes for cancer screening, and WBMRI is generally not supported. inferred: only the three syndromes the Preface names are supported (R6); an 'other' syndrome is answered not supported (kept narrow: a condition-specific guideline may support it). If performed, 76498 is the only reportable code.",
         ),
     ),
     Rule(
@@ -126,7 +118,7 @@ RULES = (
         "R9",
         "tables/imaging_preface.xlsx:Whole body imaging!A18:G18",
         (
-            "Preface-5.2: WBMRI is generally not supported (no standard technique, no outcome evidence); for cancer staging or restaging no evidence establishes it as a standard evaluation; not shown to improve outcomes for cancer screening. If performed, 76498 is the only reportable code (not multiple body-part codes or 77084).",
+            "Preface-5.2: WBMRI is generally not supported (no standard technique, no outcome evidence); for cancer staging or restaging no evidence establishes it as a standard evaluation; for multiple myeloma staging the Preface supports whole body low-dose CT (Preface-5.1), not WBMRI. If performed, 76498 is the only reportable code (not multiple body-part codes or 77084).",
         ),
     ),
     Rule(
@@ -162,20 +154,20 @@ _HITS = (
     #   staging')
     Result(Outputs("not supported", None), ("R5",)),
     # R6, tables/imaging_preface.xlsx:Whole body imaging!A15:G15: study = 'whole body
-    #   MRI', indication = 'cancer predisposition syndrome screening', syndrome in
-    #   ('Li-Fraumeni', 'hereditary paraganglioma-pheochromocytoma', 'constitutional
-    #   mismatch repair deficiency')
+    #   MRI', indication in ('cancer predisposition syndrome screening', 'screening
+    #   asymptomatic'), syndrome in ('Li-Fraumeni', 'hereditary paraganglioma-
+    #   pheochromocytoma', 'constitutional mismatch repair deficiency')
     Result(Outputs("supported", "76498"), ("R6",)),
     # R7, tables/imaging_preface.xlsx:Whole body imaging!A16:G16: study = 'whole body
-    #   MRI', indication = 'cancer predisposition syndrome screening', syndrome in
-    #   ('none', 'other')
+    #   MRI', indication in ('cancer predisposition syndrome screening', 'screening
+    #   asymptomatic'), syndrome in ('none', 'other')
     Result(Outputs("not supported", "76498"), ("R7",)),
     # R8, tables/imaging_preface.xlsx:Whole body imaging!A17:G17: study = 'whole body
     #   MRI', indication = 'chronic recurrent multifocal osteomyelitis'
     Result(Outputs("may be approved", "76498"), ("R8",)),
     # R9, tables/imaging_preface.xlsx:Whole body imaging!A18:G18: study = 'whole body
-    #   MRI', indication in ('screening asymptomatic', 'cancer staging or restaging',
-    #   'multiple myeloma staging', 'other')
+    #   MRI', indication in ('cancer staging or restaging', 'multiple myeloma
+    #   staging', 'other')
     Result(Outputs("not supported", "76498"), ("R9",)),
     # R10, tables/imaging_preface.xlsx:Whole body imaging!A19:G19: study = 'PET-MRI'
     Result(Outputs("not covered", None), ("R10",)),
@@ -193,7 +185,7 @@ _STUDY: dict[object, int] = {
 
 # indication (string): the rules that accept each value
 _INDICATION: dict[object, int] = {
-    "screening asymptomatic": 0b1100000011,
+    "screening asymptomatic": 0b1100011001,
     "multiple myeloma staging": 0b0011000011,
     "cancer predisposition syndrome screening": 0b0001111001,
     "cancer staging or restaging": 0b0001100011,
@@ -243,8 +235,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
 
 
@@ -285,9 +276,13 @@ def evaluate(
         mask = _STUDY[study] & _INDICATION[indication] & _SYNDROME[syndrome]
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (study, indication, syndrome), _ALL)
-    if mask & (mask - 1):
-        raise ambiguous(TABLE, mask, _N, _HITS)
+    # No input matches two rules (checked when compiled).
     return _HITS[_N - mask.bit_length()]
+
+
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
 def evaluate_frame(frame: Any) -> Any:
@@ -303,6 +298,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "unique", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

@@ -616,7 +616,7 @@ def test_a_date_gap_between_versions_warns(tmp_path: Path) -> None:
     second = sheet(COMPLETE, metadata={"Effective from": "2024-07-02"})
     compilation = compile_books(tmp_path, {"x.xlsx": {"V1": first, "V2": second}})
     [gap] = [d for d in compilation.diagnostics if d.code == "A308"]
-    assert str(gap.location) == "tables/x.xlsx:V2"
+    assert str(gap.location) == "tables/x.xlsx:V2!B3"  # its Effective from
     assert gap.message.startswith("no version of 'imaging' is in force on 2024-07-01")
 
 
@@ -739,3 +739,24 @@ def test_uncovered_rules_and_the_analyse_command(tmp_path: Path) -> None:
     result = run(tables, "analyse", "imaging")
     assert result.exit_code == 3
     assert "error A301" in result.output
+
+
+def test_the_analysis_runs_beside_errors_in_other_tables(tmp_path: Path) -> None:
+    """One run shows a cell error in one table and an overlap in another; a table that
+    requires a table with errors is left out (its findings could be made up)."""
+    broken = sheet([("R1", "CT", "< 1/2", True), ("R2", "-", "-", False)])
+    overlapping = sheet([*COMPLETE, ("R4", "CT", "[10..20]", True)], name="other")
+    downstream = decision_table(  # a gap (ok = false), but fed by the broken table
+        "follow",
+        [("ok", "from imaging", "boolean", None), ("go", "output", "boolean", None)],
+        [("F1", "true", True)],
+    )
+    books = {"x.xlsx": {"A": broken, "B": overlapping, "C": downstream}}
+    compilation = compile_books(tmp_path, books)
+    codes = {(d.code, d.location.sheet) for d in compilation.diagnostics}
+    assert ("E201", "A") in codes and ("A301", "B") in codes
+    assert not any(
+        d.code.startswith("A") and d.location.sheet in ("A", "C")
+        for d in compilation.diagnostics
+    )
+    assert compilation.files is None

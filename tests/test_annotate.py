@@ -118,6 +118,11 @@ def test_problems_sheet_links_to_each_cell(tmp_path: Path) -> None:
     w152 = rows["W152"][2].hyperlink
     assert w152 is not None and w152.location == "'Bob''s table'!A13"
     assert rows["E405"][0].fill.start_color.rgb.endswith(FILLS[Severity.ERROR])
+    assert ws["A4"].font.b and ws["A4"].font.name == "Calibri"
+    assert rows["W152"][2].font.name == "Calibri" and rows["W152"][2].font.u
+    # wrapped messages get the rows' height (no application fits them on opening)
+    assert ws.row_dimensions[rows["W152"][0].row].height == 30
+    assert ws.row_dimensions[rows["E405"][0].row].height is None  # one line
     # internal links: a `location` attribute, no external relationship
     with zipfile.ZipFile(tmp_path / "out" / "a.xlsx") as archive:
         names = archive.namelist()

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from compiler.cli import main
 
 from .helpers import write_tables
-from .workbooks import Row, decision_table
+from .workbooks import Row, decision_table, write_workbook
 
 
 def table(
@@ -377,3 +377,34 @@ def test_python_m_compiler_help() -> None:
     for command in ("compile", "check", "eval"):
         assert command in done.stdout
     assert "compile-rules" in done.stdout
+
+
+def test_the_python_api_compiles_and_writes_like_the_cli(tmp_path: Path) -> None:
+    """`compiler.compile_tables` + `compiler.write_generated` give what `compile` gives."""
+    import compiler
+
+    tables = tmp_path / "tables"
+    write_workbook(tables / "band.xlsx", {"Band": _api_band()})
+    compilation = compiler.compile_tables(tables)
+    assert compilation.ok and compilation.files is not None
+    first = compiler.write_generated(tmp_path / "api", compilation.files)
+    assert "band.py" in first.new and not first.changed
+    again = compiler.write_generated(tmp_path / "api", compilation.files)
+    assert not again.stale  # nothing written the second time
+    result = CliRunner().invoke(
+        main, ["compile", "--tables", str(tables), "--out", str(tmp_path / "cli")]
+    )
+    assert result.exit_code == 0, result.output
+    for name in compilation.files:
+        assert (tmp_path / "api" / name).read_bytes() == (
+            tmp_path / "cli" / name
+        ).read_bytes()
+
+
+def _api_band() -> list[list[object]]:
+    return decision_table(
+        "band",
+        hit_policy="FIRST",
+        columns=[("age", "input", "integer", None), ("band", "output", "string", None)],
+        rules=[("R1", "< 18", "child"), ("R2", "-", "adult")],
+    )

@@ -641,7 +641,52 @@ def test_generated_tests_run_and_pass(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    sheet_cases = 2
+    examples = compilation.files["tests/examples/test_surgery.py"]
+    generated = examples.count("pytest.param(")
+    assert f"{sheet_cases + generated + _examples(compilation.files)} passed" in (
+        done.stdout
+    )
+
+
+def _examples(files: dict[str, str]) -> int:
+    """Generated example cases of the tables other than surgery."""
+    return sum(
+        text.count("pytest.param(")
+        for name, text in files.items()
+        if name.startswith("tests/examples/test_") and not name.endswith("surgery.py")
+    )
+
+
+def test_generated_examples_make_every_rule_decide_and_cross_every_edge(
+    tmp_path: Path,
+) -> None:
+    """The analysis' examples are emitted as tests: one per rule that can decide and
+    both sides of every range edge, each named by what it checks; they pass on the
+    generated code and fail when the code decides otherwise."""
+    compilation = compile_books(tmp_path, {"chain.xlsx": CHAIN})
+    assert compilation.files is not None
+    risk = compilation.files["tests/examples/test_risk.py"]
+    for rule in ("R1", "R2", "R3"):
+        assert f'id="E{rule[1]}: rule {rule} decides"' in risk
+    assert "age = 59, just outside >= 60" in risk and '{"age": 60, "bmi": 30.0}' in risk
+    assert '{"age": 59, "bmi": 30.0}' in risk  # risk's `from` input set through bmi
+    bmi = compilation.files["tests/examples/test_bmi_class.py"]
+    assert "bmi = 29.99, just outside >= 30" in bmi and '{"bmi": 30.0}' in bmi
+    package = tmp_path / "out" / "generated"
+    for name, text in compilation.files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text, encoding="utf-8")
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    target = str(package / "tests" / "examples" / "test_risk.py")
+    done = subprocess.run([*run, target], cwd=tmp_path / "out", capture_output=True)
+    assert done.returncode == 0, done.stdout
+    module = package / "risk.py"
+    text = module.read_text(encoding="utf-8")
+    assert text.count('Outputs("high")') == 1
+    module.write_text(text.replace('Outputs("high")', 'Outputs("low")'), "utf-8")
+    done = subprocess.run([*run, target], cwd=tmp_path / "out", capture_output=True)
+    assert done.returncode == 1, done.stdout
 
 
 # -- determinism and style ----------------------------------------------------------------

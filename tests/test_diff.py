@@ -116,6 +116,18 @@ def test_note_only_change_decides_nothing_differently(tmp_path: Path) -> None:
     assert "decisions: no input decides differently" in result.format()
 
 
+def test_a_long_note_edited_in_the_middle_shows_the_edit(tmp_path: Path) -> None:
+    start, end = "Preface-3: " + "a long citation " * 6, " and so on" * 5
+    result = diff_projects(
+        side(tmp_path, "old", band(18, note=start + "Reading: one way" + end)),
+        side(tmp_path, "new", band(18, note=start + "inferred: another" + end)),
+    )
+    [change] = result.tables[0].changes
+    before, after = change.removeprefix("rule R1 changed: Note: ").split(" → ")
+    assert "Reading: one way" in before and "inferred: another" in after
+    assert before.startswith("…") and len(before) <= 80 and len(after) <= 80
+
+
 def test_identical_sides(tmp_path: Path) -> None:
     result = diff_projects(side(tmp_path, "old", band()), side(tmp_path, "new", band()))
     assert result.empty

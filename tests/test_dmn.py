@@ -25,6 +25,7 @@ from compiler.cli import main
 from compiler.diagnostics import Location
 from compiler.model import (
     Aggregation,
+    Column,
     Compare,
     DataType,
     Equals,
@@ -133,14 +134,17 @@ NOWHERE = Location("")
 
 def plain(table: Table) -> Table:
     """TABLE without locations, to compare tables read from different places."""
+
+    def column(c: Column) -> Column:
+        return dataclasses.replace(c, location=NOWHERE, kind_cell="")
+
     return dataclasses.replace(
         table,
         location=NOWHERE,
-        inputs=tuple(dataclasses.replace(c, location=NOWHERE) for c in table.inputs),
-        outputs=tuple(dataclasses.replace(c, location=NOWHERE) for c in table.outputs),
-        annotations=tuple(
-            dataclasses.replace(c, location=NOWHERE) for c in table.annotations
-        ),
+        metadata_cells=(),
+        inputs=tuple(column(c) for c in table.inputs),
+        outputs=tuple(column(c) for c in table.outputs),
+        annotations=tuple(column(c) for c in table.annotations),
         rules=tuple(
             dataclasses.replace(r, location=NOWHERE, input_cells=(), output_cells=())
             for r in table.rules

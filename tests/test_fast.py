@@ -137,3 +137,27 @@ def test_no_inputs_and_no_rules() -> None:
     assert empty.evaluate(age=3).matched == ()
     with pytest.raises(empty.InputError):
         empty.evaluate(age=-3)
+
+
+def _decided(table: Any, inputs: dict[str, Value], candidates: Any) -> Any:
+    try:
+        return interpret.decide(table, dict(inputs), candidates)
+    except interpret.Ambiguous:
+        return "ambiguous"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_candidate_rules_leave_out_no_match(data: st.DataObject) -> None:
+    """The analysis narrows the rules the interpreter tests for generated examples
+    (`analyse._Candidates`): the answers stay the interpreter's own, for valid and
+    invalid inputs alike."""
+    from compiler.analyse import _Candidates
+
+    case = data.draw(tables())
+    candidates = _Candidates()
+    for _ in range(5):
+        inputs = data.draw(inputs_for(case))
+        assert _decided(case.table, inputs, candidates) == _decided(
+            case.table, inputs, None
+        ), inputs

@@ -152,6 +152,15 @@ def row_inputs(case: Case) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def decide_by(evaluator: types.ModuleType, way: str) -> None:
+    """Make evaluate_frame decide FIRST, PRIORITY and UNIQUE tables through the grid
+    of atom combinations ("grid", when it is small enough) or row by row ("rows"),
+    whatever the number of rows it has seen."""
+    for version in evaluator._FRAME_VERSIONS:
+        version.cache.pop("grid", None)
+        version.cache["rows"] = 1 << 40 if way == "grid" else -(1 << 40)
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_frame_equals_evaluate_row_by_row(data: st.DataObject) -> None:
@@ -160,6 +169,7 @@ def test_frame_equals_evaluate_row_by_row(data: st.DataObject) -> None:
     distinct = data.draw(st.lists(row_inputs(case), min_size=1, max_size=6))
     rows = data.draw(st.lists(st.sampled_from(distinct), min_size=1, max_size=40))
     labels = [f"r{i}" for i in data.draw(st.permutations(range(len(rows))))]
+    decide_by(evaluator, data.draw(st.sampled_from(["grid", "rows"])))
     check_frame(case, evaluator, rows, data.draw(st.booleans()), labels)
 
 
@@ -180,7 +190,9 @@ def test_large_random_frames(policy: str) -> None:
             row[column.name] = choices[int(rng.integers(len(choices)))]
         rows.append(row)
     for typed in (False, True):
-        check_frame(case, evaluator, rows, typed, list(range(len(rows))))
+        for way in ("grid", "rows"):
+            decide_by(evaluator, way)
+            check_frame(case, evaluator, rows, typed, list(range(len(rows))))
 
 
 def _valid_plain(column: Any, value: Any) -> bool:

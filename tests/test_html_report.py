@@ -4,7 +4,10 @@ cell escaped; opened in headless Chromium when it is installed."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from .helpers import write_tables
 from .workbooks import decision_table, tests_sheet
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -69,6 +72,8 @@ def test_index_lists_tables_with_coverage(site: Path) -> None:
     assert ">50%<" in index  # R1 and R2 decide a case; R3 and R4 do not
     assert '<svg id="coverage-chart"' in index
     assert "2 of 4 rules covered (50%)" in index
+    assert '<span class="sev sev-warning">2 warnings</span>' in index  # W406, A305
+    assert '3 <span class="fail">(1 failing)</span>' in index  # T3
 
 
 def test_table_page(site: Path) -> None:
@@ -133,15 +138,22 @@ def test_cli_report_with_errors_still_writes_and_exits_3(tmp_path: Path) -> None
     assert "static analysis did not run" in index
 
 
-def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
+def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium with a fresh profile and nothing that reaches the network."""
+    assert CHROMIUM is not None
     return subprocess.run(
         [
-            str(CHROMIUM),
+            CHROMIUM,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
-            "--disable-background-networking",
+            "--disable-quic",
             "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
             *args,
         ],
         capture_output=True,
@@ -151,21 +163,99 @@ def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed")
+def _pixels(png: bytes) -> Counter[str]:
+    """How many pixels of each colour ('rrggbb') an 8-bit RGB(A) PNG has."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, data, header = 8, b"", b""
+    while pos < len(png):
+        size = int.from_bytes(png[pos : pos + 4], "big")
+        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + size]
+        pos += 12 + size
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            data += body
+    width, height = (int.from_bytes(header[i : i + 4], "big") for i in (0, 4))
+    assert header[8] == 8 and header[9] in (2, 6) and header[12] == 0
+    bpp = 4 if header[9] == 6 else 3
+    raw, stride = zlib.decompress(data), width * bpp
+    counts: Counter[str] = Counter()
+    prev = bytearray(stride)
+    for y in range(height):
+        kind_, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 :][:stride]),
+        )
+        for i in range(stride):  # undo the row filter (PNG spec, section 9)
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind_ == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind_ == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind_ == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind_ == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                near = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + near) & 255
+        counts.update(bytes(line[i : i + 3]).hex() for i in range(0, stride, bpp))
+        prev = line
+    return counts
+
+
+GREEN, GREY, RED_EDGE, AMBER_EDGE, HEADER = (
+    "2da44e",  # the covered part of a coverage bar
+    "d0d7de",  # the rest of a bar (and the table borders)
+    "cf222e",  # the edge of a rule a diagnostic points at
+    "bf8700",  # the edge of a rule no test case decides
+    "1f3b57",  # the page header
+)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_pages_render_in_chromium(site: Path, tmp_path: Path) -> None:
-    dom = _chromium("--dump-dom", (site / "age_band.html").as_uri())
+    page = (site / "age_band.html").as_uri()
+    dom = _chromium(tmp_path / "profile-dom", "--dump-dom", page)
     assert dom.returncode == 0, dom.stderr
     html = dom.stdout
     assert "<h1>age_band</h1>" in html
+    assert '<dd id="hit-policy">FIRST</dd>' in html
+    assert "Policy 7 &lt;section 2&gt;" in html  # the source citation
     assert 'id="rule-R4"' in html and "<svg" in html
+    assert "W406" in html and "A305" in html  # a diagnostic and a finding
     assert "<script" not in html  # the note stayed text in the rendered DOM
+
+    # what is drawn: the stylesheet applies, the coverage bar has its share, the
+    # rows carry their edges
     shot = tmp_path / "page.png"
     done = _chromium(
-        f"--screenshot={shot}", "--window-size=1280,900", (site / "index.html").as_uri()
+        tmp_path / "profile-page",
+        f"--screenshot={shot}",
+        "--window-size=1100,1200",
+        page,
     )
     assert done.returncode == 0, done.stderr
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert shot.stat().st_size > 10_000  # a page, not a blank image
+    colours = _pixels(shot.read_bytes())
+    assert colours[HEADER] > 1100 * 50  # the dark header band
+    bar = 240 * 2 / 4 * 16  # 2 of 4 rules: half of the 240 x 16 bar
+    assert 0.9 * bar <= colours[GREEN] <= 1.1 * bar
+    assert colours[GREY] >= 0.9 * bar  # the uncovered half (and the borders)
+    assert colours[RED_EDGE] > 4 * 20  # R3: W406 and A305
+    assert colours[AMBER_EDGE] > 2 * 4 * 20  # R3 and R4 decide no test case
+
+    index = tmp_path / "index.png"
+    done = _chromium(
+        tmp_path / "profile-index",
+        f"--screenshot={index}",
+        "--window-size=1100,700",
+        (site / "index.html").as_uri(),
+    )
+    assert done.returncode == 0, done.stderr
+    colours = _pixels(index.read_bytes())
+    assert 0.9 * bar <= colours[GREEN] <= 1.1 * bar  # the chart's one bar
+    assert colours[HEADER] > 1100 * 50
 
 
 def test_report_needs_no_network_or_scripts(site: Path) -> None:

@@ -1,15 +1,21 @@
 """Spreadsheet hygiene diagnostics, each naming its cell: numbers stored as text
-(I132), identical duplicate rules (W406), and rows below a table that look like
-forgotten rules (W152) or other stray cells (W151)."""
+(I132), identical duplicate rules (W406), rows below a table that look like
+forgotten rules (W152) or other stray cells (W151), typographic quotes and special
+spaces (I130) and formulas with a calculated value (W121). Merged cells (E120),
+formulas without one (E121) and zero-padded codes (W131): test_validate.py and
+test_sheets.py."""
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from compiler.diagnostics import Severity
+from compiler.model import Equals, UnaryTests
+from compiler.pipeline import load_tables
 
-from .helpers import compile_books, errors, load_books, only
+from .helpers import compile_books, errors, load_books, only, write_tables
 from .workbooks import decision_table, tests_sheet
 
 COLUMNS = [
@@ -127,3 +133,77 @@ def test_notes_below_and_cells_beside_a_table_are_stray_cells(tmp_path: Path) ->
     assert str(d.location) == "tables/d.xlsx:Dose!H8"
     assert "1 more" in d.message
     assert not codes(diagnostics, "W152")
+
+
+def test_typographic_quotes_and_special_spaces_are_normalised(tmp_path: Path) -> None:
+    rules = [
+        ("R1", "< 18", "-", "\u201cCT\u201d", 1, ""),  # D7: typographic quotes
+        ("R2", "-", "-", "MRI,\u00a0CT", 2, ""),  # D8: a no-break space
+        ("R3", "-", "-", "P\u200bET", 3, ""),  # D9: a zero-width space
+        ("R4", "-", "-", "-", 4, ""),
+    ]
+    project, diagnostics = load_books(tmp_path, {"d.xlsx": {"Dose": table(rules)}})
+    assert project is not None and not errors(diagnostics)
+    found = [d for d in diagnostics if d.code == "I130"]
+    assert [str(d.location) for d in found] == [
+        "tables/d.xlsx:Dose!D7",
+        "tables/d.xlsx:Dose!D8",
+        "tables/d.xlsx:Dose!D9",
+    ]
+    assert all(d.severity is Severity.INFO for d in found)
+    assert found[0].text == "\u201cCT\u201d"  # the cell as typed
+    entries = [r.inputs[2] for r in project.decision("dose").first.rules[:3]]
+    assert entries == [
+        UnaryTests((Equals("CT"),)),
+        UnaryTests((Equals("MRI"), Equals("CT"))),
+        UnaryTests((Equals("PET"),)),
+    ]
+
+
+def edit_sheet_xml(path: Path, old: str, new: str) -> None:
+    """Replace OLD by NEW in the first sheet's XML: what openpyxl cannot write."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = parts[sheet].decode()
+    assert old in xml
+    parts[sheet] = xml.replace(old, new).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_a_formula_with_a_calculated_value_is_a_warning(tmp_path: Path) -> None:
+    """openpyxl writes a formula without its value; put one in, as Excel would."""
+    rules = [("R1", "< 18", "-", "-", "=0.5*3", ""), ("R2", "-", "-", "-", 2, "")]
+    tables = write_tables(tmp_path, {"d.xlsx": {"Dose": table(rules)}})
+    edit_sheet_xml(tables / "d.xlsx", "<f>0.5*3</f><v />", "<f>0.5*3</f><v>1.5</v>")
+    project, diagnostics = load_tables(tables)
+    assert project is not None and not errors(diagnostics)
+    d = only(diagnostics, "W121")
+    assert str(d.location) == "tables/d.xlsx:Dose!E7"
+    assert d.severity is Severity.WARNING
+    assert project.decision("dose").first.rules[0].outputs == (1.5,)
+
+
+def test_true_and_false_saved_by_libreoffice_are_values(tmp_path: Path) -> None:
+    """LibreOffice stores a typed TRUE as the formula TRUE(): a value, not a formula."""
+    columns = [("urgent", "input", "boolean", None), ("ok", "output", "boolean", None)]
+    rules = [("R1", "-", "x"), ("R2", "-", "y")]  # rows 7 and 8
+    sheet = decision_table("flags", hit_policy="FIRST", columns=columns, rules=rules)
+    tables = write_tables(tmp_path, {"f.xlsx": {"Flags": sheet}})
+    for cell, text, formula, value in (
+        ("C7", "x", "TRUE()", 1),
+        ("C8", "y", "false( )", 0),
+    ):
+        edit_sheet_xml(
+            tables / "f.xlsx",
+            f'<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>',
+            f'<c r="{cell}" t="b"><f>{formula}</f><v>{value}</v></c>',
+        )
+    project, diagnostics = load_tables(tables)
+    assert project is not None and not diagnostics, diagnostics
+    assert [r.outputs for r in project.decision("flags").first.rules] == [
+        (True,),
+        (False,),
+    ]

@@ -87,11 +87,13 @@ def test_new_workbook_compiles_as_is(tmp_path: Path) -> None:
         "-",
         "-",
         "-",
-        False,
+        "false",  # as the dropdown offers it (LibreOffice shows a boolean as 0)
         "example",
     ]
     assert ws.freeze_panes == "B11"
     assert ws["A6"].font.b and ws["B7"].font.b
+    assert ws["A6"].font.name == "Calibri"  # no nameless font: a serif in LibreOffice
+    assert ws.row_dimensions[11].height == 30  # the example's wrapped note: two lines
     assert ws["B6"].fill.start_color.rgb.endswith("DDEBF7")
     assert ws.column_dimensions["B"].width >= 14
     dropdowns = validations(ws)

@@ -4,6 +4,9 @@ uses real file events (watchfiles) with a stop event."""
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -70,10 +73,11 @@ def test_only_the_changed_workbook_is_read_and_only_changed_files_written(
     write_workbook(tables / "band.xlsx", [band(16)])
     second = s.run([tables / "band.xlsx"])
     assert second.reads == 1  # flag.xlsx came from the cache
-    assert set(second.written) == {"band.py", "band.md"}
+    # the module, its page and its generated examples (the edge moved)
+    assert set(second.written) == {"band.py", "band.md", "tests/examples/test_band.py"}
     assert "&lt; 16" in (out / "band.md").read_text()
     assert (out / "flag.py").read_bytes() == flag_before
-    assert lines[-1].split("] ", 1)[1].startswith("2 written, 0 removed, ")
+    assert lines[-1].split("] ", 1)[1].startswith("3 written, 0 removed, ")
     assert "1 workbook read in" in lines[-1]
 
 
@@ -167,6 +171,18 @@ def test_cli_watch_stops_cleanly(
     assert missing.exit_code == 2
 
 
+def save_until_seen(tables: Path, out: Path, limit: int) -> None:
+    """Wait for the first run's output, then save band.xlsx with LIMIT until the
+    watcher has seen a save (it starts after the first run)."""
+    deadline = time.monotonic() + 60  # a bound for a busy machine, not a speed check
+    md = out / "band.md"
+    while not md.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    while time.monotonic() < deadline and f"&lt; {limit}" not in md.read_text():
+        write_workbook(tables / "band.xlsx", [band(limit)])
+        time.sleep(1)
+
+
 def test_real_file_events(folders: tuple[Path, Path]) -> None:
     """watchfiles sees a save and the loop recompiles; the stop event ends it."""
     pytest.importorskip("watchfiles")
@@ -177,14 +193,7 @@ def test_real_file_events(folders: tuple[Path, Path]) -> None:
     changes = watch.file_changes(tables, stop_event=stop, quiet_ms=100)
     thread = threading.Thread(target=watch_loop, args=(s, changes), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60  # a bound for a busy machine, not a speed check
-    md = out / "band.md"
-    while not md.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    # The watcher starts after the first run; save until it has seen a save.
-    while time.monotonic() < deadline and "&lt; 7" not in md.read_text():
-        write_workbook(tables / "band.xlsx", [band(7)])
-        time.sleep(1)
+    save_until_seen(tables, out, 7)
     stop.set()
     thread.join(timeout=30)
     assert not thread.is_alive()
@@ -203,3 +212,45 @@ def test_watch_on_the_shipped_tables(tmp_path: Path) -> None:
     assert (
         again.reads == 1 and not again.written and again.unchanged == len(first.written)
     )
+
+
+def test_ctrl_c_in_a_terminal(folders: tuple[Path, Path]) -> None:
+    """The real command in its own process: a save gives one summary line, SIGINT
+    ends it with exit code 0, one closing line and no traceback."""
+    pytest.importorskip("watchfiles")
+    tables, out = folders
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "compiler",
+            "watch",
+            "-q",
+            "--tables",
+            str(tables),
+            "--out",
+            str(out),
+            "--debounce",
+            "100",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # a background process may start with SIGINT ignored; a terminal's may not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        save_until_seen(tables, out, 9)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "&lt; 9" in (out / "band.md").read_text(), output
+    assert process.returncode == 0, output
+    lines = output.strip().splitlines()
+    assert lines[0] == f"watching {tables} (Ctrl-C stops)"
+    assert lines[-1] == "stopped watching"
+    summaries = [line for line in lines if line.startswith("[")]
+    assert len(summaries) >= 2 and all(" written, " in s for s in summaries)
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output

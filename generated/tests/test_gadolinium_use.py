@@ -118,6 +118,30 @@ CASES = [
         ("R3",),
         id="T9",
     ),
+    pytest.param(
+        {
+            "pregnant": False,
+            "need_outweighs_fetal_risk": False,
+            "gfr_ml_min": 30.0,
+            "on_dialysis": True,
+        },
+        None,
+        {"gadolinium": "use with caution"},
+        ("R4",),
+        id="T10",
+    ),
+    pytest.param(
+        {
+            "pregnant": False,
+            "need_outweighs_fetal_risk": False,
+            "gfr_ml_min": 29.9,
+            "on_dialysis": True,
+        },
+        None,
+        {"gadolinium": "use with caution"},
+        ("R3",),
+        id="T11",
+    ),
 ]
 
 

@@ -450,7 +450,7 @@ CASES = [
         {"test": "VeriStrat"},
         date(2026, 1, 1),
         {"policy": "no policy listed"},
-        None,
+        ("R160",),
         id="T60",
     ),
     pytest.param(
@@ -632,7 +632,7 @@ CASES = [
         {"test": "PancraGEN"},
         date(2026, 1, 1),
         {"policy": "no policy listed"},
-        None,
+        ("R160",),
         id="T84",
     ),
     pytest.param(
@@ -749,7 +749,7 @@ CASES = [
         {"test": "Genomic Prostate Score"},
         date(2025, 12, 31),
         {"policy": "no policy listed"},
-        None,
+        ("R66",),
         id="T99",
     ),
     pytest.param(
@@ -763,7 +763,7 @@ CASES = [
         {"test": "Prolaris"},
         date(2025, 12, 31),
         {"policy": "no policy listed"},
-        None,
+        ("R66",),
         id="T101",
     ),
     pytest.param(

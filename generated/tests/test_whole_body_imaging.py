@@ -161,7 +161,7 @@ CASES = [
         },
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
-        ("R9",),
+        ("R7",),
         id="T14",
     ),
     pytest.param(
@@ -214,6 +214,28 @@ CASES = [
         {"coverage": "not covered", "reporting_cpt_code": None},
         ("R10",),
         id="T19",
+    ),
+    pytest.param(
+        {
+            "study": "whole body MRI",
+            "indication": "screening asymptomatic",
+            "syndrome": "Li-Fraumeni",
+        },
+        None,
+        {"coverage": "supported", "reporting_cpt_code": "76498"},
+        ("R6",),
+        id="T20",
+    ),
+    pytest.param(
+        {
+            "study": "whole body MRI",
+            "indication": "screening asymptomatic",
+            "syndrome": "other",
+        },
+        None,
+        {"coverage": "not supported", "reporting_cpt_code": "76498"},
+        ("R7",),
+        id="T21",
     ),
 ]
 

@@ -134,6 +134,11 @@ def evaluate(
     return _HITS[_N - mask.bit_length()]
 
 
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
+
+
 def evaluate_frame(frame: Any) -> Any:
     """Evaluate `age_band` on every row of FRAME, a pandas DataFrame.
 
@@ -147,6 +152,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),),
+        _FRAME_VERSIONS,
         shape="single",
     )

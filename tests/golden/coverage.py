@@ -203,6 +203,22 @@ def evaluate(
     raise NoVersionError(TABLE, as_of)
 
 
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (
+    Version(
+        date(2025, 1, 1),
+        date(2025, 12, 31),
+        _V1_COLUMNS,
+        _V1_N,
+        _V1_HITS,
+        "first",
+        _decide_v1,
+    ),
+    Version(date(2026, 1, 1), None, _V2_COLUMNS, _V2_N, _V2_HITS, "first", _decide_v2),
+)
+
+
 def evaluate_frame(frame: Any) -> Any:
     """Evaluate `coverage` on every row of FRAME, a pandas DataFrame.
 
@@ -217,25 +233,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (
-            Version(
-                date(2025, 1, 1),
-                date(2025, 12, 31),
-                _V1_COLUMNS,
-                _V1_N,
-                _V1_HITS,
-                "first",
-                _decide_v1,
-            ),
-            Version(
-                date(2026, 1, 1),
-                None,
-                _V2_COLUMNS,
-                _V2_N,
-                _V2_HITS,
-                "first",
-                _decide_v2,
-            ),
-        ),
+        _FRAME_VERSIONS,
         shape="single",
     )

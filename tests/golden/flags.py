@@ -154,6 +154,11 @@ def evaluate(
     return _decide(mask)
 
 
+# What evaluate_frame decides with, one entry per version (each keeps, once computed,
+# its table of results and its grid of atom combinations).
+_FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "python", _decide),)
+
+
 def evaluate_frame(frame: Any) -> Any:
     """Evaluate `flags` on every row of FRAME, a pandas DataFrame.
 
@@ -168,6 +173,6 @@ def evaluate_frame(frame: Any) -> Any:
         frame,
         TABLE,
         Outputs._fields,
-        (Version(None, None, _COLUMNS, _N, _HITS, "python", _decide),),
+        _FRAME_VERSIONS,
         shape="list",
     )
