@@ -72,6 +72,7 @@ def files() -> dict[str, Callable[[], bytes]]:
             "namespaces-100k.xlsx": lambda: hostile.namespace_bomb(100_000),
             "cells-1m.xlsx": lambda: hostile.many_cells(1_000_000),
             "cells-1m-plus-1.xlsx": lambda: hostile.many_cells(1_000_001),
+            "big-table-32k.xlsx": lambda: hostile.big_table(32_768),
             "big-table-100k.xlsx": lambda: hostile.big_table(100_000),
         }
     )

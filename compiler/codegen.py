@@ -11,7 +11,8 @@ Evaluators never test rules one by one (`compiler.index` computes what they look
 - Each input column maps a value to a mask, an int with one bit per rule. The rule
   in position k of the bit order (rule order; priority order for PRIORITY) is bit
   n-1-k, so the masks are emitted as literals that read in rule order: binary up to
-  32 rules, hex beyond. Strings, booleans and codes tested by value: a dict (value ->
+  32 rules, hex beyond; past 64 rules a sparse mask is `bits(n, positions...)`, so
+  a lookup table's module grows with its rules, not their square. Strings, booleans and codes tested by value: a dict (value ->
   mask). Integers, numbers, dates, other codes: sorted BOUNDS of half-open slots and
   one mask per slot (`bisect_right`), a comment naming each slot; short integer
   Values lists become a dict per value at import (`by_value`). Slots outside the
@@ -115,7 +116,25 @@ def _mask(mask: int | None, n: int) -> str:
         return "OUTSIDE"
     if n <= 32:
         return f"0b{mask:0{max(n, 1)}b}"
-    return f"0x{mask:0{(n + 3) // 4}X}"
+    literal = f"0x{mask:0{(n + 3) // 4}X}"
+    if n <= 64:
+        return literal
+    runs = _set_runs(mask, n)
+    if 8 * len(runs) >= len(literal):  # dense: the hex digits are shorter
+        return literal
+    listed = (str(a) if a == b else f"({a}, {b})" for a, b in runs)
+    return f"bits({n}, {', '.join(listed)})" if runs else "0"
+
+
+def _set_runs(mask: int, n: int) -> list[tuple[int, int]]:
+    """The positions (k-th rule of the bit order: bit n-1-k) MASK sets, as runs."""
+    runs: list[tuple[int, int]] = []
+    while mask:
+        high = mask.bit_length() - 1  # the lowest position left
+        low = (mask ^ ((1 << (high + 1)) - 1)).bit_length()  # below the run of ones
+        runs.append((n - 1 - high, n - 1 - low))
+        mask &= (1 << low) - 1
+    return runs
 
 
 def _bound(value: object) -> str:
@@ -182,6 +201,14 @@ class _Rendered:
 
 
 def _render_axis(axis: Axis, prefix: str, n: int, position: int) -> _Rendered:
+    """One input column's masks and how `evaluate` looks a value up in them."""
+    rendered = _render_masks(axis, prefix, n, position)
+    if "bits(" in rendered.code:
+        rendered.names.add("bits")
+    return rendered
+
+
+def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> _Rendered:
     column = axis.column
     x = column.name
     base = f"{prefix}_{x.upper()}"

@@ -199,6 +199,17 @@ class Outside(int):
 OUTSIDE = Outside(0)
 
 
+def bits(n: int, *positions: int | tuple[int, int]) -> int:
+    """The mask of the rules at POSITIONS (the k-th entry of `_HITS`; `(a, b)` for
+    a to b) in a table of N rules: large tables write sparse masks so, as their
+    digits would fill lines by the thousand."""
+    mask = 0
+    for position in positions:
+        low, high = position if isinstance(position, tuple) else (position, position)
+        mask |= ((1 << (high - low + 1)) - 1) << (n - 1 - high)
+    return mask
+
+
 def by_value(
     bounds: Sequence[Any], masks: Sequence[int], values: Sequence[int]
 ) -> dict[int, int]:

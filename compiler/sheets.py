@@ -71,6 +71,10 @@ _METADATA = (
     "complete",
 )
 _COLUMN_ROWS = ("kind", "type", "values", "default")
+# Rules per table (version): evaluators and the analysis hold one bit per rule for
+# every slot of a column, so a lookup table of N rules costs N^2 bits; at this limit
+# compiling takes ~10 s and ~0.6 GB (docs/workbook-format.md, Limits).
+MAX_RULES = 32_768
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
 _TYPES = {t.value: t for t in DataType}
@@ -318,6 +322,16 @@ class Reader:
             return None
         first_rule = max(column_rows.values()) + 1
         rules = self._rules(sheet, first_rule, columns)
+        if len(rules) > MAX_RULES:
+            self.error(
+                "E160",
+                f"the table has {len(rules):,} rules; a table may have at most "
+                f"{MAX_RULES:,}",
+                loc.at(rules[MAX_RULES].location.cell.split(":")[0]),
+                hint="split it into several tables (for example by code range or "
+                "modality), chained with 'from' inputs where one decides for another",
+            )
+            return None
         return Table(
             name=name,
             hit_policy=meta.hit_policy,

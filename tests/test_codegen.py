@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compiler import codegen
 from compiler.evaluate import load_table
@@ -832,3 +834,15 @@ def test_golden_files(tmp_path: Path) -> None:
         assert text == stored[name], (
             f"{name} differs from tests/golden/{name}; UPDATE_GOLDEN=1 rewrites it"
         )
+
+
+@given(n=st.integers(1, 300), data=st.data())
+def test_every_mask_literal_is_the_mask(n: int, data: st.DataObject) -> None:
+    """Binary, hex and sparse `bits(...)` literals all give back the mask they write."""
+    from compiler import runtime
+
+    mask = data.draw(st.integers(0, (1 << n) - 1))
+    literal = codegen._mask(mask, n)
+    assert eval(literal, {"bits": runtime.bits}) == mask
+    if n > 64 and 0 < mask.bit_count() <= 3:
+        assert literal.startswith("bits(")
