@@ -25,7 +25,7 @@ from .cell_text import entry_text, value_text
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .model import DataType, Decision, Project, Table, TestCase, TestSuite, Value
 from .output import write_atomic
-from .pipeline import load_tables
+from .pipeline import load_tables, sound_part
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 _GENERATOR = '<meta name="generator" content="compile-rules">'  # in base.html.j2
@@ -208,11 +208,8 @@ def build_pages(
 ) -> tuple[list[TablePage], list[Diagnostic]]:
     """One page per decision, and the diagnostics that belong to no table page."""
     uncovered: dict[str, tuple[str, ...]] | None = None
-    if hasattr(analyse, "uncovered_rules") and not has_errors(diagnostics):
-        try:
-            uncovered = analyse.uncovered_rules(project)
-        except Exception:  # the analysis is optional here; the page says "not run"
-            uncovered = None
+    if not has_errors(diagnostics):  # else the page says the analysis did not run
+        uncovered = analyse.uncovered_rules(project)
     pages = []
     placed: set[Diagnostic] = set()
     for decision in project.decisions:
@@ -289,8 +286,10 @@ def write_report(tables: Path, dest: Path) -> tuple[list[Path], tuple[Diagnostic
     diagnostic. With unreadable or invalid tables, the pages show what could be read."""
     project, diagnostics = load_tables(tables)
     findings: tuple[Diagnostic, ...] = ()
-    if project is not None and not has_errors(diagnostics):
-        findings = sort_diagnostics(list(analyse.analyse(project)))
+    if project is not None:  # the tables free of errors, as `compile` analyses them
+        findings = sort_diagnostics(
+            list(analyse.analyse(sound_part(project, diagnostics)))
+        )
     env = _environment()
     pages, rest = (
         build_pages(project, diagnostics, findings)
