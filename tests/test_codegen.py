@@ -844,5 +844,5 @@ def test_every_mask_literal_is_the_mask(n: int, data: st.DataObject) -> None:
     mask = data.draw(st.integers(0, (1 << n) - 1))
     literal = codegen._mask(mask, n)
     assert eval(literal, {"bits": runtime.bits}) == mask
-    if n > 64 and 0 < mask.bit_count() <= 3:
+    if n > 200 and 0 < mask.bit_count() <= 3:  # far shorter than 50 hex digits
         assert literal.startswith("bits(")
