@@ -502,7 +502,9 @@ def _version(
         }
         for p in order
     ]
-    names = {n for c in columns for n in c.names} | {"checked_mask"}
+    names = {n for c in columns for n in c.names} | (
+        {"checked_mask"} if columns else set()
+    )
     if table.aggregation is not None:
         names |= {"aggregate", "hits_of"}
     elif not single_match:

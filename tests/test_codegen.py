@@ -846,3 +846,15 @@ def test_every_mask_literal_is_the_mask(n: int, data: st.DataObject) -> None:
     assert eval(literal, {"bits": runtime.bits}) == mask
     if n > 200 and 0 < mask.bit_count() <= 3:  # far shorter than 50 hex digits
         assert literal.startswith("bits(")
+
+
+def test_a_table_without_inputs_decides_its_rules(tmp_path: Path) -> None:
+    """Found by fuzzing (`bench/fuzz.py compiler`): a table with outputs only gave
+    `def evaluate(*, )`, a SyntaxError. DMN allows it: every rule applies."""
+    constant = table(
+        "constant", "FIRST", [("x", "output", "string", None)], [("R1", "a")]
+    )
+    module = compiled_module(
+        compile_books(tmp_path, {"c.xlsx": {"C": constant}}), "constant"
+    )
+    assert out_of(module.evaluate()) == (("a",), ("R1",))
