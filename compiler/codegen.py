@@ -714,11 +714,12 @@ def render_suite(
     return env.get_template("tests.py.j2").render(
         table=decision.name,
         package=package,
+        checks=package[1:] + "_check",  # tests/_check.py, one level below the package
         about=about
         or f"The cases of the Tests sheet {sheet} for the table `{decision.name}`.",
         cases=cases,
         takes_as_of=project.chain_versioned(decision.name),
-        returns_list=decision.first.returns_list,
+        returns_list=py_literal(decision.first.returns_list),
         uses_date=uses_date,
     )
 
@@ -771,6 +772,9 @@ def render_package(
             "tests/__init__.py",
             f'{GENERATED_MARKER}: do not edit.\n"""Tests generated from the tables."""\n',
         )
+    if "tests/__init__.py" in files:  # what every generated case checks, written once
+        files["tests/_check.py"] = env.get_template("check.py.j2").render()
+    if generated:
         files["tests/examples/__init__.py"] = (
             f"{GENERATED_MARKER}: do not edit.\n"
             '"""Tests the analysis generated: an input that makes each rule decide, and\n'

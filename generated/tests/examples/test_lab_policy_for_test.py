@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ... import lab_policy_for_test as table
+from .._check import check
 
 CASES = [
     pytest.param(
@@ -960,23 +961,4 @@ def test_case(
     rules: tuple[str, ...] | None,
 ) -> None:
     result = table.evaluate(**inputs, as_of=as_of)
-    for name, value in expected.items():
-        actual = getattr(result.outputs, name)
-        if _is_float(value):
-            assert actual == pytest.approx(value), (
-                f"{name}: expected {value!r}, got {actual!r}"
-            )
-        else:
-            assert actual == value, f"{name}: expected {value!r}, got {actual!r}"
-    if rules is not None:
-        assert sorted(result.matched) == sorted(rules), (
-            f"matched rules: expected {rules!r}, got {result.matched!r}"
-        )
-
-
-def _is_float(value: Any) -> bool:
-    """Floats (and tuples of them) compare with pytest.approx: sums may round."""
-    items = value if isinstance(value, tuple) else (value,)
-    return bool(items) and all(
-        isinstance(v, float) and not isinstance(v, bool) for v in items
-    )
+    check(result, expected, rules, many=False)
