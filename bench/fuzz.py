@@ -80,12 +80,12 @@ def with_atheris(name: str, seconds: float) -> int:
     import atheris  # type: ignore[import-untyped]
 
     with atheris.instrument_imports(include=["compiler"]):
-        import compiler.analyse  # noqa: F401  (instrumented for coverage feedback)
-        import compiler.cells  # noqa: F401
-        import compiler.codegen  # noqa: F401
-        import compiler.sheets  # noqa: F401
-        import compiler.validate  # noqa: F401
-        import compiler.workbook  # noqa: F401
+        import compiler.checking.analyse  # noqa: F401  (instrumented for coverage feedback)
+        import compiler.checking.validate  # noqa: F401
+        import compiler.emitting.codegen  # noqa: F401
+        import compiler.reading.cells  # noqa: F401
+        import compiler.reading.sheets  # noqa: F401
+        import compiler.reading.workbook  # noqa: F401
     strategies, check = targets()[name]
     test, count = wrapped(strategies, check, examples=1)
     argv = [sys.argv[0], f"-max_total_time={int(seconds)}", "-rss_limit_mb=4096"]

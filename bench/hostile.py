@@ -33,7 +33,7 @@ from tests import hostile  # noqa: E402
 READ = """
 import json, sys, time, tracemalloc
 from pathlib import Path
-from compiler.workbook import read_workbook
+from compiler.reading.workbook import read_workbook
 path = Path(sys.argv[1])
 tracemalloc.start()
 started = time.perf_counter()

@@ -11,9 +11,9 @@ The stable Python API for engineers who embed the compiler (see the README's
 - `Diagnostic`, `Location`, `Severity`: the records every stage reports.
 """
 
-from .diagnostics import Diagnostic, Location, Severity
-from .output import Plan, write_generated
-from .pipeline import Compilation, compile_tables, load_tables
+from compiler.diagnostics import Diagnostic, Location, Severity
+from compiler.emitting.output import Plan, write_generated
+from compiler.pipeline import Compilation, compile_tables, load_tables
 
 __all__ = [
     "Compilation",

@@ -1,5 +1,5 @@
 """`python -m compiler` runs the `compile-rules` command."""
 
-from .cli import main
+from compiler.cli import main
 
 main(prog_name="compile-rules")

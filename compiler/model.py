@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from .diagnostics import Location
+from compiler.diagnostics import Location
 
 Value = str | int | float | bool | dt.date | None
 

@@ -11,9 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import analyse, codegen, sheets, validate, workbook
-from .diagnostics import Diagnostic, Location, Severity, has_errors, sort_diagnostics
-from .model import Project
+from compiler.checking import analyse, validate
+from compiler.diagnostics import (
+    Diagnostic,
+    Location,
+    Severity,
+    has_errors,
+    sort_diagnostics,
+)
+from compiler.emitting import codegen
+from compiler.model import Project
+from compiler.reading import sheets, workbook
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .diagnostics import Diagnostic, Location, Severity
+from compiler.diagnostics import Diagnostic, Location, Severity
 
 FORMATS = ("text", "json", "github")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.evaluate import load_table
+from compiler.emitting.loader import load_table
 from compiler.model import Project
 from compiler.pipeline import Compilation, compile_tables, load_tables
 

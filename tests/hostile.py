@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from compiler.cells import clean_text
+from compiler.reading.cells import clean_text
 
 settings.register_profile(
     "fuzz",

@@ -16,10 +16,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from compiler import codegen
-from compiler.cells import parse_literal, parse_unary_tests, parse_values, tests_match
 from compiler.diagnostics import Location
-from compiler.evaluate import load_table
+from compiler.emitting import codegen
+from compiler.emitting.loader import load_table
 from compiler.model import (
     Aggregation,
     Column,
@@ -31,6 +30,12 @@ from compiler.model import (
     Rule,
     Table,
     Value,
+)
+from compiler.reading.cells import (
+    parse_literal,
+    parse_unary_tests,
+    parse_values,
+    tests_match,
 )
 
 

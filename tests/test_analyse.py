@@ -17,9 +17,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import analyse, interpret
-from compiler.atoms import build_axis, code_between
-from compiler.cells import tests_match as accepts
+from compiler.checking import analyse, interpret
+from compiler.checking.atoms import build_axis, code_between
 from compiler.cli import main
 from compiler.diagnostics import Location, Severity
 from compiler.model import (
@@ -40,6 +39,7 @@ from compiler.model import (
     UnaryTests,
     Value,
 )
+from compiler.reading.cells import tests_match as accepts
 
 from .helpers import compile_books, load_books, write_tables
 from .workbooks import Row, decision_table, tests_sheet

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-from compiler.annotate import FILLS, PROBLEMS, annotate, lint
+from compiler.authoring.annotate import FILLS, PROBLEMS, annotate, lint
 from compiler.cli import main
 from compiler.diagnostics import Severity
 

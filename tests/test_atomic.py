@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from compiler import output
-from compiler.codegen import GENERATED_MARKER
+from compiler.emitting import output
+from compiler.emitting.codegen import GENERATED_MARKER
 from compiler.pipeline import compile_tables
 
 from .helpers import write_tables

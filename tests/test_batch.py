@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from compiler import batch
+from compiler.batch import run as batch
 from compiler.cli import main
 from compiler.pipeline import compile_tables
 

@@ -10,14 +10,6 @@ import datetime as dt
 
 import pytest
 
-from compiler import cells
-from compiler.cells import (
-    RawValue,
-    parse_literal,
-    parse_literal_list,
-    parse_unary_tests,
-    parse_values,
-)
 from compiler.diagnostics import CellError
 from compiler.model import (
     Compare,
@@ -28,6 +20,14 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+)
+from compiler.reading import cells
+from compiler.reading.cells import (
+    RawValue,
+    parse_literal,
+    parse_literal_list,
+    parse_unary_tests,
+    parse_values,
 )
 
 S = DataType.STRING

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler import codegen
-from compiler.evaluate import load_table
+from compiler.emitting import codegen
+from compiler.emitting.loader import load_table
 from compiler.pipeline import compile_tables, load_tables
 
 from .helpers import compile_books, compiled_module, errors, write_tables
@@ -812,7 +812,7 @@ def golden_files() -> list[Path]:
 def test_golden_files(tmp_path: Path) -> None:
     compilation = compile_books(tmp_path, {"golden.xlsx": GOLDEN_BOOK})
     assert compilation.files is not None, [d.format() for d in compilation.diagnostics]
-    generated = {  # the modules; _runtime.py is compiler/runtime.py copied verbatim
+    generated = {  # the modules; _runtime.py is compiler/emitting/runtime.py copied verbatim
         name: text
         for name, text in compilation.files.items()
         if name.endswith(".py") and name != "_runtime.py"
@@ -839,7 +839,7 @@ def test_golden_files(tmp_path: Path) -> None:
 @given(n=st.integers(1, 300), data=st.data())
 def test_every_mask_literal_is_the_mask(n: int, data: st.DataObject) -> None:
     """Binary, hex and sparse `bits(...)` literals all give back the mask they write."""
-    from compiler import runtime
+    from compiler.emitting import runtime
 
     mask = data.draw(st.integers(0, (1 << n) - 1))
     literal = codegen._mask(mask, n)

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler.cli import main
-from compiler.diagnostics import Location
-from compiler.diff import (
+from compiler.authoring.diff import (
     Side,
     decision_regions,
     diff_projects,
     load_side,
     representative_values,
 )
+from compiler.cli import main
+from compiler.diagnostics import Location
 from compiler.model import Column, ColumnKind, DataType
 from compiler.pipeline import load_tables
 
@@ -206,8 +206,8 @@ def test_representative_values_cover_both_sides_of_each_edge() -> None:
         Location("t"),
         values=None,
     )
-    from compiler.cells import parse_unary_tests
     from compiler.model import HitPolicy, Rule, Table
+    from compiler.reading.cells import parse_unary_tests
 
     rules = tuple(
         Rule(

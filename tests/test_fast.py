@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import codegen, interpret
+from compiler.checking import interpret
+from compiler.emitting import codegen
 from compiler.model import Value
 
 from .random_tables import (
@@ -152,7 +153,7 @@ def test_candidate_rules_leave_out_no_match(data: st.DataObject) -> None:
     """The analysis narrows the rules the interpreter tests for generated examples
     (`analyse._Candidates`): the answers stay the interpreter's own, for valid and
     invalid inputs alike."""
-    from compiler.analyse import _Candidates
+    from compiler.checking.analyse import _Candidates
 
     case = data.draw(tables())
     candidates = _Candidates()

@@ -27,7 +27,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 import compiler
-from compiler.cli import main as cli_main  # `compile-rules`, run in-process for speed
+from compiler.cli import (
+    main as cli_main,  # `compile-rules`, run in-process for speed
+)
 
 from .workbooks import write_workbook
 

@@ -23,11 +23,13 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from compiler import analyse, cells, codegen, sheets, validate
-from compiler.codegen import py_literal
+from compiler.checking import analyse, validate
 from compiler.diagnostics import CellError, Diagnostic, Location, has_errors
+from compiler.emitting import codegen
+from compiler.emitting.codegen import py_literal
 from compiler.model import Compare, DataType, Equals, Interval, Prefix, UnaryTests
-from compiler.workbook import RawSheet, RawWorkbook, read_workbook
+from compiler.reading import cells, sheets
+from compiler.reading.workbook import RawSheet, RawWorkbook, read_workbook
 
 from .hostile import examples, inline_cell, sheet_xml, text_row, xlsx
 
@@ -465,7 +467,7 @@ def check_compiler(book: RawWorkbook) -> None:
     for name, source in files.items():
         if name.endswith(".py"):
             compile(source, name, "exec")
-    from compiler.evaluate import load_table
+    from compiler.emitting.loader import load_table
 
     for decision in project.decisions:
         module: types.ModuleType = load_table(files, decision.name)

@@ -23,11 +23,11 @@ import openpyxl.xml.functions
 import pytest
 from click.testing import CliRunner
 
-from compiler import sheets, workbook
 from compiler.cli import main
 from compiler.diagnostics import Diagnostic
 from compiler.pipeline import compile_tables
-from compiler.workbook import RawWorkbook, read_workbook
+from compiler.reading import sheets, workbook
+from compiler.reading.workbook import RawWorkbook, read_workbook
 
 from . import hostile
 from .hostile import (

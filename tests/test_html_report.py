@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from compiler.authoring.site import write_report
 from compiler.cli import main
-from compiler.html_report import write_report
 
 from .helpers import write_tables
 from .workbooks import decision_table, tests_sheet

@@ -32,9 +32,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from compiler.diagnostics import Location
-from compiler.evaluate import load_table
+from compiler.emitting.loader import load_table
 from compiler.pipeline import Compilation, compile_tables
-from compiler.workbook import RawSheet, RawWorkbook
+from compiler.reading.workbook import RawSheet, RawWorkbook
 
 from .hostile import (
     examples,

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from compiler.annotate import FILLS, PROBLEMS, annotate, lint
+from compiler.authoring.annotate import FILLS, PROBLEMS, annotate, lint
+from compiler.authoring.new_table import new_table, parse_column
 from compiler.diagnostics import Severity
 from compiler.pipeline import compile_tables
-from compiler.template import new_table, parse_column
 
 from .workbooks import decision_table, tests_sheet, values_sheet, write_workbook
 

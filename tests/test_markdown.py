@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from compiler import codegen, markdown, output
 from compiler.cli import main
-from compiler.markdown import escape, render_markdown
+from compiler.emitting import codegen, markdown, output
+from compiler.emitting.markdown import escape, render_markdown
 from compiler.pipeline import load_tables
 
 from .helpers import compile_books, write_tables

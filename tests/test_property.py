@@ -19,8 +19,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import codegen, interpret
-from compiler.evaluate import load_table
+from compiler.checking import interpret
+from compiler.emitting import codegen
+from compiler.emitting.loader import load_table
 from compiler.pipeline import load_tables
 
 from .helpers import errors, write_tables

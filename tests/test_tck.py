@@ -1,10 +1,10 @@
 """DMN TCK conformance: every test case of the TCK's decision-table cases, imported
-with import-dmn, compiled, and run through the generated evaluators (`compiler.tck`).
+with import-dmn, compiled, and run through the generated evaluators (`compiler.interop.tck`).
 
 0004-0007, 0010 and 0108-0119 must pass entirely. The other six cases need more than
 the workbook format holds (structured inputs, variables in unary tests, literal
 expressions, decision services, time types): the tests it can express must pass, and
-the rest are xfailed with the import's precise reason. `python -m compiler.tck` prints
+the rest are xfailed with the import's precise reason. `python -m compiler.interop.tck` prints
 the same results as a pass table.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from compiler import dmn, tck
+from compiler.interop import dmn, tck
 from compiler.pipeline import compile_tables
 
 from .helpers import compiled_module

@@ -11,15 +11,15 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from compiler.cli import main
-from compiler.diagnostics import Severity
-from compiler.pipeline import compile_tables
-from compiler.template import (
+from compiler.authoring.new_table import (
     TemplateError,
     check_hit_policy,
     new_table,
     parse_column,
 )
+from compiler.cli import main
+from compiler.diagnostics import Severity
+from compiler.pipeline import compile_tables
 
 from .helpers import write_tables
 from .workbooks import decision_table

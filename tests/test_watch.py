@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler import watch
+from compiler.authoring import watch
+from compiler.authoring.watch import Session, is_workbook, watch_loop
 from compiler.cli import main
-from compiler.watch import Session, is_workbook, watch_loop
 
 from .workbooks import decision_table, write_workbook
 

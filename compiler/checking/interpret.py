@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .cells import tests_match
-from .model import Aggregation, HitPolicy, Project, Rule, Table, Value
+from compiler.model import Aggregation, HitPolicy, Project, Rule, Table, Value
+from compiler.reading.cells import tests_match
 
 
 class Ambiguous(Exception):

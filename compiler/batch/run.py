@@ -37,13 +37,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import cells
-from .cell_text import entry_text, value_text
-from .diagnostics import CellError
-from .evaluate import load_table
-from .model import DataType, Equals, HitPolicy, Project, UnaryTests
-from .output import replacing
-from .sheets import suggest
+from compiler.diagnostics import CellError
+from compiler.emitting.loader import load_table
+from compiler.emitting.output import replacing
+from compiler.model import DataType, Equals, HitPolicy, Project, UnaryTests
+from compiler.reading import cells
+from compiler.reading.cell_text import entry_text, value_text
+from compiler.reading.sheets import suggest
 
 CHUNK_ROWS = 250_000  # rows per chunk: large enough to amortise evaluate_frame's setup
 ERROR_COLUMNS = ("row", "column", "value", "message")

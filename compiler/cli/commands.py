@@ -20,13 +20,15 @@ from typing import Any, TypeVar
 
 import click
 
-from . import cells, dmn, output
-from .diagnostics import CellError, has_errors
-from .evaluate import load_table, result_json
-from .model import Project
-from .pipeline import Compilation, compile_tables, load_tables
-from .report import FORMATS, Exit, Report, run_summary
-from .sheets import suggest
+from compiler.diagnostics import CellError, has_errors
+from compiler.emitting import output
+from compiler.emitting.loader import load_table, result_json
+from compiler.interop import dmn
+from compiler.model import Project
+from compiler.pipeline import Compilation, compile_tables, load_tables
+from compiler.reading import cells
+from compiler.reading.sheets import suggest
+from compiler.report import FORMATS, Exit, Report, run_summary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -386,7 +388,7 @@ def run_command(
     inputs with the outputs and matched rules. Rows whose values TABLE cannot take
     go to the errors file (row, column, value, message); the others still run.
     Exit 4 when rows were rejected."""
-    from . import batch
+    from compiler.batch import run as batch
 
     if engine != "dask" and (scheduler or partitions):
         raise click.UsageError("--scheduler and --partitions need --engine dask")
@@ -473,8 +475,8 @@ def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | 
 def analyse_command(tables: Path, out: Path, quiet: bool, table: str | None) -> None:
     """Check that every table answers every case exactly once, and list the rules no
     authored test exercises (all tables, or only TABLE)."""
-    from . import analyse
-    from .pipeline import check_tables
+    from compiler.checking import analyse
+    from compiler.pipeline import check_tables
 
     project, diagnostics = check_tables(tables)
     valid = project is not None and not has_errors(diagnostics)
@@ -504,7 +506,7 @@ def analyse_command(tables: Path, out: Path, quiet: bool, table: str | None) -> 
     sys.exit(report.exit_code)
 
 
-# -- DMN: import-dmn and export-dmn (see compiler/dmn.py) ----------------------------
+# -- DMN: import-dmn and export-dmn (see compiler/interop/dmn.py) ----------------------------
 # Neither takes @folders: import writes one workbook (--into) and export one DMN file
 # (--out FILE, where @folders' --out is the generated package's folder).
 
@@ -660,7 +662,7 @@ def lint_command(
 ) -> None:
     """Print every diagnostic (validation and analysis) without generating code;
     exit 3 on errors, like check."""
-    from . import annotate
+    from compiler.authoring import annotate
 
     project, diagnostics = annotate.lint(tables)
     report = Report(diagnostics=diagnostics, quiet=quiet)
@@ -689,8 +691,8 @@ def lint_command(
 def show_command(files: tuple[Path, ...]) -> None:
     """Print each workbook's sheets as text, one line per row (for `git diff`: see
     the README's textconv set-up)."""
-    from .diagnostics import Diagnostic
-    from .diff import show_file
+    from compiler.authoring.diff import show_file
+    from compiler.diagnostics import Diagnostic
 
     failed = False
     for file in files:
@@ -731,7 +733,7 @@ def diff_command(
     OLD and NEW are workbooks, folders, or REV:PATH (a folder or workbook at a git
     revision, e.g. HEAD~1:tables). Exit 0 when no table differs, 1 when some do.
     """
-    from . import diff
+    from compiler.authoring import diff
 
     if revisions:
         if sides or len(revisions) > 2:
@@ -800,8 +802,8 @@ def new_command(
     import shutil
     import tempfile
 
-    from . import template
-    from .pipeline import load_tables
+    from compiler.authoring import new_table
+    from compiler.pipeline import load_tables
 
     target = into or tables / f"{name}.xlsx"
     if target.suffix.lower() != ".xlsx":
@@ -818,14 +820,14 @@ def new_command(
             where = project.decision(name).first.location
             raise click.UsageError(f"a table named {name!r} already exists at {where}")
     try:
-        written = template.new_table(
+        written = new_table.new_table(
             name,
-            [template.parse_column(c) for c in inputs],
-            [template.parse_column(c) for c in outputs],
+            [new_table.parse_column(c) for c in inputs],
+            [new_table.parse_column(c) for c in outputs],
             target,
             hit_policy=hit_policy,
         )
-    except template.TemplateError as exc:
+    except new_table.TemplateError as exc:
         raise click.UsageError(str(exc)) from None
     verb = "created" if written.created else "added to"
     click.echo(
@@ -863,7 +865,7 @@ def watch_command(
 ) -> None:
     """Compile, then recompile whenever a workbook under --tables is saved; only
     changed outputs are written. Ctrl-C stops."""
-    from . import watch
+    from compiler.authoring import watch
 
     if not tables.is_dir():
         raise click.UsageError(f"--tables {tables}: the folder does not exist")
@@ -889,9 +891,9 @@ def report_command(tables: Path, out: Path, quiet: bool, dest: Path) -> None:
     """Write a static HTML site about the tables into DEST: an index and one page per
     table (rules, source, diagnostics, analysis findings, test coverage). Exit 3 when
     the tables have errors (the site is written anyway)."""
-    from . import html_report
+    from compiler.authoring import site
 
-    written, diagnostics = html_report.write_report(tables, dest)
+    written, diagnostics = site.write_report(tables, dest)
     report = Report(diagnostics=diagnostics, quiet=quiet)
     report.print_diagnostics()
     click.echo(

@@ -10,7 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .model import Compare, DataType, Equals, Interval, Prefix, Test, UnaryTests, Value
+from compiler.model import (
+    Compare,
+    DataType,
+    Equals,
+    Interval,
+    Prefix,
+    Test,
+    UnaryTests,
+    Value,
+)
 
 _BARE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$")
 _KEYWORDS = frozenset({"null", "true", "false", "-"})

@@ -29,11 +29,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import interpret
-from .cell_text import entry_text, value_text
-from .cells import tests_match
-from .diagnostics import Diagnostic, has_errors
-from .model import (
+from compiler.checking import interpret
+from compiler.diagnostics import Diagnostic, has_errors
+from compiler.model import (
     Column,
     Compare,
     DataType,
@@ -46,8 +44,10 @@ from .model import (
     Table,
     Value,
 )
-from .pipeline import load_tables
-from .workbook import RawWorkbook, read_workbook
+from compiler.pipeline import load_tables
+from compiler.reading.cell_text import entry_text, value_text
+from compiler.reading.cells import tests_match
+from compiler.reading.workbook import RawWorkbook, read_workbook
 
 MAX_POINTS = 20_000  # grid points per table; above it a fixed-seed sample is taken
 

@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 
-from .cells import tests_match
-from .diagnostics import Diagnostic, Location, Severity
-from .model import (
+from compiler.diagnostics import Diagnostic, Location, Severity
+from compiler.model import (
     Aggregation,
     Column,
     DataType,
@@ -28,7 +27,8 @@ from .model import (
     Test,
     Value,
 )
-from .sheets import suggest
+from compiler.reading.cells import tests_match
+from compiler.reading.sheets import suggest
 
 
 def _error(

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import output
-from .diagnostics import Diagnostic
-from .pipeline import Compilation, compile_tables, display_path
-from .report import Report
-from .workbook import RawWorkbook, read_workbook
+from compiler.diagnostics import Diagnostic
+from compiler.emitting import output
+from compiler.pipeline import Compilation, compile_tables, display_path
+from compiler.reading.workbook import RawWorkbook, read_workbook
+from compiler.report import Report
 
 Echo = Callable[[str], None]
 

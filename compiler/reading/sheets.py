@@ -15,10 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import cells
-from .cells import RawValue
-from .diagnostics import CellError, Diagnostic, Location, Severity
-from .model import (
+from compiler.diagnostics import CellError, Diagnostic, Location, Severity
+from compiler.model import (
     Aggregation,
     Column,
     ColumnKind,
@@ -33,7 +31,9 @@ from .model import (
     UnaryTests,
     Value,
 )
-from .workbook import RawSheet, RawWorkbook, ref
+from compiler.reading import cells
+from compiler.reading.cells import RawValue
+from compiler.reading.workbook import RawSheet, RawWorkbook, ref
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_NAMES = frozenset({"tests", "conftest", "evaluate", "as_of", "date", "result"})

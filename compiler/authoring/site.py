@@ -20,14 +20,22 @@ from typing import Any
 
 import jinja2
 
-from . import analyse, interpret
-from .cell_text import entry_text, value_text
-from .diagnostics import Diagnostic, has_errors, sort_diagnostics
-from .model import DataType, Decision, Project, Table, TestCase, TestSuite, Value
-from .output import write_atomic
-from .pipeline import load_tables, sound_part
+from compiler.checking import analyse, interpret
+from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from compiler.emitting.output import write_atomic
+from compiler.model import (
+    DataType,
+    Decision,
+    Project,
+    Table,
+    TestCase,
+    TestSuite,
+    Value,
+)
+from compiler.pipeline import load_tables, sound_part
+from compiler.reading.cell_text import entry_text, value_text
 
-TEMPLATES = Path(__file__).parent / "templates" / "report"
+TEMPLATES = Path(__file__).parent / "templates"
 _GENERATOR = '<meta name="generator" content="compile-rules">'  # in base.html.j2
 
 

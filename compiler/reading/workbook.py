@@ -28,8 +28,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from .cells import RawValue
-from .diagnostics import Diagnostic, Location, Severity
+from compiler.diagnostics import Diagnostic, Location, Severity
+from compiler.reading.cells import RawValue
 
 # Limits against hostile files (documented under Limits in docs/workbook-format.md).
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the .xlsx file itself

@@ -30,7 +30,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock
     fcntl = None  # type: ignore[assignment]
 
-from .codegen import GENERATED_MARKER
+from compiler.emitting.codegen import GENERATED_MARKER
 
 _SUFFIXES = (".py", ".typed", ".md")  # the kinds of file the compiler writes
 

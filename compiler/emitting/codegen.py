@@ -45,10 +45,10 @@ from typing import Any
 
 import jinja2
 
-from .analyse import Example
-from .index import Axis, after, bit_order, build_axes, disjoint
-from .markdown import render_markdown
-from .model import (
+from compiler.checking.analyse import Example
+from compiler.emitting.index import Axis, after, bit_order, build_axes, disjoint
+from compiler.emitting.markdown import render_markdown
+from compiler.model import (
     Column,
     Compare,
     DataType,
@@ -91,7 +91,7 @@ def py_literal(value: object) -> str:
 @functools.cache  # one environment: it compiles each template once per process
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("compiler", "templates"),
+        loader=jinja2.PackageLoader("compiler.emitting", "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

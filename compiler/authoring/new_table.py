@@ -23,11 +23,11 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import cells
-from .cell_text import value_text
-from .diagnostics import CellError
-from .model import DataType, Equals, UnaryTests, Value
-from .sheets import check_identifier, suggest
+from compiler.diagnostics import CellError
+from compiler.model import DataType, Equals, UnaryTests, Value
+from compiler.reading import cells
+from compiler.reading.cell_text import value_text
+from compiler.reading.sheets import check_identifier, suggest
 
 HIT_POLICIES = (
     "UNIQUE",

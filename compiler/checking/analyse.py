@@ -70,11 +70,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import interpret
-from .atoms import Axis, bits, build_axis, runs, show, span
-from .cells import tests_match
-from .diagnostics import Diagnostic, Location, Severity
-from .model import (
+from compiler.checking import interpret
+from compiler.checking.atoms import Axis, bits, build_axis, runs, show, span
+from compiler.diagnostics import Diagnostic, Location, Severity
+from compiler.model import (
     Aggregation,
     Column,
     Compare,
@@ -88,6 +87,7 @@ from .model import (
     Test,
     Value,
 )
+from compiler.reading.cells import tests_match
 
 Region = tuple[int, ...]  # one atom mask per input column: the box of their product
 

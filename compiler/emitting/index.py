@@ -32,8 +32,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .cells import tests_match
-from .model import (
+from compiler.model import (
     Column,
     Compare,
     DataType,
@@ -45,6 +44,7 @@ from .model import (
     UnaryTests,
     Value,
 )
+from compiler.reading.cells import tests_match
 
 Bound = int | float | dt.date | str
 Run = tuple[int, int]  # slots start..stop-1

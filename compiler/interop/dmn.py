@@ -75,9 +75,10 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import analyse, cells, pipeline
-from .diagnostics import Diagnostic, Location
-from .model import (
+from compiler import pipeline
+from compiler.checking import analyse
+from compiler.diagnostics import Diagnostic, Location
+from compiler.model import (
     Aggregation,
     Column,
     ColumnKind,
@@ -95,7 +96,8 @@ from .model import (
     UnaryTests,
     Value,
 )
-from .sheets import RESERVED_NAMES, check_identifier
+from compiler.reading import cells
+from compiler.reading.sheets import RESERVED_NAMES, check_identifier
 
 DMN_NAMESPACES = {
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd": "1.1",

@@ -13,8 +13,17 @@ import functools
 import math
 import re
 
-from .diagnostics import CellError
-from .model import Compare, DataType, Equals, Interval, Prefix, Test, UnaryTests, Value
+from compiler.diagnostics import CellError
+from compiler.model import (
+    Compare,
+    DataType,
+    Equals,
+    Interval,
+    Prefix,
+    Test,
+    UnaryTests,
+    Value,
+)
 
 RawValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 

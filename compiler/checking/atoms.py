@@ -33,8 +33,7 @@ import string
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .cells import tests_match
-from .model import (
+from compiler.model import (
     Column,
     Compare,
     DataType,
@@ -45,6 +44,7 @@ from .model import (
     UnaryTests,
     Value,
 )
+from compiler.reading.cells import tests_match
 
 Ordered = int | float | dt.date | str
 _READABLE = string.digits + string.ascii_uppercase + string.ascii_lowercase + "."

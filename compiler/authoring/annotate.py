@@ -22,10 +22,10 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .diagnostics import Diagnostic, Severity
-from .model import Project
-from .pipeline import check_tables, display_path, find_workbooks
-from .template import font, row_height, save_atomic
+from compiler.authoring.new_table import font, row_height, save_atomic
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.model import Project
+from compiler.pipeline import check_tables, display_path, find_workbooks
 
 FILLS = {
     Severity.ERROR: "FFC7CE",  # Excel's "bad" red
