@@ -1,0 +1,32 @@
+"""Stage 2: raw sheets to the model (tables, Values lists, Tests sheets).
+
+Each sheet is classified by its A1 cell, then read row by row as the format page lays
+it out. Every cell is parsed exactly once, here, by `cells`, with its column's type;
+problems become diagnostics that name the cell, and reading goes on so the author sees
+them all.
+
+One module per part of the format: `project` (sheet kinds, the whole Project),
+`values` (Values sheets), `table` (a decision-table sheet, read through `header`,
+`columns` and `rules`) and `tests_sheet` (Tests sheets); `common` holds the
+diagnostics collector and the name checks they share.
+"""
+
+from compiler.reading.sheets.common import (
+    IDENTIFIER,
+    RESERVED_NAMES,
+    Reader,
+    check_identifier,
+    suggest,
+)
+from compiler.reading.sheets.project import build_project
+from compiler.reading.sheets.table import MAX_RULES
+
+__all__ = [
+    "IDENTIFIER",
+    "MAX_RULES",
+    "RESERVED_NAMES",
+    "Reader",
+    "build_project",
+    "check_identifier",
+    "suggest",
+]

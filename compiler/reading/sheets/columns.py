@@ -1,0 +1,218 @@
+"""The column headers of a decision-table sheet: the Rule row of names, then the Kind
+and Type rows (and optionally Values and Default) that say what each column is."""
+
+from __future__ import annotations
+
+from compiler.diagnostics import CellError, Location
+from compiler.model import Column, ColumnKind, DataType, UnaryTests, Value
+from compiler.reading import cells
+from compiler.reading.cells import RawValue
+from compiler.reading.sheets.common import NamedLists, Reader, check_identifier, suggest
+from compiler.reading.workbook import RawSheet, ref
+
+_COLUMN_ROWS = ("kind", "type", "values", "default")
+_TYPES = {t.value: t for t in DataType}
+
+
+def read_column_rows(reader: Reader, sheet: RawSheet, header: int) -> dict[str, int]:
+    """The rows below the Rule row HEADER that describe columns: label -> row."""
+    rows: dict[str, int] = {}
+    row = header + 1
+    while True:
+        label = reader.text(sheet, row, 1).lower()
+        if label not in _COLUMN_ROWS:
+            break
+        if label in rows:
+            reader.error(
+                "E109",
+                f"the row {label.title()!r} appears twice",
+                sheet.location.at(ref(row, 1)),
+            )
+        rows.setdefault(label, row)
+        row += 1
+    return rows
+
+
+def read_columns(
+    reader: Reader,
+    sheet: RawSheet,
+    header: int,
+    rows: dict[str, int],
+    lists: NamedLists,
+) -> list[tuple[Column, int]] | None:
+    """The table's columns with their sheet column numbers; None when unusable."""
+    loc = sheet.location
+    last = max((c for (r, c) in sheet.cells if r == header), default=1)
+    columns: list[tuple[Column, int]] = []
+    names: set[str] = set()
+    ok = True
+    for col in range(2, last + 1):
+        name = reader.text(sheet, header, col)
+        at = loc.at(ref(header, col))
+        kind_text = reader.text(sheet, rows["kind"], col)
+        if not name:
+            if kind_text or any(sheet.value(r, col) is not None for r in rows.values()):
+                reader.error("E110", "a column has no name in the header row", at)
+                ok = False
+            continue
+        problem = check_identifier(name) or (
+            "as_of is reserved for the evaluation date" if name == "as_of" else ""
+        )
+        if problem and kind_text.lower() != "annotation":
+            reader.error("E111", f"invalid column name {name!r}", at, name, problem)
+            ok = False
+            continue
+        if name in names:
+            reader.error("E112", f"the column {name!r} appears twice", at, name)
+            ok = False
+            continue
+        names.add(name)
+        column = _column(reader, sheet, col, name, rows, lists, kind_text)
+        if column is None:
+            ok = False
+        else:
+            columns.append((column, col))
+    return columns if ok else None
+
+
+def _column(
+    reader: Reader,
+    sheet: RawSheet,
+    col: int,
+    name: str,
+    rows: dict[str, int],
+    lists: NamedLists,
+    kind_text: str,
+) -> Column | None:
+    loc = sheet.location
+    kind_at = loc.at(ref(rows["kind"], col))
+    kind_lower = kind_text.lower()
+    source_table = None
+    if kind_lower.startswith("from "):
+        kind = ColumnKind.INPUT
+        source_table = kind_text[5:].strip()
+        problem = check_identifier(source_table)
+        if problem:
+            reader.error(
+                "E113",
+                f"'from' names an invalid table {source_table!r}",
+                kind_at,
+                kind_text,
+                problem,
+            )
+            return None
+    elif kind_lower in ("input", "output", "annotation"):
+        kind = ColumnKind(kind_lower)
+    else:
+        reader.error(
+            "E113",
+            f"unknown column kind {kind_text!r}"
+            if kind_text
+            else "the column has no kind",
+            kind_at,
+            kind_text or None,
+            suggest(kind_lower, ("input", "output", "annotation"))
+            or "use input, output, annotation or from <table>",
+        )
+        return None
+    header_at = loc.at(ref(_header_row(rows), col))
+    if kind is ColumnKind.ANNOTATION:
+        return Column(name, kind, DataType.STRING, header_at)
+    type_at = loc.at(ref(rows["type"], col))
+    type_text = reader.text(sheet, rows["type"], col)
+    values: UnaryTests | None = None
+    named = lists.get(type_text)
+    if type_text.lower() in _TYPES:
+        type_ = _TYPES[type_text.lower()]
+    elif named is not None:
+        type_, values = _infer_list(reader, type_text, named)
+        if values is None:
+            return None
+    else:
+        reader.error(
+            "E114",
+            f"unknown type {type_text!r}" if type_text else "the column has no type",
+            type_at,
+            type_text or None,
+            suggest(type_text.lower(), [*_TYPES, *lists])
+            or f"use one of {', '.join(_TYPES)}",
+        )
+        return None
+    if "values" in rows and sheet.value(rows["values"], col) is not None:
+        values = _values(reader, sheet, rows["values"], col, type_, lists)
+        if values is None:
+            return None
+    default: Value = None
+    has_default = False
+    if "default" in rows and sheet.value(rows["default"], col) is not None:
+        raw = sheet.value(rows["default"], col)
+        at = loc.at(ref(rows["default"], col))
+        if kind is not ColumnKind.OUTPUT:
+            reader.error("E115", "only output columns take a Default", at, raw)
+            return None
+        try:
+            default = cells.parse_literal(
+                reader.code_raw(sheet, rows["default"], col, type_), type_
+            )
+            has_default = True
+        except CellError as exc:
+            reader.cell_error(exc, at, raw)
+            return None
+    return Column(
+        name,
+        kind,
+        type_,
+        header_at,
+        source_table,
+        values,
+        default,
+        has_default,
+        kind_at.cell,
+    )
+
+
+def _header_row(rows: dict[str, int]) -> int:
+    return min(rows.values()) - 1
+
+
+def _infer_list(
+    reader: Reader, name: str, named: tuple[RawValue, Location]
+) -> tuple[DataType, UnaryTests | None]:
+    """A Type cell naming a Values list: the first type every item parses as."""
+    raw, at = named
+    for type_ in (
+        DataType.BOOLEAN,
+        DataType.INTEGER,
+        DataType.NUMBER,
+        DataType.DATE,
+    ):
+        try:
+            return type_, cells.parse_values(raw, type_)
+        except CellError:
+            continue
+    try:
+        return DataType.STRING, cells.parse_values(raw, DataType.STRING)
+    except CellError as exc:
+        reader.cell_error(exc, at, raw)
+        return DataType.STRING, None
+
+
+def _values(
+    reader: Reader,
+    sheet: RawSheet,
+    row: int,
+    col: int,
+    type_: DataType,
+    lists: NamedLists,
+) -> UnaryTests | None:
+    """A column's Values cell: a list of its own, or the name of a Values list."""
+    raw = sheet.value(row, col)
+    at = sheet.location.at(ref(row, col))
+    text = reader.text(sheet, row, col)
+    if text in lists:
+        raw, at = lists[text]
+    try:
+        return cells.parse_values(raw, type_)
+    except CellError as exc:
+        reader.cell_error(exc, at, raw)
+        return None

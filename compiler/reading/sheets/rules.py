@@ -1,0 +1,135 @@
+"""The rule rows of a decision-table sheet, from below the column rows to the first
+blank row; what lies beyond is ignored, and said to be."""
+
+from __future__ import annotations
+
+import re
+
+from compiler.diagnostics import CellError, Location
+from compiler.model import Column, ColumnKind, Rule, UnaryTests, Value
+from compiler.reading import cells
+from compiler.reading.sheets.common import Reader
+from compiler.reading.workbook import RawSheet, ref
+
+_RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
+
+
+def read_rules(
+    reader: Reader, sheet: RawSheet, first: int, columns: list[tuple[Column, int]]
+) -> tuple[Rule, ...]:
+    """The rules from row FIRST; rows with bad cells are reported and left out."""
+    loc = sheet.location
+    rules: list[Rule] = []
+    last_col = max(c for _, c in columns)
+    row = first
+    end = sheet.max_row
+    while row <= end:
+        values = [sheet.value(row, c) for c in range(1, last_col + 1)]
+        if all(cells.is_blank(v) for v in values):
+            break
+        rule_id = reader.text(sheet, row, 1)
+        row_range = loc.at(f"{ref(row, 1)}:{ref(row, last_col)}")
+        if not rule_id:
+            reader.error(
+                "E150",
+                "a rule row has no rule id in column A",
+                loc.at(ref(row, 1)),
+                hint="write an id such as R7",
+            )
+            row += 1
+            continue
+        rule = _rule(reader, sheet, row, rule_id, row_range, columns)
+        if rule is not None:
+            rules.append(rule)
+        row += 1
+    _leftovers(reader, sheet, row, last_col, first_rule=first)
+    return tuple(rules)
+
+
+def _rule(
+    reader: Reader,
+    sheet: RawSheet,
+    row: int,
+    rule_id: str,
+    row_range: Location,
+    columns: list[tuple[Column, int]],
+) -> Rule | None:
+    inputs: list[UnaryTests] = []
+    outputs: list[Value] = []
+    notes: list[str] = []
+    input_cells: list[str] = []
+    output_cells: list[str] = []
+    ok = True
+    for column, col in columns:
+        cell = ref(row, col)
+        at = sheet.location.at(cell)
+        if column.kind is ColumnKind.ANNOTATION:
+            notes.append(reader.text(sheet, row, col))
+            continue
+        raw = reader.code_raw(sheet, row, col, column.type)
+        if isinstance(raw, str):
+            reader.text(sheet, row, col)  # reports normalised quotes and spaces
+        try:
+            if column.kind is ColumnKind.INPUT:
+                inputs.append(cells.parse_unary_tests(raw, column.type))
+                input_cells.append(cell)
+            else:
+                if cells.is_blank(raw):
+                    raise CellError(
+                        "the output cell is empty",
+                        "write a value, or null for no value",
+                        code="E202",
+                    )
+                outputs.append(cells.parse_literal(raw, column.type))
+                output_cells.append(cell)
+        except CellError as exc:
+            reader.cell_error(exc, at, sheet.value(row, col))
+            ok = False
+    if not ok:
+        return None
+    return Rule(
+        rule_id,
+        tuple(inputs),
+        tuple(outputs),
+        tuple(notes),
+        row_range,
+        tuple(input_cells),
+        tuple(output_cells),
+    )
+
+
+def _leftovers(
+    reader: Reader, sheet: RawSheet, after: int, last_col: int, *, first_rule: int
+) -> None:
+    """Content below the blank row that ends a table, or beside its rules, is
+    ignored: say so, since it is usually a rule someone forgot to join up.
+    (Notes beside the metadata rows are fine.)"""
+    stray = sorted(
+        (r, c)
+        for (r, c) in sheet.cells
+        if r >= after or (c > last_col and first_rule <= r < after)
+    )
+    for row in sorted({r for r, c in stray if c == 1}):
+        rule_id = reader.text(sheet, row, 1)
+        filled = [c for c in range(2, last_col + 1) if (row, c) in sheet.cells]
+        if _RULE_ID.match(rule_id) and filled:
+            reader.warn(
+                "W152",
+                f"the row {rule_id!r} looks like a rule, but it comes after the "
+                f"blank row {after} that ends the table, so it is ignored",
+                sheet.location.at(f"{ref(row, 1)}:{ref(row, last_col)}"),
+                rule_id,
+                "remove the blank rows above it to make it a rule, or move it to "
+                "a note sheet",
+            )
+            stray = [(r, c) for r, c in stray if r != row]
+    if stray:
+        r, c = stray[0]
+        more = f" (and {len(stray) - 1} more cells)" if len(stray) > 1 else ""
+        reader.warn(
+            "W151",
+            f"cells outside the table are ignored{more}",
+            sheet.location.at(ref(r, c)),
+            sheet.value(r, c),
+            "a blank row ends the table; remove the blank row if these are rules",
+        )

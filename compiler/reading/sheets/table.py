@@ -1,0 +1,80 @@
+"""A decision-table sheet, read top to bottom as the format lays it out: the header
+(`header`), the column rows (`columns`), then the rules (`rules`)."""
+
+from __future__ import annotations
+
+from compiler.model import ColumnKind, Table
+from compiler.reading.sheets.columns import read_column_rows, read_columns
+from compiler.reading.sheets.common import NamedLists, Reader, find_row
+from compiler.reading.sheets.header import read_metadata, read_name
+from compiler.reading.sheets.rules import read_rules
+from compiler.reading.workbook import RawSheet, ref
+
+# Rules per table (version): evaluators and the analysis hold one bit per rule for
+# every slot of a column, so a lookup table of N rules costs N^2 bits; at this limit
+# compiling takes ~10 s and ~0.6 GB (docs/workbook-format.md, Limits).
+MAX_RULES = 32_768
+
+
+def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | None:
+    """The sheet's table; None when an error leaves nothing usable (reported)."""
+    loc = sheet.location
+    name = read_name(reader, sheet)
+    if name is None:
+        return None
+    header = find_row(sheet, "rule", start=2)
+    if header is None:
+        reader.error(
+            "E103", "no header row: no row has 'Rule' in column A", loc.at("A2")
+        )
+        return None
+    meta = read_metadata(reader, sheet, header)
+    column_rows = read_column_rows(reader, sheet, header)
+    if "kind" not in column_rows or "type" not in column_rows:
+        missing = [
+            label.title() for label in ("kind", "type") if label not in column_rows
+        ]
+        reader.error(
+            "E104",
+            f"missing {' and '.join(missing)} row below the header",
+            loc.at(ref(header + 1, 1)),
+            hint="the rows Kind and Type (and optionally Values, Default) follow the Rule row",
+        )
+        return None
+    columns = read_columns(reader, sheet, header, column_rows, lists)
+    if columns is None:
+        return None
+    inputs = tuple(c for c, _ in columns if c.kind is ColumnKind.INPUT)
+    outputs = tuple(c for c, _ in columns if c.kind is ColumnKind.OUTPUT)
+    notes = tuple(c for c, _ in columns if c.kind is ColumnKind.ANNOTATION)
+    if not outputs:
+        reader.error("E106", "the table has no output column", loc.at(ref(header, 1)))
+        return None
+    first_rule = max(column_rows.values()) + 1
+    rules = read_rules(reader, sheet, first_rule, columns)
+    if len(rules) > MAX_RULES:
+        reader.error(
+            "E160",
+            f"the table has {len(rules):,} rules; a table may have at most "
+            f"{MAX_RULES:,}",
+            loc.at(rules[MAX_RULES].location.cell.split(":")[0]),
+            hint="split it into several tables (for example by code range or "
+            "modality), chained with 'from' inputs where one decides for another",
+        )
+        return None
+    return Table(
+        name=name,
+        hit_policy=meta.hit_policy,
+        aggregation=meta.aggregation,
+        inputs=inputs,
+        outputs=outputs,
+        annotations=notes,
+        rules=rules,
+        location=loc,
+        title=meta.title,
+        source=meta.source,
+        effective_from=meta.effective_from,
+        effective_to=meta.effective_to,
+        complete=meta.complete,
+        metadata_cells=tuple(meta.cells.items()),
+    )

@@ -1,0 +1,189 @@
+"""Tests sheets: the table named in B1, a Case row of column names over a Kind row
+(input, expected, expected rule, annotation), then one test case a row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from compiler.diagnostics import CellError
+from compiler.model import Column, DataType, Decision, TestCase, TestSuite, Value
+from compiler.reading import cells
+from compiler.reading.sheets.common import Reader, find_row, suggest
+from compiler.reading.workbook import RawSheet, ref
+
+Layout = list[tuple[str, str, int, DataType]]  # (role, name, column, type)
+
+
+def read_suite(
+    reader: Reader,
+    sheet: RawSheet,
+    decisions: dict[str, Decision],
+    chain: dict[str, dict[str, Column] | None],
+    partial: set[str],
+) -> TestSuite | None:
+    """The sheet's test cases (not yet numbered into a module); None when the sheet
+    is unusable, or its table's sheet has errors."""
+    loc = sheet.location
+    name = reader.text(sheet, 1, 2)
+    if name in partial and name not in decisions:
+        return None  # its table's sheet has errors, reported there
+    if name not in decisions:
+        reader.error(
+            "E301",
+            f"the Tests sheet names an unknown table {name!r}"
+            if name
+            else "the Tests sheet names no table in B1",
+            loc.at("B1"),
+            name or None,
+            suggest(name, decisions) if name else "",
+        )
+        return None
+    decision = decisions[name]
+    table = decision.first
+    header = find_row(sheet, "case", start=2)
+    if header is None:
+        reader.error(
+            "E302", "no header row: no row has 'Case' in column A", loc.at("A2")
+        )
+        return None
+    kind_row = header + 1
+    if reader.text(sheet, kind_row, 1).lower() != "kind":
+        reader.error(
+            "E302",
+            "the row below the Case row must be the Kind row",
+            loc.at(ref(kind_row, 1)),
+        )
+        return None
+    known = chain[name]
+    inputs = known if known is not None else {}
+    outputs = {c.name: c for c in table.outputs}
+    last = max((c for (r, c) in sheet.cells if r == header), default=1)
+    layout: Layout = []
+    for col in range(2, last + 1):
+        column_name = reader.text(sheet, header, col)
+        kind = re.sub(r"\s+", " ", reader.text(sheet, kind_row, col).lower())
+        at = loc.at(ref(header, col))
+        if not column_name and not kind:
+            continue
+        if kind == "annotation":
+            layout.append(("note", column_name, col, DataType.STRING))
+        elif kind == "expected rule" or (
+            kind in ("", "expected")
+            and column_name.lower().replace("_", " ") == "expected rule"
+        ):
+            layout.append(("rules", column_name, col, DataType.STRING))
+        elif kind == "input" and column_name == "as_of":
+            layout.append(("as_of", column_name, col, DataType.DATE))
+        elif kind == "input":
+            if column_name not in inputs and known is None:
+                continue  # an input of a required table that is missing or unread
+            if column_name not in inputs:
+                reader.error(
+                    "E303",
+                    f"{column_name!r} is not an input of {name!r}",
+                    at,
+                    column_name,
+                    suggest(column_name, inputs) or f"inputs: {', '.join(inputs)}",
+                )
+                continue
+            layout.append(("input", column_name, col, inputs[column_name].type))
+        elif kind == "expected":
+            if column_name not in outputs:
+                reader.error(
+                    "E303",
+                    f"{column_name!r} is not an output of {name!r}",
+                    at,
+                    column_name,
+                    suggest(column_name, outputs) or f"outputs: {', '.join(outputs)}",
+                )
+                continue
+            layout.append(("expected", column_name, col, outputs[column_name].type))
+        else:
+            reader.error(
+                "E304",
+                f"unknown kind {kind!r} in a Tests sheet",
+                loc.at(ref(kind_row, col)),
+                kind,
+                "use input, expected, expected rule or annotation",
+            )
+    cases: list[TestCase] = []
+    row = kind_row + 1
+    while row <= sheet.max_row:
+        case_id = reader.text(sheet, row, 1)
+        if not case_id:
+            if any(sheet.value(row, c) is not None for _, _, c, _ in layout):
+                reader.error(
+                    "E305",
+                    "a test row has no case id in column A",
+                    loc.at(ref(row, 1)),
+                )
+            row += 1
+            continue
+        case = _case(reader, sheet, row, case_id, layout, table.returns_list)
+        if case is not None:
+            cases.append(case)
+        row += 1
+    return TestSuite(name, tuple(cases), loc, "")
+
+
+def _case(
+    reader: Reader,
+    sheet: RawSheet,
+    row: int,
+    case_id: str,
+    layout: Layout,
+    returns_list: bool,
+) -> TestCase | None:
+    inputs: list[tuple[str, Value]] = []
+    expected: list[tuple[str, Value | tuple[Value, ...]]] = []
+    as_of = None
+    rules = None
+    note = ""
+    ok = True
+    for role, name, col, type_ in layout:
+        raw = reader.code_raw(sheet, row, col, type_)
+        at = sheet.location.at(ref(row, col))
+        try:
+            if role == "note":
+                note = reader.text(sheet, row, col)
+            elif role == "rules":
+                text = reader.text(sheet, row, col)
+                if text:
+                    rules = tuple(
+                        str(cells.parse_literal(t, DataType.STRING))
+                        for t in cells.split_list(text)
+                    )
+            elif cells.is_blank(raw):
+                if role == "input":
+                    inputs.append((name, None))
+            elif role == "as_of":
+                parsed = cells.parse_literal(raw, DataType.DATE, allow_null=False)
+                assert isinstance(parsed, dt.date)
+                as_of = parsed
+            elif role == "input":
+                inputs.append((name, cells.parse_literal(raw, type_)))
+            elif returns_list:
+                if isinstance(raw, str) and cells.clean_text(raw)[0] in (
+                    "[]",
+                    "none()",
+                ):
+                    expected.append((name, ()))
+                else:
+                    expected.append((name, cells.parse_literal_list(raw, type_)))
+            else:
+                expected.append((name, cells.parse_literal(raw, type_)))
+        except CellError as exc:
+            reader.cell_error(exc, at, sheet.value(row, col))
+            ok = False
+    if not ok:
+        return None
+    row_at = sheet.location.at(ref(row, 1))
+    refs = tuple((name, ref(row, col)) for _, name, col, _ in layout) + tuple(
+        ("expected rule", ref(row, col))
+        for role, _, col, _ in layout
+        if role == "rules"
+    )  # the key no identifier can be, for the expected-rule cell
+    return TestCase(
+        case_id, tuple(inputs), tuple(expected), row_at, as_of, rules, note, refs
+    )
