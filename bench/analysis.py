@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compiler import analyse  # noqa: E402
+from compiler.checking import analyse  # noqa: E402
 from compiler.diagnostics import Location  # noqa: E402
 from compiler.model import (  # noqa: E402
     Column,

@@ -153,7 +153,7 @@ def test_candidate_rules_leave_out_no_match(data: st.DataObject) -> None:
     """The analysis narrows the rules the interpreter tests for generated examples
     (`analyse._Candidates`): the answers stay the interpreter's own, for valid and
     invalid inputs alike."""
-    from compiler.checking.analyse import _Candidates
+    from compiler.checking.analyse.inputs import _Candidates
 
     case = data.draw(tables())
     candidates = _Candidates()

@@ -1,0 +1,416 @@
+"""The sweep: one table version's domain cut into boxes where the set of matching
+rules is constant, and the `Facts` read off them (overlaps, gaps, the rules that decide).
+
+Every input column is first cut into a few atoms on which all entries of the column
+agree (`compiler/checking/atoms.py`), and each rule entry becomes a bitmask of atoms. A
+rule is then a box: the product of its masks. A rule with an empty mask matches nothing.
+
+The sweep (`_Sweep`) is in the style of Calvanese, Dumas, Laurson, Maggi, Montali and
+Teinemaa, "Semantics, analysis and simplification of DMN decision tables" (Information
+Systems, 2018). It partitions the domain recursively, column by column, into boxes
+where the set of matching rules is constant, splitting the rule set as it goes,
+without enumerating the grid or all pairs of rules:
+
+    split(rules, box):
+        if no rule is left:              the box is a gap
+        if every rule fills the box:     a leaf: exactly these rules match here
+        (FIRST, PRIORITY) if the rule that would win fills the box: it decides it
+        otherwise cut the box along one column and split each part with the
+        rules that meet it.
+
+Choosing the cut is the sweep: along a column, the rules' runs of atoms are sorted by
+start and merged where they share an atom. Where the merged stretches leave separate
+groups, the column can be cut between them with no rule crossing the cut
+(`components`): each rule goes to exactly one part, and atoms no rule accepts fall out
+as a gap. Tables are mostly built like decision trees, and are then cut along their
+own tree with no rule ever copied. When every column is crossed, the cut is the one
+position that the fewest rules cross (`straddled`, a count over the sorted run ends);
+those rules are copied into both halves. A `-` rule is copied by any cut of its
+column, so columns with fewer of them are tried first.
+
+The cost follows the number of boxes visited, about five per rule for the benchmark
+tables (`bench/analysis.py`), whose analysis time grows about as rules^1.3, not
+rules^2.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+from dataclasses import dataclass, field
+
+from compiler.checking.atoms import Axis, build_axis, runs, span
+from compiler.model import HitPolicy, Table, Value
+
+Region = tuple[int, ...]  # one atom mask per input column: the box of their product
+
+SINGLE_HIT = (HitPolicy.UNIQUE, HitPolicy.FIRST, HitPolicy.PRIORITY, HitPolicy.ANY)
+_KEPT_WINS = 4  # regions kept per rule where it decides (for examples)
+
+
+@dataclass
+class Facts:
+    """What the sweep learnt about one table version. Rules are table.rules indices."""
+
+    table: Table
+    axes: tuple[Axis, ...]
+    masks: tuple[Region, ...]  # per rule: its box
+    # rule -> a column where its entry accepts no allowed value
+    dead: dict[int, int] = field(default_factory=dict)
+    # boxes no rule matches, merged (gaps when the table must answer everything)
+    uncovered: list[Region] = field(default_factory=list)
+    # (earlier, later) rule pairs matching one input (UNIQUE; ANY when they disagree)
+    overlaps: dict[tuple[int, int], None] = field(default_factory=dict)
+    # rule -> a few boxes where it decides (single-hit) or matches (multi-hit),
+    # boxes where it matches alone first
+    wins: dict[int, list[Region]] = field(default_factory=dict)
+    # FIRST, PRIORITY: rule -> the rules that decide where it matches but loses
+    beaten: dict[int, set[int]] = field(default_factory=dict)
+
+    @property
+    def checks_gaps(self) -> bool:
+        """Single-hit tables without a Default must answer every input."""
+        table = self.table
+        single = table.hit_policy in SINGLE_HIT
+        return single and not any(c.has_default for c in table.outputs)
+
+    def unreachable(self) -> list[int]:
+        """Live rules that decide no input (FIRST, PRIORITY)."""
+        if self.table.hit_policy not in (HitPolicy.FIRST, HitPolicy.PRIORITY):
+            return []
+        return [
+            r
+            for r in range(len(self.masks))
+            if r not in self.dead and r not in self.wins
+        ]
+
+    def overlap(self, a: int, b: int) -> Region:
+        """Where rules A and B both match."""
+        return tuple(x & y for x, y in zip(self.masks[a], self.masks[b], strict=True))
+
+
+class _Studies:
+    """`study(table)`, cached twice: by the table object (free), in front of a cache
+    by value (tables are values, but hashing one walks all its rules: a large table
+    is hashed once, not at every call)."""
+
+    def __init__(self) -> None:
+        self._by_object: dict[int, tuple[Table, Facts]] = {}
+
+    def __call__(self, table: Table) -> Facts:
+        found = self._by_object.get(id(table))
+        if found is not None and found[0] is table:
+            return found[1]
+        facts = _study(table)
+        if len(self._by_object) >= 128:
+            del self._by_object[next(iter(self._by_object))]
+        self._by_object[id(table)] = (table, facts)
+        return facts
+
+    def cache_clear(self) -> None:
+        self._by_object.clear()
+        _study.cache_clear()
+
+
+@functools.lru_cache(maxsize=128)
+def _study(table: Table) -> Facts:
+    """Atoms, boxes and the sweep of one table version (cached: tables are values)."""
+    axes = tuple(
+        build_axis(column, [rule.inputs[i] for rule in table.rules])
+        for i, column in enumerate(table.inputs)
+    )
+    masks = tuple(
+        tuple(axis.mask(entry) for axis, entry in zip(axes, rule.inputs, strict=True))
+        for rule in table.rules
+    )
+    facts = Facts(table, axes, masks)
+    for index, box in enumerate(masks):
+        empty = next((c for c, mask in enumerate(box) if not mask), None)
+        if empty is not None:
+            facts.dead[index] = empty
+    live = [r for r in range(len(masks)) if r not in facts.dead]
+    if any(axis.full == 0 for axis in axes):
+        return facts  # a column allows no value: there is no input to check
+    sweep = _Sweep(facts)
+    sweep.split(live, [axis.full for axis in axes])
+    facts.uncovered = merge_regions(sweep.uncovered)
+    return facts
+
+
+study = _Studies()
+
+
+class _Sweep:
+    """The recursive partition of one table's domain (see the module docstring)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        table = facts.table
+        self.policy = table.hit_policy
+        self.masks = facts.masks
+        self.full = [axis.full for axis in facts.axes]
+        # The columns (a bitmask) where a rule accepts every atom: its "-" entries.
+        self.fills = [
+            sum(1 << c for c, mask in enumerate(box) if mask == self.full[c])
+            for box in self.masks
+        ]
+        self.rank = [table.rank(rule) for rule in table.rules]
+        self.outputs = [rule.outputs for rule in table.rules]
+        self.uncovered: list[Region] = []
+
+    def fills_region(self, rule: int, region: list[int]) -> bool:
+        masks, fills = self.masks[rule], self.fills[rule]
+        return all(
+            fills >> c & 1 or masks[c] & part == part for c, part in enumerate(region)
+        )
+
+    def split(self, rules: list[int], region: list[int]) -> None:
+        """Partition REGION (one atom mask per column) among RULES, which all meet it.
+        Written with a stack rather than recursion: deep tables cannot overflow."""
+        pending = [(rules, region)]
+        while pending:
+            rules, region = pending.pop()
+            if not rules:
+                self.uncovered.append(tuple(region))
+                continue
+            filling = [self.fills_region(r, region) for r in rules]
+            if all(filling):
+                self.leaf(rules, tuple(region))
+                continue
+            if self.policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
+                winner = self.winner(rules)
+                if filling[rules.index(winner)]:
+                    self.decided(winner, rules, tuple(region))
+                    continue
+            # Rules filling the region are in every part whatever the cut: leave
+            # them out of choosing it.
+            inside = [r for r, fills in zip(rules, filling, strict=True) if not fills]
+            everywhere = [r for r, fills in zip(rules, filling, strict=True) if fills]
+            column, parts = self.cut(inside, region)
+            for mask, members in reversed(parts):
+                narrowed = region.copy()
+                narrowed[column] = mask
+                if everywhere:
+                    members = sorted([*members, *everywhere])
+                pending.append((members, narrowed))
+
+    def cut(
+        self, rules: list[int], region: list[int]
+    ) -> tuple[int, list[tuple[int, list[int]]]]:
+        """The cheapest way to cut REGION along one column: the column and its parts,
+        each with the rules meeting it. A rule meeting several parts is copied into
+        each, so the cost of a cut is the number of copies it makes.
+
+        First a cut no rule crosses (`components`), else one position that the fewest
+        rules cross (`straddled`). A rule that is "-" in a column is copied by any
+        cut of it, which bounds what each column can offer: columns are tried from
+        the fewest such rules up, and stop once none can do better."""
+        fills, masks = self.fills, self.masks
+        spread = [
+            sum(1 for r in rules if fills[r] >> c & 1 or masks[r][c] & part == part)
+            for c, part in enumerate(region)
+        ]
+        order = sorted(range(len(region)), key=spread.__getitem__)
+        best: tuple[int, int, int, list[tuple[int, list[int]]]] | None = None
+        uncut = []
+        for column in order:
+            if best is not None and spread[column] >= best[0]:
+                break
+            copies, parts = self.components(column, rules, region[column])
+            if len(parts) == 1:
+                uncut.append(column)  # every cut of it is crossed by a rule
+            elif best is None or copies < best[0]:
+                best = (copies, 0, column, parts)
+        for column in uncut:
+            if best is not None and spread[column] + 1 >= best[0]:
+                continue
+            found = self.straddled(column, rules, region[column])
+            if found is not None and (best is None or found[:2] < best[:2]):
+                copies, balance, position = found
+                parts = self.halves(column, rules, region[column], position)
+                best = (copies, balance, column, parts)
+        assert best is not None, "a region no rule fills can always be cut"
+        return best[2], best[3]
+
+    def components(
+        self, column: int, rules: list[int], part: int
+    ) -> tuple[int, list[tuple[int, list[int]]]]:
+        """PART of COLUMN cut where no rule crosses: the groups of atoms that rules
+        link together, each with its rules, and the atoms no rule accepts (a gap).
+        Rules accepting all of PART (`-`) link nothing and go to every group; their
+        copies are counted first.
+
+        A table built like a decision tree is cut exactly along its tree, so every
+        rule stays whole and the work grows with the number of rules."""
+        everywhere: list[int] = []
+        runs_of: list[tuple[int, int, int]] = []  # (start, stop, rule)
+        for r in rules:
+            mask = part if self.fills[r] >> column & 1 else self.masks[r][column] & part
+            if mask == part:
+                everywhere.append(r)
+            else:
+                runs_of.extend((start, stop, r) for start, stop in runs(mask))
+        if not runs_of:
+            return 0, [(part, rules)]
+        runs_of.sort()
+        # The sweep: runs sharing an atom merge into one stretch; a rule with several
+        # runs (a list, a not(...)) joins its stretches (union-find on stretches).
+        parent: list[int] = []
+        first_stretch: dict[int, int] = {}
+        spans: list[int] = []
+        end = -1
+        for start, stop, r in runs_of:
+            if start >= end:
+                parent.append(len(parent))
+                spans.append(0)
+            current = len(parent) - 1
+            spans[current] |= span(start, stop)
+            end = max(end, stop)
+            if r in first_stretch:
+                a, b = _root(parent, first_stretch[r]), _root(parent, current)
+                parent[max(a, b)] = min(a, b)
+            else:
+                first_stretch[r] = current
+        groups: dict[int, tuple[list[int], list[int]]] = {}
+        for stretch, mask in enumerate(spans):
+            group = groups.setdefault(_root(parent, stretch), ([0], []))
+            group[0][0] |= mask
+        for r in rules:
+            if r in first_stretch:
+                groups[_root(parent, first_stretch[r])][1].append(r)
+        covered = sum(mask[0] for mask, _ in groups.values())
+        found = [(mask[0], members) for mask, members in groups.values()]
+        if part & ~covered:
+            found.append((part & ~covered, []))
+        if everywhere and len(found) > 1:
+            found = [(mask, sorted([*members, *everywhere])) for mask, members in found]
+            return len(everywhere) * (len(found) - 1), found
+        return 0, found
+
+    def straddled(
+        self, column: int, rules: list[int], part: int
+    ) -> tuple[int, int, int] | None:
+        """The position at which to cut PART of COLUMN in two copying the fewest rules:
+        (copies, size of the larger half, position); None when it cannot be cut."""
+        lows: list[int] = []
+        highs: list[int] = []
+        candidates: set[int] = set()
+        copies = 0
+        for r in rules:
+            mask = part if self.fills[r] >> column & 1 else self.masks[r][column] & part
+            if mask == part:
+                copies += 1
+                continue
+            lows.append((mask & -mask).bit_length() - 1)
+            highs.append(mask.bit_length())
+            for start, stop in runs(mask):
+                candidates.update((start, stop))
+        bottom, top = (part & -part).bit_length() - 1, part.bit_length()
+        # A cut at P leaves atoms of PART on both sides.
+        valid = [p for p in candidates if part & span(bottom, p) and p < top]
+        if not valid:
+            return None
+        lows.sort()
+        highs.sort()
+        best: tuple[int, int, int] | None = None
+        for p in valid:
+            left = bisect.bisect_left(lows, p)  # rules with atoms below P
+            right = len(highs) - bisect.bisect_right(highs, p)  # ... and at or above P
+            crossing = left + right - len(lows)
+            found = (copies + crossing, max(left, right), p)
+            if best is None or found < best:
+                best = found
+        return best
+
+    def halves(
+        self, column: int, rules: list[int], part: int, position: int
+    ) -> list[tuple[int, list[int]]]:
+        below = part & span(0, position)
+        above = part & ~below
+        masks = self.masks
+        return [
+            (half, [r for r in rules if masks[r][column] & half])
+            for half in (below, above)
+        ]
+
+    def winner(self, rules: list[int]) -> int:
+        if self.policy is HitPolicy.FIRST:
+            return rules[0]
+        return min(rules, key=lambda r: (self.rank[r], r))
+
+    def decided(self, winner: int, rules: list[int], region: Region) -> None:
+        """WINNER decides every input of REGION; the other RULES lose there."""
+        wins = self.facts.wins.setdefault(winner, [])
+        if len(wins) < _KEPT_WINS:
+            wins.append(region)
+        for r in rules:
+            if r != winner:
+                self.facts.beaten.setdefault(r, set()).add(winner)
+
+    def leaf(self, rules: list[int], region: Region) -> None:
+        """RULES all match every input of REGION, and no other rule does."""
+        if self.policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
+            self.decided(self.winner(rules), rules, region)
+            return
+        overlaps = self.facts.overlaps
+        if self.policy in (HitPolicy.UNIQUE, HitPolicy.ANY):
+            for a, b in itertools.combinations(rules, 2):
+                if (
+                    self.policy is HitPolicy.UNIQUE
+                    or self.outputs[a] != self.outputs[b]
+                ):
+                    overlaps.setdefault((a, b), None)
+        for r in rules:
+            wins = self.facts.wins.setdefault(r, [])
+            if len(rules) == 1:
+                wins.insert(0, region)  # the rule alone: the best example
+                del wins[_KEPT_WINS:]
+            elif len(wins) < _KEPT_WINS:
+                wins.append(region)
+
+
+def _root(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def merge_regions(regions: list[Region]) -> list[Region]:
+    """Join boxes that differ in one column only, until none do: fewer, larger gaps."""
+    width = len(regions[0]) if regions else 0
+    changed = True
+    while changed:
+        changed = False
+        for c in range(width):
+            joined: dict[Region, int] = {}
+            for region in regions:
+                rest = region[:c] + region[c + 1 :]
+                if rest in joined:
+                    joined[rest] |= region[c]
+                    changed = True
+                else:
+                    joined[rest] = region[c]
+            regions = [rest[:c] + (mask,) + rest[c:] for rest, mask in joined.items()]
+    return regions
+
+
+# -- wording: a box as text and as an input ----------------------------------------
+
+
+def describe(facts: Facts, region: Region) -> str:
+    """`modality = US, age in [0..17]`: the columns REGION restricts."""
+    parts = [
+        f"{axis.column.name} {axis.describe(mask)}"
+        for axis, mask in zip(facts.axes, region, strict=True)
+        if mask != axis.full
+    ]
+    return ", ".join(parts) or "any input"
+
+
+def example_point(facts: Facts, region: Region) -> dict[str, Value]:
+    return {
+        axis.column.name: axis.example(mask)
+        for axis, mask in zip(facts.axes, region, strict=True)
+    }
