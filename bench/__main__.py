@@ -47,11 +47,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from compiler import tables as T
 from compiler.emitting import codegen
 from compiler.emitting.loader import load_table
 from compiler.model import DataType, Project
 from compiler.pipeline import compile_tables, load_tables
+
+from . import tables as T
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
