@@ -506,7 +506,7 @@ def analyse_command(tables: Path, out: Path, quiet: bool, table: str | None) -> 
     sys.exit(report.exit_code)
 
 
-# -- DMN: import-dmn and export-dmn (see compiler/interop/dmn.py) ----------------------------
+# -- DMN: import-dmn and export-dmn (see compiler/interop/dmn/__init__.py) -----------------
 # Neither takes @folders: import writes one workbook (--into) and export one DMN file
 # (--out FILE, where @folders' --out is the generated package's folder).
 

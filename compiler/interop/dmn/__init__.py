@@ -1,0 +1,90 @@
+"""DMN decision tables in and out: `compile-rules import-dmn` and `export-dmn`.
+
+Teams arrive with tables drawn in Camunda Modeler, Drools or Trisotech. Import turns
+the decision tables of a DMN 1.1 to 1.5 model into model `Table`s and writes them as a
+workbook in our format; export writes tables of the project as DMN 1.5. What maps to
+what:
+
+    DMN (import reads 1.1-1.5, export writes 1.5)     workbook
+    ---------------------------------------------     ------------------------------------
+    decision with a decisionTable                     a `Decision table` sheet; name: the
+                                                      decision name in snake_case; Title:
+                                                      its label, else its name when that
+                                                      is not already the identifier;
+                                                      Source: its description
+    decisionTable@hitPolicy, @aggregation             Hit policy (`COLLECT SUM`, ...)
+    input whose inputExpression names an inputData    `input` column named after it
+      (or is a plain name, Camunda style)
+    input naming a decision converted to a table      `from <table>` column named after
+      (`Decision`, or `Decision.output`)              that table's output
+    inputExpression@typeRef, else the inputData's     Type: string, number, boolean, date
+      (itemDefinitions with a base type resolve)      (Camunda 7: integer, long -> integer,
+                                                      double -> number)
+    inputValues, else the type's allowedValues        Values of an input
+    output (@name; a single output: the decision)     `output` column
+    outputValues / defaultOutputEntry                 Values (the priority order) / Default
+    annotation + annotationEntry (1.2+)               `annotation` columns, names kept
+    rule/description (1.1)                            an annotation column `Description`
+    rule@label, else rule@id                          the rule id
+    inputEntry: S-FEEL unary tests (`-`, literals,    cells in the format's grammar
+      lists, not(...), < <= > >= = !=, ranges)
+    outputEntry: a literal; empty means null          output cells
+
+Names with spaces or punctuation become snake_case identifiers (`Approval Status` ->
+`approval_status`, `isAffordable` -> `is_affordable`); collisions get `_2`, `_3` in
+document order, and Python keywords or names the generated code reserves get a `_`.
+The original names stay visible: the Title row, a comment on every header cell, and a
+`DMN import` note sheet listing each column's DMN name and id.
+
+Not converted, and reported with the element's id and name, never guessed: decisions
+whose logic is not a decision table (literal expressions, contexts, invocations, ...),
+business knowledge models, decision services, FEEL beyond unary tests and literals
+(names of variables, arithmetic, function calls), structured and list inputs (paths
+like `applicant.age`, collection types), and types other than the four above (time,
+date and time, durations). A table with such a part is left out whole; a table that
+reads a decision that was left out reads it as a plain input instead (a warning says
+the caller now passes that value).
+
+Export is the inverse for the format's tables: inputData per plain input, a decision
+with informationRequirement per table, inputs with inputExpression, typeRef and
+inputValues, outputs with outputValues and defaultOutputEntry, rules in FEEL (strings
+quoted, dates as `date("...")`), annotation columns as annotations, the rule id as
+the rule's id (or label, when it is not a unique XML id), Title as the decision's label
+and Source as its description. DMN has no versions, code columns nor integers:
+effective-dated tables are not exported, codes become strings (prefixes and code
+ranges as `?` tests, which import does not read back) and integers numbers.
+"""
+
+from compiler.interop.dmn.export import Export, export_dmn
+from compiler.interop.dmn.feel import parse_literal, parse_unary_tests, typed_tests
+from compiler.interop.dmn.importer import read_dmn
+from compiler.interop.dmn.messages import Message, Unsupported
+from compiler.interop.dmn.names import snake_case
+from compiler.interop.dmn.tables import Conversion, Origin
+from compiler.interop.dmn.workbook import (
+    check_workbook,
+    names_in_use,
+    save_workbook,
+    write_workbook,
+)
+
+# The modules, in the order data flows: importer (read_dmn) parses a model into a
+# document, drafts reads its decisions, tables builds them into a Conversion, workbook
+# writes that; export writes tables as DMN. feel, names and messages serve both ways.
+__all__ = [
+    "Conversion",
+    "Export",
+    "Message",
+    "Origin",
+    "Unsupported",
+    "check_workbook",
+    "export_dmn",
+    "names_in_use",
+    "parse_literal",
+    "parse_unary_tests",
+    "read_dmn",
+    "save_workbook",
+    "snake_case",
+    "typed_tests",
+    "write_workbook",
+]

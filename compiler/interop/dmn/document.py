@@ -1,0 +1,133 @@
+"""One DMN model being read: its elements by name, the namespace its tags are in, the
+types its typeRefs name, and the messages import reports about it."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from compiler.interop.dmn.feel import TYPES
+from compiler.interop.dmn.messages import Message, Unsupported
+from compiler.interop.dmn.names import collapse
+from compiler.model import DataType
+
+_TEMPORAL_TYPES = {
+    "time",
+    "date and time",
+    "datetime",
+    "days and time duration",
+    "daytimeduration",
+    "years and months duration",
+    "yearmonthduration",
+}
+
+
+class Document:
+    """The `definitions` element of a model with its item definitions, inputData and
+    decisions by name; drafting and building report into its `messages`."""
+
+    def __init__(self, root: ET.Element, model: str) -> None:
+        self.root = root
+        self.ns = root.tag[1:].split("}")[0]
+        self.model = model
+        self.messages: list[Message] = []
+        self.items = {
+            e.get("name", ""): e for e in self.children(root, "itemDefinition")
+        }
+        self.input_data = {
+            collapse(e.get("name", "")): e for e in self.children(root, "inputData")
+        }
+        self.decisions = {
+            collapse(e.get("name", "")): e for e in self.children(root, "decision")
+        }
+
+    # -- XML helpers ------------------------------------------------------------------
+
+    def q(self, name: str) -> str:
+        return f"{{{self.ns}}}{name}"
+
+    def children(self, element: ET.Element, name: str) -> list[ET.Element]:
+        return element.findall(self.q(name))
+
+    def child(self, element: ET.Element, name: str) -> ET.Element | None:
+        return element.find(self.q(name))
+
+    def text(self, element: ET.Element | None, name: str = "text") -> str | None:
+        if element is None:
+            return None
+        found = element.find(self.q(name))
+        return None if found is None else (found.text or "")
+
+    def report(
+        self,
+        severity: str,
+        element: str,
+        node: ET.Element | None,
+        text: str,
+        topic: str = "",
+        name: str = "",
+    ) -> None:
+        shown = name or (node.get("name", "") if node is not None else "")
+        ident = node.get("id", "") if node is not None else ""
+        self.messages.append(Message(severity, element, shown, ident, text, topic))
+
+    # -- types ----------------------------------------------------------------------
+
+    def components(self, type_ref: str | None) -> dict[str, str]:
+        """The component types of a structured (compound output) item definition."""
+        item = self.items.get(_local(type_ref or ""))
+        if item is None:
+            return {}
+        found = {}
+        for component in self.children(item, "itemComponent"):
+            ref = self.text(component, "typeRef")
+            if ref:
+                found[collapse(component.get("name", ""))] = ref.strip()
+        return found
+
+    def resolve_type(
+        self, type_ref: str, *, list_ok: bool = False, depth: int = 0
+    ) -> tuple[DataType | None, str | None]:
+        """A typeRef as (type, allowed values text); (None, None) for Any."""
+        local = _local(type_ref)
+        if local.lower() in TYPES:
+            return TYPES[local.lower()], None
+        if local.lower() == "any":
+            return None, None
+        if local.lower() in _TEMPORAL_TYPES:
+            raise Unsupported(
+                f"the type {local!r} is not in the format (string, number, boolean, date)",
+                "time or duration value",
+            )
+        item = self.items.get(local)
+        if item is None or depth > 20:
+            raise Unsupported(f"unknown type {type_ref!r}", "unknown type")
+        if item.get("isCollection") == "true" and not list_ok:
+            raise Unsupported(
+                f"the type {local!r} is a collection; the format takes single values",
+                "list input",
+            )
+        if self.children(item, "itemComponent"):
+            raise Unsupported(
+                f"the type {local!r} is structured; the format takes plain values",
+                "structured type",
+            )
+        base = self.text(item, "typeRef")
+        if not base:
+            raise Unsupported(f"the type {local!r} has no base type", "unknown type")
+        type_, allowed = self.resolve_type(base.strip(), depth=depth + 1)
+        own = self.text(self.child(item, "allowedValues"))
+        return type_, own if own is not None else allowed
+
+
+def _local(type_ref: str) -> str:
+    """`feel:string` -> `string`; DMN 1.1 typeRefs are QNames."""
+    return type_ref.strip().rpartition(":")[2] if ":" in type_ref else type_ref.strip()
+
+
+def check_language(element: ET.Element | None) -> None:
+    """Raise `Unsupported` when ELEMENT declares an expression language other than FEEL."""
+    language = element.get("expressionLanguage") if element is not None else None
+    if language and "feel" not in language.lower():
+        raise Unsupported(
+            f"the expression language is {language!r}, not FEEL", "not FEEL"
+        )

@@ -1,0 +1,419 @@
+"""Drafting: each decision of a model read into a `Draft`, its clauses resolved to
+inputData or decisions and its entries parsed as FEEL, or reported (with the element's
+id and name) when some part has no counterpart in the format."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from compiler.interop.dmn.document import Document, check_language
+from compiler.interop.dmn.feel import (
+    Literal,
+    RawTests,
+    parse_literal,
+    parse_unary_tests,
+)
+from compiler.interop.dmn.messages import Unsupported
+from compiler.interop.dmn.names import collapse, snake_case
+from compiler.model import Aggregation, HitPolicy
+from compiler.reading import cells
+
+_LOGIC = {
+    "decisionTable": "a decision table",
+    "literalExpression": "a literal expression",
+    "context": "a context",
+    "invocation": "an invocation",
+    "relation": "a relation",
+    "list": "a list",
+    "functionDefinition": "a function definition",
+    "conditional": "a conditional",
+    "filter": "a filter",
+    "for": "an iterator",
+    "some": "a quantified expression",
+    "every": "a quantified expression",
+}
+_HIT_POLICIES = {
+    "UNIQUE": HitPolicy.UNIQUE,
+    "FIRST": HitPolicy.FIRST,
+    "PRIORITY": HitPolicy.PRIORITY,
+    "ANY": HitPolicy.ANY,
+    "COLLECT": HitPolicy.COLLECT,
+    "RULE ORDER": HitPolicy.RULE_ORDER,
+    "OUTPUT ORDER": HitPolicy.OUTPUT_ORDER,
+}
+
+
+@dataclass
+class Input:
+    """An input clause, its reference resolved to a name, before typing."""
+
+    id: str
+    label: str
+    expression: str
+    ref: str  # "input" (inputData or free name) or "decision"
+    target: str  # the inputData / free / decision name
+    output: str | None  # `Decision.output`
+    type_ref: str | None
+    values_text: str | None
+    entries: list[RawTests] = field(default_factory=list)
+
+
+@dataclass
+class Output:
+    id: str
+    name: str  # the DMN name (decision name for a nameless single output)
+    type_ref: list[str]  # candidates, most specific first
+    values_text: str | None
+    default_text: str | None
+    entries: list[Literal] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    """A decision table read from XML, before requirements are resolved."""
+
+    decision: ET.Element
+    id: str
+    name: str
+    label: str
+    description: str
+    hit_policy: HitPolicy
+    aggregation: Aggregation | None
+    inputs: list[Input]
+    outputs: list[Output]
+    annotations: list[str]
+    rules: list[tuple[str, list[str]]]  # (rule id, annotation texts)
+
+
+class _Problems:
+    """Why a table cannot be converted, grouped so that a column whose every rule has
+    the same problem is reported once (with the first rule and a count)."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, str], list[tuple[str, Unsupported]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def add(self, where: str, problem: Unsupported, rule: str = "") -> None:
+        self.groups.setdefault((where, problem.topic), []).append((rule, problem))
+
+    def summary(self) -> Iterator[tuple[str, str]]:
+        for (where, topic), found in self.groups.items():
+            rule, first = found[0]
+            text = f"{where}: {first.text}" if where else first.text
+            if rule:
+                more = len(found) - 1
+                text += f" (rule {rule!r}" + (f" and {more} more)" if more else ")")
+            yield text, topic
+
+
+class Drafter:
+    """Drafts every decision table of a model, reporting what cannot be one (other
+    decision logic, FEEL beyond unary tests, names that are not inputs nor decisions)."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.drafts: dict[str, Draft] = {}
+
+    def run(self) -> dict[str, Draft]:
+        """The drafts by decision name, in document order."""
+        if self.check_definitions():
+            for decision in self.doc.decisions.values():
+                self.draft(decision)
+        return self.drafts
+
+    def check_definitions(self) -> bool:
+        """Report the parts of the model that are not decisions; False when its
+        expression language is not FEEL, so that no decision is converted."""
+        feel = True
+        try:
+            check_language(self.doc.root)
+        except Unsupported as exc:
+            self.doc.report(
+                "error",
+                "definitions",
+                self.doc.root,
+                f"{exc.text}; nothing is converted",
+                exc.topic,
+            )
+            feel = False
+        for node in self.doc.children(self.doc.root, "import"):
+            name = (
+                node.get("name")
+                or node.get("locationURI")
+                or node.get("namespace")
+                or ""
+            )
+            self.doc.report(
+                "warning",
+                "import",
+                node,
+                "imported models are not read",
+                "import",
+                name,
+            )
+        for node in self.doc.children(self.doc.root, "businessKnowledgeModel"):
+            self.doc.report(
+                "error",
+                "business knowledge model",
+                node,
+                "not converted: only decision tables are",
+                "business knowledge model",
+            )
+        for node in self.doc.children(self.doc.root, "decisionService"):
+            self.doc.report(
+                "error",
+                "decision service",
+                node,
+                "not converted: only decision tables are",
+                "decision service",
+            )
+        return feel
+
+    def draft(self, decision: ET.Element) -> None:
+        """Read a decision's table into a `Draft`, or report why it cannot be one."""
+        logic = [
+            c
+            for c in decision
+            if c.tag.startswith(f"{{{self.doc.ns}}}") and c.tag.split("}")[1] in _LOGIC
+        ]
+        if not logic:
+            self.doc.report(
+                "error",
+                "decision",
+                decision,
+                "has no decision logic: nothing to convert",
+                "no decision logic",
+            )
+            return
+        kind = logic[0].tag.split("}")[1]
+        if kind != "decisionTable":
+            what = _LOGIC[kind]
+            self.doc.report(
+                "error",
+                "decision",
+                decision,
+                f"its logic is {what}; only decision tables are converted",
+                what.split(" ", 1)[1],
+            )
+            return
+        table = logic[0]
+        name = collapse(decision.get("name", ""))
+        problems = _Problems()
+        try:
+            check_language(table)
+            hit_policy, aggregation = _hit_policy(table)
+        except Unsupported as exc:
+            problems.add("", exc)
+            hit_policy, aggregation = HitPolicy.UNIQUE, None
+        variable = self.doc.child(decision, "variable")
+        decision_type = (
+            variable.get("typeRef") if variable is not None else None
+        ) or table.get("typeRef")
+        inputs = [
+            self.input_clause(node, problems)
+            for node in self.doc.children(table, "input")
+        ]
+        outputs = self.output_clauses(
+            table, name, decision_type, self.doc.components(decision_type)
+        )
+        if not outputs:
+            problems.add("", Unsupported("the table has no output", "malformed table"))
+        annotations = [
+            _clean(a.get("name", "")) for a in self.doc.children(table, "annotation")
+        ]
+        rules = self.rules(table, inputs, outputs, len(annotations), problems)
+        if any(
+            self.doc.child(r, "description") is not None
+            for r in self.doc.children(table, "rule")
+        ):
+            annotations.append("Description")
+        for text, topic in problems.summary():
+            self.doc.report("error", "decision", decision, text, topic)
+        if problems:
+            return
+        self.drafts[name] = Draft(
+            decision=decision,
+            id=decision.get("id", ""),
+            name=name,
+            label=_clean(
+                decision.get("label") or (name if snake_case(name) != name else "")
+            ),
+            description=_clean(self.doc.text(decision, "description") or ""),
+            hit_policy=hit_policy,
+            aggregation=aggregation,
+            inputs=inputs,
+            outputs=outputs,
+            annotations=annotations,
+            rules=rules,
+        )
+
+    def rules(
+        self,
+        table: ET.Element,
+        inputs: list[Input],
+        outputs: list[Output],
+        annotations: int,
+        problems: _Problems,
+    ) -> list[tuple[str, list[str]]]:
+        """Each rule's id and annotation texts; entries are parsed into the clauses."""
+        rules_xml = self.doc.children(table, "rule")
+        described = any(self.doc.child(r, "description") is not None for r in rules_xml)
+        rules: list[tuple[str, list[str]]] = []
+        for number, rule in enumerate(rules_xml, start=1):
+            rule_id = _clean(rule.get("label") or rule.get("id") or f"R{number}")
+            notes = [
+                _clean(self.doc.text(e) or "")
+                for e in self.doc.children(rule, "annotationEntry")
+            ]
+            notes = (notes + [""] * annotations)[:annotations]
+            if described:
+                notes.append(_clean(self.doc.text(rule, "description") or ""))
+            rules.append((rule_id, notes))
+            entries = self.doc.children(rule, "inputEntry")
+            results = self.doc.children(rule, "outputEntry")
+            if len(entries) != len(inputs) or len(results) != len(outputs):
+                counts = f"{len(entries)} input and {len(results)} output entries"
+                text = f"{counts} for {len(inputs)} inputs and {len(outputs)} outputs"
+                problems.add("", Unsupported(text, "malformed table"), rule_id)
+                continue
+            for clause, entry in zip(inputs, entries, strict=True):
+                try:
+                    check_language(entry)
+                    clause.entries.append(parse_unary_tests(self.doc.text(entry) or ""))
+                except Unsupported as exc:
+                    problems.add(f"input {clause.label!r}", exc, rule_id)
+            for output, entry in zip(outputs, results, strict=True):
+                try:
+                    check_language(entry)
+                    output.entries.append(parse_literal(self.doc.text(entry) or ""))
+                except Unsupported as exc:
+                    problems.add(
+                        f"output {output.name!r}",
+                        Unsupported(exc.text, output_topic(exc.topic)),
+                        rule_id,
+                    )
+        return rules
+
+    def input_clause(self, node: ET.Element, problems: _Problems) -> Input:
+        expression = self.doc.child(node, "inputExpression")
+        text = collapse(self.doc.text(expression) or "")
+        label = node.get("label") or text
+        clause = Input(
+            id=node.get("id", ""),
+            label=label,
+            expression=text,
+            ref="input",
+            target=text,
+            output=None,
+            type_ref=expression.get("typeRef") if expression is not None else None,
+            values_text=self.doc.text(self.doc.child(node, "inputValues")),
+        )
+        try:
+            check_language(expression)
+            self.resolve_input(clause)
+        except Unsupported as exc:
+            problems.add(f"input {label!r}", exc)
+        try:
+            if clause.type_ref:
+                self.doc.resolve_type(clause.type_ref)
+        except Unsupported as exc:
+            problems.add(f"input {label!r}", exc)
+        return clause
+
+    def resolve_input(self, clause: Input) -> None:
+        text = clause.expression
+        if text in self.doc.decisions:
+            clause.ref = "decision"
+            return
+        if text in self.doc.input_data:
+            return
+        for dot in [m.start() for m in re.finditer(r"\.", text)]:
+            head, tail = text[:dot].strip(), text[dot + 1 :].strip()
+            if head in self.doc.decisions:
+                clause.ref, clause.target, clause.output = "decision", head, tail
+                return
+            if head in self.doc.input_data:
+                raise Unsupported(
+                    f"{text!r} is a path into the structured input {head!r}; the format "
+                    "takes plain inputs",
+                    "structured input",
+                )
+        if not text:
+            raise Unsupported("the input expression is empty", "malformed table")
+        if not re.fullmatch(r"[^\W\d][\w' ]*", text) or text in (
+            "true",
+            "false",
+            "null",
+            "not",
+        ):
+            raise Unsupported(
+                f"the input expression {text!r} is a FEEL expression, not the name of an input",
+                "FEEL input expression",
+            )
+
+    def output_clauses(
+        self,
+        table: ET.Element,
+        decision_name: str,
+        decision_type: str | None,
+        components: dict[str, str],
+    ) -> list[Output]:
+        nodes = self.doc.children(table, "output")
+        outputs: list[Output] = []
+        for node in nodes:
+            name = collapse(node.get("name") or "") or (
+                decision_name if len(nodes) == 1 else ""
+            )
+            if not name:
+                name = collapse(node.get("label") or "") or f"output {len(outputs) + 1}"
+            candidates = [node.get("typeRef") or ""]
+            if len(nodes) == 1:
+                candidates += [table.get("typeRef") or "", decision_type or ""]
+            candidates.append(components.get(name, ""))
+            outputs.append(
+                Output(
+                    id=node.get("id", ""),
+                    name=name,
+                    type_ref=[c for c in candidates if c],
+                    values_text=self.doc.text(self.doc.child(node, "outputValues")),
+                    default_text=self.doc.text(
+                        self.doc.child(node, "defaultOutputEntry")
+                    ),
+                )
+            )
+        return outputs
+
+
+def output_topic(topic: str) -> str:
+    """The topic of a FEEL problem found in an output entry (or default), for summaries."""
+    return (
+        "FEEL expression in an output"
+        if topic in ("variable in a unary test", "FEEL expression")
+        else topic
+    )
+
+
+def _clean(text: str) -> str:
+    """Text as a workbook cell will read it back (annotation names and entries, titles)."""
+    return cells.clean_text(text)[0]
+
+
+def _hit_policy(table: ET.Element) -> tuple[HitPolicy, Aggregation | None]:
+    """The decisionTable's hitPolicy and aggregation; `Unsupported` when unknown."""
+    text = collapse(table.get("hitPolicy", "UNIQUE")).upper()
+    if text not in _HIT_POLICIES:
+        raise Unsupported(f"unknown hit policy {text!r}", "malformed table")
+    aggregation_text = table.get("aggregation")
+    if aggregation_text is None:
+        return _HIT_POLICIES[text], None
+    if text != "COLLECT" or aggregation_text.upper() not in Aggregation.__members__:
+        raise Unsupported(
+            f"aggregation {aggregation_text!r} with hit policy {text}",
+            "malformed table",
+        )
+    return _HIT_POLICIES[text], Aggregation[aggregation_text.upper()]

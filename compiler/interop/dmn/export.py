@@ -1,0 +1,449 @@
+"""Export: tables of a project, with every table they require, as one DMN 1.5 model:
+inputData, decisions with their requirements and decision tables, and a diagram."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from compiler.interop.dmn.feel import feel_literal, feel_tests
+from compiler.interop.dmn.messages import Message
+from compiler.interop.dmn.names import snake_case
+from compiler.model import (
+    Aggregation,
+    Column,
+    DataType,
+    Interval,
+    Prefix,
+    Project,
+    Table,
+)
+
+DMN15 = "https://www.omg.org/spec/DMN/20230324/MODEL/"
+FEEL15 = "https://www.omg.org/spec/DMN/20230324/FEEL/"
+DMNDI15 = "https://www.omg.org/spec/DMN/20230324/DMNDI/"
+DC = "http://www.omg.org/spec/DMN/20180521/DC/"
+DI = "http://www.omg.org/spec/DMN/20180521/DI/"
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """The model written, the tables it holds, and what was left out or caveated."""
+
+    xml: str
+    tables: tuple[str, ...]  # exported table names
+    messages: tuple[Message, ...]
+
+
+_FEEL_TYPES = {
+    DataType.STRING: "string",
+    DataType.CODE: "string",
+    DataType.INTEGER: "number",
+    DataType.NUMBER: "number",
+    DataType.BOOLEAN: "boolean",
+    DataType.DATE: "date",
+}
+
+
+def _xml_id(text: str) -> str:
+    """An NCName from arbitrary text (ids must be XML names)."""
+    cleaned = re.sub(r"[^\w.-]", "_", text, flags=re.ASCII)
+    return cleaned if re.match(r"[A-Za-z_]", cleaned) else f"_{cleaned}"
+
+
+def _closure(project: Project, names: Sequence[str]) -> list[str]:
+    """The named tables and every table they require, in project order."""
+    wanted: set[str] = set()
+    stack = list(names or [d.name for d in project.decisions])
+    while stack:
+        name = stack.pop()
+        if name not in wanted:
+            wanted.add(name)
+            stack.extend(project.decision(name).requires)
+    return [d.name for d in project.decisions if d.name in wanted]
+
+
+def _select(
+    project: Project, names: Sequence[str]
+) -> tuple[list[Table], list[Message]]:
+    """Tables NAMES and those they require that DMN can hold (no versions, nor
+    requirements on such tables), with messages on those left out and on caveats."""
+    selected = _closure(project, names)
+    messages: list[Message] = []
+
+    def note(severity: str, name: str, text: str, topic: str) -> None:
+        messages.append(Message(severity, "table", name, "", text, topic))
+
+    skipped = set()
+    for name in selected:
+        if project.decision(name).versioned:
+            skipped.add(name)
+            text = "not exported: it has effective-dated versions; DMN has none"
+            note("error", name, text, "versions")
+    grown = True
+    while grown:
+        grown = False
+        for name in selected:
+            requires = project.decision(name).requires
+            if name not in skipped and any(r in skipped for r in requires):
+                skipped.add(name)
+                grown = True
+                text = "not exported: it requires a table that is not exported"
+                note("error", name, text, "requirement")
+    tables = []
+    for name in selected:
+        if name in skipped:
+            continue
+        table = project.decision(name).first
+        if any(c.type is DataType.INTEGER for c in (*table.inputs, *table.outputs)):
+            note(
+                "warning",
+                name,
+                "integer columns are written as number",
+                "caveat",
+            )
+        codes = [c for c in table.inputs if c.type is DataType.CODE]
+        entries = [
+            e
+            for r in table.rules
+            for c, e in zip(table.inputs, r.inputs, strict=True)
+            if c in codes
+        ]
+        if any(isinstance(t, (Prefix, Interval)) for e in entries for t in e.tests):
+            text = "code prefixes and ranges are written as FEEL `?` tests, which import does not read back"
+            note("warning", name, text, "caveat")
+        tables.append(table)
+    return tables, messages
+
+
+class _Elements:
+    """DMN 1.5 elements, each with an id unique in the model."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def new_id(self, wanted: str) -> str:
+        base = _xml_id(wanted)
+        candidate, n = base, 2
+        while candidate in self.ids:
+            candidate, n = f"{base}_{n}", n + 1
+        self.ids.add(candidate)
+        return candidate
+
+    def sub(
+        self,
+        parent: ET.Element,
+        tag: str,
+        text: str | None = None,
+        *,
+        ident: str = "",
+        **attributes: str,
+    ) -> ET.Element:
+        """A DMN child element; IDENT asks for a fresh id, TEXT adds a `<text>`."""
+        if ident:
+            attributes = {"id": self.new_id(ident), **attributes}
+        element = ET.SubElement(
+            parent, f"{{{DMN15}}}{tag}", {k: v for k, v in attributes.items() if v}
+        )
+        if text is not None:
+            ET.SubElement(element, f"{{{DMN15}}}text").text = text
+        return element
+
+
+class _Exporter:
+    """Writes the selected tables, and every table they require, as one model."""
+
+    def __init__(self, project: Project, names: Sequence[str], model_name: str) -> None:
+        self.project = project
+        self.model_name = model_name
+        self.tables, self.messages = _select(project, names)
+        self.xml = _Elements()
+        self.decision_ids: dict[str, str] = {}
+        self.input_ids: dict[str, str] = {}
+        self.edges: list[tuple[str, str, str]] = []  # (requirement, from id, to id)
+
+    def note(
+        self, severity: str, element: str, name: str, text: str, topic: str
+    ) -> None:
+        self.messages.append(Message(severity, element, name, "", text, topic))
+
+    def run(self) -> Export:
+        tables = self.tables
+        slug = snake_case(self.model_name)
+        root = ET.Element(
+            f"{{{DMN15}}}definitions",
+            {
+                "id": self.xml.new_id(f"definitions_{slug}"),
+                "name": self.model_name,
+                "namespace": f"https://compile-rules/dmn/{slug}",
+                "expressionLanguage": FEEL15,
+                "typeLanguage": FEEL15,
+                "exporter": "compile-rules",
+            },
+        )
+        inputs: dict[str, Column] = {}
+        for column in (c for t in tables for c in t.inputs if c.source_table is None):
+            first = inputs.setdefault(column.name, column)
+            if first.type is not column.type:
+                text = f"is {first.type.value} in one table and {column.type.value} in another"
+                self.note("warning", "input", column.name, text, "caveat")
+        for name in sorted(set(inputs) & {t.name for t in tables}):
+            text = "an input and a table share this name; DMN names must differ"
+            self.note("warning", "input", name, text, "caveat")
+        self.decision_ids = {
+            t.name: self.xml.new_id(f"decision_{t.name}") for t in tables
+        }
+        self.input_ids = {
+            name: self.xml.new_id(f"inputData_{name}") for name in sorted(inputs)
+        }
+        self.item_definitions(root, tables)
+        for table in tables:
+            self.decision(root, table)
+        for name, ident in self.input_ids.items():
+            node = self.xml.sub(root, "inputData", id=ident, name=name)
+            self.xml.sub(
+                node,
+                "variable",
+                ident=f"{ident}_variable",
+                name=name,
+                typeRef=_FEEL_TYPES[inputs[name].type],
+            )
+        self.diagram(root, tables)
+        for prefix, uri in (("", DMN15), ("dmndi", DMNDI15), ("dc", DC), ("di", DI)):
+            ET.register_namespace(prefix, uri)
+        ET.indent(root)
+        xml = ET.tostring(root, encoding="unicode")
+        header = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        return Export(
+            header + xml + "\n", tuple(t.name for t in tables), tuple(self.messages)
+        )
+
+    def result_type(self, table: Table) -> str:
+        """The decision's type: a plain FEEL type, or `t_<table>` for lists and
+        several outputs (COUNT counts, so it is a number)."""
+        if len(table.outputs) == 1 and not table.returns_list:
+            return self.output_type(table, table.outputs[0])
+        return f"t_{table.name}"
+
+    def output_type(self, table: Table, column: Column) -> str:
+        return (
+            "number"
+            if table.aggregation is Aggregation.COUNT
+            else _FEEL_TYPES[column.type]
+        )
+
+    def item_definitions(self, root: ET.Element, tables: list[Table]) -> None:
+        """A structured or list type per table whose result is not one plain value."""
+        for table in tables:
+            if len(table.outputs) == 1 and not table.returns_list:
+                continue
+            item = self.xml.sub(
+                root,
+                "itemDefinition",
+                ident=f"itemDefinition_{table.name}",
+                name=self.result_type(table),
+            )
+            if table.returns_list:
+                item.set("isCollection", "true")
+            if len(table.outputs) == 1:
+                ET.SubElement(item, f"{{{DMN15}}}typeRef").text = _FEEL_TYPES[
+                    table.outputs[0].type
+                ]
+                continue
+            for column in table.outputs:
+                component = self.xml.sub(
+                    item,
+                    "itemComponent",
+                    ident=f"{item.get('id')}_{column.name}",
+                    name=column.name,
+                )
+                ET.SubElement(component, f"{{{DMN15}}}typeRef").text = self.output_type(
+                    table, column
+                )
+
+    def decision(self, root: ET.Element, table: Table) -> None:
+        """The decision: variable, information requirements and its decision table."""
+        ident = self.decision_ids[table.name]
+        node = self.xml.sub(
+            root, "decision", id=ident, name=table.name, label=table.title
+        )
+        if table.source:
+            ET.SubElement(node, f"{{{DMN15}}}description").text = table.source
+        self.xml.sub(
+            node,
+            "variable",
+            ident=f"{ident}_variable",
+            name=table.name,
+            typeRef=self.result_type(table),
+        )
+        required: dict[str, tuple[str, str]] = {}
+        for column in table.inputs:
+            if column.source_table:
+                decision = ("requiredDecision", self.decision_ids[column.source_table])
+                required.setdefault(column.source_table, decision)
+            else:
+                required.setdefault(
+                    column.name, ("requiredInput", self.input_ids[column.name])
+                )
+        for key, (tag, target) in required.items():
+            requirement = self.xml.sub(
+                node, "informationRequirement", ident=f"{ident}_requires_{key}"
+            )
+            self.xml.sub(requirement, tag, href=f"#{target}")
+            self.edges.append((requirement.get("id", ""), target, ident))
+        attributes = {"hitPolicy": table.hit_policy.value, "outputLabel": table.name}
+        if table.aggregation is not None:
+            attributes["aggregation"] = table.aggregation.value
+        self.decision_table(
+            self.xml.sub(
+                node, "decisionTable", ident=f"decisionTable_{table.name}", **attributes
+            ),
+            table,
+        )
+
+    def decision_table(self, node: ET.Element, table: Table) -> None:
+        base = node.get("id", "")
+        for column in table.inputs:
+            clause = self.xml.sub(
+                node, "input", ident=f"{base}_input_{column.name}", label=column.name
+            )
+            expression = column.name
+            if column.source_table:
+                producer = self.project.decision(column.source_table).first
+                single = len(producer.outputs) == 1
+                expression = (
+                    column.source_table
+                    if single
+                    else f"{column.source_table}.{column.name}"
+                )
+            typed = _FEEL_TYPES[column.type]
+            self.xml.sub(
+                clause,
+                "inputExpression",
+                expression,
+                ident=f"{clause.get('id')}_expression",
+                typeRef=typed,
+            )
+            if column.values is not None:
+                values = feel_tests(column.values, column.type)
+                self.xml.sub(
+                    clause, "inputValues", values, ident=f"{clause.get('id')}_values"
+                )
+        for column in table.outputs:
+            typed = _FEEL_TYPES[column.type]
+            clause = self.xml.sub(
+                node,
+                "output",
+                ident=f"{base}_output_{column.name}",
+                name=column.name,
+                typeRef=typed,
+            )
+            if column.values is not None:
+                values = feel_tests(column.values, column.type)
+                self.xml.sub(
+                    clause, "outputValues", values, ident=f"{clause.get('id')}_values"
+                )
+            if column.has_default:
+                default = feel_literal(column.default)
+                self.xml.sub(
+                    clause,
+                    "defaultOutputEntry",
+                    default,
+                    ident=f"{clause.get('id')}_default",
+                )
+        for column in table.annotations:
+            self.xml.sub(node, "annotation", name=column.name)
+        for rule in table.rules:
+            own = _xml_id(rule.id) == rule.id and rule.id not in self.xml.ids
+            entry = self.xml.sub(
+                node,
+                "rule",
+                ident=rule.id if own else f"{base}_rule_{rule.id}",
+                label="" if own else rule.id,
+            )
+            rule_id = entry.get("id", "")
+            for n, (column, tests) in enumerate(
+                zip(table.inputs, rule.inputs, strict=True), start=1
+            ):
+                self.xml.sub(
+                    entry,
+                    "inputEntry",
+                    feel_tests(tests, column.type),
+                    ident=f"{rule_id}_i{n}",
+                )
+            for n, value in enumerate(rule.outputs, start=1):
+                self.xml.sub(
+                    entry, "outputEntry", feel_literal(value), ident=f"{rule_id}_o{n}"
+                )
+            for text in rule.annotations:
+                self.xml.sub(entry, "annotationEntry", text)
+
+    def diagram(self, root: ET.Element, tables: list[Table]) -> None:
+        """A DRD laid out in rows (decisions by depth, inputs at the bottom), so that
+        modelers that need diagram information show the model at once."""
+        depth: dict[str, int] = {}
+
+        def level(name: str) -> int:
+            if name not in depth:
+                requires = self.project.decision(name).requires
+                depth[name] = 1 + max((level(r) for r in requires), default=0)
+            return depth[name]
+
+        top = max((level(t.name) for t in tables), default=1)
+        rows: dict[int, list[str]] = {top: list(self.input_ids.values())}
+        for table in tables:
+            rows.setdefault(top - level(table.name), []).append(
+                self.decision_ids[table.name]
+            )
+        width, height, gap_x, gap_y = 180, 80, 40, 100
+        corners: dict[str, tuple[int, int]] = {}
+        dmndi = ET.SubElement(root, f"{{{DMNDI15}}}DMNDI")
+        diagram = ET.SubElement(
+            dmndi, f"{{{DMNDI15}}}DMNDiagram", {"id": self.xml.new_id("DMNDiagram_1")}
+        )
+        for row, ids in sorted(rows.items()):
+            for column, element in enumerate(ids):
+                x, y = 100 + column * (width + gap_x), 100 + row * (height + gap_y)
+                corners[element] = (x, y)
+                shape = ET.SubElement(
+                    diagram,
+                    f"{{{DMNDI15}}}DMNShape",
+                    {
+                        "id": self.xml.new_id(f"DMNShape_{element}"),
+                        "dmnElementRef": element,
+                    },
+                )
+                box = {
+                    "height": str(height),
+                    "width": str(width),
+                    "x": str(x),
+                    "y": str(y),
+                }
+                ET.SubElement(shape, f"{{{DC}}}Bounds", box)
+        for requirement, source, target in self.edges:
+            edge = ET.SubElement(
+                diagram,
+                f"{{{DMNDI15}}}DMNEdge",
+                {
+                    "id": self.xml.new_id(f"DMNEdge_{requirement}"),
+                    "dmnElementRef": requirement,
+                },
+            )
+            (sx, sy), (tx, ty) = corners[source], corners[target]
+            ET.SubElement(
+                edge, f"{{{DI}}}waypoint", {"x": str(sx + width // 2), "y": str(sy)}
+            )
+            ET.SubElement(
+                edge,
+                f"{{{DI}}}waypoint",
+                {"x": str(tx + width // 2), "y": str(ty + height)},
+            )
+
+
+def export_dmn(
+    project: Project, names: Sequence[str] = (), model_name: str = "compile-rules"
+) -> Export:
+    """Tables NAMES (all when empty), with every table they require, as DMN 1.5 XML."""
+    return _Exporter(project, names, model_name).run()

@@ -1,0 +1,406 @@
+"""Building: drafts into model `Table`s, typed by their typeRefs, inputData and the
+tables they read, and the `Conversion` that holds them with each column's DMN origin."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from compiler.checking import analyse
+from compiler.diagnostics import Location
+from compiler.interop.dmn.document import Document
+from compiler.interop.dmn.drafts import Draft, Input, Output, output_topic
+from compiler.interop.dmn.feel import (
+    RawTests,
+    as_values,
+    infer_type,
+    parse_literal,
+    parse_unary_tests,
+    typed,
+    typed_tests,
+)
+from compiler.interop.dmn.messages import Message, Unsupported
+from compiler.interop.dmn.names import CODEGEN_NAMES, Names, collapse
+from compiler.model import (
+    Column,
+    ColumnKind,
+    DataType,
+    Decision,
+    Equals,
+    Project,
+    Rule,
+    Table,
+    UnaryTests,
+)
+from compiler.reading.sheets import RESERVED_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a converted table came from: its decision, and each column's DMN name
+    and id (identifier, DMN name, DMN id, role)."""
+
+    decision_id: str
+    decision_name: str
+    columns: tuple[tuple[str, str, str, str], ...]
+
+    def output_names(self) -> dict[str, str]:
+        """DMN output name -> output column identifier."""
+        return {dmn: ident for ident, dmn, _, role in self.columns if role == "output"}
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """What import made of a DMN model: tables in our model, and what it left out."""
+
+    model: str  # the file name, as messages show it
+    tables: tuple[Table, ...]
+    origins: Mapping[str, Origin]  # table name -> origin
+    messages: tuple[Message, ...]
+    inputs: Mapping[str, str]  # DMN input name -> column identifier
+    decisions: Mapping[str, str]  # DMN decision name -> table name (converted only)
+    namespace: str = ""  # the DMN namespace read (version)
+
+    @property
+    def errors(self) -> tuple[Message, ...]:
+        return tuple(m for m in self.messages if m.severity == "error")
+
+
+class Builder:
+    """Builds the drafts into tables, requirements first: an input that reads another
+    decision takes the identifier and type of that table's output."""
+
+    def __init__(self, doc: Document, drafts: Mapping[str, Draft]) -> None:
+        self.doc = doc
+        self.drafts = drafts
+        self.table_names = Names(RESERVED_NAMES)
+        for name in drafts:  # in document order, whatever order the tables build in
+            self.table_names(name)
+        self.input_names = Names(CODEGEN_NAMES)
+        for name in doc.input_data:
+            self.input_names(name)
+        self.built: dict[str, Table | None] = {}
+        self.origins: dict[str, Origin] = {}
+        self.building: set[str] = set()
+
+    def run(self) -> Conversion:
+        """Every draft built (those it reads first), with the messages of both steps."""
+        for name in self.drafts:
+            self.build(name)
+        tables = self.mark_partial([t for n in self.drafts if (t := self.built[n])])
+        decisions = {
+            d.name: self.table_names(d.name)
+            for d in self.drafts.values()
+            if self.built.get(collapse(d.name))
+        }
+        return Conversion(
+            model=self.doc.model,
+            tables=tables,
+            origins=self.origins,
+            messages=tuple(self.doc.messages),
+            inputs=dict(self.input_names.by_name),
+            decisions=decisions,
+            namespace=self.doc.ns,
+        )
+
+    def mark_partial(self, tables: list[Table]) -> tuple[Table, ...]:
+        """`Complete: no` on tables that leave inputs unanswered: DMN gives null there,
+        which the format allows only in a table declared partial (else A303)."""
+        decisions = tuple(Decision(t.name, (t,)) for t in tables)
+        gaps = {
+            d.location.sheet
+            for d in analyse.check_gaps(Project(decisions, (), ()))
+            if d.code == "A303"
+        }
+        marked = []
+        for table in tables:
+            if table.location.sheet in gaps:
+                decision = self.drafts[self.origins[table.name].decision_name].decision
+                text = "some inputs match no rule (DMN gives null there): marked `Complete: no`"
+                self.doc.report("warning", "decision", decision, text, "caveat")
+                table = replace(table, complete=False)
+            marked.append(table)
+        return tuple(marked)
+
+    def build(self, name: str) -> Table | None:
+        """The draft NAME as a table, once; None (reported) when it cannot be one."""
+        if name in self.built:
+            return self.built[name]
+        if name in self.building:
+            self.doc.report(
+                "error",
+                "decision",
+                self.drafts[name].decision,
+                "its decision tables require each other in a cycle",
+                "cycle",
+            )
+            return None
+        self.building.add(name)
+        draft = self.drafts[name]
+        try:
+            table = self.table(draft)
+        except Unsupported as exc:
+            self.doc.report("error", "decision", draft.decision, exc.text, exc.topic)
+            table = None
+        self.building.discard(name)
+        self.built[name] = table
+        return table
+
+    def table(self, draft: Draft) -> Table:
+        table_name = self.table_names(draft.name)
+        where = Location(self.doc.model, table_name)
+        local = Names(CODEGEN_NAMES)
+        origin: list[tuple[str, str, str, str]] = []
+        warnings: list[str] = []
+        inputs: list[Column] = []
+        for clause in draft.inputs:
+            column = self.input_column(clause, where, warnings)
+            if column.name in local.used:
+                raise Unsupported(
+                    f"two input columns read {column.name!r}; the format has one column per input",
+                    "repeated input",
+                )
+            local.used.add(column.name)
+            inputs.append(column)
+            origin.append((column.name, clause.label, clause.id, "input"))
+        outputs: list[Column] = []
+        for output in draft.outputs:
+            column = self.output_column(output, local(output.name), where, warnings)
+            outputs.append(column)
+            origin.append((column.name, output.name, output.id, "output"))
+        notes: list[Column] = []
+        taken = set(local.used)
+        for text in draft.annotations:
+            header = text or "Annotation"
+            candidate, n = header, 2
+            while candidate in taken:
+                candidate, n = f"{header} ({n})", n + 1
+            taken.add(candidate)
+            notes.append(
+                Column(candidate, ColumnKind.ANNOTATION, DataType.STRING, where)
+            )
+            origin.append((candidate, text, "", "annotation"))
+        rules = _rules(draft, inputs, outputs, where, warnings)
+        for warning in warnings:
+            self.doc.report("warning", "decision", draft.decision, warning, "caveat")
+        self.origins[table_name] = Origin(draft.id, draft.name, tuple(origin))
+        return Table(
+            name=table_name,
+            hit_policy=draft.hit_policy,
+            aggregation=draft.aggregation,
+            inputs=tuple(inputs),
+            outputs=tuple(outputs),
+            annotations=tuple(notes),
+            rules=rules,
+            location=where,
+            title=draft.label,
+            source=draft.description,
+        )
+
+    def input_column(
+        self, clause: Input, where: Location, warnings: list[str]
+    ) -> Column:
+        """An input clause as a column: its name, `from` table, type and Values.
+
+        The type is the inputExpression's typeRef, else the inputData's, else the
+        required table's output type, else the one its literals show (warned)."""
+        type_, allowed = (
+            self.doc.resolve_type(clause.type_ref) if clause.type_ref else (None, None)
+        )
+        if clause.ref == "decision":
+            source, name, given = self.requirement(clause, warnings)
+        else:
+            source, name, given = None, self.input_names(clause.target), None
+        if given is not None:
+            if type_ is not None and type_ is not given:
+                warnings.append(
+                    f"input {clause.label!r} says {type_.value}, but {source!r} gives {given.value}"
+                )
+            type_ = given
+        elif clause.output is None:
+            data = self.doc.input_data.get(
+                clause.target, self.doc.decisions.get(clause.target)
+            )
+            variable = self.doc.child(data, "variable") if data is not None else None
+            ref = variable.get("typeRef") if variable is not None else None
+            if ref:
+                data_type, data_allowed = self.doc.resolve_type(ref)
+                type_ = type_ or data_type
+                allowed = allowed if allowed is not None else data_allowed
+        values_raw = _parse_values(clause.values_text, clause.label, warnings)
+        if values_raw is None and allowed is not None:
+            values_raw = _parse_values(allowed, clause.label, warnings)
+        if type_ is None:
+            literals = [v for e in clause.entries for v in e.literals()]
+            type_ = infer_type(
+                [*literals, *(values_raw.literals() if values_raw else ())]
+            )
+            if type_ is None:
+                raise Unsupported(
+                    f"input {clause.label!r} has no type and its entries do not show one",
+                    "unknown type",
+                )
+            warnings.append(
+                f"input {clause.label!r} has no typeRef; its entries make it {type_.value}"
+            )
+        values = _typed_values(values_raw, type_, clause.label, warnings)
+        return Column(name, ColumnKind.INPUT, type_, where, source, values)
+
+    def output_column(
+        self, output: Output, name: str, where: Location, warnings: list[str]
+    ) -> Column:
+        values_raw = _parse_values(output.values_text, output.name, warnings)
+        try:
+            default_raw = (
+                parse_literal(output.default_text)
+                if output.default_text is not None
+                else None
+            )
+        except Unsupported as exc:
+            raise Unsupported(
+                f"default output of {output.name!r}: {exc.text}",
+                output_topic(exc.topic),
+            ) from None
+        type_ = None
+        for ref in output.type_ref:
+            type_, _ = self.doc.resolve_type(ref, list_ok=True)
+            if type_ is not None:
+                break
+        if type_ is None:
+            type_ = infer_type(
+                [
+                    *output.entries,
+                    default_raw,
+                    *(values_raw.literals() if values_raw else ()),
+                ]
+            )
+            if type_ is None:
+                raise Unsupported(
+                    f"output {output.name!r} has no type and its entries do not show one",
+                    "unknown type",
+                )
+            warnings.append(
+                f"output {output.name!r} has no typeRef; its entries make it {type_.value}"
+            )
+        values = _typed_values(values_raw, type_, output.name, warnings)
+        if values is not None and not all(isinstance(t, Equals) for t in values.tests):
+            warnings.append(
+                f"the output values of {output.name!r} hold ranges, so they are dropped"
+            )
+            values = None
+        try:
+            default = typed(default_raw, type_)
+        except Unsupported as exc:
+            raise Unsupported(
+                f"default output of {output.name!r}: {exc.text}", exc.topic
+            ) from None
+        has_default = output.default_text is not None
+        return Column(
+            name,
+            ColumnKind.OUTPUT,
+            type_,
+            where,
+            values=values,
+            default=default,
+            has_default=has_default,
+        )
+
+    def requirement(
+        self, clause: Input, warnings: list[str]
+    ) -> tuple[str | None, str, DataType | None]:
+        """(table, column name, type) of an input that reads another decision; table
+        None when that decision is not converted (the input becomes a plain one)."""
+        producer = self.build(clause.target) if clause.target in self.drafts else None
+        if producer is None:
+            warnings.append(
+                f"input {clause.label!r} reads the decision {clause.target!r}, which is not converted: "
+                "it becomes a plain input that callers pass"
+            )
+            return None, self.input_names(clause.expression), None
+        by_dmn_name = self.origins[producer.name].output_names()
+        if clause.output is not None:
+            if clause.output not in by_dmn_name:
+                raise Unsupported(
+                    f"{clause.expression!r}: {clause.target!r} has no output {clause.output!r}",
+                    "malformed table",
+                )
+            name = by_dmn_name[clause.output]
+        elif len(producer.outputs) == 1:
+            name = producer.outputs[0].name
+        else:
+            raise Unsupported(
+                f"input {clause.label!r} reads the whole result of {clause.target!r}, which has several "
+                "outputs (a context)",
+                "structured input",
+            )
+        if producer.returns_list:
+            raise Unsupported(
+                f"input {clause.label!r} reads {clause.target!r}, which returns a list ({producer.hit_policy_text})",
+                "list input",
+            )
+        if name in self.input_names.used:
+            raise Unsupported(
+                f"input {clause.label!r} reads the output {name!r} of {clause.target!r}, and an input "
+                "of the model has that name too",
+                "name clash",
+            )
+        column = next(c for c in producer.outputs if c.name == name)
+        return producer.name, name, column.type
+
+
+def _rules(
+    draft: Draft,
+    inputs: Sequence[Column],
+    outputs: Sequence[Column],
+    where: Location,
+    warnings: list[str],
+) -> tuple[Rule, ...]:
+    """The draft's rules, their entries typed by the columns; repeated ids get `~2`."""
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, (rule_id, texts) in enumerate(draft.rules):
+        unique_id, n = rule_id, 2
+        while unique_id in seen:
+            unique_id, n = f"{rule_id}~{n}", n + 1
+        if unique_id != rule_id:
+            warnings.append(
+                f"the rule id {rule_id!r} repeats; this rule is {unique_id!r}"
+            )
+        seen.add(unique_id)
+        try:
+            entries = tuple(
+                typed_tests(c.entries[index], col.type)
+                for c, col in zip(draft.inputs, inputs, strict=True)
+            )
+            results = tuple(
+                typed(o.entries[index], col.type)
+                for o, col in zip(draft.outputs, outputs, strict=True)
+            )
+        except Unsupported as exc:
+            raise Unsupported(f"rule {rule_id!r}: {exc.text}", exc.topic) from None
+        rules.append(Rule(unique_id, entries, results, tuple(texts), where, (), ()))
+    return tuple(rules)
+
+
+def _parse_values(text: str | None, label: str, warnings: list[str]) -> RawTests | None:
+    """Allowed values as raw tests; dropped (warned) when they are not unary tests."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_unary_tests(text)
+    except Unsupported as exc:
+        warnings.append(f"the allowed values of {label!r} are dropped: {exc.text}")
+        return None
+
+
+def _typed_values(
+    raw: RawTests | None, type_: DataType, label: str, warnings: list[str]
+) -> UnaryTests | None:
+    """Raw allowed values as a Values row; dropped (warned) when they cannot be one."""
+    if raw is None or not raw.tests:
+        return None
+    try:
+        return as_values(typed_tests(raw, type_))
+    except Unsupported as exc:
+        warnings.append(f"the allowed values of {label!r} are dropped: {exc.text}")
+        return None
