@@ -1,4 +1,4 @@
-"""DMN import and export (`compiler/interop/dmn.py`): every namespace from 1.1 to 1.5, hit
+"""DMN import and export (`compiler/interop/dmn/`): every namespace from 1.1 to 1.5, hit
 policies and aggregations, Values and Defaults, annotations, requirements between
 tables, names, types, what is reported instead of guessed, the written workbook, the
 DMN 1.5 export, the round trip import -> export -> import, and the two commands.

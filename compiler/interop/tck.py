@@ -1,7 +1,7 @@
 """Run the DMN TCK's decision-table cases through import-dmn, compile and the generated
 evaluators, and print a pass table.
 
-    python -m compiler.tck [TCK_DIR]      (default: tests/dmn-tck of the source tree)
+    python -m compiler.interop.tck [TCK_DIR]      (default: tests/dmn-tck of the source tree)
 
 Each case folder holds a model (`*.dmn`) and its test file (`*-test-01.xml`). The model
 is imported (`dmn.read_dmn`), written as a workbook into a temporary `tables` folder,
