@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from compiler.batch import run as batch
+from compiler import batch
 from compiler.cli import main
 from compiler.pipeline import compile_tables
 
@@ -447,7 +447,7 @@ def test_a_run_killed_midway_leaves_the_old_output_whole(
             raise KeyboardInterrupt  # Ctrl-C (or a kill) in the third chunk
         return decide_chunk(*args)
 
-    monkeypatch.setattr(batch, "decide_chunk", interrupted)
+    monkeypatch.setattr("compiler.batch.engines.decide_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
         batch.run_local(
             plan, opened, target, tables.root / "kept.errors.csv", chunk_rows=5

@@ -388,7 +388,7 @@ def run_command(
     inputs with the outputs and matched rules. Rows whose values TABLE cannot take
     go to the errors file (row, column, value, message); the others still run.
     Exit 4 when rows were rejected."""
-    from compiler.batch import run as batch
+    from compiler import batch
 
     if engine != "dask" and (scheduler or partitions):
         raise click.UsageError("--scheduler and --partitions need --engine dask")

@@ -1,0 +1,300 @@
+"""One chunk decided: its rows typed, dated and evaluated by the generated
+`evaluate_frame`, written with their inputs; the rows it cannot take are left out,
+each with its problems (row, column, value, message), and the others still run.
+Both engines apply this, so a cluster computes exactly what one machine does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import types
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from compiler.batch.columns import ARROW, coerce
+from compiler.batch.plan import Allowed, Plan, evaluator
+from compiler.model import DataType, Equals
+from compiler.reading import cells
+from compiler.reading.cell_text import entry_text, value_text
+from compiler.reading.sheets import suggest
+
+Problem = tuple[int, str, str]  # position in the chunk, column, message
+
+
+def output_schema(schema: pa.Schema, plan: Plan) -> pa.Schema:
+    """The input's columns (the table's own typed by it), then the outputs and
+    `matched`: lists for multi-hit tables, as JSON text in CSV."""
+    typed = {f.name: ARROW[f.type] for f in plan.inputs}
+    if plan.as_of_column is not None:
+        typed[plan.as_of_column] = pa.date32()
+    fields = [(f.name, typed.get(f.name, _plain(f.type))) for f in schema]
+    for out in plan.outputs:
+        kind = ARROW[out.type]
+        fields.append((out.name, pa.list_(kind) if plan.shape == "list" else kind))
+    fields.append(("matched", pa.string() if plan.shape == "single" else _IDS))
+    if plan.text:
+        fields = [(n, pa.string() if pa.types.is_list(k) else k) for n, k in fields]
+    return pa.schema(fields)
+
+
+_IDS = pa.list_(pa.string())
+
+
+def _plain(kind: pa.DataType) -> pa.DataType:
+    """A column's type without its encoding, so that both engines write the same."""
+    if pa.types.is_dictionary(kind):
+        return _plain(kind.value_type)
+    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pa.string()
+    if pa.types.is_large_binary(kind):
+        return pa.binary()
+    return kind
+
+
+def decide_chunk(
+    raw: pa.Table, plan: Plan, schema: pa.Schema
+) -> tuple[pa.Table, list[tuple[int, str, str, str]]]:
+    """Evaluate one chunk: its output rows (in SCHEMA), and (position, column, value,
+    message) for each problem of the rows left out, in row order."""
+    rows = raw.num_rows
+    problems: list[Problem] = []
+    typed: dict[str, pa.Array] = {}
+    for f in plan.inputs:
+        if f.name in raw.column_names:
+            typed[f.name], found = coerce(raw.column(f.name), f.type, cells=plan.cells)
+            problems += [(p, f.name, m) for p, m in found]
+    days = _days(raw, plan, typed, problems)
+    versions = _versions(plan, days, problems)
+    keep = np.ones(rows, dtype=bool)
+    keep[[p for p, _, _ in problems]] = False
+    results, keep = _evaluate(plan, typed, days, keep, versions, problems)
+    good = pa.array(keep)
+    columns: list[Any] = []
+    for f in schema:
+        if f.name in raw.column_names:
+            column = typed.get(f.name, raw.column(f.name)).filter(good)
+            columns.append((_text(column) if plan.text else column).cast(f.type))
+    listed = plan.shape == "list"
+    for out in plan.outputs:
+        columns.append(
+            _arrow(results[out.name], ARROW[out.type], listed=listed, text=plan.text)
+        )
+    columns.append(
+        _arrow(
+            results["matched"],
+            pa.string(),
+            listed=plan.shape != "single",
+            text=plan.text,
+        )
+    )
+    return pa.Table.from_arrays(columns, schema=schema), _described(raw, problems)
+
+
+def _days(
+    raw: pa.Table, plan: Plan, typed: dict[str, pa.Array], problems: list[Problem]
+) -> Any:
+    """Each row's evaluation date (datetime64[D]), or None when nothing is dated."""
+    if not plan.versions:
+        return None
+    today = np.datetime64(dt.date.today(), "D")
+    if plan.as_of_column is None:
+        fixed = today if plan.as_of is None else np.datetime64(plan.as_of, "D")
+        return np.full(raw.num_rows, fixed)
+    name = plan.as_of_column
+    typed[name], found = coerce(raw.column(name), DataType.DATE, cells=plan.cells)
+    problems += [(p, name, m) for p, m in found]
+    days = typed[name].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    days[np.isnat(days)] = today  # like evaluate: a missing date is today
+    return days
+
+
+def _versions(plan: Plan, days: Any, problems: list[Problem]) -> dict[str, Any]:
+    """Per effective-dated table, the version in force on each row (-1: none; those
+    rows are problems, said as evaluate's NoVersionError says them)."""
+    found: dict[str, Any] = {}
+    for table, spans in plan.versions:
+        index = np.full(len(days), -1)
+        for i, (start, end) in enumerate(spans):
+            inside = index < 0
+            if start is not None:
+                inside &= days >= np.datetime64(start, "D")
+            if end is not None:
+                inside &= days <= np.datetime64(end, "D")
+            index[inside] = i
+        found[table] = index
+        column = plan.as_of_column or "as_of"
+        for p in np.flatnonzero(index < 0):
+            problems.append(
+                (int(p), column, f"{table}: no version is in force on {days[p]}")
+            )
+    return found
+
+
+def _evaluate(
+    plan: Plan,
+    typed: dict[str, pa.Array],
+    days: Any,
+    keep: Any,
+    versions: dict[str, Any],
+    problems: list[Problem],
+) -> tuple[pd.DataFrame, Any]:
+    """evaluate_frame on the rows to KEEP. When a row raises, the values outside
+    their column's Values are found once per distinct value and left out; should a row
+    still raise (a UNIQUE table matching twice), it is left out with every row of the
+    same inputs, which raise alike: a pass per distinct failing row, never per row."""
+    module = evaluator(plan)
+    error = _runtime(module).DecisionError
+    frame = _frame(plan, typed, days, keep)
+    try:
+        return module.evaluate_frame(frame), keep
+    except error:
+        pass
+    keep = keep.copy()
+    for p, column, message in _outside_values(plan, typed, keep, versions):
+        problems.append((p, column, message))
+        keep[p] = False
+    frame = _frame(plan, typed, days, keep)
+    groups = None
+    while True:
+        try:
+            return module.evaluate_frame(frame), keep
+        except error as exc:
+            if exc.row is None or exc.row not in frame.index:
+                raise
+            if groups is None:
+                groups = (
+                    frame.groupby(list(frame.columns), dropna=False, observed=True)
+                    .ngroup()
+                    .to_numpy()
+                    if len(frame.columns)
+                    else np.zeros(len(frame), dtype=np.intp)
+                )
+            same = groups == groups[frame.index.get_loc(exc.row)]
+            message = str(exc).removesuffix(f" (row {exc.row!r})")
+            column = getattr(exc, "name", "")
+            for p in frame.index.to_numpy()[same]:
+                problems.append((int(p), column, message))
+                keep[p] = False
+            frame, groups = frame[~same], groups[~same]
+
+
+def _runtime(module: types.ModuleType) -> types.ModuleType:
+    return sys.modules[f"{module.__name__.rpartition('.')[0]}._runtime"]
+
+
+def _frame(plan: Plan, typed: dict[str, pa.Array], days: Any, keep: Any) -> Any:
+    """The rows to KEEP as the DataFrame evaluate_frame is fastest on: categories for
+    strings, nullable Int64, datetime64 dates; labelled by their position."""
+    mask = pa.array(keep)
+    data: dict[str, Any] = {}
+    for f in plan.inputs:
+        if f.name in typed:
+            data[f.name] = _pandas(typed[f.name].filter(mask), f.type)
+    if days is not None:
+        data["as_of"] = days[keep]
+    return pd.DataFrame(data, index=pd.Index(np.flatnonzero(keep)))
+
+
+def _pandas(array: pa.Array, type_: DataType) -> Any:
+    if type_ in (DataType.STRING, DataType.CODE):
+        return array.dictionary_encode().to_pandas().array
+    if array.null_count == 0 and type_ is not DataType.DATE:
+        return array.to_numpy(zero_copy_only=False)
+    if type_ is DataType.INTEGER:
+        return array.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array
+    if type_ is DataType.BOOLEAN:
+        return array.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get).array
+    if type_ is DataType.DATE:
+        return array.to_pandas(date_as_object=False).to_numpy()
+    return array.to_numpy(zero_copy_only=False)
+
+
+def _outside_values(
+    plan: Plan, typed: dict[str, pa.Array], keep: Any, versions: dict[str, Any]
+) -> list[Problem]:
+    """(position, column, message) of each kept value outside its Values, in the
+    version in force on its row; each distinct value is checked once."""
+    found: list[Problem] = []
+    for allowed in plan.allowed:
+        array = typed.get(allowed.column)
+        if array is None:
+            continue
+        rows = keep.copy()
+        if allowed.table in versions:
+            rows &= versions[allowed.table] == allowed.version
+        if not rows.any():
+            continue
+        distinct = pc.unique(array.filter(pa.array(rows))).to_pylist()
+        outside = [
+            v
+            for v in distinct
+            if v is not None and not cells.tests_match(allowed.values, v)
+        ]
+        if not outside:
+            continue
+        which = pc.index_in(array, value_set=pa.array(outside, type=array.type))
+        which = which.fill_null(-1).to_numpy(zero_copy_only=False)
+        messages = [_outside_message(v, allowed) for v in outside]
+        for p in np.flatnonzero(rows & (which >= 0)):
+            found.append((int(p), allowed.column, messages[which[p]]))
+    return found
+
+
+def _outside_message(value: Any, allowed: Allowed) -> str:
+    shown = repr(value) if isinstance(value, str) else value_text(value)
+    text = f"{shown} is not one of the allowed Values of {allowed.column!r} in {allowed.table}"
+    listed = entry_text(allowed.values, allowed.type)
+    if len(listed) <= 80:
+        text += f": {listed}"
+    names = [str(t.value) for t in allowed.values.tests if isinstance(t, Equals)]
+    hint = suggest(str(value), names)
+    return text + (f"; {hint}" if hint else "")
+
+
+def _arrow(values: pd.Series, kind: pa.DataType, *, listed: bool, text: bool) -> Any:
+    """An object column of results as an Arrow array. Results are few distinct
+    objects, so each is converted once and then taken per row."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    items = [list(u) for u in uniques] if listed else list(uniques)
+    if listed and text:
+        dictionary = pa.array([json.dumps(u, default=str) for u in items], pa.string())
+    else:
+        dictionary = pa.array(items, type=pa.list_(kind) if listed else kind)
+    return dictionary.take(pa.array(codes, mask=codes < 0))
+
+
+def _text(column: Any) -> Any:
+    """A column as CSV can hold it: lists as JSON, dictionaries decoded."""
+    kind = column.type
+    if pa.types.is_dictionary(kind) or pa.types.is_large_string(kind):
+        return column.cast(_plain(kind))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        items = column.to_pylist()
+        return pa.array(
+            [None if v is None else json.dumps(v, default=str) for v in items]
+        )
+    return column
+
+
+def _described(
+    raw: pa.Table, problems: list[Problem]
+) -> list[tuple[int, str, str, str]]:
+    """Problems with the value as the input holds it, sorted by row."""
+    values: dict[tuple[int, str], str] = {}
+    by_column: dict[str, list[int]] = {}
+    for p, column, _ in problems:
+        by_column.setdefault(column, []).append(p)
+    for column, positions in by_column.items():
+        if column not in raw.column_names:
+            continue
+        taken = raw.column(column).take(pa.array(positions)).to_pylist()
+        for p, v in zip(positions, taken, strict=True):
+            values[(p, column)] = "" if v is None else str(v)
+    described = [(p, c, values.get((p, c), ""), m) for p, c, m in problems]
+    return sorted(described, key=lambda d: d[0])
