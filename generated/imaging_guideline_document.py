@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 from . import imaging_guideline_set as _imaging_guideline_set
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask
 
 __all__ = [
     "HIT_POLICY",
@@ -459,6 +459,8 @@ def evaluate_frame(frame: Any) -> Any:
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
     pandas and numpy are imported on the first call only.
     """
+    from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
+
     return decide_frame(
         frame,
         TABLE,

@@ -27,7 +27,6 @@ from ._runtime import (
     Version,
     bits,
     checked_mask,
-    decide_frame,
     today,
 )
 
@@ -2066,6 +2065,8 @@ def evaluate_frame(frame: Any) -> Any:
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
     pandas and numpy are imported on the first call only.
     """
+    from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
+
     return decide_frame(
         frame,
         TABLE,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask, decide_frame
+from ._runtime import InputError, Lookup, Rule, Version, checked_mask
 
 __all__ = [
     "HIT_POLICY",
@@ -261,6 +261,8 @@ def evaluate_frame(frame: Any) -> Any:
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
     pandas and numpy are imported on the first call only.
     """
+    from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
+
     return decide_frame(
         frame,
         TABLE,

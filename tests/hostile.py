@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from compiler.emitting.runtime import SHIPPED
 from compiler.reading.cells import clean_text
 
 settings.register_profile(
@@ -193,12 +194,12 @@ def code_inventory(source: str) -> set[str]:
 
 
 def package_inventory(files: dict[str, str]) -> set[str]:
-    """The inventory of every generated module (`_runtime.py` is copied verbatim, no
-    cell reaches it)."""
+    """The inventory of every generated module (the runtime modules are copied
+    verbatim, no cell reaches them)."""
     return {
         item
         for name, text in files.items()
-        if name.endswith(".py") and name != "_runtime.py"
+        if name.endswith(".py") and name not in SHIPPED
         for item in code_inventory(text)
     }
 

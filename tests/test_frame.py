@@ -319,6 +319,7 @@ def test_importing_a_generated_module_imports_neither_pandas_nor_numpy(
         "from lazy import band\n"
         "assert band.evaluate(age=3).matched == ('R1',)\n"
         "assert 'pandas' not in sys.modules and 'numpy' not in sys.modules, 'imported'\n"
+        "assert 'lazy._frame' not in sys.modules, 'evaluate_frame imports it when called'\n"
         "import pandas as pd\n"
         "assert band.evaluate_frame(pd.DataFrame({'age': [3, 30]}))['matched'].tolist() == ['R1', 'R2']\n"
     )

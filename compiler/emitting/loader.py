@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from typing import Any
 
+from compiler.emitting.runtime import SHIPPED
+
 _counter = itertools.count(1)
 
 
@@ -54,11 +56,16 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def load_table(files: dict[str, str], table: str) -> types.ModuleType:
-    """Import the generated module of TABLE from FILES, as a fresh package."""
+    """Import the generated module of TABLE from FILES, as a fresh package. The
+    runtime modules are imported with it, while the finder is installed: the module
+    imports `_frame` only when `evaluate_frame` is first called."""
     package = f"_compile_rules_eval_{next(_counter)}"
     finder = _SourceFinder(package, files)
     sys.meta_path.insert(0, finder)
     try:
+        for name in SHIPPED:
+            if name in files:
+                importlib.import_module(f"{package}.{name.removesuffix('.py')}")
         return importlib.import_module(f"{package}.{table}")
     finally:
         sys.meta_path.remove(finder)

@@ -19,15 +19,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any, NamedTuple
 
-from ._runtime import (
-    OUTSIDE,
-    InputError,
-    Ranges,
-    Rule,
-    Version,
-    checked_mask,
-    decide_frame,
-)
+from ._runtime import OUTSIDE, InputError, Ranges, Rule, Version, checked_mask
 
 __all__ = [
     "HIT_POLICY",
@@ -150,6 +142,8 @@ def evaluate_frame(frame: Any) -> Any:
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
     pandas and numpy are imported on the first call only.
     """
+    from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
+
     return decide_frame(
         frame,
         TABLE,

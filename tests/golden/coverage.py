@@ -28,7 +28,6 @@ from ._runtime import (
     Version,
     by_value,
     checked_mask,
-    decide_frame,
     today,
 )
 
@@ -229,6 +228,8 @@ def evaluate_frame(frame: Any) -> Any:
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
     pandas and numpy are imported on the first call only.
     """
+    from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
+
     return decide_frame(
         frame,
         TABLE,

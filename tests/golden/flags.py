@@ -18,16 +18,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ._runtime import (
-    InputError,
-    Ranges,
-    Rule,
-    Version,
-    checked_mask,
-    collect,
-    decide_frame,
-    hits_of,
-)
+from ._runtime import InputError, Ranges, Rule, Version, checked_mask, collect, hits_of
 
 __all__ = [
     "HIT_POLICY",
@@ -169,6 +160,8 @@ def evaluate_frame(frame: Any) -> Any:
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
     pandas and numpy are imported on the first call only.
     """
+    from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
+
     return decide_frame(
         frame,
         TABLE,

@@ -1,0 +1,421 @@
+"""Shared helpers of the generated package, written into it as `_runtime.py`.
+
+Generated evaluators import only this module and the standard library, so the
+generated package runs wherever Python does, without the compiler installed.
+`evaluate_frame` goes through `_frame.py`, which needs pandas and numpy.
+
+Masks: a generated evaluator maps each input value to a mask, an int with one bit per
+rule (bit n-1-k for the rule in position k of the table's bit order), ANDs them, and
+reads the matches from the bits left. `Lookup` and `Ranges` hold one column's masks
+for the checked path (which validates every input) and for frames.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+
+class DecisionError(ValueError):
+    """Base class of every error a generated evaluator raises."""
+
+    row: object = None  # evaluate_frame: the label of the row that raised
+
+    def at_row(self, label: object) -> DecisionError:
+        """This error, naming the frame row LABEL in its message."""
+        self.row = label
+        self.args = (f"{self.args[0]} (row {label!r})", *self.args[1:])
+        return self
+
+
+class InputError(DecisionError, TypeError):
+    """An input is not of its column's type or lies outside its Values."""
+
+    def __init__(self, table: str, name: str, value: object, allowed: str) -> None:
+        super().__init__(
+            f"{table}: {name}={value!r} is not allowed; expected {allowed}"
+        )
+        self.table = table
+        self.name = name
+        self.value = value
+
+
+class AmbiguousError(DecisionError):
+    """A UNIQUE table matched several rules, or an ANY table's matches disagree."""
+
+    def __init__(self, table: str, policy: str, rules: tuple[str, ...]) -> None:
+        ids = ", ".join(rules)
+        super().__init__(
+            f"{table}: {policy} hit policy violated: rules {ids} all match"
+        )
+        self.table = table
+        self.rules = rules
+
+
+class NoVersionError(DecisionError, LookupError):
+    """No version of a table is in force on the evaluation date."""
+
+    def __init__(self, table: str, as_of: datetime.date) -> None:
+        super().__init__(f"{table}: no version is in force on {as_of.isoformat()}")
+        self.table = table
+        self.as_of = as_of
+
+
+class Rule(NamedTuple):
+    """Where a rule came from: its id, its row in the workbook and its annotations."""
+
+    id: str
+    location: str
+    annotations: tuple[str, ...]
+
+
+def invalid(table: str, name: str, value: object, allowed: str) -> InputError:
+    return InputError(table, name, value, allowed)
+
+
+class _Decided(Protocol):
+    """A prebuilt result of one rule: its outputs and its id (`matched[0]`)."""
+
+    @property
+    def outputs(self) -> Any: ...
+
+    @property
+    def matched(self) -> tuple[str, ...]: ...
+
+
+H = TypeVar("H", bound=_Decided)
+Out = TypeVar("Out")
+R = TypeVar("R")
+
+
+def unique(table: str, hits: list[H], no_match: H) -> H:
+    """UNIQUE: at most one rule may match. HITS are the prebuilt results of matches."""
+    if not hits:
+        return no_match
+    if len(hits) > 1:
+        raise AmbiguousError(table, "UNIQUE", tuple(h.matched[0] for h in hits))
+    return hits[0]
+
+
+def any_(
+    table: str,
+    hits: list[H],
+    no_match: H,
+    result: Callable[[Any, tuple[str, ...]], H],
+) -> H:
+    """ANY: matches must agree on every output; the result names all of them."""
+    if not hits:
+        return no_match
+    outputs = hits[0].outputs
+    if any(h.outputs != outputs for h in hits[1:]):
+        raise AmbiguousError(table, "ANY", tuple(h.matched[0] for h in hits))
+    if len(hits) == 1:
+        return hits[0]
+    return result(outputs, tuple(h.matched[0] for h in hits))
+
+
+def priority(hits: list[H], ranks: Mapping[str, tuple[int, ...]], no_match: H) -> H:
+    """PRIORITY: the match whose outputs come first in the Values order wins; among
+    equal priorities, the first in rule order."""
+    if not hits:
+        return no_match
+    return min(hits, key=lambda h: ranks[h.matched[0]])
+
+
+def collect(
+    hits: list[tuple[Out, str]],
+    no_match: R,
+    result: Callable[[tuple[Out, ...], tuple[str, ...]], R],
+) -> R:
+    """COLLECT and RULE ORDER: every match, in rule order. HITS are (outputs, id)."""
+    if not hits:
+        return no_match
+    return result(tuple(o for o, _ in hits), tuple(i for _, i in hits))
+
+
+def output_order(
+    hits: list[tuple[Out, str]],
+    ranks: Mapping[str, tuple[int, ...]],
+    no_match: R,
+    result: Callable[[tuple[Out, ...], tuple[str, ...]], R],
+) -> R:
+    """OUTPUT ORDER: every match, by decreasing priority (stable for equal ones);
+    `matched` stays in rule order."""
+    if not hits:
+        return no_match
+    ordered = sorted(hits, key=lambda h: ranks[h[1]])
+    return result(tuple(o for o, _ in ordered), tuple(i for _, i in hits))
+
+
+def aggregate(
+    kind: str,
+    hits: list[tuple[Out, str]],
+    no_match: R,
+    result: Callable[[Out, tuple[str, ...]], R],
+    outputs: Callable[..., Out],
+) -> R:
+    """COLLECT SUM, MIN, MAX, COUNT, applied to each output over the non-null values of
+    the matches. COUNT counts the matched rules."""
+    if not hits:
+        return no_match
+    values: list[Any] = []
+    for column in zip(*(o for o, _ in hits), strict=True):
+        present = [v for v in column if v is not None]
+        if kind == "COUNT":
+            values.append(len(hits))
+        elif not present:
+            values.append(None)
+        elif kind == "SUM":
+            values.append(sum(present))
+        elif kind == "MIN":
+            values.append(min(present))
+        else:
+            values.append(max(present))
+    return result(outputs(*values), tuple(i for _, i in hits))
+
+
+def today() -> datetime.date:
+    """The evaluation date when `as_of` is not given."""
+    return datetime.date.today()
+
+
+# -- columns and masks ---------------------------------------------------------------
+
+
+class Outside(int):
+    """The mask of a slot outside a column's Values: AND-ing it raises KeyError, so
+    the fast path falls back to the checked path, which raises InputError."""
+
+    def __and__(self, other: int) -> int:
+        raise KeyError("outside the Values")
+
+    __rand__ = __and__
+
+
+OUTSIDE = Outside(0)
+
+
+def bits(n: int, *positions: int | tuple[int, int]) -> int:
+    """The mask of the rules at POSITIONS (the k-th entry of `_HITS`; `(a, b)` for
+    a to b) in a table of N rules: large tables write sparse masks so, as their
+    digits would fill lines by the thousand."""
+    mask = 0
+    for position in positions:
+        low, high = position if isinstance(position, tuple) else (position, position)
+        mask |= ((1 << (high - low + 1)) - 1) << (n - 1 - high)
+    return mask
+
+
+def by_value(
+    bounds: Sequence[Any], masks: Sequence[int], values: Sequence[int]
+) -> dict[int, int]:
+    """The mask of each of VALUES (integers of a short Values list), read off the
+    slots once at import, so the fast path looks an integer up instead of searching."""
+    return {v: masks[bisect_right(bounds, v)] for v in values}
+
+
+class Lookup:
+    """A column whose masks are looked up by value: strings, booleans, and codes that
+    the rules test by value. Atoms: the listed values, null, and (open columns
+    without Values) any other string."""
+
+    __slots__ = (
+        "table",
+        "name",
+        "type",
+        "values",
+        "atoms",
+        "allowed",
+        "_index",
+        "cache",
+    )
+
+    def __init__(
+        self,
+        table: str,
+        name: str,
+        type_: str,
+        masks: Mapping[Any, int],
+        null: int,
+        allowed: str,
+        other: int | None = None,
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.type = type_
+        self.values = tuple(v for v in masks if v is not None)
+        self.atoms: tuple[int, ...] = (
+            *(masks[v] for v in self.values),
+            null,
+            *(() if other is None else (other,)),
+        )
+        self.allowed = allowed
+        self._index = {v: i for i, v in enumerate(self.values)}
+        self.cache: dict[str, Any] = {}
+
+    @property
+    def null_atom(self) -> int:
+        return len(self.values)
+
+    def atom(self, value: object) -> int:
+        """The atom of VALUE; InputError when VALUE is not allowed."""
+        if value is None:
+            return len(self.values)
+        if self.type == "boolean":
+            if value is True or value is False:
+                found = self._index.get(value)
+                if found is not None:
+                    return found
+        elif len(self.atoms) > len(self.values) + 1:  # open: any string
+            if type(value) is str:
+                return self._index.get(value, len(self.values) + 1)
+        else:
+            try:
+                found = self._index.get(value)
+            except TypeError:  # unhashable
+                found = None
+            if found is not None:
+                return found
+        raise InputError(self.table, self.name, value, self.allowed)
+
+    def mask(self, value: object) -> int:
+        return self.atoms[self.atom(value)]
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "date": (datetime.date,),
+    "code": (str,),
+}
+
+
+class Ranges:
+    """A column cut into slots `[BOUNDS[i-1], BOUNDS[i])`: integers, numbers, dates,
+    codes (one lane of slots per code length that a code range mentions). A slot
+    outside the Values has no mask (None). Atoms: the slots of every lane, null, then
+    for numbers without Values NaN and inf."""
+
+    __slots__ = (
+        "table",
+        "name",
+        "type",
+        "lanes",
+        "atoms",
+        "allowed",
+        "nan_atom",
+        "inf_atom",
+        "null_atom",
+        "cache",
+    )
+
+    def __init__(
+        self,
+        table: str,
+        name: str,
+        type_: str,
+        bounds: Sequence[Any],
+        masks: Sequence[int],
+        null: int,
+        allowed: str,
+        *,
+        lanes: Mapping[int, tuple[Sequence[Any], Sequence[int]]] | None = None,
+        nan: int | None = None,
+        inf: int | None = None,
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.type = type_
+        self.allowed = allowed
+        atoms: list[int] = list(masks)
+        # lane length -> (offset of its first atom, bounds, masks); None: the rest
+        self.lanes: dict[int | None, tuple[int, Sequence[Any], Sequence[int]]]
+        self.lanes = {None: (0, bounds, masks)}
+        for length, (lane_bounds, lane_masks) in (lanes or {}).items():
+            self.lanes[length] = (len(atoms), lane_bounds, lane_masks)
+            atoms.extend(lane_masks)
+        self.null_atom = len(atoms)
+        atoms.append(null)
+        self.nan_atom = self.inf_atom = -1
+        if nan is not None and inf is not None:
+            self.nan_atom, self.inf_atom = len(atoms), len(atoms) + 1
+            atoms.extend((nan, inf))
+        self.atoms = tuple(atoms)
+        self.cache: dict[str, Any] = {}
+
+    def atom(self, value: object) -> int:
+        """The atom of VALUE; InputError when VALUE is not allowed."""
+        if value is None:
+            return self.null_atom
+        if type(value) in _TYPES[self.type]:
+            if value != value:  # NaN: in a number column without Values only
+                if self.nan_atom >= 0:
+                    return self.nan_atom
+            else:
+                lane = self.lanes[None]
+                if len(self.lanes) > 1:
+                    assert isinstance(value, str)
+                    lane = self.lanes.get(len(value), lane)
+                offset, bounds, masks = lane
+                slot = bisect_right(bounds, value)
+                if type(masks[slot]) is not Outside:
+                    return offset + slot
+                if value == math.inf and self.inf_atom >= 0:
+                    return self.inf_atom
+        raise InputError(self.table, self.name, value, self.allowed)
+
+    def mask(self, value: object) -> int:
+        return self.atoms[self.atom(value)]
+
+
+Column = Lookup | Ranges
+
+
+def checked_mask(columns: Sequence[Column], values: Sequence[object], full: int) -> int:
+    """The checked path: every input validated (InputError in column order), then the
+    same mask as the fast path computes."""
+    mask = full
+    for column, value in zip(columns, values, strict=True):
+        mask &= column.mask(value)
+    return mask
+
+
+def hits_of(mask: int, n: int, hits: Sequence[R]) -> list[R]:
+    """The prebuilt hits of the bits set in MASK, in bit order."""
+    found = []
+    while mask:
+        top = mask.bit_length()
+        found.append(hits[n - top])
+        mask ^= 1 << (top - 1)
+    return found
+
+
+def ambiguous(
+    table: str, mask: int, n: int, hits: Sequence[_Decided]
+) -> AmbiguousError:
+    """UNIQUE matched the rules of MASK."""
+    return AmbiguousError(
+        table, "UNIQUE", tuple(h.matched[0] for h in hits_of(mask, n, hits))
+    )
+
+
+# -- versions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a table, as `_frame.decide_frame` needs it."""
+
+    effective_from: datetime.date | None
+    effective_to: datetime.date | None
+    columns: tuple[Column, ...]
+    n: int  # rules
+    hits: Sequence[Any]  # "first"/"unique": the prebuilt results, no-match at [n]
+    policy: str  # "first" (FIRST, PRIORITY), "unique", or "python": decide() per key
+    decide: Callable[[int], Any]  # a mask -> the Result
+    # what evaluate_frame computed once: the result table, the grid, rows seen
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
