@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.emitting import codegen
+from compiler.emitting import codegen, masks
 from compiler.emitting.loader import load_table
 from compiler.emitting.runtime import SHIPPED
 from compiler.pipeline import compile_tables, load_tables
@@ -843,7 +843,7 @@ def test_every_mask_literal_is_the_mask(n: int, data: st.DataObject) -> None:
     from compiler.emitting.runtime import _runtime
 
     mask = data.draw(st.integers(0, (1 << n) - 1))
-    literal = codegen._mask(mask, n)
+    literal = masks._mask(mask, n)
     assert eval(literal, {"bits": _runtime.bits}) == mask
     if n > 200 and 0 < mask.bit_count() <= 3:  # far shorter than 50 hex digits
         assert literal.startswith("bits(")

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from compiler.checking import analyse, validate
 from compiler.diagnostics import CellError, Diagnostic, Location, has_errors
 from compiler.emitting import codegen
-from compiler.emitting.codegen import py_literal
+from compiler.emitting.literals import py_literal
 from compiler.model import Compare, DataType, Equals, Interval, Prefix, UnaryTests
 from compiler.reading import cells, sheets
 from compiler.reading.workbook import RawSheet, RawWorkbook, read_workbook

@@ -1,0 +1,27 @@
+"""Values as Python literals, for codegen, its masks and its templates.
+
+Every value from a cell reaches generated code through `py_literal`, as `repr()` of
+a parsed, typed value, never as cell text, so no cell can write code into the
+generated package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def py_literal(value: object) -> str:
+    """The one way a value becomes code: exact types, sets sorted, dates as date(...)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return f"date({value.year}, {value.month}, {value.day})"
+    if isinstance(value, frozenset):
+        items = sorted(value, key=lambda v: (v is None, type(v).__name__, repr(v)))
+        return "frozenset({" + ", ".join(py_literal(v) for v in items) + "})"
+    if isinstance(value, tuple):
+        inner = ", ".join(py_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    raise TypeError(f"no literal for {type(value).__name__}")

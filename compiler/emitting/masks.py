@@ -1,0 +1,268 @@
+"""The axes of `compiler.emitting.index` as code, one input column at a time.
+
+Each input column maps a value to a mask, an int with one bit per rule. The rule in
+position k of the bit order (rule order; priority order for PRIORITY) is bit n-1-k,
+so the masks are emitted as literals that read in rule order: binary up to 32
+rules, hex beyond; past 64 rules a sparse mask is `bits(n, positions...)`, so a
+lookup table's module grows with its rules, not their square.
+
+- Strings, booleans and codes tested by value: a dict (value -> mask).
+- Integers, numbers, dates, other codes: sorted BOUNDS of half-open slots and one
+  mask per slot (`bisect_right`), a comment naming each slot; short integer Values
+  lists become a dict per value at import (`by_value`).
+- Slots outside the Values hold OUTSIDE, whose AND raises.
+
+For each column, `render_axis` gives its constants (code), the fast expression that
+`evaluate` looks a value up with, and the runtime `Lookup`/`Ranges` object that the
+checked path and evaluate_frame read the same masks through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from compiler.emitting.index import Axis, after
+from compiler.emitting.literals import py_literal
+from compiler.model import Column, DataType, Equals, Interval, Prefix, Test
+
+
+def _mask(mask: int | None, n: int) -> str:
+    """A mask literal: binary (rule order left to right) for small tables, else hex;
+    OUTSIDE for a slot outside the Values."""
+    if mask is None:
+        return "OUTSIDE"
+    if n <= 32:
+        return f"0b{mask:0{max(n, 1)}b}"
+    literal = f"0x{mask:0{(n + 3) // 4}X}"
+    if n <= 64:
+        return literal
+    runs = _set_runs(mask, n)
+    if 8 * len(runs) >= len(literal):  # dense: the hex digits are shorter
+        return literal
+    listed = (str(a) if a == b else f"({a}, {b})" for a, b in runs)
+    return f"bits({n}, {', '.join(listed)})" if runs else "0"
+
+
+def _set_runs(mask: int, n: int) -> list[tuple[int, int]]:
+    """The positions (k-th rule of the bit order: bit n-1-k) MASK sets, as runs."""
+    runs: list[tuple[int, int]] = []
+    while mask:
+        high = mask.bit_length() - 1  # the lowest position left
+        low = (mask ^ ((1 << (high + 1)) - 1)).bit_length()  # below the run of ones
+        runs.append((n - 1 - high, n - 1 - low))
+        mask &= (1 << low) - 1
+    return runs
+
+
+def _bound(value: object) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return 'float("inf")'
+    return py_literal(value)
+
+
+def _shown(value: object) -> str:
+    """A bound as a comment shows it."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return repr(value)
+
+
+def _slot_text(bounds: tuple[object, ...], slot: int) -> str:
+    """`[18, 65)`, `< 0`, `>= 131`, or `= 30.0` for a slot holding one value."""
+    low = bounds[slot - 1] if slot > 0 else None
+    high = bounds[slot] if slot < len(bounds) else None
+    if isinstance(low, float) and math.isinf(low):
+        return "inf, NaN: the checked path"
+    if low is None:
+        return "any value" if high is None else f"< {_shown(high)}"
+    if high is None:
+        return f">= {_shown(low)}"
+    if after(low) == high:  # type: ignore[arg-type]
+        return f"= {_shown(low)}"
+    return f"[{_shown(low)}, {_shown(high)})"
+
+
+def _int_values(column: Column) -> str | None:
+    """The integers a short Values list allows, as code (`range(0, 131)`), or None."""
+    if column.type is not DataType.INTEGER or column.values is None:
+        return None
+    spans: list[tuple[int, int]] = []
+    for test in column.values.tests:
+        if isinstance(test, Equals) and isinstance(test.value, int):
+            spans.append((test.value, test.value + 1))
+        elif isinstance(test, Interval) and isinstance(test.low, int):
+            assert isinstance(test.high, int)
+            low = test.low + (0 if test.low_closed else 1)
+            high = test.high + (1 if test.high_closed else 0)
+            spans.append((low, high))
+        else:
+            return None
+    if len(spans) > 4 or sum(b - a for a, b in spans) > 4096:
+        return None
+    ranges = [f"range({a}, {b})" for a, b in spans if b > a]
+    if len(ranges) == 1:
+        return ranges[0]
+    return "(" + ", ".join(f"*{r}" for r in ranges) + ",)"
+
+
+@dataclass
+class Rendered:
+    """One column's constants (code), fast expression, and runtime object."""
+
+    code: str
+    fast: str
+    spec: str
+    names: set[str] = field(default_factory=set)  # runtime and stdlib names it uses
+
+
+def render_axis(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
+    """One input column's masks and how `evaluate` looks a value up in them."""
+    rendered = _render_masks(axis, prefix, n, position)
+    if "bits(" in rendered.code:
+        rendered.names.add("bits")
+    return rendered
+
+
+def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
+    column = axis.column
+    x = column.name
+    base = f"{prefix}_{x.upper()}"
+    allowed = py_literal(_allowed_text(column))
+    head = f"# {x} ({column.type.value})"
+    if axis.kind == "lookup":
+        lines = []
+        names = {"Lookup"}
+        if column.type is DataType.BOOLEAN:
+            masks = dict(zip(axis.keys, axis.key_masks, strict=True))
+            true, false = masks.get(True), masks.get(False)
+            lines += [
+                f"{head}: the rules that accept true, false, null",
+                f"{base}_TRUE = {_mask(true, n)}",
+                f"{base}_FALSE = {_mask(false, n)}",
+                f"{base}_NULL: dict[object, int] = {{None: {_mask(axis.null, n)}}}",
+            ]
+            names |= {"OUTSIDE"} if true is None or false is None else set()
+            listed = ", ".join(
+                f"{k}: {base}_{str(k).upper()}" for k in (True, False) if k in masks
+            )
+            fast = (
+                f"({base}_TRUE if {x} is True else {base}_FALSE if {x} is False"
+                f" else {base}_NULL[{x}])"
+            )
+            spec = f'Lookup(TABLE, "{x}", "boolean", {{{listed}}}, {base}_NULL[None], {allowed})'
+            return Rendered("\n".join(lines), fast, spec, names)
+        lines.append(f"{head}: the rules that accept each value")
+        lines.append(f"{base}: dict[object, int] = {{")
+        for key, mask in zip(axis.keys, axis.key_masks, strict=True):
+            lines.append(f"    {py_literal(key)}: {_mask(mask, n)},")
+        if axis.other is None:
+            lines.append(f"    None: {_mask(axis.null, n)},")
+            lines.append("}")
+            spec = f'Lookup(TABLE, "{x}", "{column.type.value}", {base}, {base}[None], {allowed})'
+            return Rendered("\n".join(lines), f"{base}[{x}]", spec, names)
+        lines.append("}")
+        lines.append(f"{base}_OTHER = {_mask(axis.other, n)}  # any other string")
+        lines.append(
+            f"{base}_NULL: dict[object, int] = {{None: {_mask(axis.null, n)}}}"
+        )
+        fast = (
+            f"({base}.get({x}, {base}_OTHER) if type({x}) is str else {base}_NULL[{x}])"
+        )
+        spec = (
+            f'Lookup(TABLE, "{x}", "{column.type.value}", {base}, {base}_NULL[None],'
+            f" {allowed}, {base}_OTHER)"
+        )
+        return Rendered("\n".join(lines), fast, spec, names)
+    names = {"Ranges"}
+    lines = [f"{head}: slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them"]
+    lanes = []
+    for lane in axis.lanes:
+        name = base if lane.length is None else f"{base}_{lane.length}"
+        if lane.length is not None:
+            lines.append(f"# codes of {lane.length} characters")
+        elif len(axis.lanes) > 1:
+            lines.append("# codes of other lengths")
+        listed = ", ".join(_bound(b) for b in lane.bounds)
+        comma = "," if len(lane.bounds) == 1 else ""
+        lines.append(f"{name}_BOUNDS = ({listed}{comma})")
+        lines.append(f"{name}_MASKS = (")
+        for slot, slot_mask in enumerate(lane.masks):
+            text = _slot_text(lane.bounds, slot)
+            lines.append(f"    {_mask(slot_mask, n)},  # {text}")
+        lines.append(")")
+        if any(m is None for m in lane.masks):
+            names.add("OUTSIDE")
+        if lane.length is not None:
+            lanes.append(f"{lane.length}: ({name}_BOUNDS, {name}_MASKS)")
+    lines.append(f"{base}_NULL: dict[object, int] = {{None: {_mask(axis.null, n)}}}")
+    extra = ""
+    if lanes:
+        extra += ", lanes={" + ", ".join(lanes) + "}"
+    if axis.nan is not None:
+        lines.append(f"{base}_NAN = {_mask(axis.nan, n)}")
+        lines.append(f"{base}_INF = {_mask(axis.inf, n)}")
+        extra += f", nan={base}_NAN, inf={base}_INF"
+    spec = (
+        f'Ranges(TABLE, "{x}", "{column.type.value}", {base}_BOUNDS, {base}_MASKS,'
+        f" {base}_NULL[None], {allowed}{extra})"
+    )
+    if lanes:
+        return Rendered(
+            "\n".join(lines), f"{prefix}_COLUMNS[{position}].mask({x})", spec, names
+        )
+    type_ok = {
+        DataType.INTEGER: f"type({x}) is int",
+        DataType.NUMBER: f"type({x}) is float or type({x}) is int",
+        DataType.DATE: f"type({x}) is date",
+        DataType.CODE: f"type({x}) is str",
+    }[column.type]
+    values = _int_values(column)
+    if values is not None:
+        lines.append(
+            f"{base}_BY_VALUE = by_value({base}_BOUNDS, {base}_MASKS, {values})"
+        )
+        names.add("by_value")
+        found = f"{base}_BY_VALUE[{x}]"
+    else:
+        names.add("bisect_right")
+        found = f"{base}_MASKS[bisect_right({base}_BOUNDS, {x})]"
+    fast = f"({found} if {type_ok} else {base}_NULL[{x}])"
+    return Rendered("\n".join(lines), fast, spec, names)
+
+
+def _allowed_text(column: Column) -> str:
+    kind = {
+        DataType.STRING: "a string",
+        DataType.CODE: "a code (str)",
+        DataType.INTEGER: "an int",
+        DataType.NUMBER: "a number",
+        DataType.BOOLEAN: "a bool",
+        DataType.DATE: "a datetime.date",
+    }[column.type]
+    if column.values is None:
+        return f"{kind} or None"
+    shown = ", ".join(describe(t) for t in column.values.tests)
+    return f"{kind} in {shown}, or None"
+
+
+def describe(test: Test) -> str:
+    """A test as rule comments and InputError messages show it: `[0..130]`."""
+    if isinstance(test, Equals):
+        return (
+            repr(test.value)
+            if not isinstance(test.value, dt.date)
+            else test.value.isoformat()
+        )
+    if isinstance(test, Interval):
+        low = test.low.isoformat() if isinstance(test.low, dt.date) else repr(test.low)
+        high = (
+            test.high.isoformat() if isinstance(test.high, dt.date) else repr(test.high)
+        )
+        return f"{'[' if test.low_closed else '('}{low}..{high}{']' if test.high_closed else ')'}"
+    if isinstance(test, Prefix):
+        return f"{test.prefix!r}*"
+    return f"{test.op} {test.value!r}"
