@@ -7,6 +7,7 @@ so stages collect `Diagnostic` records and the pipeline sorts and reports them t
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -95,6 +96,16 @@ def sort_diagnostics(
 
 def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def on_sheets(
+    diagnostics: tuple[Diagnostic, ...], sheets: Iterable[Location]
+) -> tuple[Diagnostic, ...]:
+    """The DIAGNOSTICS located on one of SHEETS (on any of their cells)."""
+    wanted = {(s.path, s.sheet) for s in sheets}
+    return tuple(
+        d for d in diagnostics if (d.location.path, d.location.sheet) in wanted
+    )
 
 
 class CellError(ValueError):

@@ -11,6 +11,7 @@ an existing sheet is never replaced.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from compiler.diagnostics import CellError
+from compiler.diagnostics import CellError, Diagnostic
 from compiler.model import DataType, Equals, UnaryTests, Value
+from compiler.pipeline import load_tables
 from compiler.reading import cells
 from compiler.reading.cell_text import value_text
 from compiler.reading.sheets import check_identifier, suggest
@@ -279,6 +281,37 @@ def new_table(
         book.move_sheet(lists.sheet, offset=len(book.sheetnames))
     save_atomic(book, into)
     return Written(into, title, tests_title, created)
+
+
+def check_target(name: str, into: Path, tables: Path) -> None:
+    """What `new` checks before it writes the table NAME into the workbook INTO: an
+    .xlsx file, not open in a spreadsheet application (whose save would undo ours),
+    and no table NAME among the workbooks under TABLES yet."""
+    if into.suffix.lower() != ".xlsx":
+        raise TemplateError(f"--into {into}: the workbook must be an .xlsx file")
+    for lock in (f"~${into.name}", f".~lock.{into.name}#"):
+        if (into.parent / lock).exists():
+            raise TemplateError(
+                f"{into} is open in a spreadsheet application ({lock} exists); "
+                "close it first"
+            )
+    if tables.is_dir():
+        project, _ = load_tables(tables)
+        if project is not None and name in [d.name for d in project.decisions]:
+            where = project.decision(name).first.location
+            raise TemplateError(f"a table named {name!r} already exists at {where}")
+
+
+def written_problems(path: Path) -> tuple[Diagnostic, ...]:
+    """What reading the workbook PATH alone reports, once the sheets are added: the
+    promise is a table that compiles as it is. The hidden lists sheet's note (I001)
+    is left out."""
+    with tempfile.TemporaryDirectory(prefix="compile-rules-new-") as tmp:
+        folder = Path(tmp) / "tables"
+        folder.mkdir()
+        shutil.copy2(path, folder / path.name)
+        _, diagnostics = load_tables(folder)
+    return tuple(d for d in diagnostics if d.code != "I001")
 
 
 def _style_row(ws: Worksheet, row: int, last: int, fill: PatternFill) -> None:

@@ -1,22 +1,30 @@
 """Run generated evaluators without writing them: used by `compile-rules eval`.
 
 The generated sources are imported from memory as a throwaway package, so `eval`
-always runs exactly the code `compile` writes for the current tables.
+always runs exactly the code `compile` writes for the current tables. `TextEvaluator`
+takes the inputs as text, as typed on the command line or read from a cases file.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import importlib.abc
 import importlib.util
 import itertools
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
+from pathlib import Path
 from typing import Any
 
+from compiler.diagnostics import CellError
 from compiler.emitting.runtime import SHIPPED
+from compiler.model import Column, Project
+from compiler.reading import cells
+from compiler.reading.sheets import suggest
 
 _counter = itertools.count(1)
 
@@ -84,3 +92,87 @@ def to_json(value: Any) -> Any:
 
 def result_json(result: Any) -> dict[str, Any]:
     return {"outputs": to_json(result.outputs), "matched": list(result.matched)}
+
+
+class EvalError(ValueError):
+    """An input name, value or date the table cannot take; the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextEvaluator:
+    """TABLE's generated evaluator, given its inputs as text and read as cells are."""
+
+    table: str
+    columns: dict[str, Column]  # every input a caller passes, by name
+    versioned: bool  # whether the table (or one it requires) takes `as_of`
+    module: types.ModuleType
+
+    @classmethod
+    def load(cls, project: Project, files: dict[str, str], table: str) -> TextEvaluator:
+        """TABLE of PROJECT, whose generated sources are FILES."""
+        columns = {c.name: c for c in project.chain_inputs(table)}
+        versioned = project.chain_versioned(table)
+        return cls(table, columns, versioned, load_table(files, table))
+
+    def evaluate(
+        self, values: Mapping[str, str | None], as_of: str | None
+    ) -> dict[str, Any]:
+        """The result as JSON values (`result_json`); a blank value is None. Raises
+        EvalError for an unknown input, a value or date that does not parse, or
+        what the evaluator rejects (a value not listed, no version in force, ...)."""
+        kwargs: dict[str, Any] = {}
+        for name, text in values.items():
+            if name not in self.columns:
+                hint = suggest(name, self.columns)
+                raise EvalError(
+                    f"{self.table!r} has no input {name!r}"
+                    + (f"; {hint}" if hint else f"; inputs: {', '.join(self.columns)}")
+                )
+            if text is None or not text.strip():
+                kwargs[name] = None
+                continue
+            try:
+                kwargs[name] = cells.parse_literal(text, self.columns[name].type)
+            except CellError as exc:
+                raise EvalError(f"{name}={text!r}: {_explained(exc)}") from None
+        if as_of:
+            if not self.versioned:
+                raise EvalError(
+                    f"{self.table!r} has no effective-dated versions; drop --as-of"
+                )
+            try:
+                kwargs["as_of"] = cells.parse_date_text(as_of.strip())
+            except CellError as exc:
+                raise EvalError(f"--as-of {as_of!r}: {_explained(exc)}") from None
+        try:
+            return result_json(self.module.evaluate(**kwargs))
+        except ValueError as exc:  # its InputError, NoVersionError, AmbiguousError
+            raise EvalError(str(exc)) from None
+
+
+def _explained(exc: CellError) -> str:
+    return exc.message + (f" ({exc.hint})" if exc.hint else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One row of a cases file."""
+
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    values: dict[str, str | None]  # input name -> cell text (None: the row is short)
+    as_of: str | None
+
+
+def read_cases(path: Path, as_of: str | None) -> Iterator[Case]:
+    """The rows of the CSV file PATH, one column per input; a column `as_of` gives a
+    row its own date, and AS_OF is the date of the rows where it is blank. Read as
+    the rows are evaluated, so a large file is never held in memory."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            values = {
+                k.strip(): v
+                for k, v in row.items()
+                if k is not None and k.strip() != "as_of"
+            }
+            when = (row.get("as_of") or "").strip() or as_of
+            yield Case(number, values, when)
