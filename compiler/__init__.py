@@ -1,6 +1,6 @@
 """compile-rules: Excel decision tables to fast, readable Python evaluators.
 
-The stable Python API for engineers who embed the compiler (see the README's
+The stable Python API for engineers who embed the compiler (docs/generated-code.md,
 "Python API"):
 
 - `load_tables(path)`: read and validate a tables folder: (Project | None, diagnostics)

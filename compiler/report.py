@@ -17,7 +17,7 @@ FORMATS = ("text", "json", "github")
 
 
 class Exit(enum.IntEnum):
-    """The exit codes of every command, as the README documents them."""
+    """The exit codes of every command, as docs/commands.md documents them."""
 
     OK = 0
     DRIFT = 1

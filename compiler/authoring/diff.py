@@ -776,7 +776,7 @@ def _raw_text(value: object) -> str:
 
 def show_workbook(book: RawWorkbook) -> str:
     """Every sheet of a workbook as text, one line per non-empty row: what `git diff`
-    shows for a workbook through the textconv set-up in the README."""
+    shows for a workbook through the textconv set-up in docs/authoring.md."""
     lines: list[str] = []
     for sheet in book.sheets:
         hidden = " (hidden)" if sheet.hidden else ""

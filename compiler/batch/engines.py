@@ -110,7 +110,8 @@ def run_dask(
         from dask.delayed import delayed
     except ImportError:
         raise RunError(
-            "--engine dask needs Dask: pip install 'compile-rules[dask]'", usage=True
+            "--engine dask needs Dask: pip install -e '.[dask]' (the dask extra)",
+            usage=True,
         ) from None
     if file_format(output, "--output") != "parquet":
         raise RunError(

@@ -5,7 +5,7 @@ One module per group of commands: `build` (compile, check), `decide` (eval, run)
 (import-dmn, export-dmn); `options` holds what they share. A command imports the
 heavy modules it needs inside its function, so that `--help` starts fast.
 
-Exit codes (see README): 0 ok, 1 generated files out of date, 2 usage, 3 invalid
+Exit codes (docs/commands.md): 0 ok, 1 generated files out of date, 2 usage, 3 invalid
 tables or unreadable workbook (or `run` input), 4 `run` rejected rows, 123 internal
 error. User errors never show a traceback.
 """

@@ -23,7 +23,7 @@ from compiler.report import Exit, Report
 @guarded
 def show_command(files: tuple[Path, ...]) -> None:
     """Print each workbook's sheets as text, one line per row (for `git diff`: see
-    the README's textconv set-up)."""
+    the textconv set-up in docs/authoring.md)."""
     from compiler.authoring.diff import show_file
     from compiler.diagnostics import Diagnostic
 

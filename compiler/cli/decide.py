@@ -135,7 +135,7 @@ def _eval_cases(cases: Path, evaluator: TextEvaluator, as_of: str | None) -> Non
     default="pandas",
     show_default=True,
     help="pandas: in this process; dask: on a Dask cluster "
-    "(pip install 'compile-rules[dask]').",
+    "(needs the dask extra: pip install -e '.[dask]').",
 )
 @click.option(
     "--scheduler",
