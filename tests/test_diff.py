@@ -368,7 +368,13 @@ def test_a_change_to_a_shipped_table(tmp_path: Path) -> None:
     book.save(path)
     result = diff_projects(load_side(str(ROOT / "tables")), load_side(str(new)))
     by_name = {t.name: t for t in result.tables}
-    assert set(by_name) == {"imaging_guideline_set", "imaging_guideline_document"}
+    # the tables fed by it change too: the guideline document, and through it
+    # whether the document requires a current-episode x-ray
+    assert set(by_name) == {
+        "imaging_guideline_set",
+        "imaging_guideline_document",
+        "current_episode_xray_requirement",
+    }
     regions = by_name["imaging_guideline_set"].regions
     assert [dict(r.conditions) for r in regions] == [
         {"age_years": "in 16, 17", "condition_in_pediatric_guidelines": "= null"},

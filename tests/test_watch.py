@@ -206,7 +206,7 @@ def test_watch_on_the_shipped_tables(tmp_path: Path) -> None:
     lines: list[str] = []
     s = session(tables, tmp_path / "generated", lines)
     first = s.run()
-    assert first.ok and first.reads == 3
+    assert first.ok and first.reads == len(list(tables.glob("*.xlsx")))
     assert len(lines) == 1  # many files: only the summary line
     again = s.run([tables / "guideline_catalog.xlsx"])
     assert (
