@@ -37,7 +37,7 @@ __all__ = [
 
 TABLE = "current_episode_xray_requirement"
 TITLE = "Whether the guideline requires plain x-rays from the current episode of symptoms before advanced imaging"
-SOURCE = "Preface to the Imaging Guidelines (V2.0), Preface-3, Clinical Documentation and Age Considerations; guideline document from imaging_guideline_document"
+SOURCE = "Preface to the Imaging Guidelines (V2.0), Preface-3, Clinical Documentation and Age Considerations; the catalog's guideline document titles (through imaging_guideline_document)"
 WORKBOOK = "tables/imaging_requests.xlsx"
 HIT_POLICY = "UNIQUE"
 

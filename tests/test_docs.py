@@ -141,3 +141,118 @@ def test_the_workbook_format_page_covers_every_part_of_the_contract() -> None:
     contract = CONTRACT.read_text(encoding="utf-8")
     for heading in re.findall(r"^## (.+)$", contract, flags=re.MULTILINE):
         assert heading in headings, f"docs/workbook-format.md has no {heading!r}"
+
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+CATALOG = SEEDS / "000_c0e3f2467145897e.txt"
+
+
+def page_text(page: Path) -> str:
+    """A built page's text, without tags and entities."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+def test_the_tables_page_lists_every_table_with_every_value(site: Path) -> None:
+    from compiler.pipeline import load_tables
+    from compiler.reading.cell_text import value_text
+
+    project, _ = load_tables(ROOT / "tables")
+    assert project is not None and len(project.decisions) >= 29
+    page = built_page(site, "tables.md")
+    ids, text = anchors(page), page_text(page)
+    for decision in project.decisions:
+        assert decision.name in ids, f"no section for {decision.name}"
+        section = text.split(f"\n{decision.name}¶")[1].split("¶")[0]
+        for table in decision.versions:
+            assert table.source in section, decision.name
+            for column in (*project.chain_inputs(decision.name), *table.outputs):
+                assert f"{column.name}" in section, (decision.name, column.name)
+                quote = column.type.value != "code"
+                for value in column.value_list:
+                    shown = value_text(value, quote=quote)
+                    assert shown in section, (decision.name, column.name, shown)
+    tests = project.decision("lab_policy_for_test").first.inputs[0].value_list
+    assert len(tests) == 67 and all(f'"{t}"' in text for t in tests)
+
+
+def test_the_tables_page_maps_every_table_to_the_seed() -> None:
+    """The hand-written part of docs/tables.md names every table in its map; a new
+    table without a row there fails. (The links are checked by the strict build.)"""
+    from compiler.pipeline import load_tables
+
+    project, _ = load_tables(ROOT / "tables")
+    assert project is not None
+    prose = (DOCS / "tables.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\|.*\| \[(\w+)\]\(#\1\)", prose, flags=re.MULTILINE)
+    assert sorted(rows) == sorted(d.name for d in project.decisions)
+
+
+def test_the_tables_page_needs_its_marker_and_sound_tables(tmp_path: Path) -> None:
+    from mkdocs.exceptions import PluginError
+
+    hook = importlib.util.spec_from_file_location(
+        "tables_page", DOCS / "hooks" / "tables_page.py"
+    )
+    assert hook is not None and hook.loader is not None
+    module = importlib.util.module_from_spec(hook)
+    hook.loader.exec_module(module)
+    filled = module.insert(f"# Tables\n\n{module.MARKER}\n", ROOT / "tables")
+    assert "### lab_guideline_edition" in filled and module.MARKER not in filled
+    with pytest.raises(PluginError, match="lost the line"):
+        module.insert("# Tables\n", ROOT / "tables")
+    from .helpers import write_tables
+    from .workbooks import decision_table
+
+    broken = decision_table(
+        "t",
+        [("n", "input", "integer", None), ("r", "output", "string", None)],
+        rules=[("R1", "<< 3", "a")],
+    )
+    with pytest.raises(PluginError, match="E201"):
+        module.insert(module.MARKER, write_tables(tmp_path, {"t.xlsx": [broken]}))
+
+
+def test_the_two_edition_tables_answer_for_every_dated_catalog_title() -> None:
+    """docs/tables.md: guideline_edition and lab_guideline_edition give every entry the
+    catalog dates ('- Effective MM/DD/YYYY') as an edition, and the page counts them."""
+    if not CATALOG.is_file():
+        pytest.skip(f"the seed catalog is not beside the repository ({CATALOG})")
+    from compiler.pipeline import load_tables
+
+    project, _ = load_tables(ROOT / "tables")
+    assert project is not None
+    editions = {
+        value
+        for name in ("guideline_edition", "lab_guideline_edition")
+        for value in project.decision(name).first.outputs[0].value_list
+    }
+    lines = CATALOG.read_text(encoding="utf-8").splitlines()
+    dated = [
+        line[2:].strip()
+        for line in lines
+        if line.startswith("- ") and re.search(r" - Effective \d\d/\d\d/\d{4}$", line)
+    ]
+    missing = [entry for entry in dated if entry not in editions]
+    assert not missing, missing
+    prose = (DOCS / "tables.md").read_text(encoding="utf-8")
+    assert f"({len(dated)} entries)" in prose
+
+
+def test_the_calls_on_the_tables_page_answer_as_it_says() -> None:
+    import datetime as dt
+
+    from generated import lab_guideline_edition, modality_substitution
+
+    prose = (DOCS / "tables.md").read_text(encoding="utf-8")
+    substitution = modality_substitution.evaluate(
+        substitution="CT in place of MRI",
+        reason="avoid sedation",
+        ct_supported_by_condition_guideline=False,
+    ).outputs.determination
+    edition = lab_guideline_edition.evaluate(
+        guideline="MOL.TS.238.A: BRCA Analysis", date_of_service=dt.date(2026, 1, 1)
+    ).outputs.edition
+    for answer in (substitution, edition):
+        assert f"# {answer!r}" in prose

@@ -1,4 +1,5 @@
-"""A Markdown page per table, written beside its generated module (`<table>.md`).
+"""A Markdown page per table, written beside its generated module (`<table>.md`), and
+the interface of every table on one page (`render_interfaces`, for the docs site).
 
 Reviewers read a pull request's diff of these pages instead of binary workbooks: one
 line per rule and per test case, entries in cell syntax, so a changed cell is a changed
@@ -172,3 +173,148 @@ def _suite(project: Project, suite: TestSuite) -> list[str]:
         else f"## Tests: {escape(suite.location.sheet)} (no cases yet)"
     )
     return [title, "", *(_table(header, rows) if suite.cases else [])]
+
+
+# -- the interface of every table, for the docs site -----------------------------------
+
+_LONG_LIST = 12  # more listed values than this go below the table, one per line
+_ANY = {
+    DataType.STRING: "any text",
+    DataType.CODE: "any code",
+    DataType.INTEGER: "any whole number",
+    DataType.NUMBER: "any number",
+    DataType.BOOLEAN: "true, false",
+    DataType.DATE: "any date",
+}
+
+
+def render_interfaces(project: Project) -> str:
+    """Every table's interface, as callers see it: a section per table with the inputs
+    a caller passes (those of the tables it requires included), their types and
+    allowed values spelled out, the outputs and the values they take, the sections
+    it encodes (its Source), where it is written, and the rules whose notes mark an
+    `inferred:` choice. The docs site's tables page is built from it."""
+    lines: list[str] = []
+    for decision in project.decisions:
+        lines += _interface(project, decision)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _interface(project: Project, decision: Decision) -> list[str]:
+    versions = decision.versions
+    first = decision.first
+    lines = [f"### {escape(decision.name)}", ""]
+    if first.title:
+        lines += [escape(first.title), ""]
+    sources = dict.fromkeys(t.source for t in versions if t.source)
+    sheets = [
+        f"{escape(t.location.path)}, sheet “{escape(t.location.sheet)}”"
+        for t in versions
+    ]
+    inferred = [
+        rule.id
+        for table in versions
+        for rule in table.rules
+        if any("inferred:" in note.lower() for note in rule.annotations)
+    ]
+    facts = [
+        ["Encodes", escape("; ".join(sources))],
+        ["Written in", "; ".join(sheets)],
+        ["Hit policy", first.hit_policy_text + _returns(first)],
+    ]
+    if decision.versioned:
+        spans = [
+            f"{t.effective_from.isoformat() if t.effective_from else '…'} to "
+            f"{t.effective_to.isoformat() if t.effective_to else '…'}"
+            for t in versions
+        ]
+        facts.append(["Versions", "; ".join(spans) + " (`as_of`, a date, picks one)"])
+    if decision.requires:
+        required = ", ".join(f"[{r}](#{r})" for r in decision.requires)
+        facts.append(["Requires", f"{required}: the caller passes its inputs too"])
+    facts.append(["Inferred choices", escape(", ".join(inferred)) or "none"])
+    lines += _table(["", ""], facts)
+    own = {c.name for c in first.inputs}
+    long: list[tuple[str, tuple[Value, ...], Column]] = []
+    rows = []
+    for column in first.inputs:
+        source = column.source_table
+        type_text = (
+            f"from [{source}](#{source}), not passed" if source else column.type.value
+        )
+        values = _values(versions, column.name)
+        rows.append([f"`{column.name}`", type_text, _allowed(column, values, long)])
+    for column in project.chain_inputs(decision.name):
+        if column.name not in own:  # an input of a table this one requires
+            owner = _owner(project, decision.name, column.name)
+            type_text = f"{column.type.value} (for [{owner}](#{owner}))"
+            values = column.value_list if column.enumerated else ()
+            rows.append([f"`{column.name}`", type_text, _allowed(column, values, long)])
+    lines += _table(["Input", "Type", "Allowed values"], rows)
+    rows = []
+    for index, column in enumerate(first.outputs):
+        declared = _values(versions, column.name)
+        if declared:
+            shown = _allowed(column, declared, long)
+        else:
+            given = dict.fromkeys(
+                [r.outputs[index] for t in versions for r in t.rules]
+                + [
+                    t.outputs[index].default
+                    for t in versions
+                    if t.outputs[index].has_default
+                ]
+            )
+            shown = "as the rules give them: " + _allowed(column, tuple(given), long)
+        rows.append([f"`{column.name}`", column.type.value, shown])
+    lines += _table(["Output", "Type", "Values"], rows)
+    for name, values, column in long:
+        lines += [f"`{name}`, all {len(values)} values:", ""]
+        lines += [f"- {_value(v, column)}" for v in values]
+        lines.append("")
+    return lines
+
+
+def _returns(table: Table) -> str:
+    if table.aggregation is not None:
+        return ": the outputs of every matching rule, aggregated"
+    if table.returns_list:
+        return ": a list, the outputs of every matching rule"
+    return ""
+
+
+def _values(versions: tuple[Table, ...], name: str) -> tuple[Value, ...]:
+    """A column's listed Values over every version, in order, each once."""
+    found: dict[Value, None] = {}
+    for table in versions:
+        for column in (*table.inputs, *table.outputs):
+            if column.name == name and column.enumerated:
+                found.update(dict.fromkeys(column.value_list))
+    return tuple(found)
+
+
+def _owner(project: Project, name: str, column: str) -> str:
+    """The table of NAME's chain that takes COLUMN as its own input."""
+    for required in project.decision(name).requires:
+        inputs = project.decision(required).first.inputs
+        if any(c.name == column and not c.source_table for c in inputs):
+            return required
+        found = _owner(project, required, column)
+        if found:
+            return found
+    return ""
+
+
+def _allowed(
+    column: Column,
+    values: tuple[Value, ...],
+    long: list[tuple[str, tuple[Value, ...], Column]],
+) -> str:
+    if values and len(values) > _LONG_LIST:
+        long.append((column.name, values, column))
+        return f"{len(values)} values, listed below"
+    if values:
+        return ", ".join(_value(v, column) for v in values)
+    if column.values is not None:  # ranges
+        return escape(entry_text(column.values, column.type))
+    return _ANY[column.type]
