@@ -2,9 +2,11 @@
 """Evaluator of the decision table `breast_mri_coding`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -16,9 +18,12 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -32,6 +37,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "breast_mri_coding"
@@ -185,4 +191,60 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="single",
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/imaging_preface.xlsx:Breast MRI coding",
+        "CPT coding of diagnostic breast MRI: unilateral versus bilateral",
+        "Preface to the Imaging Guidelines (V2.0), Preface-4.4, Unilateral versus Bilateral Breast MRI",
+        ("Note",),
+        (
+            ("is", '"bilateral"'),
+            ("is", '"unilateral"'),
+            ("is", "true"),
+            ("is", "false"),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0),)),
+            ("R2", 1, ((0, "B11", 1), (1, "C11", 2))),
+            ("R3", 2, ((0, "B12", 1), (1, "C12", 3))),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    breasts_imaged: Literal["unilateral", "bilateral"] | None = None,
+    separate_sessions: bool | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "breasts_imaged": breasts_imaged,
+            "separate_sessions": separate_sessions,
+        },
+        None,
+        (),
     )

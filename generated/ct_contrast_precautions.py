@@ -2,9 +2,11 @@
 """Evaluator of the decision table `ct_contrast_precautions`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -17,7 +19,7 @@ checked path that raises InputError.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._runtime import (
     OUTSIDE,
@@ -31,6 +33,9 @@ from ._runtime import (
     hits_of,
 )
 
+if TYPE_CHECKING:
+    from ._explain import Explanation
+
 __all__ = [
     "HIT_POLICY",
     "RULES",
@@ -43,6 +48,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "ct_contrast_precautions"
@@ -246,4 +252,60 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="list",
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/imaging_preface.xlsx:CT contrast precautions",
+        "Precautions for iodinated CT contrast (several can apply at once)",
+        "Preface to the Imaging Guidelines (V2.0), Preface-3, Computed Tomography (CT)",
+        ("Note",),
+        (
+            ("is", "true"),
+            ("is", "< 30"),
+        ),
+        (
+            ("R1", 0, ((0, "B11", 0),)),
+            ("R2", 1, ((1, "C12", 0),)),
+            ("R3", 2, ((2, "D13", 1),)),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    pregnant: bool | None = None,
+    breastfeeding: bool | None = None,
+    gfr_ml_min: float | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "pregnant": pregnant,
+            "breastfeeding": breastfeeding,
+            "gfr_ml_min": gfr_ml_min,
+        },
+        None,
+        (),
     )

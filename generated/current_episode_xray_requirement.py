@@ -2,9 +2,11 @@
 """Evaluator of the decision table `current_episode_xray_requirement`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -16,10 +18,13 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import imaging_guideline_document as _imaging_guideline_document
 from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -33,6 +38,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "current_episode_xray_requirement"
@@ -223,4 +229,96 @@ def evaluate_frame(frame: Any) -> Any:
         _FRAME_VERSIONS,
         shape="single",
         requires=(("guideline_document", _imaging_guideline_document.evaluate_frame),),
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/imaging_requests.xlsx:Current episode x-ray",
+        "Whether the guideline requires plain x-rays from the current episode of symptoms before advanced imaging",
+        "Preface to the Imaging Guidelines (V2.0), Preface-3, Clinical Documentation and Age Considerations; the catalog's guideline document titles (through imaging_guideline_document)",
+        ("Note",),
+        (
+            (
+                "one of",
+                '"Musculoskeletal Imaging Guidelines", "Spine Imaging Guidelines"',
+            ),
+            (
+                "one of",
+                '"Pediatric Musculoskeletal Imaging Guidelines", "Pediatric and Special Populations Spine Imaging Guidelines"',
+            ),
+            (
+                "one of",
+                '"Abdomen Imaging Guidelines", "Breast Imaging Guidelines", "Cardiac Imaging Guidelines", "Chest Imaging Guidelines", "Head Imaging Guidelines", "Neck Imaging Guidelines", "Oncology Imaging Guidelines", "Pelvis Imaging Guidelines", "Peripheral Nerve and Neuromuscular Disorders (PNND) Imaging Guidelines", "Peripheral Vascular Disease (PVD) Imaging Guidelines", "Pediatric Abdomen Imaging Guidelines", "Pediatric Cardiac Imaging Guidelines", "Pediatric Chest Imaging Guidelines", "Pediatric Head Imaging Guidelines", "Pediatric Neck Imaging Guidelines", "Pediatric and Special Populations Oncology Imaging Guidelines", "Pediatric Pelvis Imaging Guidelines", "Pediatric Peripheral Nerve and Neuromuscular Disorder (PNND) Imaging Guidelines", "Pediatric Peripheral Vascular Disease (PVD) Imaging Guidelines"',
+            ),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0),)),
+            ("R2", 1, ((0, "B11", 1),)),
+            ("R3", 2, ((0, "B12", 2),)),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    body_area: Literal[
+        "Abdomen",
+        "Breast",
+        "Cardiac",
+        "Chest",
+        "Head",
+        "Musculoskeletal",
+        "Neck",
+        "Oncology",
+        "Pelvis",
+        "PNND",
+        "PVD",
+        "Spine",
+    ]
+    | None = None,
+    age_years: int | None = None,
+    condition_in_pediatric_guidelines: bool | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `required` the explanation of each table whose output is an input here;
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    _required = (
+        (
+            "guideline_document",
+            _imaging_guideline_document.explain(
+                body_area=body_area,
+                age_years=age_years,
+                condition_in_pediatric_guidelines=condition_in_pediatric_guidelines,
+            ),
+        ),
+    )
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "body_area": body_area,
+            "age_years": age_years,
+            "condition_in_pediatric_guidelines": condition_in_pediatric_guidelines,
+            "guideline_document": _required[0][1].result.outputs.guideline_document,
+        },
+        None,
+        _required,
     )

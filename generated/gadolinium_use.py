@@ -2,9 +2,11 @@
 """Evaluator of the decision table `gadolinium_use`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -17,9 +19,12 @@ checked path that raises InputError.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._runtime import OUTSIDE, InputError, Lookup, Ranges, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -33,6 +38,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "gadolinium_use"
@@ -268,4 +274,66 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="single",
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/imaging_preface.xlsx:Gadolinium use",
+        "Gadolinium-based MRI contrast: pregnancy and renal function",
+        "Preface to the Imaging Guidelines (V2.0), Preface-3, Magnetic Resonance Imaging (MRI)",
+        ("Note",),
+        (
+            ("is", "true"),
+            ("is", "false"),
+            ("is", "< 30"),
+            ("is", ">= 30"),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0), (1, "C10", 1))),
+            ("R2", 1, ((0, "B11", 0), (1, "C11", 0))),
+            ("R3", 2, ((0, "B12", 1), (2, "D12", 2))),
+            ("R4", 3, ((0, "B13", 1), (2, "D13", 3), (3, "E13", 0))),
+            ("R5", 4, ((0, "B14", 1), (2, "D14", 3), (3, "E14", 1))),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    pregnant: bool | None = None,
+    need_outweighs_fetal_risk: bool | None = None,
+    gfr_ml_min: float | None = None,
+    on_dialysis: bool | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "pregnant": pregnant,
+            "need_outweighs_fetal_risk": need_outweighs_fetal_risk,
+            "gfr_ml_min": gfr_ml_min,
+            "on_dialysis": on_dialysis,
+        },
+        None,
+        (),
     )

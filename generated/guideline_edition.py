@@ -2,9 +2,11 @@
 """Evaluator of the decision table `guideline_edition`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -18,9 +20,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import date
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._runtime import InputError, Lookup, Ranges, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -34,6 +39,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "guideline_edition"
@@ -414,4 +420,102 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="single",
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/guideline_catalog.xlsx:Guideline edition",
+        "Guideline edition in force on the date of service",
+        "Cigna Commercial Membership Clinical Guidelines (eviCore guideline catalog page), editions marked '- Effective MM/DD/YYYY'",
+        ("Note",),
+        (
+            ("is", '"Breast Imaging Guidelines"'),
+            ("is", "< 2025-11-18"),
+            ("in", "[2025-11-18..2025-12-01)"),
+            ("is", ">= 2025-12-01"),
+            ("is", '"Cardiac Imaging Guidelines"'),
+            ("is", "< 2025-10-01"),
+            ("is", ">= 2025-10-01"),
+            ("is", '"Oncology Imaging Guidelines"'),
+            ("is", "< 2025-12-01"),
+            (
+                "is",
+                '"Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"',
+            ),
+            ("is", "< 2025-12-18"),
+            ("is", ">= 2025-12-18"),
+            (
+                "is",
+                '"Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"',
+            ),
+            ("is", '"Grafts (CMM-612) Guideline"'),
+            ("is", '"Intradiscal Procedures (CMM-308) Guideline"'),
+            ("is", '"Preface to the Comprehensive Musculoskeletal Guidelines"'),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0), (1, "C10", 1))),
+            ("R2", 1, ((0, "B11", 0), (1, "C11", 2))),
+            ("R3", 2, ((0, "B12", 0), (1, "C12", 3))),
+            ("R4", 3, ((0, "B13", 4), (1, "C13", 5))),
+            ("R5", 4, ((0, "B14", 4), (1, "C14", 6))),
+            ("R6", 5, ((0, "B15", 7), (1, "C15", 8))),
+            ("R7", 6, ((0, "B16", 7), (1, "C16", 3))),
+            ("R8", 7, ((0, "B17", 9), (1, "C17", 10))),
+            ("R9", 8, ((0, "B18", 9), (1, "C18", 11))),
+            ("R10", 9, ((0, "B19", 12), (1, "C19", 10))),
+            ("R11", 10, ((0, "B20", 12), (1, "C20", 11))),
+            ("R12", 11, ((0, "B21", 13), (1, "C21", 10))),
+            ("R13", 12, ((0, "B22", 13), (1, "C22", 11))),
+            ("R14", 13, ((0, "B23", 14), (1, "C23", 10))),
+            ("R15", 14, ((0, "B24", 14), (1, "C24", 11))),
+            ("R16", 15, ((0, "B25", 15), (1, "C25", 10))),
+            ("R17", 16, ((0, "B26", 15), (1, "C26", 11))),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    guideline: Literal[
+        "Breast Imaging Guidelines",
+        "Cardiac Imaging Guidelines",
+        "Oncology Imaging Guidelines",
+        "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline",
+        "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline",
+        "Grafts (CMM-612) Guideline",
+        "Intradiscal Procedures (CMM-308) Guideline",
+        "Preface to the Comprehensive Musculoskeletal Guidelines",
+    ]
+    | None = None,
+    date_of_service: date | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "guideline": guideline,
+            "date_of_service": date_of_service,
+        },
+        None,
+        (),
     )

@@ -2,9 +2,11 @@
 """Evaluator of the decision table `imaging_guideline_document`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -16,10 +18,13 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import imaging_guideline_set as _imaging_guideline_set
 from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -33,6 +38,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "imaging_guideline_document"
@@ -468,4 +474,118 @@ def evaluate_frame(frame: Any) -> Any:
         _FRAME_VERSIONS,
         shape="single",
         requires=(("guideline_set", _imaging_guideline_set.evaluate_frame),),
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/guideline_catalog.xlsx:Guideline document",
+        "Imaging guideline document by guideline set (from imaging_guideline_set) and body area",
+        "Cigna Commercial Membership Clinical Guidelines (eviCore guideline catalog page), High-Tech Imaging, General and Pediatric lists; Preface to the Imaging Guidelines (V2.0), Preface-3",
+        ("Note",),
+        (
+            ("is", '"Pediatric"'),
+            ("is", '"Abdomen"'),
+            ("is", '"Breast"'),
+            ("is", '"Cardiac"'),
+            ("is", '"Chest"'),
+            ("is", '"Head"'),
+            ("is", '"Musculoskeletal"'),
+            ("is", '"Neck"'),
+            ("is", '"Oncology"'),
+            ("is", '"Pelvis"'),
+            ("is", '"PNND"'),
+            ("is", '"PVD"'),
+            ("is", '"Spine"'),
+            ("is", '"General"'),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0), (1, "C10", 1))),
+            ("R2", 1, ((0, "B11", 0), (1, "C11", 2))),
+            ("R3", 2, ((0, "B12", 0), (1, "C12", 3))),
+            ("R4", 3, ((0, "B13", 0), (1, "C13", 4))),
+            ("R5", 4, ((0, "B14", 0), (1, "C14", 5))),
+            ("R6", 5, ((0, "B15", 0), (1, "C15", 6))),
+            ("R7", 6, ((0, "B16", 0), (1, "C16", 7))),
+            ("R8", 7, ((0, "B17", 0), (1, "C17", 8))),
+            ("R9", 8, ((0, "B18", 0), (1, "C18", 9))),
+            ("R10", 9, ((0, "B19", 0), (1, "C19", 10))),
+            ("R11", 10, ((0, "B20", 0), (1, "C20", 11))),
+            ("R12", 11, ((0, "B21", 0), (1, "C21", 12))),
+            ("R13", 12, ((0, "B22", 13), (1, "C22", 1))),
+            ("R14", 13, ((0, "B23", 13), (1, "C23", 2))),
+            ("R15", 14, ((0, "B24", 13), (1, "C24", 3))),
+            ("R16", 15, ((0, "B25", 13), (1, "C25", 4))),
+            ("R17", 16, ((0, "B26", 13), (1, "C26", 5))),
+            ("R18", 17, ((0, "B27", 13), (1, "C27", 6))),
+            ("R19", 18, ((0, "B28", 13), (1, "C28", 7))),
+            ("R20", 19, ((0, "B29", 13), (1, "C29", 8))),
+            ("R21", 20, ((0, "B30", 13), (1, "C30", 9))),
+            ("R22", 21, ((0, "B31", 13), (1, "C31", 10))),
+            ("R23", 22, ((0, "B32", 13), (1, "C32", 11))),
+            ("R24", 23, ((0, "B33", 13), (1, "C33", 12))),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    body_area: Literal[
+        "Abdomen",
+        "Breast",
+        "Cardiac",
+        "Chest",
+        "Head",
+        "Musculoskeletal",
+        "Neck",
+        "Oncology",
+        "Pelvis",
+        "PNND",
+        "PVD",
+        "Spine",
+    ]
+    | None = None,
+    age_years: int | None = None,
+    condition_in_pediatric_guidelines: bool | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `required` the explanation of each table whose output is an input here;
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    _required = (
+        (
+            "guideline_set",
+            _imaging_guideline_set.explain(
+                age_years=age_years,
+                condition_in_pediatric_guidelines=condition_in_pediatric_guidelines,
+            ),
+        ),
+    )
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "body_area": body_area,
+            "age_years": age_years,
+            "condition_in_pediatric_guidelines": condition_in_pediatric_guidelines,
+            "guideline_set": _required[0][1].result.outputs.guideline_set,
+        },
+        None,
+        _required,
     )

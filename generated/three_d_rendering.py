@@ -2,9 +2,11 @@
 """Evaluator of the decision table `three_d_rendering`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -16,9 +18,12 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -32,6 +37,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "three_d_rendering"
@@ -363,4 +369,118 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="single",
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/imaging_preface.xlsx:3D rendering",
+        "3D rendering CPT 76376 / 76377: prior authorization and clinical scenarios",
+        "Preface to the Imaging Guidelines (V2.0), Preface-4.1, 3D Rendering",
+        ("Note",),
+        (
+            ("is", "76376"),
+            ("is", "true"),
+            ("is", "76377"),
+            ("is", "false"),
+            ("not", '"none"'),
+            ("is", '"none"'),
+            (
+                "one of",
+                '"congenital skull abnormality", "complex joint or pelvis fracture", "spine fracture", "complex facial fracture"',
+            ),
+            ("is", '"complex surgical planning"'),
+            ("is", '"cerebral angiography"'),
+            (
+                "one of",
+                '"uterine intracavitary lesion", "hydrosalpinx or peritoneal cyst", "lost IUD", "uterine anomaly", "infertility"',
+            ),
+            ("one of", '"CT urogram", "MRCP"'),
+            ("is", '"other"'),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0), (1, "C10", 1))),
+            ("R2", 1, ((0, "B11", 2), (1, "C11", 1))),
+            ("R3", 2, ((0, "B12", 0), (1, "C12", 3), (2, "D12", 4))),
+            ("R4", 3, ((0, "B13", 2), (1, "C13", 3), (2, "D13", 4))),
+            ("R5", 4, ((0, "B14", 0), (1, "C14", 3), (2, "D14", 5))),
+            ("R6", 5, ((0, "B15", 2), (1, "C15", 3), (2, "D15", 5), (3, "E15", 6))),
+            ("R7", 6, ((0, "B16", 2), (1, "C16", 3), (2, "D16", 5), (3, "E16", 7))),
+            ("R8", 7, ((0, "B17", 2), (1, "C17", 3), (2, "D17", 5), (3, "E17", 8))),
+            ("R9", 8, ((0, "B18", 2), (1, "C18", 3), (2, "D18", 5), (3, "E18", 9))),
+            ("R10", 9, ((0, "B19", 2), (1, "C19", 3), (2, "D19", 5), (3, "E19", 10))),
+            ("R11", 10, ((0, "B20", 2), (1, "C20", 3), (2, "D20", 5), (3, "E20", 11))),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    cpt_code: Literal["76376", "76377"] | None = None,
+    two_d_reformatting_only: bool | None = None,
+    billed_with: Literal[
+        "none",
+        "CAD",
+        "MRA",
+        "CTA",
+        "SPECT",
+        "PET",
+        "PET/CT",
+        "mammogram",
+        "MRI breast",
+        "US breast",
+        "CT colonography",
+        "cardiac MRI",
+        "cardiac CT",
+        "coronary CTA",
+    ]
+    | None = None,
+    scenario: Literal[
+        "congenital skull abnormality",
+        "complex joint or pelvis fracture",
+        "spine fracture",
+        "complex facial fracture",
+        "complex surgical planning",
+        "cerebral angiography",
+        "uterine intracavitary lesion",
+        "hydrosalpinx or peritoneal cyst",
+        "lost IUD",
+        "uterine anomaly",
+        "infertility",
+        "CT urogram",
+        "MRCP",
+        "other",
+    ]
+    | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "cpt_code": cpt_code,
+            "two_d_reformatting_only": two_d_reformatting_only,
+            "billed_with": billed_with,
+            "scenario": scenario,
+        },
+        None,
+        (),
     )

@@ -2,9 +2,11 @@
 """Evaluator of the decision table `unlisted_code_reporting`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -16,9 +18,12 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -32,6 +37,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "unlisted_code_reporting"
@@ -287,4 +293,67 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="single",
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/imaging_coding.xlsx:Unlisted code reporting",
+        "Which code to report instead of an unlisted CT, MR or nuclear medicine code",
+        "Preface to the Imaging Guidelines (V2.0), Preface-4.3, Unlisted Procedures/Therapy Treatment Planning",
+        ("Note",),
+        (
+            ("one of", "76497, 76498"),
+            ("is", "false"),
+            ("is", "true"),
+            ("is", "78999"),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0), (1, "C10", 1), (2, "D10", 1))),
+            ("R2", 1, ((0, "B11", 0), (1, "C11", 2), (2, "D11", 1))),
+            ("R3", 2, ((0, "B12", 0), (1, "C12", 1), (2, "D12", 2))),
+            ("R4", 3, ((0, "B13", 0), (1, "C13", 2), (2, "D13", 2))),
+            ("R5", 4, ((0, "B14", 3), (1, "C14", 1), (2, "D14", 1))),
+            ("R6", 5, ((0, "B15", 3), (1, "C15", 2), (2, "D15", 1))),
+            ("R7", 6, ((0, "B16", 3), (1, "C16", 1), (2, "D16", 2))),
+            ("R8", 7, ((0, "B17", 3), (1, "C17", 2), (2, "D17", 2))),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    cpt_code: Literal["76497", "76498", "78999"] | None = None,
+    site_specific_code_available: bool | None = None,
+    category_iii_code_available: bool | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "cpt_code": cpt_code,
+            "site_specific_code_available": site_specific_code_available,
+            "category_iii_code_available": category_iii_code_available,
+        },
+        None,
+        (),
     )

@@ -2,9 +2,11 @@
 """Evaluator of the decision table `whole_body_imaging`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -16,9 +18,12 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+
+if TYPE_CHECKING:
+    from ._explain import Explanation
 
 __all__ = [
     "HIT_POLICY",
@@ -32,6 +37,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "whole_body_imaging"
@@ -302,4 +308,105 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="single",
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/imaging_preface.xlsx:Whole body imaging",
+        "Whole body CT, whole body MRI and PET-MRI",
+        "Preface to the Imaging Guidelines (V2.0), Preface-5.1, 5.2, 5.3",
+        ("Note",),
+        (
+            ("is", '"whole body CT"'),
+            ("is", '"screening asymptomatic"'),
+            ("is", '"whole body low-dose CT"'),
+            ("is", '"multiple myeloma staging"'),
+            ("not", '"screening asymptomatic"'),
+            ("none of", '"screening asymptomatic", "multiple myeloma staging"'),
+            ("is", '"whole body MRI"'),
+            (
+                "one of",
+                '"cancer predisposition syndrome screening", "screening asymptomatic"',
+            ),
+            (
+                "one of",
+                '"Li-Fraumeni", "hereditary paraganglioma-pheochromocytoma", "constitutional mismatch repair deficiency"',
+            ),
+            ("one of", '"none", "other"'),
+            ("is", '"chronic recurrent multifocal osteomyelitis"'),
+            (
+                "one of",
+                '"cancer staging or restaging", "multiple myeloma staging", "other"',
+            ),
+            ("is", '"PET-MRI"'),
+        ),
+        (
+            ("R1", 0, ((0, "B10", 0), (1, "C10", 1))),
+            ("R2", 1, ((0, "B11", 2), (1, "C11", 1))),
+            ("R3", 2, ((0, "B12", 2), (1, "C12", 3))),
+            ("R4", 3, ((0, "B13", 0), (1, "C13", 4))),
+            ("R5", 4, ((0, "B14", 2), (1, "C14", 5))),
+            ("R6", 5, ((0, "B15", 6), (1, "C15", 7), (2, "D15", 8))),
+            ("R7", 6, ((0, "B16", 6), (1, "C16", 7), (2, "D16", 9))),
+            ("R8", 7, ((0, "B17", 6), (1, "C17", 10))),
+            ("R9", 8, ((0, "B18", 6), (1, "C18", 11))),
+            ("R10", 9, ((0, "B19", 12),)),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    study: Literal[
+        "whole body CT", "whole body low-dose CT", "whole body MRI", "PET-MRI"
+    ]
+    | None = None,
+    indication: Literal[
+        "screening asymptomatic",
+        "multiple myeloma staging",
+        "cancer predisposition syndrome screening",
+        "cancer staging or restaging",
+        "chronic recurrent multifocal osteomyelitis",
+        "other",
+    ]
+    | None = None,
+    syndrome: Literal[
+        "none",
+        "Li-Fraumeni",
+        "hereditary paraganglioma-pheochromocytoma",
+        "constitutional mismatch repair deficiency",
+        "other",
+    ]
+    | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "study": study,
+            "indication": indication,
+            "syndrome": syndrome,
+        },
+        None,
+        (),
     )

@@ -39,6 +39,7 @@ from typing import Any
 import jinja2
 
 from compiler.checking.analyse import Example
+from compiler.emitting.explain import explain_version
 from compiler.emitting.index import bit_order, build_axes, disjoint
 from compiler.emitting.literals import py_literal
 from compiler.emitting.markdown import render_markdown
@@ -302,6 +303,7 @@ def _version(
         "names": names,
         "title": py_literal(table.title),
         "source": py_literal(table.source),
+        "explain": explain_version(table, order),
     }
 
 
@@ -359,9 +361,9 @@ def render_table(project: Project, decision: Decision) -> str:
     types = {c.type for c in chain} | {
         c.type for t in decision.versions for c in t.inputs + t.outputs
     }
-    typing_names = ["Any", "NamedTuple"]
+    typing_names = ["TYPE_CHECKING", "Any", "NamedTuple"]
     if any("Literal[" in a for a in annotations):
-        typing_names.insert(1, "Literal")
+        typing_names.insert(2, "Literal")
     used = {"InputError", "Rule", "Version"} | {n for v in versions for n in v["names"]}
     if decision.versioned:
         used.add("NoVersionError")

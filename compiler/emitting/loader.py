@@ -8,7 +8,6 @@ takes the inputs as text, as typed on the command line or read from a cases file
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import importlib.abc
 import importlib.util
 import itertools
@@ -22,6 +21,7 @@ from typing import Any
 
 from compiler.diagnostics import CellError
 from compiler.emitting.runtime import SHIPPED
+from compiler.emitting.runtime._explain import to_json
 from compiler.model import Column, Project
 from compiler.reading import cells
 from compiler.reading.sheets import suggest
@@ -77,17 +77,6 @@ def load_table(files: dict[str, str], table: str) -> types.ModuleType:
         return importlib.import_module(f"{package}.{table}")
     finally:
         sys.meta_path.remove(finder)
-
-
-def to_json(value: Any) -> Any:
-    """Outputs as JSON values: dates as ISO text, named tuples as objects."""
-    if hasattr(value, "_asdict"):
-        return {k: to_json(v) for k, v in value._asdict().items()}
-    if isinstance(value, tuple):
-        return [to_json(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def result_json(result: Any) -> dict[str, Any]:

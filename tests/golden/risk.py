@@ -2,9 +2,11 @@
 """Evaluator of the decision table `risk`.
 
 Call `evaluate(...)` with the inputs as keyword arguments; it returns a `Result` with
-the outputs and the ids of the matched rules. `evaluate_frame(df)` evaluates every row
-of a pandas DataFrame at once. `RULES` names the workbook row of every rule; `TITLE`,
-`SOURCE` and `WORKBOOK` say where the table comes from.
+the outputs and the ids of the matched rules. `explain(...)`, with the same arguments,
+says why: the version in force, the rules that decided, and the entry that rejected
+each other rule. `evaluate_frame(df)` evaluates every row of a pandas DataFrame at
+once. `RULES` names the workbook row of every rule; `TITLE`, `SOURCE` and `WORKBOOK`
+say where the table comes from.
 
 How it decides: each input value is mapped to a mask, an int with one bit per rule
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
@@ -16,7 +18,7 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import bmi_class as _bmi_class
 from ._runtime import (
@@ -30,6 +32,9 @@ from ._runtime import (
     checked_mask,
 )
 
+if TYPE_CHECKING:
+    from ._explain import Explanation
+
 __all__ = [
     "HIT_POLICY",
     "RULES",
@@ -42,6 +47,7 @@ __all__ = [
     "Result",
     "evaluate",
     "evaluate_frame",
+    "explain",
 ]
 
 TABLE = "risk"
@@ -183,4 +189,70 @@ def evaluate_frame(frame: Any) -> Any:
         _FRAME_VERSIONS,
         shape="single",
         requires=(("obese", _bmi_class.evaluate_frame),),
+    )
+
+
+# What explain() reads, one entry per version: the sheet, its title and source, its
+# annotation columns, the words of each distinct entry (how a value relates to it, see
+# _explain.RELATIONS, and its text), then its rules in rule order, each as (id, its
+# entry in _HITS, its entries other than `-`: (input column, cell, its words)).
+_EXPLAIN = (
+    (
+        "tables/golden.xlsx:Risk",
+        "",
+        "",
+        (),
+        (
+            ("is", "true"),
+            ("is", ">= 60"),
+            ("is", "< 60"),
+            ("is", "false"),
+        ),
+        (
+            ("R1", 0, ((0, "B9", 0), (1, "C9", 1))),
+            ("R2", 1, ((0, "B10", 0), (1, "C10", 2))),
+            ("R3", 2, ((0, "B11", 3),)),
+        ),
+    ),
+)
+
+
+def explain(
+    *,
+    age: int | None = None,
+    bmi: float | None = None,
+) -> Explanation[Result]:
+    """Why `evaluate` decides as it does on the same inputs.
+
+    Returns an Explanation: `result` is what `evaluate` returns; `version` the sheet
+    in force; `rules` every rule of it in rule order, each decided (with its entries
+    and annotations), matched but not chosen by the hit policy, or rejected by its
+    first entry that does not accept the input (`R3: age = 17 is not >= 18 (cell)`);
+    `required` the explanation of each table whose output is an input here;
+    `str()` of it reads as text, `to_json()` gives JSON values. Raises what
+    `evaluate` raises. `_explain` is imported on the first call only.
+    """
+    from ._explain import explain_table as _explain_table
+
+    _required = (
+        (
+            "obese",
+            _bmi_class.explain(
+                bmi=bmi,
+            ),
+        ),
+    )
+    return _explain_table(
+        TABLE,
+        HIT_POLICY,
+        RULES,
+        _FRAME_VERSIONS,
+        _EXPLAIN,
+        {
+            "age": age,
+            "bmi": bmi,
+            "obese": _required[0][1].result.outputs.obese,
+        },
+        None,
+        _required,
     )

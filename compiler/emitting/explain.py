@@ -1,0 +1,79 @@
+"""What a generated module's `explain(...)` needs from the model, as code.
+
+Per version, one constant of plain literals (`_EXPLAIN` in the module): the sheet,
+its title and source, the names of its annotation columns, the words of each
+distinct entry (how a value relates to it, and its text), and per rule its id, its
+entry in `_HITS` and its entries other than `-`, each as (input column, cell,
+position of its words). The words are written here, at compile time, from the
+parsed entry (`cell_text` prints it back in cell syntax), so no cell text reaches
+the generated code but as `repr()` of a string built from parsed values. The shipped `_explain.explain_table` does the rest at run time.
+
+A tuple of literals is one constant of the compiled module: importing it costs
+nothing per rule, and `evaluate` does not read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compiler.emitting.literals import py_literal
+from compiler.model import (
+    Compare,
+    DataType,
+    Equals,
+    Interval,
+    Prefix,
+    Table,
+    UnaryTests,
+)
+from compiler.reading.cell_text import entry_text, test_text
+
+_NEGATED = {"is": "not", "in": "not in", "one of": "none of", "matches": "not matches"}
+
+
+def entry_words(entry: UnaryTests, type_: DataType) -> tuple[str, str]:
+    """An input entry other than `-` as (how a value relates to it, its text): one of
+    the keys of the runtime's `RELATIONS` (`is`, `in`, `one of`, `matches`, or their
+    negations for `not(...)`), and the entry in cell syntax without its `not(...)`:
+    `("is", ">= 18")`, `("one of", '"CT", "MRI"')`, `("not", '"CT"')`."""
+    if len(entry.tests) == 1:
+        test = entry.tests[0]
+        text = test_text(test, quote=type_ is not DataType.CODE)
+        if isinstance(test, Equals | Compare):
+            relation = "is"
+        elif isinstance(test, Interval):
+            relation = "in"
+        else:
+            assert isinstance(test, Prefix)
+            relation = "matches"
+    else:
+        text, relation = entry_text(UnaryTests(entry.tests), type_), "one of"
+    return (_NEGATED[relation] if entry.negated else relation), text
+
+
+def explain_version(table: Table, order: Sequence[int]) -> dict[str, object]:
+    """What the template writes of TABLE into `_EXPLAIN`, as literals: the sheet, its
+    title and source, its annotation columns, the words of its distinct entries, and
+    per rule (in rule order) its id, its entry in `_HITS` (the rule in position p is
+    the entry `order.index(p)`, see `index.bit_order`) and its entries other than
+    `-`, as (input column, cell, position of its words)."""
+    slot = {position: k for k, position in enumerate(order)}
+    words: dict[tuple[str, str], int] = {}
+    rules = []
+    for position, rule in enumerate(table.rules):
+        entries = tuple(
+            (index, cell, words.setdefault(entry_words(entry, column.type), len(words)))
+            for index, (column, entry, cell) in enumerate(
+                zip(table.inputs, rule.inputs, rule.input_cells, strict=True)
+            )
+            if not entry.is_any
+        )
+        rules.append(py_literal((rule.id, slot[position], entries)))
+    return {
+        "sheet": py_literal(str(table.location)),
+        "title": py_literal(table.title),
+        "source": py_literal(table.source),
+        "notes": py_literal(tuple(c.name for c in table.annotations)),
+        "words": [py_literal(w) for w in words],
+        "rules": rules,
+    }
