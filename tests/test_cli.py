@@ -1,4 +1,4 @@
-"""The `compile-rules` command: compile, check, eval; their output and exit codes
+"""The `compile-rules` command: compile, check, eval, explain; their output and exit codes
 (0 ok, 1 drift, 2 usage, 3 invalid tables), and no traceback for any user error.
 """
 
@@ -362,6 +362,52 @@ def test_eval_usage_errors_exit_2(
     project: Project, args: tuple[str, ...], message: str
 ) -> None:
     result = project.run("eval", *args, code=2)
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+# -- explain ----------------------------------------------------------------------------
+
+
+def test_explain_prints_why(project: Project) -> None:
+    text = project.run("explain", "age_band", "age=30").stdout
+    assert text.splitlines()[0] == 'age_band: band = "adult", since = null'
+    assert "  decided by R2 (tables/rules.xlsx:Bands!A10:D10)" in text
+    assert "    age = 30 is in [18..64] (tables/rules.xlsx:Bands!B10)" in text
+    assert "    R1: age = 30 is not < 18 (tables/rules.xlsx:Bands!B9)" in text
+
+
+def test_explain_json_and_versions(project: Project) -> None:
+    first = json.loads(project.run("explain", "age_band", "age=3", "--json").stdout)
+    assert [r["status"] for r in first["rules"]] == ["decided", "rejected"]
+    assert first["rules"][1]["rejected_by"]["text"] == (
+        "age = 3 is not in [18..64] (tables/rules.xlsx:Bands!B10)"
+    )
+    versioned = project.run("explain", "coverage", "age=3", "--as-of", "2026-02-01")
+    assert "in force from 2026-01-01" in versioned.stdout
+    data = json.loads(
+        project.run(
+            "explain", "coverage", "age=3", "--as-of", "2025-02-01", "--json"
+        ).stdout
+    )
+    assert data["version"]["effective_to"] == "2025-12-31"
+    assert data["as_of"] == "2025-02-01"
+    assert data["outputs"] == {"covered": False} and data["matched"] == ["R1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("age_band", "age=200"), "age=200 is not allowed"),
+        (("age_band", "agee=3"), "did you mean 'age'?"),
+        (("coverage", "age=3", "--as-of", "2024-01-01"), "no version"),
+        (("nope",), "no table named 'nope'"),
+    ],
+)
+def test_explain_usage_errors_exit_2(
+    project: Project, args: tuple[str, ...], message: str
+) -> None:
+    result = project.run("explain", *args, code=2)
     assert message in result.stderr
     assert result.stdout == ""
 

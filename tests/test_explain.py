@@ -216,6 +216,21 @@ def test_json_is_plain_values(shipped: tuple[Project, dict[str, str]]) -> None:
     assert decided["entries"][0]["cell"].endswith("Lab policy from 2026-01-01!B32")
 
 
+def test_rules_the_hit_policy_passed_over_are_outranked() -> None:
+    rows = [(["< 18"], ("high", 1)), (["< 65"], ("low", 2)), (["> 70"], ("low", 3))]
+    for policy, decided in (("FIRST", "R1"), ("PRIORITY", "R1"), ("COLLECT", None)):
+        case = R.build_table(["age"], policy, rows)
+        explanation = R.module(case).explain(age=10)
+        statuses = [r.status for r in explanation.rules]
+        if decided is None:  # every match contributes
+            assert statuses == ["decided", "decided", "rejected"]
+        else:
+            assert statuses == ["decided", "outranked", "rejected"]
+            assert str(explanation.rules[1]) == (
+                "R2: matched, not chosen (tables/random.xlsx:Random!A10:Z10)"
+            )
+
+
 @pytest.mark.parametrize(
     ("cell", "type_", "passes", "fails"),
     [

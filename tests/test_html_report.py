@@ -102,6 +102,30 @@ def test_cell_text_is_escaped(site: Path) -> None:
     )
 
 
+def test_each_case_is_explained(site: Path) -> None:
+    """The generated explain, per Tests-sheet case: what decided, and why not R1."""
+    page = (site / "age_band.html").read_text()
+    whys = re.findall(
+        r'<details class="why"><summary>explain</summary><pre>(.*?)</pre>', page, re.S
+    )
+    assert len(whys) == 3  # T1, T2, T3
+    assert whys[1].startswith("age_band: band = &#34;adult&#34;")
+    assert "decided by R2 (tables/a.xlsx:Bands!A11:D11)" in whys[1]
+    assert "R1: age = 30 is not &lt; 18 (tables/a.xlsx:Bands!B10)" in whys[1]
+    assert "R3: matched, not chosen" in whys[1]  # FIRST: R2 came first
+    assert "Note: &lt;script&gt;" in whys[0]  # R1's note, escaped
+
+
+def test_cases_of_a_table_with_errors_are_not_explained(tmp_path: Path) -> None:
+    broken = books()
+    broken["a.xlsx"]["Bands"][9][1] = "<< 3"  # R1's entry: E201
+    tables = write_tables(tmp_path, broken)
+    write_report(tables, tmp_path / "site")
+    page = (tmp_path / "site" / "age_band.html").read_text()
+    assert '<details class="why">' not in page
+    assert "not compiled" in page
+
+
 def test_analysis_findings_and_uncovered_rules(site: Path) -> None:
     page = (site / "age_band.html").read_text()
     assert "Analysis findings" in page

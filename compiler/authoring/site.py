@@ -3,8 +3,10 @@
 An index of the tables and one page per table: its rules in cell syntax, hit policy,
 source citation, diagnostics and analysis findings, which test cases exercise each
 rule (the reference interpreter evaluates every case of the Tests sheets), and a small
-coverage chart drawn as inline SVG. Plain files, no scripts: the site can be opened
-from disk, attached to a review or published as a CI artifact.
+coverage chart drawn as inline SVG, and for each test case what the generated
+`explain` says about it (which rule decided, citing what, and why each other rule did
+not apply). Plain files, no scripts: the site can be opened from disk, attached to a
+review or published as a CI artifact.
 
 Jinja2 autoescaping is on, so every piece of workbook text is escaped.
 """
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+import types
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,8 @@ import jinja2
 
 from compiler.checking import analyse, interpret
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from compiler.emitting import codegen
+from compiler.emitting.loader import load_table
 from compiler.emitting.output import write_atomic
 from compiler.model import (
     DataType,
@@ -77,6 +82,7 @@ class CaseView:
     actual: str
     matched: str
     passed: bool
+    why: str = ""  # the generated explain(), as text ("" when it cannot run)
 
 
 @dataclass
@@ -209,12 +215,37 @@ def _run_case(
     return view, table, matched
 
 
+def explainers(
+    project: Project, diagnostics: tuple[Diagnostic, ...]
+) -> dict[str, types.ModuleType]:
+    """The generated module of every table free of errors (with what it requires),
+    imported from memory, whose `explain` the pages show per test case."""
+    sound = sound_part(project, diagnostics)
+    if not sound.decisions:
+        return {}
+    files = codegen.generate(sound, formatted=False)
+    return {d.name: load_table(files, d.name) for d in sound.decisions}
+
+
+def _why(project: Project, module: types.ModuleType, case: TestCase, name: str) -> str:
+    """What MODULE's explain says about CASE, or the error it raises."""
+    kwargs: dict[str, Any] = dict(case.inputs)
+    if project.chain_versioned(name):
+        kwargs["as_of"] = case.as_of
+    try:
+        return str(module.explain(**kwargs))
+    except (ValueError, TypeError) as exc:  # InputError, AmbiguousError, NoVersion...
+        return f"{type(exc).__name__}: {exc}"
+
+
 def build_pages(
     project: Project,
     diagnostics: tuple[Diagnostic, ...],
     findings: tuple[Diagnostic, ...],
+    explained: Mapping[str, types.ModuleType] | None = None,
 ) -> tuple[list[TablePage], list[Diagnostic]]:
-    """One page per decision, and the diagnostics that belong to no table page."""
+    """One page per decision, and the diagnostics that belong to no table page.
+    EXPLAINED (from `explainers`) gives each test case of its tables an explanation."""
     uncovered: dict[str, tuple[str, ...]] | None = None
     if not has_errors(diagnostics):  # else the page says the analysis did not run
         uncovered = analyse.uncovered_rules(project)
@@ -266,8 +297,11 @@ def build_pages(
         for suite in project.suites:
             if suite.table != decision.name:
                 continue
+            module = (explained or {}).get(decision.name)
             for case in suite.cases:
                 view, table_used, matched = _run_case(project, suite, case)
+                if module is not None:
+                    view.why = _why(project, module, case, decision.name)
                 cases.append(view)
                 for version in versions:
                     if version.table is table_used:
@@ -300,7 +334,7 @@ def write_report(tables: Path, dest: Path) -> tuple[list[Path], tuple[Diagnostic
         )
     env = _environment()
     pages, rest = (
-        build_pages(project, diagnostics, findings)
+        build_pages(project, diagnostics, findings, explainers(project, diagnostics))
         if project is not None
         else ([], list(diagnostics))
     )

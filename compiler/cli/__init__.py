@@ -1,9 +1,10 @@
 """The `compile-rules` command: a thin Click layer over the library functions.
 
-One module per group of commands: `build` (compile, check), `decide` (eval, run),
-`analysis` (analyse, lint), `authoring` (show, diff, new, watch, report) and `dmn`
-(import-dmn, export-dmn); `options` holds what they share. A command imports the
-heavy modules it needs inside its function, so that `--help` starts fast.
+One module per group of commands: `build` (compile, check), `decide` (eval,
+explain, run), `analysis` (analyse, lint), `authoring` (show, diff, new, watch,
+report) and `dmn` (import-dmn, export-dmn); `options` holds what they share. A
+command imports the heavy modules it needs inside its function, so that `--help`
+starts fast.
 
 Exit codes (docs/commands.md): 0 ok, 1 generated files out of date, 2 usage, 3 invalid
 tables or unreadable workbook (or `run` input), 4 `run` rejected rows, 123 internal
@@ -27,6 +28,7 @@ for _command in (
     build.compile_command,
     build.check_command,
     decide.eval_command,
+    decide.explain_command,
     decide.run_command,
     analysis.analyse_command,
     dmn.import_dmn_command,

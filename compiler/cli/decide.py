@@ -1,5 +1,5 @@
-"""`eval` and `run`: decide one case, a cases file, or every row of a data file with
-the generated evaluator, compiled in memory."""
+"""`eval`, `explain` and `run`: decide one case (and say why), a cases file, or every
+row of a data file with the generated evaluator, compiled in memory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pathlib import Path
 
 import click
 
-from compiler.cli.options import compiled, folders, guarded, known_table, progress
+from compiler.cli.options import (
+    F,
+    compiled,
+    folders,
+    guarded,
+    known_table,
+    progress,
+)
 from compiler.emitting.loader import EvalError, TextEvaluator, read_cases
 from compiler.model import Project
 from compiler.report import Exit, run_summary
@@ -23,16 +30,23 @@ def _compiled_table(tables: Path, table: str) -> tuple[Project, dict[str, str]]:
     return project, files
 
 
+def _one_case(func: F) -> F:
+    """What `eval` and `explain` take: the folders, TABLE, NAME=VALUE..., --as-of
+    and --json."""
+    func = click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON object."
+    )(func)
+    func = click.option(
+        "--as-of",
+        "as_of",
+        help="Evaluation date (ISO), for versioned tables. Default: today.",
+    )(func)
+    func = click.argument("assignments", nargs=-1, metavar="NAME=VALUE...")(func)
+    return folders(click.argument("table")(func))
+
+
 @click.command("eval")
-@folders
-@click.argument("table")
-@click.argument("assignments", nargs=-1, metavar="NAME=VALUE...")
-@click.option(
-    "--as-of",
-    "as_of",
-    help="Evaluation date (ISO), for versioned tables. Default: today.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_one_case
 @click.option(
     "--cases",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -54,14 +68,8 @@ def eval_command(
     if cases is not None:
         _eval_cases(cases, evaluator, as_of)
         return
-    values: dict[str, str | None] = {}
-    for item in assignments:
-        name, sep, text = item.partition("=")
-        if not sep:
-            raise click.UsageError(f"{item!r} is not NAME=VALUE")
-        values[name.strip()] = text
     try:
-        result = evaluator.evaluate(values, as_of)
+        result = evaluator.evaluate(_assigned(assignments), as_of)
     except EvalError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
@@ -73,6 +81,44 @@ def eval_command(
     if isinstance(outputs, list) and not outputs:
         click.echo("(no rule matched and there is no Default)")
     click.echo(f"matched: {', '.join(result['matched']) or '(none)'}")
+
+
+def _assigned(assignments: tuple[str, ...]) -> dict[str, str | None]:
+    """`NAME=VALUE` arguments as input name -> text."""
+    values: dict[str, str | None] = {}
+    for item in assignments:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"{item!r} is not NAME=VALUE")
+        values[name.strip()] = text
+    return values
+
+
+@click.command("explain")
+@_one_case
+@guarded
+def explain_command(
+    tables: Path,
+    out: Path,
+    quiet: bool,
+    table: str,
+    assignments: tuple[str, ...],
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    """Say why TABLE decides as it does on the given inputs: the version in force,
+    the rules that decided with their cells, annotations and source, and for every
+    other rule the first entry that rejected the inputs (as `eval`, through the
+    generated `explain`)."""
+    evaluator = TextEvaluator.load(*_compiled_table(tables, table), table)
+    try:
+        explanation = evaluator.explain(_assigned(assignments), as_of)
+    except EvalError as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(explanation.to_json(), ensure_ascii=False))
+        return
+    click.echo(str(explanation))
 
 
 def _eval_cases(cases: Path, evaluator: TextEvaluator, as_of: str | None) -> None:

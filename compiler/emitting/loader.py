@@ -103,12 +103,12 @@ class TextEvaluator:
         versioned = project.chain_versioned(table)
         return cls(table, columns, versioned, load_table(files, table))
 
-    def evaluate(
+    def arguments(
         self, values: Mapping[str, str | None], as_of: str | None
     ) -> dict[str, Any]:
-        """The result as JSON values (`result_json`); a blank value is None. Raises
-        EvalError for an unknown input, a value or date that does not parse, or
-        what the evaluator rejects (a value not listed, no version in force, ...)."""
+        """The keyword arguments of `evaluate` for VALUES (input name -> text; a blank
+        value is None) and AS_OF. Raises EvalError for an unknown input, or a value or
+        date that does not parse."""
         kwargs: dict[str, Any] = {}
         for name, text in values.items():
             if name not in self.columns:
@@ -133,9 +133,27 @@ class TextEvaluator:
                 kwargs["as_of"] = cells.parse_date_text(as_of.strip())
             except CellError as exc:
                 raise EvalError(f"--as-of {as_of!r}: {_explained(exc)}") from None
+        return kwargs
+
+    def evaluate(
+        self, values: Mapping[str, str | None], as_of: str | None
+    ) -> dict[str, Any]:
+        """The result as JSON values (`result_json`). Raises EvalError as `arguments`
+        does, or for what the evaluator rejects (a value not listed, no version in
+        force, ...)."""
+        kwargs = self.arguments(values, as_of)
         try:
             return result_json(self.module.evaluate(**kwargs))
         except ValueError as exc:  # its InputError, NoVersionError, AmbiguousError
+            raise EvalError(str(exc)) from None
+
+    def explain(self, values: Mapping[str, str | None], as_of: str | None) -> Any:
+        """The generated `explain` on the same inputs: an Explanation (`str()` for
+        people, `to_json()`). Raises EvalError as `evaluate` does."""
+        kwargs = self.arguments(values, as_of)
+        try:
+            return self.module.explain(**kwargs)
+        except ValueError as exc:
             raise EvalError(str(exc)) from None
 
 
