@@ -26,7 +26,7 @@ import jinja2
 from compiler.checking import analyse, interpret
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from compiler.emitting import codegen
-from compiler.emitting.loader import load_table
+from compiler.emitting.loader import load_modules
 from compiler.emitting.output import write_atomic
 from compiler.model import (
     DataType,
@@ -224,7 +224,7 @@ def explainers(
     if not sound.decisions:
         return {}
     files = codegen.generate(sound, formatted=False)
-    return {d.name: load_table(files, d.name) for d in sound.decisions}
+    return load_modules(files, [d.name for d in sound.decisions])
 
 
 def _why(project: Project, module: types.ModuleType, case: TestCase, name: str) -> str:

@@ -98,9 +98,10 @@ class Session:
     echo: Echo = print
     sleep: Callable[[float], None] = time.sleep
     cache: WorkbookCache = field(default_factory=WorkbookCache)
+    write: bool = True  # False: compile in memory only (`serve --reload`)
 
     def run(self, changed: Iterable[Path] = ()) -> Run:
-        """Recompile; write changed outputs when the tables compile."""
+        """Recompile; write changed outputs when the tables compile (and WRITE)."""
         started = time.perf_counter()
         reads_before = self.cache.reads
         changed = [p for p in changed if is_workbook(p)]
@@ -126,7 +127,7 @@ class Session:
         written: tuple[str, ...] = ()
         removed: tuple[str, ...] = ()
         unchanged = 0
-        if compilation.files is not None:
+        if compilation.files is not None and self.write:
             change = output.plan(self.out, compilation.files)
             output.apply(self.out, change)
             written = (*change.new, *change.changed)
@@ -158,20 +159,27 @@ class Session:
                 self.echo(f"wrote {self.out / name}")
             for name in run.removed:
                 self.echo(f"removed {self.out / name}")
-        self.echo(summary(run, report, self.out))
+        self.echo(summary(run, report, self.out, wrote=self.write))
 
 
-def summary(run: Run, report: Report, out: Path) -> str:
+def summary(run: Run, report: Report, out: Path, *, wrote: bool = True) -> str:
     """One line per run: `[14:03:07] 2 written, 0 removed, 31 unchanged (1 warning);
-    1 workbook read in 0.6s`."""
+    1 workbook read in 0.6s`. Not WROTE (`serve --reload`): `[14:03:07] compiled (1
+    warning); ...`, and on errors that the last good tables are still served."""
     stamp = dt.datetime.now().strftime("%H:%M:%S")
     books = f"{run.reads} workbook{'s' if run.reads != 1 else ''} read"
     timing = f"{books} in {run.seconds:.1f}s"
+    if not run.ok and not wrote:
+        return (
+            f"[{stamp}] {report.counts()}: still serving the last good tables; {timing}"
+        )
     if not run.ok:
         return (
             f"[{stamp}] {report.counts()}: nothing written, {out} keeps the last good "
             f"output; {timing}"
         )
+    if not wrote:
+        return f"[{stamp}] compiled ({report.counts()}); {timing}"
     return (
         f"[{stamp}] {len(run.written)} written, {len(run.removed)} removed, "
         f"{run.unchanged} unchanged ({report.counts()}); {timing}"

@@ -1,8 +1,8 @@
 """The `compile-rules` command: a thin Click layer over the library functions.
 
 One module per group of commands: `build` (compile, check), `decide` (eval,
-explain, run), `analysis` (analyse, lint), `authoring` (show, diff, new, watch,
-report) and `dmn` (import-dmn, export-dmn); `options` holds what they share. A
+explain, run), `serve`, `analysis` (analyse, lint), `authoring` (show, diff, new,
+watch, report) and `dmn` (import-dmn, export-dmn); `options` holds what they share. A
 command imports the heavy modules it needs inside its function, so that `--help`
 starts fast.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from compiler.cli import analysis, authoring, build, decide, dmn
+from compiler.cli import analysis, authoring, build, decide, dmn, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +30,7 @@ for _command in (
     decide.eval_command,
     decide.explain_command,
     decide.run_command,
+    serve.serve_command,
     analysis.analyse_command,
     dmn.import_dmn_command,
     dmn.export_dmn_command,

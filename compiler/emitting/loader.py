@@ -64,9 +64,17 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def load_table(files: dict[str, str], table: str) -> types.ModuleType:
-    """Import the generated module of TABLE from FILES, as a fresh package. The
-    runtime modules are imported with it, while the finder is installed: the module
-    imports `_frame` only when `evaluate_frame` is first called."""
+    """Import the generated module of TABLE from FILES, as a fresh package."""
+    return load_modules(files, (table,))[table]
+
+
+def load_modules(
+    files: dict[str, str], tables: Sequence[str]
+) -> dict[str, types.ModuleType]:
+    """Import the generated modules of TABLES from FILES, as one fresh package. The
+    runtime modules are imported with them, while the finder is installed: a module
+    imports `_frame` only when `evaluate_frame` is first called (`_explain`, when
+    `explain` is)."""
     package = f"_compile_rules_eval_{next(_counter)}"
     finder = _SourceFinder(package, files)
     sys.meta_path.insert(0, finder)
@@ -74,7 +82,7 @@ def load_table(files: dict[str, str], table: str) -> types.ModuleType:
         for name in SHIPPED:
             if name in files:
                 importlib.import_module(f"{package}.{name.removesuffix('.py')}")
-        return importlib.import_module(f"{package}.{table}")
+        return {t: importlib.import_module(f"{package}.{t}") for t in tables}
     finally:
         sys.meta_path.remove(finder)
 

@@ -42,6 +42,7 @@ class InputError(DecisionError, TypeError):
         self.table = table
         self.name = name
         self.value = value
+        self.allowed = allowed
 
 
 class AmbiguousError(DecisionError):
