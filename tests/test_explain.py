@@ -231,6 +231,13 @@ def test_rules_the_hit_policy_passed_over_are_outranked() -> None:
             )
 
 
+def test_a_table_without_inputs() -> None:
+    case = R.build_table([], "COLLECT", [([], ("high", 1)), ([], ("low", 2))])
+    explanation = R.module(case).explain()
+    assert explanation.matched == ("R1", "R2") and explanation.inputs == ()
+    assert "every entry is -: the rule applies to any input" in str(explanation)
+
+
 @pytest.mark.parametrize(
     ("cell", "type_", "passes", "fails"),
     [

@@ -269,6 +269,10 @@ def test_422_names_the_input_and_its_allowed_values(client: TestClient) -> None:
         "invalid_input",
     )
     assert date["input"] == "as_of"
+    for text in ("2026-01-01\n", "\u0662\u0660\u0662\u0666-01-01", "2026-02-30"):
+        body = {"test": "PCA3", "as_of": text}
+        answer = client.post("/decisions/lab_policy_for_test", json=body)
+        assert error(answer, 422, "invalid_input")["input"] == "as_of"
     unversioned = error(
         client.post("/decisions/imaging_guideline_set", json={"as_of": "2026-01-01"}),
         422,
@@ -576,3 +580,16 @@ def test_serve_refuses_tables_with_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--tables", str(tables), "--port", "1"])
     assert result.exit_code == 3, result.output
     assert "E201" in result.stderr and "nothing to serve" in result.stderr
+
+
+def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            main,
+            ["serve", "--tables", str(small_tables(tmp_path)), "--port", str(port)],
+        )
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 import sys
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def serve_command(
         )
     if not tables.is_dir():
         raise click.UsageError(f"--tables {tables}: the folder does not exist")
+    _check_address(host, port)
     import uvicorn
 
     from compiler.serve import log
@@ -109,4 +111,20 @@ def serve_command(
         err=True,
     )
     app = create_app(service, watch=reload_, reload_poll=poll or None)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    # log_config=None: uvicorn keeps the JSON handlers that log.configure set
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+
+
+def _check_address(host: str, port: int) -> None:
+    """A usage error (exit 2) when HOST:PORT cannot be listened on (in use, not an
+    address of this machine), before compiling: uvicorn would only log it."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise click.UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None

@@ -25,7 +25,7 @@ from compiler.emitting.runtime._explain import to_json
 from compiler.model import DataType
 from compiler.reading.sheets import suggest
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class RequestError(Exception):
@@ -188,7 +188,7 @@ def _call(
 def _date(table: ServedTable, name: str, value: Any, nullable: bool = False) -> Any:
     if value is None and nullable:
         return None
-    if isinstance(value, str) and _DATE.match(value):
+    if isinstance(value, str) and _DATE.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:

@@ -60,14 +60,16 @@ class JsonLines(logging.Formatter):
 
 
 def configure(*, access: bool = True, stream: IO[str] | None = None) -> None:
-    """Log JSON lines to STREAM (default: stderr), the access lines too unless not
-    ACCESS."""
+    """Log JSON lines to STREAM (default: stderr): the service's, uvicorn's own
+    (warnings and errors: a request that is not HTTP, a port in use), and the access
+    lines unless not ACCESS."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLines())
-    for logger in (ACCESS, LOG):
+    for logger in (ACCESS, LOG, logging.getLogger("uvicorn.error")):
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     ACCESS.disabled = not access
 
 
