@@ -12,6 +12,8 @@ accepts the input.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -229,6 +231,24 @@ def test_rules_the_hit_policy_passed_over_are_outranked() -> None:
             assert str(explanation.rules[1]) == (
                 "R2: matched, not chosen (tables/random.xlsx:Random!A10:Z10)"
             )
+
+
+def test_explain_is_imported_on_its_first_call_only() -> None:
+    """Importing a generated module (and evaluate) leaves `_explain` unloaded."""
+    code = (
+        "import sys; from generated import imaging_guideline_document as m; "
+        "m.evaluate(body_area='Head', age_years=3); "
+        "print('generated._explain' in sys.modules); m.explain(age_years=3); "
+        "print('generated._explain' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["False", "True"]
 
 
 def test_a_table_without_inputs() -> None:
