@@ -211,13 +211,15 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any) -> Any:
+def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
     """Evaluate `current_episode_xray_requirement` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);
     None, NaN, NA and NaT are missing values. Returns a DataFrame on FRAME's index
     with one column per output and `matched`, the id of the deciding rule or None.
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    With CATEGORICAL, every result column is a pandas Categorical of the same values
+    (missing: NaN), built from the few distinct results: cheaper on many rows.
     pandas and numpy are imported on the first call only.
     """
     from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
@@ -228,6 +230,7 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="single",
+        categorical=categorical,
         requires=(("guideline_document", _imaging_guideline_document.evaluate_frame),),
     )
 

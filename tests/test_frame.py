@@ -144,6 +144,15 @@ def check_frame(
     records = found.to_dict("records")
     for label, result, got in zip(labels, expected, records, strict=True):
         assert got == frame_row(result, shape_of(case), names), label
+    coded = evaluator.evaluate_frame(frame, categorical=True)  # the same, as codes
+    assert list(coded.columns) == list(found.columns)
+    assert list(coded.index) == labels
+    for name in found.columns:
+        column = coded[name]
+        assert isinstance(column.dtype, pd.CategoricalDtype)
+        categories = column.cat.categories
+        values = [None if c < 0 else categories[c] for c in column.cat.codes]
+        assert values == list(found[name]), name
 
 
 def row_inputs(case: Case) -> st.SearchStrategy[dict[str, Any]]:

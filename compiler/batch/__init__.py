@@ -19,7 +19,7 @@ files, written atomically), and `engines`, which drive them (`run_local`, `run_d
 """
 
 from compiler.batch.chunks import decide_chunk
-from compiler.batch.engines import Summary, run_dask, run_local
+from compiler.batch.engines import Summary, reuse_memory, run_dask, run_local
 from compiler.batch.plan import Plan, evaluator, make_plan
 from compiler.batch.sources import RunError, Source, file_format
 
@@ -32,6 +32,7 @@ __all__ = [
     "evaluator",
     "file_format",
     "make_plan",
+    "reuse_memory",
     "run_dask",
     "run_local",
 ]

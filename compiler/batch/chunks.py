@@ -44,6 +44,46 @@ def output_schema(schema: pa.Schema, plan: Plan) -> pa.Schema:
 
 
 _IDS = pa.list_(pa.string())
+CODED = pa.dictionary(pa.int32(), pa.string())  # a string column as its codes
+
+
+def coded_schema(schema: pa.Schema, plan: Plan) -> pa.Schema | None:
+    """SCHEMA (an output schema, for Parquet) with the string columns that hold few
+    values as dictionaries (the table's string and code inputs; its string outputs
+    and `matched` when one rule decides), which Parquet writes as they are, without
+    a hash per row. Such a file is written without pyarrow's own copy of the schema
+    (it would say dictionaries), so only when every column's type reads back the same
+    from Parquet's types alone; else None."""
+    if not all(_native(f.type) for f in schema):
+        return None
+    few = {f.name for f in plan.inputs if f.type in (DataType.STRING, DataType.CODE)}
+    if plan.shape == "single":
+        few |= {f.name for f in plan.outputs if ARROW[f.type] == pa.string()}
+        few.add("matched")
+    return pa.schema(
+        [
+            (f.name, CODED if f.name in few and f.type == pa.string() else f.type)
+            for f in schema
+        ]
+    )
+
+
+def _native(kind: pa.DataType) -> bool:
+    """Whether Parquet's own types give KIND back to a reader (as pyarrow reads it)."""
+    if pa.types.is_timestamp(kind):
+        return bool(kind.tz is None and kind.unit != "s")
+    return any(
+        test(kind)
+        for test in (
+            pa.types.is_boolean,
+            pa.types.is_integer,
+            pa.types.is_float32,
+            pa.types.is_float64,
+            pa.types.is_string,
+            pa.types.is_binary,
+            pa.types.is_date32,
+        )
+    )
 
 
 def _plain(kind: pa.DataType) -> pa.DataType:
@@ -63,36 +103,37 @@ def decide_chunk(
     """Evaluate one chunk: its output rows (in SCHEMA), and (position, column, value,
     message) for each problem of the rows left out, in row order."""
     rows = raw.num_rows
+    names = set(raw.column_names)
     problems: list[Problem] = []
     typed: dict[str, pa.Array] = {}
     for f in plan.inputs:
-        if f.name in raw.column_names:
-            typed[f.name], found = coerce(raw.column(f.name), f.type, cells=plan.cells)
+        if f.name in names:
+            array, found = coerce(raw.column(f.name), f.type, cells=plan.cells)
+            if f.type in (DataType.STRING, DataType.CODE):
+                array = _encoded(array)
+            typed[f.name] = array
             problems += [(p, f.name, m) for p, m in found]
     days = _days(raw, plan, typed, problems)
     versions = _versions(plan, days, problems)
     keep = np.ones(rows, dtype=bool)
     keep[[p for p, _, _ in problems]] = False
     results, keep = _evaluate(plan, typed, days, keep, versions, problems)
-    good = pa.array(keep)
+    good = None if keep.all() else pa.array(keep)
     columns: list[Any] = []
-    for f in schema:
-        if f.name in raw.column_names:
-            column = typed.get(f.name, raw.column(f.name)).filter(good)
-            columns.append((_text(column) if plan.text else column).cast(f.type))
-    listed = plan.shape == "list"
+    for position, f in enumerate(schema):
+        if position == raw.num_columns:
+            break  # the input's columns come first, in the input's order
+        column = typed.get(f.name)
+        if column is None:
+            column = raw.column(position)
+        if good is not None:
+            column = column.filter(good)
+        columns.append((_text(column) if plan.text else column).cast(f.type))
     for out in plan.outputs:
-        columns.append(
-            _arrow(results[out.name], ARROW[out.type], listed=listed, text=plan.text)
-        )
-    columns.append(
-        _arrow(
-            results["matched"],
-            pa.string(),
-            listed=plan.shape != "single",
-            text=plan.text,
-        )
-    )
+        kind = schema.field(out.name).type
+        columns.append(_arrow(results[out.name], kind, listed=plan.shape == "list"))
+    kind = schema.field("matched").type
+    columns.append(_arrow(results["matched"], kind, listed=plan.shape != "single"))
     return pa.Table.from_arrays(columns, schema=schema), _described(raw, problems)
 
 
@@ -152,7 +193,7 @@ def _evaluate(
     error = _runtime(module).DecisionError
     frame = _frame(plan, typed, days, keep)
     try:
-        return module.evaluate_frame(frame), keep
+        return module.evaluate_frame(frame, categorical=True), keep
     except error:
         pass
     keep = keep.copy()
@@ -163,7 +204,7 @@ def _evaluate(
     groups = None
     while True:
         try:
-            return module.evaluate_frame(frame), keep
+            return module.evaluate_frame(frame, categorical=True), keep
         except error as exc:
             if exc.row is None or exc.row not in frame.index:
                 raise
@@ -191,19 +232,30 @@ def _runtime(module: types.ModuleType) -> types.ModuleType:
 def _frame(plan: Plan, typed: dict[str, pa.Array], days: Any, keep: Any) -> Any:
     """The rows to KEEP as the DataFrame evaluate_frame is fastest on: categories for
     strings, nullable Int64, datetime64 dates; labelled by their position."""
-    mask = pa.array(keep)
+    every = bool(keep.all())
+    mask = None if every else pa.array(keep)
     data: dict[str, Any] = {}
     for f in plan.inputs:
         if f.name in typed:
-            data[f.name] = _pandas(typed[f.name].filter(mask), f.type)
+            array = typed[f.name] if mask is None else typed[f.name].filter(mask)
+            data[f.name] = _pandas(array, f.type)
     if days is not None:
-        data["as_of"] = days[keep]
-    return pd.DataFrame(data, index=pd.Index(np.flatnonzero(keep)))
+        data["as_of"] = days if every else days[keep]
+    index = pd.RangeIndex(len(keep)) if every else pd.Index(np.flatnonzero(keep))
+    return pd.DataFrame(data, index=index, copy=False)
+
+
+def _encoded(array: pa.Array) -> pa.Array:
+    """A string column as a dictionary (int32 codes), as evaluate_frame takes it
+    (categories) and Parquet writes it cheapest."""
+    if pa.types.is_dictionary(array.type):
+        return array if array.type == CODED else array.cast(CODED)
+    return array.dictionary_encode()
 
 
 def _pandas(array: pa.Array, type_: DataType) -> Any:
     if type_ in (DataType.STRING, DataType.CODE):
-        return array.dictionary_encode().to_pandas().array
+        return array.to_pandas().array
     if array.null_count == 0 and type_ is not DataType.DATE:
         return array.to_numpy(zero_copy_only=False)
     if type_ is DataType.INTEGER:
@@ -225,6 +277,8 @@ def _outside_values(
         array = typed.get(allowed.column)
         if array is None:
             continue
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
         rows = keep.copy()
         if allowed.table in versions:
             rows &= versions[allowed.table] == allowed.version
@@ -257,16 +311,23 @@ def _outside_message(value: Any, allowed: Allowed) -> str:
     return text + (f"; {hint}" if hint else "")
 
 
-def _arrow(values: pd.Series, kind: pa.DataType, *, listed: bool, text: bool) -> Any:
-    """An object column of results as an Arrow array. Results are few distinct
-    objects, so each is converted once and then taken per row."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    items = [list(u) for u in uniques] if listed else list(uniques)
-    if listed and text:
-        dictionary = pa.array([json.dumps(u, default=str) for u in items], pa.string())
-    else:
-        dictionary = pa.array(items, type=pa.list_(kind) if listed else kind)
-    return dictionary.take(pa.array(codes, mask=codes < 0))
+def _arrow(values: pd.Series, kind: pa.DataType, *, listed: bool) -> Any:
+    """A Categorical column of results as an Arrow array of KIND: its few categories
+    converted once, then taken per row by their codes, or kept as codes when KIND
+    is a dictionary. LISTED: each result is a tuple (as JSON when KIND is text)."""
+    categorical = values.array
+    codes = np.asarray(categorical.codes)
+    missing = codes < 0
+    indices = pa.array(codes, mask=missing if missing.any() else None)
+    items = list(categorical.categories)
+    if listed:
+        items = [list(u) for u in items]
+        if kind == pa.string():
+            items = [json.dumps(u, default=str) for u in items]
+    if pa.types.is_dictionary(kind):
+        dictionary = pa.array(items, type=kind.value_type)
+        return pa.DictionaryArray.from_arrays(indices.cast(kind.index_type), dictionary)
+    return pa.array(items, type=kind).take(indices)
 
 
 def _text(column: Any) -> Any:

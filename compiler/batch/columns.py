@@ -46,16 +46,20 @@ def coerce(
 ) -> tuple[pa.Array, list[tuple[int, str]]]:
     """COLUMN (an Arrow array) as TYPE_'s Arrow type, and (position, message) for each
     value that is not one (those positions are null in the result). With CELLS, text
-    is parsed even in string columns (spaces, quotes, `null`), as in a CSV cell."""
+    is parsed even in string columns (spaces, quotes, `null`), as in a CSV cell. A
+    float NaN is missing, whatever the column's type. A dictionary column is typed
+    once per distinct value; string and code columns stay dictionaries."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode()
+        return _coerce_dictionary(array, type_, cells=cells)
     if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
         array = array.cast(pa.string())
     target = ARROW[type_]
     kind = array.type
     if pa.types.is_null(kind):
         return pa.nulls(len(array), target), []
+    if pa.types.is_floating(kind) and pc.any(pc.is_nan(array)).as_py():
+        array = pc.if_else(pc.is_nan(array), None, array)  # NaN: missing
     if cells and pa.types.is_string(kind):
         return _parse_text(array, type_)
     if kind == target and type_ is not DataType.NUMBER:
@@ -63,8 +67,7 @@ def coerce(
     if type_ is DataType.NUMBER and (
         pa.types.is_floating(kind) or pa.types.is_integer(kind)
     ):
-        numbers = array.cast(pa.float64())
-        return pc.if_else(pc.is_nan(numbers), None, numbers), []  # NaN: missing
+        return array.cast(pa.float64()), []
     if type_ is DataType.INTEGER and pa.types.is_integer(kind):
         with contextlib.suppress(pa.ArrowInvalid):  # uint64 beyond int64: as text
             return array.cast(pa.int64()), []
@@ -82,6 +85,24 @@ def coerce(
             message = f"a {kind} value is not a {type_.value}"
             return pa.nulls(len(array), target), [(int(p), message) for p in bad]
     return _parse_text(array, type_)
+
+
+def _coerce_dictionary(
+    array: pa.DictionaryArray, type_: DataType, *, cells: bool
+) -> tuple[pa.Array, list[tuple[int, str]]]:
+    """A dictionary column typed by its dictionary: each distinct value once."""
+    values, found = coerce(array.dictionary, type_, cells=cells)
+    indices = array.indices
+    problems: list[tuple[int, str]] = []
+    if found:
+        bad = pa.array([p for p, _ in found], type=indices.type)
+        messages = [m for _, m in found]
+        which = pc.index_in(indices, value_set=bad).fill_null(-1)
+        which = which.to_numpy(zero_copy_only=False)
+        problems = [(int(p), messages[which[p]]) for p in np.flatnonzero(which >= 0)]
+    if type_ in (DataType.STRING, DataType.CODE) and values.null_count == 0:
+        return pa.DictionaryArray.from_arrays(indices, values), problems
+    return values.take(indices), problems
 
 
 def _parse_text(

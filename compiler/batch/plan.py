@@ -55,6 +55,8 @@ class Plan:
     text: bool = False  # CSV output: lists as JSON text
     cells: bool = False  # CSV input: every value is text, read as `eval` reads it
     notes: tuple[str, ...] = ()  # warnings for the user, said before the run
+    # Parquet string columns read as dictionaries: the table's string and code inputs
+    dictionary: tuple[str, ...] = ()
     token: str = field(default="", compare=False)  # names the sources, for the cache
 
 
@@ -126,6 +128,16 @@ def make_plan(
         for c in version.inputs
         if not c.source_table and c.values is not None and not c.values.is_any
     )
+    kinds = dict(zip(schema.names, schema.types, strict=True))
+    dictionary = tuple(
+        f.name
+        for f in inputs
+        if f.type in (DataType.STRING, DataType.CODE)
+        and f.name in kinds
+        and (
+            pa.types.is_string(kinds[f.name]) or pa.types.is_large_string(kinds[f.name])
+        )
+    )
     sources = {
         k: v for k, v in files.items() if k.endswith(".py") and "/" not in k
     }  # the modules, not the tests
@@ -143,6 +155,7 @@ def make_plan(
         text=text,
         cells=cells,
         notes=tuple(notes),
+        dictionary=dictionary,
         token=token,
     )
 

@@ -3,10 +3,15 @@ RunError, which every stage of a run raises when it cannot start or go on."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Iterator
+import queue
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -54,6 +59,7 @@ class Source:
             if kind == "parquet":
                 meta = pq.ParquetFile(path)
                 schema = meta.schema_arrow
+                _once(schema.names)
                 return cls(path, kind, schema, meta.metadata.num_rows, schema.names)
             header = csv_header(path)
             schema = pa.schema([(name, pa.string()) for name in header])
@@ -61,41 +67,116 @@ class Source:
         except (OSError, ValueError, pa.ArrowException, csv.Error) as exc:
             raise unreadable(path, exc) from None
 
-    def chunks(self, rows: int) -> Iterator[tuple[pa.Table, int]]:
-        """(table, progress) per chunk of about ROWS rows."""
+    def chunks(
+        self, rows: int, *, dictionary: Iterable[str] = ()
+    ) -> Iterator[tuple[pa.Table, int]]:
+        """(table, progress) per chunk of about ROWS rows. Parquet columns named in
+        DICTIONARY are read as dictionaries (their values decoded once per chunk,
+        not per row)."""
         try:
             if self.format == "parquet":
-                reader = pq.ParquetFile(self.path)
+                reader = pq.ParquetFile(self.path, read_dictionary=list(dictionary))
                 done = 0
                 for batch in reader.iter_batches(batch_size=rows):
                     done += batch.num_rows
                     yield pa.Table.from_batches([batch]), done
                 return
-            with pa.OSFile(str(self.path)) as stream:
-                batches = pacsv.open_csv(
-                    stream,
-                    read_options=pacsv.ReadOptions(
-                        column_names=self.header, skip_rows=1
-                    ),
-                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types=dict.fromkeys(self.header, pa.string()),
-                        null_values=[""],
-                        strings_can_be_null=True,
-                    ),
-                )
-                pending = pa.Table.from_batches([], schema=self.schema)
-                for batch in batches:  # blocks of bytes, regrouped by ROWS rows
-                    pending = pa.concat_tables(
-                        [pending, pa.Table.from_batches([batch])]
-                    )
-                    while pending.num_rows >= rows:
-                        yield pending.slice(0, rows), stream.tell()
-                        pending = pending.slice(rows)
-                if pending.num_rows:
-                    yield pending, self.size
+            yield from self._csv_chunks(rows)
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise unreadable(self.path, exc) from None
+
+    def _csv_chunks(self, rows: int) -> Iterator[tuple[pa.Table, int]]:
+        """CSV blocks of bytes regrouped by ROWS rows: gathered in a list and joined
+        once per chunk, so that the work per chunk does not grow with its blocks."""
+        with pa.OSFile(str(self.path)) as stream:
+            batches = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=self.header, skip_rows=1, block_size=_CSV_BLOCK
+                ),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(self.header, pa.string()),
+                    null_values=[""],
+                    strings_can_be_null=True,
+                ),
+            )
+            pending: list[pa.RecordBatch] = []
+            count = 0
+            for batch in batches:
+                pending.append(batch)
+                count += batch.num_rows
+                if count < rows:
+                    continue
+                table = pa.Table.from_batches(pending, schema=self.schema)
+                while table.num_rows >= rows:
+                    yield table.slice(0, rows).combine_chunks(), stream.tell()
+                    table = table.slice(rows)
+                pending, count = table.to_batches(), table.num_rows
+            if count:
+                table = pa.Table.from_batches(pending, schema=self.schema)
+                yield table.combine_chunks(), self.size
+
+
+_CSV_BLOCK = 8 << 20  # bytes of CSV parsed at a time (pyarrow parses blocks in threads)
+
+
+def _once(names: list[str]) -> None:
+    """ValueError unless every column name appears once."""
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twice:
+        raise ValueError(f"column(s) {', '.join(map(repr, twice))} appear twice")
+
+
+_T = TypeVar("_T")
+
+
+@contextlib.contextmanager
+def read_ahead(items: Iterator[_T], depth: int = 2) -> Iterator[Iterator[_T]]:
+    """ITEMS, produced in a background thread up to DEPTH ahead of the block that
+    takes them (pyarrow reads and parses without the GIL), so that reading the next
+    chunk overlaps deciding this one. An error of ITEMS is raised where it is taken."""
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(kind: str, item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put((kind, item), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer("item", item):
+                    return
+            offer("end", None)
+        except BaseException as exc:
+            offer("error", exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    def consume() -> Iterator[_T]:
+        while True:
+            kind, item = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def csv_header(path: Path) -> list[str]:
@@ -105,9 +186,7 @@ def csv_header(path: Path) -> list[str]:
     if not header:
         raise ValueError("the file is empty: the first line must name the columns")
     names = [name.strip() for name in header]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ValueError(f"column(s) {', '.join(map(repr, twice))} appear twice")
+    _once(names)
     return names
 
 

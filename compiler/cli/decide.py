@@ -250,6 +250,7 @@ def run_command(
                 partitions=partitions,
             )
         else:
+            batch.reuse_memory()
             with progress(quiet, "deciding") as advance:
                 summary = batch.run_local(
                     plan,

@@ -415,7 +415,7 @@ def write_atomic(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
-            os.fchmod(handle.fileno(), _mode_for(path))
+            os.fchmod(handle.fileno(), mode_for(path))
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -424,37 +424,21 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def replacing(path: Path, *, folder: bool = False) -> Iterator[Path]:
-    """A new sibling of PATH to write (a file, or with FOLDER a folder) that takes
-    PATH's place in one step when the block ends, and is removed if it raises: a
-    long write killed at any moment leaves the old PATH whole, never half a new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if folder:
-        staging = _sibling(path, "new")
-    else:
-        fd, name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        os.close(fd)
-        staging = Path(name)
+def replacing_folder(path: Path) -> Iterator[Path]:
+    """A new sibling folder of PATH to write that takes PATH's place in one step when
+    the block ends, and is removed if it raises: a long write killed at any moment
+    leaves the old PATH whole, never half a new one."""
+    staging = _sibling(path, "new")
     try:
         yield staging
-        if folder:
-            _swap(staging, path)
-            return
-        with staging.open("rb+") as handle:
-            os.fchmod(handle.fileno(), _mode_for(path))
-            os.fsync(handle.fileno())
-        os.replace(staging, path)
+        _swap(staging, path)
     except BaseException:
-        if staging.is_dir():
-            shutil.rmtree(staging, ignore_errors=True)
-        else:
-            staging.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-def _mode_for(path: Path) -> int:
+def mode_for(path: Path) -> int:
+    """The mode PATH keeps when replaced, or a new file's (0666 less the umask)."""
     try:
         return path.stat().st_mode & 0o7777
     except OSError:

@@ -156,7 +156,7 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "python", _decide),)
 
 
-def evaluate_frame(frame: Any) -> Any:
+def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
     """Evaluate `flags` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);
@@ -164,6 +164,8 @@ def evaluate_frame(frame: Any) -> Any:
     with one column per output holding a tuple of values per row (one per match, as
     in `Result.outputs`), and `matched`, a tuple of rule ids per row.
     Row by row it equals `evaluate`; errors name the row (InputError, ...).
+    With CATEGORICAL, every result column is a pandas Categorical of the same values
+    (missing: NaN), built from the few distinct results: cheaper on many rows.
     pandas and numpy are imported on the first call only.
     """
     from ._frame import decide_frame  # here: `evaluate` alone needs only _runtime
@@ -174,6 +176,7 @@ def evaluate_frame(frame: Any) -> Any:
         Outputs._fields,
         _FRAME_VERSIONS,
         shape="list",
+        categorical=categorical,
     )
 
 

@@ -42,18 +42,53 @@ def decide_frame(
     versions: Sequence[Version],
     *,
     shape: str,
-    requires: Sequence[tuple[str, Callable[[Any], Any]]] = (),
+    requires: Sequence[tuple[str, Callable[..., Any]]] = (),
+    categorical: bool = False,
 ) -> Any:
     """Evaluate every row of FRAME; see the generated `evaluate_frame` for the shape
     ("single": outputs and `matched` as str or None; "multi": `matched` a tuple of
-    ids; "list": every output and `matched` a tuple per row)."""
+    ids; "list": every output and `matched` a tuple per row). With CATEGORICAL, each
+    result column is a pandas Categorical of the same values (missing: NaN), taken
+    from the few distinct results without a pass over the rows' objects; required
+    tables give their outputs so, which makes chains cheap."""
     import numpy as np
     import pandas as pd
 
     if requires:
-        frame = frame.assign(**{name: call(frame)[name] for name, call in requires})
-    rows = len(frame)
+        frame = frame.assign(
+            **{name: call(frame, categorical=True)[name] for name, call in requires}
+        )
+    codes, values = _decide_codes(frame, table, outputs, versions, shape, np, pd)
     names = [*outputs, "matched"]
+    series = {}
+    for name, column in zip(names, values, strict=True):
+        if categorical:  # the codes in the narrowest type: one small pass per row
+            inverse, uniques = pd.factorize(column, use_na_sentinel=True)
+            narrow = inverse.astype(np.min_scalar_type(-max(len(uniques), 1)))
+            data = pd.Categorical.from_codes(
+                narrow.take(codes), categories=uniques, validate=False
+            )
+            series[name] = pd.Series(data, index=frame.index, copy=False)
+        else:  # object columns as they are: no inference (None stays None)
+            series[name] = pd.Series(
+                column.take(codes), index=frame.index, dtype=object, copy=False
+            )
+    return pd.DataFrame(series, copy=False)
+
+
+def _decide_codes(
+    frame: Any,
+    table: str,
+    outputs: Sequence[str],
+    versions: Sequence[Version],
+    shape: str,
+    np: Any,
+    pd: Any,
+) -> tuple[Any, Any]:
+    """(codes, values): per output (and `matched`) an object array of results, and
+    per row the position of its result in them (the tables of the versions it takes,
+    one after the other)."""
+    rows = len(frame)
     if (
         len(versions) == 1
         and not versions[0].effective_from
@@ -62,7 +97,9 @@ def decide_frame(
         parts = [(versions[0], None)]
     else:
         parts = _version_rows(frame, table, versions, np, pd)
-    columns: dict[str, Any] = {}
+    codes = None
+    tables = []
+    offset = 0
     for version, positions in parts:
         part = frame if positions is None else frame.take(positions)
         results, index = _decide_rows(part, table, version, np, pd)
@@ -71,24 +108,21 @@ def decide_frame(
             values = _result_table(results, outputs, shape, np)
             if results is version.hits:
                 version.cache["results"] = values
-        for name, column in zip(names, values, strict=True):
-            taken = column.take(index)
-            if positions is None:
-                columns[name] = taken
-            else:
-                columns.setdefault(name, np.empty(rows, dtype=object))[positions] = (
-                    taken
-                )
-    series = {  # object columns as they are: no copy, no inference (None stays None)
-        name: pd.Series(
-            columns.get(name, np.empty(rows, dtype=object)),
-            index=frame.index,
-            dtype=object,
-            copy=False,
-        )
-        for name in names
-    }
-    return pd.DataFrame(series, copy=False)
+        if positions is None:
+            codes = index
+        else:
+            if codes is None:
+                codes = np.zeros(rows, dtype=np.intp)
+            codes[positions] = index + offset if offset else index
+        tables.append(values)
+        offset += values.shape[1]
+    if codes is None:  # no rows
+        codes = np.zeros(rows, dtype=np.intp)
+    if len(tables) == 1:
+        return codes, tables[0]
+    if not tables:
+        return codes, np.empty((len(outputs) + 1, 0), dtype=object)
+    return codes, np.concatenate(tables, axis=1)
 
 
 def _result_table(
