@@ -5,14 +5,22 @@ exactly the pandas engine's results on a local two-worker cluster."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import faulthandler
+import fcntl
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -272,6 +280,29 @@ def test_parquet_columns_of_other_types_are_converted_or_rejected(
     assert "time of day" in errors[1]["message"]
 
 
+def test_nan_in_a_parquet_column_is_missing(tables: Tables) -> None:
+    """pyarrow, polars and Spark write a float NaN where an integer is missing: it
+    is a missing value, in any column, as `evaluate` takes NaN."""
+    nan = float("nan")
+    frame = pa.table(
+        {
+            "age": pa.array([12.0, nan, None, 40.0]),
+            "zip": pa.array([nan] * 4),  # pandas' type for a column of no text
+            "modality": pa.array(["CT", "CT", "MRI", "MRI"]),
+        }
+    )
+    pq.write_table(frame, tables.root / "nan.parquet")
+    tables.run("claim", tables.root / "nan.parquet", tables.root / "nan.csv")
+    rows = read_csv(tables.root / "nan.csv")
+    assert [(r["age"], r["zip"], r["matched"]) for r in rows] == [
+        ("12", "", "R1"),
+        ("", "", "R5"),
+        ("", "", "R5"),
+        ("40", "", "R5"),
+    ]
+    assert read_csv(tables.root / "nan.errors.csv") == []
+
+
 def test_no_rejected_rows_exit_0_with_an_empty_errors_file(tables: Tables) -> None:
     source = tables.file("good.csv", "age,modality\n12,CT\n40,MRI\n")
     target = tables.root / "good.parquet"
@@ -447,6 +478,36 @@ def test_unreadable_inputs_exit_3_and_write_nothing(tables: Tables) -> None:
     assert not target.exists() and not target.with_name("never.errors.csv").exists()
 
 
+def test_a_parquet_file_with_a_column_twice_exits_3(tables: Tables) -> None:
+    twice = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["age", "age"])
+    pq.write_table(twice, tables.root / "twice.parquet")
+    target = tables.root / "twice-out.parquet"
+    result = tables.run("claim", tables.root / "twice.parquet", target, code=3)
+    assert "twice.parquet: cannot read it: column(s) 'age' appear twice" in (
+        result.stderr
+    )
+    assert not target.exists()
+
+
+def test_wide_files_are_read_up_to_a_documented_width(tables: Tables) -> None:
+    width = batch.sources.MAX_COLUMNS
+    names = [f"c{i}" for i in range(width - 1)]
+    wide = tables.file(
+        "wide.csv",
+        ",".join([*names, "age"]) + "\n" + ",".join(["x"] * (width - 1) + ["12"]),
+    )
+    tables.run("claim", wide, tables.root / "wide.parquet")
+    decided = pq.read_table(tables.root / "wide.parquet")
+    assert decided.num_columns == width + 3
+    assert decided.column("c0").to_pylist() == ["x"]
+    assert decided.column("matched").to_pylist() == ["R1"]
+    wider = tables.file("wider.csv", ",".join([*names, "age", "one_more"]) + "\n")
+    result = tables.run("claim", wider, tables.root / "wider.parquet", code=3)
+    assert f"it has {width + 1:,} columns; compile-rules run reads at most" in (
+        result.stderr
+    )
+
+
 def test_usage_errors_exit_2(tables: Tables) -> None:
     source = tables.file("u.csv", "age,matched\n1,R1\n")
     target = str(tables.root / "u.csv.out.csv")
@@ -487,6 +548,105 @@ def test_a_run_killed_midway_leaves_the_old_output_whole(
     assert target.read_text() == "the previous run's output\n"
     assert not (tables.root / "kept.errors.csv").exists()
     assert list(tables.root.glob(".kept*")) == []  # no temporary file left
+
+
+def _killed_midway(command: list[str], folder: Path) -> None:
+    """Start COMMAND, wait until it writes a staged file in FOLDER, SIGKILL it."""
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            fds = Path(f"/proc/{process.pid}/fd")
+            with contextlib.suppress(OSError):
+                links = [os.readlink(fd) for fd in fds.iterdir()]
+                if sum(str(folder) in link for link in links) >= 3:
+                    break  # input, staged output and staged errors: mid-run
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert process.poll() is None, "the run ended before it could be killed"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+@pytest.mark.parametrize("staging", ["unnamed", "named"])
+def test_a_killed_run_leaves_no_claims_data(tables: Tables, staging: str) -> None:
+    """SIGKILL mid-run: the previous output stays whole, and no claims data stays
+    behind: unnamed staged files die with the process; named ones (where the file
+    system cannot make unnamed files) are removed by the next run."""
+    folder = tables.root / f"killed-{staging}"
+    folder.mkdir()
+    rows = 3_000_000
+    codes = pa.array(np.arange(rows) % 2, pa.int32())
+    pq.write_table(
+        pa.table(
+            {
+                "age": pa.array(np.arange(rows) % 90),
+                "modality": pa.DictionaryArray.from_arrays(codes, ["CT", "MRI"]),
+            }
+        ),
+        folder / "claims.parquet",
+    )
+    target, errors = folder / "out.csv", folder / "out.errors.csv"
+    target.write_text("the previous run's output\n")
+    errors.write_text("row,column,value,message\n")
+    patch = (
+        "import compiler.batch.staging as s; s._unnamed = lambda folder: None; "
+        if staging == "named"
+        else ""
+    )
+    command = [
+        sys.executable,
+        "-c",
+        patch + "from compiler.cli import main; main()",
+        "run",
+        "--tables",
+        str(tables.tables),
+        "claim",
+        "--input",
+        str(folder / "claims.parquet"),
+        "--output",
+        str(target),
+        "--chunk-size",
+        "20000",
+    ]
+    _killed_midway(command, folder)
+    assert target.read_text() == "the previous run's output\n"
+    left = sorted(p.name for p in folder.iterdir())
+    expected = ["claims.parquet", "out.csv", "out.errors.csv"]
+    if staging == "unnamed":
+        assert left == expected
+        return
+    assert len(left) == 5 and all(n.endswith(".tmp") for n in left[:2])  # claims data
+    small = tables.file("small.csv", "age\n12\n")
+    command[command.index(str(folder / "claims.parquet"))] = str(small)
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    assert sorted(p.name for p in folder.iterdir()) == expected  # removed
+
+
+def test_a_run_removes_only_what_dead_runs_left(tables: Tables) -> None:
+    folder = tables.root / "strays"
+    folder.mkdir()
+    dead = folder / ".out.parquet.dead1234.tmp"
+    dead.write_bytes(b"claims of a killed run")
+    dead_parts = folder / ".out.parquet.new-dead5678"  # a killed Dask run's folder
+    dead_parts.mkdir()
+    (dead_parts / "part.00000.parquet").write_bytes(b"claims")
+    live = folder / ".out.parquet.live1234.tmp"
+    live.write_bytes(b"claims of a run still going")
+    other = folder / ".other.parquet.dead1234.tmp"  # not beside this output
+    other.write_bytes(b"")
+    held = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as the live run holds it
+        source = tables.file("strays.csv", "age\n12\n")
+        tables.run("claim", source, folder / "out.parquet")
+    finally:
+        os.close(held)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [live.name, other.name, "out.parquet", "out.errors.csv"]
+    )
 
 
 # -- Dask ----------------------------------------------------------------------------
@@ -558,6 +718,59 @@ def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> N
     assert pq.read_table(tables.root / "dask-csv.parquet").num_rows == 3000 - len(
         errors
     )
+
+
+def test_dask_engine_reads_pandas_index_columns_as_the_pandas_engine(
+    tables: Tables, cluster: str
+) -> None:
+    """`df.to_parquet()` writes a non-default index as a column (unnamed:
+    `__index_level_0__`) that Dask would make the index again: both engines keep
+    it as a column, in its place. NaN in a float column is missing in both."""
+    import pandas as pd
+
+    ages = [12.0, float("nan"), 40.0, 200.0] * 50
+    frames = {
+        "unnamed": pd.DataFrame(
+            {"age": ages}, index=[1000 + 2 * i for i in range(200)]
+        ),
+        "named": pd.DataFrame(
+            {"age": ages}, index=pd.Index([f"C{i}" for i in range(200)], name="no")
+        ),
+        "range": pd.DataFrame(  # in pandas' metadata only: not a column
+            {"age": ages}, index=pd.RangeIndex(200, name="no")
+        ),
+    }
+    for name, frame in frames.items():
+        source = tables.root / f"indexed-{name}.parquet"
+        frame.to_parquet(source)
+        local = tables.root / f"indexed-{name}-local.parquet"
+        spread = tables.root / f"indexed-{name}-dask.parquet"
+        tables.run("claim", source, local, code=4)
+        tables.run(
+            "claim",
+            source,
+            spread,
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster,
+            "--partitions",
+            "2",
+            code=4,
+        )
+        decided = pq.read_table(local)
+        assert decided.equals(pq.read_table(spread))
+        index = {"unnamed": "__index_level_0__", "named": "no"}.get(name)
+        assert decided.column_names[:2] == ["age", index or "approved"]
+        if index is not None:
+            assert decided.column(index).to_pylist()[:2] == (
+                [1000, 1002] if name == "unnamed" else ["C0", "C1"]
+            )
+        assert decided.column("age").to_pylist()[:3] == [12, None, 40]
+        assert (
+            local.with_name(f"indexed-{name}-local.errors.csv").read_text()
+            == spread.with_name(f"indexed-{name}-dask.errors.csv").read_text()
+        )
 
 
 def test_dask_engine_writes_only_parquet_folders(tables: Tables) -> None:

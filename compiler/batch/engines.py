@@ -97,10 +97,16 @@ def run_local(
 _BATCH = "__compile_rules_batch__"  # the extra row a Dask partition reports in
 
 
-def decide_partition(frame: pd.DataFrame, plan: Plan, schema: pa.Schema) -> Any:
+def decide_partition(
+    frame: pd.DataFrame, plan: Plan, schema: pa.Schema, names: list[str]
+) -> Any:
     """`decide_chunk` for a Dask partition: its output rows, then one row whose
-    `_BATCH` column says, as JSON, how many rows it read and its problems."""
-    raw = pa.Table.from_pandas(frame, preserve_index=False)
+    `_BATCH` column says, as JSON, how many rows it read and its problems. NAMES:
+    the input's columns, in its order; one that Dask made the index (pandas'
+    `__index_level_0__`, a named index) is a column again, as the pandas engine
+    reads it."""
+    index = not set(names) <= set(frame.columns)
+    raw = pa.Table.from_pandas(frame, preserve_index=index).select(names)
     table, problems = decide_chunk(raw, plan, schema)
     info = json.dumps({"rows": raw.num_rows, "problems": problems})
     table = table.append_column(_BATCH, pa.nulls(table.num_rows, pa.string()))
@@ -153,7 +159,7 @@ def run_dask(
             [], schema=schema.append(pa.field(_BATCH, pa.string()))
         ).to_pandas(types_mapper=pd.ArrowDtype)
         decided = frame.map_partitions(
-            decide_partition, delayed(plan), schema, meta=meta
+            decide_partition, delayed(plan), schema, source.schema.names, meta=meta
         )
         rows = decided.map_partitions(_decided_rows, meta=meta.drop(columns=[_BATCH]))
         infos = decided.map_partitions(_batch_info, meta=meta[_BATCH])
@@ -218,11 +224,17 @@ def _dask_frame(source: Source, partitions: int | None, dd: Any) -> Any:
     local engine reads: Arrow dtypes from Parquet, text for every CSV column."""
     path = str(source.path)
     if source.format == "parquet":
+        # pandas' index columns (`df.to_parquet()`) become Dask's index, which
+        # `decide_partition` makes columns again; without such columns, Dask is
+        # kept from reading an index out of pandas' metadata (a RangeIndex).
+        pandas = source.schema.pandas_metadata or {}
+        stored = any(isinstance(i, str) for i in pandas.get("index_columns", []))
         frame = dd.read_parquet(  # row groups gathered into partitions of ~16 MiB
             path,
             dtype_backend="pyarrow",
             split_row_groups="adaptive",
             blocksize="16MiB",
+            index=None if stored else False,
         )
     else:
         frame = dd.read_csv(

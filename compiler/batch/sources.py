@@ -59,7 +59,7 @@ class Source:
             if kind == "parquet":
                 meta = pq.ParquetFile(path)
                 schema = meta.schema_arrow
-                _once(schema.names)
+                _checked(schema.names)
                 return cls(path, kind, schema, meta.metadata.num_rows, schema.names)
             header = csv_header(path)
             schema = pa.schema([(name, pa.string()) for name in header])
@@ -121,8 +121,16 @@ class Source:
 _CSV_BLOCK = 8 << 20  # bytes of CSV parsed at a time (pyarrow parses blocks in threads)
 
 
-def _once(names: list[str]) -> None:
-    """ValueError unless every column name appears once."""
+MAX_COLUMNS = 20_000  # each costs some 9 KiB per chunk: a wider file is refused
+
+
+def _checked(names: list[str]) -> None:
+    """ValueError unless there are at most MAX_COLUMNS names, each once."""
+    if len(names) > MAX_COLUMNS:
+        raise ValueError(
+            f"it has {len(names):,} columns; compile-rules run reads at most "
+            f"{MAX_COLUMNS:,} (select the columns the table needs and the ones to keep)"
+        )
     twice = sorted(name for name, count in Counter(names).items() if count > 1)
     if twice:
         raise ValueError(f"column(s) {', '.join(map(repr, twice))} appear twice")
@@ -186,7 +194,7 @@ def csv_header(path: Path) -> list[str]:
     if not header:
         raise ValueError("the file is empty: the first line must name the columns")
     names = [name.strip() for name in header]
-    _once(names)
+    _checked(names)
     return names
 
 
