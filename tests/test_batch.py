@@ -520,7 +520,7 @@ def test_usage_errors_exit_2(tables: Tables) -> None:
     result = tables.run("claim", source, source, code=2)
     assert "three different paths" in result.output
     result = tables.run("claim", source, target, "--partitions", "2", code=2)
-    assert "need --engine dask" in result.output
+    assert "--partitions needs --engine dask or spark" in result.output
 
 
 def test_a_run_killed_midway_leaves_the_old_output_whole(
@@ -669,7 +669,9 @@ def cluster() -> Iterator[str]:
         faulthandler.cancel_dump_traceback_later()
 
 
-def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> None:
+def engine_inputs(tables: Tables) -> dict[str, Path]:
+    """3,000 claims as CSV and as typed Parquet (in row groups of 500), a few of
+    them bad: what every engine must decide as the pandas engine does."""
     lines = ["id,age,modality,zip,urgent,service"]
     for i in range(3000):
         age = "abc" if i % 997 == 5 else ("999" if i % 1009 == 7 else str(i % 95))
@@ -678,17 +680,31 @@ def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> N
             f"{i:06d},{age},{'CT' if i % 2 else 'MRI'},{zip_code},"
             f"{'true' if i % 7 == 0 else 'false'},2025-{i % 12 + 1:02d}-01"
         )
-    source = tables.file("dask.csv", "\n".join(lines) + "\n")
-    parquet = tables.root / "dask-input.parquet"
-    tables.run("claim", source, tables.root / "first.parquet", code=4)
+    source = tables.file("engines.csv", "\n".join(lines) + "\n")
+    parquet = tables.root / "engines-input.parquet"
+    tables.run("claim", source, tables.root / "engines-first.parquet", code=4)
     pq.write_table(
-        pq.read_table(tables.root / "first.parquet").drop_columns(
+        pq.read_table(tables.root / "engines-first.parquet").drop_columns(
             ["approved", "reason", "matched"]
         ),
         parquet,
         row_group_size=500,
     )
-    for name, given in (("csv", source), ("parquet", parquet)):
+    return {"csv": source, "parquet": parquet}
+
+
+def assert_same_run(local: Path, other: Path) -> None:
+    """The output folder OTHER holds LOCAL's rows, in order; the errors files match."""
+    assert other.is_dir()
+    assert pq.read_table(other).equals(pq.read_table(local))
+    assert (
+        local.with_name(f"{local.stem}.errors.csv").read_text()
+        == other.with_name(f"{other.stem}.errors.csv").read_text()
+    )
+
+
+def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> None:
+    for name, given in engine_inputs(tables).items():
         local, spread = (
             tables.root / f"local-{name}.parquet",
             tables.root / f"dask-{name}.parquet",
@@ -707,12 +723,8 @@ def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> N
             code=None,
         )
         assert result.exit_code == (4 if name == "csv" else 0), result.output
-        assert spread.is_dir() and len(list(spread.glob("part.*.parquet"))) == 3
-        assert pq.read_table(spread).equals(pq.read_table(local))
-        assert (
-            local.with_name(f"local-{name}.errors.csv").read_text()
-            == spread.with_name(f"dask-{name}.errors.csv").read_text()
-        )
+        assert len(list(spread.glob("part.*.parquet"))) == 3
+        assert_same_run(local, spread)
     errors = problems(tables.root / "dask-csv.errors.csv")
     assert errors[:2] == [("6", "age", "abc"), ("8", "age", "999")]
     assert pq.read_table(tables.root / "dask-csv.parquet").num_rows == 3000 - len(
@@ -720,12 +732,10 @@ def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> N
     )
 
 
-def test_dask_engine_reads_pandas_index_columns_as_the_pandas_engine(
-    tables: Tables, cluster: str
-) -> None:
-    """`df.to_parquet()` writes a non-default index as a column (unnamed:
-    `__index_level_0__`) that Dask would make the index again: both engines keep
-    it as a column, in its place. NaN in a float column is missing in both."""
+def indexed_inputs(tables: Tables) -> dict[str, Path]:
+    """Parquet files as `df.to_parquet()` writes them: a non-default index as a
+    column (unnamed: `__index_level_0__`, else by its name), a RangeIndex in
+    pandas' metadata only; ages with NaN (missing) and a bad one."""
     import pandas as pd
 
     ages = [12.0, float("nan"), 40.0, 200.0] * 50
@@ -736,13 +746,31 @@ def test_dask_engine_reads_pandas_index_columns_as_the_pandas_engine(
         "named": pd.DataFrame(
             {"age": ages}, index=pd.Index([f"C{i}" for i in range(200)], name="no")
         ),
-        "range": pd.DataFrame(  # in pandas' metadata only: not a column
-            {"age": ages}, index=pd.RangeIndex(200, name="no")
-        ),
+        "range": pd.DataFrame({"age": ages}, index=pd.RangeIndex(200, name="no")),
     }
+    found = {}
     for name, frame in frames.items():
-        source = tables.root / f"indexed-{name}.parquet"
-        frame.to_parquet(source)
+        found[name] = tables.root / f"indexed-{name}.parquet"
+        frame.to_parquet(found[name])
+    return found
+
+
+def assert_index_columns_kept(name: str, decided: pa.Table) -> None:
+    index = {"unnamed": "__index_level_0__", "named": "no"}.get(name)
+    assert decided.column_names[:2] == ["age", index or "approved"]
+    if index is not None:
+        assert decided.column(index).to_pylist()[:2] == (
+            [1000, 1002] if name == "unnamed" else ["C0", "C1"]
+        )
+    assert decided.column("age").to_pylist()[:3] == [12, None, 40]
+
+
+def test_dask_engine_reads_pandas_index_columns_as_the_pandas_engine(
+    tables: Tables, cluster: str
+) -> None:
+    """Dask would make pandas' index columns its index again: both engines keep
+    them as columns, in their place. NaN in a float column is missing in both."""
+    for name, source in indexed_inputs(tables).items():
         local = tables.root / f"indexed-{name}-local.parquet"
         spread = tables.root / f"indexed-{name}-dask.parquet"
         tables.run("claim", source, local, code=4)
@@ -758,19 +786,8 @@ def test_dask_engine_reads_pandas_index_columns_as_the_pandas_engine(
             "2",
             code=4,
         )
-        decided = pq.read_table(local)
-        assert decided.equals(pq.read_table(spread))
-        index = {"unnamed": "__index_level_0__", "named": "no"}.get(name)
-        assert decided.column_names[:2] == ["age", index or "approved"]
-        if index is not None:
-            assert decided.column(index).to_pylist()[:2] == (
-                [1000, 1002] if name == "unnamed" else ["C0", "C1"]
-            )
-        assert decided.column("age").to_pylist()[:3] == [12, None, 40]
-        assert (
-            local.with_name(f"indexed-{name}-local.errors.csv").read_text()
-            == spread.with_name(f"indexed-{name}-dask.errors.csv").read_text()
-        )
+        assert_same_run(local, spread)
+        assert_index_columns_kept(name, pq.read_table(local))
 
 
 def test_dask_engine_writes_only_parquet_folders(tables: Tables) -> None:

@@ -5,8 +5,9 @@ file is read in chunks, so memory stays flat whatever its size; each chunk is ty
 by the table's columns, evaluated by the generated `evaluate_frame` and written, with
 its inputs, to one output file. Rows whose values the table cannot take go to an
 errors file by row number, and the other rows of the chunk still run. `run_dask`
-applies the same chunk function to the partitions of a `dask.dataframe`, so a cluster
-computes exactly what one machine does.
+applies the same chunk function to the partitions of a `dask.dataframe`, and
+`run_spark` to the Arrow batches of a Spark DataFrame, so a cluster computes exactly
+what one machine does.
 
 Text (CSV cells, and string columns where the table expects another type) is read as
 `eval` reads a value (`cells.parse_literal`); typed columns are taken as they are.
@@ -15,13 +16,15 @@ Rows are numbered from 1, the first data row: a CSV file's header is not a row.
 The modules, in the order a run goes: `sources` (the input file, in chunks; RunError),
 `plan` (the options checked against the table and the file), `columns` (values typed
 by the table's columns), `chunks` (one chunk decided), `sinks` (the output and errors
-files, written atomically), and `engines`, which drive them (`run_local`, `run_dask`).
+files) and `staging` (where they are written until the run ends), and the drivers:
+`engines` (`run_local`, `run_dask`) and `spark` (`run_spark`).
 """
 
 from compiler.batch.chunks import decide_chunk
 from compiler.batch.engines import Summary, reuse_memory, run_dask, run_local
 from compiler.batch.plan import Plan, evaluator, make_plan
 from compiler.batch.sources import RunError, Source, file_format
+from compiler.batch.spark import run_spark
 
 __all__ = [
     "Plan",
@@ -35,4 +38,5 @@ __all__ = [
     "reuse_memory",
     "run_dask",
     "run_local",
+    "run_spark",
 ]

@@ -177,11 +177,11 @@ def _eval_cases(cases: Path, evaluator: TextEvaluator, as_of: str | None) -> Non
 )
 @click.option(
     "--engine",
-    type=click.Choice(["pandas", "dask"]),
+    type=click.Choice(["pandas", "dask", "spark"]),
     default="pandas",
     show_default=True,
-    help="pandas: in this process; dask: on a Dask cluster "
-    "(needs the dask extra: pip install -e '.[dask]').",
+    help="pandas: in this process; dask: on a Dask cluster (the dask extra: "
+    "pip install -e '.[dask]'); spark: on Spark (the spark extra, and Java).",
 )
 @click.option(
     "--scheduler",
@@ -190,9 +190,15 @@ def _eval_cases(cases: Path, evaluator: TextEvaluator, as_of: str | None) -> Non
     "(default: a local cluster, one worker per core).",
 )
 @click.option(
+    "--master",
+    metavar="URL",
+    help="With --engine spark: the cluster's master, e.g. spark://host:7077 or yarn "
+    "(default: local mode, local[*]).",
+)
+@click.option(
     "--partitions",
     type=click.IntRange(min=1),
-    help="With --engine dask: split the input into this many partitions.",
+    help="With --engine dask or spark: split the input into this many partitions.",
 )
 @guarded
 def run_command(
@@ -208,6 +214,7 @@ def run_command(
     chunk_size: int,
     engine: str,
     scheduler: str | None,
+    master: str | None,
     partitions: int | None,
 ) -> None:
     """Evaluate TABLE on every row of a Parquet or CSV file, in chunks; write the
@@ -216,8 +223,12 @@ def run_command(
     Exit 4 when rows were rejected."""
     from compiler import batch
 
-    if engine != "dask" and (scheduler or partitions):
-        raise click.UsageError("--scheduler and --partitions need --engine dask")
+    if engine != "dask" and scheduler:
+        raise click.UsageError("--scheduler needs --engine dask")
+    if engine != "spark" and master:
+        raise click.UsageError("--master needs --engine spark")
+    if engine == "pandas" and partitions:
+        raise click.UsageError("--partitions needs --engine dask or spark")
     project, files = _compiled_table(tables, table)
     errors = errors or target.with_name(f"{target.stem}.errors.csv")
     try:
@@ -240,7 +251,17 @@ def run_command(
         )
         for note in plan.notes:
             click.secho(f"{source}: warning: {note}", fg="yellow", err=True)
-        if engine == "dask":
+        if engine == "spark":
+            summary = batch.run_spark(
+                plan,
+                opened,
+                target,
+                errors,
+                master=master,
+                partitions=partitions,
+                chunk_rows=chunk_size,
+            )
+        elif engine == "dask":
             summary = batch.run_dask(
                 plan,
                 opened,
