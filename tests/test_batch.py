@@ -703,6 +703,14 @@ def assert_same_run(local: Path, other: Path) -> None:
     )
 
 
+def dask_run(
+    tables: Tables, source: Path, target: Path, cluster: str, parts: int, code: int
+) -> None:
+    """`run claim` on the Dask CLUSTER in PARTS partitions."""
+    engine = ["--engine", "dask", "--scheduler", cluster, "--partitions", str(parts)]
+    tables.run("claim", source, target, *engine, code=code)
+
+
 def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> None:
     for name, given in engine_inputs(tables).items():
         local, spread = (
@@ -710,19 +718,7 @@ def test_dask_engine_equals_the_pandas_engine(tables: Tables, cluster: str) -> N
             tables.root / f"dask-{name}.parquet",
         )
         tables.run("claim", given, local, "--chunk-size", "700", code=None)
-        result = tables.run(
-            "claim",
-            given,
-            spread,
-            "--engine",
-            "dask",
-            "--scheduler",
-            cluster,
-            "--partitions",
-            "3",
-            code=None,
-        )
-        assert result.exit_code == (4 if name == "csv" else 0), result.output
+        dask_run(tables, given, spread, cluster, 3, code=4 if name == "csv" else 0)
         assert len(list(spread.glob("part.*.parquet"))) == 3
         assert_same_run(local, spread)
     errors = problems(tables.root / "dask-csv.errors.csv")
@@ -774,18 +770,7 @@ def test_dask_engine_reads_pandas_index_columns_as_the_pandas_engine(
         local = tables.root / f"indexed-{name}-local.parquet"
         spread = tables.root / f"indexed-{name}-dask.parquet"
         tables.run("claim", source, local, code=4)
-        tables.run(
-            "claim",
-            source,
-            spread,
-            "--engine",
-            "dask",
-            "--scheduler",
-            cluster,
-            "--partitions",
-            "2",
-            code=4,
-        )
+        dask_run(tables, source, spread, cluster, 2, code=4)
         assert_same_run(local, spread)
         assert_index_columns_kept(name, pq.read_table(local))
 

@@ -94,6 +94,24 @@ def run_local(
     return Summary(rows, evaluated, rejected, output, errors)
 
 
+def missing_extra(engine: str, package: str) -> RunError:
+    return RunError(
+        f"--engine {engine} needs {package}: pip install -e '.[{engine}]' "
+        f"(the {engine} extra)",
+        usage=True,
+    )
+
+
+def parquet_folder(output: Path, engine: str) -> None:
+    """A usage error unless OUTPUT can be the folder of Parquet parts ENGINE writes."""
+    if file_format(output, "--output") != "parquet":
+        raise RunError(
+            f"--output {output}: --engine {engine} writes a folder of Parquet parts; "
+            "give it a name ending in .parquet",
+            usage=True,
+        )
+
+
 _BATCH = "__compile_rules_batch__"  # the extra row a Dask partition reports in
 
 
@@ -142,16 +160,8 @@ def run_dask(
         from dask import base
         from dask.delayed import delayed
     except ImportError:
-        raise RunError(
-            "--engine dask needs Dask: pip install -e '.[dask]' (the dask extra)",
-            usage=True,
-        ) from None
-    if file_format(output, "--output") != "parquet":
-        raise RunError(
-            f"--output {output}: --engine dask writes a folder of Parquet parts; "
-            "give it a name ending in .parquet",
-            usage=True,
-        )
+        raise missing_extra("dask", "Dask") from None
+    parquet_folder(output, "dask")
     with _client(scheduler, distributed):
         frame = _dask_frame(source, partitions, dd)
         schema = output_schema(source.schema, plan)

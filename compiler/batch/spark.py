@@ -26,10 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from compiler.batch.chunks import coded_schema, decide_chunk, output_schema
-from compiler.batch.engines import Summary
+from compiler.batch.engines import Summary, missing_extra, parquet_folder
 from compiler.batch.plan import Plan
 from compiler.batch.sinks import writing_errors, writing_table
-from compiler.batch.sources import RunError, Source, file_format, unreadable
+from compiler.batch.sources import RunError, Source, unreadable
 from compiler.batch.staging import staged_folder
 
 # What a task says of each batch it decided (one row per batch).
@@ -51,16 +51,8 @@ def run_spark(
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise RunError(
-            "--engine spark needs PySpark: pip install -e '.[spark]' (the spark extra)",
-            usage=True,
-        ) from None
-    if file_format(output, "--output") != "parquet":
-        raise RunError(
-            f"--output {output}: --engine spark writes a folder of Parquet parts; "
-            "give it a name ending in .parquet",
-            usage=True,
-        )
+        raise missing_extra("spark", "PySpark") from None
+    parquet_folder(output, "spark")
     schema = output_schema(source.schema, plan)
     coded = coded_schema(schema, plan)
     with warnings.catch_warnings(), _session(SparkSession, master) as spark:
