@@ -531,16 +531,16 @@ def test_a_run_killed_midway_leaves_the_old_output_whole(
     source = tables.root / "kept-input.parquet"
     pq.write_table(pa.table({"age": list(range(50))}), source)
     plan, opened = tables.plan("claim", source, text=True)
-    decide_chunk = batch.decide_chunk
+    decide = batch.Plan.decide
     chunks: list[int] = []
 
     def interrupted(*args: Any) -> Any:
         chunks.append(1)
         if len(chunks) == 3:
             raise KeyboardInterrupt  # Ctrl-C (or a kill) in the third chunk
-        return decide_chunk(*args)
+        return decide(*args)
 
-    monkeypatch.setattr("compiler.batch.engines.decide_chunk", interrupted)
+    monkeypatch.setattr(batch.Plan, "decide", interrupted)
     with pytest.raises(KeyboardInterrupt):
         batch.run_local(
             plan, opened, target, tables.root / "kept.errors.csv", chunk_rows=5
@@ -773,6 +773,13 @@ def test_dask_engine_reads_pandas_index_columns_as_the_pandas_engine(
         dask_run(tables, source, spread, cluster, 2, code=4)
         assert_same_run(local, spread)
         assert_index_columns_kept(name, pq.read_table(local))
+
+
+def test_impact_on_dask_equals_the_pandas_engine(cluster: str, tmp_path: Path) -> None:
+    from .test_impact import same_impact_on
+
+    engine = ["--engine", "dask", "--scheduler", cluster, "--partitions", "2"]
+    same_impact_on(engine, tmp_path)
 
 
 def test_dask_engine_writes_only_parquet_folders(tables: Tables) -> None:

@@ -100,3 +100,9 @@ def test_spark_engine_writes_only_parquet_folders(tables: Tables, spark: Any) ->
         "claim", source, tables.root / "s.out.csv", "--engine", "spark", code=2
     )
     assert "--engine spark writes a folder of Parquet parts" in result.output
+
+
+def test_impact_on_spark_equals_the_pandas_engine(spark: Any, tmp_path: Path) -> None:
+    from .test_impact import same_impact_on
+
+    same_impact_on(["--engine", "spark", "--partitions", "2"], tmp_path)

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import sys
 import types
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -97,12 +98,20 @@ def _plain(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
-def decide_chunk(
-    raw: pa.Table, plan: Plan, schema: pa.Schema
-) -> tuple[pa.Table, list[tuple[int, str, str, str]]]:
-    """Evaluate one chunk: its output rows (in SCHEMA), and (position, column, value,
-    message) for each problem of the rows left out, in row order."""
-    rows = raw.num_rows
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """One chunk decided by one plan: its inputs typed, the rows it could take
+    (KEEP), their results (Categorical columns labelled by the rows' positions) and
+    the problems of the others."""
+
+    typed: dict[str, pa.Array]
+    keep: Any
+    results: pd.DataFrame
+    problems: list[Problem]
+
+
+def decide_rows(raw: pa.Table, plan: Plan) -> Decided:
+    """Type, date and evaluate the rows of RAW by PLAN."""
     names = set(raw.column_names)
     problems: list[Problem] = []
     typed: dict[str, pa.Array] = {}
@@ -115,26 +124,57 @@ def decide_chunk(
             problems += [(p, f.name, m) for p, m in found]
     days = _days(raw, plan, typed, problems)
     versions = _versions(plan, days, problems)
-    keep = np.ones(rows, dtype=bool)
+    keep = np.ones(raw.num_rows, dtype=bool)
     keep[[p for p, _, _ in problems]] = False
     results, keep = _evaluate(plan, typed, days, keep, versions, problems)
-    good = None if keep.all() else pa.array(keep)
+    return Decided(typed, keep, results, problems)
+
+
+def decide_chunk(
+    raw: pa.Table, plan: Plan, schema: pa.Schema
+) -> tuple[pa.Table, list[tuple[int, str, str, str]]]:
+    """Evaluate one chunk: its output rows (in SCHEMA), and (position, column, value,
+    message) for each problem of the rows left out, in row order."""
+    decided = decide_rows(raw, plan)
+    keep = decided.keep
+    rows = None if keep.all() else np.flatnonzero(keep)
+    columns = input_columns(raw, decided.typed, schema, plan.text, rows)
+    results = decided.results
+    for out in plan.outputs:
+        kind = schema.field(out.name).type
+        columns.append(
+            arrow_results(results[out.name], kind, listed=plan.shape == "list")
+        )
+    kind = schema.field("matched").type
+    columns.append(
+        arrow_results(results["matched"], kind, listed=plan.shape != "single")
+    )
+    return pa.Table.from_arrays(columns, schema=schema), described(
+        raw, decided.problems
+    )
+
+
+def input_columns(
+    raw: pa.Table,
+    typed: dict[str, pa.Array],
+    schema: pa.Schema,
+    text: bool,
+    rows: Any = None,
+) -> list[Any]:
+    """The input's columns (the table's own as TYPED) at positions ROWS (None:
+    all), in the types of SCHEMA, which names them first, in the input's order."""
+    taken = None if rows is None else pa.array(rows, type=pa.int64())
     columns: list[Any] = []
     for position, f in enumerate(schema):
         if position == raw.num_columns:
-            break  # the input's columns come first, in the input's order
+            break
         column = typed.get(f.name)
         if column is None:
             column = raw.column(position)
-        if good is not None:
-            column = column.filter(good)
-        columns.append((_text(column) if plan.text else column).cast(f.type))
-    for out in plan.outputs:
-        kind = schema.field(out.name).type
-        columns.append(_arrow(results[out.name], kind, listed=plan.shape == "list"))
-    kind = schema.field("matched").type
-    columns.append(_arrow(results["matched"], kind, listed=plan.shape != "single"))
-    return pa.Table.from_arrays(columns, schema=schema), _described(raw, problems)
+        if taken is not None:
+            column = column.take(taken)
+        columns.append((_text(column) if text else column).cast(f.type))
+    return columns
 
 
 def _days(
@@ -311,7 +351,7 @@ def _outside_message(value: Any, allowed: Allowed) -> str:
     return text + (f"; {hint}" if hint else "")
 
 
-def _arrow(values: pd.Series, kind: pa.DataType, *, listed: bool) -> Any:
+def arrow_results(values: pd.Series, kind: pa.DataType, *, listed: bool) -> Any:
     """A Categorical column of results as an Arrow array of KIND: its few categories
     converted once, then taken per row by their codes, or kept as codes when KIND
     is a dictionary. LISTED: each result is a tuple (as JSON when KIND is text)."""
@@ -343,7 +383,7 @@ def _text(column: Any) -> Any:
     return column
 
 
-def _described(
+def described(
     raw: pa.Table, problems: list[Problem]
 ) -> list[tuple[int, str, str, str]]:
     """Problems with the value as the input holds it, sorted by row."""

@@ -18,8 +18,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from compiler.batch.chunks import coded_schema, decide_chunk, output_schema
-from compiler.batch.plan import Plan
+from compiler.batch.plan import Job
 from compiler.batch.sinks import writing_errors, writing_table
 from compiler.batch.sources import (
     RunError,
@@ -56,7 +55,7 @@ class Summary:
 
 
 def run_local(
-    plan: Plan,
+    plan: Job,
     source: Source,
     output: Path,
     errors: Path,
@@ -69,8 +68,8 @@ def run_local(
     OUTPUT and ERRORS appear whole when the run ends, or not at all (the files they
     replace stay as they were)."""
     kind = file_format(output, "--output")
-    schema = output_schema(source.schema, plan)
-    coded = coded_schema(schema, plan) if kind == "parquet" else None
+    schema = plan.output_schema(source.schema)
+    coded = plan.coded_schema(schema) if kind == "parquet" else None
     schema = coded or schema
     rows = evaluated = rejected = 0
     # Left in reverse order: the reader stops, the writer closes (a failing close
@@ -84,7 +83,7 @@ def run_local(
         read_ahead(source.chunks(chunk_rows, dictionary=plan.dictionary)) as chunks,
     ):
         for chunk, done in chunks:
-            table, problems = decide_chunk(chunk, plan, schema)
+            table, problems = plan.decide(chunk, schema)
             writer.write(table)
             rejected += report.write(rows, problems)
             rows += chunk.num_rows
@@ -116,7 +115,7 @@ _BATCH = "__compile_rules_batch__"  # the extra row a Dask partition reports in
 
 
 def decide_partition(
-    frame: pd.DataFrame, plan: Plan, schema: pa.Schema, names: list[str]
+    frame: pd.DataFrame, plan: Job, schema: pa.Schema, names: list[str]
 ) -> Any:
     """`decide_chunk` for a Dask partition: its output rows, then one row whose
     `_BATCH` column says, as JSON, how many rows it read and its problems. NAMES:
@@ -125,7 +124,7 @@ def decide_partition(
     reads it."""
     index = not set(names) <= set(frame.columns)
     raw = pa.Table.from_pandas(frame, preserve_index=index).select(names)
-    table, problems = decide_chunk(raw, plan, schema)
+    table, problems = plan.decide(raw, schema)
     info = json.dumps({"rows": raw.num_rows, "problems": problems})
     table = table.append_column(_BATCH, pa.nulls(table.num_rows, pa.string()))
     tail = pa.Table.from_pylist([{_BATCH: info}], schema=table.schema)
@@ -143,7 +142,7 @@ def _batch_info(frame: pd.DataFrame) -> pd.Series:
 
 
 def run_dask(
-    plan: Plan,
+    plan: Job,
     source: Source,
     output: Path,
     errors: Path,
@@ -164,7 +163,7 @@ def run_dask(
     parquet_folder(output, "dask")
     with _client(scheduler, distributed):
         frame = _dask_frame(source, partitions, dd)
-        schema = output_schema(source.schema, plan)
+        schema = plan.output_schema(source.schema)
         meta = pa.Table.from_pylist(
             [], schema=schema.append(pa.field(_BATCH, pa.string()))
         ).to_pandas(types_mapper=pd.ArrowDtype)

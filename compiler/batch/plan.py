@@ -11,6 +11,7 @@ import json
 import threading
 import types
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -21,6 +22,21 @@ from compiler.emitting.loader import load_table
 from compiler.model import DataType, HitPolicy, Project, UnaryTests
 from compiler.reading import cells
 from compiler.reading.sheets import suggest
+
+
+class Job(Protocol):
+    """What the engines run: a Plan, or an `impact.Impact` (two plans)."""
+
+    @property
+    def dictionary(self) -> tuple[str, ...]: ...
+
+    def output_schema(self, source: pa.Schema) -> pa.Schema: ...
+
+    def coded_schema(self, schema: pa.Schema) -> pa.Schema | None: ...
+
+    def decide(
+        self, raw: pa.Table, schema: pa.Schema
+    ) -> tuple[pa.Table, list[tuple[int, str, str, str]]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +74,25 @@ class Plan:
     # Parquet string columns read as dictionaries: the table's string and code inputs
     dictionary: tuple[str, ...] = ()
     token: str = field(default="", compare=False)  # names the sources, for the cache
+
+    # What an engine asks of a plan (and of `impact.Impact`, which runs two).
+
+    def output_schema(self, source: pa.Schema) -> pa.Schema:
+        from compiler.batch.chunks import output_schema
+
+        return output_schema(source, self)
+
+    def coded_schema(self, schema: pa.Schema) -> pa.Schema | None:
+        from compiler.batch.chunks import coded_schema
+
+        return coded_schema(schema, self)
+
+    def decide(
+        self, raw: pa.Table, schema: pa.Schema
+    ) -> tuple[pa.Table, list[tuple[int, str, str, str]]]:
+        from compiler.batch.chunks import decide_chunk
+
+        return decide_chunk(raw, self, schema)
 
 
 def make_plan(

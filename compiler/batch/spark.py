@@ -25,9 +25,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from compiler.batch.chunks import coded_schema, decide_chunk, output_schema
 from compiler.batch.engines import Summary, missing_extra, parquet_folder
-from compiler.batch.plan import Plan
+from compiler.batch.plan import Job
 from compiler.batch.sinks import writing_errors, writing_table
 from compiler.batch.sources import RunError, Source, unreadable
 from compiler.batch.staging import staged_folder
@@ -37,7 +36,7 @@ _INFO = "partition INT, attempt INT, batch INT, rows LONG, problems STRING"
 
 
 def run_spark(
-    plan: Plan,
+    plan: Job,
     source: Source,
     output: Path,
     errors: Path,
@@ -53,8 +52,8 @@ def run_spark(
     except ImportError:
         raise missing_extra("spark", "PySpark") from None
     parquet_folder(output, "spark")
-    schema = output_schema(source.schema, plan)
-    coded = coded_schema(schema, plan)
+    schema = plan.output_schema(source.schema)
+    coded = plan.coded_schema(schema)
     with warnings.catch_warnings(), _session(SparkSession, master) as spark:
         warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_rows))
@@ -143,7 +142,7 @@ class _Task:
     """What each Spark task runs on its partition's Arrow batches (picklable)."""
 
     def __init__(
-        self, plan: Plan, schema: pa.Schema, source: Source, staged: str, stored: bool
+        self, plan: Job, schema: pa.Schema, source: Source, staged: str, stored: bool
     ):
         self.plan, self.schema, self.staged, self.stored = plan, schema, staged, stored
         self.types, self.kind = source.schema, source.format
@@ -161,7 +160,7 @@ class _Task:
         ) as writer:
             for number, batch in enumerate(batches):
                 raw = self._typed(pa.Table.from_batches([batch]))
-                table, problems = decide_chunk(raw, self.plan, self.schema)
+                table, problems = self.plan.decide(raw, self.schema)
                 writer.write(table)
                 infos.append((number, raw.num_rows, json.dumps(problems)))
         yield pa.RecordBatch.from_pydict(

@@ -30,6 +30,7 @@ for _command in (
     decide.eval_command,
     decide.explain_command,
     decide.run_command,
+    decide.impact_command,
     serve.serve_command,
     analysis.analyse_command,
     dmn.import_dmn_command,
