@@ -562,7 +562,7 @@ def _killed_midway(command: list[str], folder: Path) -> None:
                 if sum(str(folder) in link for link in links) >= 3:
                     break  # input, staged output and staged errors: mid-run
             time.sleep(0.05)
-        time.sleep(0.5)
+        time.sleep(0.3)
         assert process.poll() is None, "the run ended before it could be killed"
     finally:
         process.send_signal(signal.SIGKILL)
@@ -609,7 +609,7 @@ def test_a_killed_run_leaves_no_claims_data(tables: Tables, staging: str) -> Non
         "--output",
         str(target),
         "--chunk-size",
-        "20000",
+        "5000",
     ]
     _killed_midway(command, folder)
     assert target.read_text() == "the previous run's output\n"

@@ -13,6 +13,7 @@ installed but not the tables.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -47,15 +48,28 @@ def run_spark(
 ) -> Summary:
     """Run PLAN over SOURCE with Spark (local mode on every core unless MASTER says
     a cluster): OUTPUT becomes a folder of Parquet parts, in the input's order."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise missing_extra("spark", "PySpark") from None
+    if importlib.util.find_spec("pyspark") is None:
+        raise missing_extra("spark", "PySpark")
     parquet_folder(output, "spark")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
+        return _run(plan, source, output, errors, master, partitions, chunk_rows)
+
+
+def _run(
+    plan: Job,
+    source: Source,
+    output: Path,
+    errors: Path,
+    master: str | None,
+    partitions: int | None,
+    chunk_rows: int,
+) -> Summary:
+    from pyspark.sql import SparkSession
+
     schema = plan.output_schema(source.schema)
     coded = plan.coded_schema(schema)
-    with warnings.catch_warnings(), _session(SparkSession, master) as spark:
-        warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
+    with _session(SparkSession, master) as spark:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_rows))
         if partitions:
             size = source.path.stat().st_size
