@@ -17,7 +17,8 @@ The modules, in the order a run goes: `sources` (the input file, in chunks; RunE
 `plan` (the options checked against the table and the file), `columns` (values typed
 by the table's columns), `chunks` (one chunk decided), `sinks` (the output and errors
 files) and `staging` (where they are written until the run ends), and the drivers:
-`engines` (`run_local`, `run_dask`) and `spark` (`run_spark`).
+`engines` (`run_local`, `run_dask`) and `spark` (`run_spark`). `impact` runs two
+versions of the tables on any of them.
 """
 
 from compiler.batch.chunks import decide_chunk
