@@ -189,6 +189,9 @@ class Table:
     effective_to: dt.date | None = None  # inclusive
     complete: bool = True  # `Complete: no` declares a partial table
     metadata_cells: tuple[tuple[str, str], ...] = ()  # label -> A1 ref of its value
+    # Rule rows left out for a cell error: (id, row). Checks of ids count them, so
+    # an author sees a duplicate or a missing id in the same run as the cell error.
+    unread_rules: tuple[tuple[str, Location], ...] = ()
 
     def metadata_location(self, label: str) -> Location:
         """Where the metadata row LABEL (`effective from`) has its value; the sheet
@@ -274,6 +277,9 @@ class TestSuite:
     cases: tuple[TestCase, ...]
     location: Location  # the sheet
     module: str  # generated module name, `test_<table>` (numbered when several)
+    # Rows left out for a cell error: their id, location, cells and expected rules
+    # (when readable), for the checks of ids; they are neither run nor generated.
+    unread: tuple[TestCase, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +292,8 @@ class Project:
     # Tables whose sheets had errors: some of their rules (or the whole table) are
     # missing here, so checks that look for them elsewhere stay quiet about them.
     partial: tuple[str, ...] = ()
+    # Tables with a sheet that could not be read at all: not every rule id is known.
+    lost: tuple[str, ...] = ()
 
     def decision(self, name: str) -> Decision:
         for decision in self.decisions:

@@ -143,4 +143,5 @@ def sound_part(project: Project, diagnostics: tuple[Diagnostic, ...]) -> Project
         tuple(s for s in project.suites if sound(s.table)),
         project.workbooks,
         project.partial,
+        project.lost,
     )

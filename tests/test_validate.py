@@ -481,6 +481,40 @@ def test_validation_problems_are_reported_with_cell_problems(tmp_path: Path) -> 
     }
 
 
+def test_id_checks_count_the_rows_left_out_for_a_cell_error(tmp_path: Path) -> None:
+    """A rule or test row with a bad cell is left out, but its id still counts: a
+    duplicate id, or an expected rule that is no rule, shows in the same run as the
+    cell errors, in the same table and sheet, not only once those are fixed."""
+    rules = [
+        ("R1", "CT", "< 18", False),
+        ("R2", "CT", "abc", True),  # a cell error
+        ("R2", "-", "-", True),  # the same id as the unreadable row
+        ("R1", "MRI", "xyz", False),  # a cell error, and the id of the first row
+    ]
+    tests = tests_sheet(
+        "imaging",
+        [("modality", "input"), ("age", "input"), ("rule", "expected rule")],
+        [
+            ("T1", "CT", 5, "R9"),  # no such rule, in a table with cell errors
+            ("T2", "CT", "old", "R8"),  # a cell error, and no such rule
+            ("T2", "CT", 40, "R2"),  # the id of the unreadable case
+            ("T3", "CT", 40, "R2"),  # R2 exists (its first row could not be read)
+        ],
+    )
+    diagnostics = diagnose(tmp_path, {"x.xlsx": {"T": imaging(rules), "Tests": tests}})
+    found = {(d.code, str(d.location)) for d in errors(diagnostics)}
+    assert found == {
+        ("E201", "tables/x.xlsx:T!C9"),
+        ("E404", "tables/x.xlsx:T!A10"),
+        ("E201", "tables/x.xlsx:T!C11"),
+        ("E404", "tables/x.xlsx:T!A11"),
+        ("E421", "tables/x.xlsx:Tests!D5"),
+        ("E201", "tables/x.xlsx:Tests!C6"),
+        ("E421", "tables/x.xlsx:Tests!D6"),
+        ("E420", "tables/x.xlsx:Tests!A7"),
+    }, [d.format() for d in diagnostics]
+
+
 def test_diagnostics_are_sorted_and_formatted(tmp_path: Path) -> None:
     rules = [("R1", "CT", "abc", False), ("R2", "-", "[1..", "x")]
     diagnostics = diagnose(tmp_path, {"x.xlsx": {"T": imaging(rules)}})

@@ -119,20 +119,33 @@ def _shape(
 
 
 def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
-    rules = [(t, r) for d in project.decisions for t in d.versions for r in t.rules]
+    """Rule ids are unique in a table; rows left out for a cell error count too."""
+    rows = [
+        (str(t.location), rule_id, where)
+        for d in project.decisions
+        for t in d.versions
+        for rule_id, where in sorted(
+            [(r.id, r.location) for r in t.rules] + list(t.unread_rules),
+            key=lambda row: _row_number(row[1]),
+        )
+    ]
     frame = pd.DataFrame(  # object: pyarrow-backed strings cannot hold every text
-        {"table": [str(t.location) for t, _ in rules], "id": [r.id for _, r in rules]},
+        {"table": [t for t, _, _ in rows], "id": [i for _, i, _ in rows]},
         dtype=object,
     )
     for position in _positions(frame.duplicated(["table", "id"], keep="first")):
-        _, rule = rules[position]
+        _, rule_id, where = rows[position]
         yield _error(
             "E404",
-            f"the rule id {rule.id!r} is used twice in this table",
-            rule.location.at(rule.location.cell.split(":")[0]),
-            rule.id,
+            f"the rule id {rule_id!r} is used twice in this table",
+            where.at(where.cell.split(":")[0]),
+            rule_id,
             "rule ids must be unique within a table; tests and results name rules by id",
         )
+
+
+def _row_number(where: Location) -> int:
+    return int("".join(ch for ch in where.cell.split(":")[0] if ch.isdigit()) or 0)
 
 
 def check_values(project: Project) -> Iterator[Diagnostic]:
@@ -375,21 +388,30 @@ def check_hit_policies(project: Project) -> Iterator[Diagnostic]:
 
 
 def check_tests(project: Project) -> Iterator[Diagnostic]:
+    """Case ids are unique and expected rules exist; rows left out for a cell error
+    (and rules left out for one) take part, so these show in the same run."""
     for suite in project.suites:
         decision = project.decision(suite.table)
-        rule_ids = {r.id for t in decision.versions for r in t.rules}
-        ids = pd.Series([c.id for c in suite.cases], dtype=object)
+        rule_ids = {
+            rule_id
+            for t in decision.versions
+            for rule_id in [r.id for r in t.rules] + [i for i, _ in t.unread_rules]
+        }
+        rows = sorted(
+            [*suite.cases, *suite.unread], key=lambda c: _row_number(c.location)
+        )
+        ids = pd.Series([c.id for c in rows], dtype=object)
         for position in _positions(ids.duplicated()):
-            case = suite.cases[position]
+            case = rows[position]
             yield _error(
                 "E420",
                 f"the case id {case.id!r} is used twice in this sheet",
                 case.location,
                 case.id,
             )
-        for case in suite.cases:
+        for case in rows:
             for rule_id in case.expected_rules or ():
-                if rule_id not in rule_ids and suite.table not in project.partial:
+                if rule_id not in rule_ids and suite.table not in project.lost:
                     yield _error(
                         "E421",
                         f"the expected rule {rule_id!r} is not a rule of {suite.table!r}",
@@ -397,6 +419,7 @@ def check_tests(project: Project) -> Iterator[Diagnostic]:
                         rule_id,
                         suggest(rule_id, rule_ids),
                     )
+        for case in suite.cases:
             if not case.expected and case.expected_rules is None:
                 yield Diagnostic(
                     "W422",

@@ -22,6 +22,7 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
     tables: list[Table] = []
     tests: list[RawSheet] = []
     partial: set[str] = set()
+    lost: set[str] = set()
     for book in books:
         kinds = sheet_kinds(reader, book)
         lists = named_lists(reader, kinds["values"])
@@ -32,6 +33,8 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
                 tables.append(table)
             if reader.error_count() > errors:
                 partial.add(table.name if table else reader.text(sheet, 1, 2))
+            if table is None:
+                lost.add(reader.text(sheet, 1, 2))
         tests.extend(kinds["tests"])
     by_name: dict[str, list[Table]] = {}
     for table in tables:
@@ -52,12 +55,15 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
         counts[suite.table] = counts.get(suite.table, 0) + 1
         n = counts[suite.table]
         module = f"test_{suite.table}" + (f"_{n}" if n > 1 else "")
-        numbered.append(TestSuite(suite.table, suite.cases, suite.location, module))
+        numbered.append(
+            TestSuite(suite.table, suite.cases, suite.location, module, suite.unread)
+        )
     project = Project(
         tuple(decisions.values()),
         tuple(numbered),
         tuple(b.path for b in books),
         tuple(sorted(partial)),
+        tuple(sorted(lost)),
     )
     return project, tuple(reader.diagnostics)
 

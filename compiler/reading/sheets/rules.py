@@ -16,10 +16,12 @@ _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
 
 def read_rules(
     reader: Reader, sheet: RawSheet, first: int, columns: list[tuple[Column, int]]
-) -> tuple[Rule, ...]:
-    """The rules from row FIRST; rows with bad cells are reported and left out."""
+) -> tuple[tuple[Rule, ...], tuple[tuple[str, Location], ...]]:
+    """The rules from row FIRST, and the (id, row) of the rows left out: rows with bad
+    cells are reported and left out, but their ids still take part in the checks."""
     loc = sheet.location
     rules: list[Rule] = []
+    unread: list[tuple[str, Location]] = []
     last_col = max(c for _, c in columns)
     row = first
     end = sheet.max_row
@@ -41,9 +43,11 @@ def read_rules(
         rule = _rule(reader, sheet, row, rule_id, row_range, columns)
         if rule is not None:
             rules.append(rule)
+        else:
+            unread.append((rule_id, row_range))
         row += 1
     _leftovers(reader, sheet, row, last_col, first_rule=first)
-    return tuple(rules)
+    return tuple(rules), tuple(unread)
 
 
 def _rule(

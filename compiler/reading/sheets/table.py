@@ -51,7 +51,7 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
         reader.error("E106", "the table has no output column", loc.at(ref(header, 1)))
         return None
     first_rule = max(column_rows.values()) + 1
-    rules = read_rules(reader, sheet, first_rule, columns)
+    rules, unread = read_rules(reader, sheet, first_rule, columns)
     if len(rules) > MAX_RULES:
         reader.error(
             "E160",
@@ -77,4 +77,5 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
         effective_to=meta.effective_to,
         complete=meta.complete,
         metadata_cells=tuple(meta.cells.items()),
+        unread_rules=unread,
     )

@@ -108,6 +108,7 @@ def read_suite(
                 "use input, expected, expected rule or annotation",
             )
     cases: list[TestCase] = []
+    unread: list[TestCase] = []
     row = kind_row + 1
     while row <= sheet.max_row:
         case_id = reader.text(sheet, row, 1)
@@ -120,11 +121,10 @@ def read_suite(
                 )
             row += 1
             continue
-        case = _case(reader, sheet, row, case_id, layout, table.returns_list)
-        if case is not None:
-            cases.append(case)
+        case, ok = _case(reader, sheet, row, case_id, layout, table.returns_list)
+        (cases if ok else unread).append(case)
         row += 1
-    return TestSuite(name, tuple(cases), loc, "")
+    return TestSuite(name, tuple(cases), loc, "", tuple(unread))
 
 
 def _case(
@@ -134,7 +134,9 @@ def _case(
     case_id: str,
     layout: Layout,
     returns_list: bool,
-) -> TestCase | None:
+) -> tuple[TestCase, bool]:
+    """The case of ROW, and whether every cell of it could be read (else it holds
+    only its id, cells and expected rules, for the checks of ids)."""
     inputs: list[tuple[str, Value]] = []
     expected: list[tuple[str, Value | tuple[Value, ...]]] = []
     as_of = None
@@ -176,14 +178,14 @@ def _case(
         except CellError as exc:
             reader.cell_error(exc, at, sheet.value(row, col))
             ok = False
-    if not ok:
-        return None
     row_at = sheet.location.at(ref(row, 1))
     refs = tuple((name, ref(row, col)) for _, name, col, _ in layout) + tuple(
         ("expected rule", ref(row, col))
         for role, _, col, _ in layout
         if role == "rules"
     )  # the key no identifier can be, for the expected-rule cell
+    if not ok:
+        return TestCase(case_id, (), (), row_at, None, rules, note, refs), False
     return TestCase(
         case_id, tuple(inputs), tuple(expected), row_at, as_of, rules, note, refs
-    )
+    ), True
