@@ -1,6 +1,6 @@
 """The whole pipeline in one short function: read, build, validate, analyse, generate.
 
-    workbook -> sheets -> validate -> analyse -> codegen   (then output writes)
+    workbook -> sheets -> validate -> analyse + Tests cases -> codegen   (then output writes)
 
 Each stage returns diagnostics; code is generated only when none is an error.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.checking import analyse, validate
+from compiler.checking import analyse, authored, validate
 from compiler.diagnostics import (
     Diagnostic,
     Location,
@@ -88,13 +88,23 @@ def load_tables(
 def check_tables(
     tables: Path, *, read: Reader = workbook.read_workbook
 ) -> tuple[Project | None, tuple[Diagnostic, ...]]:
-    """Read, validate and analyse TABLES: every diagnostic, no code. The analysis
-    covers the tables free of errors even when others have some (`sound_part`)."""
+    """Read, validate and analyse TABLES, and run their Tests-sheet cases: every
+    diagnostic, no code."""
     project, diagnostics = load_tables(tables, read=read)
     if project is None:
         return project, diagnostics
-    found = analyse.analyse(sound_part(project, diagnostics))
-    return project, sort_diagnostics([*diagnostics, *found])
+    return project, sort_diagnostics([*diagnostics, *findings(project, diagnostics)])
+
+
+def findings(
+    project: Project, diagnostics: tuple[Diagnostic, ...]
+) -> tuple[Diagnostic, ...]:
+    """The analysis' findings and the Tests-sheet cases that do not hold (`E423`),
+    for the tables free of errors even when others have some (`sound_part`)."""
+    sound = sound_part(project, diagnostics)
+    return sort_diagnostics(
+        [*analyse.analyse(sound), *authored.check_cases(sound, diagnostics)]
+    )
 
 
 def compile_tables(

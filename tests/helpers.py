@@ -7,9 +7,14 @@ an author sees them.
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner, Result
+
+from compiler.authoring import watch
+from compiler.cli import main
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.emitting.loader import load_table
 from compiler.model import Project
@@ -61,3 +66,19 @@ def compiled_module(compilation: Compilation, table: str) -> types.ModuleType:
 
 def evaluator(root: Path, books: Mapping[str, Sheets], table: str) -> types.ModuleType:
     return compiled_module(compile_books(root, books), table)
+
+
+def watch_one_save(
+    monkeypatch: pytest.MonkeyPatch, tables: Path, out: Path, save: Callable[[], Path]
+) -> Result:
+    """`compile-rules watch` for one cycle: the first run, then SAVE (which writes a
+    workbook and returns it) as one change, then Ctrl-C."""
+
+    def one_save(*_args: object, **_kwargs: object) -> Iterator[set[Path]]:
+        yield {save()}
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch, "file_changes", one_save)
+    return CliRunner().invoke(
+        main, ["watch", "--tables", str(tables), "--out", str(out)]
+    )

@@ -19,6 +19,7 @@ from compiler.authoring import watch
 from compiler.authoring.watch import Session, is_workbook, watch_loop
 from compiler.cli import main
 
+from .helpers import watch_one_save
 from .workbooks import decision_table, write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,15 +154,11 @@ def test_cli_watch_stops_cleanly(
     folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tables, out = folders
-
-    def interrupted(*_args: object, **_kwargs: object) -> Iterator[set[Path]]:
-        write_workbook(tables / "band.xlsx", [band(5)])
-        yield {tables / "band.xlsx"}
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(watch, "file_changes", interrupted)
-    result = CliRunner().invoke(
-        main, ["watch", "--tables", str(tables), "--out", str(out)]
+    result = watch_one_save(
+        monkeypatch,
+        tables,
+        out,
+        lambda: write_workbook(tables / "band.xlsx", [band(5)]),
     )
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith(f"watching {tables}")

@@ -23,7 +23,7 @@ from typing import Any
 
 import jinja2
 
-from compiler.checking import analyse, interpret
+from compiler.checking import analyse, authored
 from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from compiler.emitting import codegen
 from compiler.emitting.loader import load_modules
@@ -35,8 +35,8 @@ from compiler.model import (
     Table,
     TestCase,
     TestSuite,
-    Value,
 )
+from compiler.pipeline import findings as all_findings
 from compiler.pipeline import load_tables, sound_part
 from compiler.reading.cell_text import entry_text, value_text
 
@@ -156,63 +156,35 @@ def _case_text(pairs: Iterable[tuple[str, Any]]) -> str:
     return ", ".join(f"{n} = {value_text(v)}" for n, v in pairs)
 
 
-def _close(a: Any, b: Any) -> bool:
-    """Equal values; numbers within rounding (sums of floats may round)."""
-    if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    return type(a) is type(b) and bool(a == b)
-
-
 def _run_case(
     project: Project, suite: TestSuite, case: TestCase
-) -> tuple[CaseView, Table | None, list[str]]:
-    """Evaluate CASE with the reference interpreter: its view, the version that
-    decided and the rule ids that matched."""
-    inputs = dict(case.inputs)
-    try:
-        table = interpret.version_in_force(project, suite.table, case.as_of)
-        outputs, matched = interpret.evaluate(project, suite.table, inputs, case.as_of)
-    except (interpret.Ambiguous, interpret.NoVersion) as exc:
+) -> tuple[CaseView, Table | None, tuple[str, ...]]:
+    """Evaluate CASE with the reference interpreter, as `compile` does: its view, the
+    version that decided and the rule ids that matched."""
+    outcome = authored.run_case(project, suite, case)
+    expected = _case_text(case.expected)
+    if outcome.error:
         view = CaseView(
             case.id,
             suite.location.sheet,
             _case_text(case.inputs),
-            _case_text(case.expected),
-            str(exc),
+            expected,
+            outcome.error,
             "",
             False,
         )
-        return view, None, []
-    passed = True
-    actual: list[tuple[str, Any]] = []
-    for name, wanted in case.expected:
-        got: Value | tuple[Value, ...]
-        if isinstance(outputs, list):
-            listed = tuple(o[name] for o in outputs)
-            ok = (
-                isinstance(wanted, tuple)
-                and len(wanted) == len(listed)
-                and all(_close(a, b) for a, b in zip(listed, wanted, strict=True))
-            )
-            got = listed
-        else:
-            got = outputs.get(name)
-            ok = _close(got, wanted)
-        actual.append((name, got))
-        passed = passed and ok
-    if case.expected_rules is not None:
-        passed = passed and sorted(case.expected_rules) == sorted(matched)
+        return view, None, ()
     view = CaseView(
         case.id,
         suite.location.sheet,
         _case_text(case.inputs),
-        _case_text(case.expected)
+        expected
         + (f"; rules {', '.join(case.expected_rules)}" if case.expected_rules else ""),
-        _case_text(actual),
-        ", ".join(matched),
-        passed,
+        _case_text(outcome.actual),
+        ", ".join(outcome.matched),
+        outcome.passed,
     )
-    return view, table, matched
+    return view, outcome.table, outcome.matched
 
 
 def explainers(
@@ -329,9 +301,7 @@ def write_report(tables: Path, dest: Path) -> tuple[list[Path], tuple[Diagnostic
     project, diagnostics = load_tables(tables)
     findings: tuple[Diagnostic, ...] = ()
     if project is not None:  # the tables free of errors, as `compile` analyses them
-        findings = sort_diagnostics(
-            list(analyse.analyse(sound_part(project, diagnostics)))
-        )
+        findings = all_findings(project, diagnostics)
     env = _environment()
     pages, rest = (
         build_pages(project, diagnostics, findings, explainers(project, diagnostics))

@@ -99,6 +99,7 @@ class Session:
     sleep: Callable[[float], None] = time.sleep
     cache: WorkbookCache = field(default_factory=WorkbookCache)
     write: bool = True  # False: compile in memory only (`serve --reload`)
+    last: Run | None = None  # the latest run, for the exit code when watching stops
 
     def run(self, changed: Iterable[Path] = ()) -> Run:
         """Recompile; write changed outputs when the tables compile (and WRITE)."""
@@ -143,6 +144,7 @@ class Session:
             time.perf_counter() - started,
         )
         self._report(run)
+        self.last = run
         return run
 
     def _shown(self, path: Path) -> str:

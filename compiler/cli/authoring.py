@@ -176,7 +176,8 @@ def watch_command(
     tables: Path, out: Path, quiet: bool, debounce: int, poll: bool
 ) -> None:
     """Compile, then recompile whenever a workbook under --tables is saved; only
-    changed outputs are written. Ctrl-C stops."""
+    changed outputs are written. Ctrl-C stops; the exit code is 3 when the last run
+    had errors, else 0."""
     from compiler.authoring import watch
 
     if not tables.is_dir():
@@ -193,6 +194,8 @@ def watch_command(
     except KeyboardInterrupt:
         pass
     click.echo("stopped watching", err=True)
+    if session.last is not None and not session.last.ok:
+        sys.exit(Exit.INVALID)
 
 
 @click.command("report")
