@@ -27,6 +27,43 @@ class Exit(enum.IntEnum):
     INTERNAL = 123
 
 
+# `check`'s findings about the output folder: (code, message, hint) by kind of drift.
+DRIFT = {
+    "missing": ("E501", "missing: compile would write this generated file"),
+    "stale": (
+        "E502",
+        "stale: this generated file differs from what the tables generate",
+    ),
+    "orphaned": (
+        "E503",
+        "orphaned: compile would remove this generated file (its table is gone)",
+    ),
+}
+
+
+def drift_records(
+    out: Path,
+    missing: tuple[str, ...],
+    stale: tuple[str, ...],
+    orphaned: tuple[str, ...],
+) -> tuple[Diagnostic, ...]:
+    """One error record per generated file out of date, at its path under OUT."""
+    found = []
+    for kind, names in (("missing", missing), ("stale", stale), ("orphaned", orphaned)):
+        code, message = DRIFT[kind]
+        for name in names:
+            found.append(
+                Diagnostic(
+                    code,
+                    Severity.ERROR,
+                    message,
+                    Location((out / name).as_posix()),
+                    hint="run `compile-rules compile` and commit the result",
+                )
+            )
+    return tuple(sorted(found, key=Diagnostic.sort_key))
+
+
 @dataclass
 class Report:
     diagnostics: tuple[Diagnostic, ...] = ()
@@ -36,6 +73,9 @@ class Report:
     unchanged: int = 0
     quiet: bool = False
     checked: tuple[Location, ...] = ()  # the sheets that were read, for --junit
+    # `check`: each generated file out of date, as an error record (`drift_records`);
+    # printed and counted in every format, but exit 1 (drift), not 3
+    drift: tuple[Diagnostic, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -52,7 +92,7 @@ class Report:
     def print_diagnostics(self) -> None:
         """Text and JSON lines go to stderr; GitHub workflow commands to stdout."""
         fmt = _option("format", "text")
-        for diagnostic in self.diagnostics:
+        for diagnostic in (*self.diagnostics, *self.drift):
             if self.quiet and diagnostic.severity is Severity.INFO:
                 continue
             if fmt == "json":
@@ -72,7 +112,9 @@ class Report:
                 )
         junit = _option("junit", None)
         if junit is not None:
-            write_junit(Path(str(junit)), self.diagnostics, self.checked)
+            write_junit(
+                Path(str(junit)), (*self.diagnostics, *self.drift), self.checked
+            )
 
     def counts(self) -> str:
         by_severity = Counter(d.severity for d in self.diagnostics)
@@ -162,8 +204,8 @@ def as_github(d: Diagnostic) -> str:
 def write_junit(
     path: Path, diagnostics: tuple[Diagnostic, ...], checked: tuple[Location, ...]
 ) -> None:
-    """JUnit XML: one test case per sheet read (or per file that could not be read);
-    each error a failure, warnings in system-out."""
+    """JUnit XML: one test case per sheet read (or per file that could not be read,
+    or generated file out of date); each error a failure, warnings in system-out."""
     cases: dict[tuple[str, str], list[Diagnostic]] = {
         (c.path, c.sheet): [] for c in checked
     }

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,65 @@ def test_check_reports_drift(project: Project, drift: str) -> None:
     result = project.run("check", code=1)
     assert named in result.stderr
     assert project.files() == before  # check never writes
+
+
+def drifted(project: Project) -> None:
+    """One file of each kind of drift: stale, missing and orphaned."""
+    project.run("compile")
+    path = project.out / "age_band.py"
+    path.write_text(path.read_text() + "# a hand edit\n")
+    (project.out / "flags.py").rename(project.out / "removed_table.py")
+
+
+DRIFTED = {("E502", "age_band.py"), ("E501", "flags.py"), ("E503", "removed_table.py")}
+
+
+def test_check_drift_is_an_error_record_in_every_format(project: Project) -> None:
+    drifted(project)
+    shown = {(code, (project.out / name).as_posix()) for code, name in DRIFTED}
+    github = project.run("check", "--format", "github", code=1)
+    found = {
+        (line.split("title=")[1].split("::")[0], line.split("file=")[1].split(",")[0])
+        for line in github.stdout.splitlines()
+        if line.startswith("::error ")
+    }
+    assert found == shown, github.stdout
+    as_json = project.run("check", "--format", "json", code=1)
+    records = [
+        json.loads(line) for line in as_json.stderr.splitlines() if line.startswith("{")
+    ]
+    assert {(r["code"], r["path"]) for r in records} == shown
+    assert {r["severity"] for r in records} == {"error"}
+    assert "stale:" not in "\n".join(
+        line for line in as_json.stderr.splitlines() if not line.startswith("{")
+    )
+    junit = project.root / "junit.xml"
+    project.run("check", "--junit", str(junit), code=1)
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "3"
+    failed = {
+        (f.get("type"), case.get("name"))
+        for case in suite.iter("testcase")
+        for f in case.iter("failure")
+    }
+    assert failed == shown
+    text = project.run("check", code=1)
+    for code, name in shown:
+        assert f"{name}: error {code}" in text.stderr
+    assert text.stdout == ""  # the diff only with --diff
+
+
+def test_check_diff_prints_what_compile_would_change(project: Project) -> None:
+    drifted(project)
+    before = project.files()
+    result = project.run("check", "--diff", code=1)
+    assert "+++ b/age_band.py" in result.stdout and "-# a hand edit" in result.stdout
+    assert "+++ b/flags.py" in result.stdout
+    assert "--- a/removed_table.py" in result.stdout
+    assert project.files() == before  # never writes
+    project.run("compile")
+    current = project.run("check", "--diff", code=0)
+    assert current.stdout == ""
 
 
 def extra_table() -> list[Row]:

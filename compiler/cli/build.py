@@ -9,7 +9,7 @@ import click
 
 from compiler.cli.options import compiled, folders, guarded
 from compiler.emitting import output
-from compiler.report import Exit
+from compiler.report import Exit, drift_records
 
 
 @click.command("compile")
@@ -44,21 +44,23 @@ def compile_command(tables: Path, out: Path, quiet: bool, show_diff: bool) -> No
 
 @click.command("check")
 @folders
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Also print what compile would change, as a unified diff (stdout).",
+)
 @guarded
-def check_command(tables: Path, out: Path, quiet: bool) -> None:
-    """Exit 1 if --out is not exactly what --tables generates. Never writes."""
-    _, files, report = compiled(tables, quiet, "check")
+def check_command(tables: Path, out: Path, quiet: bool, show_diff: bool) -> None:
+    """Exit 1 if --out is not exactly what --tables generates, with an error record
+    per missing, stale or orphaned file in every --format. Never writes."""
+    _, files, report = compiled(tables, quiet, "check", now=False)
     change = output.plan(out, files)
     report.unchanged = len(change.unchanged)
     report.stale = [*change.new, *change.changed, *change.orphaned]
-    for label, names in (
-        ("missing", change.new),
-        ("stale", change.changed),
-        ("orphaned", change.orphaned),
-    ):
-        for name in names:
-            click.echo(f"{label}: {out / name}", err=True)
-    if change.stale:
+    report.drift = drift_records(out, change.new, change.changed, change.orphaned)
+    report.print_diagnostics()
+    if show_diff and change.stale:
         click.echo(change.diff(), nl=False)
     click.echo(report.summary("check"), err=True)
     sys.exit(report.exit_code)

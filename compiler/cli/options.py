@@ -113,27 +113,37 @@ def progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | N
 
 
 def printed(
-    diagnostics: tuple[Diagnostic, ...], project: Project | None, quiet: bool
+    diagnostics: tuple[Diagnostic, ...],
+    project: Project | None,
+    quiet: bool,
+    *,
+    now: bool = True,
 ) -> Report:
-    """The report of DIAGNOSTICS, once printed; its --junit file lists every sheet of
-    PROJECT, those without a problem too."""
+    """The report of DIAGNOSTICS, printed unless not NOW (the caller adds to it and
+    prints it); its --junit file lists every sheet of PROJECT, those without a problem
+    too."""
     report = Report(diagnostics=diagnostics, quiet=quiet)
     if project is not None:
         report.checked = tuple(
             [t.location for d in project.decisions for t in d.versions]
             + [s.location for s in project.suites]
         )
-    report.print_diagnostics()
+    if now:
+        report.print_diagnostics()
     return report
 
 
 def compiled(
-    tables: Path, quiet: bool, action: str
+    tables: Path, quiet: bool, action: str, *, now: bool = True
 ) -> tuple[Project, dict[str, str], Report]:
-    """TABLES compiled in memory, with the diagnostics printed; on errors, the summary
-    of ACTION and exit 3."""
+    """TABLES compiled in memory, with the diagnostics printed (unless not NOW: the
+    caller prints the report); on errors, they are printed, then the summary of ACTION,
+    and exit 3."""
     compilation = compile_tables(tables)
-    report = printed(compilation.diagnostics, compilation.project, quiet)
+    failed = compilation.files is None or compilation.project is None
+    report = printed(
+        compilation.diagnostics, compilation.project, quiet, now=now or failed
+    )
     if compilation.files is None or compilation.project is None:
         click.echo(report.summary(action), err=True)
         sys.exit(report.exit_code)
