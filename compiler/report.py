@@ -76,6 +76,7 @@ class Report:
     # `check`: each generated file out of date, as an error record (`drift_records`);
     # printed and counted in every format, but exit 1 (drift), not 3
     drift: tuple[Diagnostic, ...] = ()
+    verbose: bool | None = None  # show infos; None: as the command's -v says
 
     @property
     def errors(self) -> int:
@@ -89,12 +90,23 @@ class Report:
             return Exit.DRIFT
         return Exit.OK
 
+    def shown(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics (and drift records) a run reports: infos only with -v
+        (`verbose`, else the command's -v), never with -q."""
+        verbose = self.verbose
+        if verbose is None:
+            verbose = bool(_option("verbose", False))
+        return tuple(
+            d
+            for d in (*self.diagnostics, *self.drift)
+            if d.severity is not Severity.INFO or (verbose and not self.quiet)
+        )
+
     def print_diagnostics(self) -> None:
         """Text and JSON lines go to stderr; GitHub workflow commands to stdout."""
         fmt = _option("format", "text")
-        for diagnostic in (*self.diagnostics, *self.drift):
-            if self.quiet and diagnostic.severity is Severity.INFO:
-                continue
+        shown = self.shown()
+        for diagnostic in shown:
             if fmt == "json":
                 click.echo(
                     json.dumps(as_json(diagnostic), ensure_ascii=False), err=True
@@ -112,9 +124,7 @@ class Report:
                 )
         junit = _option("junit", None)
         if junit is not None:
-            write_junit(
-                Path(str(junit)), (*self.diagnostics, *self.drift), self.checked
-            )
+            write_junit(Path(str(junit)), shown, self.checked)
 
     def counts(self) -> str:
         by_severity = Counter(d.severity for d in self.diagnostics)
@@ -156,7 +166,8 @@ def run_summary(
 
 
 def _option(name: str, default: object) -> object:
-    """`--format` and `--junit`, which every command takes (kept in the Click context)."""
+    """`--format`, `--junit` and `-v`, which every command takes (kept in the Click
+    context)."""
     ctx = click.get_current_context(silent=True)
     return ctx.meta.get(f"compile_rules.{name}", default) if ctx else default
 

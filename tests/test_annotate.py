@@ -74,7 +74,7 @@ def test_annotated_copy_marks_every_cell_and_leaves_the_source(tmp_path: Path) -
     before = digest(source)
     out = tmp_path / "annotated"
     result = CliRunner().invoke(
-        main, ["lint", "--tables", str(tables), "--annotate", str(out)]
+        main, ["lint", "-v", "--tables", str(tables), "--annotate", str(out)]
     )
     assert result.exit_code == 3, result.output
     assert f"wrote {out / 'a.xlsx'}" in result.stderr
@@ -93,7 +93,7 @@ def test_annotated_copy_marks_every_cell_and_leaves_the_source(tmp_path: Path) -
     assert "error E405" in comment.text and "did you mean 'MRI'?" in comment.text
     assert ws["A10"].fill.start_color.rgb.endswith(amber)
     assert "W406" in ws["A10"].comment.text and "R2" in ws["A10"].comment.text
-    assert ws["B11"].fill.start_color.rgb.endswith(blue)
+    assert ws["B11"].fill.start_color.rgb.endswith(blue)  # an info: shown with -v
     # the forgotten rule: the whole row is amber, the comment on its first cell
     assert all(ws[f"{c}13"].fill.start_color.rgb.endswith(amber) for c in "ABCDE")
     assert "W152" in ws["A13"].comment.text
@@ -185,13 +185,26 @@ def test_copies_may_not_go_into_the_tables_folder(tmp_path: Path) -> None:
 
 
 def test_annotating_the_shipped_workbooks(tmp_path: Path) -> None:
+    """Infos are no problems unless -v asks for them: by default the copies have
+    none; with -v, the note sheets' I001."""
     out = tmp_path / "review"
     result = CliRunner().invoke(
         main, ["lint", "-q", "--tables", str(ROOT / "tables"), "--annotate", str(out)]
     )
     assert result.exit_code == 0, result.output
+    assert "(0 problem(s))" in result.stderr and "(2 problem(s))" not in result.stderr
     names = sorted(p.name for p in (ROOT / "tables").glob("*.xlsx"))
     assert sorted(p.name for p in out.glob("*.xlsx")) == names
+    book = load_workbook(out / "imaging_preface.xlsx")
+    rows = list(book[PROBLEMS].iter_rows(min_row=5, values_only=True))
+    assert [row[3] for row in rows] == ["No problems."]
+    verbose = CliRunner().invoke(
+        main, ["lint", "-v", "--tables", str(ROOT / "tables"), "--annotate", str(out)]
+    )
+    assert verbose.exit_code == 0, verbose.output
+    assert "wrote " + str(out / "imaging_preface.xlsx") + " (2 problem(s))" in (
+        verbose.stderr
+    )
     book = load_workbook(out / "imaging_preface.xlsx")
     codes = [row[1] for row in book[PROBLEMS].iter_rows(min_row=5, values_only=True)]
     assert codes == ["I001", "I001"]  # the About and Lists note sheets

@@ -243,6 +243,21 @@ def test_check_diff_prints_what_compile_would_change(project: Project) -> None:
     assert current.stdout == ""
 
 
+@pytest.mark.parametrize("command", ["compile", "check", "lint", "analyse"])
+def test_infos_are_quiet_unless_verbose(project: Project, command: str) -> None:
+    """A note sheet (I001) is said only with -v: not in text, not as a GitHub notice,
+    not in JSON."""
+    write_tables(project.root, {"notes.xlsx": {"About": [["Read me"]]}})
+    project.run("compile")
+    for fmt in ("text", "json", "github"):
+        quiet = project.run(command, "--format", fmt)
+        assert "I001" not in quiet.output and "::notice" not in quiet.stdout
+        loud = project.run(command, "--format", fmt, "-v")
+        assert "I001" in loud.output, (command, fmt)
+    assert "::notice" in project.run(command, "--format", "github", "-v").stdout
+    assert "I001" not in project.run(command, "-v", "-q").output
+
+
 def extra_table() -> list[Row]:
     return table(
         "extra", "FIRST", [AGE, ("x", "output", "integer", None)], [("R1", "-", 1)]

@@ -63,7 +63,7 @@ def lint_command(
     report = printed(diagnostics, project, quiet)
     if annotate_dir is not None:
         try:
-            copies = annotate.annotate(tables, annotate_dir, diagnostics)
+            copies = annotate.annotate(tables, annotate_dir, report.shown())
         except ValueError as exc:
             raise click.UsageError(f"--annotate {annotate_dir}: {exc}") from None
         for copy in copies:

@@ -24,7 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def folders(func: F) -> F:
-    """`--tables` and `--out`, which every command takes."""
+    """`--tables`, `--out`, `-q`, `-v`, `--format` and `--junit`, which every command
+    but `show`, `import-dmn` and `export-dmn` takes."""
     func = click.option(
         "--out",
         type=click.Path(file_okay=False, path_type=Path),
@@ -40,7 +41,18 @@ def folders(func: F) -> F:
         help="Folder of the source workbooks (searched recursively).",
     )(func)
     func = click.option(
-        "-q", "--quiet", is_flag=True, help="Hide info-level diagnostics."
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="No progress bar, and no infos even with -v.",
+    )(func)
+    func = click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Also show info-level diagnostics (hidden by default).",
     )(func)
     func = click.option(
         "--format",
@@ -62,7 +74,7 @@ def folders(func: F) -> F:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
-    """Keep --format and --junit in the context, where `Report` reads them."""
+    """Keep --format, --junit and -v in the context, where `Report` reads them."""
     ctx.meta[f"compile_rules.{param.name}"] = value
     return value
 
