@@ -45,6 +45,11 @@ class Location:
     def at(self, cell: str) -> Location:
         return Location(self.path, self.sheet, cell)
 
+    @property
+    def row(self) -> int:
+        """The row of the cell (of a range's first cell); 0 for a sheet or file."""
+        return _cell_order(self.cell)[0]
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:

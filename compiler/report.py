@@ -27,7 +27,7 @@ class Exit(enum.IntEnum):
     INTERNAL = 123
 
 
-# `check`'s findings about the output folder: (code, message, hint) by kind of drift.
+# `check`'s findings about the output folder: (code, message) by kind of drift.
 DRIFT = {
     "missing": ("E501", "missing: compile would write this generated file"),
     "stale": (

@@ -95,21 +95,16 @@ def check_cases(
     written. Cases on a row that already has an error (DIAGNOSTICS) are not run: that
     error says what to fix first."""
     flagged = {
-        (d.location.path, d.location.sheet, _row(d.location.cell))
+        (d.location.path, d.location.sheet, d.location.row)
         for d in diagnostics
         if d.severity is Severity.ERROR
     }
     for suite in project.suites:
         for case in suite.cases:
             where = case.location
-            if (where.path, where.sheet, _row(where.cell)) in flagged:
+            if (where.path, where.sheet, where.row) in flagged:
                 continue
             yield from _failures(run_case(project, suite, case))
-
-
-def _row(cell: str) -> int:
-    digits = "".join(ch for ch in cell.split(":")[0] if ch.isdigit())
-    return int(digits) if digits else 0
 
 
 def _failures(outcome: Outcome) -> Iterator[Diagnostic]:

@@ -126,7 +126,7 @@ def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
         for t in d.versions
         for rule_id, where in sorted(
             [(r.id, r.location) for r in t.rules] + list(t.unread_rules),
-            key=lambda row: _row_number(row[1]),
+            key=lambda row: row[1].row,
         )
     ]
     frame = pd.DataFrame(  # object: pyarrow-backed strings cannot hold every text
@@ -142,10 +142,6 @@ def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
             rule_id,
             "rule ids must be unique within a table; tests and results name rules by id",
         )
-
-
-def _row_number(where: Location) -> int:
-    return int("".join(ch for ch in where.cell.split(":")[0] if ch.isdigit()) or 0)
 
 
 def check_values(project: Project) -> Iterator[Diagnostic]:
@@ -397,9 +393,7 @@ def check_tests(project: Project) -> Iterator[Diagnostic]:
             for t in decision.versions
             for rule_id in [r.id for r in t.rules] + [i for i, _ in t.unread_rules]
         }
-        rows = sorted(
-            [*suite.cases, *suite.unread], key=lambda c: _row_number(c.location)
-        )
+        rows = sorted([*suite.cases, *suite.unread], key=lambda c: c.location.row)
         ids = pd.Series([c.id for c in rows], dtype=object)
         for position in _positions(ids.duplicated()):
             case = rows[position]
