@@ -86,32 +86,38 @@ def load_tables(
 
 
 def check_tables(
-    tables: Path, *, read: Reader = workbook.read_workbook
+    tables: Path, *, read: Reader = workbook.read_workbook, cases: bool = True
 ) -> tuple[Project | None, tuple[Diagnostic, ...]]:
-    """Read, validate and analyse TABLES, and run their Tests-sheet cases: every
-    diagnostic, no code."""
+    """Read, validate and analyse TABLES, and run their Tests-sheet cases (unless
+    not CASES): every diagnostic, no code."""
     project, diagnostics = load_tables(tables, read=read)
     if project is None:
         return project, diagnostics
-    return project, sort_diagnostics([*diagnostics, *findings(project, diagnostics)])
+    found = findings(project, diagnostics, cases=cases)
+    return project, sort_diagnostics([*diagnostics, *found])
 
 
 def findings(
-    project: Project, diagnostics: tuple[Diagnostic, ...]
+    project: Project, diagnostics: tuple[Diagnostic, ...], *, cases: bool = True
 ) -> tuple[Diagnostic, ...]:
-    """The analysis' findings and the Tests-sheet cases that do not hold (`E423`),
-    for the tables free of errors even when others have some (`sound_part`)."""
+    """The analysis' findings and (unless not CASES) the Tests-sheet cases that do
+    not hold (`E423`), for the tables free of errors even when others have some
+    (`sound_part`)."""
     sound = sound_part(project, diagnostics)
-    return sort_diagnostics(
-        [*analyse.analyse(sound), *authored.check_cases(sound, diagnostics)]
-    )
+    failing = authored.check_cases(sound, diagnostics) if cases else ()
+    return sort_diagnostics([*analyse.analyse(sound), *failing])
 
 
 def compile_tables(
-    tables: Path, *, formatted: bool = True, read: Reader = workbook.read_workbook
+    tables: Path,
+    *,
+    formatted: bool = True,
+    read: Reader = workbook.read_workbook,
+    cases: bool = True,
 ) -> Compilation:
-    """Run the whole pipeline on a tables folder; no file is written here."""
-    project, diagnostics = check_tables(tables, read=read)
+    """Run the whole pipeline on a tables folder; no file is written here. Not CASES:
+    the Tests-sheet cases are not run (`eval`, `run`: the tables as they are)."""
+    project, diagnostics = check_tables(tables, read=read, cases=cases)
     if project is None or has_errors(diagnostics):
         return Compilation(project, diagnostics, None)
     examples = analyse.examples(project)

@@ -132,6 +132,18 @@ def test_watch_reports_a_failing_case_and_exits_non_zero(
     assert "&lt; 18" in (out / "band.md").read_text()  # the last good output
 
 
+def test_eval_and_explain_answer_while_a_case_fails(tmp_path: Path) -> None:
+    """They show what the tables decide, to see why a case fails."""
+    tables = write(tmp_path / "tables", 16)
+    runner = CliRunner()
+    for command in ("eval", "explain"):
+        result = runner.invoke(
+            main, [command, "--tables", str(tables), "band", "age=17"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "adult" in result.stdout and "R2" in result.stdout
+
+
 def test_lint_annotate_marks_the_failing_cells(tmp_path: Path) -> None:
     tables = write(tmp_path / "tables", 16)
     dest = tmp_path / "annotated"

@@ -28,8 +28,10 @@ from compiler.report import Exit, run_summary
 
 def _compiled_table(tables: Path, table: str) -> tuple[Project, dict[str, str]]:
     """The tables compiled in memory (so `eval` and `run` always run exactly the code
-    `compile` writes), once TABLE is known to be one of them; exit 3 on errors."""
-    project, files, _ = compiled(tables, True, "compile")
+    `compile` writes), once TABLE is known to be one of them; exit 3 on errors. The
+    Tests-sheet cases are not run: these commands show what the tables decide, also
+    while a case fails (to see why)."""
+    project, files, _ = compiled(tables, True, "compile", cases=False)
     known_table(table, [d.name for d in project.decisions])
     return project, files
 

@@ -146,12 +146,12 @@ def printed(
 
 
 def compiled(
-    tables: Path, quiet: bool, action: str, *, now: bool = True
+    tables: Path, quiet: bool, action: str, *, now: bool = True, cases: bool = True
 ) -> tuple[Project, dict[str, str], Report]:
-    """TABLES compiled in memory, with the diagnostics printed (unless not NOW: the
-    caller prints the report); on errors, they are printed, then the summary of ACTION,
-    and exit 3."""
-    compilation = compile_tables(tables)
+    """TABLES compiled in memory (their Tests-sheet cases run unless not CASES), with
+    the diagnostics printed (unless not NOW: the caller prints the report); on
+    errors, they are printed, then the summary of ACTION, and exit 3."""
+    compilation = compile_tables(tables, cases=cases)
     failed = compilation.files is None or compilation.project is None
     report = printed(
         compilation.diagnostics, compilation.project, quiet, now=now or failed
