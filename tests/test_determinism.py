@@ -70,7 +70,7 @@ def books() -> dict[str, dict[str, list[Row]]]:
                 "flags",
                 [
                     ("note", "from scan", "string", None),
-                    ("flag", "output", "string", '"low", "high"'),
+                    ("flag", "output", "string", '"high", "low"'),
                 ],
                 [("R1", "child é, child ü", "high"), ("R2", "-", "low")],
                 hit_policy="PRIORITY",
