@@ -84,7 +84,7 @@ def books() -> dict[str, dict[str, list[Row]]]:
                     ("flag", "expected"),
                 ],
                 [
-                    ("T1", "CT", 3, dt.date(2024, 6, 1), "high"),
+                    ("T1", "CT", 3, dt.date(2025, 6, 1), "high"),
                     ("T2", "PET", 40, dt.date(2025, 6, 1), "low"),
                 ],
             ),
