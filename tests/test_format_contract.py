@@ -142,8 +142,9 @@ class Built:
         return importlib.import_module(f"{self.out.name}.{name}")
 
 
-def compile_into(root: Path, books: Books) -> Built:
-    compilation = compiler.compile_tables(write_books(root, books))
+def compile_into(root: Path, books: Books, *, cases: bool = True) -> Built:
+    """BOOKS compiled (their Tests-sheet cases run, unless not CASES) and written."""
+    compilation = compiler.compile_tables(write_books(root, books), cases=cases)
     listing = "\n".join(text_of(d) for d in compilation.diagnostics)
     assert compilation.ok, f"expected a clean compile:\n{listing}"
     out = root / f"gen_contract_{next(_package_numbers)}"
@@ -152,9 +153,9 @@ def compile_into(root: Path, books: Books) -> Built:
 
 
 @pytest.fixture
-def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Books], Built]:
+def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Built]:
     monkeypatch.syspath_prepend(str(tmp_path))
-    return lambda books: compile_into(tmp_path, books)
+    return lambda books, **kwargs: compile_into(tmp_path, books, **kwargs)
 
 
 def run_cli(*commands: list[str | Path]) -> list[subprocess.CompletedProcess]:
@@ -1038,7 +1039,8 @@ def test_tests_sheets_become_pytest_cases(build, tmp_path):
     for multi-hit policies several values are written as a list (`"a", "b"`); an
     optional `expected rule` column names the rule ids that must match." and "Every test
     becomes a generated pytest case." Cases named BAD* are wrong on purpose and must
-    fail."""
+    fail: at compile (`E423`, one per case, which stops the compile) and, compiled
+    without running the cases, as generated pytest cases."""
     band = table(
         "band",
         "age:input:integer band:output:string",
@@ -1095,21 +1097,30 @@ def test_tests_sheets_become_pytest_cases(build, tmp_path):
         ["T2", 30, "general"],
         ["BAD5", 30, "pediatric"],
     )
-    built = build(
-        {
-            "t.xlsx": {
-                "Band": band,
-                "Band tests": band_tests,
-                "Orders": orders,
-                "Orders tests": orders_tests,
-                "H1": version(date(2025, 1, 1), "2025-06-30", "old"),
-                "H2": version("2025-07-01", None, "new"),
-                "Dated tests": dated_tests,
-                "Plan": plan,
-                "Plan tests": plan_tests,
-            }
+    books = {
+        "t.xlsx": {
+            "Band": band,
+            "Band tests": band_tests,
+            "Orders": orders,
+            "Orders tests": orders_tests,
+            "H1": version(date(2025, 1, 1), "2025-06-30", "old"),
+            "H2": version("2025-07-01", None, "new"),
+            "Dated tests": dated_tests,
+            "Plan": plan,
+            "Plan tests": plan_tests,
         }
-    )
+    }
+    checked = compiler.compile_tables(write_books(tmp_path / "checked", books))
+    failing = [d for d in checked.diagnostics if d.severity is compiler.Severity.ERROR]
+    assert not checked.ok and {d.code for d in failing} == {"E423"}
+    assert sorted(d.message.split("'")[1] for d in failing) == [
+        "BAD1",
+        "BAD2",
+        "BAD3",
+        "BAD4",
+        "BAD5",
+    ]
+    built = build(books, cases=False)
     sheet_modules = sorted((built.out / "tests").glob("test_*.py"))  # not examples/
     assert [m.name for m in sheet_modules] == [
         "test_band.py",

@@ -49,7 +49,8 @@ def test_numbers_stored_as_text_are_used_and_reported(tmp_path: Path) -> None:
     tests = tests_sheet(
         "dose",
         [("age", "input"), ("modality", "input"), ("dose", "expected")],
-        [("T1", "18", "18", "1.5"), ("T2", 5, "x", 2)],  # B5, D5 text; C5 is a string
+        # B5, D5 text; C5 is a string. No weight: R3 decides (compile runs the cases)
+        [("T1", "18", "18", "0"), ("T2", 5, "x", 0)],
     )
     compilation = compile_books(
         tmp_path, {"d.xlsx": {"Dose": table(rules), "T": tests}}

@@ -107,7 +107,8 @@ def fixture_book(path: Path) -> Path:
     tests = tests_sheet(
         "imaging",
         [("age", "input"), ("seen", "input"), ("route", "expected")],
-        [("T1", 5, dt.datetime(2025, 12, 18), "fast"), ("T2", 40, None, "slow")],
+        # no weight, cpt or marker: the catch-all decides (compile runs the cases)
+        [("T1", 5, dt.datetime(2025, 12, 18), "none"), ("T2", 40, None, "none")],
     )
     lists = values_sheet({"gender_marker": '"Male", "Female", "X", "Not specified"'})
     return write_workbook(path, {"Imaging": table, "Imaging tests": tests, "V": lists})

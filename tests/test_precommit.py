@@ -60,4 +60,4 @@ def test_hook_passes_when_current_and_fails_on_drift(tmp_path: Path) -> None:
     _git(repo, "add", "-A")
     drift = subprocess.run(run, cwd=repo, capture_output=True, text=True, check=False)
     assert drift.returncode == 1
-    assert "stale: generated/band.py" in drift.stdout
+    assert "generated/band.py: error E502: stale" in drift.stdout
