@@ -142,6 +142,15 @@ class Column:
     default: Value = None
     has_default: bool = False
     kind_cell: str = ""  # A1 ref of its Kind cell (where `from <table>` is written)
+    required: bool = False  # `required input`: a missing value (None) is an InputError
+    # `from` inputs, set by the analysis: the source table never gives null
+    source_never_null: bool = False
+
+    @property
+    def nullable(self) -> bool:
+        """Whether the input can be missing (None) when the table decides: not when
+        declared required, nor a `from` input whose source always gives a value."""
+        return not (self.required or self.source_never_null)
 
     @property
     def enumerated(self) -> bool:

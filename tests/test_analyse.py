@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.checking import analyse, interpret
+from compiler.checking.analyse import findings
 from compiler.checking.atoms import build_axis, code_between
 from compiler.cli import main
 from compiler.diagnostics import Location, Severity
@@ -41,7 +44,7 @@ from compiler.model import (
 )
 from compiler.reading.cells import tests_match as accepts
 
-from .helpers import compile_books, load_books, write_tables
+from .helpers import compile_books, compiled_module, load_books, write_tables
 from .workbooks import Row, decision_table, tests_sheet
 
 WHERE = Location("tables/t.xlsx", "T")
@@ -54,9 +57,10 @@ def column(
     type_: DataType,
     values: tuple[Test, ...] | None = None,
     kind: ColumnKind = ColumnKind.INPUT,
+    required: bool = False,
 ) -> Column:
     listed = None if values is None else UnaryTests(values)
-    return Column(name, kind, type_, WHERE.at("B4"), values=listed)
+    return Column(name, kind, type_, WHERE.at("B4"), values=listed, required=required)
 
 
 def table(
@@ -182,7 +186,7 @@ def axis_case(draw: st.DrawFn) -> tuple[Column, list[UnaryTests], list[Any]]:
     probes = draw(
         st.lists(st.one_of(PROBES[type_], st.none()), min_size=1, max_size=12)
     )
-    return column("x", type_, values), entries, probes
+    return column("x", type_, values, required=draw(st.booleans())), entries, probes
 
 
 @settings(max_examples=400, deadline=None)
@@ -196,11 +200,10 @@ def test_every_entry_is_constant_on_every_atom(
         assert axis.locate(atom.witness) == index
     for entry in entries:
         axis.describe(axis.mask(entry))  # words every set without failing
-    nullable = any(Equals(None) in entry.tests for entry in entries)
     for value in probes:
         atom = axis.locate(value)
-        if value is None:  # null is in the domain only where a rule tests for it
-            allowed = nullable
+        if value is None:  # null is in the domain unless the input is required
+            allowed = not col.required
         else:
             allowed = col.values is None or accepts(col.values, value)
         assert (atom is not None) == allowed, (value, axis.atoms)
@@ -305,9 +308,15 @@ def small_table(draw: st.DrawFn) -> tuple[Table, list[tuple[Value, ...]]]:
     built = table(
         [c for c, _ in columns], rules, policy, aggregation, default=draw(st.booleans())
     )
-    for c, (_, values) in enumerate(columns):
-        if any(Equals(None) in entries[c].tests for entries, _ in rules):
-            values.append(None)  # a rule tests for null: missing values count
+    required = draw(st.lists(st.booleans(), min_size=width, max_size=width))
+    columns = [
+        (replace(c, required=True) if r else c, g)
+        for (c, g), r in zip(columns, required, strict=True)
+    ]
+    built = replace(built, inputs=tuple(c for c, _ in columns))
+    for c, values in columns:
+        if not c.required:
+            values.append(None)  # a missing input is part of the domain
     grid = list(itertools.product(*(g for _, g in columns)))
     return built, grid
 
@@ -349,15 +358,26 @@ def test_the_sweep_finds_what_brute_force_finds(
     for a, b in itertools.combinations(facts.uncovered, 2):  # gaps never overlap
         assert not any(inside(facts, a, p) and inside(facts, b, p) for p in grid)
 
+    # Null-only gaps: exactly the empty points where an input is missing.
+    missing = {p for p in empty if None in p}
+    assert missing == {
+        p
+        for p in grid
+        if any(inside(facts, r, p) for r in findings.missing_regions(facts))
+    }
+
     pairs = set()
+    complete_pairs = set()  # overlapping at a point where no input is missing
     if t.hit_policy in (HitPolicy.UNIQUE, HitPolicy.ANY):
-        for found in hits.values():
+        for point, found in hits.items():
             for a, b in itertools.combinations(found, 2):
                 if (
                     t.hit_policy is HitPolicy.UNIQUE
                     or t.rules[a].outputs != t.rules[b].outputs
                 ):
                     pairs.add((a, b))
+                    if None not in point:
+                        complete_pairs.add((a, b))
     assert set(facts.overlaps) == pairs
 
     deciders = set()
@@ -377,9 +397,11 @@ def test_the_sweep_finds_what_brute_force_finds(
     # Every diagnostic kind appears exactly when the finding exists.
     found_codes = {d.code for d in analyse.analyse(project_of(t))}
     expect = {
-        "A301": bool(pairs) and t.hit_policy is HitPolicy.UNIQUE,
-        "A302": bool(pairs) and t.hit_policy is HitPolicy.ANY,
-        "A303": facts.checks_gaps and bool(facts.uncovered),
+        "A301": bool(complete_pairs) and t.hit_policy is HitPolicy.UNIQUE,
+        "A302": bool(complete_pairs) and t.hit_policy is HitPolicy.ANY,
+        "A314": bool(pairs - complete_pairs),
+        "A303": facts.checks_gaps and bool(empty - missing),
+        "A313": facts.checks_gaps and bool(missing),
         "A305": t.hit_policy is HitPolicy.FIRST and bool(everywhere - deciders),
         "A306": t.hit_policy is HitPolicy.PRIORITY and bool(everywhere - deciders),
         "A307": bool(facts.dead),
@@ -394,8 +416,11 @@ def test_every_reachable_rule_gets_an_example_that_makes_it_decide(
 ) -> None:
     t, _ = case
     project = project_of(t)
-    if any(d.severity is Severity.ERROR for d in analyse.analyse(project)):
+    found = analyse.analyse(project)
+    if any(d.severity is Severity.ERROR for d in found):
         return  # such tables never reach code generation
+    if any(d.code == "A314" for d in found):
+        return  # a rule may match only where it overlaps another: ambiguous there
     facts = analyse.study(t)
     examples = analyse.examples(project)["t"]
     reachable = {
@@ -443,25 +468,33 @@ def test_a_large_grid_table_is_complete_and_exclusive() -> None:
         for j in range(0, 100, 1)
     ]
     rules.pop(4321)  # a = 43, b = 21
-    facts = analyse.study(table([a, b], rules))
+    facts = analyse.study(table([a, b], rules), missing=False)
     assert facts.overlaps == {}
     assert [analyse.describe(facts, r) for r in facts.uncovered] == ["a = 43, b = 21"]
 
 
 # -- workbooks, end to end ---------------------------------------------------------
 
-MODALITY = ("modality", "input", "string", '"CT", "MRI", "US"')
-AGE = ("age", "input", "integer", "[0..130]")
+# Required inputs: most tests are about complete inputs. The tests of missing inputs
+# use the optional ones (`sheet(..., optional=True)`).
+MODALITY = ("modality", "required input", "string", '"CT", "MRI", "US"')
+AGE = ("age", "required input", "integer", "[0..130]")
+OPTIONAL_MODALITY = ("modality", "input", "string", '"CT", "MRI", "US"')
+OPTIONAL_AGE = ("age", "input", "integer", "[0..130]")
 OK = ("ok", "output", "boolean", None)
 
 
 def sheet(
-    rules: list[tuple[Any, ...]], policy: str = "UNIQUE", **kwargs: Any
+    rules: list[tuple[Any, ...]],
+    policy: str = "UNIQUE",
+    optional: bool = False,
+    **kwargs: Any,
 ) -> list[Row]:
     """Rules start at row 8: columns B (modality), C (age), D (ok)."""
+    inputs = [OPTIONAL_MODALITY, OPTIONAL_AGE] if optional else [MODALITY, AGE]
     return decision_table(
         kwargs.pop("name", "imaging"),
-        [MODALITY, AGE, OK],
+        [*inputs, OK],
         rules,
         hit_policy=policy,
         **kwargs,
@@ -536,41 +569,70 @@ def test_a_default_means_no_gap(tmp_path: Path) -> None:
     assert compile_books(tmp_path, book).ok
 
 
+UNREACHABLE = [
+    ("R1", "-", "< 18", True),
+    ("R2", "-", ">= 18", False),
+    ("R3", "CT", "[20..30]", True),
+    ("R4", "-", "-", False),
+    ("R5", "-", "not([0..130])", False),
+    ("R6", "null", "-", False),
+]
+
+
 def test_unreachable_rules_are_warnings_that_name_the_hiding_rules(
     tmp_path: Path,
 ) -> None:
-    rules = [
-        ("R1", "-", "< 18", True),
-        ("R2", "-", ">= 18", False),
-        ("R3", "CT", "[20..30]", True),
-        ("R4", "-", "-", False),
-        ("R5", "-", "not([0..130])", False),
-        ("R6", "null", "-", False),
-    ]
-    compilation = compile_books(tmp_path, {"x.xlsx": {"T": sheet(rules, "FIRST")}})
+    book = {"x.xlsx": {"T": sheet(UNREACHABLE, "FIRST")}}
+    compilation = compile_books(tmp_path, book)
     assert compilation.ok
-    found = {d.code: d for d in compilation.diagnostics if d.code.startswith("A")}
-    assert set(found) == {"A305", "A307"}
-    hidden = [d for d in compilation.diagnostics if d.code == "A305"]
-    assert [str(d.location) for d in hidden] == [
-        "tables/x.xlsx:T!B10:C10",
-        "tables/x.xlsx:T!B11:C11",
-        "tables/x.xlsx:T!B13:C13",  # "-" above matches a missing modality too
+    found = [d for d in compilation.diagnostics if d.code.startswith("A")]
+    assert [(d.code, str(d.location)) for d in found] == [
+        ("A305", "tables/x.xlsx:T!B10:C10"),
+        ("A305", "tables/x.xlsx:T!B11:C11"),
+        ("A307", "tables/x.xlsx:T!C12"),  # not([0..130]): a required age is in it
+        ("A307", "tables/x.xlsx:T!B13"),  # null: a required modality is never null
     ]
-    assert hidden[0].message.startswith(
-        "rule R3 never applies: the rules above it (R2)"
+    assert found[0].message.startswith("rule R3 never applies: the rules above it (R2)")
+    assert "(R1, R2)" in found[1].message
+
+
+def test_a_missing_input_can_make_a_rule_reachable(tmp_path: Path) -> None:
+    # Optional inputs: a missing age passes `-` and `not([0..130])`, not `< 18` or
+    # `>= 18`, so R4 decides when age is missing; R5 and R6 come after it.
+    book = {"x.xlsx": {"T": sheet(UNREACHABLE, "FIRST", optional=True)}}
+    compilation = compile_books(tmp_path, book)
+    found = [d for d in compilation.diagnostics if d.code.startswith("A")]
+    assert [(d.code, str(d.location)) for d in found] == [
+        ("A305", "tables/x.xlsx:T!B10:C10"),
+        ("A305", "tables/x.xlsx:T!B12:C12"),
+        ("A305", "tables/x.xlsx:T!B13:C13"),
+    ]
+    assert "(R4)" in found[1].message
+
+
+def test_a_rule_for_a_missing_flag_is_not_unreachable(tmp_path: Path) -> None:
+    # The issue's case: R2 looks hidden by R1, but decides when flag is missing.
+    flag = ("flag", "input", "boolean", None)
+    t = decision_table(
+        "adult",
+        [OPTIONAL_AGE, flag, OK],
+        [("R1", ">= 18", "true, false", True), ("R2", ">= 18", "-", False)],
+        hit_policy="FIRST",
+        defaults={"ok": False},
     )
-    assert "(R1, R2)" in hidden[1].message
-    assert str(found["A307"].location) == "tables/x.xlsx:T!C12"
+    compilation = compile_books(tmp_path, {"x.xlsx": {"T": t}})
+    assert not [d for d in compilation.diagnostics if d.code.startswith("A")]
+    module = compiled_module(compilation, "adult")
+    assert module.evaluate(age=30).matched == ("R2",)
 
 
-def test_null_counts_only_where_a_rule_tests_for_it(tmp_path: Path) -> None:
+def test_null_is_in_the_domain_of_every_optional_input(tmp_path: Path) -> None:
     rules = [
         ("R1", "null", "-", False),
         ("R2", "CT", "< 18", True),
         ("R3", "-", "-", False),
     ]
-    book = {"x.xlsx": {"T": sheet(rules, "FIRST")}}
+    book = {"x.xlsx": {"T": sheet(rules, "FIRST", optional=True)}}
     compilation = compile_books(tmp_path, book)
     assert compilation.ok, compilation.diagnostics
     assert not [d for d in compilation.diagnostics if d.code.startswith("A")]
@@ -582,13 +644,84 @@ def test_null_counts_only_where_a_rule_tests_for_it(tmp_path: Path) -> None:
     first = next(e for e in examples if e.expected_rules == ("R1",))
     assert dict(first.inputs)["modality"] is None
 
-    # Without the catch-all, the null rule still answers a missing modality.
-    book = {"x.xlsx": {"T": sheet(rules[:2], "FIRST")}}
-    gaps = [d for d in compile_books(tmp_path, book).diagnostics if d.code == "A303"]
+    # Without the catch-all: gaps over complete inputs are errors (A303); those
+    # only when an input is missing are warnings (A313) naming it.
+    book = {"x.xlsx": {"T": sheet(rules[:2], "FIRST", optional=True)}}
+    found = compile_books(tmp_path, book).diagnostics
+    gaps = [d for d in found if d.code == "A303"]
     assert sorted(d.message.split(" (for")[0] for d in gaps) == [
         "no rule applies when modality = CT, age in [18..130]",
-        "no rule applies when modality in {MRI, US}",
+        "no rule applies when modality is not CT",
     ]
+    [missing] = [d for d in found if d.code == "A313"]
+    assert missing.severity is Severity.WARNING
+    assert missing.message == (
+        "no rule applies when 'age' is missing (for example modality = CT, "
+        "age = null), and the table has no Default"
+    )
+    assert missing.hint == (
+        "declare it required (Kind 'required input'), or add a rule or a Default "
+        "for when it is missing"
+    )
+
+
+def test_a_gap_when_an_input_is_missing_warns_and_required_removes_it(
+    tmp_path: Path,
+) -> None:
+    # The issue's imaging_guideline_set: a minor with the condition flag missing.
+    flag = ("condition", "input", "boolean", None)
+    rules = [
+        ("R1", "< 18", True, "Pediatric"),
+        ("R2", "< 18", False, "General"),
+        ("R3", ">= 18", "-", "General"),
+    ]
+    out = ("guideline_set", "output", "string", '"Pediatric", "General"')
+    t = decision_table("set", [OPTIONAL_AGE, flag, out], rules)
+    compilation = compile_books(tmp_path, {"x.xlsx": {"T": t}})
+    assert compilation.ok
+    found = sorted(
+        d.message.split(" (for")[0] for d in compilation.diagnostics if d.code == "A313"
+    )
+    assert found == [
+        "no rule applies when 'age' is missing",
+        "no rule applies when 'condition' is missing and age in [0..17]",
+    ]
+    module = compiled_module(compilation, "set")
+    assert module.evaluate(age=10).matched == ()  # the gap, as the analysis says
+
+    required = [(n, "required input", *rest) for n, _, *rest in (OPTIONAL_AGE, flag)]
+    t = decision_table("set", [*required, out], rules)  # type: ignore[list-item]
+    compilation = compile_books(tmp_path, {"x.xlsx": {"T": t}})
+    assert not [d for d in compilation.diagnostics if d.code.startswith("A")]
+    module = compiled_module(compilation, "set")
+    with pytest.raises(module.InputError, match="condition=None is not allowed"):
+        module.evaluate(age=10)
+
+
+def test_an_overlap_when_an_input_is_missing_warns(tmp_path: Path) -> None:
+    rules = [
+        ("R1", "CT", "-", True),
+        ("R2", "MRI", "-", True),
+        ("R3", "US", "-", True),
+        ("R4", "not(CT, MRI, US)", "< 18", True),  # only a missing modality
+        ("R5", "null", "-", False),
+    ]
+    book = {"x.xlsx": {"T": sheet(rules, optional=True)}}
+    compilation = compile_books(tmp_path, book)
+    assert compilation.ok
+    found = [d for d in compilation.diagnostics if d.code.startswith("A")]
+    assert [d.code for d in found] == ["A314"]
+    assert found[0].severity is Severity.WARNING
+    assert found[0].message == (
+        "rules R4 (B11:C11) and R5 (B12:C12) both apply when 'modality' is missing "
+        "and age in [0..17], but hit policy UNIQUE allows only one (for example "
+        "modality = null, age = 0)"
+    )
+    module = compiled_module(compilation, "imaging")
+    with pytest.raises(
+        ValueError, match="UNIQUE hit policy violated: rules R4, R5 all match"
+    ):
+        module.evaluate(age=5)
 
 
 def test_priority_rules_whose_output_never_wins(tmp_path: Path) -> None:

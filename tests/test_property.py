@@ -2,10 +2,10 @@
 
 Hypothesis draws small decision tables (any hit policy, 1-3 inputs of the string,
 integer, boolean, date and code types with entries in every unary-test form, 1-3
-outputs, optional Defaults), writes each as a real workbook, compiles it, and checks
-that the generated `evaluate` and `compiler.interpret` give the same outputs and
-matched rule ids on random inputs (None included), or that both reject the input as
-ambiguous.
+outputs, optional Defaults, some inputs required), writes each as a real workbook,
+compiles it, and checks that the generated `evaluate` and `compiler.interpret` give
+the same outputs and matched rule ids on random inputs (None included), or that both
+reject the input as ambiguous, or as a required input that is missing.
 """
 
 from __future__ import annotations
@@ -188,7 +188,13 @@ def cases(draw: st.DrawFn) -> Case:
     outputs = draw(
         st.lists(st.sampled_from(output_kinds(policy)), min_size=1, max_size=3)
     )
-    columns = [(f"i{n}", "input", k.type, k.values) for n, k in enumerate(inputs, 1)]
+    kinds = [
+        draw(st.sampled_from(["input", "input", "required input"])) for _ in inputs
+    ]
+    columns = [
+        (f"i{n}", kind, k.type, k.values)
+        for n, (k, kind) in enumerate(zip(inputs, kinds, strict=True), 1)
+    ]
     columns += [(f"o{n}", "output", k.type, k.values) for n, k in enumerate(outputs, 1)]
     rules = []
     for number in range(1, draw(st.integers(1, 5)) + 1):
@@ -224,6 +230,8 @@ def generated(module: Any, inputs: dict[str, Any]) -> Any:
     try:
         result = module.evaluate(**inputs)
     except ValueError as exc:
+        if type(exc).__name__ == "InputError" and "=None is not allowed" in str(exc):
+            return "missing"
         assert type(exc).__name__ == "AmbiguousError", exc
         return "ambiguous"
     outputs = result.outputs
@@ -241,6 +249,8 @@ def reference(project: Any, inputs: dict[str, Any]) -> Any:
         outputs, matched = interpret.evaluate(project, "t", inputs)
     except interpret.Ambiguous:
         return "ambiguous"
+    except interpret.MissingInput:
+        return "missing"
     return typed((outputs, matched))
 
 

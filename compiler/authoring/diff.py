@@ -559,6 +559,8 @@ def _outcome(project: Project, name: str, point: dict[str, Value]) -> tuple[str,
         return f"ambiguous ({str(exc).split(': ', 1)[-1]})", ""
     except interpret.NoVersion:
         return "no version in force", ""
+    except interpret.MissingInput as exc:
+        return f"missing input ({str(exc).split(': ', 1)[-1]})", ""
     except (KeyError, RecursionError, TypeError) as exc:
         return f"cannot evaluate ({type(exc).__name__})", ""
     return _outputs_text(outputs), ", ".join(matched)

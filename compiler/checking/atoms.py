@@ -14,10 +14,12 @@ domain at those boundaries, the elementary intervals of Calvanese et al. (2018):
   prefix `M54*` is the stretch from `M54` up to `M55`.
 
 Stretches holding no value (no integer between 17 and 18) are dropped, and so is every
-atom outside the column's Values. `null` (a missing input) is part of a column's
-domain only when a rule of the table tests for it: authors write tables over real
-values, and a column where nobody wrote `null` is not expected to handle it. Where
-someone did, missing values are one more atom, and must be answered like the rest.
+atom outside the column's Values. `null` (a missing input) is one more atom of every
+column that can be missing, answered like the rest (`-` and `not(...)` accept it, as
+the interpreter and the generated code do): not of a `required input`, whose missing
+value is an InputError, nor of a `from` input whose source table always gives a
+value. The analysis also studies each table without null atoms (`missing=False`), to
+tell findings about complete inputs from those that exist only when one is missing.
 
 Every entry is constant on every atom, so an entry becomes a set of atoms, kept as a
 Python int used as a bitmask (bit i set: the entry accepts atom i), and each atom keeps
@@ -101,7 +103,7 @@ class Atom:
     candidate: int = -1  # ordered columns: position in the lane (odd: a point)
     joins: bool = False  # ordered columns: continues the previous atom without a hole
     other: bool = False  # string columns: every value the table does not mention
-    null: bool = False  # the missing value, in columns whose rules test for `null`
+    null: bool = False  # the missing value, in columns that can be missing
 
 
 class Axis:
@@ -619,13 +621,14 @@ def code_between(low: str | None, high: str | None, length: int) -> str | None:
     return solve(0, low is not None, high is not None)
 
 
-def build_axis(column: Column, entries: Iterable[UnaryTests]) -> Axis:
-    """The atoms of COLUMN, cut at every boundary ENTRIES and its Values mention."""
+def build_axis(
+    column: Column, entries: Iterable[UnaryTests], *, missing: bool = True
+) -> Axis:
+    """The atoms of COLUMN, cut at every boundary ENTRIES and its Values mention; with
+    the null atom when the column can be missing (and MISSING: the analysis of
+    complete inputs leaves it out)."""
     entries = list(entries)
-    tested = any(
-        isinstance(t, Equals) and t.value is None for e in entries for t in e.tests
-    )
-    null = [Atom(None, null=True)] if tested else []
+    null = [Atom(None, null=True)] if missing and column.nullable else []
     if column.type in (DataType.STRING, DataType.BOOLEAN):
         return list_axis(column, entries, null)
     return ordered_axis(column, entries, null)

@@ -62,7 +62,11 @@ def run_case(project: Project, suite: TestSuite, case: TestCase) -> Outcome:
         outputs, matched = interpret.evaluate(
             project, suite.table, dict(case.inputs), case.as_of
         )
-    except (interpret.Ambiguous, interpret.NoVersion) as exc:
+    except (
+        interpret.Ambiguous,
+        interpret.NoVersion,
+        interpret.MissingInput,
+    ) as exc:
         return Outcome(case, None, (), (), (), str(exc))
     actual: list[tuple[str, Expected]] = []
     misses: list[Miss] = []

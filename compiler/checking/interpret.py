@@ -3,7 +3,8 @@
 It walks rules one by one with `cells.tests_match`, with no code generation involved,
 so tests can check the generated evaluators against it, and the analysis can compute
 the expected outputs of the example inputs it generates. It does not check inputs
-against Values: callers pass valid inputs.
+against Values: callers pass valid inputs; but a `required input` left missing raises
+MissingInput, as the generated code raises InputError.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ class Ambiguous(Exception):
 
 class NoVersion(Exception):
     """No version of the table is in force on the date."""
+
+
+class MissingInput(Exception):
+    """A required input is missing (None)."""
 
 
 Outputs = dict[str, Value]
@@ -74,6 +79,8 @@ def evaluate(
     table = version_in_force(project, name, as_of)
     values = dict(inputs)
     for column in table.inputs:
+        if column.required and values.get(column.name) is None:
+            raise MissingInput(f"{name}: {column.name} is required but missing")
         if column.source_table:
             produced, _ = evaluate(
                 project, column.source_table, inputs, as_of, candidates=candidates

@@ -351,7 +351,7 @@ def render_table(project: Project, decision: Decision) -> str:
         {
             "name": c.name,
             "annotation": _annotation(_chain_column(project, c)),
-            "type": c.type.value,
+            "type": c.type.value + (", required" if c.required else ""),
         }
         for c in chain
     ]
@@ -388,6 +388,7 @@ def render_table(project: Project, decision: Decision) -> str:
             outputs=outputs,
             returns_list=first.returns_list,
             params=params,
+            any_required=any(c.required for c in chain),
             requirements=_requirements(project, first),
             versioned=decision.versioned,
             takes_as_of=versioned,

@@ -68,7 +68,7 @@ class Axis:
 
     column: Column
     kind: str  # "lookup" or "ranges"
-    null: int  # the mask of a missing value (None)
+    null: int | None  # the mask of a missing value (None); None: a required input
     keys: tuple[Value, ...] = ()  # lookup: the listed values (not None)
     key_masks: tuple[int, ...] = ()  # lookup: the mask of each key
     other: int | None = None  # lookup: the mask of any unlisted string (open columns)
@@ -175,7 +175,7 @@ def _lookup_axis(
     return Axis(
         column,
         "lookup",
-        null=ints[len(keys)],
+        null=None if column.required else ints[len(keys)],
         keys=tuple(keys),
         key_masks=tuple(ints[: len(keys)]),
         other=ints[len(keys) + 1] if open_ else None,
@@ -269,7 +269,7 @@ def _ranges_axis(
     return Axis(
         column,
         "ranges",
-        null=null.ints()[0],
+        null=None if column.required else null.ints()[0],
         lanes=tuple(lanes),
         nan=nan.ints()[0] if special else None,
         inf=inf.ints()[0] if special else None,
@@ -395,7 +395,7 @@ def _unions(axis: Axis) -> Callable[[UnaryTests], int]:
     if axis.kind == "lookup":
         atoms = [
             *axis.key_masks,
-            axis.null,
+            axis.null or 0,
             *([] if axis.other is None else [axis.other]),
         ]
 
@@ -414,7 +414,7 @@ def _unions(axis: Axis) -> Callable[[UnaryTests], int]:
     def ranges(entry: UnaryTests) -> int:
         found = cache.get(entry)
         if found is None:
-            found = axis.null if tests_match(entry, None) else 0
+            found = (axis.null or 0) if tests_match(entry, None) else 0
             if axis.nan is not None and tests_match(entry, math.nan):
                 found |= axis.nan
             if axis.inf is not None and tests_match(entry, math.inf):

@@ -10,7 +10,8 @@ lookup table's module grows with its rules, not their square.
 - Integers, numbers, dates, other codes: sorted BOUNDS of half-open slots and one
   mask per slot (`bisect_right`), a comment naming each slot; short integer Values
   lists become a dict per value at import (`by_value`).
-- Slots outside the Values hold OUTSIDE, whose AND raises.
+- Slots outside the Values hold OUTSIDE, whose AND raises; so does the null of a
+  `required input`.
 
 For each column, `render_axis` gives its constants (code), the fast expression that
 `evaluate` looks a value up with, and the runtime `Lookup`/`Ranges` object that the
@@ -124,6 +125,8 @@ def render_axis(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
     rendered = _render_masks(axis, prefix, n, position)
     if "bits(" in rendered.code:
         rendered.names.add("bits")
+    if axis.null is None:  # a required input: a missing value is OUTSIDE
+        rendered.names.add("OUTSIDE")
     return rendered
 
 
@@ -243,6 +246,10 @@ def _allowed_text(column: Column) -> str:
         DataType.BOOLEAN: "a bool",
         DataType.DATE: "a datetime.date",
     }[column.type]
+    if column.required:  # a missing value is not allowed
+        if column.values is None:
+            return kind
+        return f"{kind} in {', '.join(describe(t) for t in column.values.tests)}"
     if column.values is None:
         return f"{kind} or None"
     shown = ", ".join(describe(t) for t in column.values.tests)

@@ -2,8 +2,10 @@
 and never answer one case two ways?
 
 The domain of a table is the product of its input columns' domains (their Values, or
-the whole type; null is not part of it, see `compiler/checking/atoms.py`). The analysis
-is a few passes over the project, run in order by `analyse` (`ANALYSES`):
+the whole type, and null for an input that can be missing: not a `required input`, nor
+a `from` input whose source always gives a value; see `compiler/checking/atoms.py`
+and `nulls`). The analysis is a few passes over the project, run in order by
+`analyse` (`ANALYSES`):
 
 - `regions`: per table version, the columns cut into atoms, each rule a box of atoms,
   and the sweep that partitions the domain into boxes where the set of matching rules
@@ -28,6 +30,8 @@ Diagnostic codes (all found here, none blocks except where marked error):
     A310 warning  a rule tests a `from` input for values its source never gives
     A311 warning  no input found that makes a rule apply through its `from` chain
     A312 info     examples are not generated for a table (its chain is aggregated)
+    A313 warning  a gap that exists only when an input is missing
+    A314 warning  an overlap (UNIQUE, or ANY disagreeing) only when an input is missing
 
 The package also provides the data for generated tests (`cases`): `examples` (one
 input per rule, and both sides of every range edge and version date, with outputs from
@@ -48,6 +52,7 @@ from compiler.checking.analyse.findings import (
     check_reach,
     check_version_dates,
 )
+from compiler.checking.analyse.nulls import settle_sources
 from compiler.checking.analyse.regions import Facts, Region, describe, study
 from compiler.diagnostics import Diagnostic
 from compiler.model import Project
@@ -63,7 +68,9 @@ ANALYSES: tuple[Callable[[Project], Iterator[Diagnostic]], ...] = (
 
 
 def analyse(project: Project) -> tuple[Diagnostic, ...]:
-    """Every pass of `ANALYSES` in turn: their diagnostics, in that order."""
+    """Every pass of `ANALYSES` in turn: their diagnostics, in that order (on the
+    project with its `from` inputs settled, see `nulls`)."""
+    project = settle_sources(project)
     return tuple(d for analysis in ANALYSES for d in analysis(project))
 
 
@@ -81,6 +88,7 @@ __all__ = [
     "check_version_dates",
     "describe",
     "examples",
+    "settle_sources",
     "study",
     "uncovered_rules",
 ]

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from compiler.checking import interpret
 from compiler.checking.analyse.inputs import InputSearch
+from compiler.checking.analyse.nulls import settle_sources
 from compiler.checking.analyse.regions import study
 from compiler.checking.atoms import show
 from compiler.model import (
@@ -50,7 +51,7 @@ def _expected(
         outputs, matched = interpret.evaluate(
             project, name, values, as_of, candidates=candidates
         )
-    except (interpret.Ambiguous, interpret.NoVersion):
+    except (interpret.Ambiguous, interpret.NoVersion, interpret.MissingInput):
         return None
     if isinstance(outputs, list):
         columns = [c.name for c in project.decision(name).first.outputs]
@@ -201,6 +202,7 @@ def examples(project: Project) -> dict[str, tuple[Example, ...]]:
     the reference interpreter gives. Tables depending on aggregated tables get none
     (A312); rules no input reaches get none (A305-A307, A310, A311 say so).
     Call it on a project without analysis errors."""
+    project = settle_sources(project)
     return {d.name: tuple(_decision_examples(project, d)) for d in project.decisions}
 
 
@@ -224,7 +226,7 @@ def uncovered_rules(project: Project) -> dict[str, tuple[str, ...]]:
         try:
             table = interpret.version_in_force(project, name, as_of)
             _, ids = interpret.evaluate(project, name, values, as_of)
-        except (interpret.Ambiguous, interpret.NoVersion):
+        except (interpret.Ambiguous, interpret.NoVersion, interpret.MissingInput):
             return
         version = project.decision(name).versions.index(table)
         matched[name].update((version, i) for i in ids)

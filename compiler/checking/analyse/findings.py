@@ -1,5 +1,7 @@
 """The findings of the sweep, as diagnostics: overlaps (A301, A302), gaps (A303,
-A304), rules that never decide (A305-A307); and days no version of a decision is in
+A304), rules that never decide (A305-A307), gaps and overlaps that exist only when an
+input is missing (A313, A314: warnings, so that a table written over real values
+still compiles); and days no version of a decision is in
 force (A308), checked on the model directly. Each kind reports at most `MAX_REPORTED`
 per table and sums up the rest in one message."""
 
@@ -9,7 +11,14 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator
 
-from compiler.checking.analyse.regions import describe, example_point, study
+from compiler.checking.analyse.regions import (
+    Facts,
+    Region,
+    describe,
+    example_point,
+    merge_regions,
+    study,
+)
 from compiler.checking.atoms import show
 from compiler.diagnostics import Diagnostic, Location, Severity
 from compiler.model import HitPolicy, Project, Rule, Table, Value
@@ -73,84 +82,225 @@ def _more(
 # -- analyses: project -> diagnostics ----------------------------------------------
 
 
+def _complete(table: Table, facts: Facts) -> Facts:
+    """The facts of TABLE over complete inputs (no input missing)."""
+    if all(axis.null is None for axis in facts.axes):
+        return facts
+    return study(table, missing=False)
+
+
+def _missing_names(facts: Facts, region: Region) -> list[str]:
+    """The inputs REGION holds missing only (its mask is the null atom alone)."""
+    return [
+        axis.column.name
+        for axis, mask in zip(facts.axes, region, strict=True)
+        if axis.null is not None and mask == 1 << axis.null
+    ]
+
+
+def _listed(names: list[str]) -> str:
+    quoted = [repr(n) for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _missing_hint(names: list[str], fix: str) -> str:
+    it = "it" if len(names) == 1 else "them"
+    when = "it is" if len(names) == 1 else "they are"
+    kind = "'required input'"
+    return f"declare {it} required (Kind {kind}), or {fix} when {when} missing"
+
+
+def _where(facts: Facts, region: Region) -> str:
+    """REGION without its missing-only columns (the message names those)."""
+    parts = [
+        f"{axis.column.name} {axis.describe(mask)}"
+        for axis, mask in zip(facts.axes, region, strict=True)
+        if mask != axis.full
+        and not (axis.null is not None and mask == 1 << axis.null)
+        and not (axis.null is not None and mask == axis.full & ~(1 << axis.null))
+    ]
+    return ", ".join(parts)
+
+
 def check_overlaps(project: Project) -> Iterator[Diagnostic]:
-    """A301, A302: one input answered two ways."""
+    """A301, A302: one input answered two ways; A314: only when an input is missing."""
     for table in all_tables(project):
         if table.hit_policy not in (HitPolicy.UNIQUE, HitPolicy.ANY):
             continue
         facts = study(table)
-        pairs = sorted(facts.overlaps, key=lambda pair: (pair[1], pair[0]))
-        unique = table.hit_policy is HitPolicy.UNIQUE
-        code = "A301" if unique else "A302"
-        for a, b in pairs[:MAX_REPORTED]:
-            first, second = table.rules[a], table.rules[b]
-            region = facts.overlap(a, b)
-            both = (
-                f"rules {first.id} ({_cells(first)}) and {second.id} ({_cells(second)})"
+        if not facts.overlaps:
+            continue
+        complete = _complete(table, facts)
+        yield from _overlaps(table, complete, sorted(complete.overlaps, key=_later))
+        pairs = [p for p in facts.overlaps if p not in complete.overlaps]
+        yield from _missing_overlaps(table, facts, sorted(pairs, key=_later))
+
+
+def _later(pair: tuple[int, int]) -> tuple[int, int]:
+    return pair[1], pair[0]
+
+
+def _both(table: Table, a: int, b: int) -> tuple[Rule, Rule, str]:
+    first, second = table.rules[a], table.rules[b]
+    both = f"rules {first.id} ({_cells(first)}) and {second.id} ({_cells(second)})"
+    return first, second, both
+
+
+def _overlaps(
+    table: Table, facts: Facts, pairs: list[tuple[int, int]]
+) -> Iterator[Diagnostic]:
+    unique = table.hit_policy is HitPolicy.UNIQUE
+    code = "A301" if unique else "A302"
+    for a, b in pairs[:MAX_REPORTED]:
+        first, second, both = _both(table, a, b)
+        region = facts.overlap(a, b)
+        where = describe(facts, region)
+        example = _shown(example_point(facts, region))
+        tail = f"both apply when {where}"
+        if example != where:
+            tail += f"; for example {example}"
+        if unique:
+            message = (
+                f"{both} can both apply to one case, but hit policy UNIQUE allows only "
+                f"one: {tail}"
             )
-            where = describe(facts, region)
-            example = _shown(example_point(facts, region))
-            tail = f"both apply when {where}"
-            if example != where:
-                tail += f"; for example {example}"
-            if unique:
-                message = (
-                    f"{both} can both apply to one case, but hit policy UNIQUE allows only "
-                    f"one: {tail}"
-                )
-                hint = (
-                    "make their conditions exclusive, or use hit policy FIRST if the "
-                    "upper rule should win"
-                )
-            else:
-                message = (
-                    f"{both} can both apply to one case and give different results "
-                    f"({first.id}: {_results(table, first)}; {second.id}: "
-                    f"{_results(table, second)}), which hit policy ANY does not allow: "
-                    f"{tail}"
-                )
-                hint = "make their conditions exclusive, or their results equal"
-            yield Diagnostic(
-                code, Severity.ERROR, message, rule_location(second), hint=hint
+            hint = (
+                "make their conditions exclusive, or use hit policy FIRST if the "
+                "upper rule should win"
             )
-        if len(pairs) > MAX_REPORTED:
-            what = "pairs of overlapping rules"
-            yield _more(code, Severity.ERROR, table, len(pairs) - MAX_REPORTED, what)
+        else:
+            message = (
+                f"{both} can both apply to one case and give different results "
+                f"({first.id}: {_results(table, first)}; {second.id}: "
+                f"{_results(table, second)}), which hit policy ANY does not allow: "
+                f"{tail}"
+            )
+            hint = "make their conditions exclusive, or their results equal"
+        yield Diagnostic(
+            code, Severity.ERROR, message, rule_location(second), hint=hint
+        )
+    if len(pairs) > MAX_REPORTED:
+        what = "pairs of overlapping rules"
+        yield _more(code, Severity.ERROR, table, len(pairs) - MAX_REPORTED, what)
+
+
+def _missing_overlaps(
+    table: Table, facts: Facts, pairs: list[tuple[int, int]]
+) -> Iterator[Diagnostic]:
+    """A314: rules that overlap only where an input is missing."""
+    for a, b in pairs[:MAX_REPORTED]:
+        first, second, both = _both(table, a, b)
+        region = facts.overlap(a, b)
+        names = _missing_names(facts, region)
+        verb = "is" if len(names) == 1 else "are"
+        where = _where(facts, region)
+        example = _shown(example_point(facts, region))
+        if table.hit_policy is HitPolicy.UNIQUE:
+            problem = "but hit policy UNIQUE allows only one"
+        else:
+            problem = (
+                f"and give different results ({first.id}: {_results(table, first)}; "
+                f"{second.id}: {_results(table, second)}), which hit policy ANY does "
+                "not allow"
+            )
+        message = (
+            f"{both} both apply when {_listed(names)} {verb} missing"
+            + (f" and {where}" if where else "")
+            + f", {problem} (for example {example})"
+        )
+        hint = _missing_hint(names, "make the rules exclusive")
+        yield Diagnostic(
+            "A314", Severity.WARNING, message, rule_location(second), hint=hint
+        )
+    if len(pairs) > MAX_REPORTED:
+        what = "pairs of rules overlapping when an input is missing"
+        extra = len(pairs) - MAX_REPORTED
+        yield _more("A314", Severity.WARNING, table, extra, what)
 
 
 def check_gaps(project: Project) -> Iterator[Diagnostic]:
-    """A303, A304: inputs no rule answers, in a single-hit table without Default."""
+    """A303, A304: inputs no rule answers, in a single-hit table without Default;
+    A313: such inputs that exist only when an input is missing."""
     for table in all_tables(project):
         facts = study(table)
         if not facts.checks_gaps or not facts.uncovered:
             continue
-        code, severity = (
-            ("A303", Severity.ERROR) if table.complete else ("A304", Severity.WARNING)
-        )
-        for region in facts.uncovered[:MAX_REPORTED]:
-            example = _shown(example_point(facts, region))
-            if table.complete:
-                message = (
-                    f"no rule applies when {describe(facts, region)} (for example "
-                    f"{example}), and the table has no Default"
-                )
-                hint = (
-                    "add a rule for these cases, give the outputs a Default, or write "
-                    "'Complete: no' above the table if it is meant to be partial"
-                )
-            else:
-                message = (
-                    f"no rule applies when {describe(facts, region)} (for example "
-                    f"{example}); the table is marked 'Complete: no', so the result "
-                    "is null there"
-                )
-                hint = ""
-            yield Diagnostic(code, severity, message, table.location, hint=hint)
-        extra = len(facts.uncovered) - MAX_REPORTED
-        if extra > 0:
-            yield _more(
-                code, severity, table, extra, "groups of inputs no rule applies to"
+        yield from _gaps(table, _complete(table, facts))
+        yield from _missing_gaps(table, facts)
+
+
+def _gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
+    code, severity = (
+        ("A303", Severity.ERROR) if table.complete else ("A304", Severity.WARNING)
+    )
+    for region in facts.uncovered[:MAX_REPORTED]:
+        example = _shown(example_point(facts, region))
+        if table.complete:
+            message = (
+                f"no rule applies when {describe(facts, region)} (for example "
+                f"{example}), and the table has no Default"
             )
+            hint = (
+                "add a rule for these cases, give the outputs a Default, or write "
+                "'Complete: no' above the table if it is meant to be partial"
+            )
+        else:
+            message = (
+                f"no rule applies when {describe(facts, region)} (for example "
+                f"{example}); the table is marked 'Complete: no', so the result "
+                "is null there"
+            )
+            hint = ""
+        yield Diagnostic(code, severity, message, table.location, hint=hint)
+    extra = len(facts.uncovered) - MAX_REPORTED
+    if extra > 0:
+        yield _more(code, severity, table, extra, "groups of inputs no rule applies to")
+
+
+def missing_regions(facts: Facts) -> list[Region]:
+    """The uncovered boxes of FACTS cut to the inputs where some input is missing:
+    disjoint boxes, each with one column holding null alone, merged."""
+    pieces: list[Region] = []
+    for region in facts.uncovered:
+        for c, axis in enumerate(facts.axes):
+            if axis.null is None or not region[c] >> axis.null & 1:
+                continue
+            piece = list(region)
+            piece[c] = 1 << axis.null
+            for before in range(c):
+                null = facts.axes[before].null
+                if null is not None:
+                    piece[before] &= ~(1 << null)
+            if all(piece):
+                pieces.append(tuple(piece))
+    return merge_regions(pieces)
+
+
+def _missing_gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
+    """A313: inputs no rule answers only because an input is missing."""
+    regions = missing_regions(facts)
+    for region in regions[:MAX_REPORTED]:
+        names = _missing_names(facts, region)
+        verb = "is" if len(names) == 1 else "are"
+        where = _where(facts, region)
+        example = _shown(example_point(facts, region))
+        result = (
+            "and the table has no Default"
+            if table.complete
+            else "the table is marked 'Complete: no', so the result is null there"
+        )
+        message = (
+            f"no rule applies when {_listed(names)} {verb} missing"
+            + (f" and {where}" if where else "")
+            + f" (for example {example}), {result}"
+        )
+        hint = _missing_hint(names, "add a rule or a Default for")
+        yield Diagnostic("A313", Severity.WARNING, message, table.location, hint=hint)
+    if len(regions) > MAX_REPORTED:
+        what = "groups of inputs no rule applies to when an input is missing"
+        yield _more("A313", Severity.WARNING, table, len(regions) - MAX_REPORTED, what)
 
 
 def check_reach(project: Project) -> Iterator[Diagnostic]:

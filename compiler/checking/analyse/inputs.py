@@ -241,7 +241,11 @@ class InputSearch:
                             as_of,
                             candidates=self.candidates,
                         )
-                    except (interpret.Ambiguous, interpret.NoVersion):
+                    except (
+                        interpret.Ambiguous,
+                        interpret.NoVersion,
+                        interpret.MissingInput,
+                    ):
                         continue
                     if _decides(table, rule, matched):
                         return values, as_of

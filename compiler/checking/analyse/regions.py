@@ -96,16 +96,19 @@ class _Studies:
     is hashed once, not at every call)."""
 
     def __init__(self) -> None:
-        self._by_object: dict[int, tuple[Table, Facts]] = {}
+        self._by_object: dict[tuple[int, bool], tuple[Table, Facts]] = {}
 
-    def __call__(self, table: Table) -> Facts:
-        found = self._by_object.get(id(table))
+    def __call__(self, table: Table, *, missing: bool = True) -> Facts:
+        """The facts of TABLE over its whole domain, null included where an input
+        can be missing; with MISSING false, over complete inputs only."""
+        key = (id(table), missing)
+        found = self._by_object.get(key)
         if found is not None and found[0] is table:
             return found[1]
-        facts = _study(table)
+        facts = _study(table, missing)
         if len(self._by_object) >= 128:
             del self._by_object[next(iter(self._by_object))]
-        self._by_object[id(table)] = (table, facts)
+        self._by_object[key] = (table, facts)
         return facts
 
     def cache_clear(self) -> None:
@@ -114,10 +117,10 @@ class _Studies:
 
 
 @functools.lru_cache(maxsize=128)
-def _study(table: Table) -> Facts:
+def _study(table: Table, missing: bool) -> Facts:
     """Atoms, boxes and the sweep of one table version (cached: tables are values)."""
     axes = tuple(
-        build_axis(column, [rule.inputs[i] for rule in table.rules])
+        build_axis(column, [rule.inputs[i] for rule in table.rules], missing=missing)
         for i, column in enumerate(table.inputs)
     )
     masks = tuple(

@@ -210,6 +210,8 @@ def _decide_rows(
         _codes(c, frame[c.name] if c.name in frame.columns else None, rows, np, pd)
         for c in columns
     ]
+    for column, found in zip(columns, codes, strict=True):
+        _check_required(column, found, frame, np)
     sizes = [len(c.atoms) for c in columns]
 
     def decide(row_codes: Sequence[Any], where: Callable[[], int]) -> Any:
@@ -460,6 +462,17 @@ def _codes(column: Column, series: Any, rows: int, np: Any, pd: Any) -> Any:
             column, series, days.astype(np.int64), missing, np, dates=True
         )
     return _python_codes(column, series, np, pd, check=True)
+
+
+def _check_required(column: Column, codes: Any, frame: Any, np: Any) -> None:
+    """A required input (its null atom is OUTSIDE): InputError at its first missing
+    row."""
+    if type(column.atoms[column.null_atom]) is not Outside:
+        return
+    missing = np.flatnonzero(codes == column.null_atom)
+    if len(missing):
+        error = InputError(column.table, column.name, None, column.allowed)
+        raise error.at_row(frame.index[int(missing[0])])
 
 
 def _raise_at(column: Column, series: Any, position: Any) -> None:

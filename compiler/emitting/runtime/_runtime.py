@@ -265,6 +265,8 @@ class Lookup:
     def atom(self, value: object) -> int:
         """The atom of VALUE; InputError when VALUE is not allowed."""
         if value is None:
+            if type(self.atoms[len(self.values)]) is Outside:  # a required input
+                raise InputError(self.table, self.name, value, self.allowed)
             return len(self.values)
         if self.type == "boolean":
             if value is True or value is False:
@@ -351,6 +353,8 @@ class Ranges:
     def atom(self, value: object) -> int:
         """The atom of VALUE; InputError when VALUE is not allowed."""
         if value is None:
+            if type(self.atoms[self.null_atom]) is Outside:  # a required input
+                raise InputError(self.table, self.name, value, self.allowed)
             return self.null_atom
         if type(value) in _TYPES[self.type]:
             if value != value:  # NaN: in a number column without Values only

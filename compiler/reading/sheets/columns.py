@@ -88,6 +88,28 @@ def _column(
     kind_at = loc.at(ref(rows["kind"], col))
     kind_lower = kind_text.lower()
     source_table = None
+    required = False
+    words = kind_lower.split()
+    if words[:1] == ["required"]:
+        rest = " ".join(words[1:])
+        if rest != "input":
+            reader.error(
+                "E113",
+                "'required' alone is not a column kind"
+                if not rest
+                else f"only an input can be declared required, not {rest!r}"
+                if not rest.startswith("from ")
+                else "a 'from' input takes its value from another table and cannot "
+                "be declared required",
+                kind_at,
+                kind_text,
+                "write 'required input', or declare the input required in the "
+                "table it comes from"
+                if rest.startswith("from ")
+                else "write 'required input'",
+            )
+            return None
+        kind_lower, required = "input", True
     if kind_lower.startswith("from "):
         kind = ColumnKind.INPUT
         source_table = kind_text[5:].strip()
@@ -111,8 +133,8 @@ def _column(
             else "the column has no kind",
             kind_at,
             kind_text or None,
-            suggest(kind_lower, ("input", "output", "annotation"))
-            or "use input, output, annotation or from <table>",
+            suggest(kind_lower, ("input", "required input", "output", "annotation"))
+            or "use input, required input, output, annotation or from <table>",
         )
         return None
     header_at = loc.at(ref(_header_row(rows), col))
@@ -168,6 +190,7 @@ def _column(
         default,
         has_default,
         kind_at.cell,
+        required,
     )
 
 
