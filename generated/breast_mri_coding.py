@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -107,13 +107,13 @@ _HITS = (
 _BREASTS_IMAGED: dict[object, int] = {
     "unilateral": 0b011,
     "bilateral": 0b100,
-    None: 0b000,
+    None: OUTSIDE,
 }
 
 # separate_sessions (boolean): the rules that accept true, false, null
 _SEPARATE_SESSIONS_TRUE = 0b110
 _SEPARATE_SESSIONS_FALSE = 0b101
-_SEPARATE_SESSIONS_NULL: dict[object, int] = {None: 0b100}
+_SEPARATE_SESSIONS_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -123,7 +123,7 @@ _COLUMNS = (
         "string",
         _BREASTS_IMAGED,
         _BREASTS_IMAGED[None],
-        "a string in 'unilateral', 'bilateral', or None",
+        "a string in 'unilateral', 'bilateral'",
     ),
     Lookup(
         TABLE,
@@ -131,7 +131,7 @@ _COLUMNS = (
         "boolean",
         {True: _SEPARATE_SESSIONS_TRUE, False: _SEPARATE_SESSIONS_FALSE},
         _SEPARATE_SESSIONS_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -150,10 +150,11 @@ def evaluate(
     """Evaluate `breast_mri_coding` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        breasts_imaged: string
-        separate_sessions: boolean
+        breasts_imaged: string, required
+        separate_sessions: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _BREASTS_IMAGED[breasts_imaged] & (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -158,18 +158,18 @@ _CLINICAL_EVALUATION: dict[object, int] = {
     "telephone or video call": 0b0011100,
     "electronic mail or messaging": 0b0011100,
     "none": 0b0000011,
-    None: 0b0000000,
+    None: OUTSIDE,
 }
 
 # established_individual (boolean): the rules that accept true, false, null
 _ESTABLISHED_INDIVIDUAL_TRUE = 0b1110011
 _ESTABLISHED_INDIVIDUAL_FALSE = 0b1101111
-_ESTABLISHED_INDIVIDUAL_NULL: dict[object, int] = {None: 0b1100011}
+_ESTABLISHED_INDIVIDUAL_NULL: dict[object, int] = {None: OUTSIDE}
 
 # scheduled_follow_up_imaging (boolean): the rules that accept true, false, null
 _SCHEDULED_FOLLOW_UP_IMAGING_TRUE = 0b1110101
 _SCHEDULED_FOLLOW_UP_IMAGING_FALSE = 0b1111010
-_SCHEDULED_FOLLOW_UP_IMAGING_NULL: dict[object, int] = {None: 0b1110000}
+_SCHEDULED_FOLLOW_UP_IMAGING_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -179,7 +179,7 @@ _COLUMNS = (
         "string",
         _CLINICAL_EVALUATION,
         _CLINICAL_EVALUATION[None],
-        "a string in 'treating physician evaluation', 'consultant specialist evaluation', 'telehealth visit', 'telephone or video call', 'electronic mail or messaging', 'none', or None",
+        "a string in 'treating physician evaluation', 'consultant specialist evaluation', 'telehealth visit', 'telephone or video call', 'electronic mail or messaging', 'none'",
     ),
     Lookup(
         TABLE,
@@ -187,7 +187,7 @@ _COLUMNS = (
         "boolean",
         {True: _ESTABLISHED_INDIVIDUAL_TRUE, False: _ESTABLISHED_INDIVIDUAL_FALSE},
         _ESTABLISHED_INDIVIDUAL_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -198,7 +198,7 @@ _COLUMNS = (
             False: _SCHEDULED_FOLLOW_UP_IMAGING_FALSE,
         },
         _SCHEDULED_FOLLOW_UP_IMAGING_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -226,11 +226,12 @@ def evaluate(
     """Evaluate `clinical_evaluation_before_imaging` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        clinical_evaluation: string
-        established_individual: boolean
-        scheduled_follow_up_imaging: boolean
+        clinical_evaluation: string, required
+        established_individual: boolean, required
+        scheduled_follow_up_imaging: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -117,13 +117,13 @@ _HITS = (
 _STUDY: dict[object, int] = {
     "PET/CT": 0b1100,
     "PET-MRI": 0b0011,
-    None: 0b0000,
+    None: OUTSIDE,
 }
 
 # components_ordered_separately (boolean): the rules that accept true, false, null
 _COMPONENTS_ORDERED_SEPARATELY_TRUE = 0b1010
 _COMPONENTS_ORDERED_SEPARATELY_FALSE = 0b0101
-_COMPONENTS_ORDERED_SEPARATELY_NULL: dict[object, int] = {None: 0b0000}
+_COMPONENTS_ORDERED_SEPARATELY_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -133,7 +133,7 @@ _COLUMNS = (
         "string",
         _STUDY,
         _STUDY[None],
-        "a string in 'PET/CT', 'PET-MRI', or None",
+        "a string in 'PET/CT', 'PET-MRI'",
     ),
     Lookup(
         TABLE,
@@ -144,7 +144,7 @@ _COLUMNS = (
             False: _COMPONENTS_ORDERED_SEPARATELY_FALSE,
         },
         _COMPONENTS_ORDERED_SEPARATELY_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -163,10 +163,11 @@ def evaluate(
     """Evaluate `combined_study_unbundling` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        study: string
-        components_ordered_separately: boolean
+        study: string, required
+        components_ordered_separately: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _STUDY[study] & (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -120,7 +120,7 @@ _HITS = (
 # ct_with_contrast_criteria_met (boolean): the rules that accept true, false, null
 _CT_WITH_CONTRAST_CRITERIA_MET_TRUE = 0b1110
 _CT_WITH_CONTRAST_CRITERIA_MET_FALSE = 0b0001
-_CT_WITH_CONTRAST_CRITERIA_MET_NULL: dict[object, int] = {None: 0b0000}
+_CT_WITH_CONTRAST_CRITERIA_MET_NULL: dict[object, int] = {None: OUTSIDE}
 
 # contrast_risk_factor (string): the rules that accept each value
 _CONTRAST_RISK_FACTOR: dict[object, int] = {
@@ -134,7 +134,7 @@ _CONTRAST_RISK_FACTOR: dict[object, int] = {
     "urgent or emergent setting": 0b1001,
     "trauma": 0b1001,
     "shellfish allergy": 0b0011,
-    None: 0b0001,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -148,7 +148,7 @@ _COLUMNS = (
             False: _CT_WITH_CONTRAST_CRITERIA_MET_FALSE,
         },
         _CT_WITH_CONTRAST_CRITERIA_MET_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -156,7 +156,7 @@ _COLUMNS = (
         "string",
         _CONTRAST_RISK_FACTOR,
         _CONTRAST_RISK_FACTOR[None],
-        "a string in 'none', 'elevated BUN or creatinine', 'renal insufficiency', 'iodinated contrast allergy', 'thyroid disease treatable with I-131', 'diabetes', 'very elderly', 'urgent or emergent setting', 'trauma', 'shellfish allergy', or None",
+        "a string in 'none', 'elevated BUN or creatinine', 'renal insufficiency', 'iodinated contrast allergy', 'thyroid disease treatable with I-131', 'diabetes', 'very elderly', 'urgent or emergent setting', 'trauma', 'shellfish allergy'",
     ),
 )
 
@@ -187,10 +187,11 @@ def evaluate(
     """Evaluate `ct_without_contrast` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        ct_with_contrast_criteria_met: boolean
-        contrast_risk_factor: string
+        ct_with_contrast_criteria_met: boolean, required
+        contrast_risk_factor: string, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

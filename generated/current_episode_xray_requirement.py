@@ -187,11 +187,12 @@ def evaluate(
     """Evaluate `current_episode_xray_requirement` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        body_area: string
-        age_years: integer
-        condition_in_pediatric_guidelines: boolean
+        body_area: string, required
+        age_years: integer, required
+        condition_in_pediatric_guidelines: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     guideline_document = _imaging_guideline_document.evaluate(
         body_area=body_area,

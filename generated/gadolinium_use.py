@@ -127,12 +127,12 @@ _HITS = (
 # pregnant (boolean): the rules that accept true, false, null
 _PREGNANT_TRUE = 0b11000
 _PREGNANT_FALSE = 0b00111
-_PREGNANT_NULL: dict[object, int] = {None: 0b00000}
+_PREGNANT_NULL: dict[object, int] = {None: OUTSIDE}
 
 # need_outweighs_fetal_risk (boolean): the rules that accept true, false, null
 _NEED_OUTWEIGHS_FETAL_RISK_TRUE = 0b01111
 _NEED_OUTWEIGHS_FETAL_RISK_FALSE = 0b10111
-_NEED_OUTWEIGHS_FETAL_RISK_NULL: dict[object, int] = {None: 0b00111}
+_NEED_OUTWEIGHS_FETAL_RISK_NULL: dict[object, int] = {None: OUTSIDE}
 
 # gfr_ml_min (number): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
 _GFR_ML_MIN_BOUNDS = (0.0, 30.0, 200.00000000000003)
@@ -142,12 +142,12 @@ _GFR_ML_MIN_MASKS = (
     0b11011,  # [30.0, 200.00000000000003)
     OUTSIDE,  # >= 200.00000000000003
 )
-_GFR_ML_MIN_NULL: dict[object, int] = {None: 0b11000}
+_GFR_ML_MIN_NULL: dict[object, int] = {None: OUTSIDE}
 
 # on_dialysis (boolean): the rules that accept true, false, null
 _ON_DIALYSIS_TRUE = 0b11110
 _ON_DIALYSIS_FALSE = 0b11101
-_ON_DIALYSIS_NULL: dict[object, int] = {None: 0b11100}
+_ON_DIALYSIS_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -157,7 +157,7 @@ _COLUMNS = (
         "boolean",
         {True: _PREGNANT_TRUE, False: _PREGNANT_FALSE},
         _PREGNANT_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -168,7 +168,7 @@ _COLUMNS = (
             False: _NEED_OUTWEIGHS_FETAL_RISK_FALSE,
         },
         _NEED_OUTWEIGHS_FETAL_RISK_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Ranges(
         TABLE,
@@ -177,7 +177,7 @@ _COLUMNS = (
         _GFR_ML_MIN_BOUNDS,
         _GFR_ML_MIN_MASKS,
         _GFR_ML_MIN_NULL[None],
-        "a number in [0.0..200.0], or None",
+        "a number in [0.0..200.0]",
     ),
     Lookup(
         TABLE,
@@ -185,7 +185,7 @@ _COLUMNS = (
         "boolean",
         {True: _ON_DIALYSIS_TRUE, False: _ON_DIALYSIS_FALSE},
         _ON_DIALYSIS_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -206,12 +206,13 @@ def evaluate(
     """Evaluate `gadolinium_use` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        pregnant: boolean
-        need_outweighs_fetal_risk: boolean
-        gfr_ml_min: number
-        on_dialysis: boolean
+        pregnant: boolean, required
+        need_outweighs_fetal_risk: boolean, required
+        gfr_ml_min: number, required
+        on_dialysis: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

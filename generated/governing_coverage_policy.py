@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -124,18 +124,18 @@ _PLAN_TYPE: dict[object, int] = {
     "Commercial": 0b1100,
     "Medicare": 0b0011,
     "Medicare Advantage": 0b0011,
-    None: 0b0000,
+    None: OUTSIDE,
 }
 
 # conflicts_with_benefit_plan (boolean): the rules that accept true, false, null
 _CONFLICTS_WITH_BENEFIT_PLAN_TRUE = 0b1011
 _CONFLICTS_WITH_BENEFIT_PLAN_FALSE = 0b0111
-_CONFLICTS_WITH_BENEFIT_PLAN_NULL: dict[object, int] = {None: 0b0011}
+_CONFLICTS_WITH_BENEFIT_PLAN_NULL: dict[object, int] = {None: OUTSIDE}
 
 # cms_approved_clinical_trial (boolean): the rules that accept true, false, null
 _CMS_APPROVED_CLINICAL_TRIAL_TRUE = 0b1110
 _CMS_APPROVED_CLINICAL_TRIAL_FALSE = 0b1101
-_CMS_APPROVED_CLINICAL_TRIAL_NULL: dict[object, int] = {None: 0b1100}
+_CMS_APPROVED_CLINICAL_TRIAL_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -145,7 +145,7 @@ _COLUMNS = (
         "string",
         _PLAN_TYPE,
         _PLAN_TYPE[None],
-        "a string in 'Commercial', 'Medicare', 'Medicare Advantage', or None",
+        "a string in 'Commercial', 'Medicare', 'Medicare Advantage'",
     ),
     Lookup(
         TABLE,
@@ -156,7 +156,7 @@ _COLUMNS = (
             False: _CONFLICTS_WITH_BENEFIT_PLAN_FALSE,
         },
         _CONFLICTS_WITH_BENEFIT_PLAN_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -167,7 +167,7 @@ _COLUMNS = (
             False: _CMS_APPROVED_CLINICAL_TRIAL_FALSE,
         },
         _CMS_APPROVED_CLINICAL_TRIAL_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -187,11 +187,12 @@ def evaluate(
     """Evaluate `governing_coverage_policy` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        plan_type: string
-        conflicts_with_benefit_plan: boolean
-        cms_approved_clinical_trial: boolean
+        plan_type: string, required
+        conflicts_with_benefit_plan: boolean, required
+        cms_approved_clinical_trial: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

@@ -22,7 +22,7 @@ from bisect import bisect_right
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Ranges, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Ranges, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -314,7 +314,7 @@ _GUIDELINE: dict[object, int] = {
     "Grafts (CMM-612) Guideline": 0b00000000000110000,
     "Intradiscal Procedures (CMM-308) Guideline": 0b00000000000001100,
     "Preface to the Comprehensive Musculoskeletal Guidelines": 0b00000000000000011,
-    None: 0b00000000000000000,
+    None: OUTSIDE,
 }
 
 # date_of_service (date): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
@@ -331,7 +331,7 @@ _DATE_OF_SERVICE_MASKS = (
     0b00101011010101010,  # [2025-12-01, 2025-12-18)
     0b00101010101010101,  # >= 2025-12-18
 )
-_DATE_OF_SERVICE_NULL: dict[object, int] = {None: 0b00000000000000000}
+_DATE_OF_SERVICE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -341,7 +341,7 @@ _COLUMNS = (
         "string",
         _GUIDELINE,
         _GUIDELINE[None],
-        "a string in 'Breast Imaging Guidelines', 'Cardiac Imaging Guidelines', 'Oncology Imaging Guidelines', 'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline', 'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline', 'Grafts (CMM-612) Guideline', 'Intradiscal Procedures (CMM-308) Guideline', 'Preface to the Comprehensive Musculoskeletal Guidelines', or None",
+        "a string in 'Breast Imaging Guidelines', 'Cardiac Imaging Guidelines', 'Oncology Imaging Guidelines', 'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline', 'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline', 'Grafts (CMM-612) Guideline', 'Intradiscal Procedures (CMM-308) Guideline', 'Preface to the Comprehensive Musculoskeletal Guidelines'",
     ),
     Ranges(
         TABLE,
@@ -350,7 +350,7 @@ _COLUMNS = (
         _DATE_OF_SERVICE_BOUNDS,
         _DATE_OF_SERVICE_MASKS,
         _DATE_OF_SERVICE_NULL[None],
-        "a datetime.date or None",
+        "a datetime.date",
     ),
 )
 
@@ -379,10 +379,11 @@ def evaluate(
     """Evaluate `guideline_edition` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        guideline: string
-        date_of_service: date
+        guideline: string, required
+        date_of_service: date, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _GUIDELINE[guideline] & (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -98,13 +98,13 @@ _HITS = (
 # hcpcs_code (code): the rules that accept each value
 _HCPCS_CODE: dict[object, int] = {
     "S8042": 0b11,
-    None: 0b00,
+    None: OUTSIDE,
 }
 
 # exception_in_applicable_guideline (boolean): the rules that accept true, false, null
 _EXCEPTION_IN_APPLICABLE_GUIDELINE_TRUE = 0b01
 _EXCEPTION_IN_APPLICABLE_GUIDELINE_FALSE = 0b10
-_EXCEPTION_IN_APPLICABLE_GUIDELINE_NULL: dict[object, int] = {None: 0b00}
+_EXCEPTION_IN_APPLICABLE_GUIDELINE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -114,7 +114,7 @@ _COLUMNS = (
         "code",
         _HCPCS_CODE,
         _HCPCS_CODE[None],
-        "a code (str) in 'S8042', or None",
+        "a code (str) in 'S8042'",
     ),
     Lookup(
         TABLE,
@@ -125,7 +125,7 @@ _COLUMNS = (
             False: _EXCEPTION_IN_APPLICABLE_GUIDELINE_FALSE,
         },
         _EXCEPTION_IN_APPLICABLE_GUIDELINE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -144,10 +144,11 @@ def evaluate(
     """Evaluate `hcpcs_code_redirect` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        hcpcs_code: code
-        exception_in_applicable_guideline: boolean
+        hcpcs_code: code, required
+        exception_in_applicable_guideline: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _HCPCS_CODE[hcpcs_code] & (

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import imaging_guideline_set as _imaging_guideline_set
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -380,7 +380,7 @@ _BODY_AREA: dict[object, int] = {
     "PNND": 0b000000000100000000000100,
     "PVD": 0b000000000010000000000010,
     "Spine": 0b000000000001000000000001,
-    None: 0b000000000000000000000000,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -399,7 +399,7 @@ _COLUMNS = (
         "string",
         _BODY_AREA,
         _BODY_AREA[None],
-        "a string in 'Abdomen', 'Breast', 'Cardiac', 'Chest', 'Head', 'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD', 'Spine', or None",
+        "a string in 'Abdomen', 'Breast', 'Cardiac', 'Chest', 'Head', 'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD', 'Spine'",
     ),
 )
 
@@ -433,11 +433,12 @@ def evaluate(
     """Evaluate `imaging_guideline_document` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        body_area: string
-        age_years: integer
-        condition_in_pediatric_guidelines: boolean
+        body_area: string, required
+        age_years: integer, required
+        condition_in_pediatric_guidelines: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     guideline_set = _imaging_guideline_set.evaluate(
         age_years=age_years,

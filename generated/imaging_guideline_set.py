@@ -119,13 +119,13 @@ _AGE_YEARS_MASKS = (
     0b001,  # [18, 131)
     OUTSIDE,  # >= 131
 )
-_AGE_YEARS_NULL: dict[object, int] = {None: 0b000}
+_AGE_YEARS_NULL: dict[object, int] = {None: OUTSIDE}
 _AGE_YEARS_BY_VALUE = by_value(_AGE_YEARS_BOUNDS, _AGE_YEARS_MASKS, range(0, 131))
 
 # condition_in_pediatric_guidelines (boolean): the rules that accept true, false, null
 _CONDITION_IN_PEDIATRIC_GUIDELINES_TRUE = 0b101
 _CONDITION_IN_PEDIATRIC_GUIDELINES_FALSE = 0b011
-_CONDITION_IN_PEDIATRIC_GUIDELINES_NULL: dict[object, int] = {None: 0b001}
+_CONDITION_IN_PEDIATRIC_GUIDELINES_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -136,7 +136,7 @@ _COLUMNS = (
         _AGE_YEARS_BOUNDS,
         _AGE_YEARS_MASKS,
         _AGE_YEARS_NULL[None],
-        "an int in [0..130], or None",
+        "an int in [0..130]",
     ),
     Lookup(
         TABLE,
@@ -147,7 +147,7 @@ _COLUMNS = (
             False: _CONDITION_IN_PEDIATRIC_GUIDELINES_FALSE,
         },
         _CONDITION_IN_PEDIATRIC_GUIDELINES_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -166,10 +166,11 @@ def evaluate(
     """Evaluate `imaging_guideline_set` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        age_years: integer
-        condition_in_pediatric_guidelines: boolean
+        age_years: integer, required
+        condition_in_pediatric_guidelines: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

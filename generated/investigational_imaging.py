@@ -20,7 +20,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, any_, checked_mask, hits_of
+from ._runtime import (
+    OUTSIDE,
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    any_,
+    checked_mask,
+    hits_of,
+)
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -118,17 +127,19 @@ _HITS = (
 # paucity_of_supporting_evidence (boolean): the rules that accept true, false, null
 _PAUCITY_OF_SUPPORTING_EVIDENCE_TRUE = 0b1110
 _PAUCITY_OF_SUPPORTING_EVIDENCE_FALSE = 0b0111
-_PAUCITY_OF_SUPPORTING_EVIDENCE_NULL: dict[object, int] = {None: 0b0110}
+_PAUCITY_OF_SUPPORTING_EVIDENCE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # evidence_matured_to_improved_health_parameters (boolean): the rules that accept true, false, null
 _EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_TRUE = 0b1011
 _EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_FALSE = 0b1110
-_EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_NULL: dict[object, int] = {None: 0b1010}
+_EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_NULL: dict[object, int] = {
+    None: OUTSIDE
+}
 
 # collective_opinion_of_support (boolean): the rules that accept true, false, null
 _COLLECTIVE_OPINION_OF_SUPPORT_TRUE = 0b1101
 _COLLECTIVE_OPINION_OF_SUPPORT_FALSE = 0b1110
-_COLLECTIVE_OPINION_OF_SUPPORT_NULL: dict[object, int] = {None: 0b1100}
+_COLLECTIVE_OPINION_OF_SUPPORT_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -141,7 +152,7 @@ _COLUMNS = (
             False: _PAUCITY_OF_SUPPORTING_EVIDENCE_FALSE,
         },
         _PAUCITY_OF_SUPPORTING_EVIDENCE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -152,7 +163,7 @@ _COLUMNS = (
             False: _EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_FALSE,
         },
         _EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -163,7 +174,7 @@ _COLUMNS = (
             False: _COLLECTIVE_OPINION_OF_SUPPORT_FALSE,
         },
         _COLLECTIVE_OPINION_OF_SUPPORT_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -184,11 +195,12 @@ def evaluate(
     """Evaluate `investigational_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        paucity_of_supporting_evidence: boolean
-        evidence_matured_to_improved_health_parameters: boolean
-        collective_opinion_of_support: boolean
+        paucity_of_supporting_evidence: boolean, required
+        evidence_matured_to_improved_health_parameters: boolean, required
+        collective_opinion_of_support: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

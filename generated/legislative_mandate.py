@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -127,14 +127,14 @@ _STUDY: dict[object, int] = {
     "breast imaging": 0b1000,
     "coronary calcium CT": 0b0110,
     "other advanced imaging": 0b0001,
-    None: 0b0000,
+    None: OUTSIDE,
 }
 
 # state (string): the rules that accept each value
 _STATE: dict[object, int] = {
     "Texas": 0b1101,
     "other state": 0b1011,
-    None: 0b1001,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -145,7 +145,7 @@ _COLUMNS = (
         "string",
         _STUDY,
         _STUDY[None],
-        "a string in 'breast imaging', 'coronary calcium CT', 'other advanced imaging', or None",
+        "a string in 'breast imaging', 'coronary calcium CT', 'other advanced imaging'",
     ),
     Lookup(
         TABLE,
@@ -153,7 +153,7 @@ _COLUMNS = (
         "string",
         _STATE,
         _STATE[None],
-        "a string in 'Texas', 'other state', or None",
+        "a string in 'Texas', 'other state'",
     ),
 )
 
@@ -173,10 +173,11 @@ def evaluate(
     """Evaluate `legislative_mandate` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        study: string
-        state: string
+        study: string, required
+        state: string, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _STUDY[study] & _STATE[state]

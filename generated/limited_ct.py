@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -121,13 +121,13 @@ _PURPOSE: dict[object, int] = {
     "non-healing fracture": 0b1001,
     "treatment planning": 0b0010,
     "other limited study": 0b0101,
-    None: 0b0001,
+    None: OUTSIDE,
 }
 
 # with_other_diagnostic_ct (boolean): the rules that accept true, false, null
 _WITH_OTHER_DIAGNOSTIC_CT_TRUE = 0b0011
 _WITH_OTHER_DIAGNOSTIC_CT_FALSE = 0b1110
-_WITH_OTHER_DIAGNOSTIC_CT_NULL: dict[object, int] = {None: 0b0010}
+_WITH_OTHER_DIAGNOSTIC_CT_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -137,7 +137,7 @@ _COLUMNS = (
         "string",
         _PURPOSE,
         _PURPOSE[None],
-        "a string in 'limited sinus protocol', 'follow-up of known pulmonary nodule', 'non-healing fracture', 'treatment planning', 'other limited study', or None",
+        "a string in 'limited sinus protocol', 'follow-up of known pulmonary nodule', 'non-healing fracture', 'treatment planning', 'other limited study'",
     ),
     Lookup(
         TABLE,
@@ -145,7 +145,7 @@ _COLUMNS = (
         "boolean",
         {True: _WITH_OTHER_DIAGNOSTIC_CT_TRUE, False: _WITH_OTHER_DIAGNOSTIC_CT_FALSE},
         _WITH_OTHER_DIAGNOSTIC_CT_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -171,10 +171,11 @@ def evaluate(
     """Evaluate `limited_ct` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        purpose: string
-        with_other_diagnostic_ct: boolean
+        purpose: string, required
+        with_other_diagnostic_ct: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _PURPOSE[purpose] & (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -156,7 +156,7 @@ _SUBSTITUTION: dict[object, int] = {
     "MRI in place of CT": 0b0001110,
     "MRI breast in place of MRI chest": 0b0000001,
     "MRI chest in place of MRI breast": 0b0000001,
-    None: 0b0000000,
+    None: OUTSIDE,
 }
 
 # reason (string): the rules that accept each value
@@ -164,13 +164,13 @@ _REASON: dict[object, int] = {
     "avoid sedation": 0b1100011,
     "avoid ionizing radiation": 0b0011101,
     "other": 0b0010011,
-    None: 0b0000001,
+    None: OUTSIDE,
 }
 
 # ct_supported_by_condition_guideline (boolean): the rules that accept true, false, null
 _CT_SUPPORTED_BY_CONDITION_GUIDELINE_TRUE = 0b0110111
 _CT_SUPPORTED_BY_CONDITION_GUIDELINE_FALSE = 0b1011011
-_CT_SUPPORTED_BY_CONDITION_GUIDELINE_NULL: dict[object, int] = {None: 0b0010011}
+_CT_SUPPORTED_BY_CONDITION_GUIDELINE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -180,7 +180,7 @@ _COLUMNS = (
         "string",
         _SUBSTITUTION,
         _SUBSTITUTION[None],
-        "a string in 'CT in place of MRI', 'MRI in place of CT', 'MRI breast in place of MRI chest', 'MRI chest in place of MRI breast', or None",
+        "a string in 'CT in place of MRI', 'MRI in place of CT', 'MRI breast in place of MRI chest', 'MRI chest in place of MRI breast'",
     ),
     Lookup(
         TABLE,
@@ -188,7 +188,7 @@ _COLUMNS = (
         "string",
         _REASON,
         _REASON[None],
-        "a string in 'avoid sedation', 'avoid ionizing radiation', 'other', or None",
+        "a string in 'avoid sedation', 'avoid ionizing radiation', 'other'",
     ),
     Lookup(
         TABLE,
@@ -199,7 +199,7 @@ _COLUMNS = (
             False: _CT_SUPPORTED_BY_CONDITION_GUIDELINE_FALSE,
         },
         _CT_SUPPORTED_BY_CONDITION_GUIDELINE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -226,11 +226,12 @@ def evaluate(
     """Evaluate `modality_substitution` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        substitution: string
-        reason: string
-        ct_supported_by_condition_guideline: boolean
+        substitution: string, required
+        reason: string, required
+        ct_supported_by_condition_guideline: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

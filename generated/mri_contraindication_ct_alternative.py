@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -143,7 +143,7 @@ _HITS = (
 # mri_criteria_met (boolean): the rules that accept true, false, null
 _MRI_CRITERIA_MET_TRUE = 0b111110
 _MRI_CRITERIA_MET_FALSE = 0b000001
-_MRI_CRITERIA_MET_NULL: dict[object, int] = {None: 0b000000}
+_MRI_CRITERIA_MET_NULL: dict[object, int] = {None: OUTSIDE}
 
 # implant (string): the rules that accept each value
 _IMPLANT: dict[object, int] = {
@@ -160,14 +160,14 @@ _IMPLANT: dict[object, int] = {
     "orthopedic implant": 0b000101,
     "dental implant": 0b000101,
     "non-ferromagnetic metal": 0b000011,
-    None: 0b000001,
+    None: OUTSIDE,
 }
 
 # mri_contrast (string): the rules that accept each value
 _MRI_CONTRAST: dict[object, int] = {
     "without": 0b101111,
     "without and with": 0b011111,
-    None: 0b001111,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -178,7 +178,7 @@ _COLUMNS = (
         "boolean",
         {True: _MRI_CRITERIA_MET_TRUE, False: _MRI_CRITERIA_MET_FALSE},
         _MRI_CRITERIA_MET_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -186,7 +186,7 @@ _COLUMNS = (
         "string",
         _IMPLANT,
         _IMPLANT[None],
-        "a string in 'none', 'pacemaker', 'ICD', 'heart valve', 'insulin pump', 'neurostimulator', 'metal implant in brain', 'metal implant in eyes or ears', 'infusion catheter', 'bullets or shrapnel', 'orthopedic implant', 'dental implant', 'non-ferromagnetic metal', or None",
+        "a string in 'none', 'pacemaker', 'ICD', 'heart valve', 'insulin pump', 'neurostimulator', 'metal implant in brain', 'metal implant in eyes or ears', 'infusion catheter', 'bullets or shrapnel', 'orthopedic implant', 'dental implant', 'non-ferromagnetic metal'",
     ),
     Lookup(
         TABLE,
@@ -194,7 +194,7 @@ _COLUMNS = (
         "string",
         _MRI_CONTRAST,
         _MRI_CONTRAST[None],
-        "a string in 'without', 'without and with', or None",
+        "a string in 'without', 'without and with'",
     ),
 )
 
@@ -229,11 +229,12 @@ def evaluate(
     """Evaluate `mri_contraindication_ct_alternative` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        mri_criteria_met: boolean
-        implant: string
-        mri_contrast: string
+        mri_criteria_met: boolean, required
+        implant: string, required
+        mri_contrast: string, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -137,19 +137,19 @@ _HITS = (
 _BODY_METAL: dict[object, int] = {
     "non-ferromagnetic metal": 0b11100,
     "other metal": 0b00111,
-    None: 0b00100,
+    None: OUTSIDE,
 }
 
 # recent_surgery (boolean): the rules that accept true, false, null
 _RECENT_SURGERY_TRUE = 0b01101
 _RECENT_SURGERY_FALSE = 0b10010
-_RECENT_SURGERY_NULL: dict[object, int] = {None: 0b00000}
+_RECENT_SURGERY_NULL: dict[object, int] = {None: OUTSIDE}
 
 # facility_contraindicates_mri_after_recent_surgery (boolean): the rules that accept true, false, null
 _FACILITY_CONTRAINDICATES_MRI_AFTER_RECENT_SURGERY_TRUE = 0b10110
 _FACILITY_CONTRAINDICATES_MRI_AFTER_RECENT_SURGERY_FALSE = 0b11011
 _FACILITY_CONTRAINDICATES_MRI_AFTER_RECENT_SURGERY_NULL: dict[object, int] = {
-    None: 0b10010
+    None: OUTSIDE
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -160,7 +160,7 @@ _COLUMNS = (
         "string",
         _BODY_METAL,
         _BODY_METAL[None],
-        "a string in 'non-ferromagnetic metal', 'other metal', or None",
+        "a string in 'non-ferromagnetic metal', 'other metal'",
     ),
     Lookup(
         TABLE,
@@ -168,7 +168,7 @@ _COLUMNS = (
         "boolean",
         {True: _RECENT_SURGERY_TRUE, False: _RECENT_SURGERY_FALSE},
         _RECENT_SURGERY_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -179,7 +179,7 @@ _COLUMNS = (
             False: _FACILITY_CONTRAINDICATES_MRI_AFTER_RECENT_SURGERY_FALSE,
         },
         _FACILITY_CONTRAINDICATES_MRI_AFTER_RECENT_SURGERY_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -199,11 +199,12 @@ def evaluate(
     """Evaluate `mri_metal_after_recent_surgery` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        body_metal: string
-        recent_surgery: boolean
-        facility_contraindicates_mri_after_recent_surgery: boolean
+        body_metal: string, required
+        recent_surgery: boolean, required
+        facility_contraindicates_mri_after_recent_surgery: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

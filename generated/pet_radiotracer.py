@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -121,13 +121,13 @@ _RADIOTRACER: dict[object, int] = {
     "F-18 Fluciclovine": 0b0101,
     "F-18 Sodium Fluoride": 0b0010,
     "Ga-68 PSMA": 0b0010,
-    None: 0b0000,
+    None: OUTSIDE,
 }
 
 # surveillance (boolean): the rules that accept true, false, null
 _SURVEILLANCE_TRUE = 0b0011
 _SURVEILLANCE_FALSE = 0b1110
-_SURVEILLANCE_NULL: dict[object, int] = {None: 0b0010}
+_SURVEILLANCE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -137,7 +137,7 @@ _COLUMNS = (
         "string",
         _RADIOTRACER,
         _RADIOTRACER[None],
-        "a string in 'FDG', 'Ga-68 DOTATATE', 'C-11 Choline', 'F-18 Fluciclovine', 'F-18 Sodium Fluoride', 'Ga-68 PSMA', or None",
+        "a string in 'FDG', 'Ga-68 DOTATATE', 'C-11 Choline', 'F-18 Fluciclovine', 'F-18 Sodium Fluoride', 'Ga-68 PSMA'",
     ),
     Lookup(
         TABLE,
@@ -145,7 +145,7 @@ _COLUMNS = (
         "boolean",
         {True: _SURVEILLANCE_TRUE, False: _SURVEILLANCE_FALSE},
         _SURVEILLANCE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -172,10 +172,11 @@ def evaluate(
     """Evaluate `pet_radiotracer` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        radiotracer: string
-        surveillance: boolean
+        radiotracer: string, required
+        surveillance: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _RADIOTRACER[radiotracer] & (

@@ -20,7 +20,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, any_, checked_mask, hits_of
+from ._runtime import (
+    OUTSIDE,
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    any_,
+    checked_mask,
+    hits_of,
+)
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -117,17 +126,17 @@ _HITS = (
 # evidence_of_disease_progression (boolean): the rules that accept true, false, null
 _EVIDENCE_OF_DISEASE_PROGRESSION_TRUE = 0b1110
 _EVIDENCE_OF_DISEASE_PROGRESSION_FALSE = 0b0111
-_EVIDENCE_OF_DISEASE_PROGRESSION_NULL: dict[object, int] = {None: 0b0110}
+_EVIDENCE_OF_DISEASE_PROGRESSION_NULL: dict[object, int] = {None: OUTSIDE}
 
 # evidence_of_disease_recurrence (boolean): the rules that accept true, false, null
 _EVIDENCE_OF_DISEASE_RECURRENCE_TRUE = 0b1110
 _EVIDENCE_OF_DISEASE_RECURRENCE_FALSE = 0b1011
-_EVIDENCE_OF_DISEASE_RECURRENCE_NULL: dict[object, int] = {None: 0b1010}
+_EVIDENCE_OF_DISEASE_RECURRENCE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # repeat_affects_clinical_management (boolean): the rules that accept true, false, null
 _REPEAT_AFFECTS_CLINICAL_MANAGEMENT_TRUE = 0b1110
 _REPEAT_AFFECTS_CLINICAL_MANAGEMENT_FALSE = 0b1101
-_REPEAT_AFFECTS_CLINICAL_MANAGEMENT_NULL: dict[object, int] = {None: 0b1100}
+_REPEAT_AFFECTS_CLINICAL_MANAGEMENT_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -140,7 +149,7 @@ _COLUMNS = (
             False: _EVIDENCE_OF_DISEASE_PROGRESSION_FALSE,
         },
         _EVIDENCE_OF_DISEASE_PROGRESSION_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -151,7 +160,7 @@ _COLUMNS = (
             False: _EVIDENCE_OF_DISEASE_RECURRENCE_FALSE,
         },
         _EVIDENCE_OF_DISEASE_RECURRENCE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -162,7 +171,7 @@ _COLUMNS = (
             False: _REPEAT_AFFECTS_CLINICAL_MANAGEMENT_FALSE,
         },
         _REPEAT_AFFECTS_CLINICAL_MANAGEMENT_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -183,11 +192,12 @@ def evaluate(
     """Evaluate `repeat_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        evidence_of_disease_progression: boolean
-        evidence_of_disease_recurrence: boolean
-        repeat_affects_clinical_management: boolean
+        evidence_of_disease_progression: boolean, required
+        evidence_of_disease_recurrence: boolean, required
+        repeat_affects_clinical_management: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

@@ -20,7 +20,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, any_, checked_mask, hits_of
+from ._runtime import (
+    OUTSIDE,
+    InputError,
+    Lookup,
+    Rule,
+    Version,
+    any_,
+    checked_mask,
+    hits_of,
+)
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -127,17 +136,19 @@ _HITS = (
 # consistent_with_established_clinical_standards (boolean): the rules that accept true, false, null
 _CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_TRUE = 0b0111
 _CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_FALSE = 0b1100
-_CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_NULL: dict[object, int] = {None: 0b0100}
+_CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_NULL: dict[object, int] = {
+    None: OUTSIDE
+}
 
 # for_data_collection_only (boolean): the rules that accept true, false, null
 _FOR_DATA_COLLECTION_ONLY_TRUE = 0b1100
 _FOR_DATA_COLLECTION_ONLY_FALSE = 0b1011
-_FOR_DATA_COLLECTION_ONLY_NULL: dict[object, int] = {None: 0b1000}
+_FOR_DATA_COLLECTION_ONLY_NULL: dict[object, int] = {None: OUTSIDE}
 
 # clinical_trial_request (boolean): the rules that accept true, false, null
 _CLINICAL_TRIAL_REQUEST_TRUE = 0b1110
 _CLINICAL_TRIAL_REQUEST_FALSE = 0b1101
-_CLINICAL_TRIAL_REQUEST_NULL: dict[object, int] = {None: 0b1100}
+_CLINICAL_TRIAL_REQUEST_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -150,7 +161,7 @@ _COLUMNS = (
             False: _CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_FALSE,
         },
         _CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -158,7 +169,7 @@ _COLUMNS = (
         "boolean",
         {True: _FOR_DATA_COLLECTION_ONLY_TRUE, False: _FOR_DATA_COLLECTION_ONLY_FALSE},
         _FOR_DATA_COLLECTION_ONLY_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -166,7 +177,7 @@ _COLUMNS = (
         "boolean",
         {True: _CLINICAL_TRIAL_REQUEST_TRUE, False: _CLINICAL_TRIAL_REQUEST_FALSE},
         _CLINICAL_TRIAL_REQUEST_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -187,11 +198,12 @@ def evaluate(
     """Evaluate `research_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        consistent_with_established_clinical_standards: boolean
-        for_data_collection_only: boolean
-        clinical_trial_request: boolean
+        consistent_with_established_clinical_standards: boolean, required
+        for_data_collection_only: boolean, required
+        clinical_trial_request: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

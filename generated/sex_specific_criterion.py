@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -108,7 +108,7 @@ _GENDER_MARKER: dict[object, int] = {
 _HAS_CORRESPONDING_ANATOMIC_DISEASE_OR_PREDISPOSITION_TRUE = 0b10
 _HAS_CORRESPONDING_ANATOMIC_DISEASE_OR_PREDISPOSITION_FALSE = 0b01
 _HAS_CORRESPONDING_ANATOMIC_DISEASE_OR_PREDISPOSITION_NULL: dict[object, int] = {
-    None: 0b00
+    None: OUTSIDE
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -130,7 +130,7 @@ _COLUMNS = (
             False: _HAS_CORRESPONDING_ANATOMIC_DISEASE_OR_PREDISPOSITION_FALSE,
         },
         _HAS_CORRESPONDING_ANATOMIC_DISEASE_OR_PREDISPOSITION_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -153,9 +153,10 @@ def evaluate(
 
     Inputs (None means the value is missing):
         gender_marker: string
-        has_corresponding_anatomic_disease_or_predisposition: boolean
+        has_corresponding_anatomic_disease_or_predisposition: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _GENDER_MARKER[gender_marker] & (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -188,13 +188,13 @@ _HITS = (
 _CPT_CODE: dict[object, int] = {
     "76376": 0b10101000000,
     "76377": 0b01010111111,
-    None: 0b00000000000,
+    None: OUTSIDE,
 }
 
 # two_d_reformatting_only (boolean): the rules that accept true, false, null
 _TWO_D_REFORMATTING_ONLY_TRUE = 0b11000000000
 _TWO_D_REFORMATTING_ONLY_FALSE = 0b00111111111
-_TWO_D_REFORMATTING_ONLY_NULL: dict[object, int] = {None: 0b00000000000}
+_TWO_D_REFORMATTING_ONLY_NULL: dict[object, int] = {None: OUTSIDE}
 
 # billed_with (string): the rules that accept each value
 _BILLED_WITH: dict[object, int] = {
@@ -212,7 +212,7 @@ _BILLED_WITH: dict[object, int] = {
     "cardiac MRI": 0b11110000000,
     "cardiac CT": 0b11110000000,
     "coronary CTA": 0b11110000000,
-    None: 0b11110000000,
+    None: OUTSIDE,
 }
 
 # scenario (string): the rules that accept each value
@@ -231,7 +231,7 @@ _SCENARIO: dict[object, int] = {
     "CT urogram": 0b11111000010,
     "MRCP": 0b11111000010,
     "other": 0b11111000001,
-    None: 0b11111000000,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -242,7 +242,7 @@ _COLUMNS = (
         "code",
         _CPT_CODE,
         _CPT_CODE[None],
-        "a code (str) in '76376', '76377', or None",
+        "a code (str) in '76376', '76377'",
     ),
     Lookup(
         TABLE,
@@ -250,7 +250,7 @@ _COLUMNS = (
         "boolean",
         {True: _TWO_D_REFORMATTING_ONLY_TRUE, False: _TWO_D_REFORMATTING_ONLY_FALSE},
         _TWO_D_REFORMATTING_ONLY_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -258,7 +258,7 @@ _COLUMNS = (
         "string",
         _BILLED_WITH,
         _BILLED_WITH[None],
-        "a string in 'none', 'CAD', 'MRA', 'CTA', 'SPECT', 'PET', 'PET/CT', 'mammogram', 'MRI breast', 'US breast', 'CT colonography', 'cardiac MRI', 'cardiac CT', 'coronary CTA', or None",
+        "a string in 'none', 'CAD', 'MRA', 'CTA', 'SPECT', 'PET', 'PET/CT', 'mammogram', 'MRI breast', 'US breast', 'CT colonography', 'cardiac MRI', 'cardiac CT', 'coronary CTA'",
     ),
     Lookup(
         TABLE,
@@ -266,7 +266,7 @@ _COLUMNS = (
         "string",
         _SCENARIO,
         _SCENARIO[None],
-        "a string in 'congenital skull abnormality', 'complex joint or pelvis fracture', 'spine fracture', 'complex facial fracture', 'complex surgical planning', 'cerebral angiography', 'uterine intracavitary lesion', 'hydrosalpinx or peritoneal cyst', 'lost IUD', 'uterine anomaly', 'infertility', 'CT urogram', 'MRCP', 'other', or None",
+        "a string in 'congenital skull abnormality', 'complex joint or pelvis fracture', 'spine fracture', 'complex facial fracture', 'complex surgical planning', 'cerebral angiography', 'uterine intracavitary lesion', 'hydrosalpinx or peritoneal cyst', 'lost IUD', 'uterine anomaly', 'infertility', 'CT urogram', 'MRCP', 'other'",
     ),
 )
 
@@ -319,12 +319,13 @@ def evaluate(
     """Evaluate `three_d_rendering` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        cpt_code: code
-        two_d_reformatting_only: boolean
-        billed_with: string
-        scenario: string
+        cpt_code: code, required
+        two_d_reformatting_only: boolean, required
+        billed_with: string, required
+        scenario: string, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -174,18 +174,18 @@ _CPT_CODE: dict[object, int] = {
     "76497": 0b11110000,
     "76498": 0b11110000,
     "78999": 0b00001111,
-    None: 0b00000000,
+    None: OUTSIDE,
 }
 
 # site_specific_code_available (boolean): the rules that accept true, false, null
 _SITE_SPECIFIC_CODE_AVAILABLE_TRUE = 0b01010101
 _SITE_SPECIFIC_CODE_AVAILABLE_FALSE = 0b10101010
-_SITE_SPECIFIC_CODE_AVAILABLE_NULL: dict[object, int] = {None: 0b00000000}
+_SITE_SPECIFIC_CODE_AVAILABLE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # category_iii_code_available (boolean): the rules that accept true, false, null
 _CATEGORY_III_CODE_AVAILABLE_TRUE = 0b00110011
 _CATEGORY_III_CODE_AVAILABLE_FALSE = 0b11001100
-_CATEGORY_III_CODE_AVAILABLE_NULL: dict[object, int] = {None: 0b00000000}
+_CATEGORY_III_CODE_AVAILABLE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -195,7 +195,7 @@ _COLUMNS = (
         "code",
         _CPT_CODE,
         _CPT_CODE[None],
-        "a code (str) in '76497', '76498', '78999', or None",
+        "a code (str) in '76497', '76498', '78999'",
     ),
     Lookup(
         TABLE,
@@ -206,7 +206,7 @@ _COLUMNS = (
             False: _SITE_SPECIFIC_CODE_AVAILABLE_FALSE,
         },
         _SITE_SPECIFIC_CODE_AVAILABLE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -217,7 +217,7 @@ _COLUMNS = (
             False: _CATEGORY_III_CODE_AVAILABLE_FALSE,
         },
         _CATEGORY_III_CODE_AVAILABLE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
 )
 
@@ -237,11 +237,12 @@ def evaluate(
     """Evaluate `unlisted_code_reporting` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        cpt_code: code
-        site_specific_code_available: boolean
-        category_iii_code_available: boolean
+        cpt_code: code, required
+        site_specific_code_available: boolean, required
+        category_iii_code_available: boolean, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

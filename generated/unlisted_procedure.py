@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -118,7 +118,7 @@ _CPT_CODE: dict[object, int] = {
 # category_iii_code_available (boolean): the rules that accept true, false, null
 _CATEGORY_III_CODE_AVAILABLE_TRUE = 0b100
 _CATEGORY_III_CODE_AVAILABLE_FALSE = 0b011
-_CATEGORY_III_CODE_AVAILABLE_NULL: dict[object, int] = {None: 0b000}
+_CATEGORY_III_CODE_AVAILABLE_NULL: dict[object, int] = {None: OUTSIDE}
 
 # scenario (string): the rules that accept each value
 _SCENARIO: dict[object, int] = {
@@ -126,7 +126,7 @@ _SCENARIO: dict[object, int] = {
     "custom joint arthroplasty planning": 0b110,
     "planning needing thinner cuts or different positioning": 0b110,
     "other": 0b101,
-    None: 0b100,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -148,7 +148,7 @@ _COLUMNS = (
             False: _CATEGORY_III_CODE_AVAILABLE_FALSE,
         },
         _CATEGORY_III_CODE_AVAILABLE_NULL[None],
-        "a bool or None",
+        "a bool",
     ),
     Lookup(
         TABLE,
@@ -156,7 +156,7 @@ _COLUMNS = (
         "string",
         _SCENARIO,
         _SCENARIO[None],
-        "a string in 'neurosurgical navigation planning', 'custom joint arthroplasty planning', 'planning needing thinner cuts or different positioning', 'other', or None",
+        "a string in 'neurosurgical navigation planning', 'custom joint arthroplasty planning', 'planning needing thinner cuts or different positioning', 'other'",
     ),
 )
 
@@ -183,10 +183,11 @@ def evaluate(
 
     Inputs (None means the value is missing):
         cpt_code: code
-        category_iii_code_available: boolean
-        scenario: string
+        category_iii_code_available: boolean, required
+        scenario: string, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -186,7 +186,7 @@ _STUDY: dict[object, int] = {
     "whole body low-dose CT": 0b0110100000,
     "whole body MRI": 0b0000011110,
     "PET-MRI": 0b0000000001,
-    None: 0b0000000000,
+    None: OUTSIDE,
 }
 
 # indication (string): the rules that accept each value
@@ -197,7 +197,7 @@ _INDICATION: dict[object, int] = {
     "cancer staging or restaging": 0b0001100011,
     "chronic recurrent multifocal osteomyelitis": 0b0001100101,
     "other": 0b0001100011,
-    None: 0b0001100001,
+    None: OUTSIDE,
 }
 
 # syndrome (string): the rules that accept each value
@@ -207,7 +207,7 @@ _SYNDROME: dict[object, int] = {
     "hereditary paraganglioma-pheochromocytoma": 0b1111110111,
     "constitutional mismatch repair deficiency": 0b1111110111,
     "other": 0b1111101111,
-    None: 0b1111100111,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -218,7 +218,7 @@ _COLUMNS = (
         "string",
         _STUDY,
         _STUDY[None],
-        "a string in 'whole body CT', 'whole body low-dose CT', 'whole body MRI', 'PET-MRI', or None",
+        "a string in 'whole body CT', 'whole body low-dose CT', 'whole body MRI', 'PET-MRI'",
     ),
     Lookup(
         TABLE,
@@ -226,7 +226,7 @@ _COLUMNS = (
         "string",
         _INDICATION,
         _INDICATION[None],
-        "a string in 'screening asymptomatic', 'multiple myeloma staging', 'cancer predisposition syndrome screening', 'cancer staging or restaging', 'chronic recurrent multifocal osteomyelitis', 'other', or None",
+        "a string in 'screening asymptomatic', 'multiple myeloma staging', 'cancer predisposition syndrome screening', 'cancer staging or restaging', 'chronic recurrent multifocal osteomyelitis', 'other'",
     ),
     Lookup(
         TABLE,
@@ -234,7 +234,7 @@ _COLUMNS = (
         "string",
         _SYNDROME,
         _SYNDROME[None],
-        "a string in 'none', 'Li-Fraumeni', 'hereditary paraganglioma-pheochromocytoma', 'constitutional mismatch repair deficiency', 'other', or None",
+        "a string in 'none', 'Li-Fraumeni', 'hereditary paraganglioma-pheochromocytoma', 'constitutional mismatch repair deficiency', 'other'",
     ),
 )
 
@@ -272,11 +272,12 @@ def evaluate(
     """Evaluate `whole_body_imaging` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        study: string
-        indication: string
-        syndrome: string
+        study: string, required
+        indication: string, required
+        syndrome: string, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _STUDY[study] & _INDICATION[indication] & _SYNDROME[syndrome]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
 
 if TYPE_CHECKING:
     from ._explain import Explanation
@@ -109,7 +109,7 @@ _REPORTED_WITH: dict[object, int] = {
     "separate body-part MRI codes": 0b010,
     "CPT 77084": 0b010,
     "other code": 0b001,
-    None: 0b000,
+    None: OUTSIDE,
 }
 
 # The checked path and evaluate_frame read the same masks through these.
@@ -120,7 +120,7 @@ _COLUMNS = (
         "string",
         _REPORTED_WITH,
         _REPORTED_WITH[None],
-        "a string in 'CPT 76498', 'separate body-part MRI codes', 'CPT 77084', 'other code', or None",
+        "a string in 'CPT 76498', 'separate body-part MRI codes', 'CPT 77084', 'other code'",
     ),
 )
 
@@ -141,9 +141,10 @@ def evaluate(
     """Evaluate `whole_body_mri_reporting` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        reported_with: string
+        reported_with: string, required
 
-    Raises InputError when an input is not of its type or outside its Values.
+    Raises InputError when an input is not of its type or outside its Values,
+    or a required input is missing.
     """
     try:
         mask = _ALL & _REPORTED_WITH[reported_with]

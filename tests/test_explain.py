@@ -237,8 +237,11 @@ def test_explain_is_imported_on_its_first_call_only() -> None:
     """Importing a generated module (and evaluate) leaves `_explain` unloaded."""
     code = (
         "import sys; from generated import imaging_guideline_document as m; "
-        "m.evaluate(body_area='Head', age_years=3); "
-        "print('generated._explain' in sys.modules); m.explain(age_years=3); "
+        "m.evaluate(body_area='Head', age_years=3, "
+        "condition_in_pediatric_guidelines=True); "
+        "print('generated._explain' in sys.modules); "
+        "m.explain(body_area='Head', age_years=3, "
+        "condition_in_pediatric_guidelines=True); "
         "print('generated._explain' in sys.modules)"
     )
     done = subprocess.run(

@@ -567,9 +567,11 @@ def test_a_table_without_default_may_leave_cases_unmatched_when_it_says_so(
         meta=[["Complete", "no"]],
     )
     built = build({"p.xlsx": {"P": partial}})
-    assert [d.code for d in built.compilation.diagnostics] == ["A304"]
+    # warnings only: the gap (A304), and the same when x is missing (A313)
+    assert [d.code for d in built.compilation.diagnostics] == ["A304", "A313"]
     result = built["partial"].evaluate(x="MRI")
     assert (result.outputs.y, result.matched) == (None, ())
+    assert built["partial"].evaluate().matched == ()
 
 
 # --- effective-dated versions ---------------------------------------------------------

@@ -108,3 +108,35 @@ def test_the_kind_is_case_and_space_insensitive(tmp_path: Path) -> None:
     module = compiled_module(compile_books(tmp_path, book(*columns)), "band")
     with pytest.raises(module.InputError):
         module.evaluate()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_shipped_tables_analyse_with_no_findings() -> None:
+    from compiler.diagnostics import Severity
+    from compiler.pipeline import check_tables
+
+    found = [
+        d.format()
+        for d in check_tables(ROOT / "tables")[1]
+        if d.severity is not Severity.INFO
+    ]
+    assert found == []
+
+
+def test_the_readme_examples_of_input_errors() -> None:
+    from generated import imaging_guideline_set
+
+    with pytest.raises(imaging_guideline_set.InputError) as raised:
+        imaging_guideline_set.evaluate(age_years=200)
+    assert str(raised.value) == (
+        "imaging_guideline_set: age_years=200 is not allowed; "
+        "expected an int in [0..130]"
+    )
+    with pytest.raises(imaging_guideline_set.InputError) as raised:
+        imaging_guideline_set.evaluate(age_years=10)
+    assert str(raised.value) == (
+        "imaging_guideline_set: condition_in_pediatric_guidelines=None is not "
+        "allowed; expected a bool"
+    )

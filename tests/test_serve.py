@@ -246,7 +246,16 @@ def test_422_names_the_input_and_its_allowed_values(client: TestClient) -> None:
         "invalid_input",
     )
     assert bad["input"] == "age_years" and bad["value"] == 200
-    assert bad["allowed"] == "an int in [0..130], or None"
+    assert bad["allowed"] == "an int in [0..130]"  # a required input: None is not
+    missing = error(
+        client.post(
+            "/decisions/imaging_guideline_set",
+            json={"condition_in_pediatric_guidelines": True},
+        ),
+        422,
+        "invalid_input",
+    )
+    assert missing["input"] == "age_years" and missing["value"] is None
     assert "age_years=200 is not allowed" in bad["message"]
     typo = error(
         client.post("/decisions/imaging_guideline_set", json={"agee_years": 3}),
@@ -284,7 +293,8 @@ def test_422_names_the_input_and_its_allowed_values(client: TestClient) -> None:
     )
     # JSON Schema counts 17.0 an integer, so the service does too
     assert client.post(
-        "/decisions/imaging_guideline_set", json={"age_years": 30.0}
+        "/decisions/imaging_guideline_set",
+        json={"age_years": 30.0, "condition_in_pediatric_guidelines": False},
     ).json()["matched"] == ["R3"]
 
 

@@ -6,7 +6,8 @@ Two levels:
   removed and changed (cell by cell, in cell syntax), and changes of rule order.
 - **Decisions**: both versions are evaluated by the reference interpreter over a grid
   of representative inputs (every value the rules and Values mention, both sides of
-  every comparison, range end and version date, booleans, null, and one "other" text),
+  every comparison, range end and version date, booleans, null (unless the input is
+  required), and one "other" text),
   and the points where the outputs differ are merged into compact regions, each with
   an example input and the old and new outputs. A rule edit that changes no decision
   (a reworded note, a split rule) shows up in the first part only.
@@ -478,7 +479,11 @@ def representative_values(column: Column, tables: list[Table]) -> list[Value]:
                 bounds += [test.low, test.high]
             elif isinstance(test, Prefix):
                 prefixes.append(test.prefix)
-    values: list[Value] = [None, *mentioned, *bounds]
+    # null, unless the input is required on every side (then it raises, both sides)
+    required = all(
+        c.required for t in tables for c in t.inputs if c.name == column.name
+    )
+    values: list[Value] = [*([] if required else [None]), *mentioned, *bounds]
     if column.type is DataType.BOOLEAN:
         values += [True, False]
     elif column.type in (DataType.INTEGER, DataType.NUMBER):

@@ -103,7 +103,11 @@ def _version(table: Table, *, heading: bool) -> list[str]:
         [
             [
                 escape(c.name),
-                f"from {c.source_table}" if c.source_table else c.kind.value,
+                f"from {c.source_table}"
+                if c.source_table
+                else "required input"
+                if c.required
+                else c.kind.value,
                 c.type.value,
                 escape(entry_text(c.values, c.type)) if c.values else "",
                 _value(c.default, c) if c.has_default else "",
@@ -200,6 +204,11 @@ def render_interfaces(project: Project) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _type(column: Column) -> str:
+    """An input's type as callers read it: `integer, required` when it must be given."""
+    return column.type.value + (", required" if column.required else "")
+
+
 def _interface(project: Project, decision: Decision) -> list[str]:
     versions = decision.versions
     first = decision.first
@@ -240,14 +249,14 @@ def _interface(project: Project, decision: Decision) -> list[str]:
     for column in first.inputs:
         source = column.source_table
         type_text = (
-            f"from [{source}](#{source}), not passed" if source else column.type.value
+            f"from [{source}](#{source}), not passed" if source else _type(column)
         )
         values = _values(versions, column.name)
         rows.append([f"`{column.name}`", type_text, _allowed(column, values, long)])
     for column in project.chain_inputs(decision.name):
         if column.name not in own:  # an input of a table this one requires
             owner = _owner(project, decision.name, column.name)
-            type_text = f"{column.type.value} (for [{owner}](#{owner}))"
+            type_text = f"{_type(column)} (for [{owner}](#{owner}))"
             values = column.value_list if column.enumerated else ()
             rows.append([f"`{column.name}`", type_text, _allowed(column, values, long)])
     lines += _table(["Input", "Type", "Allowed values"], rows)

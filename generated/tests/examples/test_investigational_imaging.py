@@ -28,7 +28,7 @@ CASES = [
     ),
     pytest.param(
         {
-            "paucity_of_supporting_evidence": None,
+            "paucity_of_supporting_evidence": False,
             "evidence_matured_to_improved_health_parameters": False,
             "collective_opinion_of_support": True,
         },
@@ -39,7 +39,7 @@ CASES = [
     ),
     pytest.param(
         {
-            "paucity_of_supporting_evidence": None,
+            "paucity_of_supporting_evidence": False,
             "evidence_matured_to_improved_health_parameters": True,
             "collective_opinion_of_support": False,
         },

@@ -28,7 +28,7 @@ CASES = [
     ),
     pytest.param(
         {
-            "evidence_of_disease_progression": None,
+            "evidence_of_disease_progression": False,
             "evidence_of_disease_recurrence": True,
             "repeat_affects_clinical_management": False,
         },
@@ -39,7 +39,7 @@ CASES = [
     ),
     pytest.param(
         {
-            "evidence_of_disease_progression": None,
+            "evidence_of_disease_progression": False,
             "evidence_of_disease_recurrence": False,
             "repeat_affects_clinical_management": True,
         },

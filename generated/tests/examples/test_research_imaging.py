@@ -28,7 +28,7 @@ CASES = [
     ),
     pytest.param(
         {
-            "consistent_with_established_clinical_standards": None,
+            "consistent_with_established_clinical_standards": True,
             "for_data_collection_only": True,
             "clinical_trial_request": True,
         },
