@@ -115,14 +115,20 @@ def test_the_openapi_document_validates_and_types_every_input(
     validate(doc)  # OpenAPI 3.1, with its JSON Schema dialect
     assert doc["openapi"] == "3.1.0"
     schemas = doc["components"]["schemas"]
-    age = schemas["imaging_guideline_document.Inputs"]["properties"]["age_years"]
-    assert (age["type"], age["minimum"], age["maximum"]) == (
-        ["integer", "null"],
-        0,
-        130,
-    )
-    area = schemas["imaging_guideline_document.Inputs"]["properties"]["body_area"]
-    assert area["enum"][:2] == ["Abdomen", "Breast"] and area["enum"][-1] is None
+    document = schemas["imaging_guideline_document.Inputs"]
+    age = document["properties"]["age_years"]
+    assert (age["type"], age["minimum"], age["maximum"]) == ("integer", 0, 130)
+    area = document["properties"]["body_area"]  # required: no null
+    assert area["enum"][:2] == ["Abdomen", "Breast"] and None not in area["enum"]
+    assert document["required"] == [
+        "body_area",
+        "age_years",
+        "condition_in_pediatric_guidelines",
+    ]
+    lab_test = schemas["lab_policy_for_test.Inputs"]["properties"]["test"]
+    assert lab_test["type"] == ["string", "null"]  # optional: its Default answers
+    assert lab_test["enum"][-1] is None
+    assert "required" not in schemas["lab_policy_for_test.Inputs"]
     assert (
         "guideline_set"
         not in schemas["imaging_guideline_document.Inputs"]["properties"]

@@ -2,7 +2,8 @@
 
 Per table, three operations (decide one case, a batch, explain one case) whose
 request schema types every input as the generated `evaluate` does: its JSON type
-(`null` for a missing value), `enum` when the Values list every value, `minimum` and
+(`null` for a missing value; a `required input` is listed in `required` and takes no
+null), `enum` when the Values list every value, `minimum` and
 `maximum` (exclusive for open ends) for integer and number ranges, `format: date`
 for dates (ranges of dates and codes, which JSON Schema cannot compare, are in the
 description), and no other property. The responses say what the service answers:
@@ -96,7 +97,7 @@ def document(project: Project, limits: Any) -> dict[str, Any]:
             + ", ".join(project.workbooks)
             + ": one case, a batch, or the explanation of one case, through the "
             "generated evaluators. Inputs are JSON values by name; a missing input "
-            "is null or absent.",
+            "is null or absent, which a required input may not be (422).",
         },
         "paths": paths,
         "components": {"schemas": schemas},
@@ -236,20 +237,32 @@ def _error_responses(decision: Decision) -> dict[str, Any]:
 def inputs_schema(project: Project, decision: Decision) -> dict[str, Any]:
     """The request body of DECISION: every input a caller passes, and `as_of`."""
     properties: dict[str, Any] = {}
+    required: list[str] = []
     for column in project.chain_inputs(decision.name):
         values = _merged_values(project, column)
-        schema = value_schema(column.type, values)
-        schema["description"] = column.type.value + (
-            f"; Values: {entry_text(values, column.type)}" if values is not None else ""
+        schema = value_schema(column.type, values, nullable=not column.required)
+        schema["description"] = (
+            column.type.value
+            + (", required" if column.required else "")
+            + (
+                f"; Values: {entry_text(values, column.type)}"
+                if values is not None
+                else ""
+            )
         )
         properties[column.name] = schema
+        if column.required:
+            required.append(column.name)
     if project.chain_versioned(decision.name):
         properties["as_of"] = {
             "type": ["string", "null"],
             "format": "date",
             "description": "The date whose version is in force (default: today).",
         }
-    return {"type": "object", "properties": properties, "additionalProperties": False}
+    found: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        found["required"] = required
+    return {**found, "additionalProperties": False}
 
 
 def _merged_values(project: Project, column: Column) -> UnaryTests | None:
@@ -269,17 +282,21 @@ def _merged_values(project: Project, column: Column) -> UnaryTests | None:
     return column.values
 
 
-def value_schema(type_: DataType, values: UnaryTests | None) -> dict[str, Any]:
-    """The JSON Schema of a value of TYPE_ inside VALUES (null allowed)."""
+def value_schema(
+    type_: DataType, values: UnaryTests | None, *, nullable: bool = True
+) -> dict[str, Any]:
+    """The JSON Schema of a value of TYPE_ inside VALUES (null allowed when
+    NULLABLE: not for a required input)."""
     json_type = _JSON[type_]
-    schema: dict[str, Any] = {"type": [json_type, "null"]}
+    schema: dict[str, Any] = {"type": [json_type, "null"] if nullable else json_type}
+    null: list[Any] = [None] if nullable else []
     if type_ is DataType.DATE:
         schema["format"] = "date"
     if values is None:
         return schema
     listed = [t.value for t in values.tests if isinstance(t, Equals)]
     if len(listed) == len(values.tests):
-        return {**schema, "enum": [*(to_json(v) for v in listed), None]}
+        return {**schema, "enum": [*(to_json(v) for v in listed), *null]}
     if type_ not in (DataType.INTEGER, DataType.NUMBER):
         return schema  # ranges of dates and codes: the description says them
     ranges = [_range(t) for t in values.tests if isinstance(t, Interval)]
@@ -287,7 +304,10 @@ def value_schema(type_: DataType, values: UnaryTests | None) -> dict[str, Any]:
     if len(parts) == 1:
         return {**schema, **parts[0]}
     return {
-        "anyOf": [{"type": "null"}, *({"type": json_type, **p} for p in parts)],
+        "anyOf": [
+            *([{"type": "null"}] if nullable else []),
+            *({"type": json_type, **p} for p in parts),
+        ],
     }
 
 
