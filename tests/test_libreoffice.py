@@ -193,7 +193,7 @@ def test_template_workbooks_round_trip_and_still_compile(
     assert files_of(tmp_path / "b" / "tables") == files_of(tables)
     book = load_workbook(tmp_path / "b" / "tables" / "knee.xlsx")
     kinds = [dv.formula1 for dv in book["knee_mri"].data_validations.dataValidation]
-    assert '"input,output,annotation"' in kinds
+    assert '"input,required input,output,annotation"' in kinds
 
 
 def _system_python_with_uno() -> str | None:

@@ -383,9 +383,12 @@ def _table_sheet(
     kind_end = get_column_letter(last + 5)
     _dropdown(
         ws,
-        DataValidation(type="list", formula1='"input,output,annotation"'),
+        DataValidation(
+            type="list", formula1='"input,required input,output,annotation"'
+        ),
         f"B{header + 1}:{kind_end}{header + 1}",
-        "input, output, annotation, or type: from <table>",
+        "input, required input (must be given), output, annotation, or type: "
+        "from <table>",
     )
     types = ",".join(t.value for t in DataType)
     _dropdown(
