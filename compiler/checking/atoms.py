@@ -29,6 +29,7 @@ one member, its witness, for examples and messages.
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as dt
 import math
 import string
@@ -114,7 +115,20 @@ class Axis:
         self.atoms = tuple(atoms)
         self.full = (1 << len(self.atoms)) - 1
         self.null = next((i for i, a in enumerate(self.atoms) if a.null), None)
+        assert self.null in (None, len(self.atoms) - 1), "null is the last atom"
         self._masks: dict[UnaryTests, int] = {}
+
+    def without_null(self) -> Axis:
+        """This axis over complete values: the null atom (always the last) left out,
+        every other atom at its index."""
+        if self.null is None:
+            return self
+        found = copy.copy(self)
+        found.atoms = self.atoms[: self.null]
+        found.full = self.full & ~(1 << self.null)
+        found.null = None
+        found._masks = {}
+        return found
 
     def mask(self, entry: UnaryTests) -> int:
         """The atoms ENTRY accepts."""

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from compiler.checking.analyse.regions import (
     Facts,
     Region,
+    complete_facts,
     describe,
     example_point,
     merge_regions,
@@ -84,9 +85,7 @@ def _more(
 
 def _complete(table: Table, facts: Facts) -> Facts:
     """The facts of TABLE over complete inputs (no input missing)."""
-    if all(axis.null is None for axis in facts.axes):
-        return facts
-    return study(table, missing=False)
+    return complete_facts(facts)
 
 
 def _missing_names(facts: Facts, region: Region) -> list[str]:

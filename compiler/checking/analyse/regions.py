@@ -67,6 +67,8 @@ class Facts:
     wins: dict[int, list[Region]] = field(default_factory=dict)
     # FIRST, PRIORITY: rule -> the rules that decide where it matches but loses
     beaten: dict[int, set[int]] = field(default_factory=dict)
+    # the same over complete inputs, once `complete_facts` has made it
+    complete: Facts | None = field(default=None, repr=False)
 
     @property
     def checks_gaps(self) -> bool:
@@ -142,6 +144,37 @@ def _study(table: Table, missing: bool) -> Facts:
 
 
 study = _Studies()
+
+
+def complete_facts(facts: Facts) -> Facts:
+    """FACTS restricted to complete inputs (no input missing), read off the same
+    sweep: the null atom is the last atom of an axis, so the axes without it keep
+    every other atom's index; boxes lose their null bit, and the overlaps and gaps
+    that held only null drop out. (What overlaps, gaps and wins need; not `dead`.)"""
+    nulls = [axis.null for axis in facts.axes]
+    if all(n is None for n in nulls):
+        return facts
+    if facts.complete is not None:
+        return facts.complete
+    table = facts.table
+    axes = tuple(axis.without_null() for axis in facts.axes)
+    keep = tuple(~(0 if n is None else 1 << n) for n in nulls)
+
+    def clear(region: Region) -> Region | None:
+        cleared = tuple(m & k for m, k in zip(region, keep, strict=True))
+        return cleared if all(cleared) else None
+
+    masks = tuple(
+        tuple(m & k for m, k in zip(box, keep, strict=True)) for box in facts.masks
+    )
+    found = Facts(table, axes, masks)
+    gaps = [r for r in map(clear, facts.uncovered) if r is not None]
+    found.uncovered = merge_regions(gaps)
+    found.overlaps = {
+        pair: None for pair in facts.overlaps if clear(facts.overlap(*pair)) is not None
+    }
+    facts.complete = found
+    return found
 
 
 class _Sweep:
