@@ -18,8 +18,9 @@ atom outside the column's Values. `null` (a missing input) is one more atom of e
 column that can be missing, answered like the rest (`-` and `not(...)` accept it, as
 the interpreter and the generated code do): not of a `required input`, whose missing
 value is an InputError, nor of a `from` input whose source table always gives a
-value. The analysis also studies each table without null atoms (`missing=False`), to
-tell findings about complete inputs from those that exist only when one is missing.
+value. Null is always the last atom of an axis, so `Axis.without_null` gives the same
+atoms over complete values, at the same indices: the analysis reads findings about
+complete inputs off the same sweep (`regions.complete_facts`).
 
 Every entry is constant on every atom, so an entry becomes a set of atoms, kept as a
 Python int used as a bitmask (bit i set: the entry accepts atom i), and each atom keeps
