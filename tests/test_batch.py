@@ -788,3 +788,35 @@ def test_dask_engine_writes_only_parquet_folders(tables: Tables) -> None:
         "claim", source, tables.root / "d.out.csv", "--engine", "dask", code=2
     )
     assert "writes a folder of Parquet parts" in result.output
+
+
+def test_rows_missing_a_required_input_are_rejected_as_evaluate_rejects_them(
+    tmp_path: Path,
+) -> None:
+    need = decision_table(
+        "need",
+        [
+            ("age", "required input", "integer", "[0..130]"),
+            ("modality", "input", "string", "CT, MRI"),
+            ("band", "output", "string", None),
+        ],
+        [("R1", "< 18", "-", "child"), ("R2", ">= 18", "-", "adult")],
+    )
+    own = Tables.__new__(Tables)
+    own.root = tmp_path
+    own.tables = write_tables(tmp_path, {"need.xlsx": {"Need": need}})
+    source = own.file(
+        "need.csv",
+        "id,age,modality\n1,12,CT\n2,,CT\n3,40,MRI\n4,,MRI\n5,,\n6,70,\n",
+    )
+    target = tmp_path / "need.out.csv"
+    result = own.run("need", source, target, code=4)
+    assert "6 row(s) read, 3 evaluated, 3 rejected" in result.stderr
+    assert [r["band"] for r in read_csv(target)] == ["child", "adult", "adult"]
+    errors = read_csv(tmp_path / "need.out.errors.csv")
+    module = own.module("need")
+    with pytest.raises(module.InputError) as raised:
+        module.evaluate(modality="CT")
+    assert [(r["row"], r["column"], r["message"]) for r in errors] == [
+        (row, "age", str(raised.value)) for row in ("2", "4", "5")
+    ]

@@ -226,9 +226,10 @@ def _evaluate(
     problems: list[Problem],
 ) -> tuple[pd.DataFrame, Any]:
     """evaluate_frame on the rows to KEEP. When a row raises, the values outside
-    their column's Values are found once per distinct value and left out; should a row
-    still raise (a UNIQUE table matching twice), it is left out with every row of the
-    same inputs, which raise alike: a pass per distinct failing row, never per row."""
+    their column's Values are found once per distinct value and left out; the rows
+    missing a required input go in one pass per such input; should a row still raise
+    (a UNIQUE table matching twice), it is left out with every row of the same
+    inputs, which raise alike: a pass per distinct failing row, never per row."""
     module = evaluator(plan)
     error = _runtime(module).DecisionError
     frame = _frame(plan, typed, days, keep)
@@ -248,6 +249,23 @@ def _evaluate(
         except error as exc:
             if exc.row is None or exc.row not in frame.index:
                 raise
+            column = getattr(exc, "name", "")
+            if getattr(exc, "value", 0) is None:
+                # A missing required input: every row missing it raises alike (no
+                # earlier input of theirs raised first), so all go at once.
+                message = str(exc).removesuffix(f" (row {exc.row!r})")
+                same = (
+                    frame[column].isna().to_numpy()
+                    if column in frame.columns
+                    else np.ones(len(frame), dtype=bool)
+                )
+                for p in frame.index.to_numpy()[same]:
+                    problems.append((int(p), column, message))
+                    keep[p] = False
+                frame = frame[~same]
+                if groups is not None:
+                    groups = groups[~same]
+                continue
             if groups is None:
                 groups = (
                     frame.groupby(list(frame.columns), dropna=False, observed=True)
@@ -258,7 +276,6 @@ def _evaluate(
                 )
             same = groups == groups[frame.index.get_loc(exc.row)]
             message = str(exc).removesuffix(f" (row {exc.row!r})")
-            column = getattr(exc, "name", "")
             for p in frame.index.to_numpy()[same]:
                 problems.append((int(p), column, message))
                 keep[p] = False
