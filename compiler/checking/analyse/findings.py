@@ -260,7 +260,9 @@ def _gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
 
 def missing_regions(facts: Facts) -> list[Region]:
     """The uncovered boxes of FACTS cut to the inputs where some input is missing:
-    disjoint boxes, each with one column holding null alone, merged."""
+    disjoint boxes, each with one column holding null alone, merged. Left out: the
+    inputs that stay unanswered whatever value the missing ones take, inside one gap
+    over complete inputs (A303 says those already)."""
     pieces: list[Region] = []
     for region in facts.uncovered:
         for c, axis in enumerate(facts.axes):
@@ -274,7 +276,50 @@ def missing_regions(facts: Facts) -> list[Region]:
                     piece[before] &= ~(1 << null)
             if all(piece):
                 pieces.append(tuple(piece))
-    return merge_regions(pieces)
+    gaps = complete_facts(facts).uncovered
+    kept: list[Region] = []
+    for box in pieces:
+        kept.extend(_beyond_gaps(facts, box, gaps))
+    return merge_regions(kept)
+
+
+def _beyond_gaps(facts: Facts, piece: Region, gaps: list[Region]) -> list[Region]:
+    """PIECE without the inputs that a complete gap holds for every value of PIECE's
+    missing-only columns."""
+    values = {  # per column that can be missing: its atoms other than null
+        c: axis.full & ~(1 << axis.null)
+        for c, axis in enumerate(facts.axes)
+        if axis.null is not None
+    }
+    missing = [
+        c
+        for c, axis in enumerate(facts.axes)
+        if piece[c] == 1 << (axis.null or 0) and c in values
+    ]
+    boxes = [piece]
+    for gap in gaps:
+        if not all(gap[c] == values[c] for c in missing):
+            continue
+        left: list[Region] = []
+        for box in boxes:
+            inside = tuple(
+                box[c] if c in missing else box[c] & gap[c] for c in range(len(box))
+            )
+            left.extend(_minus(box, inside) if all(inside) else [box])
+        boxes = left
+    return boxes
+
+
+def _minus(box: Region, inner: Region) -> list[Region]:
+    """BOX without INNER (a box inside it), as disjoint boxes."""
+    found: list[Region] = []
+    prefix = list(box)
+    for c in range(len(box)):
+        rest = box[c] & ~inner[c]
+        if rest:
+            found.append((*prefix[:c], rest, *box[c + 1 :]))
+        prefix[c] = inner[c]
+    return found
 
 
 def _missing_gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
