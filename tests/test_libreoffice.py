@@ -281,7 +281,7 @@ def test_a_template_as_calc_shows_it(tmp_path: Path) -> None:
     assert table["frozen"] == [1, 10]  # column A and the rows down to Default
     lists = {cells[0]: formula for formula, cells in table["validations"].items()}
     assert lists["B2"].startswith('"UNIQUE";"FIRST"')
-    assert lists["B7"] == '"input";"output";"annotation"'
+    assert lists["B7"] == '"input";"required input";"output";"annotation"'
     assert lists["C11"] == '"true";"false";"-"'
     assert "knee_mri lists" in lists["D11"]  # a list with a comma: a lists sheet
     assert table["fills"]["A6"] == "DDEBF7"
