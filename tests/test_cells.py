@@ -318,6 +318,12 @@ def test_matching(cell: str, type_: DataType, value: Value, matches: bool) -> No
         ('date("2025-12-18")', D, DAY),
         (dt.datetime(2025, 12, 18), D, DAY),
         (" yes\u00a0\n", S, "yes"),
+        # quotes: a quoted literal only when the whole cell is one quoted string
+        ('Use "contrast"', S, 'Use "contrast"'),
+        ('He said "no" twice', S, 'He said "no" twice'),
+        ('"No" means no', S, '"No" means no'),
+        ('"say \\"no\\""', S, 'say "no"'),  # docs/workbook-format.md#quotes
+        ('"a\\\\b"', S, "a\\b"),
     ],
 )
 def test_output_literals(raw: RawValue, type_: DataType, expected: Value) -> None:
@@ -341,6 +347,24 @@ def test_output_literals(raw: RawValue, type_: DataType, expected: Value) -> Non
 def test_invalid_output_literals(raw: RawValue, type_: DataType) -> None:
     with pytest.raises(CellError):
         parse_literal(raw, type_)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('"CT', "unbalanced quotes"),
+        ('"a", "b"', "2 quoted strings, but this cell holds one value"),
+    ],
+)
+def test_quote_mistakes_say_what_is_wrong(raw: str, message: str) -> None:
+    with pytest.raises(CellError) as caught:
+        parse_literal(raw, S)
+    assert message in caught.value.message
+
+
+def test_an_entry_with_quotes_inside_is_text() -> None:
+    assert parse_unary_tests('Use "contrast"', S) == eq('Use "contrast"')
+    assert parse_unary_tests('Use "contrast", CT', S) == eq('Use "contrast"', "CT")
 
 
 def test_null_can_be_refused() -> None:

@@ -89,6 +89,19 @@ def _unquote(text: str) -> str | None:
     return None
 
 
+def _not_one_quoted_string(text: str) -> None:
+    """TEXT starts with a quote but is not one quoted string: raise what is wrong when
+    it is a mistake (a quote left open, several strings in a one-value cell); return
+    when it is text that merely starts with a quoted word (`"No" means no`)."""
+    items = split_list(text)  # raises when a quote is left open
+    if len(items) > 1 and all(_unquote(item) is not None for item in items):
+        raise CellError(
+            f"{text!r} is {len(items)} quoted strings, but this cell holds one value",
+            "to keep the quotes as text, quote the whole cell and write each quote "
+            'inside it as \\": "\\"a\\", \\"b\\""',
+        )
+
+
 def parse_date_text(text: str) -> dt.date:
     match = _DATE_FN.match(text)
     if match:
@@ -170,11 +183,9 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
     if type_ in (DataType.STRING, DataType.CODE):
         if quoted is not None:
             return quoted
-        if text.startswith('"') or text.endswith('"'):
-            raise CellError(
-                f"unbalanced quotes in {text!r}", 'a quoted string is "like this"'
-            )
-        return text
+        if text.startswith('"'):
+            _not_one_quoted_string(text)
+        return text  # quotes inside text are text: `Use "contrast"`
     if quoted is not None:
         raise CellError(
             f"{text!r} is a quoted string, but this column holds {type_.value} values",
