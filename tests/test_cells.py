@@ -201,6 +201,14 @@ def test_numbers_parse_to_exact_python_types() -> None:
         ("(5..5)", Z, "E205", "contains no value", ""),
         # wrong types
         ("abc", Z, "E201", "not a whole number", "whole numbers"),
+        # shorthands an author means as a test: the hint says which test
+        ("18+", Z, "E201", "not a number or a test", "write >= 18"),
+        ("18-64", Z, "E201", "not a number or a test", "write [18..64]"),
+        ("18 - 64", N, "E201", "not a number or a test", "write [18..64]"),
+        ("=< 18", Z, "E201", "not a number or a test", "write <= 18"),
+        ("= 18", Z, "E201", "not a number or a test", "write 18"),
+        ("<< 18", Z, "E201", "'<< 18' has two comparison signs", "< 18"),
+        (">>= 5", N, "E201", "two comparison signs", ""),
         ("18.5", Z, "E201", "not a whole number", ""),
         ("lots", N, "E201", "not a number", ""),
         ("maybe", B, "E201", "not a boolean", "true or false"),

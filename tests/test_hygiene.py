@@ -93,6 +93,14 @@ def test_identical_rules_are_a_warning_naming_both(tmp_path: Path) -> None:
     assert "'R3'" in d.message and "'R1'" in d.message
 
 
+def test_a_rule_copied_with_its_id_is_named_by_its_rows(tmp_path: Path) -> None:
+    rules = [("R1", "< 18", "-", "CT", 1, ""), ("R1", "< 18", "-", "CT", 1, "")]
+    project, diagnostics = load_books(tmp_path, {"d.xlsx": {"Dose": table(rules)}})
+    d = only(diagnostics, "W406")
+    assert "R1 and R1" not in d.hint
+    assert "delete one of R1 (row 7) and R1 (row 8)" in d.hint
+
+
 def test_versions_may_repeat_a_rule(tmp_path: Path) -> None:
     """The same rule in two effective-dated versions is not a duplicate."""
     rules = [("R1", "-", "-", "-", 1, "")]
@@ -130,10 +138,28 @@ def test_notes_below_and_cells_beside_a_table_are_stray_cells(tmp_path: Path) ->
     sheet = table(rules, [], ["Reviewed by the committee on 2025-03-01."])
     sheet[7] = [*sheet[7], None, "scratch"]  # H8: beside the rules
     _, diagnostics = load_books(tmp_path, {"d.xlsx": {"Dose": sheet}})
-    d = only(diagnostics, "W151")
-    assert str(d.location) == "tables/d.xlsx:Dose!H8"
-    assert "1 more" in d.message
+    assert codes(diagnostics, "W151") == [
+        "tables/d.xlsx:Dose!H8",
+        "tables/d.xlsx:Dose!A10",
+    ]
+    beside, below = (d for d in diagnostics if d.code == "W151")
+    assert "beside the table" in beside.message
+    assert "blank row" not in beside.hint  # no blank row ends the table beside it
+    assert "ends at column F" in beside.hint
+    assert "below the table" in below.message
+    assert "the blank row 9 ends the table" in below.hint
     assert not codes(diagnostics, "W152")
+
+
+def test_a_cell_beside_the_rules_is_not_blamed_on_a_blank_row(tmp_path: Path) -> None:
+    rules = [("R1", "< 18", "-", "-", 1, ""), ("R2", "-", "-", "-", 2, "")]
+    sheet = table(rules)
+    sheet[6] = [*sheet[6], None, "scratch", "more"]  # H7, I7: beside the rules
+    _, diagnostics = load_books(tmp_path, {"d.xlsx": {"Dose": sheet}})
+    d = only(diagnostics, "W151")
+    assert str(d.location) == "tables/d.xlsx:Dose!H7"
+    assert "beside the table are ignored (and 1 more cells)" in d.message
+    assert "blank row" not in d.hint
 
 
 def test_typographic_quotes_and_special_spaces_are_normalised(tmp_path: Path) -> None:

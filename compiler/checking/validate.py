@@ -23,6 +23,7 @@ from compiler.model import (
     Interval,
     Prefix,
     Project,
+    Rule,
     Table,
     Test,
     Value,
@@ -457,8 +458,15 @@ def check_duplicate_rules(project: Project) -> Iterator[Diagnostic]:
             "same outputs",
             rule.location.at(rule.location.cell.split(":")[0]),
             rule.id,
-            f"delete one of {original.id} and {rule.id}, or change what differs",
+            f"delete one of {_rule_row(original)} and {_rule_row(rule)}, or change "
+            "what differs",
         )
+
+
+def _rule_row(rule: Rule) -> str:
+    """`R1 (row 10)`: a rule named so that two rules with one id are told apart."""
+    first = rule.location.cell.split(":")[0]
+    return f"{rule.id} (row {first.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')})"
 
 
 CHECKS: tuple[Callable[[Project], Iterator[Diagnostic]], ...] = (

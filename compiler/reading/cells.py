@@ -320,6 +320,11 @@ def _parse_test(text: str, type_: DataType) -> Test:
                 "list the allowed values instead, e.g. CT, MRI",
             )
         op, operand = comparison.groups()
+        if operand.lstrip()[:1] in ("<", ">", "="):
+            raise CellError(
+                f"{text!r} has two comparison signs",
+                "write one of <, <=, > or >= before the value, e.g. < 18",
+            )
         value = parse_literal(operand.strip(), type_, allow_null=False)
         assert isinstance(value, (int, float, dt.date)) and not isinstance(value, bool)
         return Compare(op, value)
@@ -333,7 +338,37 @@ def _parse_test(text: str, type_: DataType) -> Test:
                 f"{text!r} is not a code prefix", "write e.g. M54.* or M54*"
             )
         return Prefix(prefix)
+    if type_ in (DataType.INTEGER, DataType.NUMBER):
+        _numeric_shorthand(text)
     return Equals(parse_literal(text, type_))
+
+
+_AT_LEAST = re.compile(r"^(\d+(?:\.\d+)?)\s*\+$")  # 18+
+_SPAN = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:-|\u2013|to)\s*(\d+(?:\.\d+)?)$", re.I)
+_EQUALS = re.compile(r"^(=<|=>|==?)\s*(.+)$")
+
+
+def _numeric_shorthand(text: str) -> None:
+    """Raise with the entry an author meant by a shorthand that is not one: `18+`,
+    `18-64`, `= 18`, `=< 18`."""
+    at_least = _AT_LEAST.match(text)
+    if at_least:
+        raise CellError(
+            f"{text!r} is not a number or a test",
+            f"for {at_least.group(1)} or more, write >= {at_least.group(1)}",
+        )
+    span = _SPAN.match(text)
+    if span:
+        low, high = span.groups()
+        raise CellError(
+            f"{text!r} is not a number or a test",
+            f"for {low} to {high}, both included, write [{low}..{high}]",
+        )
+    equals = _EQUALS.match(text)
+    if equals:
+        sign, operand = equals.groups()
+        meant = {"=<": f"<= {operand}", "=>": f">= {operand}"}.get(sign, operand)
+        raise CellError(f"{text!r} is not a number or a test", f"write {meant}")
 
 
 def _parse_range(text: str, match: re.Match[str], type_: DataType) -> Interval:

@@ -127,13 +127,31 @@ def _leftovers(
                 "a note sheet",
             )
             stray = [(r, c) for r, c in stray if r != row]
-    if stray:
-        r, c = stray[0]
-        more = f" (and {len(stray) - 1} more cells)" if len(stray) > 1 else ""
-        reader.warn(
-            "W151",
-            f"cells outside the table are ignored{more}",
-            sheet.location.at(ref(r, c)),
-            sheet.value(r, c),
-            "a blank row ends the table; remove the blank row if these are rules",
-        )
+    below = [(r, c) for r, c in stray if r >= after]
+    beside = [(r, c) for r, c in stray if r < after]
+    last = ref(1, last_col).rstrip("0123456789")
+    for group, where, hint in (
+        (
+            beside,
+            "beside",
+            f"the table ends at column {last}, its last column with a header; give "
+            "the column a header, Kind and Type to make it part of the table, or "
+            "move these cells to a note sheet",
+        ),
+        (
+            below,
+            "below",
+            f"the blank row {after} ends the table; remove the blank row if these "
+            "are rules, or move these cells to a note sheet",
+        ),
+    ):
+        if group:
+            r, c = group[0]
+            more = f" (and {len(group) - 1} more cells)" if len(group) > 1 else ""
+            reader.warn(
+                "W151",
+                f"cells {where} the table are ignored{more}",
+                sheet.location.at(ref(r, c)),
+                sheet.value(r, c),
+                hint,
+            )
