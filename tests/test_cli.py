@@ -408,15 +408,30 @@ def test_eval_cases_csv(project: Project) -> None:
 
 
 def test_eval_cases_csv_with_as_of_and_a_bad_row(project: Project) -> None:
+    """A bad row is numbered and exits as `run` does: data rows from 1, exit 4."""
     cases = project.root / "cases.csv"
     cases.write_text("age,as_of\n3,2025-06-01\n3,2026-06-01\n999,2026-06-01\n")
-    result = project.run("eval", "coverage", "--cases", str(cases), code=2)
+    result = project.run("eval", "coverage", "--cases", str(cases), code=4)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line.get("outputs") for line in lines[:2]] == [
         {"covered": False},
         {"covered": True},
     ]
-    assert lines[2]["row"] == 4 and "age" in lines[2]["error"]
+    assert lines[2]["row"] == 3 and "age" in lines[2]["error"]
+    assert "1 row(s) could not be evaluated" in result.stderr
+
+
+def test_eval_cases_and_run_number_a_bad_row_alike(project: Project) -> None:
+    cases = project.root / "cases.csv"
+    cases.write_text("age,modality\n3,CT\n4,MRT\n", encoding="utf-8")
+    evaluated = project.run("eval", "flags", "--cases", str(cases), code=4)
+    bad = json.loads(evaluated.stdout.splitlines()[1])
+    output = project.root / "out.csv"
+    project.run("run", "flags", "--input", str(cases), "--output", str(output), code=4)
+    errors = (project.root / "out.errors.csv").read_text(encoding="utf-8")
+    assert bad["row"] == 2
+    assert errors.splitlines()[1].startswith("2,modality,MRT,")
+    assert "did you mean 'MRI'?" in errors and "did you mean 'MRI'?" in bad["error"]
 
 
 @pytest.mark.parametrize(
@@ -428,6 +443,8 @@ def test_eval_cases_csv_with_as_of_and_a_bad_row(project: Project) -> None:
         (("age_band", "age=200"), "age=200"),  # outside the Values
         (("age_band", "age"), "NAME=VALUE"),
         (("flags", "modality=PET"), "modality"),
+        (("flags", "modality=MRT"), "modality='MRT' is not allowed"),
+        (("flags", "modality=MRT"), "did you mean 'MRI'?"),  # as `run` says
         (("coverage", "age=3", "--as-of", "12/31/2025"), "2025-12-31"),
         (("coverage", "age=3", "--as-of", "2024-01-01"), "no version"),
         (("age_band", "age=3", "--as-of", "2025-01-01"), "no effective-dated versions"),

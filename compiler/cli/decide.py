@@ -128,7 +128,8 @@ def explain_command(
 
 
 def _eval_cases(cases: Path, evaluator: TextEvaluator, as_of: str | None) -> None:
-    """One JSON line per row, its result or its error; exit 2 if any row failed."""
+    """One JSON line per row, its result or its error (rows numbered from 1, the
+    first data row); exit 4 if any row failed, as `run` does for rejected rows."""
     failed = 0
     for case in read_cases(cases, as_of):
         try:
@@ -139,7 +140,7 @@ def _eval_cases(cases: Path, evaluator: TextEvaluator, as_of: str | None) -> Non
         click.echo(json.dumps(line, ensure_ascii=False))
     if failed:
         click.echo(f"{cases}: {failed} row(s) could not be evaluated", err=True)
-        sys.exit(Exit.USAGE)
+        sys.exit(Exit.REJECTED)
 
 
 def _batch_options(command: Callable[..., None]) -> Callable[..., None]:

@@ -153,7 +153,7 @@ class TextEvaluator:
         try:
             return result_json(self.module.evaluate(**kwargs))
         except ValueError as exc:  # its InputError, NoVersionError, AmbiguousError
-            raise EvalError(str(exc)) from None
+            raise EvalError(str(exc) + self._did_you_mean(str(exc), kwargs)) from None
 
     def explain(self, values: Mapping[str, str | None], as_of: str | None) -> Any:
         """The generated `explain` on the same inputs: an Explanation (`str()` for
@@ -162,7 +162,21 @@ class TextEvaluator:
         try:
             return self.module.explain(**kwargs)
         except ValueError as exc:
-            raise EvalError(str(exc)) from None
+            raise EvalError(str(exc) + self._did_you_mean(str(exc), kwargs)) from None
+
+    def _did_you_mean(self, message: str, kwargs: Mapping[str, Any]) -> str:
+        """`; did you mean 'Head'?` for the input MESSAGE names, when its value is
+        close to one of the column's listed Values (as `run` says in its errors)."""
+        for name, value in kwargs.items():
+            column = self.columns.get(name)
+            if column is None or not isinstance(value, str):
+                continue
+            if f"{name}={value!r}" not in message:
+                continue
+            hint = suggest(value, map(str, column.value_list))
+            if hint:
+                return f"; {hint}"
+        return ""
 
 
 def _explained(exc: CellError) -> str:
@@ -173,7 +187,7 @@ def _explained(exc: CellError) -> str:
 class Case:
     """One row of a cases file."""
 
-    row: int  # as a spreadsheet numbers it: the header is row 1
+    row: int  # from 1, the first data row (the header is not a row), as `run` does
     values: dict[str, str | None]  # input name -> cell text (None: the row is short)
     as_of: str | None
 
@@ -183,7 +197,7 @@ def read_cases(path: Path, as_of: str | None) -> Iterator[Case]:
     row its own date, and AS_OF is the date of the rows where it is blank. Read as
     the rows are evaluated, so a large file is never held in memory."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
+        for number, row in enumerate(csv.DictReader(handle), start=1):
             values = {
                 k.strip(): v
                 for k, v in row.items()
