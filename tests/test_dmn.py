@@ -62,14 +62,19 @@ def input_data(ident: str, name: str, type_ref: str) -> str:
 
 
 def rule(
-    ident: str, inputs: list[str], outputs: list[str], notes: Sequence[str] = ()
+    ident: str,
+    inputs: list[str],
+    outputs: list[str],
+    notes: Sequence[str] = (),
+    label: str = "",
 ) -> str:
     cells = "".join(f"<inputEntry><text>{t}</text></inputEntry>" for t in inputs)
     cells += "".join(f"<outputEntry><text>{t}</text></outputEntry>" for t in outputs)
     cells += "".join(
         f"<annotationEntry><text>{t}</text></annotationEntry>" for t in notes
     )
-    return f'<rule id="{ident}">{cells}</rule>'
+    labelled = f' label="{label}"' if label else ""
+    return f'<rule id="{ident}"{labelled}>{cells}</rule>'
 
 
 def clause(expression: str, type_ref: str = "", values: str = "") -> str:
@@ -99,8 +104,8 @@ TRIAGE = (
     + '<output id="o_band"><outputValues><text>"young", "old"</text></outputValues>'
     '<defaultOutputEntry><text>"young"</text></defaultOutputEntry></output>'
     '<annotation name="Why"/>'
-    + rule("b1", ["&lt; 65"], ['"young"'], ["under 65"])
-    + rule("b2", ["&gt;= 65"], ['"old"'], ["65 and over"])
+    + rule("_0b1e", ["&lt; 65"], ['"young"'], ["under 65"], label="b1")
+    + rule("_0b2e", ["&gt;= 65"], ['"old"'], ["65 and over"], label="b2")
     + "</decisionTable></decision>"
     '<decision id="d_triage" name="Triage">'
     '<variable name="Triage" typeRef="tTriage"/>'
@@ -715,7 +720,31 @@ def test_imported_tables_compile_and_evaluate_through_their_requirement(
     result = module.evaluate(
         patient_age=30, symptom="chest pain", onset_date=dt.date(2024, 6, 1)
     )
-    assert result.matched == ("t2",)
+    assert result.matched == ("R2",)  # its DMN id, t2, is not its rule id
+
+
+def test_rule_ids_come_from_the_label_or_description_else_r1_r2() -> None:
+    """Never the DMN id, which modelers fill with UUIDs."""
+    rules = (
+        rule("_7f03803d-2636-40ab-8346-7fd7f38ab695", ["&lt; 18"], ['"a"'])
+        + rule(
+            "_887acecd-40fc-42da-9443-eeba476f5516", ["&lt; 30"], ['"b"'], label="Adult"
+        )
+        + '<rule id="_fe22a717"><description>R9</description>'
+        '<inputEntry><text>&lt; 50</text></inputEntry><outputEntry><text>"c"</text></outputEntry></rule>'
+        + '<rule id="_c047d896"><description>older than fifty years</description>'
+        '<inputEntry><text>-</text></inputEntry><outputEntry><text>"d"</text></outputEntry></rule>'
+    )
+    body = (
+        input_data("i", "age", "number")
+        + '<decision id="d" name="band"><decisionTable hitPolicy="FIRST">'
+        + clause("age", "number")
+        + '<output id="o" name="band" typeRef="string"/>'
+        + rules
+        + "</decisionTable></decision>"
+    )
+    [band] = dmn.read_dmn(model(body, "1.1")).tables
+    assert [r.id for r in band.rules] == ["R1", "Adult", "R9", "R4"]
 
 
 # -- export ------------------------------------------------------------------------------
@@ -887,8 +916,8 @@ def test_round_trip_gives_the_same_tables(tmp_path: Path, version: str) -> None:
     )
     if version == "1.1":  # rule descriptions come before the entries
         body = body.replace(
-            '<rule id="b1"><inputEntry><text>&lt; 65</text></inputEntry><outputEntry><text>"young"</text></outputEntry><description>under 65</description>',
-            '<rule id="b1"><description>under 65</description><inputEntry><text>&lt; 65</text></inputEntry><outputEntry><text>"young"</text></outputEntry>',
+            '<rule id="_0b1e" label="b1"><inputEntry><text>&lt; 65</text></inputEntry><outputEntry><text>"young"</text></outputEntry><description>under 65</description>',
+            '<rule id="_0b1e" label="b1"><description>under 65</description><inputEntry><text>&lt; 65</text></inputEntry><outputEntry><text>"young"</text></outputEntry>',
         )
     first, second = round_trip(
         tmp_path, dmn.read_dmn(model(body, version), "triage.dmn")

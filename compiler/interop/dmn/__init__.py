@@ -25,7 +25,9 @@ what:
     outputValues / defaultOutputEntry                 Values (the priority order) / Default
     annotation + annotationEntry (1.2+)               `annotation` columns, names kept
     rule/description (1.1)                            an annotation column `Description`
-    rule@label, else rule@id                          the rule id
+    rule@label, else rule/description when it is an   the rule id
+      id (R9, not a sentence), else R1, R2, ...
+      (never rule@id: modelers fill it with UUIDs)
     inputEntry: S-FEEL unary tests (`-`, literals,    cells in the format's grammar
       lists, not(...), < <= > >= = !=, ranges)
     outputEntry: a literal; empty means null          output cells
@@ -49,7 +51,7 @@ Export is the inverse for the format's tables: inputData per plain input, a deci
 with informationRequirement per table, inputs with inputExpression, typeRef and
 inputValues, outputs with outputValues and defaultOutputEntry, rules in FEEL (strings
 quoted, dates as `date("...")`), annotation columns as annotations, the rule id as
-the rule's id (or label, when it is not a unique XML id), Title as the decision's label
+the rule's label (and id, when it is a unique XML id), Title as the decision's label
 and Source as its description. DMN has no versions, code columns nor integers:
 effective-dated tables are not exported, codes become strings (prefixes and code
 ranges as `?` tests, which import does not read back) and integers numbers.

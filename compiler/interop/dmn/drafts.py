@@ -265,7 +265,8 @@ class Drafter:
         described = any(self.doc.child(r, "description") is not None for r in rules_xml)
         rules: list[tuple[str, list[str]]] = []
         for number, rule in enumerate(rules_xml, start=1):
-            rule_id = _clean(rule.get("label") or rule.get("id") or f"R{number}")
+            rule_id = _rule_id(rule.get("label"), self.doc.text(rule, "description"))
+            rule_id = rule_id or f"R{number}"
             notes = [
                 _clean(self.doc.text(e) or "")
                 for e in self.doc.children(rule, "annotationEntry")
@@ -396,6 +397,19 @@ def output_topic(topic: str) -> str:
         if topic in ("variable in a unary test", "FEEL expression")
         else topic
     )
+
+
+_SHORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
+
+
+def _rule_id(label: str | None, description: str | None) -> str:
+    """A rule's id: its label, else its description when that is an id (`R7`, `b1`,
+    not a sentence), else empty (the caller numbers it R1, R2, ...). Never the DMN
+    `id`, which modelers fill with UUIDs (`_7f03803d-...`)."""
+    if label and _clean(label):
+        return _clean(label)
+    text = _clean(description or "")
+    return text if _SHORT_ID.match(text) else ""
 
 
 def _clean(text: str) -> str:

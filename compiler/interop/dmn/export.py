@@ -361,7 +361,7 @@ class _Exporter:
                 node,
                 "rule",
                 ident=rule.id if own else f"{base}_rule_{rule.id}",
-                label="" if own else rule.id,
+                label=rule.id,  # import reads the rule id from the label
             )
             rule_id = entry.get("id", "")
             for n, (column, tests) in enumerate(
