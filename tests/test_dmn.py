@@ -1057,6 +1057,33 @@ def test_export_dmn_writes_the_named_tables(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "did you mean 'age_band'" in unknown.output
 
 
+def test_export_dmn_exits_3_when_it_leaves_a_table_out(tmp_path: Path) -> None:
+    book = {
+        "V1": decision_table(
+            "rate",
+            [("x", "input", "number", None), ("r", "output", "number", None)],
+            [("R1", "-", 1)],
+            metadata={"Effective from": "2025-01-01"},
+        ),
+        "V2": decision_table(
+            "rate",
+            [("x", "input", "number", None), ("r", "output", "number", None)],
+            [("R1", "-", 2)],
+            metadata={"Effective to": "2024-12-31"},
+        ),
+        "Use": decision_table(
+            "plain",
+            [("x", "input", "number", None), ("y", "output", "number", None)],
+            [("U1", "-", 2)],
+        ),
+    }
+    write_tables(tmp_path, {"book.xlsx": book})
+    result = run(["export-dmn", "--out", "model.dmn"], tmp_path)
+    assert result.exit_code == 3, result.output
+    assert "error: table 'rate': not exported" in result.output
+    assert "wrote model.dmn: 1 table(s) (plain); not exported: rate" in result.output
+
+
 def test_export_dmn_exits_3_on_invalid_tables(tmp_path: Path) -> None:
     broken = decision_table(
         "bad",

@@ -125,7 +125,10 @@ def import_dmn_command(
 def export_dmn_command(
     names: tuple[str, ...], tables: Path, out: Path, model_name: str | None, quiet: bool
 ) -> None:
-    """Write TABLEs (default: all), with the tables they require, as DMN 1.5."""
+    """Write TABLEs (default: all), with the tables they require, as DMN 1.5.
+
+    A table DMN cannot hold is named on stderr and left out; the others are written,
+    and the exit code is 3 (0 when every table is exported)."""
     project, diagnostics = load_tables(tables)
     report = Report(diagnostics=diagnostics, quiet=quiet)
     report.print_diagnostics()
@@ -141,7 +144,11 @@ def export_dmn_command(
         click.echo(f"no table could be exported; {out} was not written.", err=True)
         sys.exit(Exit.INVALID)
     output.write_atomic(out, exported.xml)
+    refused = [m.name for m in exported.messages if m.severity == "error"]
     click.echo(
-        f"wrote {out}: {len(exported.tables)} table(s) ({', '.join(exported.tables)})",
+        f"wrote {out}: {len(exported.tables)} table(s) ({', '.join(exported.tables)})"
+        + (f"; not exported: {', '.join(refused)} (see above)" if refused else ""),
         err=True,
     )
+    if refused:
+        sys.exit(Exit.INVALID)
