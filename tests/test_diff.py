@@ -310,6 +310,25 @@ def test_cli_diff_git_revisions(
     assert inside.exit_code == 1, inside.output
     bad = runner.invoke(main, ["diff", "--git", "nosuchrev"])
     assert bad.exit_code == 2
+    assert "'nosuchrev' is not a commit of this repository" in bad.output
+    assert "fatal" not in bad.output  # no raw git output
+    absent = runner.invoke(main, ["diff", "HEAD:nosuchfolder", "HEAD:b.xlsx"])
+    assert absent.exit_code == 2
+    assert "no .xlsx workbook under 'nosuchfolder' at revision 'HEAD'" in absent.output
+
+
+@needs_git
+def test_cli_diff_git_outside_a_repository_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tables").mkdir()
+    book(tmp_path / "tables" / "b.xlsx", band(18))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    result = CliRunner().invoke(main, ["diff", "--git", "HEAD"])
+    assert result.exit_code == 2
+    assert "is not inside a git repository" in result.output
+    assert "fatal" not in result.output
 
 
 # -- show and git textconv --------------------------------------------------------------

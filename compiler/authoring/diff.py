@@ -92,14 +92,51 @@ def _git(*args: str) -> bytes:
     except FileNotFoundError:
         raise SourceError("git is not installed") from None
     if done.returncode:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise SourceError(message[-1] if message else f"git {args[0]} failed")
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        said = (
+            lines[-1].removeprefix("fatal: ").removeprefix("error: ") if lines else ""
+        )
+        raise SourceError(f"git {args[0]} failed" + (f": {said}" if said else ""))
     return done.stdout
+
+
+def _check_revision(rev: str) -> None:
+    """Say what is wrong, in our words, when REV cannot be read: no repository here,
+    or no such commit (git's own `fatal: ...` lines are not for authors)."""
+    inside = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"], capture_output=True, check=False
+    )
+    if inside.returncode or inside.stdout.strip() != b"true":
+        raise SourceError(
+            f"cannot read revision {rev!r}: {Path.cwd()} is not inside a git "
+            "repository (run diff --git where the tables are committed)"
+        )
+    known = subprocess.run(
+        [
+            "git",
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{rev}^{{commit}}",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if known.returncode:
+        raise SourceError(
+            f"{rev!r} is not a commit of this repository; give a commit, branch or "
+            "tag, e.g. HEAD, HEAD~1 or main (`git log --oneline` lists them)"
+        )
 
 
 def _git_extract(rev: str, inside: str, tmp: Path) -> Path:
     """Write the *.xlsx files of INSIDE (a folder or file, relative to the working
     directory) at revision REV under TMP, keeping the folder's own name."""
+    try:
+        _check_revision(rev)
+    except FileNotFoundError:
+        raise SourceError("git is not installed") from None
     names = [
         n
         for n in _git(
