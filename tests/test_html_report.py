@@ -126,6 +126,21 @@ def test_cases_of_a_table_with_errors_are_not_explained(tmp_path: Path) -> None:
     assert "not compiled" in page
 
 
+def test_an_empty_tests_sheet_is_said_to_be_empty(tmp_path: Path) -> None:
+    empty = books()
+    sheet = empty["a.xlsx"]["Band tests"]
+    empty["a.xlsx"]["Band tests"] = sheet[:4]  # its header rows, no case
+    tables = write_tables(tmp_path, empty)
+    write_report(tables, tmp_path / "site")
+    page = (tmp_path / "site" / "age_band.html").read_text()
+    assert "No Tests sheet for this table." not in page
+    assert "The Tests sheet tables/a.xlsx: Band tests has no cases." in page
+    del empty["a.xlsx"]["Band tests"]
+    write_report(write_tables(tmp_path / "none", empty), tmp_path / "none-site")
+    page = (tmp_path / "none-site" / "age_band.html").read_text()
+    assert "No Tests sheet for this table." in page
+
+
 def test_analysis_findings_and_uncovered_rules(site: Path) -> None:
     page = (site / "age_band.html").read_text()
     assert "Analysis findings" in page

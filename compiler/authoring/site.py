@@ -94,6 +94,7 @@ class TablePage:
     uncovered: tuple[str, ...] | None  # analyse.uncovered_rules, when available
     cases: list[CaseView]
     required_by: list[str]
+    suites: list[str] = field(default_factory=list)  # its Tests sheets, `path: sheet`
 
     @property
     def name(self) -> str:
@@ -289,6 +290,11 @@ def build_pages(
                 None if uncovered is None else uncovered.get(decision.name, ()),
                 cases,
                 [d.name for d in project.decisions if decision.name in d.requires],
+                [
+                    f"{s.location.path}: {s.location.sheet}"
+                    for s in project.suites
+                    if s.table == decision.name
+                ],
             )
         )
     rest = [d for d in (*diagnostics, *findings) if d not in placed]
