@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._runtime import (
     Column,
@@ -33,19 +33,22 @@ from ._runtime import (
     today,
 )
 
+if TYPE_CHECKING:
+    import pandas
+
 _GRID_CELLS = 1 << 20  # the largest grid of atom combinations kept per version
 
 
 def decide_frame(
-    frame: Any,
+    frame: pandas.DataFrame,
     table: str,
     outputs: Sequence[str],
     versions: Sequence[Version],
     *,
     shape: str,
-    requires: Sequence[tuple[str, Callable[..., Any]]] = (),
+    requires: Sequence[tuple[str, Callable[..., pandas.DataFrame]]] = (),
     categorical: bool = False,
-) -> Any:
+) -> pandas.DataFrame:
     """Evaluate every row of FRAME; see the generated `evaluate_frame` for the shape
     ("single": outputs and `matched` as str or None; "multi": `matched` a tuple of
     ids; "list": every output and `matched` a tuple per row). With CATEGORICAL, each

@@ -18,11 +18,23 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import (
+    OUTSIDE,
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -32,7 +44,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -226,9 +241,11 @@ def evaluate(
     """Evaluate `clinical_evaluation_before_imaging` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        clinical_evaluation: string, required
-        established_individual: boolean, required
-        scheduled_follow_up_imaging: boolean, required
+        clinical_evaluation: string, Values: 'treating physician evaluation',
+            'consultant specialist evaluation', 'telehealth visit',
+            'telephone or video call', 'electronic mail or messaging', 'none'
+        established_individual: boolean
+        scheduled_follow_up_imaging: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -266,7 +283,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `clinical_evaluation_before_imaging` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -18,11 +18,23 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import (
+    OUTSIDE,
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -32,7 +44,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -187,8 +202,11 @@ def evaluate(
     """Evaluate `ct_without_contrast` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        ct_with_contrast_criteria_met: boolean, required
-        contrast_risk_factor: string, required
+        ct_with_contrast_criteria_met: boolean
+        contrast_risk_factor: string, Values: 'none', 'elevated BUN or creatinine',
+            'renal insufficiency', 'iodinated contrast allergy',
+            'thyroid disease treatable with I-131', 'diabetes', 'very elderly',
+            'urgent or emergent setting', 'trauma', 'shellfish allergy'
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -214,7 +232,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `ct_without_contrast` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -18,12 +18,23 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from . import imaging_guideline_document as _imaging_guideline_document
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import (
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -33,7 +44,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -187,9 +201,10 @@ def evaluate(
     """Evaluate `current_episode_xray_requirement` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        body_area: string, required
-        age_years: integer, required
-        condition_in_pediatric_guidelines: boolean, required
+        body_area: string, Values: 'Abdomen', 'Breast', 'Cardiac', 'Chest', 'Head',
+            'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD', 'Spine'
+        age_years: integer, Values: [0..130]
+        condition_in_pediatric_guidelines: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -212,7 +227,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `current_episode_xray_requirement` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -19,11 +19,24 @@ checked path that raises InputError.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ._runtime import OUTSIDE, InputError, Lookup, Ranges, Rule, Version, checked_mask
+from ._runtime import (
+    OUTSIDE,
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Ranges,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -33,7 +46,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -206,10 +222,10 @@ def evaluate(
     """Evaluate `gadolinium_use` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        pregnant: boolean, required
-        need_outweighs_fetal_risk: boolean, required
-        gfr_ml_min: number, required
-        on_dialysis: boolean, required
+        pregnant: boolean
+        need_outweighs_fetal_risk: boolean
+        gfr_ml_min: number, Values: [0.0..200.0]
+        on_dialysis: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -258,7 +274,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `gadolinium_use` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -20,11 +20,24 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ._runtime import OUTSIDE, InputError, Lookup, Ranges, Rule, Version, checked_mask
+from ._runtime import (
+    OUTSIDE,
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Ranges,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -34,7 +47,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -379,8 +395,13 @@ def evaluate(
     """Evaluate `guideline_edition` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        guideline: string, required
-        date_of_service: date, required
+        guideline: string, Values: 'Breast Imaging Guidelines',
+            'Cardiac Imaging Guidelines', 'Oncology Imaging Guidelines',
+            'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline',
+            'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline',
+            'Grafts (CMM-612) Guideline', 'Intradiscal Procedures (CMM-308) Guideline',
+            'Preface to the Comprehensive Musculoskeletal Guidelines'
+        date_of_service: date
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -404,7 +425,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `guideline_edition` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -18,12 +18,24 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from . import imaging_guideline_set as _imaging_guideline_set
-from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import (
+    OUTSIDE,
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -33,7 +45,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -433,9 +448,10 @@ def evaluate(
     """Evaluate `imaging_guideline_document` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        body_area: string, required
-        age_years: integer, required
-        condition_in_pediatric_guidelines: boolean, required
+        body_area: string, Values: 'Abdomen', 'Breast', 'Cardiac', 'Chest', 'Head',
+            'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD', 'Spine'
+        age_years: integer, Values: [0..130]
+        condition_in_pediatric_guidelines: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -457,7 +473,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `imaging_guideline_document` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -18,12 +18,15 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._runtime import (
     OUTSIDE,
+    AmbiguousError,
+    DecisionError,
     InputError,
     Lookup,
+    NoVersionError,
     Ranges,
     Rule,
     Version,
@@ -32,6 +35,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -41,7 +46,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -166,8 +174,8 @@ def evaluate(
     """Evaluate `imaging_guideline_set` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        age_years: integer, required
-        condition_in_pediatric_guidelines: boolean, required
+        age_years: integer, Values: [0..130]
+        condition_in_pediatric_guidelines: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -199,7 +207,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `imaging_guideline_set` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -18,12 +18,15 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ._runtime import (
     OUTSIDE,
+    AmbiguousError,
+    DecisionError,
     InputError,
     Lookup,
+    NoVersionError,
     Rule,
     Version,
     any_,
@@ -32,6 +35,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -41,7 +46,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -195,9 +203,9 @@ def evaluate(
     """Evaluate `investigational_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        paucity_of_supporting_evidence: boolean, required
-        evidence_matured_to_improved_health_parameters: boolean, required
-        collective_opinion_of_support: boolean, required
+        paucity_of_supporting_evidence: boolean
+        evidence_matured_to_improved_health_parameters: boolean
+        collective_opinion_of_support: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -250,7 +258,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "python", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `investigational_imaging` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

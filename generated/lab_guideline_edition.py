@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._runtime import (
     OUTSIDE,
+    AmbiguousError,
+    DecisionError,
     InputError,
     Lookup,
+    NoVersionError,
     Ranges,
     Rule,
     Version,
@@ -34,6 +37,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -43,7 +48,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -2872,8 +2880,88 @@ def evaluate(
     """Evaluate `lab_guideline_edition` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        guideline: string, required
-        date_of_service: date, required
+        guideline: string, Values: 'Cigna Lab Management Guidelines',
+            'Lab Management Prior Authorization CPT Code List',
+            'MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes',
+            'MOL.AD.304.A: Medical Necessity Review Information Requirements',
+            'MOL.AD.314.A: Date of Service and Authorization Period Effective Date',
+            'MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations',
+            'MOL.AD.412.A: Laboratory Billing and Reimbursement',
+            'MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes',
+            'MOL.CU.110.A: Genetic Testing for Carrier Status',
+            'MOL.CU.111.A: Genetic Testing for Non-Medical Purposes',
+            'MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing',
+            'MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer',
+            'MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions',
+            'MOL.CU.115.A: Genetic Testing to Predict Disease Risk',
+            'MOL.CU.116.A: Genetic Testing by Multigene Panels',
+            'MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing',
+            'MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response',
+            'MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis',
+            'MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing',
+            'MOL.CU.256.A: Confirmatory Genetic Testing',
+            'MOL.CU.291.A: Genetic Testing for Known Familial Mutations',
+            'MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance',
+            'MOL.CU.333.B: Medically Necessary Laboratory Testing',
+            'MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing',
+            'MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing',
+            'MOL.TS.126.A: Angelman Syndrome Genetic Testing',
+            'MOL.TS.129.A: Ashkenazi Jewish Carrier Screening',
+            'MOL.TS.144.A: CADASIL Genetic Testing',
+            'MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing',
+            'MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)',
+            'MOL.TS.158.A: Cystic Fibrosis Genetic Testing',
+            'MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing',
+            'MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded',
+            'MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing',
+            'MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing',
+            'MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing',
+            'MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels',
+            'MOL.TS.183.A: HFE Hemochromatosis Genetic Testing',
+            'MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing',
+            'MOL.TS.194.A: Liquid Biopsy Testing',
+            'MOL.TS.197.A: Lynch Syndrome Genetic Testing',
+            'MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing',
+            'MOL.TS.209.A: Non-Invasive Prenatal Screening',
+            'MOL.TS.215.A: PCA3 Testing for Prostate Cancer',
+            'MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing',
+            'MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing',
+            'MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing',
+            'MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary',
+            'MOL.TS.230.C: Somatic Mutation Testing', 'MOL.TS.235.C: Exome Sequencing',
+            'MOL.TS.238.A: BRCA Analysis',
+            'MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis',
+            'MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk',
+            'MOL.TS.254.A: DecisionDX Uveal Melanoma',
+            'MOL.TS.257.A: Epilepsy Genetic Testing',
+            'MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing',
+            'MOL.TS.266.A: Mitochondrial Disorders Genetic Testing',
+            'MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing',
+            'MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing',
+            'MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing',
+            'MOL.TS.282.A: DermTech Pigmented Lesion Assay',
+            'MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing',
+            'MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing',
+            'MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing',
+            'MOL.TS.294.A: Decipher Prostate Cancer Classifier',
+            'MOL.TS.295.A: Genomic Prostate Score', 'MOL.TS.297.A: Prolaris',
+            'MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing',
+            'MOL.TS.302.A: Legius Syndrome Genetic Testing',
+            'MOL.TS.306.C: Genome Sequencing',
+            'MOL.TS.307.A: AlloSure for Kidney Transplant Rejection',
+            'MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)',
+            'MOL.TS.344.A: Chromosomal Microarray for Solid Tumors',
+            'MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing',
+            'MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing',
+            'MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping',
+            'MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing',
+            'MOL.TS.396.A: Multi-Cancer Early Detection Screening',
+            'MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing',
+            'MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing',
+            'MOL.TS.425.A: Hereditary Ataxia Genetic Testing',
+            'MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing',
+            'MOL.TS.482.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded'
+        date_of_service: date
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -2897,7 +2985,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `lab_guideline_edition` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -19,9 +19,11 @@ checked path that raises InputError.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._runtime import (
+    AmbiguousError,
+    DecisionError,
     InputError,
     Lookup,
     NoVersionError,
@@ -33,6 +35,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -42,6 +46,8 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
     "NoVersionError",
     "Outputs",
@@ -2036,7 +2042,38 @@ def evaluate(
     """Evaluate `lab_policy_for_test` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        test: string
+        test: string, Values: 'alpha-1 antitrypsin deficiency',
+            'amyotrophic lateral sclerosis', 'Angelman syndrome',
+            'Ashkenazi Jewish carrier screening', 'ataxia-telangiectasia', 'CADASIL',
+            'Charcot-Marie-Tooth neuropathy',
+            'chromosomal microarray for developmental disorders', 'cystic fibrosis',
+            'early onset familial Alzheimer disease', 'carrier screening panel',
+            'familial adenomatous polyposis', 'familial hypercholesterolemia',
+            'familial malignant melanoma', 'hereditary cancer syndrome multigene panel',
+            'HFE hemochromatosis', 'Li-Fraumeni syndrome', 'liquid biopsy',
+            'Lynch syndrome', 'Marfan syndrome', 'MUTYH associated polyposis',
+            'non-invasive prenatal screening', 'PCA3', 'Prader-Willi syndrome',
+            'PTEN hamartoma tumor syndrome', 'spinal muscular atrophy',
+            'thoracic aortic aneurysm and dissection panel', 'tissue of origin testing',
+            'somatic mutation testing', 'VeriStrat', 'exome sequencing',
+            'BRCA analysis', 'Breast Cancer Index', 'PALB2',
+            'DecisionDX uveal melanoma', 'epilepsy',
+            'maturity-onset diabetes of the young', 'mitochondrial disorders',
+            'Ehlers-Danlos syndrome', 'hereditary connective tissue disorder',
+            'autism/intellectual disability/developmental delay', 'PancraGEN',
+            'nonsyndromic hearing loss and deafness', 'POLG related disorders',
+            'DermTech pigmented lesion assay', 'hereditary pancreatitis',
+            'limb-girdle muscular dystrophy', 'facioscapulohumeral muscular dystrophy',
+            'Decipher prostate cancer classifier', 'Genomic Prostate Score', 'Prolaris',
+            'neurofibromatosis type 1', 'Legius syndrome', 'genome sequencing',
+            'AlloSure', 'Friedreich ataxia', 'hereditary ataxia multigene panel',
+            'spinocerebellar ataxia', 'CHARGE syndrome',
+            'chromosomal microarray for solid tumors',
+            'inflammatory bowel disease biomarker',
+            'inherited bone marrow failure syndrome',
+            'platelet and red blood cell antigen genotyping',
+            'Noonan spectrum disorder', 'multi-cancer early detection screening',
+            'cardiomyopathy and arrhythmia', 'primary ciliary dyskinesia'
         as_of: the date whose version is in force (default: today)
 
     Raises InputError when an input is not of its type or outside its Values.
@@ -2061,7 +2098,9 @@ _FRAME_VERSIONS = (
 )
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `lab_policy_for_test` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -18,11 +18,23 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import (
+    OUTSIDE,
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -32,7 +44,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -229,9 +244,12 @@ def evaluate(
     """Evaluate `mri_contraindication_ct_alternative` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        mri_criteria_met: boolean, required
-        implant: string, required
-        mri_contrast: string, required
+        mri_criteria_met: boolean
+        implant: string, Values: 'none', 'pacemaker', 'ICD', 'heart valve',
+            'insulin pump', 'neurostimulator', 'metal implant in brain',
+            'metal implant in eyes or ears', 'infusion catheter', 'bullets or shrapnel',
+            'orthopedic implant', 'dental implant', 'non-ferromagnetic metal'
+        mri_contrast: string, Values: 'without', 'without and with'
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -259,7 +277,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `mri_contraindication_ct_alternative` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

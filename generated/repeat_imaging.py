@@ -18,12 +18,15 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._runtime import (
     OUTSIDE,
+    AmbiguousError,
+    DecisionError,
     InputError,
     Lookup,
+    NoVersionError,
     Rule,
     Version,
     any_,
@@ -32,6 +35,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -41,7 +46,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -192,9 +200,9 @@ def evaluate(
     """Evaluate `repeat_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        evidence_of_disease_progression: boolean, required
-        evidence_of_disease_recurrence: boolean, required
-        repeat_affects_clinical_management: boolean, required
+        evidence_of_disease_progression: boolean
+        evidence_of_disease_recurrence: boolean
+        repeat_affects_clinical_management: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -249,7 +257,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "python", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `repeat_imaging` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

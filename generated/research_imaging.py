@@ -18,12 +18,15 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._runtime import (
     OUTSIDE,
+    AmbiguousError,
+    DecisionError,
     InputError,
     Lookup,
+    NoVersionError,
     Rule,
     Version,
     any_,
@@ -32,6 +35,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -41,7 +46,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -198,9 +206,9 @@ def evaluate(
     """Evaluate `research_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        consistent_with_established_clinical_standards: boolean, required
-        for_data_collection_only: boolean, required
-        clinical_trial_request: boolean, required
+        consistent_with_established_clinical_standards: boolean
+        for_data_collection_only: boolean
+        clinical_trial_request: boolean
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -251,7 +259,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "python", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `research_imaging` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -18,11 +18,23 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ._runtime import OUTSIDE, InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import (
+    OUTSIDE,
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -32,7 +44,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -319,10 +334,17 @@ def evaluate(
     """Evaluate `three_d_rendering` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        cpt_code: code, required
-        two_d_reformatting_only: boolean, required
-        billed_with: string, required
-        scenario: string, required
+        cpt_code: code, Values: '76376', '76377'
+        two_d_reformatting_only: boolean
+        billed_with: string, Values: 'none', 'CAD', 'MRA', 'CTA', 'SPECT', 'PET',
+            'PET/CT', 'mammogram', 'MRI breast', 'US breast', 'CT colonography',
+            'cardiac MRI', 'cardiac CT', 'coronary CTA'
+        scenario: string, Values: 'congenital skull abnormality',
+            'complex joint or pelvis fracture', 'spine fracture',
+            'complex facial fracture', 'complex surgical planning',
+            'cerebral angiography', 'uterine intracavitary lesion',
+            'hydrosalpinx or peritoneal cyst', 'lost IUD', 'uterine anomaly',
+            'infertility', 'CT urogram', 'MRCP', 'other'
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
@@ -353,7 +375,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `three_d_rendering` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

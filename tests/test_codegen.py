@@ -859,3 +859,49 @@ def test_a_table_without_inputs_decides_its_rules(tmp_path: Path) -> None:
         compile_books(tmp_path, {"c.xlsx": {"C": constant}}), "constant"
     )
     assert out_of(module.evaluate()) == (("a",), ("R1",))
+
+
+# -- what the generated package exports and says ------------------------------------------
+
+
+def test_the_errors_are_exported_by_every_module_and_the_package() -> None:
+    import generated
+    from generated import _runtime, imaging_guideline_set, lab_policy_for_test
+
+    for name in ("AmbiguousError", "DecisionError", "InputError", "NoVersionError"):
+        error = getattr(_runtime, name)
+        assert getattr(generated, name) is error and name in generated.__all__
+        for module in (imaging_guideline_set, lab_policy_for_test):
+            assert getattr(module, name) is error and name in module.__all__
+    with pytest.raises(generated.InputError):
+        imaging_guideline_set.evaluate(age_years=200)
+
+
+def test_evaluate_docstring_lists_each_inputs_values() -> None:
+    from generated import imaging_guideline_document
+
+    doc = imaging_guideline_document.evaluate.__doc__ or ""
+    assert "age_years: integer, Values: [0..130]" in doc
+    assert "body_area: string, Values: 'Abdomen', 'Breast'," in doc
+    assert "'PVD', 'Spine'\n" in doc
+    assert "condition_in_pediatric_guidelines: boolean\n" in doc
+
+
+def test_a_failing_generated_case_names_its_tests_sheet_cell() -> None:
+    from generated.tests import test_imaging_guideline_set as suite
+
+    first = suite.CASES[0].values
+    assert suite.SHEET == "tables/imaging_preface.xlsx:Guideline set tests"
+    assert first[4] == {"guideline_set": "D5", "expected rule": "E5"}
+    inputs, as_of, _, _, cells = first
+    with pytest.raises(AssertionError) as failed:
+        suite.test_case(inputs, as_of, {"guideline_set": "General"}, None, cells)
+    assert str(failed.value).startswith(
+        "tables/imaging_preface.xlsx:Guideline set tests!D5: guideline_set: "
+        "expected 'General', got 'Pediatric'"
+    )
+    with pytest.raises(AssertionError) as failed:
+        suite.test_case(inputs, as_of, {}, ("R2",), cells)
+    assert str(failed.value).startswith(
+        "tables/imaging_preface.xlsx:Guideline set tests!E5: matched rules"
+    )

@@ -98,3 +98,22 @@ def test_mypy_strict_passes_on_shipped_generated() -> None:
         pytest.skip("generated/ has not been compiled")
     result = _mypy(generated, ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_evaluate_frame_is_typed_with_pandas_types(fixture_package: Path) -> None:
+    """A DataFrame in, a DataFrame out: a caller using the result as something else
+    fails mypy (with `Any` it passed)."""
+    caller = fixture_package.parent / "frame_caller.py"
+    caller.write_text(
+        "import pandas as pd\n\nfrom typed_out import age_band\n\n"
+        "result: pd.DataFrame = age_band.evaluate_frame(pd.DataFrame({'age': [3]}))\n"
+        "wrong: int = age_band.evaluate_frame(pd.DataFrame())\n",
+        encoding="utf-8",
+    )
+    result = _mypy(caller, fixture_package.parent)
+    assert result.returncode == 1, result.stdout
+    [error] = [line for line in result.stdout.splitlines() if "error:" in line]
+    assert (
+        'frame_caller.py:6: error: Incompatible types in assignment (expression has type "DataFrame"'
+        in error
+    )

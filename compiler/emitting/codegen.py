@@ -351,7 +351,7 @@ def render_table(project: Project, decision: Decision) -> str:
         {
             "name": c.name,
             "annotation": _annotation(_chain_column(project, c)),
-            "type": c.type.value + (", required" if c.required else ""),
+            "doc": _input_doc(_chain_column(project, c)),
         }
         for c in chain
     ]
@@ -361,12 +361,10 @@ def render_table(project: Project, decision: Decision) -> str:
     types = {c.type for c in chain} | {
         c.type for t in decision.versions for c in t.inputs + t.outputs
     }
-    typing_names = ["TYPE_CHECKING", "Any", "NamedTuple"]
+    typing_names = ["TYPE_CHECKING", "NamedTuple"]
     if any("Literal[" in a for a in annotations):
-        typing_names.insert(2, "Literal")
-    used = {"InputError", "Rule", "Version"} | {n for v in versions for n in v["names"]}
-    if decision.versioned:
-        used.add("NoVersionError")
+        typing_names.insert(1, "Literal")
+    used = {"Rule", "Version", *ERRORS} | {n for v in versions for n in v["names"]}
     if versioned:
         used.add("today")
     if first.returns_list:
@@ -402,6 +400,29 @@ def render_table(project: Project, decision: Decision) -> str:
     )
 
 
+# The errors every generated module (and the package) exports, from _runtime.
+ERRORS = ("AmbiguousError", "DecisionError", "InputError", "NoVersionError")
+
+
+def _input_doc(column: Column, width: int = 80) -> list[str]:
+    """The lines of an input in `evaluate`'s docstring: its type and its allowed
+    Values as InputError names them, wrapped (`age_years: integer, Values: [0..130]`)."""
+    head = f"{column.name}: {column.type.value}" + (
+        ", required" if column.required else ""
+    )
+    if column.values is None or column.values.is_any:
+        return [head]
+    words = [describe(t) for t in column.values.tests]
+    items = [f"{w}," for w in words[:-1]] + words[-1:]
+    text = [f"{head}, Values:"]
+    for item in items:  # wrapped between values, never inside one
+        if len(text[-1]) + 1 + len(item) > width and text[-1].strip():
+            text.append("   ")
+        text[-1] += f" {item}"
+    # In a docstring: backslashes and double quotes escaped, so the text reads back.
+    return [line.replace("\\", "\\\\").replace('"', '\\"') for line in text]
+
+
 def _chain_column(project: Project, column: Column) -> Column:
     """A chain input with the Values of every version of the table that declares it."""
     for decision in project.decisions:
@@ -421,6 +442,13 @@ def _case_inputs(case_inputs: tuple[tuple[str, Value], ...]) -> str:
     )
 
 
+def _case_cells(case: TestCase) -> str:
+    """`{"band": "C5", "expected rule": "D5"}`: the cells of what CASE expects."""
+    wanted = {name for name, _ in case.expected} | {"expected rule"}
+    refs = dict((k, v) for k, v in case.cells if k in wanted).items()
+    return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in refs) + "}"
+
+
 def render_suite(
     project: Project, suite: TestSuite, *, about: str = "", package: str = ".."
 ) -> str:
@@ -436,6 +464,7 @@ def render_suite(
             "as_of": py_literal(case.as_of),
             "expected": _case_inputs(case.expected),  # type: ignore[arg-type]
             "rules": py_literal(case.expected_rules),
+            "cells": _case_cells(case),
         }
         for case in suite.cases
     ]
@@ -454,6 +483,7 @@ def render_suite(
         about=about
         or f"The cases of the Tests sheet {sheet} for the table `{decision.name}`.",
         cases=cases,
+        sheet=py_literal(str(suite.location)),
         takes_as_of=project.chain_versioned(decision.name),
         returns_list=py_literal(decision.first.returns_list),
         uses_date=uses_date,

@@ -10,12 +10,16 @@ import pytest
 from .. import breast_mri_coding as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Breast MRI coding tests"
+
 CASES = [
     pytest.param(
         {"breasts_imaged": "bilateral", "separate_sessions": False},
         None,
         {"cpt_code": "77049"},
         ("R1",),
+        {"cpt_code": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"cpt_code": "77049"},
         ("R1",),
+        {"cpt_code": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"cpt_code": "77049"},
         ("R2",),
+        {"cpt_code": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -37,17 +43,19 @@ CASES = [
         None,
         {"cpt_code": None},
         ("R3",),
+        {"cpt_code": "D8", "expected rule": "E8"},
         id="T4",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,12 +10,16 @@ import pytest
 from .. import combined_study_unbundling as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_coding.xlsx:Combined study unbundling tests"
+
 CASES = [
     pytest.param(
         {"study": "PET/CT", "components_ordered_separately": True},
         None,
         {"coding": "unbundling not supported"},
         ("R1",),
+        {"coding": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"coding": "report as a single study"},
         ("R2",),
+        {"coding": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"coding": "unbundling not supported"},
         ("R3",),
+        {"coding": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -37,17 +43,19 @@ CASES = [
         None,
         {"coding": "report as a single study"},
         ("R4",),
+        {"coding": "D8", "expected rule": "E8"},
         id="T4",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,12 +10,16 @@ import pytest
 from .. import ct_contrast_precautions as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:CT contrast precaution tests"
+
 CASES = [
     pytest.param(
         {"pregnant": False, "breastfeeding": False, "gfr_ml_min": 90.0},
         None,
         {"precaution": ("none",)},
         None,
+        {"precaution": "E5", "expected rule": "F5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"precaution": ("proceed with caution: fetal thyroid risk",)},
         ("R1",),
+        {"precaution": "E6", "expected rule": "F6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"precaution": ("pump and discard breast milk for 12-24 hours",)},
         ("R2",),
+        {"precaution": "E7", "expected rule": "F7"},
         id="T3",
     ),
     pytest.param(
@@ -37,6 +43,7 @@ CASES = [
         None,
         {"precaution": ("renal risk: GFR below 30",)},
         ("R3",),
+        {"precaution": "E8", "expected rule": "F8"},
         id="T4",
     ),
     pytest.param(
@@ -44,6 +51,7 @@ CASES = [
         None,
         {"precaution": ("none",)},
         None,
+        {"precaution": "E9", "expected rule": "F9"},
         id="T5",
     ),
     pytest.param(
@@ -56,6 +64,7 @@ CASES = [
             )
         },
         ("R1", "R3"),
+        {"precaution": "E10", "expected rule": "F10"},
         id="T6",
     ),
     pytest.param(
@@ -68,6 +77,7 @@ CASES = [
             )
         },
         ("R2", "R3"),
+        {"precaution": "E11", "expected rule": "F11"},
         id="T7",
     ),
     pytest.param(
@@ -81,6 +91,7 @@ CASES = [
             )
         },
         ("R1", "R2", "R3"),
+        {"precaution": "E12", "expected rule": "F12"},
         id="T8",
     ),
     pytest.param(
@@ -93,17 +104,19 @@ CASES = [
             )
         },
         ("R1", "R2"),
+        {"precaution": "E13", "expected rule": "F13"},
         id="T9",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=True)
+    check(result, expected, rules, many=True, sheet=SHEET, cells=cells)

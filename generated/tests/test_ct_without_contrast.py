@@ -10,6 +10,9 @@ import pytest
 from .. import ct_without_contrast as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:CT without contrast tests"
+
 CASES = [
     pytest.param(
         {
@@ -19,6 +22,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -29,6 +33,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -39,6 +44,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -49,6 +55,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -56,6 +63,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -63,6 +71,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -73,6 +82,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -80,6 +90,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {"ct_without_contrast_may_be_appropriate": "D12", "expected rule": "E12"},
         id="T8",
     ),
     pytest.param(
@@ -87,6 +98,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R2",),
+        {"ct_without_contrast_may_be_appropriate": "D13", "expected rule": "E13"},
         id="T9",
     ),
     pytest.param(
@@ -97,6 +109,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R3",),
+        {"ct_without_contrast_may_be_appropriate": "D14", "expected rule": "E14"},
         id="T10",
     ),
     pytest.param(
@@ -107,6 +120,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R4",),
+        {"ct_without_contrast_may_be_appropriate": "D15", "expected rule": "E15"},
         id="T11",
     ),
     pytest.param(
@@ -117,6 +131,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R4",),
+        {"ct_without_contrast_may_be_appropriate": "D16", "expected rule": "E16"},
         id="T12",
     ),
     pytest.param(
@@ -124,17 +139,19 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R4",),
+        {"ct_without_contrast_may_be_appropriate": "D17", "expected rule": "E17"},
         id="T13",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,6 +10,9 @@ import pytest
 from .. import current_episode_xray_requirement as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_requests.xlsx:Current episode x-ray tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E5", "expected rule": "F5"},
         id="T1",
     ),
     pytest.param(
@@ -31,6 +35,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E6", "expected rule": "F6"},
         id="T2",
     ),
     pytest.param(
@@ -42,6 +47,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E7", "expected rule": "F7"},
         id="T3",
     ),
     pytest.param(
@@ -53,6 +59,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E8", "expected rule": "F8"},
         id="T4",
     ),
     pytest.param(
@@ -64,6 +71,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E9", "expected rule": "F9"},
         id="T5",
     ),
     pytest.param(
@@ -75,6 +83,7 @@ CASES = [
         None,
         {"current_episode_xray": "required"},
         ("R1",),
+        {"current_episode_xray": "E10", "expected rule": "F10"},
         id="T6",
     ),
     pytest.param(
@@ -86,6 +95,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E11", "expected rule": "F11"},
         id="T7",
     ),
     pytest.param(
@@ -97,6 +107,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E12", "expected rule": "F12"},
         id="T8",
     ),
     pytest.param(
@@ -108,6 +119,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E13", "expected rule": "F13"},
         id="T9",
     ),
     pytest.param(
@@ -119,6 +131,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E14", "expected rule": "F14"},
         id="T10",
     ),
     pytest.param(
@@ -130,6 +143,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E15", "expected rule": "F15"},
         id="T11",
     ),
     pytest.param(
@@ -141,6 +155,7 @@ CASES = [
         None,
         {"current_episode_xray": "required"},
         ("R1",),
+        {"current_episode_xray": "E16", "expected rule": "F16"},
         id="T12",
     ),
     pytest.param(
@@ -152,6 +167,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E17", "expected rule": "F17"},
         id="T13",
     ),
     pytest.param(
@@ -163,6 +179,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E18", "expected rule": "F18"},
         id="T14",
     ),
     pytest.param(
@@ -174,6 +191,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E19", "expected rule": "F19"},
         id="T15",
     ),
     pytest.param(
@@ -185,6 +203,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E20", "expected rule": "F20"},
         id="T16",
     ),
     pytest.param(
@@ -196,6 +215,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R2",),
+        {"current_episode_xray": "E21", "expected rule": "F21"},
         id="T17",
     ),
     pytest.param(
@@ -207,6 +227,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E22", "expected rule": "F22"},
         id="T18",
     ),
     pytest.param(
@@ -218,6 +239,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E23", "expected rule": "F23"},
         id="T19",
     ),
     pytest.param(
@@ -229,6 +251,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E24", "expected rule": "F24"},
         id="T20",
     ),
     pytest.param(
@@ -240,6 +263,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E25", "expected rule": "F25"},
         id="T21",
     ),
     pytest.param(
@@ -251,6 +275,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E26", "expected rule": "F26"},
         id="T22",
     ),
     pytest.param(
@@ -262,6 +287,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R2",),
+        {"current_episode_xray": "E27", "expected rule": "F27"},
         id="T23",
     ),
     pytest.param(
@@ -273,6 +299,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R2",),
+        {"current_episode_xray": "E28", "expected rule": "F28"},
         id="T24",
     ),
     pytest.param(
@@ -284,6 +311,7 @@ CASES = [
         None,
         {"current_episode_xray": "required"},
         ("R1",),
+        {"current_episode_xray": "E29", "expected rule": "F29"},
         id="T25",
     ),
     pytest.param(
@@ -295,6 +323,7 @@ CASES = [
         None,
         {"current_episode_xray": "required"},
         ("R1",),
+        {"current_episode_xray": "E30", "expected rule": "F30"},
         id="T26",
     ),
     pytest.param(
@@ -306,6 +335,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R3",),
+        {"current_episode_xray": "E31", "expected rule": "F31"},
         id="T27",
     ),
     pytest.param(
@@ -317,6 +347,7 @@ CASES = [
         None,
         {"current_episode_xray": "not required by the Preface"},
         ("R2",),
+        {"current_episode_xray": "E32", "expected rule": "F32"},
         id="T28",
     ),
     pytest.param(
@@ -328,17 +359,19 @@ CASES = [
         None,
         {"current_episode_xray": "required"},
         ("R1",),
+        {"current_episode_xray": "E33", "expected rule": "F33"},
         id="T29",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,6 +10,9 @@ import pytest
 from .. import gadolinium_use as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Gadolinium use tests"
+
 CASES = [
     pytest.param(
         {
@@ -21,6 +24,7 @@ CASES = [
         None,
         {"gadolinium": "contraindicated"},
         ("R1",),
+        {"gadolinium": "F5", "expected rule": "G5"},
         id="T1",
     ),
     pytest.param(
@@ -33,6 +37,7 @@ CASES = [
         None,
         {"gadolinium": "contraindicated"},
         ("R1",),
+        {"gadolinium": "F6", "expected rule": "G6"},
         id="T2",
     ),
     pytest.param(
@@ -45,6 +50,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R2",),
+        {"gadolinium": "F7", "expected rule": "G7"},
         id="T3",
     ),
     pytest.param(
@@ -57,6 +63,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R3",),
+        {"gadolinium": "F8", "expected rule": "G8"},
         id="T4",
     ),
     pytest.param(
@@ -69,6 +76,7 @@ CASES = [
         None,
         {"gadolinium": "no restriction"},
         ("R5",),
+        {"gadolinium": "F9", "expected rule": "G9"},
         id="T5",
     ),
     pytest.param(
@@ -81,6 +89,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R3",),
+        {"gadolinium": "F10", "expected rule": "G10"},
         id="T6",
     ),
     pytest.param(
@@ -93,6 +102,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R4",),
+        {"gadolinium": "F11", "expected rule": "G11"},
         id="T7",
     ),
     pytest.param(
@@ -105,6 +115,7 @@ CASES = [
         None,
         {"gadolinium": "no restriction"},
         ("R5",),
+        {"gadolinium": "F12", "expected rule": "G12"},
         id="T8",
     ),
     pytest.param(
@@ -117,6 +128,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R3",),
+        {"gadolinium": "F13", "expected rule": "G13"},
         id="T9",
     ),
     pytest.param(
@@ -129,6 +141,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R4",),
+        {"gadolinium": "F14", "expected rule": "G14"},
         id="T10",
     ),
     pytest.param(
@@ -141,17 +154,19 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R3",),
+        {"gadolinium": "F15", "expected rule": "G15"},
         id="T11",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,6 +10,9 @@ import pytest
 from .. import governing_coverage_policy as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Coverage policy tests"
+
 CASES = [
     pytest.param(
         {
@@ -23,6 +26,11 @@ CASES = [
             "cms_ced_coverage_required": False,
         },
         ("R1",),
+        {
+            "governing_policy": "E5",
+            "cms_ced_coverage_required": "F5",
+            "expected rule": "G5",
+        },
         id="T1",
     ),
     pytest.param(
@@ -37,6 +45,11 @@ CASES = [
             "cms_ced_coverage_required": False,
         },
         ("R1",),
+        {
+            "governing_policy": "E6",
+            "cms_ced_coverage_required": "F6",
+            "expected rule": "G6",
+        },
         id="T2",
     ),
     pytest.param(
@@ -51,6 +64,11 @@ CASES = [
             "cms_ced_coverage_required": False,
         },
         ("R2",),
+        {
+            "governing_policy": "E7",
+            "cms_ced_coverage_required": "F7",
+            "expected rule": "G7",
+        },
         id="T3",
     ),
     pytest.param(
@@ -65,6 +83,11 @@ CASES = [
             "cms_ced_coverage_required": False,
         },
         ("R2",),
+        {
+            "governing_policy": "E8",
+            "cms_ced_coverage_required": "F8",
+            "expected rule": "G8",
+        },
         id="T4",
     ),
     pytest.param(
@@ -76,6 +99,11 @@ CASES = [
         None,
         {"governing_policy": "CMS coverage policy", "cms_ced_coverage_required": True},
         ("R3",),
+        {
+            "governing_policy": "E9",
+            "cms_ced_coverage_required": "F9",
+            "expected rule": "G9",
+        },
         id="T5",
     ),
     pytest.param(
@@ -87,6 +115,11 @@ CASES = [
         None,
         {"governing_policy": "CMS coverage policy", "cms_ced_coverage_required": True},
         ("R3",),
+        {
+            "governing_policy": "E10",
+            "cms_ced_coverage_required": "F10",
+            "expected rule": "G10",
+        },
         id="T6",
     ),
     pytest.param(
@@ -98,6 +131,11 @@ CASES = [
         None,
         {"governing_policy": "CMS coverage policy", "cms_ced_coverage_required": False},
         ("R4",),
+        {
+            "governing_policy": "E11",
+            "cms_ced_coverage_required": "F11",
+            "expected rule": "G11",
+        },
         id="T7",
     ),
     pytest.param(
@@ -109,17 +147,23 @@ CASES = [
         None,
         {"governing_policy": "CMS coverage policy", "cms_ced_coverage_required": False},
         ("R4",),
+        {
+            "governing_policy": "E12",
+            "cms_ced_coverage_required": "F12",
+            "expected rule": "G12",
+        },
         id="T8",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -11,6 +11,9 @@ import pytest
 from .. import guideline_edition as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/guideline_catalog.xlsx:Guideline edition tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines"},
         ("R1",),
+        {"edition": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -30,6 +34,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines"},
         ("R1",),
+        {"edition": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -40,6 +45,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines - Effective 11/18/2025"},
         ("R2",),
+        {"edition": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -50,6 +56,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines - Effective 11/18/2025"},
         ("R2",),
+        {"edition": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -60,6 +67,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines - Effective 12/01/2025"},
         ("R3",),
+        {"edition": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -67,6 +75,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines - Effective 12/01/2025"},
         ("R3",),
+        {"edition": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -77,6 +86,7 @@ CASES = [
         None,
         {"edition": "Cardiac Imaging Guidelines"},
         ("R4",),
+        {"edition": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -87,6 +97,7 @@ CASES = [
         None,
         {"edition": "Cardiac Imaging Guidelines"},
         ("R4",),
+        {"edition": "D12", "expected rule": "E12"},
         id="T8",
     ),
     pytest.param(
@@ -97,6 +108,7 @@ CASES = [
         None,
         {"edition": "Cardiac Imaging Guidelines - Effective 10/01/2025"},
         ("R5",),
+        {"edition": "D13", "expected rule": "E13"},
         id="T9",
     ),
     pytest.param(
@@ -107,6 +119,7 @@ CASES = [
         None,
         {"edition": "Cardiac Imaging Guidelines - Effective 10/01/2025"},
         ("R5",),
+        {"edition": "D14", "expected rule": "E14"},
         id="T10",
     ),
     pytest.param(
@@ -117,6 +130,7 @@ CASES = [
         None,
         {"edition": "Oncology Imaging Guidelines"},
         ("R6",),
+        {"edition": "D15", "expected rule": "E15"},
         id="T11",
     ),
     pytest.param(
@@ -127,6 +141,7 @@ CASES = [
         None,
         {"edition": "Oncology Imaging Guidelines"},
         ("R6",),
+        {"edition": "D16", "expected rule": "E16"},
         id="T12",
     ),
     pytest.param(
@@ -137,6 +152,7 @@ CASES = [
         None,
         {"edition": "Oncology Imaging Guidelines - Effective 12/01/2025"},
         ("R7",),
+        {"edition": "D17", "expected rule": "E17"},
         id="T13",
     ),
     pytest.param(
@@ -147,6 +163,7 @@ CASES = [
         None,
         {"edition": "Oncology Imaging Guidelines - Effective 12/01/2025"},
         ("R7",),
+        {"edition": "D18", "expected rule": "E18"},
         id="T14",
     ),
     pytest.param(
@@ -159,6 +176,7 @@ CASES = [
             "edition": "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
         },
         ("R8",),
+        {"edition": "D19", "expected rule": "E19"},
         id="T15",
     ),
     pytest.param(
@@ -171,6 +189,7 @@ CASES = [
             "edition": "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
         },
         ("R8",),
+        {"edition": "D20", "expected rule": "E20"},
         id="T16",
     ),
     pytest.param(
@@ -183,6 +202,7 @@ CASES = [
             "edition": "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline - Effective 12/18/2025"
         },
         ("R9",),
+        {"edition": "D21", "expected rule": "E21"},
         id="T17",
     ),
     pytest.param(
@@ -195,6 +215,7 @@ CASES = [
             "edition": "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline - Effective 12/18/2025"
         },
         ("R9",),
+        {"edition": "D22", "expected rule": "E22"},
         id="T18",
     ),
     pytest.param(
@@ -207,6 +228,7 @@ CASES = [
             "edition": "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
         },
         ("R10",),
+        {"edition": "D23", "expected rule": "E23"},
         id="T19",
     ),
     pytest.param(
@@ -219,6 +241,7 @@ CASES = [
             "edition": "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
         },
         ("R10",),
+        {"edition": "D24", "expected rule": "E24"},
         id="T20",
     ),
     pytest.param(
@@ -231,6 +254,7 @@ CASES = [
             "edition": "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline - Effective 12/18/2025"
         },
         ("R11",),
+        {"edition": "D25", "expected rule": "E25"},
         id="T21",
     ),
     pytest.param(
@@ -243,6 +267,7 @@ CASES = [
             "edition": "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline - Effective 12/18/2025"
         },
         ("R11",),
+        {"edition": "D26", "expected rule": "E26"},
         id="T22",
     ),
     pytest.param(
@@ -253,6 +278,7 @@ CASES = [
         None,
         {"edition": "Grafts (CMM-612) Guideline"},
         ("R12",),
+        {"edition": "D27", "expected rule": "E27"},
         id="T23",
     ),
     pytest.param(
@@ -263,6 +289,7 @@ CASES = [
         None,
         {"edition": "Grafts (CMM-612) Guideline"},
         ("R12",),
+        {"edition": "D28", "expected rule": "E28"},
         id="T24",
     ),
     pytest.param(
@@ -273,6 +300,7 @@ CASES = [
         None,
         {"edition": "Grafts (CMM-612) Guideline - Effective 12/18/2025"},
         ("R13",),
+        {"edition": "D29", "expected rule": "E29"},
         id="T25",
     ),
     pytest.param(
@@ -283,6 +311,7 @@ CASES = [
         None,
         {"edition": "Grafts (CMM-612) Guideline - Effective 12/18/2025"},
         ("R13",),
+        {"edition": "D30", "expected rule": "E30"},
         id="T26",
     ),
     pytest.param(
@@ -293,6 +322,7 @@ CASES = [
         None,
         {"edition": "Intradiscal Procedures (CMM-308) Guideline"},
         ("R14",),
+        {"edition": "D31", "expected rule": "E31"},
         id="T27",
     ),
     pytest.param(
@@ -303,6 +333,7 @@ CASES = [
         None,
         {"edition": "Intradiscal Procedures (CMM-308) Guideline"},
         ("R14",),
+        {"edition": "D32", "expected rule": "E32"},
         id="T28",
     ),
     pytest.param(
@@ -315,6 +346,7 @@ CASES = [
             "edition": "Intradiscal Procedures (CMM-308) Guideline - Effective 12/18/2025"
         },
         ("R15",),
+        {"edition": "D33", "expected rule": "E33"},
         id="T29",
     ),
     pytest.param(
@@ -327,6 +359,7 @@ CASES = [
             "edition": "Intradiscal Procedures (CMM-308) Guideline - Effective 12/18/2025"
         },
         ("R15",),
+        {"edition": "D34", "expected rule": "E34"},
         id="T30",
     ),
     pytest.param(
@@ -337,6 +370,7 @@ CASES = [
         None,
         {"edition": "Preface to the Comprehensive Musculoskeletal Guidelines"},
         ("R16",),
+        {"edition": "D35", "expected rule": "E35"},
         id="T31",
     ),
     pytest.param(
@@ -347,6 +381,7 @@ CASES = [
         None,
         {"edition": "Preface to the Comprehensive Musculoskeletal Guidelines"},
         ("R16",),
+        {"edition": "D36", "expected rule": "E36"},
         id="T32",
     ),
     pytest.param(
@@ -359,6 +394,7 @@ CASES = [
             "edition": "Preface to the Comprehensive Musculoskeletal Guidelines - Effective 12/18/2025"
         },
         ("R17",),
+        {"edition": "D37", "expected rule": "E37"},
         id="T33",
     ),
     pytest.param(
@@ -371,17 +407,19 @@ CASES = [
             "edition": "Preface to the Comprehensive Musculoskeletal Guidelines - Effective 12/18/2025"
         },
         ("R17",),
+        {"edition": "D38", "expected rule": "E38"},
         id="T34",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,12 +10,16 @@ import pytest
 from .. import hcpcs_code_redirect as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_coding.xlsx:HCPCS code redirect tests"
+
 CASES = [
     pytest.param(
         {"hcpcs_code": "S8042", "exception_in_applicable_guideline": False},
         None,
         {"redirect_to_specific_cpt_code": True},
         ("R1",),
+        {"redirect_to_specific_cpt_code": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -23,17 +27,19 @@ CASES = [
         None,
         {"redirect_to_specific_cpt_code": False},
         ("R2",),
+        {"redirect_to_specific_cpt_code": "D6", "expected rule": "E6"},
         id="T2",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

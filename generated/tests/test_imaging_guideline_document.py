@@ -10,6 +10,9 @@ import pytest
 from .. import imaging_guideline_document as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/guideline_catalog.xlsx:Guideline document tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Abdomen Imaging Guidelines"},
         ("R1",),
+        {"guideline_document": "E5", "expected rule": "F5"},
         id="T1",
     ),
     pytest.param(
@@ -31,6 +35,7 @@ CASES = [
         None,
         {"guideline_document": "Breast Imaging Guidelines"},
         ("R2",),
+        {"guideline_document": "E6", "expected rule": "F6"},
         id="T2",
     ),
     pytest.param(
@@ -42,6 +47,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Cardiac Imaging Guidelines"},
         ("R3",),
+        {"guideline_document": "E7", "expected rule": "F7"},
         id="T3",
     ),
     pytest.param(
@@ -53,6 +59,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Chest Imaging Guidelines"},
         ("R4",),
+        {"guideline_document": "E8", "expected rule": "F8"},
         id="T4",
     ),
     pytest.param(
@@ -64,6 +71,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Head Imaging Guidelines"},
         ("R5",),
+        {"guideline_document": "E9", "expected rule": "F9"},
         id="T5",
     ),
     pytest.param(
@@ -75,6 +83,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Musculoskeletal Imaging Guidelines"},
         ("R6",),
+        {"guideline_document": "E10", "expected rule": "F10"},
         id="T6",
     ),
     pytest.param(
@@ -86,6 +95,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Neck Imaging Guidelines"},
         ("R7",),
+        {"guideline_document": "E11", "expected rule": "F11"},
         id="T7",
     ),
     pytest.param(
@@ -99,6 +109,7 @@ CASES = [
             "guideline_document": "Pediatric and Special Populations Oncology Imaging Guidelines"
         },
         ("R8",),
+        {"guideline_document": "E12", "expected rule": "F12"},
         id="T8",
     ),
     pytest.param(
@@ -110,6 +121,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Pelvis Imaging Guidelines"},
         ("R9",),
+        {"guideline_document": "E13", "expected rule": "F13"},
         id="T9",
     ),
     pytest.param(
@@ -123,6 +135,7 @@ CASES = [
             "guideline_document": "Pediatric Peripheral Nerve and Neuromuscular Disorder (PNND) Imaging Guidelines"
         },
         ("R10",),
+        {"guideline_document": "E14", "expected rule": "F14"},
         id="T10",
     ),
     pytest.param(
@@ -136,6 +149,7 @@ CASES = [
             "guideline_document": "Pediatric Peripheral Vascular Disease (PVD) Imaging Guidelines"
         },
         ("R11",),
+        {"guideline_document": "E15", "expected rule": "F15"},
         id="T11",
     ),
     pytest.param(
@@ -149,6 +163,7 @@ CASES = [
             "guideline_document": "Pediatric and Special Populations Spine Imaging Guidelines"
         },
         ("R12",),
+        {"guideline_document": "E16", "expected rule": "F16"},
         id="T12",
     ),
     pytest.param(
@@ -160,6 +175,7 @@ CASES = [
         None,
         {"guideline_document": "Abdomen Imaging Guidelines"},
         ("R13",),
+        {"guideline_document": "E17", "expected rule": "F17"},
         id="T13",
     ),
     pytest.param(
@@ -171,6 +187,7 @@ CASES = [
         None,
         {"guideline_document": "Breast Imaging Guidelines"},
         ("R14",),
+        {"guideline_document": "E18", "expected rule": "F18"},
         id="T14",
     ),
     pytest.param(
@@ -182,6 +199,7 @@ CASES = [
         None,
         {"guideline_document": "Cardiac Imaging Guidelines"},
         ("R15",),
+        {"guideline_document": "E19", "expected rule": "F19"},
         id="T15",
     ),
     pytest.param(
@@ -193,6 +211,7 @@ CASES = [
         None,
         {"guideline_document": "Chest Imaging Guidelines"},
         ("R16",),
+        {"guideline_document": "E20", "expected rule": "F20"},
         id="T16",
     ),
     pytest.param(
@@ -204,6 +223,7 @@ CASES = [
         None,
         {"guideline_document": "Head Imaging Guidelines"},
         ("R17",),
+        {"guideline_document": "E21", "expected rule": "F21"},
         id="T17",
     ),
     pytest.param(
@@ -215,6 +235,7 @@ CASES = [
         None,
         {"guideline_document": "Musculoskeletal Imaging Guidelines"},
         ("R18",),
+        {"guideline_document": "E22", "expected rule": "F22"},
         id="T18",
     ),
     pytest.param(
@@ -226,6 +247,7 @@ CASES = [
         None,
         {"guideline_document": "Neck Imaging Guidelines"},
         ("R19",),
+        {"guideline_document": "E23", "expected rule": "F23"},
         id="T19",
     ),
     pytest.param(
@@ -237,6 +259,7 @@ CASES = [
         None,
         {"guideline_document": "Oncology Imaging Guidelines"},
         ("R20",),
+        {"guideline_document": "E24", "expected rule": "F24"},
         id="T20",
     ),
     pytest.param(
@@ -248,6 +271,7 @@ CASES = [
         None,
         {"guideline_document": "Pelvis Imaging Guidelines"},
         ("R21",),
+        {"guideline_document": "E25", "expected rule": "F25"},
         id="T21",
     ),
     pytest.param(
@@ -261,6 +285,7 @@ CASES = [
             "guideline_document": "Peripheral Nerve and Neuromuscular Disorders (PNND) Imaging Guidelines"
         },
         ("R22",),
+        {"guideline_document": "E26", "expected rule": "F26"},
         id="T22",
     ),
     pytest.param(
@@ -272,6 +297,7 @@ CASES = [
         None,
         {"guideline_document": "Peripheral Vascular Disease (PVD) Imaging Guidelines"},
         ("R23",),
+        {"guideline_document": "E27", "expected rule": "F27"},
         id="T23",
     ),
     pytest.param(
@@ -283,6 +309,7 @@ CASES = [
         None,
         {"guideline_document": "Spine Imaging Guidelines"},
         ("R24",),
+        {"guideline_document": "E28", "expected rule": "F28"},
         id="T24",
     ),
     pytest.param(
@@ -294,6 +321,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Head Imaging Guidelines"},
         ("R5",),
+        {"guideline_document": "E29", "expected rule": "F29"},
         id="T25",
     ),
     pytest.param(
@@ -305,6 +333,7 @@ CASES = [
         None,
         {"guideline_document": "Head Imaging Guidelines"},
         ("R17",),
+        {"guideline_document": "E30", "expected rule": "F30"},
         id="T26",
     ),
     pytest.param(
@@ -316,6 +345,7 @@ CASES = [
         None,
         {"guideline_document": "Spine Imaging Guidelines"},
         ("R24",),
+        {"guideline_document": "E31", "expected rule": "F31"},
         id="T27",
     ),
     pytest.param(
@@ -329,6 +359,7 @@ CASES = [
             "guideline_document": "Pediatric and Special Populations Oncology Imaging Guidelines"
         },
         ("R8",),
+        {"guideline_document": "E32", "expected rule": "F32"},
         id="T28",
     ),
     pytest.param(
@@ -342,6 +373,7 @@ CASES = [
             "guideline_document": "Pediatric Peripheral Nerve and Neuromuscular Disorder (PNND) Imaging Guidelines"
         },
         ("R10",),
+        {"guideline_document": "E33", "expected rule": "F33"},
         id="T29",
     ),
     pytest.param(
@@ -353,6 +385,7 @@ CASES = [
         None,
         {"guideline_document": "Breast Imaging Guidelines"},
         ("R2",),
+        {"guideline_document": "E34", "expected rule": "F34"},
         id="T30",
     ),
     pytest.param(
@@ -364,6 +397,7 @@ CASES = [
         None,
         {"guideline_document": "Cardiac Imaging Guidelines"},
         ("R15",),
+        {"guideline_document": "E35", "expected rule": "F35"},
         id="T31",
     ),
     pytest.param(
@@ -375,17 +409,19 @@ CASES = [
         None,
         {"guideline_document": "Peripheral Vascular Disease (PVD) Imaging Guidelines"},
         ("R23",),
+        {"guideline_document": "E36", "expected rule": "F36"},
         id="T32",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,12 +10,16 @@ import pytest
 from .. import imaging_guideline_set as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Guideline set tests"
+
 CASES = [
     pytest.param(
         {"age_years": 17, "condition_in_pediatric_guidelines": True},
         None,
         {"guideline_set": "Pediatric"},
         ("R1",),
+        {"guideline_set": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"guideline_set": "General"},
         ("R3",),
+        {"guideline_set": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"guideline_set": "General"},
         ("R2",),
+        {"guideline_set": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -37,6 +43,7 @@ CASES = [
         None,
         {"guideline_set": "General"},
         ("R3",),
+        {"guideline_set": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -44,6 +51,7 @@ CASES = [
         None,
         {"guideline_set": "Pediatric"},
         ("R1",),
+        {"guideline_set": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -51,6 +59,7 @@ CASES = [
         None,
         {"guideline_set": "General"},
         ("R2",),
+        {"guideline_set": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -58,6 +67,7 @@ CASES = [
         None,
         {"guideline_set": "General"},
         ("R3",),
+        {"guideline_set": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -65,17 +75,19 @@ CASES = [
         None,
         {"guideline_set": "General"},
         ("R3",),
+        {"guideline_set": "D12", "expected rule": "E12"},
         id="T8",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

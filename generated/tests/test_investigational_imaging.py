@@ -10,6 +10,9 @@ import pytest
 from .. import investigational_imaging as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_coverage.xlsx:Investigational study tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"may_be_considered_investigational": True},
         ("R1",),
+        {"may_be_considered_investigational": "E5", "expected rule": "F5"},
         id="T1",
     ),
     pytest.param(
@@ -31,6 +35,7 @@ CASES = [
         None,
         {"may_be_considered_investigational": True},
         ("R1", "R3"),
+        {"may_be_considered_investigational": "E6", "expected rule": "F6"},
         id="T2",
     ),
     pytest.param(
@@ -42,6 +47,7 @@ CASES = [
         None,
         {"may_be_considered_investigational": True},
         ("R1", "R2"),
+        {"may_be_considered_investigational": "E7", "expected rule": "F7"},
         id="T3",
     ),
     pytest.param(
@@ -53,6 +59,7 @@ CASES = [
         None,
         {"may_be_considered_investigational": True},
         ("R1", "R2", "R3"),
+        {"may_be_considered_investigational": "E8", "expected rule": "F8"},
         id="T4",
     ),
     pytest.param(
@@ -64,6 +71,7 @@ CASES = [
         None,
         {"may_be_considered_investigational": False},
         ("R4",),
+        {"may_be_considered_investigational": "E9", "expected rule": "F9"},
         id="T5",
     ),
     pytest.param(
@@ -75,6 +83,7 @@ CASES = [
         None,
         {"may_be_considered_investigational": True},
         ("R3",),
+        {"may_be_considered_investigational": "E10", "expected rule": "F10"},
         id="T6",
     ),
     pytest.param(
@@ -86,6 +95,7 @@ CASES = [
         None,
         {"may_be_considered_investigational": True},
         ("R2",),
+        {"may_be_considered_investigational": "E11", "expected rule": "F11"},
         id="T7",
     ),
     pytest.param(
@@ -97,17 +107,19 @@ CASES = [
         None,
         {"may_be_considered_investigational": True},
         ("R2", "R3"),
+        {"may_be_considered_investigational": "E12", "expected rule": "F12"},
         id="T8",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

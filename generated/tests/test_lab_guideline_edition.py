@@ -11,6 +11,9 @@ import pytest
 from .. import lab_guideline_edition as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/lab_catalog_editions.xlsx:Lab guideline edition tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"edition": "Cigna Lab Management Guidelines"},
         ("R1",),
+        {"edition": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -30,6 +34,7 @@ CASES = [
         None,
         {"edition": "Cigna Lab Management Guidelines"},
         ("R1",),
+        {"edition": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -40,6 +45,7 @@ CASES = [
         None,
         {"edition": "Cigna Lab Management Guidelines - Effective 01/01/2026"},
         ("R2",),
+        {"edition": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -50,6 +56,7 @@ CASES = [
         None,
         {"edition": "Cigna Lab Management Guidelines - Effective 01/01/2026"},
         ("R2",),
+        {"edition": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -60,6 +67,7 @@ CASES = [
         None,
         {"edition": "Lab Management Prior Authorization CPT Code List"},
         ("R3",),
+        {"edition": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -70,6 +78,7 @@ CASES = [
         None,
         {"edition": "Lab Management Prior Authorization CPT Code List"},
         ("R3",),
+        {"edition": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -82,6 +91,7 @@ CASES = [
             "edition": "Lab Management Prior Authorization CPT Code List - Effective 10/01/2025"
         },
         ("R4",),
+        {"edition": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -94,6 +104,7 @@ CASES = [
             "edition": "Lab Management Prior Authorization CPT Code List - Effective 10/01/2025"
         },
         ("R4",),
+        {"edition": "D12", "expected rule": "E12"},
         id="T8",
     ),
     pytest.param(
@@ -106,6 +117,7 @@ CASES = [
             "edition": "MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes"
         },
         ("R5",),
+        {"edition": "D13", "expected rule": "E13"},
         id="T9",
     ),
     pytest.param(
@@ -118,6 +130,7 @@ CASES = [
             "edition": "MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes"
         },
         ("R5",),
+        {"edition": "D14", "expected rule": "E14"},
         id="T10",
     ),
     pytest.param(
@@ -130,6 +143,7 @@ CASES = [
             "edition": "MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes - Effective 01/01/2026"
         },
         ("R6",),
+        {"edition": "D15", "expected rule": "E15"},
         id="T11",
     ),
     pytest.param(
@@ -142,6 +156,7 @@ CASES = [
             "edition": "MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes - Effective 01/01/2026"
         },
         ("R6",),
+        {"edition": "D16", "expected rule": "E16"},
         id="T12",
     ),
     pytest.param(
@@ -152,6 +167,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.304.A: Medical Necessity Review Information Requirements"},
         ("R7",),
+        {"edition": "D17", "expected rule": "E17"},
         id="T13",
     ),
     pytest.param(
@@ -162,6 +178,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.304.A: Medical Necessity Review Information Requirements"},
         ("R7",),
+        {"edition": "D18", "expected rule": "E18"},
         id="T14",
     ),
     pytest.param(
@@ -174,6 +191,7 @@ CASES = [
             "edition": "MOL.AD.304.A: Medical Necessity Review Information Requirements - Effective 01/01/2026"
         },
         ("R8",),
+        {"edition": "D19", "expected rule": "E19"},
         id="T15",
     ),
     pytest.param(
@@ -186,6 +204,7 @@ CASES = [
             "edition": "MOL.AD.304.A: Medical Necessity Review Information Requirements - Effective 01/01/2026"
         },
         ("R8",),
+        {"edition": "D20", "expected rule": "E20"},
         id="T16",
     ),
     pytest.param(
@@ -198,6 +217,7 @@ CASES = [
             "edition": "MOL.AD.314.A: Date of Service and Authorization Period Effective Date"
         },
         ("R9",),
+        {"edition": "D21", "expected rule": "E21"},
         id="T17",
     ),
     pytest.param(
@@ -210,6 +230,7 @@ CASES = [
             "edition": "MOL.AD.314.A: Date of Service and Authorization Period Effective Date"
         },
         ("R9",),
+        {"edition": "D22", "expected rule": "E22"},
         id="T18",
     ),
     pytest.param(
@@ -222,6 +243,7 @@ CASES = [
             "edition": "MOL.AD.314.A: Date of Service and Authorization Period Effective Date - Effective 01/01/2026"
         },
         ("R10",),
+        {"edition": "D23", "expected rule": "E23"},
         id="T19",
     ),
     pytest.param(
@@ -234,6 +256,7 @@ CASES = [
             "edition": "MOL.AD.314.A: Date of Service and Authorization Period Effective Date - Effective 01/01/2026"
         },
         ("R10",),
+        {"edition": "D24", "expected rule": "E24"},
         id="T20",
     ),
     pytest.param(
@@ -246,6 +269,7 @@ CASES = [
             "edition": "MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations"
         },
         ("R11",),
+        {"edition": "D25", "expected rule": "E25"},
         id="T21",
     ),
     pytest.param(
@@ -258,6 +282,7 @@ CASES = [
             "edition": "MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations"
         },
         ("R11",),
+        {"edition": "D26", "expected rule": "E26"},
         id="T22",
     ),
     pytest.param(
@@ -270,6 +295,7 @@ CASES = [
             "edition": "MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations - Effective 01/01/2026"
         },
         ("R12",),
+        {"edition": "D27", "expected rule": "E27"},
         id="T23",
     ),
     pytest.param(
@@ -282,6 +308,7 @@ CASES = [
             "edition": "MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations - Effective 01/01/2026"
         },
         ("R12",),
+        {"edition": "D28", "expected rule": "E28"},
         id="T24",
     ),
     pytest.param(
@@ -292,6 +319,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.412.A: Laboratory Billing and Reimbursement"},
         ("R13",),
+        {"edition": "D29", "expected rule": "E29"},
         id="T25",
     ),
     pytest.param(
@@ -302,6 +330,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.412.A: Laboratory Billing and Reimbursement"},
         ("R13",),
+        {"edition": "D30", "expected rule": "E30"},
         id="T26",
     ),
     pytest.param(
@@ -314,6 +343,7 @@ CASES = [
             "edition": "MOL.AD.412.A: Laboratory Billing and Reimbursement - Effective 01/01/2026"
         },
         ("R14",),
+        {"edition": "D31", "expected rule": "E31"},
         id="T27",
     ),
     pytest.param(
@@ -326,6 +356,7 @@ CASES = [
             "edition": "MOL.AD.412.A: Laboratory Billing and Reimbursement - Effective 01/01/2026"
         },
         ("R14",),
+        {"edition": "D32", "expected rule": "E32"},
         id="T28",
     ),
     pytest.param(
@@ -338,6 +369,7 @@ CASES = [
             "edition": "MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes"
         },
         ("R15",),
+        {"edition": "D33", "expected rule": "E33"},
         id="T29",
     ),
     pytest.param(
@@ -350,6 +382,7 @@ CASES = [
             "edition": "MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes"
         },
         ("R15",),
+        {"edition": "D34", "expected rule": "E34"},
         id="T30",
     ),
     pytest.param(
@@ -362,6 +395,7 @@ CASES = [
             "edition": "MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes - Effective 01/01/2026"
         },
         ("R16",),
+        {"edition": "D35", "expected rule": "E35"},
         id="T31",
     ),
     pytest.param(
@@ -374,6 +408,7 @@ CASES = [
             "edition": "MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes - Effective 01/01/2026"
         },
         ("R16",),
+        {"edition": "D36", "expected rule": "E36"},
         id="T32",
     ),
     pytest.param(
@@ -384,6 +419,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.110.A: Genetic Testing for Carrier Status"},
         ("R17",),
+        {"edition": "D37", "expected rule": "E37"},
         id="T33",
     ),
     pytest.param(
@@ -394,6 +430,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.110.A: Genetic Testing for Carrier Status"},
         ("R17",),
+        {"edition": "D38", "expected rule": "E38"},
         id="T34",
     ),
     pytest.param(
@@ -406,6 +443,7 @@ CASES = [
             "edition": "MOL.CU.110.A: Genetic Testing for Carrier Status - Effective 01/01/2026"
         },
         ("R18",),
+        {"edition": "D39", "expected rule": "E39"},
         id="T35",
     ),
     pytest.param(
@@ -418,6 +456,7 @@ CASES = [
             "edition": "MOL.CU.110.A: Genetic Testing for Carrier Status - Effective 01/01/2026"
         },
         ("R18",),
+        {"edition": "D40", "expected rule": "E40"},
         id="T36",
     ),
     pytest.param(
@@ -428,6 +467,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.111.A: Genetic Testing for Non-Medical Purposes"},
         ("R19",),
+        {"edition": "D41", "expected rule": "E41"},
         id="T37",
     ),
     pytest.param(
@@ -438,6 +478,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.111.A: Genetic Testing for Non-Medical Purposes"},
         ("R19",),
+        {"edition": "D42", "expected rule": "E42"},
         id="T38",
     ),
     pytest.param(
@@ -450,6 +491,7 @@ CASES = [
             "edition": "MOL.CU.111.A: Genetic Testing for Non-Medical Purposes - Effective 01/01/2026"
         },
         ("R20",),
+        {"edition": "D43", "expected rule": "E43"},
         id="T39",
     ),
     pytest.param(
@@ -462,6 +504,7 @@ CASES = [
             "edition": "MOL.CU.111.A: Genetic Testing for Non-Medical Purposes - Effective 01/01/2026"
         },
         ("R20",),
+        {"edition": "D44", "expected rule": "E44"},
         id="T40",
     ),
     pytest.param(
@@ -474,6 +517,7 @@ CASES = [
             "edition": "MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing"
         },
         ("R21",),
+        {"edition": "D45", "expected rule": "E45"},
         id="T41",
     ),
     pytest.param(
@@ -486,6 +530,7 @@ CASES = [
             "edition": "MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing"
         },
         ("R21",),
+        {"edition": "D46", "expected rule": "E46"},
         id="T42",
     ),
     pytest.param(
@@ -498,6 +543,7 @@ CASES = [
             "edition": "MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing - Effective 01/01/2026"
         },
         ("R22",),
+        {"edition": "D47", "expected rule": "E47"},
         id="T43",
     ),
     pytest.param(
@@ -510,6 +556,7 @@ CASES = [
             "edition": "MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing - Effective 01/01/2026"
         },
         ("R22",),
+        {"edition": "D48", "expected rule": "E48"},
         id="T44",
     ),
     pytest.param(
@@ -522,6 +569,7 @@ CASES = [
             "edition": "MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer"
         },
         ("R23",),
+        {"edition": "D49", "expected rule": "E49"},
         id="T45",
     ),
     pytest.param(
@@ -534,6 +582,7 @@ CASES = [
             "edition": "MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer"
         },
         ("R23",),
+        {"edition": "D50", "expected rule": "E50"},
         id="T46",
     ),
     pytest.param(
@@ -546,6 +595,7 @@ CASES = [
             "edition": "MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer - Effective 01/01/2026"
         },
         ("R24",),
+        {"edition": "D51", "expected rule": "E51"},
         id="T47",
     ),
     pytest.param(
@@ -558,6 +608,7 @@ CASES = [
             "edition": "MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer - Effective 01/01/2026"
         },
         ("R24",),
+        {"edition": "D52", "expected rule": "E52"},
         id="T48",
     ),
     pytest.param(
@@ -568,6 +619,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions"},
         ("R25",),
+        {"edition": "D53", "expected rule": "E53"},
         id="T49",
     ),
     pytest.param(
@@ -578,6 +630,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions"},
         ("R25",),
+        {"edition": "D54", "expected rule": "E54"},
         id="T50",
     ),
     pytest.param(
@@ -590,6 +643,7 @@ CASES = [
             "edition": "MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions - Effective 01/01/2026"
         },
         ("R26",),
+        {"edition": "D55", "expected rule": "E55"},
         id="T51",
     ),
     pytest.param(
@@ -602,6 +656,7 @@ CASES = [
             "edition": "MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions - Effective 01/01/2026"
         },
         ("R26",),
+        {"edition": "D56", "expected rule": "E56"},
         id="T52",
     ),
     pytest.param(
@@ -612,6 +667,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.115.A: Genetic Testing to Predict Disease Risk"},
         ("R27",),
+        {"edition": "D57", "expected rule": "E57"},
         id="T53",
     ),
     pytest.param(
@@ -622,6 +678,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.115.A: Genetic Testing to Predict Disease Risk"},
         ("R27",),
+        {"edition": "D58", "expected rule": "E58"},
         id="T54",
     ),
     pytest.param(
@@ -634,6 +691,7 @@ CASES = [
             "edition": "MOL.CU.115.A: Genetic Testing to Predict Disease Risk - Effective 01/01/2026"
         },
         ("R28",),
+        {"edition": "D59", "expected rule": "E59"},
         id="T55",
     ),
     pytest.param(
@@ -646,6 +704,7 @@ CASES = [
             "edition": "MOL.CU.115.A: Genetic Testing to Predict Disease Risk - Effective 01/01/2026"
         },
         ("R28",),
+        {"edition": "D60", "expected rule": "E60"},
         id="T56",
     ),
     pytest.param(
@@ -656,6 +715,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.116.A: Genetic Testing by Multigene Panels"},
         ("R29",),
+        {"edition": "D61", "expected rule": "E61"},
         id="T57",
     ),
     pytest.param(
@@ -666,6 +726,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.116.A: Genetic Testing by Multigene Panels"},
         ("R29",),
+        {"edition": "D62", "expected rule": "E62"},
         id="T58",
     ),
     pytest.param(
@@ -678,6 +739,7 @@ CASES = [
             "edition": "MOL.CU.116.A: Genetic Testing by Multigene Panels - Effective 01/01/2026"
         },
         ("R30",),
+        {"edition": "D63", "expected rule": "E63"},
         id="T59",
     ),
     pytest.param(
@@ -690,6 +752,7 @@ CASES = [
             "edition": "MOL.CU.116.A: Genetic Testing by Multigene Panels - Effective 01/01/2026"
         },
         ("R30",),
+        {"edition": "D64", "expected rule": "E64"},
         id="T60",
     ),
     pytest.param(
@@ -702,6 +765,7 @@ CASES = [
             "edition": "MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing"
         },
         ("R31",),
+        {"edition": "D65", "expected rule": "E65"},
         id="T61",
     ),
     pytest.param(
@@ -714,6 +778,7 @@ CASES = [
             "edition": "MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing"
         },
         ("R31",),
+        {"edition": "D66", "expected rule": "E66"},
         id="T62",
     ),
     pytest.param(
@@ -726,6 +791,7 @@ CASES = [
             "edition": "MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing - Effective 01/01/2026"
         },
         ("R32",),
+        {"edition": "D67", "expected rule": "E67"},
         id="T63",
     ),
     pytest.param(
@@ -738,6 +804,7 @@ CASES = [
             "edition": "MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing - Effective 01/01/2026"
         },
         ("R32",),
+        {"edition": "D68", "expected rule": "E68"},
         id="T64",
     ),
     pytest.param(
@@ -750,6 +817,7 @@ CASES = [
             "edition": "MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response"
         },
         ("R33",),
+        {"edition": "D69", "expected rule": "E69"},
         id="T65",
     ),
     pytest.param(
@@ -762,6 +830,7 @@ CASES = [
             "edition": "MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response"
         },
         ("R33",),
+        {"edition": "D70", "expected rule": "E70"},
         id="T66",
     ),
     pytest.param(
@@ -774,6 +843,7 @@ CASES = [
             "edition": "MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response - Effective 01/01/2026"
         },
         ("R34",),
+        {"edition": "D71", "expected rule": "E71"},
         id="T67",
     ),
     pytest.param(
@@ -786,6 +856,7 @@ CASES = [
             "edition": "MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response - Effective 01/01/2026"
         },
         ("R34",),
+        {"edition": "D72", "expected rule": "E72"},
         id="T68",
     ),
     pytest.param(
@@ -796,6 +867,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis"},
         ("R35",),
+        {"edition": "D73", "expected rule": "E73"},
         id="T69",
     ),
     pytest.param(
@@ -806,6 +878,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis"},
         ("R35",),
+        {"edition": "D74", "expected rule": "E74"},
         id="T70",
     ),
     pytest.param(
@@ -818,6 +891,7 @@ CASES = [
             "edition": "MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis - Effective 01/01/2026"
         },
         ("R36",),
+        {"edition": "D75", "expected rule": "E75"},
         id="T71",
     ),
     pytest.param(
@@ -830,6 +904,7 @@ CASES = [
             "edition": "MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis - Effective 01/01/2026"
         },
         ("R36",),
+        {"edition": "D76", "expected rule": "E76"},
         id="T72",
     ),
     pytest.param(
@@ -842,6 +917,7 @@ CASES = [
             "edition": "MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing"
         },
         ("R37",),
+        {"edition": "D77", "expected rule": "E77"},
         id="T73",
     ),
     pytest.param(
@@ -854,6 +930,7 @@ CASES = [
             "edition": "MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing"
         },
         ("R37",),
+        {"edition": "D78", "expected rule": "E78"},
         id="T74",
     ),
     pytest.param(
@@ -866,6 +943,7 @@ CASES = [
             "edition": "MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing - Effective 01/01/2026"
         },
         ("R38",),
+        {"edition": "D79", "expected rule": "E79"},
         id="T75",
     ),
     pytest.param(
@@ -878,6 +956,7 @@ CASES = [
             "edition": "MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing - Effective 01/01/2026"
         },
         ("R38",),
+        {"edition": "D80", "expected rule": "E80"},
         id="T76",
     ),
     pytest.param(
@@ -888,6 +967,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.256.A: Confirmatory Genetic Testing"},
         ("R39",),
+        {"edition": "D81", "expected rule": "E81"},
         id="T77",
     ),
     pytest.param(
@@ -898,6 +978,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.256.A: Confirmatory Genetic Testing"},
         ("R39",),
+        {"edition": "D82", "expected rule": "E82"},
         id="T78",
     ),
     pytest.param(
@@ -910,6 +991,7 @@ CASES = [
             "edition": "MOL.CU.256.A: Confirmatory Genetic Testing - Effective 01/01/2026"
         },
         ("R40",),
+        {"edition": "D83", "expected rule": "E83"},
         id="T79",
     ),
     pytest.param(
@@ -922,6 +1004,7 @@ CASES = [
             "edition": "MOL.CU.256.A: Confirmatory Genetic Testing - Effective 01/01/2026"
         },
         ("R40",),
+        {"edition": "D84", "expected rule": "E84"},
         id="T80",
     ),
     pytest.param(
@@ -932,6 +1015,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.291.A: Genetic Testing for Known Familial Mutations"},
         ("R41",),
+        {"edition": "D85", "expected rule": "E85"},
         id="T81",
     ),
     pytest.param(
@@ -942,6 +1026,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.291.A: Genetic Testing for Known Familial Mutations"},
         ("R41",),
+        {"edition": "D86", "expected rule": "E86"},
         id="T82",
     ),
     pytest.param(
@@ -954,6 +1039,7 @@ CASES = [
             "edition": "MOL.CU.291.A: Genetic Testing for Known Familial Mutations - Effective 01/01/2026"
         },
         ("R42",),
+        {"edition": "D87", "expected rule": "E87"},
         id="T83",
     ),
     pytest.param(
@@ -966,6 +1052,7 @@ CASES = [
             "edition": "MOL.CU.291.A: Genetic Testing for Known Familial Mutations - Effective 01/01/2026"
         },
         ("R42",),
+        {"edition": "D88", "expected rule": "E88"},
         id="T84",
     ),
     pytest.param(
@@ -978,6 +1065,7 @@ CASES = [
             "edition": "MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance"
         },
         ("R43",),
+        {"edition": "D89", "expected rule": "E89"},
         id="T85",
     ),
     pytest.param(
@@ -990,6 +1078,7 @@ CASES = [
             "edition": "MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance"
         },
         ("R43",),
+        {"edition": "D90", "expected rule": "E90"},
         id="T86",
     ),
     pytest.param(
@@ -1002,6 +1091,7 @@ CASES = [
             "edition": "MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance - Effective 01/01/2026"
         },
         ("R44",),
+        {"edition": "D91", "expected rule": "E91"},
         id="T87",
     ),
     pytest.param(
@@ -1014,6 +1104,7 @@ CASES = [
             "edition": "MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance - Effective 01/01/2026"
         },
         ("R44",),
+        {"edition": "D92", "expected rule": "E92"},
         id="T88",
     ),
     pytest.param(
@@ -1024,6 +1115,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.333.B: Medically Necessary Laboratory Testing"},
         ("R45",),
+        {"edition": "D93", "expected rule": "E93"},
         id="T89",
     ),
     pytest.param(
@@ -1034,6 +1126,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.333.B: Medically Necessary Laboratory Testing"},
         ("R45",),
+        {"edition": "D94", "expected rule": "E94"},
         id="T90",
     ),
     pytest.param(
@@ -1046,6 +1139,7 @@ CASES = [
             "edition": "MOL.CU.333.B: Medically Necessary Laboratory Testing - Effective 01/01/2026"
         },
         ("R46",),
+        {"edition": "D95", "expected rule": "E95"},
         id="T91",
     ),
     pytest.param(
@@ -1058,6 +1152,7 @@ CASES = [
             "edition": "MOL.CU.333.B: Medically Necessary Laboratory Testing - Effective 01/01/2026"
         },
         ("R46",),
+        {"edition": "D96", "expected rule": "E96"},
         id="T92",
     ),
     pytest.param(
@@ -1068,6 +1163,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R47",),
+        {"edition": "D97", "expected rule": "E97"},
         id="T93",
     ),
     pytest.param(
@@ -1078,6 +1174,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R47",),
+        {"edition": "D98", "expected rule": "E98"},
         id="T94",
     ),
     pytest.param(
@@ -1090,6 +1187,7 @@ CASES = [
             "edition": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing - Effective 01/01/2026"
         },
         ("R48",),
+        {"edition": "D99", "expected rule": "E99"},
         id="T95",
     ),
     pytest.param(
@@ -1102,6 +1200,7 @@ CASES = [
             "edition": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing - Effective 01/01/2026"
         },
         ("R48",),
+        {"edition": "D100", "expected rule": "E100"},
         id="T96",
     ),
     pytest.param(
@@ -1114,6 +1213,7 @@ CASES = [
             "edition": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"
         },
         ("R49",),
+        {"edition": "D101", "expected rule": "E101"},
         id="T97",
     ),
     pytest.param(
@@ -1126,6 +1226,7 @@ CASES = [
             "edition": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"
         },
         ("R49",),
+        {"edition": "D102", "expected rule": "E102"},
         id="T98",
     ),
     pytest.param(
@@ -1138,6 +1239,7 @@ CASES = [
             "edition": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing - Effective 01/01/2026"
         },
         ("R50",),
+        {"edition": "D103", "expected rule": "E103"},
         id="T99",
     ),
     pytest.param(
@@ -1150,6 +1252,7 @@ CASES = [
             "edition": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing - Effective 01/01/2026"
         },
         ("R50",),
+        {"edition": "D104", "expected rule": "E104"},
         id="T100",
     ),
     pytest.param(
@@ -1160,6 +1263,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R51",),
+        {"edition": "D105", "expected rule": "E105"},
         id="T101",
     ),
     pytest.param(
@@ -1170,6 +1274,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R51",),
+        {"edition": "D106", "expected rule": "E106"},
         id="T102",
     ),
     pytest.param(
@@ -1182,6 +1287,7 @@ CASES = [
             "edition": "MOL.TS.126.A: Angelman Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R52",),
+        {"edition": "D107", "expected rule": "E107"},
         id="T103",
     ),
     pytest.param(
@@ -1194,6 +1300,7 @@ CASES = [
             "edition": "MOL.TS.126.A: Angelman Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R52",),
+        {"edition": "D108", "expected rule": "E108"},
         id="T104",
     ),
     pytest.param(
@@ -1204,6 +1311,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R53",),
+        {"edition": "D109", "expected rule": "E109"},
         id="T105",
     ),
     pytest.param(
@@ -1214,6 +1322,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R53",),
+        {"edition": "D110", "expected rule": "E110"},
         id="T106",
     ),
     pytest.param(
@@ -1226,6 +1335,7 @@ CASES = [
             "edition": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening - Effective 01/01/2026"
         },
         ("R54",),
+        {"edition": "D111", "expected rule": "E111"},
         id="T107",
     ),
     pytest.param(
@@ -1238,6 +1348,7 @@ CASES = [
             "edition": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening - Effective 01/01/2026"
         },
         ("R54",),
+        {"edition": "D112", "expected rule": "E112"},
         id="T108",
     ),
     pytest.param(
@@ -1248,6 +1359,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R55",),
+        {"edition": "D113", "expected rule": "E113"},
         id="T109",
     ),
     pytest.param(
@@ -1258,6 +1370,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R55",),
+        {"edition": "D114", "expected rule": "E114"},
         id="T110",
     ),
     pytest.param(
@@ -1268,6 +1381,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.144.A: CADASIL Genetic Testing - Effective 01/01/2026"},
         ("R56",),
+        {"edition": "D115", "expected rule": "E115"},
         id="T111",
     ),
     pytest.param(
@@ -1278,6 +1392,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.144.A: CADASIL Genetic Testing - Effective 01/01/2026"},
         ("R56",),
+        {"edition": "D116", "expected rule": "E116"},
         id="T112",
     ),
     pytest.param(
@@ -1288,6 +1403,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R57",),
+        {"edition": "D117", "expected rule": "E117"},
         id="T113",
     ),
     pytest.param(
@@ -1298,6 +1414,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R57",),
+        {"edition": "D118", "expected rule": "E118"},
         id="T114",
     ),
     pytest.param(
@@ -1310,6 +1427,7 @@ CASES = [
             "edition": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing - Effective 01/01/2026"
         },
         ("R58",),
+        {"edition": "D119", "expected rule": "E119"},
         id="T115",
     ),
     pytest.param(
@@ -1322,6 +1440,7 @@ CASES = [
             "edition": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing - Effective 01/01/2026"
         },
         ("R58",),
+        {"edition": "D120", "expected rule": "E120"},
         id="T116",
     ),
     pytest.param(
@@ -1334,6 +1453,7 @@ CASES = [
             "edition": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R59",),
+        {"edition": "D121", "expected rule": "E121"},
         id="T117",
     ),
     pytest.param(
@@ -1346,6 +1466,7 @@ CASES = [
             "edition": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R59",),
+        {"edition": "D122", "expected rule": "E122"},
         id="T118",
     ),
     pytest.param(
@@ -1358,6 +1479,7 @@ CASES = [
             "edition": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal) - Effective 01/01/2026"
         },
         ("R60",),
+        {"edition": "D123", "expected rule": "E123"},
         id="T119",
     ),
     pytest.param(
@@ -1370,6 +1492,7 @@ CASES = [
             "edition": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal) - Effective 01/01/2026"
         },
         ("R60",),
+        {"edition": "D124", "expected rule": "E124"},
         id="T120",
     ),
     pytest.param(
@@ -1380,6 +1503,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R61",),
+        {"edition": "D125", "expected rule": "E125"},
         id="T121",
     ),
     pytest.param(
@@ -1390,6 +1514,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R61",),
+        {"edition": "D126", "expected rule": "E126"},
         id="T122",
     ),
     pytest.param(
@@ -1402,6 +1527,7 @@ CASES = [
             "edition": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing - Effective 01/01/2026"
         },
         ("R62",),
+        {"edition": "D127", "expected rule": "E127"},
         id="T123",
     ),
     pytest.param(
@@ -1414,6 +1540,7 @@ CASES = [
             "edition": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing - Effective 01/01/2026"
         },
         ("R62",),
+        {"edition": "D128", "expected rule": "E128"},
         id="T124",
     ),
     pytest.param(
@@ -1426,6 +1553,7 @@ CASES = [
             "edition": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R63",),
+        {"edition": "D129", "expected rule": "E129"},
         id="T125",
     ),
     pytest.param(
@@ -1438,6 +1566,7 @@ CASES = [
             "edition": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R63",),
+        {"edition": "D130", "expected rule": "E130"},
         id="T126",
     ),
     pytest.param(
@@ -1450,6 +1579,7 @@ CASES = [
             "edition": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing - Effective 01/01/2026"
         },
         ("R64",),
+        {"edition": "D131", "expected rule": "E131"},
         id="T127",
     ),
     pytest.param(
@@ -1462,6 +1592,7 @@ CASES = [
             "edition": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing - Effective 01/01/2026"
         },
         ("R64",),
+        {"edition": "D132", "expected rule": "E132"},
         id="T128",
     ),
     pytest.param(
@@ -1474,6 +1605,7 @@ CASES = [
             "edition": "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R65",),
+        {"edition": "D133", "expected rule": "E133"},
         id="T129",
     ),
     pytest.param(
@@ -1486,6 +1618,7 @@ CASES = [
             "edition": "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R65",),
+        {"edition": "D134", "expected rule": "E134"},
         id="T130",
     ),
     pytest.param(
@@ -1498,6 +1631,7 @@ CASES = [
             "edition": "MOL.TS.165.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded - Effective 01/01/2026"
         },
         ("R66",),
+        {"edition": "D135", "expected rule": "E135"},
         id="T131",
     ),
     pytest.param(
@@ -1510,6 +1644,7 @@ CASES = [
             "edition": "MOL.TS.165.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded - Effective 01/01/2026"
         },
         ("R66",),
+        {"edition": "D136", "expected rule": "E136"},
         id="T132",
     ),
     pytest.param(
@@ -1520,6 +1655,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R67",),
+        {"edition": "D137", "expected rule": "E137"},
         id="T133",
     ),
     pytest.param(
@@ -1530,6 +1666,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R67",),
+        {"edition": "D138", "expected rule": "E138"},
         id="T134",
     ),
     pytest.param(
@@ -1542,6 +1679,7 @@ CASES = [
             "edition": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing - Effective 01/01/2026"
         },
         ("R68",),
+        {"edition": "D139", "expected rule": "E139"},
         id="T135",
     ),
     pytest.param(
@@ -1554,6 +1692,7 @@ CASES = [
             "edition": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing - Effective 01/01/2026"
         },
         ("R68",),
+        {"edition": "D140", "expected rule": "E140"},
         id="T136",
     ),
     pytest.param(
@@ -1564,6 +1703,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R69",),
+        {"edition": "D141", "expected rule": "E141"},
         id="T137",
     ),
     pytest.param(
@@ -1574,6 +1714,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R69",),
+        {"edition": "D142", "expected rule": "E142"},
         id="T138",
     ),
     pytest.param(
@@ -1586,6 +1727,7 @@ CASES = [
             "edition": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing - Effective 01/01/2026"
         },
         ("R70",),
+        {"edition": "D143", "expected rule": "E143"},
         id="T139",
     ),
     pytest.param(
@@ -1598,6 +1740,7 @@ CASES = [
             "edition": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing - Effective 01/01/2026"
         },
         ("R70",),
+        {"edition": "D144", "expected rule": "E144"},
         id="T140",
     ),
     pytest.param(
@@ -1608,6 +1751,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R71",),
+        {"edition": "D145", "expected rule": "E145"},
         id="T141",
     ),
     pytest.param(
@@ -1618,6 +1762,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R71",),
+        {"edition": "D146", "expected rule": "E146"},
         id="T142",
     ),
     pytest.param(
@@ -1630,6 +1775,7 @@ CASES = [
             "edition": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing - Effective 01/01/2026"
         },
         ("R72",),
+        {"edition": "D147", "expected rule": "E147"},
         id="T143",
     ),
     pytest.param(
@@ -1642,6 +1788,7 @@ CASES = [
             "edition": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing - Effective 01/01/2026"
         },
         ("R72",),
+        {"edition": "D148", "expected rule": "E148"},
         id="T144",
     ),
     pytest.param(
@@ -1652,6 +1799,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R73",),
+        {"edition": "D149", "expected rule": "E149"},
         id="T145",
     ),
     pytest.param(
@@ -1662,6 +1810,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R73",),
+        {"edition": "D150", "expected rule": "E150"},
         id="T146",
     ),
     pytest.param(
@@ -1674,6 +1823,7 @@ CASES = [
             "edition": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels - Effective 01/01/2026"
         },
         ("R74",),
+        {"edition": "D151", "expected rule": "E151"},
         id="T147",
     ),
     pytest.param(
@@ -1686,6 +1836,7 @@ CASES = [
             "edition": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels - Effective 01/01/2026"
         },
         ("R74",),
+        {"edition": "D152", "expected rule": "E152"},
         id="T148",
     ),
     pytest.param(
@@ -1696,6 +1847,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R75",),
+        {"edition": "D153", "expected rule": "E153"},
         id="T149",
     ),
     pytest.param(
@@ -1706,6 +1858,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R75",),
+        {"edition": "D154", "expected rule": "E154"},
         id="T150",
     ),
     pytest.param(
@@ -1718,6 +1871,7 @@ CASES = [
             "edition": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing - Effective 01/01/2026"
         },
         ("R76",),
+        {"edition": "D155", "expected rule": "E155"},
         id="T151",
     ),
     pytest.param(
@@ -1730,6 +1884,7 @@ CASES = [
             "edition": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing - Effective 01/01/2026"
         },
         ("R76",),
+        {"edition": "D156", "expected rule": "E156"},
         id="T152",
     ),
     pytest.param(
@@ -1740,6 +1895,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R77",),
+        {"edition": "D157", "expected rule": "E157"},
         id="T153",
     ),
     pytest.param(
@@ -1750,6 +1906,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R77",),
+        {"edition": "D158", "expected rule": "E158"},
         id="T154",
     ),
     pytest.param(
@@ -1762,6 +1919,7 @@ CASES = [
             "edition": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R78",),
+        {"edition": "D159", "expected rule": "E159"},
         id="T155",
     ),
     pytest.param(
@@ -1774,6 +1932,7 @@ CASES = [
             "edition": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R78",),
+        {"edition": "D160", "expected rule": "E160"},
         id="T156",
     ),
     pytest.param(
@@ -1784,6 +1943,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R79",),
+        {"edition": "D161", "expected rule": "E161"},
         id="T157",
     ),
     pytest.param(
@@ -1794,6 +1954,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R79",),
+        {"edition": "D162", "expected rule": "E162"},
         id="T158",
     ),
     pytest.param(
@@ -1804,6 +1965,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.194.A: Liquid Biopsy Testing - Effective 01/01/2026"},
         ("R80",),
+        {"edition": "D163", "expected rule": "E163"},
         id="T159",
     ),
     pytest.param(
@@ -1814,6 +1976,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.194.A: Liquid Biopsy Testing - Effective 01/01/2026"},
         ("R80",),
+        {"edition": "D164", "expected rule": "E164"},
         id="T160",
     ),
     pytest.param(
@@ -1824,6 +1987,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R81",),
+        {"edition": "D165", "expected rule": "E165"},
         id="T161",
     ),
     pytest.param(
@@ -1834,6 +1998,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R81",),
+        {"edition": "D166", "expected rule": "E166"},
         id="T162",
     ),
     pytest.param(
@@ -1846,6 +2011,7 @@ CASES = [
             "edition": "MOL.TS.197.A: Lynch Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R82",),
+        {"edition": "D167", "expected rule": "E167"},
         id="T163",
     ),
     pytest.param(
@@ -1858,6 +2024,7 @@ CASES = [
             "edition": "MOL.TS.197.A: Lynch Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R82",),
+        {"edition": "D168", "expected rule": "E168"},
         id="T164",
     ),
     pytest.param(
@@ -1868,6 +2035,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R83",),
+        {"edition": "D169", "expected rule": "E169"},
         id="T165",
     ),
     pytest.param(
@@ -1878,6 +2046,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R83",),
+        {"edition": "D170", "expected rule": "E170"},
         id="T166",
     ),
     pytest.param(
@@ -1890,6 +2059,7 @@ CASES = [
             "edition": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing - Effective 01/01/2026"
         },
         ("R84",),
+        {"edition": "D171", "expected rule": "E171"},
         id="T167",
     ),
     pytest.param(
@@ -1902,6 +2072,7 @@ CASES = [
             "edition": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing - Effective 01/01/2026"
         },
         ("R84",),
+        {"edition": "D172", "expected rule": "E172"},
         id="T168",
     ),
     pytest.param(
@@ -1912,6 +2083,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R85",),
+        {"edition": "D173", "expected rule": "E173"},
         id="T169",
     ),
     pytest.param(
@@ -1922,6 +2094,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R85",),
+        {"edition": "D174", "expected rule": "E174"},
         id="T170",
     ),
     pytest.param(
@@ -1934,6 +2107,7 @@ CASES = [
             "edition": "MOL.TS.209.A: Non-Invasive Prenatal Screening - Effective 01/01/2026"
         },
         ("R86",),
+        {"edition": "D175", "expected rule": "E175"},
         id="T171",
     ),
     pytest.param(
@@ -1946,6 +2120,7 @@ CASES = [
             "edition": "MOL.TS.209.A: Non-Invasive Prenatal Screening - Effective 01/01/2026"
         },
         ("R86",),
+        {"edition": "D176", "expected rule": "E176"},
         id="T172",
     ),
     pytest.param(
@@ -1956,6 +2131,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R87",),
+        {"edition": "D177", "expected rule": "E177"},
         id="T173",
     ),
     pytest.param(
@@ -1966,6 +2142,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R87",),
+        {"edition": "D178", "expected rule": "E178"},
         id="T174",
     ),
     pytest.param(
@@ -1978,6 +2155,7 @@ CASES = [
             "edition": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer - Effective 01/01/2026"
         },
         ("R88",),
+        {"edition": "D179", "expected rule": "E179"},
         id="T175",
     ),
     pytest.param(
@@ -1990,6 +2168,7 @@ CASES = [
             "edition": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer - Effective 01/01/2026"
         },
         ("R88",),
+        {"edition": "D180", "expected rule": "E180"},
         id="T176",
     ),
     pytest.param(
@@ -2000,6 +2179,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R89",),
+        {"edition": "D181", "expected rule": "E181"},
         id="T177",
     ),
     pytest.param(
@@ -2010,6 +2190,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R89",),
+        {"edition": "D182", "expected rule": "E182"},
         id="T178",
     ),
     pytest.param(
@@ -2022,6 +2203,7 @@ CASES = [
             "edition": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R90",),
+        {"edition": "D183", "expected rule": "E183"},
         id="T179",
     ),
     pytest.param(
@@ -2034,6 +2216,7 @@ CASES = [
             "edition": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R90",),
+        {"edition": "D184", "expected rule": "E184"},
         id="T180",
     ),
     pytest.param(
@@ -2044,6 +2227,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R91",),
+        {"edition": "D185", "expected rule": "E185"},
         id="T181",
     ),
     pytest.param(
@@ -2054,6 +2238,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R91",),
+        {"edition": "D186", "expected rule": "E186"},
         id="T182",
     ),
     pytest.param(
@@ -2066,6 +2251,7 @@ CASES = [
             "edition": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing - Effective 01/01/2026"
         },
         ("R92",),
+        {"edition": "D187", "expected rule": "E187"},
         id="T183",
     ),
     pytest.param(
@@ -2078,6 +2264,7 @@ CASES = [
             "edition": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing - Effective 01/01/2026"
         },
         ("R92",),
+        {"edition": "D188", "expected rule": "E188"},
         id="T184",
     ),
     pytest.param(
@@ -2088,6 +2275,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R93",),
+        {"edition": "D189", "expected rule": "E189"},
         id="T185",
     ),
     pytest.param(
@@ -2098,6 +2286,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R93",),
+        {"edition": "D190", "expected rule": "E190"},
         id="T186",
     ),
     pytest.param(
@@ -2110,6 +2299,7 @@ CASES = [
             "edition": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R94",),
+        {"edition": "D191", "expected rule": "E191"},
         id="T187",
     ),
     pytest.param(
@@ -2122,6 +2312,7 @@ CASES = [
             "edition": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R94",),
+        {"edition": "D192", "expected rule": "E192"},
         id="T188",
     ),
     pytest.param(
@@ -2134,6 +2325,7 @@ CASES = [
             "edition": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R95",),
+        {"edition": "D193", "expected rule": "E193"},
         id="T189",
     ),
     pytest.param(
@@ -2146,6 +2338,7 @@ CASES = [
             "edition": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R95",),
+        {"edition": "D194", "expected rule": "E194"},
         id="T190",
     ),
     pytest.param(
@@ -2158,6 +2351,7 @@ CASES = [
             "edition": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary - Effective 01/01/2026"
         },
         ("R96",),
+        {"edition": "D195", "expected rule": "E195"},
         id="T191",
     ),
     pytest.param(
@@ -2170,6 +2364,7 @@ CASES = [
             "edition": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary - Effective 01/01/2026"
         },
         ("R96",),
+        {"edition": "D196", "expected rule": "E196"},
         id="T192",
     ),
     pytest.param(
@@ -2180,6 +2375,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R97",),
+        {"edition": "D197", "expected rule": "E197"},
         id="T193",
     ),
     pytest.param(
@@ -2190,6 +2386,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R97",),
+        {"edition": "D198", "expected rule": "E198"},
         id="T194",
     ),
     pytest.param(
@@ -2200,6 +2397,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.230.C: Somatic Mutation Testing - Effective 01/01/2026"},
         ("R98",),
+        {"edition": "D199", "expected rule": "E199"},
         id="T195",
     ),
     pytest.param(
@@ -2210,6 +2408,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.230.C: Somatic Mutation Testing - Effective 01/01/2026"},
         ("R98",),
+        {"edition": "D200", "expected rule": "E200"},
         id="T196",
     ),
     pytest.param(
@@ -2220,6 +2419,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.235.C: Exome Sequencing"},
         ("R99",),
+        {"edition": "D201", "expected rule": "E201"},
         id="T197",
     ),
     pytest.param(
@@ -2230,6 +2430,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.235.C: Exome Sequencing"},
         ("R99",),
+        {"edition": "D202", "expected rule": "E202"},
         id="T198",
     ),
     pytest.param(
@@ -2240,6 +2441,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.235.C: Exome Sequencing - Effective 01/01/2026"},
         ("R100",),
+        {"edition": "D203", "expected rule": "E203"},
         id="T199",
     ),
     pytest.param(
@@ -2250,6 +2452,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.235.C: Exome Sequencing - Effective 01/01/2026"},
         ("R100",),
+        {"edition": "D204", "expected rule": "E204"},
         id="T200",
     ),
     pytest.param(
@@ -2260,6 +2463,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.238.A: BRCA Analysis"},
         ("R101",),
+        {"edition": "D205", "expected rule": "E205"},
         id="T201",
     ),
     pytest.param(
@@ -2270,6 +2474,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.238.A: BRCA Analysis"},
         ("R101",),
+        {"edition": "D206", "expected rule": "E206"},
         id="T202",
     ),
     pytest.param(
@@ -2280,6 +2485,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.238.A: BRCA Analysis - Effective 01/01/2026"},
         ("R102",),
+        {"edition": "D207", "expected rule": "E207"},
         id="T203",
     ),
     pytest.param(
@@ -2290,6 +2496,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.238.A: BRCA Analysis - Effective 01/01/2026"},
         ("R102",),
+        {"edition": "D208", "expected rule": "E208"},
         id="T204",
     ),
     pytest.param(
@@ -2300,6 +2507,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R103",),
+        {"edition": "D209", "expected rule": "E209"},
         id="T205",
     ),
     pytest.param(
@@ -2310,6 +2518,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R103",),
+        {"edition": "D210", "expected rule": "E210"},
         id="T206",
     ),
     pytest.param(
@@ -2322,6 +2531,7 @@ CASES = [
             "edition": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis - Effective 01/01/2026"
         },
         ("R104",),
+        {"edition": "D211", "expected rule": "E211"},
         id="T207",
     ),
     pytest.param(
@@ -2334,6 +2544,7 @@ CASES = [
             "edition": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis - Effective 01/01/2026"
         },
         ("R104",),
+        {"edition": "D212", "expected rule": "E212"},
         id="T208",
     ),
     pytest.param(
@@ -2344,6 +2555,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"},
         ("R105",),
+        {"edition": "D213", "expected rule": "E213"},
         id="T209",
     ),
     pytest.param(
@@ -2354,6 +2566,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"},
         ("R105",),
+        {"edition": "D214", "expected rule": "E214"},
         id="T210",
     ),
     pytest.param(
@@ -2366,6 +2579,7 @@ CASES = [
             "edition": "MOL.TS.251.A: PALB2 Genetic Testing for Cancer Risk - Effective 01/01/2026"
         },
         ("R106",),
+        {"edition": "D215", "expected rule": "E215"},
         id="T211",
     ),
     pytest.param(
@@ -2378,6 +2592,7 @@ CASES = [
             "edition": "MOL.TS.251.A: PALB2 Genetic Testing for Cancer Risk - Effective 01/01/2026"
         },
         ("R106",),
+        {"edition": "D216", "expected rule": "E216"},
         id="T212",
     ),
     pytest.param(
@@ -2388,6 +2603,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R107",),
+        {"edition": "D217", "expected rule": "E217"},
         id="T213",
     ),
     pytest.param(
@@ -2398,6 +2614,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R107",),
+        {"edition": "D218", "expected rule": "E218"},
         id="T214",
     ),
     pytest.param(
@@ -2408,6 +2625,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.254.A: DecisionDX Uveal Melanoma - Effective 01/01/2026"},
         ("R108",),
+        {"edition": "D219", "expected rule": "E219"},
         id="T215",
     ),
     pytest.param(
@@ -2418,6 +2636,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.254.A: DecisionDX Uveal Melanoma - Effective 01/01/2026"},
         ("R108",),
+        {"edition": "D220", "expected rule": "E220"},
         id="T216",
     ),
     pytest.param(
@@ -2428,6 +2647,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R109",),
+        {"edition": "D221", "expected rule": "E221"},
         id="T217",
     ),
     pytest.param(
@@ -2438,6 +2658,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R109",),
+        {"edition": "D222", "expected rule": "E222"},
         id="T218",
     ),
     pytest.param(
@@ -2448,6 +2669,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.257.A: Epilepsy Genetic Testing - Effective 01/01/2026"},
         ("R110",),
+        {"edition": "D223", "expected rule": "E223"},
         id="T219",
     ),
     pytest.param(
@@ -2458,6 +2680,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.257.A: Epilepsy Genetic Testing - Effective 01/01/2026"},
         ("R110",),
+        {"edition": "D224", "expected rule": "E224"},
         id="T220",
     ),
     pytest.param(
@@ -2470,6 +2693,7 @@ CASES = [
             "edition": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
         },
         ("R111",),
+        {"edition": "D225", "expected rule": "E225"},
         id="T221",
     ),
     pytest.param(
@@ -2482,6 +2706,7 @@ CASES = [
             "edition": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
         },
         ("R111",),
+        {"edition": "D226", "expected rule": "E226"},
         id="T222",
     ),
     pytest.param(
@@ -2494,6 +2719,7 @@ CASES = [
             "edition": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young Genetic Testing - Effective 01/01/2026"
         },
         ("R112",),
+        {"edition": "D227", "expected rule": "E227"},
         id="T223",
     ),
     pytest.param(
@@ -2506,6 +2732,7 @@ CASES = [
             "edition": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young Genetic Testing - Effective 01/01/2026"
         },
         ("R112",),
+        {"edition": "D228", "expected rule": "E228"},
         id="T224",
     ),
     pytest.param(
@@ -2516,6 +2743,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R113",),
+        {"edition": "D229", "expected rule": "E229"},
         id="T225",
     ),
     pytest.param(
@@ -2526,6 +2754,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R113",),
+        {"edition": "D230", "expected rule": "E230"},
         id="T226",
     ),
     pytest.param(
@@ -2538,6 +2767,7 @@ CASES = [
             "edition": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing - Effective 01/01/2026"
         },
         ("R114",),
+        {"edition": "D231", "expected rule": "E231"},
         id="T227",
     ),
     pytest.param(
@@ -2550,6 +2780,7 @@ CASES = [
             "edition": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing - Effective 01/01/2026"
         },
         ("R114",),
+        {"edition": "D232", "expected rule": "E232"},
         id="T228",
     ),
     pytest.param(
@@ -2562,6 +2793,7 @@ CASES = [
             "edition": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R115",),
+        {"edition": "D233", "expected rule": "E233"},
         id="T229",
     ),
     pytest.param(
@@ -2574,6 +2806,7 @@ CASES = [
             "edition": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R115",),
+        {"edition": "D234", "expected rule": "E234"},
         id="T230",
     ),
     pytest.param(
@@ -2586,6 +2819,7 @@ CASES = [
             "edition": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing - Effective 01/01/2026"
         },
         ("R116",),
+        {"edition": "D235", "expected rule": "E235"},
         id="T231",
     ),
     pytest.param(
@@ -2598,6 +2832,7 @@ CASES = [
             "edition": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing - Effective 01/01/2026"
         },
         ("R116",),
+        {"edition": "D236", "expected rule": "E236"},
         id="T232",
     ),
     pytest.param(
@@ -2610,6 +2845,7 @@ CASES = [
             "edition": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R117",),
+        {"edition": "D237", "expected rule": "E237"},
         id="T233",
     ),
     pytest.param(
@@ -2622,6 +2858,7 @@ CASES = [
             "edition": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R117",),
+        {"edition": "D238", "expected rule": "E238"},
         id="T234",
     ),
     pytest.param(
@@ -2634,6 +2871,7 @@ CASES = [
             "edition": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing - Effective 01/01/2026"
         },
         ("R118",),
+        {"edition": "D239", "expected rule": "E239"},
         id="T235",
     ),
     pytest.param(
@@ -2646,6 +2884,7 @@ CASES = [
             "edition": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing - Effective 01/01/2026"
         },
         ("R118",),
+        {"edition": "D240", "expected rule": "E240"},
         id="T236",
     ),
     pytest.param(
@@ -2658,6 +2897,7 @@ CASES = [
             "edition": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R119",),
+        {"edition": "D241", "expected rule": "E241"},
         id="T237",
     ),
     pytest.param(
@@ -2670,6 +2910,7 @@ CASES = [
             "edition": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R119",),
+        {"edition": "D242", "expected rule": "E242"},
         id="T238",
     ),
     pytest.param(
@@ -2682,6 +2923,7 @@ CASES = [
             "edition": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing - Effective 01/01/2026"
         },
         ("R120",),
+        {"edition": "D243", "expected rule": "E243"},
         id="T239",
     ),
     pytest.param(
@@ -2694,6 +2936,7 @@ CASES = [
             "edition": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing - Effective 01/01/2026"
         },
         ("R120",),
+        {"edition": "D244", "expected rule": "E244"},
         id="T240",
     ),
     pytest.param(
@@ -2704,6 +2947,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.282.A: DermTech Pigmented Lesion Assay"},
         ("R121",),
+        {"edition": "D245", "expected rule": "E245"},
         id="T241",
     ),
     pytest.param(
@@ -2714,6 +2958,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.282.A: DermTech Pigmented Lesion Assay"},
         ("R121",),
+        {"edition": "D246", "expected rule": "E246"},
         id="T242",
     ),
     pytest.param(
@@ -2724,6 +2969,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.282.A: DermTech Melanoma Test - Effective 01/01/2026"},
         ("R122",),
+        {"edition": "D247", "expected rule": "E247"},
         id="T243",
     ),
     pytest.param(
@@ -2734,6 +2980,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.282.A: DermTech Melanoma Test - Effective 01/01/2026"},
         ("R122",),
+        {"edition": "D248", "expected rule": "E248"},
         id="T244",
     ),
     pytest.param(
@@ -2744,6 +2991,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R123",),
+        {"edition": "D249", "expected rule": "E249"},
         id="T245",
     ),
     pytest.param(
@@ -2754,6 +3002,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R123",),
+        {"edition": "D250", "expected rule": "E250"},
         id="T246",
     ),
     pytest.param(
@@ -2766,6 +3015,7 @@ CASES = [
             "edition": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing - Effective 01/01/2026"
         },
         ("R124",),
+        {"edition": "D251", "expected rule": "E251"},
         id="T247",
     ),
     pytest.param(
@@ -2778,6 +3028,7 @@ CASES = [
             "edition": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing - Effective 01/01/2026"
         },
         ("R124",),
+        {"edition": "D252", "expected rule": "E252"},
         id="T248",
     ),
     pytest.param(
@@ -2788,6 +3039,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R125",),
+        {"edition": "D253", "expected rule": "E253"},
         id="T249",
     ),
     pytest.param(
@@ -2798,6 +3050,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R125",),
+        {"edition": "D254", "expected rule": "E254"},
         id="T250",
     ),
     pytest.param(
@@ -2810,6 +3063,7 @@ CASES = [
             "edition": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R126",),
+        {"edition": "D255", "expected rule": "E255"},
         id="T251",
     ),
     pytest.param(
@@ -2822,6 +3076,7 @@ CASES = [
             "edition": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R126",),
+        {"edition": "D256", "expected rule": "E256"},
         id="T252",
     ),
     pytest.param(
@@ -2834,6 +3089,7 @@ CASES = [
             "edition": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R127",),
+        {"edition": "D257", "expected rule": "E257"},
         id="T253",
     ),
     pytest.param(
@@ -2846,6 +3102,7 @@ CASES = [
             "edition": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R127",),
+        {"edition": "D258", "expected rule": "E258"},
         id="T254",
     ),
     pytest.param(
@@ -2858,6 +3115,7 @@ CASES = [
             "edition": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R128",),
+        {"edition": "D259", "expected rule": "E259"},
         id="T255",
     ),
     pytest.param(
@@ -2870,6 +3128,7 @@ CASES = [
             "edition": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R128",),
+        {"edition": "D260", "expected rule": "E260"},
         id="T256",
     ),
     pytest.param(
@@ -2880,6 +3139,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R129",),
+        {"edition": "D261", "expected rule": "E261"},
         id="T257",
     ),
     pytest.param(
@@ -2890,6 +3150,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R129",),
+        {"edition": "D262", "expected rule": "E262"},
         id="T258",
     ),
     pytest.param(
@@ -2902,6 +3163,7 @@ CASES = [
             "edition": "MOL.TS.294.A: Decipher Prostate Cancer Classifier - Effective 01/01/2026"
         },
         ("R130",),
+        {"edition": "D263", "expected rule": "E263"},
         id="T259",
     ),
     pytest.param(
@@ -2914,6 +3176,7 @@ CASES = [
             "edition": "MOL.TS.294.A: Decipher Prostate Cancer Classifier - Effective 01/01/2026"
         },
         ("R130",),
+        {"edition": "D264", "expected rule": "E264"},
         id="T260",
     ),
     pytest.param(
@@ -2924,6 +3187,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R131",),
+        {"edition": "D265", "expected rule": "E265"},
         id="T261",
     ),
     pytest.param(
@@ -2934,6 +3198,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R131",),
+        {"edition": "D266", "expected rule": "E266"},
         id="T262",
     ),
     pytest.param(
@@ -2944,6 +3209,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.295.A: Genomic Prostate Score - Effective 01/01/2026"},
         ("R132",),
+        {"edition": "D267", "expected rule": "E267"},
         id="T263",
     ),
     pytest.param(
@@ -2954,6 +3220,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.295.A: Genomic Prostate Score - Effective 01/01/2026"},
         ("R132",),
+        {"edition": "D268", "expected rule": "E268"},
         id="T264",
     ),
     pytest.param(
@@ -2961,6 +3228,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R133",),
+        {"edition": "D269", "expected rule": "E269"},
         id="T265",
     ),
     pytest.param(
@@ -2968,6 +3236,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R133",),
+        {"edition": "D270", "expected rule": "E270"},
         id="T266",
     ),
     pytest.param(
@@ -2975,6 +3244,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.297.A: Prolaris - Effective 01/01/2026"},
         ("R134",),
+        {"edition": "D271", "expected rule": "E271"},
         id="T267",
     ),
     pytest.param(
@@ -2982,6 +3252,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.297.A: Prolaris - Effective 01/01/2026"},
         ("R134",),
+        {"edition": "D272", "expected rule": "E272"},
         id="T268",
     ),
     pytest.param(
@@ -2992,6 +3263,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R135",),
+        {"edition": "D273", "expected rule": "E273"},
         id="T269",
     ),
     pytest.param(
@@ -3002,6 +3274,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R135",),
+        {"edition": "D274", "expected rule": "E274"},
         id="T270",
     ),
     pytest.param(
@@ -3014,6 +3287,7 @@ CASES = [
             "edition": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing - Effective 01/01/2026"
         },
         ("R136",),
+        {"edition": "D275", "expected rule": "E275"},
         id="T271",
     ),
     pytest.param(
@@ -3026,6 +3300,7 @@ CASES = [
             "edition": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing - Effective 01/01/2026"
         },
         ("R136",),
+        {"edition": "D276", "expected rule": "E276"},
         id="T272",
     ),
     pytest.param(
@@ -3036,6 +3311,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R137",),
+        {"edition": "D277", "expected rule": "E277"},
         id="T273",
     ),
     pytest.param(
@@ -3046,6 +3322,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R137",),
+        {"edition": "D278", "expected rule": "E278"},
         id="T274",
     ),
     pytest.param(
@@ -3058,6 +3335,7 @@ CASES = [
             "edition": "MOL.TS.302.A: Legius Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R138",),
+        {"edition": "D279", "expected rule": "E279"},
         id="T275",
     ),
     pytest.param(
@@ -3070,6 +3348,7 @@ CASES = [
             "edition": "MOL.TS.302.A: Legius Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R138",),
+        {"edition": "D280", "expected rule": "E280"},
         id="T276",
     ),
     pytest.param(
@@ -3080,6 +3359,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.306.C: Genome Sequencing"},
         ("R139",),
+        {"edition": "D281", "expected rule": "E281"},
         id="T277",
     ),
     pytest.param(
@@ -3090,6 +3370,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.306.C: Genome Sequencing"},
         ("R139",),
+        {"edition": "D282", "expected rule": "E282"},
         id="T278",
     ),
     pytest.param(
@@ -3100,6 +3381,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.306.C: Genome Sequencing - Effective 01/01/2026"},
         ("R140",),
+        {"edition": "D283", "expected rule": "E283"},
         id="T279",
     ),
     pytest.param(
@@ -3110,6 +3392,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.306.C: Genome Sequencing - Effective 01/01/2026"},
         ("R140",),
+        {"edition": "D284", "expected rule": "E284"},
         id="T280",
     ),
     pytest.param(
@@ -3120,6 +3403,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R141",),
+        {"edition": "D285", "expected rule": "E285"},
         id="T281",
     ),
     pytest.param(
@@ -3130,6 +3414,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R141",),
+        {"edition": "D286", "expected rule": "E286"},
         id="T282",
     ),
     pytest.param(
@@ -3142,6 +3427,7 @@ CASES = [
             "edition": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection - Effective 01/01/2026"
         },
         ("R142",),
+        {"edition": "D287", "expected rule": "E287"},
         id="T283",
     ),
     pytest.param(
@@ -3154,6 +3440,7 @@ CASES = [
             "edition": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection - Effective 01/01/2026"
         },
         ("R142",),
+        {"edition": "D288", "expected rule": "E288"},
         id="T284",
     ),
     pytest.param(
@@ -3166,6 +3453,7 @@ CASES = [
             "edition": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
         },
         ("R143",),
+        {"edition": "D289", "expected rule": "E289"},
         id="T285",
     ),
     pytest.param(
@@ -3178,6 +3466,7 @@ CASES = [
             "edition": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
         },
         ("R143",),
+        {"edition": "D290", "expected rule": "E290"},
         id="T286",
     ),
     pytest.param(
@@ -3190,6 +3479,7 @@ CASES = [
             "edition": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing - Effective 01/01/2026"
         },
         ("R144",),
+        {"edition": "D291", "expected rule": "E291"},
         id="T287",
     ),
     pytest.param(
@@ -3202,6 +3492,7 @@ CASES = [
             "edition": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing - Effective 01/01/2026"
         },
         ("R144",),
+        {"edition": "D292", "expected rule": "E292"},
         id="T288",
     ),
     pytest.param(
@@ -3212,6 +3503,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R145",),
+        {"edition": "D293", "expected rule": "E293"},
         id="T289",
     ),
     pytest.param(
@@ -3222,6 +3514,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R145",),
+        {"edition": "D294", "expected rule": "E294"},
         id="T290",
     ),
     pytest.param(
@@ -3234,6 +3527,7 @@ CASES = [
             "edition": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors - Effective 01/01/2026"
         },
         ("R146",),
+        {"edition": "D295", "expected rule": "E295"},
         id="T291",
     ),
     pytest.param(
@@ -3246,6 +3540,7 @@ CASES = [
             "edition": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors - Effective 01/01/2026"
         },
         ("R146",),
+        {"edition": "D296", "expected rule": "E296"},
         id="T292",
     ),
     pytest.param(
@@ -3256,6 +3551,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R147",),
+        {"edition": "D297", "expected rule": "E297"},
         id="T293",
     ),
     pytest.param(
@@ -3266,6 +3562,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R147",),
+        {"edition": "D298", "expected rule": "E298"},
         id="T294",
     ),
     pytest.param(
@@ -3278,6 +3575,7 @@ CASES = [
             "edition": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing - Effective 01/01/2026"
         },
         ("R148",),
+        {"edition": "D299", "expected rule": "E299"},
         id="T295",
     ),
     pytest.param(
@@ -3290,6 +3588,7 @@ CASES = [
             "edition": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing - Effective 01/01/2026"
         },
         ("R148",),
+        {"edition": "D300", "expected rule": "E300"},
         id="T296",
     ),
     pytest.param(
@@ -3302,6 +3601,7 @@ CASES = [
             "edition": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R149",),
+        {"edition": "D301", "expected rule": "E301"},
         id="T297",
     ),
     pytest.param(
@@ -3314,6 +3614,7 @@ CASES = [
             "edition": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R149",),
+        {"edition": "D302", "expected rule": "E302"},
         id="T298",
     ),
     pytest.param(
@@ -3326,6 +3627,7 @@ CASES = [
             "edition": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing - Effective 01/01/2026"
         },
         ("R150",),
+        {"edition": "D303", "expected rule": "E303"},
         id="T299",
     ),
     pytest.param(
@@ -3338,6 +3640,7 @@ CASES = [
             "edition": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing - Effective 01/01/2026"
         },
         ("R150",),
+        {"edition": "D304", "expected rule": "E304"},
         id="T300",
     ),
     pytest.param(
@@ -3350,6 +3653,7 @@ CASES = [
             "edition": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R151",),
+        {"edition": "D305", "expected rule": "E305"},
         id="T301",
     ),
     pytest.param(
@@ -3362,6 +3666,7 @@ CASES = [
             "edition": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R151",),
+        {"edition": "D306", "expected rule": "E306"},
         id="T302",
     ),
     pytest.param(
@@ -3374,6 +3679,7 @@ CASES = [
             "edition": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping - Effective 01/01/2026"
         },
         ("R152",),
+        {"edition": "D307", "expected rule": "E307"},
         id="T303",
     ),
     pytest.param(
@@ -3386,6 +3692,7 @@ CASES = [
             "edition": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping - Effective 01/01/2026"
         },
         ("R152",),
+        {"edition": "D308", "expected rule": "E308"},
         id="T304",
     ),
     pytest.param(
@@ -3396,6 +3703,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R153",),
+        {"edition": "D309", "expected rule": "E309"},
         id="T305",
     ),
     pytest.param(
@@ -3406,6 +3714,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R153",),
+        {"edition": "D310", "expected rule": "E310"},
         id="T306",
     ),
     pytest.param(
@@ -3418,6 +3727,7 @@ CASES = [
             "edition": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing - Effective 01/01/2026"
         },
         ("R154",),
+        {"edition": "D311", "expected rule": "E311"},
         id="T307",
     ),
     pytest.param(
@@ -3430,6 +3740,7 @@ CASES = [
             "edition": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing - Effective 01/01/2026"
         },
         ("R154",),
+        {"edition": "D312", "expected rule": "E312"},
         id="T308",
     ),
     pytest.param(
@@ -3440,6 +3751,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R155",),
+        {"edition": "D313", "expected rule": "E313"},
         id="T309",
     ),
     pytest.param(
@@ -3450,6 +3762,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R155",),
+        {"edition": "D314", "expected rule": "E314"},
         id="T310",
     ),
     pytest.param(
@@ -3462,6 +3775,7 @@ CASES = [
             "edition": "MOL.TS.396.A: Multi-Cancer Early Detection Screening - Effective 01/01/2026"
         },
         ("R156",),
+        {"edition": "D315", "expected rule": "E315"},
         id="T311",
     ),
     pytest.param(
@@ -3474,6 +3788,7 @@ CASES = [
             "edition": "MOL.TS.396.A: Multi-Cancer Early Detection Screening - Effective 01/01/2026"
         },
         ("R156",),
+        {"edition": "D316", "expected rule": "E316"},
         id="T312",
     ),
     pytest.param(
@@ -3484,6 +3799,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R157",),
+        {"edition": "D317", "expected rule": "E317"},
         id="T313",
     ),
     pytest.param(
@@ -3494,6 +3810,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R157",),
+        {"edition": "D318", "expected rule": "E318"},
         id="T314",
     ),
     pytest.param(
@@ -3506,6 +3823,7 @@ CASES = [
             "edition": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing - Effective 01/01/2026"
         },
         ("R158",),
+        {"edition": "D319", "expected rule": "E319"},
         id="T315",
     ),
     pytest.param(
@@ -3518,6 +3836,7 @@ CASES = [
             "edition": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing - Effective 01/01/2026"
         },
         ("R158",),
+        {"edition": "D320", "expected rule": "E320"},
         id="T316",
     ),
     pytest.param(
@@ -3528,6 +3847,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R159",),
+        {"edition": "D321", "expected rule": "E321"},
         id="T317",
     ),
     pytest.param(
@@ -3538,6 +3858,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R159",),
+        {"edition": "D322", "expected rule": "E322"},
         id="T318",
     ),
     pytest.param(
@@ -3550,6 +3871,7 @@ CASES = [
             "edition": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing - Effective 01/01/2026"
         },
         ("R160",),
+        {"edition": "D323", "expected rule": "E323"},
         id="T319",
     ),
     pytest.param(
@@ -3562,6 +3884,7 @@ CASES = [
             "edition": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing - Effective 01/01/2026"
         },
         ("R160",),
+        {"edition": "D324", "expected rule": "E324"},
         id="T320",
     ),
     pytest.param(
@@ -3572,6 +3895,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R161",),
+        {"edition": "D325", "expected rule": "E325"},
         id="T321",
     ),
     pytest.param(
@@ -3582,6 +3906,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R161",),
+        {"edition": "D326", "expected rule": "E326"},
         id="T322",
     ),
     pytest.param(
@@ -3594,6 +3919,7 @@ CASES = [
             "edition": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing - Effective 01/01/2026"
         },
         ("R162",),
+        {"edition": "D327", "expected rule": "E327"},
         id="T323",
     ),
     pytest.param(
@@ -3606,6 +3932,7 @@ CASES = [
             "edition": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing - Effective 01/01/2026"
         },
         ("R162",),
+        {"edition": "D328", "expected rule": "E328"},
         id="T324",
     ),
     pytest.param(
@@ -3616,6 +3943,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R163",),
+        {"edition": "D329", "expected rule": "E329"},
         id="T325",
     ),
     pytest.param(
@@ -3626,6 +3954,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R163",),
+        {"edition": "D330", "expected rule": "E330"},
         id="T326",
     ),
     pytest.param(
@@ -3638,6 +3967,7 @@ CASES = [
             "edition": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing - Effective 01/01/2026"
         },
         ("R164",),
+        {"edition": "D331", "expected rule": "E331"},
         id="T327",
     ),
     pytest.param(
@@ -3650,6 +3980,7 @@ CASES = [
             "edition": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing - Effective 01/01/2026"
         },
         ("R164",),
+        {"edition": "D332", "expected rule": "E332"},
         id="T328",
     ),
     pytest.param(
@@ -3660,6 +3991,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R165",),
+        {"edition": "D333", "expected rule": "E333"},
         id="T329",
     ),
     pytest.param(
@@ -3670,6 +4002,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R165",),
+        {"edition": "D334", "expected rule": "E334"},
         id="T330",
     ),
     pytest.param(
@@ -3682,6 +4015,7 @@ CASES = [
             "edition": "MOL.TS.482.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded - Effective 01/01/2026"
         },
         ("R166",),
+        {"edition": "D335", "expected rule": "E335"},
         id="T331",
     ),
     pytest.param(
@@ -3694,17 +4028,19 @@ CASES = [
             "edition": "MOL.TS.482.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded - Effective 01/01/2026"
         },
         ("R166",),
+        {"edition": "D336", "expected rule": "E336"},
         id="T332",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

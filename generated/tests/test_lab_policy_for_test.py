@@ -11,12 +11,16 @@ import pytest
 from .. import lab_policy_for_test as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/laboratory_management.xlsx:Lab policy tests"
+
 CASES = [
     pytest.param(
         {"test": "alpha-1 antitrypsin deficiency"},
         date(2025, 12, 31),
         {"policy": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R1",),
+        {"policy": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -24,6 +28,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R101",),
+        {"policy": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -31,6 +36,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"},
         ("R2",),
+        {"policy": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -38,6 +44,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"},
         ("R102",),
+        {"policy": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -45,6 +52,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R3",),
+        {"policy": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -52,6 +60,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R103",),
+        {"policy": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -59,6 +68,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R4",),
+        {"policy": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -66,6 +76,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R104",),
+        {"policy": "D12", "expected rule": "E12"},
         id="T8",
     ),
     pytest.param(
@@ -73,6 +84,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.130.A: Ataxia-Telangiectasia Genetic Testing"},
         ("R5",),
+        {"policy": "D13", "expected rule": "E13"},
         id="T9",
     ),
     pytest.param(
@@ -80,6 +92,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing"},
         ("R158",),
+        {"policy": "D14", "expected rule": "E14"},
         id="T10",
     ),
     pytest.param(
@@ -87,6 +100,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R6",),
+        {"policy": "D15", "expected rule": "E15"},
         id="T11",
     ),
     pytest.param(
@@ -94,6 +108,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R105",),
+        {"policy": "D16", "expected rule": "E16"},
         id="T12",
     ),
     pytest.param(
@@ -101,6 +116,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R7",),
+        {"policy": "D17", "expected rule": "E17"},
         id="T13",
     ),
     pytest.param(
@@ -108,6 +124,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R106",),
+        {"policy": "D18", "expected rule": "E18"},
         id="T14",
     ),
     pytest.param(
@@ -117,6 +134,7 @@ CASES = [
             "policy": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R8",),
+        {"policy": "D19", "expected rule": "E19"},
         id="T15",
     ),
     pytest.param(
@@ -126,6 +144,7 @@ CASES = [
             "policy": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R107",),
+        {"policy": "D20", "expected rule": "E20"},
         id="T16",
     ),
     pytest.param(
@@ -133,6 +152,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R9",),
+        {"policy": "D21", "expected rule": "E21"},
         id="T17",
     ),
     pytest.param(
@@ -140,6 +160,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R108",),
+        {"policy": "D22", "expected rule": "E22"},
         id="T18",
     ),
     pytest.param(
@@ -149,6 +170,7 @@ CASES = [
             "policy": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R10",),
+        {"policy": "D23", "expected rule": "E23"},
         id="T19",
     ),
     pytest.param(
@@ -158,6 +180,7 @@ CASES = [
             "policy": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R109",),
+        {"policy": "D24", "expected rule": "E24"},
         id="T20",
     ),
     pytest.param(
@@ -167,6 +190,7 @@ CASES = [
             "policy": "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R11",),
+        {"policy": "D25", "expected rule": "E25"},
         id="T21",
     ),
     pytest.param(
@@ -176,6 +200,7 @@ CASES = [
             "policy": "MOL.TS.165.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R110",),
+        {"policy": "D26", "expected rule": "E26"},
         id="T22",
     ),
     pytest.param(
@@ -183,6 +208,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R12",),
+        {"policy": "D27", "expected rule": "E27"},
         id="T23",
     ),
     pytest.param(
@@ -190,6 +216,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R111",),
+        {"policy": "D28", "expected rule": "E28"},
         id="T24",
     ),
     pytest.param(
@@ -197,6 +224,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R13",),
+        {"policy": "D29", "expected rule": "E29"},
         id="T25",
     ),
     pytest.param(
@@ -204,6 +232,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R112",),
+        {"policy": "D30", "expected rule": "E30"},
         id="T26",
     ),
     pytest.param(
@@ -211,6 +240,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R14",),
+        {"policy": "D31", "expected rule": "E31"},
         id="T27",
     ),
     pytest.param(
@@ -218,6 +248,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R113",),
+        {"policy": "D32", "expected rule": "E32"},
         id="T28",
     ),
     pytest.param(
@@ -225,6 +256,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R15",),
+        {"policy": "D33", "expected rule": "E33"},
         id="T29",
     ),
     pytest.param(
@@ -232,6 +264,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R114",),
+        {"policy": "D34", "expected rule": "E34"},
         id="T30",
     ),
     pytest.param(
@@ -239,6 +272,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R16",),
+        {"policy": "D35", "expected rule": "E35"},
         id="T31",
     ),
     pytest.param(
@@ -246,6 +280,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R115",),
+        {"policy": "D36", "expected rule": "E36"},
         id="T32",
     ),
     pytest.param(
@@ -253,6 +288,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R17",),
+        {"policy": "D37", "expected rule": "E37"},
         id="T33",
     ),
     pytest.param(
@@ -260,6 +296,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R116",),
+        {"policy": "D38", "expected rule": "E38"},
         id="T34",
     ),
     pytest.param(
@@ -267,6 +304,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R18",),
+        {"policy": "D39", "expected rule": "E39"},
         id="T35",
     ),
     pytest.param(
@@ -274,6 +312,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R117",),
+        {"policy": "D40", "expected rule": "E40"},
         id="T36",
     ),
     pytest.param(
@@ -281,6 +320,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R19",),
+        {"policy": "D41", "expected rule": "E41"},
         id="T37",
     ),
     pytest.param(
@@ -288,6 +328,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R118",),
+        {"policy": "D42", "expected rule": "E42"},
         id="T38",
     ),
     pytest.param(
@@ -295,6 +336,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.202.A: Marfan Syndrome Genetic Testing"},
         ("R20",),
+        {"policy": "D43", "expected rule": "E43"},
         id="T39",
     ),
     pytest.param(
@@ -304,6 +346,7 @@ CASES = [
             "policy": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
         },
         ("R159",),
+        {"policy": "D44", "expected rule": "E44"},
         id="T40",
     ),
     pytest.param(
@@ -311,6 +354,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R21",),
+        {"policy": "D45", "expected rule": "E45"},
         id="T41",
     ),
     pytest.param(
@@ -318,6 +362,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R119",),
+        {"policy": "D46", "expected rule": "E46"},
         id="T42",
     ),
     pytest.param(
@@ -325,6 +370,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R22",),
+        {"policy": "D47", "expected rule": "E47"},
         id="T43",
     ),
     pytest.param(
@@ -332,6 +378,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R120",),
+        {"policy": "D48", "expected rule": "E48"},
         id="T44",
     ),
     pytest.param(
@@ -339,6 +386,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R23",),
+        {"policy": "D49", "expected rule": "E49"},
         id="T45",
     ),
     pytest.param(
@@ -346,6 +394,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R121",),
+        {"policy": "D50", "expected rule": "E50"},
         id="T46",
     ),
     pytest.param(
@@ -353,6 +402,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R24",),
+        {"policy": "D51", "expected rule": "E51"},
         id="T47",
     ),
     pytest.param(
@@ -360,6 +410,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R122",),
+        {"policy": "D52", "expected rule": "E52"},
         id="T48",
     ),
     pytest.param(
@@ -367,6 +418,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R25",),
+        {"policy": "D53", "expected rule": "E53"},
         id="T49",
     ),
     pytest.param(
@@ -374,6 +426,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R123",),
+        {"policy": "D54", "expected rule": "E54"},
         id="T50",
     ),
     pytest.param(
@@ -381,6 +434,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R26",),
+        {"policy": "D55", "expected rule": "E55"},
         id="T51",
     ),
     pytest.param(
@@ -388,6 +442,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R124",),
+        {"policy": "D56", "expected rule": "E56"},
         id="T52",
     ),
     pytest.param(
@@ -397,6 +452,7 @@ CASES = [
             "policy": "MOL.TS.227.A: Thoracic Aortic Aneurysms and Dissections (TAAD) Panel Genetic Testing"
         },
         ("R27",),
+        {"policy": "D57", "expected rule": "E57"},
         id="T53",
     ),
     pytest.param(
@@ -406,6 +462,7 @@ CASES = [
             "policy": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
         },
         ("R159",),
+        {"policy": "D58", "expected rule": "E58"},
         id="T54",
     ),
     pytest.param(
@@ -415,6 +472,7 @@ CASES = [
             "policy": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R28",),
+        {"policy": "D59", "expected rule": "E59"},
         id="T55",
     ),
     pytest.param(
@@ -424,6 +482,7 @@ CASES = [
             "policy": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R125",),
+        {"policy": "D60", "expected rule": "E60"},
         id="T56",
     ),
     pytest.param(
@@ -431,6 +490,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R29",),
+        {"policy": "D61", "expected rule": "E61"},
         id="T57",
     ),
     pytest.param(
@@ -438,6 +498,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R126",),
+        {"policy": "D62", "expected rule": "E62"},
         id="T58",
     ),
     pytest.param(
@@ -445,6 +506,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.232.A: VeriStrat Testing for NSCLC TKI Response"},
         ("R30",),
+        {"policy": "D63", "expected rule": "E63"},
         id="T59",
     ),
     pytest.param(
@@ -452,6 +514,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "no policy listed"},
         ("R160",),
+        {"policy": "D64", "expected rule": "E64"},
         id="T60",
     ),
     pytest.param(
@@ -459,6 +522,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.235.C: Exome Sequencing"},
         ("R31",),
+        {"policy": "D65", "expected rule": "E65"},
         id="T61",
     ),
     pytest.param(
@@ -466,6 +530,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.235.C: Exome Sequencing"},
         ("R127",),
+        {"policy": "D66", "expected rule": "E66"},
         id="T62",
     ),
     pytest.param(
@@ -473,6 +538,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.238.A: BRCA Analysis"},
         ("R32",),
+        {"policy": "D67", "expected rule": "E67"},
         id="T63",
     ),
     pytest.param(
@@ -480,6 +546,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.238.A: BRCA Analysis"},
         ("R128",),
+        {"policy": "D68", "expected rule": "E68"},
         id="T64",
     ),
     pytest.param(
@@ -487,6 +554,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R33",),
+        {"policy": "D69", "expected rule": "E69"},
         id="T65",
     ),
     pytest.param(
@@ -494,6 +562,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R129",),
+        {"policy": "D70", "expected rule": "E70"},
         id="T66",
     ),
     pytest.param(
@@ -501,6 +570,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"},
         ("R34",),
+        {"policy": "D71", "expected rule": "E71"},
         id="T67",
     ),
     pytest.param(
@@ -508,6 +578,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.251.A: PALB2 Genetic Testing for Cancer Risk"},
         ("R130",),
+        {"policy": "D72", "expected rule": "E72"},
         id="T68",
     ),
     pytest.param(
@@ -515,6 +586,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R35",),
+        {"policy": "D73", "expected rule": "E73"},
         id="T69",
     ),
     pytest.param(
@@ -522,6 +594,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R131",),
+        {"policy": "D74", "expected rule": "E74"},
         id="T70",
     ),
     pytest.param(
@@ -529,6 +602,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R36",),
+        {"policy": "D75", "expected rule": "E75"},
         id="T71",
     ),
     pytest.param(
@@ -536,6 +610,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R132",),
+        {"policy": "D76", "expected rule": "E76"},
         id="T72",
     ),
     pytest.param(
@@ -545,6 +620,7 @@ CASES = [
             "policy": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
         },
         ("R37",),
+        {"policy": "D77", "expected rule": "E77"},
         id="T73",
     ),
     pytest.param(
@@ -554,6 +630,7 @@ CASES = [
             "policy": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young Genetic Testing"
         },
         ("R133",),
+        {"policy": "D78", "expected rule": "E78"},
         id="T74",
     ),
     pytest.param(
@@ -561,6 +638,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R38",),
+        {"policy": "D79", "expected rule": "E79"},
         id="T75",
     ),
     pytest.param(
@@ -568,6 +646,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R134",),
+        {"policy": "D80", "expected rule": "E80"},
         id="T76",
     ),
     pytest.param(
@@ -575,6 +654,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.267.A: Ehlers-Danlos Syndrome Genetic Testing"},
         ("R39",),
+        {"policy": "D81", "expected rule": "E81"},
         id="T77",
     ),
     pytest.param(
@@ -584,6 +664,7 @@ CASES = [
             "policy": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
         },
         ("R159",),
+        {"policy": "D82", "expected rule": "E82"},
         id="T78",
     ),
     pytest.param(
@@ -593,6 +674,7 @@ CASES = [
             "policy": "MOL.TS.268.A: Hereditary Connective Tissue Disorder Genetic Testing"
         },
         ("R40",),
+        {"policy": "D83", "expected rule": "E83"},
         id="T79",
     ),
     pytest.param(
@@ -602,6 +684,7 @@ CASES = [
             "policy": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
         },
         ("R159",),
+        {"policy": "D84", "expected rule": "E84"},
         id="T80",
     ),
     pytest.param(
@@ -611,6 +694,7 @@ CASES = [
             "policy": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R41",),
+        {"policy": "D85", "expected rule": "E85"},
         id="T81",
     ),
     pytest.param(
@@ -620,6 +704,7 @@ CASES = [
             "policy": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R135",),
+        {"policy": "D86", "expected rule": "E86"},
         id="T82",
     ),
     pytest.param(
@@ -627,6 +712,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.271.A: PancraGEN"},
         ("R42",),
+        {"policy": "D87", "expected rule": "E87"},
         id="T83",
     ),
     pytest.param(
@@ -634,6 +720,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "no policy listed"},
         ("R160",),
+        {"policy": "D88", "expected rule": "E88"},
         id="T84",
     ),
     pytest.param(
@@ -643,6 +730,7 @@ CASES = [
             "policy": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R43",),
+        {"policy": "D89", "expected rule": "E89"},
         id="T85",
     ),
     pytest.param(
@@ -652,6 +740,7 @@ CASES = [
             "policy": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R136",),
+        {"policy": "D90", "expected rule": "E90"},
         id="T86",
     ),
     pytest.param(
@@ -661,6 +750,7 @@ CASES = [
             "policy": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R44",),
+        {"policy": "D91", "expected rule": "E91"},
         id="T87",
     ),
     pytest.param(
@@ -670,6 +760,7 @@ CASES = [
             "policy": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R137",),
+        {"policy": "D92", "expected rule": "E92"},
         id="T88",
     ),
     pytest.param(
@@ -677,6 +768,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.282.A: DermTech Pigmented Lesion Assay"},
         ("R45",),
+        {"policy": "D93", "expected rule": "E93"},
         id="T89",
     ),
     pytest.param(
@@ -684,6 +776,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.282.A: DermTech Melanoma Test"},
         ("R138",),
+        {"policy": "D94", "expected rule": "E94"},
         id="T90",
     ),
     pytest.param(
@@ -691,6 +784,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R46",),
+        {"policy": "D95", "expected rule": "E95"},
         id="T91",
     ),
     pytest.param(
@@ -698,6 +792,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R139",),
+        {"policy": "D96", "expected rule": "E96"},
         id="T92",
     ),
     pytest.param(
@@ -705,6 +800,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R47",),
+        {"policy": "D97", "expected rule": "E97"},
         id="T93",
     ),
     pytest.param(
@@ -712,6 +808,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R140",),
+        {"policy": "D98", "expected rule": "E98"},
         id="T94",
     ),
     pytest.param(
@@ -721,6 +818,7 @@ CASES = [
             "policy": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R48",),
+        {"policy": "D99", "expected rule": "E99"},
         id="T95",
     ),
     pytest.param(
@@ -730,6 +828,7 @@ CASES = [
             "policy": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R141",),
+        {"policy": "D100", "expected rule": "E100"},
         id="T96",
     ),
     pytest.param(
@@ -737,6 +836,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R49",),
+        {"policy": "D101", "expected rule": "E101"},
         id="T97",
     ),
     pytest.param(
@@ -744,6 +844,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R142",),
+        {"policy": "D102", "expected rule": "E102"},
         id="T98",
     ),
     pytest.param(
@@ -751,6 +852,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "no policy listed"},
         ("R66",),
+        {"policy": "D103", "expected rule": "E103"},
         id="T99",
     ),
     pytest.param(
@@ -758,6 +860,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.295.A: Genomic Prostate Score"},
         ("R143",),
+        {"policy": "D104", "expected rule": "E104"},
         id="T100",
     ),
     pytest.param(
@@ -765,6 +868,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "no policy listed"},
         ("R66",),
+        {"policy": "D105", "expected rule": "E105"},
         id="T101",
     ),
     pytest.param(
@@ -772,6 +876,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.297.A: Prolaris"},
         ("R144",),
+        {"policy": "D106", "expected rule": "E106"},
         id="T102",
     ),
     pytest.param(
@@ -779,6 +884,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R50",),
+        {"policy": "D107", "expected rule": "E107"},
         id="T103",
     ),
     pytest.param(
@@ -786,6 +892,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R145",),
+        {"policy": "D108", "expected rule": "E108"},
         id="T104",
     ),
     pytest.param(
@@ -793,6 +900,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R51",),
+        {"policy": "D109", "expected rule": "E109"},
         id="T105",
     ),
     pytest.param(
@@ -800,6 +908,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R146",),
+        {"policy": "D110", "expected rule": "E110"},
         id="T106",
     ),
     pytest.param(
@@ -807,6 +916,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.306.C: Genome Sequencing"},
         ("R52",),
+        {"policy": "D111", "expected rule": "E111"},
         id="T107",
     ),
     pytest.param(
@@ -814,6 +924,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.306.C: Genome Sequencing"},
         ("R147",),
+        {"policy": "D112", "expected rule": "E112"},
         id="T108",
     ),
     pytest.param(
@@ -821,6 +932,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R53",),
+        {"policy": "D113", "expected rule": "E113"},
         id="T109",
     ),
     pytest.param(
@@ -828,6 +940,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R148",),
+        {"policy": "D114", "expected rule": "E114"},
         id="T110",
     ),
     pytest.param(
@@ -835,6 +948,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.309.A: Friedreich Ataxia Genetic Testing"},
         ("R54",),
+        {"policy": "D115", "expected rule": "E115"},
         id="T111",
     ),
     pytest.param(
@@ -842,6 +956,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing"},
         ("R158",),
+        {"policy": "D116", "expected rule": "E116"},
         id="T112",
     ),
     pytest.param(
@@ -849,6 +964,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.310.A: Hereditary Ataxia Multigene Panel Testing"},
         ("R55",),
+        {"policy": "D117", "expected rule": "E117"},
         id="T113",
     ),
     pytest.param(
@@ -856,6 +972,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing"},
         ("R158",),
+        {"policy": "D118", "expected rule": "E118"},
         id="T114",
     ),
     pytest.param(
@@ -863,6 +980,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.311.A: Spinocerebellar Ataxia Genetic Testing"},
         ("R56",),
+        {"policy": "D119", "expected rule": "E119"},
         id="T115",
     ),
     pytest.param(
@@ -870,6 +988,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing"},
         ("R158",),
+        {"policy": "D120", "expected rule": "E120"},
         id="T116",
     ),
     pytest.param(
@@ -879,6 +998,7 @@ CASES = [
             "policy": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
         },
         ("R57",),
+        {"policy": "D121", "expected rule": "E121"},
         id="T117",
     ),
     pytest.param(
@@ -886,6 +1006,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing"},
         ("R149",),
+        {"policy": "D122", "expected rule": "E122"},
         id="T118",
     ),
     pytest.param(
@@ -893,6 +1014,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R58",),
+        {"policy": "D123", "expected rule": "E123"},
         id="T119",
     ),
     pytest.param(
@@ -900,6 +1022,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R150",),
+        {"policy": "D124", "expected rule": "E124"},
         id="T120",
     ),
     pytest.param(
@@ -907,6 +1030,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R59",),
+        {"policy": "D125", "expected rule": "E125"},
         id="T121",
     ),
     pytest.param(
@@ -914,6 +1038,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R151",),
+        {"policy": "D126", "expected rule": "E126"},
         id="T122",
     ),
     pytest.param(
@@ -923,6 +1048,7 @@ CASES = [
             "policy": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R60",),
+        {"policy": "D127", "expected rule": "E127"},
         id="T123",
     ),
     pytest.param(
@@ -932,6 +1058,7 @@ CASES = [
             "policy": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R152",),
+        {"policy": "D128", "expected rule": "E128"},
         id="T124",
     ),
     pytest.param(
@@ -941,6 +1068,7 @@ CASES = [
             "policy": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R61",),
+        {"policy": "D129", "expected rule": "E129"},
         id="T125",
     ),
     pytest.param(
@@ -950,6 +1078,7 @@ CASES = [
             "policy": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R153",),
+        {"policy": "D130", "expected rule": "E130"},
         id="T126",
     ),
     pytest.param(
@@ -957,6 +1086,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R62",),
+        {"policy": "D131", "expected rule": "E131"},
         id="T127",
     ),
     pytest.param(
@@ -964,6 +1094,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R154",),
+        {"policy": "D132", "expected rule": "E132"},
         id="T128",
     ),
     pytest.param(
@@ -971,6 +1102,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R63",),
+        {"policy": "D133", "expected rule": "E133"},
         id="T129",
     ),
     pytest.param(
@@ -978,6 +1110,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R155",),
+        {"policy": "D134", "expected rule": "E134"},
         id="T130",
     ),
     pytest.param(
@@ -985,6 +1118,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R64",),
+        {"policy": "D135", "expected rule": "E135"},
         id="T131",
     ),
     pytest.param(
@@ -992,6 +1126,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R156",),
+        {"policy": "D136", "expected rule": "E136"},
         id="T132",
     ),
     pytest.param(
@@ -999,6 +1134,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R65",),
+        {"policy": "D137", "expected rule": "E137"},
         id="T133",
     ),
     pytest.param(
@@ -1006,6 +1142,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R157",),
+        {"policy": "D138", "expected rule": "E138"},
         id="T134",
     ),
     pytest.param(
@@ -1013,6 +1150,7 @@ CASES = [
         date(2024, 3, 15),
         {"policy": "MOL.TS.238.A: BRCA Analysis"},
         ("R32",),
+        {"policy": "D139", "expected rule": "E139"},
         id="T135",
     ),
     pytest.param(
@@ -1022,6 +1160,7 @@ CASES = [
             "policy": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
         },
         ("R159",),
+        {"policy": "D140", "expected rule": "E140"},
         id="T136",
     ),
     pytest.param(
@@ -1029,17 +1168,19 @@ CASES = [
         date(2025, 6, 1),
         {"policy": "MOL.TS.309.A: Friedreich Ataxia Genetic Testing"},
         ("R54",),
+        {"policy": "D141", "expected rule": "E141"},
         id="T137",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs, as_of=as_of)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,12 +10,16 @@ import pytest
 from .. import legislative_mandate as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_coverage.xlsx:Legislative mandate tests"
+
 CASES = [
     pytest.param(
         {"study": "breast imaging", "state": "Texas"},
         None,
         {"legislation_to_consider": "state and federal breast density laws"},
         ("R1",),
+        {"legislation_to_consider": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"legislation_to_consider": "state and federal breast density laws"},
         ("R1",),
+        {"legislation_to_consider": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"legislation_to_consider": "Texas HB 1290 coronary calcium CT law"},
         ("R2",),
+        {"legislation_to_consider": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -37,6 +43,7 @@ CASES = [
         None,
         {"legislation_to_consider": "none named in the Preface"},
         ("R3",),
+        {"legislation_to_consider": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -44,6 +51,7 @@ CASES = [
         None,
         {"legislation_to_consider": "none named in the Preface"},
         ("R4",),
+        {"legislation_to_consider": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -51,17 +59,19 @@ CASES = [
         None,
         {"legislation_to_consider": "none named in the Preface"},
         ("R4",),
+        {"legislation_to_consider": "D10", "expected rule": "E10"},
         id="T6",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,12 +10,16 @@ import pytest
 from .. import limited_ct as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Limited CT tests"
+
 CASES = [
     pytest.param(
         {"purpose": "limited sinus protocol", "with_other_diagnostic_ct": False},
         None,
         {"cpt_76380_appropriate": True},
         ("R1",),
+        {"cpt_76380_appropriate": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -26,6 +30,7 @@ CASES = [
         None,
         {"cpt_76380_appropriate": True},
         ("R1",),
+        {"cpt_76380_appropriate": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -33,6 +38,7 @@ CASES = [
         None,
         {"cpt_76380_appropriate": True},
         ("R1",),
+        {"cpt_76380_appropriate": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -40,6 +46,7 @@ CASES = [
         None,
         {"cpt_76380_appropriate": True},
         ("R2",),
+        {"cpt_76380_appropriate": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -47,6 +54,7 @@ CASES = [
         None,
         {"cpt_76380_appropriate": False},
         ("R3",),
+        {"cpt_76380_appropriate": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -54,6 +62,7 @@ CASES = [
         None,
         {"cpt_76380_appropriate": False},
         ("R3",),
+        {"cpt_76380_appropriate": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -64,6 +73,7 @@ CASES = [
         None,
         {"cpt_76380_appropriate": False},
         ("R4",),
+        {"cpt_76380_appropriate": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -71,6 +81,7 @@ CASES = [
         None,
         {"cpt_76380_appropriate": False},
         ("R4",),
+        {"cpt_76380_appropriate": "D12", "expected rule": "E12"},
         id="T8",
     ),
     pytest.param(
@@ -78,17 +89,19 @@ CASES = [
         None,
         {"cpt_76380_appropriate": False},
         ("R4",),
+        {"cpt_76380_appropriate": "D13", "expected rule": "E13"},
         id="T9",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

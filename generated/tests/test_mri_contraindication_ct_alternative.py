@@ -10,12 +10,16 @@ import pytest
 from .. import mri_contraindication_ct_alternative as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:MRI contraindication tests"
+
 CASES = [
     pytest.param(
         {"mri_criteria_met": True, "implant": "pacemaker", "mri_contrast": "without"},
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E5", "ct_contrast": "F5", "expected rule": "G5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E6", "ct_contrast": "F6", "expected rule": "G6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E7", "ct_contrast": "F7", "expected rule": "G7"},
         id="T3",
     ),
     pytest.param(
@@ -41,6 +47,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E8", "ct_contrast": "F8", "expected rule": "G8"},
         id="T4",
     ),
     pytest.param(
@@ -52,6 +59,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E9", "ct_contrast": "F9", "expected rule": "G9"},
         id="T5",
     ),
     pytest.param(
@@ -63,6 +71,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E10", "ct_contrast": "F10", "expected rule": "G10"},
         id="T6",
     ),
     pytest.param(
@@ -74,6 +83,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E11", "ct_contrast": "F11", "expected rule": "G11"},
         id="T7",
     ),
     pytest.param(
@@ -85,6 +95,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E12", "ct_contrast": "F12", "expected rule": "G12"},
         id="T8",
     ),
     pytest.param(
@@ -96,6 +107,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {"ct_in_place_of_mri": "E13", "ct_contrast": "F13", "expected rule": "G13"},
         id="T9",
     ),
     pytest.param(
@@ -107,6 +119,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "with or without and with"},
         ("R2",),
+        {"ct_in_place_of_mri": "E14", "ct_contrast": "F14", "expected rule": "G14"},
         id="T10",
     ),
     pytest.param(
@@ -118,6 +131,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "with or without and with"},
         ("R2",),
+        {"ct_in_place_of_mri": "E15", "ct_contrast": "F15", "expected rule": "G15"},
         id="T11",
     ),
     pytest.param(
@@ -125,6 +139,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R3",),
+        {"ct_in_place_of_mri": "E16", "ct_contrast": "F16", "expected rule": "G16"},
         id="T12",
     ),
     pytest.param(
@@ -136,6 +151,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R4",),
+        {"ct_in_place_of_mri": "E17", "ct_contrast": "F17", "expected rule": "G17"},
         id="T13",
     ),
     pytest.param(
@@ -147,6 +163,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R4",),
+        {"ct_in_place_of_mri": "E18", "ct_contrast": "F18", "expected rule": "G18"},
         id="T14",
     ),
     pytest.param(
@@ -158,6 +175,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R5",),
+        {"ct_in_place_of_mri": "E19", "ct_contrast": "F19", "expected rule": "G19"},
         id="T15",
     ),
     pytest.param(
@@ -169,6 +187,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R5",),
+        {"ct_in_place_of_mri": "E20", "ct_contrast": "F20", "expected rule": "G20"},
         id="T16",
     ),
     pytest.param(
@@ -176,6 +195,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R6",),
+        {"ct_in_place_of_mri": "E21", "ct_contrast": "F21", "expected rule": "G21"},
         id="T17",
     ),
     pytest.param(
@@ -187,17 +207,19 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R6",),
+        {"ct_in_place_of_mri": "E22", "ct_contrast": "F22", "expected rule": "G22"},
         id="T18",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

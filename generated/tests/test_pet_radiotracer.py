@@ -10,12 +10,16 @@ import pytest
 from .. import pet_radiotracer as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:PET radiotracer tests"
+
 CASES = [
     pytest.param(
         {"radiotracer": "FDG", "surveillance": False},
         None,
         {"supported": True},
         ("R1",),
+        {"supported": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"supported": True},
         ("R2",),
+        {"supported": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"supported": True},
         ("R2",),
+        {"supported": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -37,6 +43,7 @@ CASES = [
         None,
         {"supported": True},
         ("R2",),
+        {"supported": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -44,6 +51,7 @@ CASES = [
         None,
         {"supported": False},
         ("R3",),
+        {"supported": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -51,6 +59,7 @@ CASES = [
         None,
         {"supported": False},
         ("R3",),
+        {"supported": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -58,6 +67,7 @@ CASES = [
         None,
         {"supported": False},
         ("R3",),
+        {"supported": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -65,6 +75,7 @@ CASES = [
         None,
         {"supported": False},
         ("R4",),
+        {"supported": "D12", "expected rule": "E12"},
         id="T8",
     ),
     pytest.param(
@@ -72,17 +83,19 @@ CASES = [
         None,
         {"supported": False},
         ("R4",),
+        {"supported": "D13", "expected rule": "E13"},
         id="T9",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,6 +10,9 @@ import pytest
 from .. import sex_specific_criterion as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_requests.xlsx:Sex-specific criteria tests"
+
 CASES = [
     pytest.param(
         {
@@ -19,6 +22,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": True},
         ("R1",),
+        {"sex_specific_criterion_applies": "D5", "expected rule": "E5"},
         id="T1",
     ),
     pytest.param(
@@ -29,6 +33,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": False},
         ("R2",),
+        {"sex_specific_criterion_applies": "D6", "expected rule": "E6"},
         id="T2",
     ),
     pytest.param(
@@ -39,6 +44,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": True},
         ("R1",),
+        {"sex_specific_criterion_applies": "D7", "expected rule": "E7"},
         id="T3",
     ),
     pytest.param(
@@ -49,6 +55,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": False},
         ("R2",),
+        {"sex_specific_criterion_applies": "D8", "expected rule": "E8"},
         id="T4",
     ),
     pytest.param(
@@ -59,6 +66,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": True},
         ("R1",),
+        {"sex_specific_criterion_applies": "D9", "expected rule": "E9"},
         id="T5",
     ),
     pytest.param(
@@ -69,6 +77,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": False},
         ("R2",),
+        {"sex_specific_criterion_applies": "D10", "expected rule": "E10"},
         id="T6",
     ),
     pytest.param(
@@ -79,6 +88,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": True},
         ("R1",),
+        {"sex_specific_criterion_applies": "D11", "expected rule": "E11"},
         id="T7",
     ),
     pytest.param(
@@ -89,6 +99,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": False},
         ("R2",),
+        {"sex_specific_criterion_applies": "D12", "expected rule": "E12"},
         id="T8",
     ),
     pytest.param(
@@ -99,6 +110,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": True},
         ("R1",),
+        {"sex_specific_criterion_applies": "D13", "expected rule": "E13"},
         id="T9",
     ),
     pytest.param(
@@ -109,6 +121,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": False},
         ("R2",),
+        {"sex_specific_criterion_applies": "D14", "expected rule": "E14"},
         id="T10",
     ),
     pytest.param(
@@ -119,6 +132,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": True},
         ("R1",),
+        {"sex_specific_criterion_applies": "D15", "expected rule": "E15"},
         id="T11",
     ),
     pytest.param(
@@ -129,17 +143,19 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": False},
         ("R2",),
+        {"sex_specific_criterion_applies": "D16", "expected rule": "E16"},
         id="T12",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,6 +10,9 @@ import pytest
 from .. import three_d_rendering as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:3D rendering tests"
+
 CASES = [
     pytest.param(
         {
@@ -21,6 +24,11 @@ CASES = [
         None,
         {"prior_authorization_required": False, "determination": "not supported"},
         ("R1",),
+        {
+            "prior_authorization_required": "F5",
+            "determination": "G5",
+            "expected rule": "H5",
+        },
         id="T1",
     ),
     pytest.param(
@@ -33,6 +41,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R2",),
+        {
+            "prior_authorization_required": "F6",
+            "determination": "G6",
+            "expected rule": "H6",
+        },
         id="T2",
     ),
     pytest.param(
@@ -45,6 +58,11 @@ CASES = [
         None,
         {"prior_authorization_required": False, "determination": "not supported"},
         ("R3",),
+        {
+            "prior_authorization_required": "F7",
+            "determination": "G7",
+            "expected rule": "H7",
+        },
         id="T3",
     ),
     pytest.param(
@@ -57,6 +75,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R4",),
+        {
+            "prior_authorization_required": "F8",
+            "determination": "G8",
+            "expected rule": "H8",
+        },
         id="T4",
     ),
     pytest.param(
@@ -69,6 +92,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R4",),
+        {
+            "prior_authorization_required": "F9",
+            "determination": "G9",
+            "expected rule": "H9",
+        },
         id="T5",
     ),
     pytest.param(
@@ -81,6 +109,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R4",),
+        {
+            "prior_authorization_required": "F10",
+            "determination": "G10",
+            "expected rule": "H10",
+        },
         id="T6",
     ),
     pytest.param(
@@ -96,6 +129,11 @@ CASES = [
             "determination": "no prior authorization needed",
         },
         ("R5",),
+        {
+            "prior_authorization_required": "F11",
+            "determination": "G11",
+            "expected rule": "H11",
+        },
         id="T7",
     ),
     pytest.param(
@@ -111,6 +149,11 @@ CASES = [
             "determination": "no prior authorization needed",
         },
         ("R5",),
+        {
+            "prior_authorization_required": "F12",
+            "determination": "G12",
+            "expected rule": "H12",
+        },
         id="T8",
     ),
     pytest.param(
@@ -123,6 +166,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R6",),
+        {
+            "prior_authorization_required": "F13",
+            "determination": "G13",
+            "expected rule": "H13",
+        },
         id="T9",
     ),
     pytest.param(
@@ -135,6 +183,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R6",),
+        {
+            "prior_authorization_required": "F14",
+            "determination": "G14",
+            "expected rule": "H14",
+        },
         id="T10",
     ),
     pytest.param(
@@ -147,6 +200,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R6",),
+        {
+            "prior_authorization_required": "F15",
+            "determination": "G15",
+            "expected rule": "H15",
+        },
         id="T11",
     ),
     pytest.param(
@@ -159,6 +217,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R6",),
+        {
+            "prior_authorization_required": "F16",
+            "determination": "G16",
+            "expected rule": "H16",
+        },
         id="T12",
     ),
     pytest.param(
@@ -171,6 +234,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R7",),
+        {
+            "prior_authorization_required": "F17",
+            "determination": "G17",
+            "expected rule": "H17",
+        },
         id="T13",
     ),
     pytest.param(
@@ -183,6 +251,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R8",),
+        {
+            "prior_authorization_required": "F18",
+            "determination": "G18",
+            "expected rule": "H18",
+        },
         id="T14",
     ),
     pytest.param(
@@ -195,6 +268,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R9",),
+        {
+            "prior_authorization_required": "F19",
+            "determination": "G19",
+            "expected rule": "H19",
+        },
         id="T15",
     ),
     pytest.param(
@@ -207,6 +285,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R9",),
+        {
+            "prior_authorization_required": "F20",
+            "determination": "G20",
+            "expected rule": "H20",
+        },
         id="T16",
     ),
     pytest.param(
@@ -219,6 +302,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R9",),
+        {
+            "prior_authorization_required": "F21",
+            "determination": "G21",
+            "expected rule": "H21",
+        },
         id="T17",
     ),
     pytest.param(
@@ -231,6 +319,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R9",),
+        {
+            "prior_authorization_required": "F22",
+            "determination": "G22",
+            "expected rule": "H22",
+        },
         id="T18",
     ),
     pytest.param(
@@ -243,6 +336,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R9",),
+        {
+            "prior_authorization_required": "F23",
+            "determination": "G23",
+            "expected rule": "H23",
+        },
         id="T19",
     ),
     pytest.param(
@@ -255,6 +353,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R10",),
+        {
+            "prior_authorization_required": "F24",
+            "determination": "G24",
+            "expected rule": "H24",
+        },
         id="T20",
     ),
     pytest.param(
@@ -267,6 +370,11 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R10",),
+        {
+            "prior_authorization_required": "F25",
+            "determination": "G25",
+            "expected rule": "H25",
+        },
         id="T21",
     ),
     pytest.param(
@@ -279,17 +387,23 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R11",),
+        {
+            "prior_authorization_required": "F26",
+            "determination": "G26",
+            "expected rule": "H26",
+        },
         id="T22",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -10,6 +10,9 @@ import pytest
 from .. import unlisted_code_reporting as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_coding.xlsx:Unlisted code reporting tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"report": "the unlisted code"},
         ("R1",),
+        {"report": "E5", "expected rule": "F5"},
         id="T1",
     ),
     pytest.param(
@@ -31,6 +35,7 @@ CASES = [
         None,
         {"report": "the site-specific code"},
         ("R2",),
+        {"report": "E6", "expected rule": "F6"},
         id="T2",
     ),
     pytest.param(
@@ -42,6 +47,7 @@ CASES = [
         None,
         {"report": "the Category III code"},
         ("R3",),
+        {"report": "E7", "expected rule": "F7"},
         id="T3",
     ),
     pytest.param(
@@ -53,6 +59,7 @@ CASES = [
         None,
         {"report": "the site-specific or the Category III code"},
         ("R4",),
+        {"report": "E8", "expected rule": "F8"},
         id="T4",
     ),
     pytest.param(
@@ -64,6 +71,7 @@ CASES = [
         None,
         {"report": "the unlisted code"},
         ("R1",),
+        {"report": "E9", "expected rule": "F9"},
         id="T5",
     ),
     pytest.param(
@@ -75,6 +83,7 @@ CASES = [
         None,
         {"report": "the site-specific code"},
         ("R2",),
+        {"report": "E10", "expected rule": "F10"},
         id="T6",
     ),
     pytest.param(
@@ -86,6 +95,7 @@ CASES = [
         None,
         {"report": "the Category III code"},
         ("R3",),
+        {"report": "E11", "expected rule": "F11"},
         id="T7",
     ),
     pytest.param(
@@ -97,6 +107,7 @@ CASES = [
         None,
         {"report": "the site-specific or the Category III code"},
         ("R4",),
+        {"report": "E12", "expected rule": "F12"},
         id="T8",
     ),
     pytest.param(
@@ -108,6 +119,7 @@ CASES = [
         None,
         {"report": "the unlisted code"},
         ("R5",),
+        {"report": "E13", "expected rule": "F13"},
         id="T9",
     ),
     pytest.param(
@@ -119,6 +131,7 @@ CASES = [
         None,
         {"report": "the site-specific code"},
         ("R6",),
+        {"report": "E14", "expected rule": "F14"},
         id="T10",
     ),
     pytest.param(
@@ -130,6 +143,7 @@ CASES = [
         None,
         {"report": "the Category III code"},
         ("R7",),
+        {"report": "E15", "expected rule": "F15"},
         id="T11",
     ),
     pytest.param(
@@ -141,17 +155,19 @@ CASES = [
         None,
         {"report": "the site-specific or the Category III code"},
         ("R8",),
+        {"report": "E16", "expected rule": "F16"},
         id="T12",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

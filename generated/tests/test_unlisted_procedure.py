@@ -10,6 +10,9 @@ import pytest
 from .. import unlisted_procedure as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Unlisted procedure tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"determination": "report the Category III code"},
         ("R1",),
+        {"determination": "E5", "expected rule": "F5"},
         id="T1",
     ),
     pytest.param(
@@ -27,6 +31,7 @@ CASES = [
         None,
         {"determination": "report the Category III code"},
         ("R1",),
+        {"determination": "E6", "expected rule": "F6"},
         id="T2",
     ),
     pytest.param(
@@ -38,6 +43,7 @@ CASES = [
         None,
         {"determination": "may be considered"},
         ("R2",),
+        {"determination": "E7", "expected rule": "F7"},
         id="T3",
     ),
     pytest.param(
@@ -49,6 +55,7 @@ CASES = [
         None,
         {"determination": "may be considered"},
         ("R2",),
+        {"determination": "E8", "expected rule": "F8"},
         id="T4",
     ),
     pytest.param(
@@ -60,6 +67,7 @@ CASES = [
         None,
         {"determination": "may be considered"},
         ("R2",),
+        {"determination": "E9", "expected rule": "F9"},
         id="T5",
     ),
     pytest.param(
@@ -71,6 +79,7 @@ CASES = [
         None,
         {"determination": "may be considered"},
         ("R2",),
+        {"determination": "E10", "expected rule": "F10"},
         id="T6",
     ),
     pytest.param(
@@ -82,6 +91,7 @@ CASES = [
         None,
         {"determination": "not supported"},
         ("R3",),
+        {"determination": "E11", "expected rule": "F11"},
         id="T7",
     ),
     pytest.param(
@@ -93,17 +103,19 @@ CASES = [
         None,
         {"determination": "not supported"},
         ("R3",),
+        {"determination": "E12", "expected rule": "F12"},
         id="T8",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

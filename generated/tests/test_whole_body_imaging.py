@@ -10,6 +10,9 @@ import pytest
 from .. import whole_body_imaging as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Whole body imaging tests"
+
 CASES = [
     pytest.param(
         {
@@ -20,6 +23,7 @@ CASES = [
         None,
         {"coverage": "not covered", "reporting_cpt_code": None},
         ("R1",),
+        {"coverage": "E5", "reporting_cpt_code": "F5", "expected rule": "G5"},
         id="T1",
     ),
     pytest.param(
@@ -31,6 +35,7 @@ CASES = [
         None,
         {"coverage": "not covered", "reporting_cpt_code": None},
         ("R2",),
+        {"coverage": "E6", "reporting_cpt_code": "F6", "expected rule": "G6"},
         id="T2",
     ),
     pytest.param(
@@ -42,6 +47,7 @@ CASES = [
         None,
         {"coverage": "supported", "reporting_cpt_code": None},
         ("R3",),
+        {"coverage": "E7", "reporting_cpt_code": "F7", "expected rule": "G7"},
         id="T3",
     ),
     pytest.param(
@@ -53,6 +59,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": None},
         ("R4",),
+        {"coverage": "E8", "reporting_cpt_code": "F8", "expected rule": "G8"},
         id="T4",
     ),
     pytest.param(
@@ -64,6 +71,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": None},
         ("R4",),
+        {"coverage": "E9", "reporting_cpt_code": "F9", "expected rule": "G9"},
         id="T5",
     ),
     pytest.param(
@@ -75,6 +83,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": None},
         ("R5",),
+        {"coverage": "E10", "reporting_cpt_code": "F10", "expected rule": "G10"},
         id="T6",
     ),
     pytest.param(
@@ -86,6 +95,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": None},
         ("R5",),
+        {"coverage": "E11", "reporting_cpt_code": "F11", "expected rule": "G11"},
         id="T7",
     ),
     pytest.param(
@@ -97,6 +107,7 @@ CASES = [
         None,
         {"coverage": "supported", "reporting_cpt_code": "76498"},
         ("R6",),
+        {"coverage": "E12", "reporting_cpt_code": "F12", "expected rule": "G12"},
         id="T8",
     ),
     pytest.param(
@@ -108,6 +119,7 @@ CASES = [
         None,
         {"coverage": "supported", "reporting_cpt_code": "76498"},
         ("R6",),
+        {"coverage": "E13", "reporting_cpt_code": "F13", "expected rule": "G13"},
         id="T9",
     ),
     pytest.param(
@@ -119,6 +131,7 @@ CASES = [
         None,
         {"coverage": "supported", "reporting_cpt_code": "76498"},
         ("R6",),
+        {"coverage": "E14", "reporting_cpt_code": "F14", "expected rule": "G14"},
         id="T10",
     ),
     pytest.param(
@@ -130,6 +143,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
         ("R7",),
+        {"coverage": "E15", "reporting_cpt_code": "F15", "expected rule": "G15"},
         id="T11",
     ),
     pytest.param(
@@ -141,6 +155,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
         ("R7",),
+        {"coverage": "E16", "reporting_cpt_code": "F16", "expected rule": "G16"},
         id="T12",
     ),
     pytest.param(
@@ -152,6 +167,7 @@ CASES = [
         None,
         {"coverage": "may be approved", "reporting_cpt_code": "76498"},
         ("R8",),
+        {"coverage": "E17", "reporting_cpt_code": "F17", "expected rule": "G17"},
         id="T13",
     ),
     pytest.param(
@@ -163,6 +179,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
         ("R7",),
+        {"coverage": "E18", "reporting_cpt_code": "F18", "expected rule": "G18"},
         id="T14",
     ),
     pytest.param(
@@ -174,6 +191,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
         ("R9",),
+        {"coverage": "E19", "reporting_cpt_code": "F19", "expected rule": "G19"},
         id="T15",
     ),
     pytest.param(
@@ -185,6 +203,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
         ("R9",),
+        {"coverage": "E20", "reporting_cpt_code": "F20", "expected rule": "G20"},
         id="T16",
     ),
     pytest.param(
@@ -192,6 +211,7 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
         ("R9",),
+        {"coverage": "E21", "reporting_cpt_code": "F21", "expected rule": "G21"},
         id="T17",
     ),
     pytest.param(
@@ -203,6 +223,7 @@ CASES = [
         None,
         {"coverage": "not covered", "reporting_cpt_code": None},
         ("R10",),
+        {"coverage": "E22", "reporting_cpt_code": "F22", "expected rule": "G22"},
         id="T18",
     ),
     pytest.param(
@@ -214,6 +235,7 @@ CASES = [
         None,
         {"coverage": "not covered", "reporting_cpt_code": None},
         ("R10",),
+        {"coverage": "E23", "reporting_cpt_code": "F23", "expected rule": "G23"},
         id="T19",
     ),
     pytest.param(
@@ -225,6 +247,7 @@ CASES = [
         None,
         {"coverage": "supported", "reporting_cpt_code": "76498"},
         ("R6",),
+        {"coverage": "E24", "reporting_cpt_code": "F24", "expected rule": "G24"},
         id="T20",
     ),
     pytest.param(
@@ -236,17 +259,19 @@ CASES = [
         None,
         {"coverage": "not supported", "reporting_cpt_code": "76498"},
         ("R7",),
+        {"coverage": "E25", "reporting_cpt_code": "F25", "expected rule": "G25"},
         id="T21",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

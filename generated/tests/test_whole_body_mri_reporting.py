@@ -10,12 +10,16 @@ import pytest
 from .. import whole_body_mri_reporting as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_coding.xlsx:Whole body MRI reporting tests"
+
 CASES = [
     pytest.param(
         {"reported_with": "CPT 76498"},
         None,
         {"reporting_appropriate": True},
         ("R1",),
+        {"reporting_appropriate": "C5", "expected rule": "D5"},
         id="T1",
     ),
     pytest.param(
@@ -23,6 +27,7 @@ CASES = [
         None,
         {"reporting_appropriate": False},
         ("R2",),
+        {"reporting_appropriate": "C6", "expected rule": "D6"},
         id="T2",
     ),
     pytest.param(
@@ -30,6 +35,7 @@ CASES = [
         None,
         {"reporting_appropriate": False},
         ("R2",),
+        {"reporting_appropriate": "C7", "expected rule": "D7"},
         id="T3",
     ),
     pytest.param(
@@ -37,17 +43,19 @@ CASES = [
         None,
         {"reporting_appropriate": False},
         ("R3",),
+        {"reporting_appropriate": "C8", "expected rule": "D8"},
         id="T4",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -19,10 +19,12 @@ checked path that raises InputError.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ._runtime import (
     OUTSIDE,
+    AmbiguousError,
+    DecisionError,
     InputError,
     NoVersionError,
     Ranges,
@@ -34,6 +36,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -43,6 +47,8 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
     "NoVersionError",
     "Outputs",
@@ -193,7 +199,7 @@ def evaluate(
     """Evaluate `coverage` (FIRST hit policy).
 
     Inputs (None means the value is missing):
-        age: integer
+        age: integer, Values: [0..130]
         as_of: the date whose version is in force (default: today)
 
     Raises InputError when an input is not of its type or outside its Values.
@@ -224,7 +230,9 @@ _FRAME_VERSIONS = (
 )
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `coverage` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

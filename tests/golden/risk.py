@@ -18,13 +18,16 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from . import bmi_class as _bmi_class
 from ._runtime import (
     OUTSIDE,
+    AmbiguousError,
+    DecisionError,
     InputError,
     Lookup,
+    NoVersionError,
     Ranges,
     Rule,
     Version,
@@ -33,6 +36,8 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -42,7 +47,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -144,7 +152,7 @@ def evaluate(
     """Evaluate `risk` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        age: integer
+        age: integer, Values: [0..130]
         bmi: number
 
     Raises InputError when an input is not of its type or outside its Values.
@@ -171,7 +179,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `risk` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

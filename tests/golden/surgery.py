@@ -18,12 +18,23 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import risk as _risk
-from ._runtime import InputError, Lookup, Rule, Version, checked_mask
+from ._runtime import (
+    AmbiguousError,
+    DecisionError,
+    InputError,
+    Lookup,
+    NoVersionError,
+    Rule,
+    Version,
+    checked_mask,
+)
 
 if TYPE_CHECKING:
+    import pandas
+
     from ._explain import Explanation
 
 __all__ = [
@@ -33,7 +44,10 @@ __all__ = [
     "TABLE",
     "TITLE",
     "WORKBOOK",
+    "AmbiguousError",
+    "DecisionError",
     "InputError",
+    "NoVersionError",
     "Outputs",
     "Result",
     "evaluate",
@@ -132,7 +146,7 @@ def evaluate(
 
     Inputs (None means the value is missing):
         urgent: boolean
-        age: integer
+        age: integer, Values: [0..130]
         bmi: number
 
     Raises InputError when an input is not of its type or outside its Values.
@@ -161,7 +175,9 @@ def evaluate(
 _FRAME_VERSIONS = (Version(None, None, _COLUMNS, _N, _HITS, "first", _decide),)
 
 
-def evaluate_frame(frame: Any, *, categorical: bool = False) -> Any:
+def evaluate_frame(
+    frame: pandas.DataFrame, *, categorical: bool = False
+) -> pandas.DataFrame:
     """Evaluate `surgery` on every row of FRAME, a pandas DataFrame.
 
     FRAME has one column per input of `evaluate` (an absent column is all None);

@@ -14,12 +14,16 @@ import pytest
 from ... import ct_contrast_precautions as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:CT contrast precautions"
+
 CASES = [
     pytest.param(
         {"pregnant": True, "breastfeeding": False, "gfr_ml_min": 30.0},
         None,
         {"precaution": ("proceed with caution: fetal thyroid risk",)},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -27,6 +31,7 @@ CASES = [
         None,
         {"precaution": ("pump and discard breast milk for 12-24 hours",)},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -34,6 +39,7 @@ CASES = [
         None,
         {"precaution": ("renal risk: GFR below 30",)},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -41,6 +47,7 @@ CASES = [
         None,
         {"precaution": ("renal risk: GFR below 30",)},
         ("R3",),
+        {},
         id="E4: rule R3: gfr_ml_min = 29.99, just inside < 30",
     ),
     pytest.param(
@@ -48,17 +55,19 @@ CASES = [
         None,
         {"precaution": ("none",)},
         (),
+        {},
         id="E5: rule R3: gfr_ml_min = 30, just outside < 30",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=True)
+    check(result, expected, rules, many=True, sheet=SHEET, cells=cells)

@@ -14,6 +14,9 @@ import pytest
 from ... import ct_without_contrast as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:CT without contrast"
+
 CASES = [
     pytest.param(
         {
@@ -23,6 +26,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": True},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -30,6 +34,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -40,6 +45,7 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -47,17 +53,19 @@ CASES = [
         None,
         {"ct_without_contrast_may_be_appropriate": False},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -14,6 +14,9 @@ import pytest
 from ... import gadolinium_use as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Gadolinium use"
+
 CASES = [
     pytest.param(
         {
@@ -25,6 +28,7 @@ CASES = [
         None,
         {"gadolinium": "contraindicated"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -37,6 +41,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -49,6 +54,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -61,6 +67,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
     pytest.param(
@@ -73,6 +80,7 @@ CASES = [
         None,
         {"gadolinium": "no restriction"},
         ("R5",),
+        {},
         id="E5: rule R5 decides",
     ),
     pytest.param(
@@ -85,6 +93,7 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R3",),
+        {},
         id="E6: rule R3: gfr_ml_min = 29.99, just inside < 30",
     ),
     pytest.param(
@@ -97,17 +106,19 @@ CASES = [
         None,
         {"gadolinium": "use with caution"},
         ("R3",),
+        {},
         id="E7: rule R5: gfr_ml_min = 29.99, just outside >= 30",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -14,6 +14,9 @@ import pytest
 from ... import governing_coverage_policy as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Coverage policy"
+
 CASES = [
     pytest.param(
         {
@@ -27,6 +30,7 @@ CASES = [
             "cms_ced_coverage_required": False,
         },
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -41,6 +45,7 @@ CASES = [
             "cms_ced_coverage_required": False,
         },
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -52,6 +57,7 @@ CASES = [
         None,
         {"governing_policy": "CMS coverage policy", "cms_ced_coverage_required": True},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -63,17 +69,19 @@ CASES = [
         None,
         {"governing_policy": "CMS coverage policy", "cms_ced_coverage_required": False},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

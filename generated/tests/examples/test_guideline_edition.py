@@ -15,6 +15,9 @@ import pytest
 from ... import guideline_edition as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/guideline_catalog.xlsx:Guideline edition"
+
 CASES = [
     pytest.param(
         {
@@ -24,6 +27,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -34,6 +38,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines - Effective 11/18/2025"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -44,6 +49,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines - Effective 12/01/2025"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -54,6 +60,7 @@ CASES = [
         None,
         {"edition": "Cardiac Imaging Guidelines"},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
     pytest.param(
@@ -64,6 +71,7 @@ CASES = [
         None,
         {"edition": "Cardiac Imaging Guidelines - Effective 10/01/2025"},
         ("R5",),
+        {},
         id="E5: rule R5 decides",
     ),
     pytest.param(
@@ -74,6 +82,7 @@ CASES = [
         None,
         {"edition": "Oncology Imaging Guidelines"},
         ("R6",),
+        {},
         id="E6: rule R6 decides",
     ),
     pytest.param(
@@ -84,6 +93,7 @@ CASES = [
         None,
         {"edition": "Oncology Imaging Guidelines - Effective 12/01/2025"},
         ("R7",),
+        {},
         id="E7: rule R7 decides",
     ),
     pytest.param(
@@ -96,6 +106,7 @@ CASES = [
             "edition": "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
         },
         ("R8",),
+        {},
         id="E8: rule R8 decides",
     ),
     pytest.param(
@@ -108,6 +119,7 @@ CASES = [
             "edition": "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline - Effective 12/18/2025"
         },
         ("R9",),
+        {},
         id="E9: rule R9 decides",
     ),
     pytest.param(
@@ -120,6 +132,7 @@ CASES = [
             "edition": "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
         },
         ("R10",),
+        {},
         id="E10: rule R10 decides",
     ),
     pytest.param(
@@ -132,6 +145,7 @@ CASES = [
             "edition": "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline - Effective 12/18/2025"
         },
         ("R11",),
+        {},
         id="E11: rule R11 decides",
     ),
     pytest.param(
@@ -142,6 +156,7 @@ CASES = [
         None,
         {"edition": "Grafts (CMM-612) Guideline"},
         ("R12",),
+        {},
         id="E12: rule R12 decides",
     ),
     pytest.param(
@@ -152,6 +167,7 @@ CASES = [
         None,
         {"edition": "Grafts (CMM-612) Guideline - Effective 12/18/2025"},
         ("R13",),
+        {},
         id="E13: rule R13 decides",
     ),
     pytest.param(
@@ -162,6 +178,7 @@ CASES = [
         None,
         {"edition": "Intradiscal Procedures (CMM-308) Guideline"},
         ("R14",),
+        {},
         id="E14: rule R14 decides",
     ),
     pytest.param(
@@ -174,6 +191,7 @@ CASES = [
             "edition": "Intradiscal Procedures (CMM-308) Guideline - Effective 12/18/2025"
         },
         ("R15",),
+        {},
         id="E15: rule R15 decides",
     ),
     pytest.param(
@@ -184,6 +202,7 @@ CASES = [
         None,
         {"edition": "Preface to the Comprehensive Musculoskeletal Guidelines"},
         ("R16",),
+        {},
         id="E16: rule R16 decides",
     ),
     pytest.param(
@@ -196,6 +215,7 @@ CASES = [
             "edition": "Preface to the Comprehensive Musculoskeletal Guidelines - Effective 12/18/2025"
         },
         ("R17",),
+        {},
         id="E17: rule R17 decides",
     ),
     pytest.param(
@@ -206,6 +226,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines"},
         ("R1",),
+        {},
         id="E18: rule R1: date_of_service = 2025-11-17, just inside < 2025-11-18",
     ),
     pytest.param(
@@ -216,6 +237,7 @@ CASES = [
         None,
         {"edition": "Breast Imaging Guidelines - Effective 11/18/2025"},
         ("R2",),
+        {},
         id="E19: rule R2: date_of_service = 2025-11-30, just inside [2025-11-18..2025-12-01)",
     ),
     pytest.param(
@@ -226,6 +248,7 @@ CASES = [
         None,
         {"edition": "Oncology Imaging Guidelines"},
         ("R6",),
+        {},
         id="E20: rule R6: date_of_service = 2025-11-30, just inside < 2025-12-01",
     ),
     pytest.param(
@@ -238,6 +261,7 @@ CASES = [
             "edition": "Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline"
         },
         ("R8",),
+        {},
         id="E21: rule R8: date_of_service = 2025-12-17, just inside < 2025-12-18",
     ),
     pytest.param(
@@ -250,6 +274,7 @@ CASES = [
             "edition": "Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline"
         },
         ("R10",),
+        {},
         id="E22: rule R10: date_of_service = 2025-12-17, just inside < 2025-12-18",
     ),
     pytest.param(
@@ -260,6 +285,7 @@ CASES = [
         None,
         {"edition": "Grafts (CMM-612) Guideline"},
         ("R12",),
+        {},
         id="E23: rule R12: date_of_service = 2025-12-17, just inside < 2025-12-18",
     ),
     pytest.param(
@@ -270,6 +296,7 @@ CASES = [
         None,
         {"edition": "Intradiscal Procedures (CMM-308) Guideline"},
         ("R14",),
+        {},
         id="E24: rule R14: date_of_service = 2025-12-17, just inside < 2025-12-18",
     ),
     pytest.param(
@@ -280,17 +307,19 @@ CASES = [
         None,
         {"edition": "Preface to the Comprehensive Musculoskeletal Guidelines"},
         ("R16",),
+        {},
         id="E25: rule R16: date_of_service = 2025-12-17, just inside < 2025-12-18",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

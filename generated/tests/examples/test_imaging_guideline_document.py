@@ -14,6 +14,9 @@ import pytest
 from ... import imaging_guideline_document as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/guideline_catalog.xlsx:Guideline document"
+
 CASES = [
     pytest.param(
         {
@@ -24,6 +27,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Abdomen Imaging Guidelines"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -35,6 +39,7 @@ CASES = [
         None,
         {"guideline_document": "Breast Imaging Guidelines"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -46,6 +51,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Cardiac Imaging Guidelines"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -57,6 +63,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Chest Imaging Guidelines"},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
     pytest.param(
@@ -68,6 +75,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Head Imaging Guidelines"},
         ("R5",),
+        {},
         id="E5: rule R5 decides",
     ),
     pytest.param(
@@ -79,6 +87,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Musculoskeletal Imaging Guidelines"},
         ("R6",),
+        {},
         id="E6: rule R6 decides",
     ),
     pytest.param(
@@ -90,6 +99,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Neck Imaging Guidelines"},
         ("R7",),
+        {},
         id="E7: rule R7 decides",
     ),
     pytest.param(
@@ -103,6 +113,7 @@ CASES = [
             "guideline_document": "Pediatric and Special Populations Oncology Imaging Guidelines"
         },
         ("R8",),
+        {},
         id="E8: rule R8 decides",
     ),
     pytest.param(
@@ -114,6 +125,7 @@ CASES = [
         None,
         {"guideline_document": "Pediatric Pelvis Imaging Guidelines"},
         ("R9",),
+        {},
         id="E9: rule R9 decides",
     ),
     pytest.param(
@@ -127,6 +139,7 @@ CASES = [
             "guideline_document": "Pediatric Peripheral Nerve and Neuromuscular Disorder (PNND) Imaging Guidelines"
         },
         ("R10",),
+        {},
         id="E10: rule R10 decides",
     ),
     pytest.param(
@@ -136,6 +149,7 @@ CASES = [
             "guideline_document": "Pediatric Peripheral Vascular Disease (PVD) Imaging Guidelines"
         },
         ("R11",),
+        {},
         id="E11: rule R11 decides",
     ),
     pytest.param(
@@ -149,6 +163,7 @@ CASES = [
             "guideline_document": "Pediatric and Special Populations Spine Imaging Guidelines"
         },
         ("R12",),
+        {},
         id="E12: rule R12 decides",
     ),
     pytest.param(
@@ -160,6 +175,7 @@ CASES = [
         None,
         {"guideline_document": "Abdomen Imaging Guidelines"},
         ("R13",),
+        {},
         id="E13: rule R13 decides",
     ),
     pytest.param(
@@ -171,6 +187,7 @@ CASES = [
         None,
         {"guideline_document": "Breast Imaging Guidelines"},
         ("R14",),
+        {},
         id="E14: rule R14 decides",
     ),
     pytest.param(
@@ -182,6 +199,7 @@ CASES = [
         None,
         {"guideline_document": "Cardiac Imaging Guidelines"},
         ("R15",),
+        {},
         id="E15: rule R15 decides",
     ),
     pytest.param(
@@ -193,6 +211,7 @@ CASES = [
         None,
         {"guideline_document": "Chest Imaging Guidelines"},
         ("R16",),
+        {},
         id="E16: rule R16 decides",
     ),
     pytest.param(
@@ -204,6 +223,7 @@ CASES = [
         None,
         {"guideline_document": "Head Imaging Guidelines"},
         ("R17",),
+        {},
         id="E17: rule R17 decides",
     ),
     pytest.param(
@@ -215,6 +235,7 @@ CASES = [
         None,
         {"guideline_document": "Musculoskeletal Imaging Guidelines"},
         ("R18",),
+        {},
         id="E18: rule R18 decides",
     ),
     pytest.param(
@@ -226,6 +247,7 @@ CASES = [
         None,
         {"guideline_document": "Neck Imaging Guidelines"},
         ("R19",),
+        {},
         id="E19: rule R19 decides",
     ),
     pytest.param(
@@ -237,6 +259,7 @@ CASES = [
         None,
         {"guideline_document": "Oncology Imaging Guidelines"},
         ("R20",),
+        {},
         id="E20: rule R20 decides",
     ),
     pytest.param(
@@ -248,6 +271,7 @@ CASES = [
         None,
         {"guideline_document": "Pelvis Imaging Guidelines"},
         ("R21",),
+        {},
         id="E21: rule R21 decides",
     ),
     pytest.param(
@@ -261,6 +285,7 @@ CASES = [
             "guideline_document": "Peripheral Nerve and Neuromuscular Disorders (PNND) Imaging Guidelines"
         },
         ("R22",),
+        {},
         id="E22: rule R22 decides",
     ),
     pytest.param(
@@ -272,6 +297,7 @@ CASES = [
         None,
         {"guideline_document": "Peripheral Vascular Disease (PVD) Imaging Guidelines"},
         ("R23",),
+        {},
         id="E23: rule R23 decides",
     ),
     pytest.param(
@@ -283,17 +309,19 @@ CASES = [
         None,
         {"guideline_document": "Spine Imaging Guidelines"},
         ("R24",),
+        {},
         id="E24: rule R24 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -15,6 +15,9 @@ import pytest
 from ... import lab_guideline_edition as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/lab_catalog_editions.xlsx:Lab guideline edition"
+
 CASES = [
     pytest.param(
         {
@@ -24,6 +27,7 @@ CASES = [
         None,
         {"edition": "Cigna Lab Management Guidelines"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -34,6 +38,7 @@ CASES = [
         None,
         {"edition": "Cigna Lab Management Guidelines - Effective 01/01/2026"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -44,6 +49,7 @@ CASES = [
         None,
         {"edition": "Lab Management Prior Authorization CPT Code List"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -56,6 +62,7 @@ CASES = [
             "edition": "Lab Management Prior Authorization CPT Code List - Effective 10/01/2025"
         },
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
     pytest.param(
@@ -68,6 +75,7 @@ CASES = [
             "edition": "MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes"
         },
         ("R5",),
+        {},
         id="E5: rule R5 decides",
     ),
     pytest.param(
@@ -80,6 +88,7 @@ CASES = [
             "edition": "MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes - Effective 01/01/2026"
         },
         ("R6",),
+        {},
         id="E6: rule R6 decides",
     ),
     pytest.param(
@@ -90,6 +99,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.304.A: Medical Necessity Review Information Requirements"},
         ("R7",),
+        {},
         id="E7: rule R7 decides",
     ),
     pytest.param(
@@ -102,6 +112,7 @@ CASES = [
             "edition": "MOL.AD.304.A: Medical Necessity Review Information Requirements - Effective 01/01/2026"
         },
         ("R8",),
+        {},
         id="E8: rule R8 decides",
     ),
     pytest.param(
@@ -114,6 +125,7 @@ CASES = [
             "edition": "MOL.AD.314.A: Date of Service and Authorization Period Effective Date"
         },
         ("R9",),
+        {},
         id="E9: rule R9 decides",
     ),
     pytest.param(
@@ -126,6 +138,7 @@ CASES = [
             "edition": "MOL.AD.314.A: Date of Service and Authorization Period Effective Date - Effective 01/01/2026"
         },
         ("R10",),
+        {},
         id="E10: rule R10 decides",
     ),
     pytest.param(
@@ -138,6 +151,7 @@ CASES = [
             "edition": "MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations"
         },
         ("R11",),
+        {},
         id="E11: rule R11 decides",
     ),
     pytest.param(
@@ -150,6 +164,7 @@ CASES = [
             "edition": "MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations - Effective 01/01/2026"
         },
         ("R12",),
+        {},
         id="E12: rule R12 decides",
     ),
     pytest.param(
@@ -160,6 +175,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.412.A: Laboratory Billing and Reimbursement"},
         ("R13",),
+        {},
         id="E13: rule R13 decides",
     ),
     pytest.param(
@@ -172,6 +188,7 @@ CASES = [
             "edition": "MOL.AD.412.A: Laboratory Billing and Reimbursement - Effective 01/01/2026"
         },
         ("R14",),
+        {},
         id="E14: rule R14 decides",
     ),
     pytest.param(
@@ -184,6 +201,7 @@ CASES = [
             "edition": "MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes"
         },
         ("R15",),
+        {},
         id="E15: rule R15 decides",
     ),
     pytest.param(
@@ -196,6 +214,7 @@ CASES = [
             "edition": "MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes - Effective 01/01/2026"
         },
         ("R16",),
+        {},
         id="E16: rule R16 decides",
     ),
     pytest.param(
@@ -206,6 +225,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.110.A: Genetic Testing for Carrier Status"},
         ("R17",),
+        {},
         id="E17: rule R17 decides",
     ),
     pytest.param(
@@ -218,6 +238,7 @@ CASES = [
             "edition": "MOL.CU.110.A: Genetic Testing for Carrier Status - Effective 01/01/2026"
         },
         ("R18",),
+        {},
         id="E18: rule R18 decides",
     ),
     pytest.param(
@@ -228,6 +249,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.111.A: Genetic Testing for Non-Medical Purposes"},
         ("R19",),
+        {},
         id="E19: rule R19 decides",
     ),
     pytest.param(
@@ -240,6 +262,7 @@ CASES = [
             "edition": "MOL.CU.111.A: Genetic Testing for Non-Medical Purposes - Effective 01/01/2026"
         },
         ("R20",),
+        {},
         id="E20: rule R20 decides",
     ),
     pytest.param(
@@ -252,6 +275,7 @@ CASES = [
             "edition": "MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing"
         },
         ("R21",),
+        {},
         id="E21: rule R21 decides",
     ),
     pytest.param(
@@ -264,6 +288,7 @@ CASES = [
             "edition": "MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing - Effective 01/01/2026"
         },
         ("R22",),
+        {},
         id="E22: rule R22 decides",
     ),
     pytest.param(
@@ -276,6 +301,7 @@ CASES = [
             "edition": "MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer"
         },
         ("R23",),
+        {},
         id="E23: rule R23 decides",
     ),
     pytest.param(
@@ -288,6 +314,7 @@ CASES = [
             "edition": "MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer - Effective 01/01/2026"
         },
         ("R24",),
+        {},
         id="E24: rule R24 decides",
     ),
     pytest.param(
@@ -298,6 +325,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions"},
         ("R25",),
+        {},
         id="E25: rule R25 decides",
     ),
     pytest.param(
@@ -310,6 +338,7 @@ CASES = [
             "edition": "MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions - Effective 01/01/2026"
         },
         ("R26",),
+        {},
         id="E26: rule R26 decides",
     ),
     pytest.param(
@@ -320,6 +349,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.115.A: Genetic Testing to Predict Disease Risk"},
         ("R27",),
+        {},
         id="E27: rule R27 decides",
     ),
     pytest.param(
@@ -332,6 +362,7 @@ CASES = [
             "edition": "MOL.CU.115.A: Genetic Testing to Predict Disease Risk - Effective 01/01/2026"
         },
         ("R28",),
+        {},
         id="E28: rule R28 decides",
     ),
     pytest.param(
@@ -342,6 +373,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.116.A: Genetic Testing by Multigene Panels"},
         ("R29",),
+        {},
         id="E29: rule R29 decides",
     ),
     pytest.param(
@@ -354,6 +386,7 @@ CASES = [
             "edition": "MOL.CU.116.A: Genetic Testing by Multigene Panels - Effective 01/01/2026"
         },
         ("R30",),
+        {},
         id="E30: rule R30 decides",
     ),
     pytest.param(
@@ -366,6 +399,7 @@ CASES = [
             "edition": "MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing"
         },
         ("R31",),
+        {},
         id="E31: rule R31 decides",
     ),
     pytest.param(
@@ -378,6 +412,7 @@ CASES = [
             "edition": "MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing - Effective 01/01/2026"
         },
         ("R32",),
+        {},
         id="E32: rule R32 decides",
     ),
     pytest.param(
@@ -390,6 +425,7 @@ CASES = [
             "edition": "MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response"
         },
         ("R33",),
+        {},
         id="E33: rule R33 decides",
     ),
     pytest.param(
@@ -402,6 +438,7 @@ CASES = [
             "edition": "MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response - Effective 01/01/2026"
         },
         ("R34",),
+        {},
         id="E34: rule R34 decides",
     ),
     pytest.param(
@@ -412,6 +449,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis"},
         ("R35",),
+        {},
         id="E35: rule R35 decides",
     ),
     pytest.param(
@@ -424,6 +462,7 @@ CASES = [
             "edition": "MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis - Effective 01/01/2026"
         },
         ("R36",),
+        {},
         id="E36: rule R36 decides",
     ),
     pytest.param(
@@ -436,6 +475,7 @@ CASES = [
             "edition": "MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing"
         },
         ("R37",),
+        {},
         id="E37: rule R37 decides",
     ),
     pytest.param(
@@ -448,6 +488,7 @@ CASES = [
             "edition": "MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing - Effective 01/01/2026"
         },
         ("R38",),
+        {},
         id="E38: rule R38 decides",
     ),
     pytest.param(
@@ -458,6 +499,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.256.A: Confirmatory Genetic Testing"},
         ("R39",),
+        {},
         id="E39: rule R39 decides",
     ),
     pytest.param(
@@ -470,6 +512,7 @@ CASES = [
             "edition": "MOL.CU.256.A: Confirmatory Genetic Testing - Effective 01/01/2026"
         },
         ("R40",),
+        {},
         id="E40: rule R40 decides",
     ),
     pytest.param(
@@ -480,6 +523,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.291.A: Genetic Testing for Known Familial Mutations"},
         ("R41",),
+        {},
         id="E41: rule R41 decides",
     ),
     pytest.param(
@@ -492,6 +536,7 @@ CASES = [
             "edition": "MOL.CU.291.A: Genetic Testing for Known Familial Mutations - Effective 01/01/2026"
         },
         ("R42",),
+        {},
         id="E42: rule R42 decides",
     ),
     pytest.param(
@@ -504,6 +549,7 @@ CASES = [
             "edition": "MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance"
         },
         ("R43",),
+        {},
         id="E43: rule R43 decides",
     ),
     pytest.param(
@@ -516,6 +562,7 @@ CASES = [
             "edition": "MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance - Effective 01/01/2026"
         },
         ("R44",),
+        {},
         id="E44: rule R44 decides",
     ),
     pytest.param(
@@ -526,6 +573,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.333.B: Medically Necessary Laboratory Testing"},
         ("R45",),
+        {},
         id="E45: rule R45 decides",
     ),
     pytest.param(
@@ -538,6 +586,7 @@ CASES = [
             "edition": "MOL.CU.333.B: Medically Necessary Laboratory Testing - Effective 01/01/2026"
         },
         ("R46",),
+        {},
         id="E46: rule R46 decides",
     ),
     pytest.param(
@@ -548,6 +597,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R47",),
+        {},
         id="E47: rule R47 decides",
     ),
     pytest.param(
@@ -560,6 +610,7 @@ CASES = [
             "edition": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing - Effective 01/01/2026"
         },
         ("R48",),
+        {},
         id="E48: rule R48 decides",
     ),
     pytest.param(
@@ -572,6 +623,7 @@ CASES = [
             "edition": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"
         },
         ("R49",),
+        {},
         id="E49: rule R49 decides",
     ),
     pytest.param(
@@ -584,6 +636,7 @@ CASES = [
             "edition": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing - Effective 01/01/2026"
         },
         ("R50",),
+        {},
         id="E50: rule R50 decides",
     ),
     pytest.param(
@@ -594,6 +647,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R51",),
+        {},
         id="E51: rule R51 decides",
     ),
     pytest.param(
@@ -606,6 +660,7 @@ CASES = [
             "edition": "MOL.TS.126.A: Angelman Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R52",),
+        {},
         id="E52: rule R52 decides",
     ),
     pytest.param(
@@ -616,6 +671,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R53",),
+        {},
         id="E53: rule R53 decides",
     ),
     pytest.param(
@@ -628,6 +684,7 @@ CASES = [
             "edition": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening - Effective 01/01/2026"
         },
         ("R54",),
+        {},
         id="E54: rule R54 decides",
     ),
     pytest.param(
@@ -638,6 +695,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R55",),
+        {},
         id="E55: rule R55 decides",
     ),
     pytest.param(
@@ -648,6 +706,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.144.A: CADASIL Genetic Testing - Effective 01/01/2026"},
         ("R56",),
+        {},
         id="E56: rule R56 decides",
     ),
     pytest.param(
@@ -658,6 +717,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R57",),
+        {},
         id="E57: rule R57 decides",
     ),
     pytest.param(
@@ -670,6 +730,7 @@ CASES = [
             "edition": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing - Effective 01/01/2026"
         },
         ("R58",),
+        {},
         id="E58: rule R58 decides",
     ),
     pytest.param(
@@ -682,6 +743,7 @@ CASES = [
             "edition": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R59",),
+        {},
         id="E59: rule R59 decides",
     ),
     pytest.param(
@@ -694,6 +756,7 @@ CASES = [
             "edition": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal) - Effective 01/01/2026"
         },
         ("R60",),
+        {},
         id="E60: rule R60 decides",
     ),
     pytest.param(
@@ -704,6 +767,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R61",),
+        {},
         id="E61: rule R61 decides",
     ),
     pytest.param(
@@ -716,6 +780,7 @@ CASES = [
             "edition": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing - Effective 01/01/2026"
         },
         ("R62",),
+        {},
         id="E62: rule R62 decides",
     ),
     pytest.param(
@@ -728,6 +793,7 @@ CASES = [
             "edition": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R63",),
+        {},
         id="E63: rule R63 decides",
     ),
     pytest.param(
@@ -740,6 +806,7 @@ CASES = [
             "edition": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing - Effective 01/01/2026"
         },
         ("R64",),
+        {},
         id="E64: rule R64 decides",
     ),
     pytest.param(
@@ -752,6 +819,7 @@ CASES = [
             "edition": "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R65",),
+        {},
         id="E65: rule R65 decides",
     ),
     pytest.param(
@@ -764,6 +832,7 @@ CASES = [
             "edition": "MOL.TS.165.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded - Effective 01/01/2026"
         },
         ("R66",),
+        {},
         id="E66: rule R66 decides",
     ),
     pytest.param(
@@ -774,6 +843,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R67",),
+        {},
         id="E67: rule R67 decides",
     ),
     pytest.param(
@@ -786,6 +856,7 @@ CASES = [
             "edition": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing - Effective 01/01/2026"
         },
         ("R68",),
+        {},
         id="E68: rule R68 decides",
     ),
     pytest.param(
@@ -796,6 +867,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R69",),
+        {},
         id="E69: rule R69 decides",
     ),
     pytest.param(
@@ -808,6 +880,7 @@ CASES = [
             "edition": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing - Effective 01/01/2026"
         },
         ("R70",),
+        {},
         id="E70: rule R70 decides",
     ),
     pytest.param(
@@ -818,6 +891,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R71",),
+        {},
         id="E71: rule R71 decides",
     ),
     pytest.param(
@@ -830,6 +904,7 @@ CASES = [
             "edition": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing - Effective 01/01/2026"
         },
         ("R72",),
+        {},
         id="E72: rule R72 decides",
     ),
     pytest.param(
@@ -840,6 +915,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R73",),
+        {},
         id="E73: rule R73 decides",
     ),
     pytest.param(
@@ -852,6 +928,7 @@ CASES = [
             "edition": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels - Effective 01/01/2026"
         },
         ("R74",),
+        {},
         id="E74: rule R74 decides",
     ),
     pytest.param(
@@ -862,6 +939,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R75",),
+        {},
         id="E75: rule R75 decides",
     ),
     pytest.param(
@@ -874,6 +952,7 @@ CASES = [
             "edition": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing - Effective 01/01/2026"
         },
         ("R76",),
+        {},
         id="E76: rule R76 decides",
     ),
     pytest.param(
@@ -884,6 +963,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R77",),
+        {},
         id="E77: rule R77 decides",
     ),
     pytest.param(
@@ -896,6 +976,7 @@ CASES = [
             "edition": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R78",),
+        {},
         id="E78: rule R78 decides",
     ),
     pytest.param(
@@ -906,6 +987,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R79",),
+        {},
         id="E79: rule R79 decides",
     ),
     pytest.param(
@@ -916,6 +998,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.194.A: Liquid Biopsy Testing - Effective 01/01/2026"},
         ("R80",),
+        {},
         id="E80: rule R80 decides",
     ),
     pytest.param(
@@ -926,6 +1009,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R81",),
+        {},
         id="E81: rule R81 decides",
     ),
     pytest.param(
@@ -938,6 +1022,7 @@ CASES = [
             "edition": "MOL.TS.197.A: Lynch Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R82",),
+        {},
         id="E82: rule R82 decides",
     ),
     pytest.param(
@@ -948,6 +1033,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R83",),
+        {},
         id="E83: rule R83 decides",
     ),
     pytest.param(
@@ -960,6 +1046,7 @@ CASES = [
             "edition": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing - Effective 01/01/2026"
         },
         ("R84",),
+        {},
         id="E84: rule R84 decides",
     ),
     pytest.param(
@@ -970,6 +1057,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R85",),
+        {},
         id="E85: rule R85 decides",
     ),
     pytest.param(
@@ -982,6 +1070,7 @@ CASES = [
             "edition": "MOL.TS.209.A: Non-Invasive Prenatal Screening - Effective 01/01/2026"
         },
         ("R86",),
+        {},
         id="E86: rule R86 decides",
     ),
     pytest.param(
@@ -992,6 +1081,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R87",),
+        {},
         id="E87: rule R87 decides",
     ),
     pytest.param(
@@ -1004,6 +1094,7 @@ CASES = [
             "edition": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer - Effective 01/01/2026"
         },
         ("R88",),
+        {},
         id="E88: rule R88 decides",
     ),
     pytest.param(
@@ -1014,6 +1105,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R89",),
+        {},
         id="E89: rule R89 decides",
     ),
     pytest.param(
@@ -1026,6 +1118,7 @@ CASES = [
             "edition": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R90",),
+        {},
         id="E90: rule R90 decides",
     ),
     pytest.param(
@@ -1036,6 +1129,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R91",),
+        {},
         id="E91: rule R91 decides",
     ),
     pytest.param(
@@ -1048,6 +1142,7 @@ CASES = [
             "edition": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing - Effective 01/01/2026"
         },
         ("R92",),
+        {},
         id="E92: rule R92 decides",
     ),
     pytest.param(
@@ -1058,6 +1153,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R93",),
+        {},
         id="E93: rule R93 decides",
     ),
     pytest.param(
@@ -1070,6 +1166,7 @@ CASES = [
             "edition": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R94",),
+        {},
         id="E94: rule R94 decides",
     ),
     pytest.param(
@@ -1082,6 +1179,7 @@ CASES = [
             "edition": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R95",),
+        {},
         id="E95: rule R95 decides",
     ),
     pytest.param(
@@ -1094,6 +1192,7 @@ CASES = [
             "edition": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary - Effective 01/01/2026"
         },
         ("R96",),
+        {},
         id="E96: rule R96 decides",
     ),
     pytest.param(
@@ -1104,6 +1203,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R97",),
+        {},
         id="E97: rule R97 decides",
     ),
     pytest.param(
@@ -1114,6 +1214,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.230.C: Somatic Mutation Testing - Effective 01/01/2026"},
         ("R98",),
+        {},
         id="E98: rule R98 decides",
     ),
     pytest.param(
@@ -1124,6 +1225,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.235.C: Exome Sequencing"},
         ("R99",),
+        {},
         id="E99: rule R99 decides",
     ),
     pytest.param(
@@ -1134,6 +1236,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.235.C: Exome Sequencing - Effective 01/01/2026"},
         ("R100",),
+        {},
         id="E100: rule R100 decides",
     ),
     pytest.param(
@@ -1144,6 +1247,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.238.A: BRCA Analysis"},
         ("R101",),
+        {},
         id="E101: rule R101 decides",
     ),
     pytest.param(
@@ -1154,6 +1258,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.238.A: BRCA Analysis - Effective 01/01/2026"},
         ("R102",),
+        {},
         id="E102: rule R102 decides",
     ),
     pytest.param(
@@ -1164,6 +1269,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R103",),
+        {},
         id="E103: rule R103 decides",
     ),
     pytest.param(
@@ -1176,6 +1282,7 @@ CASES = [
             "edition": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis - Effective 01/01/2026"
         },
         ("R104",),
+        {},
         id="E104: rule R104 decides",
     ),
     pytest.param(
@@ -1186,6 +1293,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"},
         ("R105",),
+        {},
         id="E105: rule R105 decides",
     ),
     pytest.param(
@@ -1198,6 +1306,7 @@ CASES = [
             "edition": "MOL.TS.251.A: PALB2 Genetic Testing for Cancer Risk - Effective 01/01/2026"
         },
         ("R106",),
+        {},
         id="E106: rule R106 decides",
     ),
     pytest.param(
@@ -1208,6 +1317,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R107",),
+        {},
         id="E107: rule R107 decides",
     ),
     pytest.param(
@@ -1218,6 +1328,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.254.A: DecisionDX Uveal Melanoma - Effective 01/01/2026"},
         ("R108",),
+        {},
         id="E108: rule R108 decides",
     ),
     pytest.param(
@@ -1228,6 +1339,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R109",),
+        {},
         id="E109: rule R109 decides",
     ),
     pytest.param(
@@ -1238,6 +1350,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.257.A: Epilepsy Genetic Testing - Effective 01/01/2026"},
         ("R110",),
+        {},
         id="E110: rule R110 decides",
     ),
     pytest.param(
@@ -1250,6 +1363,7 @@ CASES = [
             "edition": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
         },
         ("R111",),
+        {},
         id="E111: rule R111 decides",
     ),
     pytest.param(
@@ -1262,6 +1376,7 @@ CASES = [
             "edition": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young Genetic Testing - Effective 01/01/2026"
         },
         ("R112",),
+        {},
         id="E112: rule R112 decides",
     ),
     pytest.param(
@@ -1272,6 +1387,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R113",),
+        {},
         id="E113: rule R113 decides",
     ),
     pytest.param(
@@ -1284,6 +1400,7 @@ CASES = [
             "edition": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing - Effective 01/01/2026"
         },
         ("R114",),
+        {},
         id="E114: rule R114 decides",
     ),
     pytest.param(
@@ -1296,6 +1413,7 @@ CASES = [
             "edition": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R115",),
+        {},
         id="E115: rule R115 decides",
     ),
     pytest.param(
@@ -1308,6 +1426,7 @@ CASES = [
             "edition": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing - Effective 01/01/2026"
         },
         ("R116",),
+        {},
         id="E116: rule R116 decides",
     ),
     pytest.param(
@@ -1320,6 +1439,7 @@ CASES = [
             "edition": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R117",),
+        {},
         id="E117: rule R117 decides",
     ),
     pytest.param(
@@ -1332,6 +1452,7 @@ CASES = [
             "edition": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing - Effective 01/01/2026"
         },
         ("R118",),
+        {},
         id="E118: rule R118 decides",
     ),
     pytest.param(
@@ -1344,6 +1465,7 @@ CASES = [
             "edition": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R119",),
+        {},
         id="E119: rule R119 decides",
     ),
     pytest.param(
@@ -1356,6 +1478,7 @@ CASES = [
             "edition": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing - Effective 01/01/2026"
         },
         ("R120",),
+        {},
         id="E120: rule R120 decides",
     ),
     pytest.param(
@@ -1366,6 +1489,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.282.A: DermTech Pigmented Lesion Assay"},
         ("R121",),
+        {},
         id="E121: rule R121 decides",
     ),
     pytest.param(
@@ -1376,6 +1500,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.282.A: DermTech Melanoma Test - Effective 01/01/2026"},
         ("R122",),
+        {},
         id="E122: rule R122 decides",
     ),
     pytest.param(
@@ -1386,6 +1511,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R123",),
+        {},
         id="E123: rule R123 decides",
     ),
     pytest.param(
@@ -1398,6 +1524,7 @@ CASES = [
             "edition": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing - Effective 01/01/2026"
         },
         ("R124",),
+        {},
         id="E124: rule R124 decides",
     ),
     pytest.param(
@@ -1408,6 +1535,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R125",),
+        {},
         id="E125: rule R125 decides",
     ),
     pytest.param(
@@ -1420,6 +1548,7 @@ CASES = [
             "edition": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R126",),
+        {},
         id="E126: rule R126 decides",
     ),
     pytest.param(
@@ -1432,6 +1561,7 @@ CASES = [
             "edition": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R127",),
+        {},
         id="E127: rule R127 decides",
     ),
     pytest.param(
@@ -1444,6 +1574,7 @@ CASES = [
             "edition": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing - Effective 01/01/2026"
         },
         ("R128",),
+        {},
         id="E128: rule R128 decides",
     ),
     pytest.param(
@@ -1454,6 +1585,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R129",),
+        {},
         id="E129: rule R129 decides",
     ),
     pytest.param(
@@ -1466,6 +1598,7 @@ CASES = [
             "edition": "MOL.TS.294.A: Decipher Prostate Cancer Classifier - Effective 01/01/2026"
         },
         ("R130",),
+        {},
         id="E130: rule R130 decides",
     ),
     pytest.param(
@@ -1476,6 +1609,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R131",),
+        {},
         id="E131: rule R131 decides",
     ),
     pytest.param(
@@ -1486,6 +1620,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.295.A: Genomic Prostate Score - Effective 01/01/2026"},
         ("R132",),
+        {},
         id="E132: rule R132 decides",
     ),
     pytest.param(
@@ -1493,6 +1628,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R133",),
+        {},
         id="E133: rule R133 decides",
     ),
     pytest.param(
@@ -1500,6 +1636,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.297.A: Prolaris - Effective 01/01/2026"},
         ("R134",),
+        {},
         id="E134: rule R134 decides",
     ),
     pytest.param(
@@ -1510,6 +1647,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R135",),
+        {},
         id="E135: rule R135 decides",
     ),
     pytest.param(
@@ -1522,6 +1660,7 @@ CASES = [
             "edition": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing - Effective 01/01/2026"
         },
         ("R136",),
+        {},
         id="E136: rule R136 decides",
     ),
     pytest.param(
@@ -1532,6 +1671,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R137",),
+        {},
         id="E137: rule R137 decides",
     ),
     pytest.param(
@@ -1544,6 +1684,7 @@ CASES = [
             "edition": "MOL.TS.302.A: Legius Syndrome Genetic Testing - Effective 01/01/2026"
         },
         ("R138",),
+        {},
         id="E138: rule R138 decides",
     ),
     pytest.param(
@@ -1554,6 +1695,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.306.C: Genome Sequencing"},
         ("R139",),
+        {},
         id="E139: rule R139 decides",
     ),
     pytest.param(
@@ -1564,6 +1706,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.306.C: Genome Sequencing - Effective 01/01/2026"},
         ("R140",),
+        {},
         id="E140: rule R140 decides",
     ),
     pytest.param(
@@ -1574,6 +1717,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R141",),
+        {},
         id="E141: rule R141 decides",
     ),
     pytest.param(
@@ -1586,6 +1730,7 @@ CASES = [
             "edition": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection - Effective 01/01/2026"
         },
         ("R142",),
+        {},
         id="E142: rule R142 decides",
     ),
     pytest.param(
@@ -1598,6 +1743,7 @@ CASES = [
             "edition": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
         },
         ("R143",),
+        {},
         id="E143: rule R143 decides",
     ),
     pytest.param(
@@ -1610,6 +1756,7 @@ CASES = [
             "edition": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing - Effective 01/01/2026"
         },
         ("R144",),
+        {},
         id="E144: rule R144 decides",
     ),
     pytest.param(
@@ -1620,6 +1767,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R145",),
+        {},
         id="E145: rule R145 decides",
     ),
     pytest.param(
@@ -1632,6 +1780,7 @@ CASES = [
             "edition": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors - Effective 01/01/2026"
         },
         ("R146",),
+        {},
         id="E146: rule R146 decides",
     ),
     pytest.param(
@@ -1642,6 +1791,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R147",),
+        {},
         id="E147: rule R147 decides",
     ),
     pytest.param(
@@ -1654,6 +1804,7 @@ CASES = [
             "edition": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing - Effective 01/01/2026"
         },
         ("R148",),
+        {},
         id="E148: rule R148 decides",
     ),
     pytest.param(
@@ -1666,6 +1817,7 @@ CASES = [
             "edition": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R149",),
+        {},
         id="E149: rule R149 decides",
     ),
     pytest.param(
@@ -1678,6 +1830,7 @@ CASES = [
             "edition": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing - Effective 01/01/2026"
         },
         ("R150",),
+        {},
         id="E150: rule R150 decides",
     ),
     pytest.param(
@@ -1690,6 +1843,7 @@ CASES = [
             "edition": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R151",),
+        {},
         id="E151: rule R151 decides",
     ),
     pytest.param(
@@ -1702,6 +1856,7 @@ CASES = [
             "edition": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping - Effective 01/01/2026"
         },
         ("R152",),
+        {},
         id="E152: rule R152 decides",
     ),
     pytest.param(
@@ -1712,6 +1867,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R153",),
+        {},
         id="E153: rule R153 decides",
     ),
     pytest.param(
@@ -1724,6 +1880,7 @@ CASES = [
             "edition": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing - Effective 01/01/2026"
         },
         ("R154",),
+        {},
         id="E154: rule R154 decides",
     ),
     pytest.param(
@@ -1734,6 +1891,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R155",),
+        {},
         id="E155: rule R155 decides",
     ),
     pytest.param(
@@ -1746,6 +1904,7 @@ CASES = [
             "edition": "MOL.TS.396.A: Multi-Cancer Early Detection Screening - Effective 01/01/2026"
         },
         ("R156",),
+        {},
         id="E156: rule R156 decides",
     ),
     pytest.param(
@@ -1756,6 +1915,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R157",),
+        {},
         id="E157: rule R157 decides",
     ),
     pytest.param(
@@ -1768,6 +1928,7 @@ CASES = [
             "edition": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing - Effective 01/01/2026"
         },
         ("R158",),
+        {},
         id="E158: rule R158 decides",
     ),
     pytest.param(
@@ -1778,6 +1939,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R159",),
+        {},
         id="E159: rule R159 decides",
     ),
     pytest.param(
@@ -1790,6 +1952,7 @@ CASES = [
             "edition": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing - Effective 01/01/2026"
         },
         ("R160",),
+        {},
         id="E160: rule R160 decides",
     ),
     pytest.param(
@@ -1800,6 +1963,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R161",),
+        {},
         id="E161: rule R161 decides",
     ),
     pytest.param(
@@ -1812,6 +1976,7 @@ CASES = [
             "edition": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing - Effective 01/01/2026"
         },
         ("R162",),
+        {},
         id="E162: rule R162 decides",
     ),
     pytest.param(
@@ -1822,6 +1987,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R163",),
+        {},
         id="E163: rule R163 decides",
     ),
     pytest.param(
@@ -1834,6 +2000,7 @@ CASES = [
             "edition": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing - Effective 01/01/2026"
         },
         ("R164",),
+        {},
         id="E164: rule R164 decides",
     ),
     pytest.param(
@@ -1844,6 +2011,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R165",),
+        {},
         id="E165: rule R165 decides",
     ),
     pytest.param(
@@ -1856,6 +2024,7 @@ CASES = [
             "edition": "MOL.TS.482.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded - Effective 01/01/2026"
         },
         ("R166",),
+        {},
         id="E166: rule R166 decides",
     ),
     pytest.param(
@@ -1866,6 +2035,7 @@ CASES = [
         None,
         {"edition": "Cigna Lab Management Guidelines"},
         ("R1",),
+        {},
         id="E167: rule R1: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1878,6 +2048,7 @@ CASES = [
             "edition": "MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes"
         },
         ("R5",),
+        {},
         id="E168: rule R5: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1888,6 +2059,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.304.A: Medical Necessity Review Information Requirements"},
         ("R7",),
+        {},
         id="E169: rule R7: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1900,6 +2072,7 @@ CASES = [
             "edition": "MOL.AD.314.A: Date of Service and Authorization Period Effective Date"
         },
         ("R9",),
+        {},
         id="E170: rule R9: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1912,6 +2085,7 @@ CASES = [
             "edition": "MOL.AD.364.A: Special Circumstances Influencing Coverage Determinations"
         },
         ("R11",),
+        {},
         id="E171: rule R11: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1922,6 +2096,7 @@ CASES = [
         None,
         {"edition": "MOL.AD.412.A: Laboratory Billing and Reimbursement"},
         ("R13",),
+        {},
         id="E172: rule R13: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1934,6 +2109,7 @@ CASES = [
             "edition": "MOL.CU.109.A: Genetic Testing for Cancer Susceptibility and Hereditary Cancer Syndromes"
         },
         ("R15",),
+        {},
         id="E173: rule R15: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1944,6 +2120,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.110.A: Genetic Testing for Carrier Status"},
         ("R17",),
+        {},
         id="E174: rule R17: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1954,6 +2131,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.111.A: Genetic Testing for Non-Medical Purposes"},
         ("R19",),
+        {},
         id="E175: rule R19: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1966,6 +2144,7 @@ CASES = [
             "edition": "MOL.CU.112.A: Genetic Testing for Prenatal Screening and Diagnostic Testing"
         },
         ("R21",),
+        {},
         id="E176: rule R21: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1978,6 +2157,7 @@ CASES = [
             "edition": "MOL.CU.113.A: Genetic Testing for the Screening, Diagnosis, and Monitoring of Cancer"
         },
         ("R23",),
+        {},
         id="E177: rule R23: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1988,6 +2168,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.114.A: Genetic Testing to Diagnose Non-Cancer Conditions"},
         ("R25",),
+        {},
         id="E178: rule R25: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -1998,6 +2179,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.115.A: Genetic Testing to Predict Disease Risk"},
         ("R27",),
+        {},
         id="E179: rule R27: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2008,6 +2190,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.116.A: Genetic Testing by Multigene Panels"},
         ("R29",),
+        {},
         id="E180: rule R29: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2020,6 +2203,7 @@ CASES = [
             "edition": "MOL.CU.117.A: Experimental, Investigational, or Unproven Laboratory Testing"
         },
         ("R31",),
+        {},
         id="E181: rule R31: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2032,6 +2216,7 @@ CASES = [
             "edition": "MOL.CU.118.A: Pharmacogenomic Testing for Drug Toxicity and Response"
         },
         ("R33",),
+        {},
         id="E182: rule R33: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2042,6 +2227,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.119.A: Preimplantation Genetic Screening and Diagnosis"},
         ("R35",),
+        {},
         id="E183: rule R35: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2054,6 +2240,7 @@ CASES = [
             "edition": "MOL.CU.246.A: Hereditary (Germline) Testing After Tumor (Somatic) Testing"
         },
         ("R37",),
+        {},
         id="E184: rule R37: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2064,6 +2251,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.256.A: Confirmatory Genetic Testing"},
         ("R39",),
+        {},
         id="E185: rule R39: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2074,6 +2262,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.291.A: Genetic Testing for Known Familial Mutations"},
         ("R41",),
+        {},
         id="E186: rule R41: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2086,6 +2275,7 @@ CASES = [
             "edition": "MOL.CU.292.A: Genetic Testing for Variants of Uncertain Clinical Significance"
         },
         ("R43",),
+        {},
         id="E187: rule R43: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2096,6 +2286,7 @@ CASES = [
         None,
         {"edition": "MOL.CU.333.B: Medically Necessary Laboratory Testing"},
         ("R45",),
+        {},
         id="E188: rule R45: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2106,6 +2297,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R47",),
+        {},
         id="E189: rule R47: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2118,6 +2310,7 @@ CASES = [
             "edition": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"
         },
         ("R49",),
+        {},
         id="E190: rule R49: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2128,6 +2321,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R51",),
+        {},
         id="E191: rule R51: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2138,6 +2332,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R53",),
+        {},
         id="E192: rule R53: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2148,6 +2343,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R55",),
+        {},
         id="E193: rule R55: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2158,6 +2354,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R57",),
+        {},
         id="E194: rule R57: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2170,6 +2367,7 @@ CASES = [
             "edition": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R59",),
+        {},
         id="E195: rule R59: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2180,6 +2378,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R61",),
+        {},
         id="E196: rule R61: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2192,6 +2391,7 @@ CASES = [
             "edition": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R63",),
+        {},
         id="E197: rule R63: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2204,6 +2404,7 @@ CASES = [
             "edition": "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R65",),
+        {},
         id="E198: rule R65: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2214,6 +2415,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R67",),
+        {},
         id="E199: rule R67: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2224,6 +2426,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R69",),
+        {},
         id="E200: rule R69: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2234,6 +2437,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R71",),
+        {},
         id="E201: rule R71: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2244,6 +2448,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R73",),
+        {},
         id="E202: rule R73: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2254,6 +2459,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R75",),
+        {},
         id="E203: rule R75: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2264,6 +2470,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R77",),
+        {},
         id="E204: rule R77: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2274,6 +2481,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R79",),
+        {},
         id="E205: rule R79: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2284,6 +2492,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R81",),
+        {},
         id="E206: rule R81: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2294,6 +2503,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R83",),
+        {},
         id="E207: rule R83: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2304,6 +2514,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R85",),
+        {},
         id="E208: rule R85: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2314,6 +2525,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R87",),
+        {},
         id="E209: rule R87: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2324,6 +2536,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R89",),
+        {},
         id="E210: rule R89: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2334,6 +2547,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R91",),
+        {},
         id="E211: rule R91: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2344,6 +2558,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R93",),
+        {},
         id="E212: rule R93: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2356,6 +2571,7 @@ CASES = [
             "edition": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R95",),
+        {},
         id="E213: rule R95: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2366,6 +2582,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R97",),
+        {},
         id="E214: rule R97: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2376,6 +2593,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.235.C: Exome Sequencing"},
         ("R99",),
+        {},
         id="E215: rule R99: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2386,6 +2604,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.238.A: BRCA Analysis"},
         ("R101",),
+        {},
         id="E216: rule R101: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2396,6 +2615,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R103",),
+        {},
         id="E217: rule R103: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2406,6 +2626,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"},
         ("R105",),
+        {},
         id="E218: rule R105: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2416,6 +2637,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R107",),
+        {},
         id="E219: rule R107: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2426,6 +2648,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R109",),
+        {},
         id="E220: rule R109: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2438,6 +2661,7 @@ CASES = [
             "edition": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
         },
         ("R111",),
+        {},
         id="E221: rule R111: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2448,6 +2672,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R113",),
+        {},
         id="E222: rule R113: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2460,6 +2685,7 @@ CASES = [
             "edition": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R115",),
+        {},
         id="E223: rule R115: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2472,6 +2698,7 @@ CASES = [
             "edition": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R117",),
+        {},
         id="E224: rule R117: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2484,6 +2711,7 @@ CASES = [
             "edition": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R119",),
+        {},
         id="E225: rule R119: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2494,6 +2722,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.282.A: DermTech Pigmented Lesion Assay"},
         ("R121",),
+        {},
         id="E226: rule R121: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2504,6 +2733,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R123",),
+        {},
         id="E227: rule R123: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2514,6 +2744,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R125",),
+        {},
         id="E228: rule R125: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2526,6 +2757,7 @@ CASES = [
             "edition": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R127",),
+        {},
         id="E229: rule R127: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2536,6 +2768,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R129",),
+        {},
         id="E230: rule R129: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2546,6 +2779,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R131",),
+        {},
         id="E231: rule R131: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2553,6 +2787,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R133",),
+        {},
         id="E232: rule R133: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2563,6 +2798,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R135",),
+        {},
         id="E233: rule R135: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2573,6 +2809,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R137",),
+        {},
         id="E234: rule R137: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2583,6 +2820,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.306.C: Genome Sequencing"},
         ("R139",),
+        {},
         id="E235: rule R139: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2593,6 +2831,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R141",),
+        {},
         id="E236: rule R141: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2605,6 +2844,7 @@ CASES = [
             "edition": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
         },
         ("R143",),
+        {},
         id="E237: rule R143: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2615,6 +2855,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R145",),
+        {},
         id="E238: rule R145: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2625,6 +2866,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R147",),
+        {},
         id="E239: rule R147: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2637,6 +2879,7 @@ CASES = [
             "edition": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R149",),
+        {},
         id="E240: rule R149: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2649,6 +2892,7 @@ CASES = [
             "edition": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R151",),
+        {},
         id="E241: rule R151: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2659,6 +2903,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R153",),
+        {},
         id="E242: rule R153: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2669,6 +2914,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R155",),
+        {},
         id="E243: rule R155: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2679,6 +2925,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R157",),
+        {},
         id="E244: rule R157: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2689,6 +2936,7 @@ CASES = [
         None,
         {"edition": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R159",),
+        {},
         id="E245: rule R159: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2699,6 +2947,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R161",),
+        {},
         id="E246: rule R161: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2709,6 +2958,7 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R163",),
+        {},
         id="E247: rule R163: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
     pytest.param(
@@ -2719,17 +2969,19 @@ CASES = [
         None,
         {"edition": "no edition listed"},
         ("R165",),
+        {},
         id="E248: rule R165: date_of_service = 2025-12-31, just inside < 2026-01-01",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

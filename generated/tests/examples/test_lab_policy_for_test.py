@@ -15,12 +15,16 @@ import pytest
 from ... import lab_policy_for_test as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/laboratory_management.xlsx:Lab policy to 2025-12-31"
+
 CASES = [
     pytest.param(
         {"test": "alpha-1 antitrypsin deficiency"},
         date(2025, 12, 31),
         {"policy": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R1",),
+        {},
         id="E1: rule R1 (version from the start) decides",
     ),
     pytest.param(
@@ -28,6 +32,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"},
         ("R2",),
+        {},
         id="E2: rule R2 (version from the start) decides",
     ),
     pytest.param(
@@ -35,6 +40,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R3",),
+        {},
         id="E3: rule R3 (version from the start) decides",
     ),
     pytest.param(
@@ -42,6 +48,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R4",),
+        {},
         id="E4: rule R4 (version from the start) decides",
     ),
     pytest.param(
@@ -49,6 +56,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.130.A: Ataxia-Telangiectasia Genetic Testing"},
         ("R5",),
+        {},
         id="E5: rule R5 (version from the start) decides",
     ),
     pytest.param(
@@ -56,6 +64,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R6",),
+        {},
         id="E6: rule R6 (version from the start) decides",
     ),
     pytest.param(
@@ -63,6 +72,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R7",),
+        {},
         id="E7: rule R7 (version from the start) decides",
     ),
     pytest.param(
@@ -72,6 +82,7 @@ CASES = [
             "policy": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R8",),
+        {},
         id="E8: rule R8 (version from the start) decides",
     ),
     pytest.param(
@@ -79,6 +90,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R9",),
+        {},
         id="E9: rule R9 (version from the start) decides",
     ),
     pytest.param(
@@ -88,6 +100,7 @@ CASES = [
             "policy": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R10",),
+        {},
         id="E10: rule R10 (version from the start) decides",
     ),
     pytest.param(
@@ -97,6 +110,7 @@ CASES = [
             "policy": "MOL.TS.165.C Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R11",),
+        {},
         id="E11: rule R11 (version from the start) decides",
     ),
     pytest.param(
@@ -104,6 +118,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R12",),
+        {},
         id="E12: rule R12 (version from the start) decides",
     ),
     pytest.param(
@@ -111,6 +126,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R13",),
+        {},
         id="E13: rule R13 (version from the start) decides",
     ),
     pytest.param(
@@ -118,6 +134,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R14",),
+        {},
         id="E14: rule R14 (version from the start) decides",
     ),
     pytest.param(
@@ -125,6 +142,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R15",),
+        {},
         id="E15: rule R15 (version from the start) decides",
     ),
     pytest.param(
@@ -132,6 +150,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R16",),
+        {},
         id="E16: rule R16 (version from the start) decides",
     ),
     pytest.param(
@@ -139,6 +158,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R17",),
+        {},
         id="E17: rule R17 (version from the start) decides",
     ),
     pytest.param(
@@ -146,6 +166,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R18",),
+        {},
         id="E18: rule R18 (version from the start) decides",
     ),
     pytest.param(
@@ -153,6 +174,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R19",),
+        {},
         id="E19: rule R19 (version from the start) decides",
     ),
     pytest.param(
@@ -160,6 +182,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.202.A: Marfan Syndrome Genetic Testing"},
         ("R20",),
+        {},
         id="E20: rule R20 (version from the start) decides",
     ),
     pytest.param(
@@ -167,6 +190,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R21",),
+        {},
         id="E21: rule R21 (version from the start) decides",
     ),
     pytest.param(
@@ -174,6 +198,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R22",),
+        {},
         id="E22: rule R22 (version from the start) decides",
     ),
     pytest.param(
@@ -181,6 +206,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R23",),
+        {},
         id="E23: rule R23 (version from the start) decides",
     ),
     pytest.param(
@@ -188,6 +214,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R24",),
+        {},
         id="E24: rule R24 (version from the start) decides",
     ),
     pytest.param(
@@ -195,6 +222,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R25",),
+        {},
         id="E25: rule R25 (version from the start) decides",
     ),
     pytest.param(
@@ -202,6 +230,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R26",),
+        {},
         id="E26: rule R26 (version from the start) decides",
     ),
     pytest.param(
@@ -211,6 +240,7 @@ CASES = [
             "policy": "MOL.TS.227.A: Thoracic Aortic Aneurysms and Dissections (TAAD) Panel Genetic Testing"
         },
         ("R27",),
+        {},
         id="E27: rule R27 (version from the start) decides",
     ),
     pytest.param(
@@ -220,6 +250,7 @@ CASES = [
             "policy": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R28",),
+        {},
         id="E28: rule R28 (version from the start) decides",
     ),
     pytest.param(
@@ -227,6 +258,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R29",),
+        {},
         id="E29: rule R29 (version from the start) decides",
     ),
     pytest.param(
@@ -234,6 +266,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.232.A: VeriStrat Testing for NSCLC TKI Response"},
         ("R30",),
+        {},
         id="E30: rule R30 (version from the start) decides",
     ),
     pytest.param(
@@ -241,6 +274,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.235.C: Exome Sequencing"},
         ("R31",),
+        {},
         id="E31: rule R31 (version from the start) decides",
     ),
     pytest.param(
@@ -248,6 +282,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.238.A: BRCA Analysis"},
         ("R32",),
+        {},
         id="E32: rule R32 (version from the start) decides",
     ),
     pytest.param(
@@ -255,6 +290,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R33",),
+        {},
         id="E33: rule R33 (version from the start) decides",
     ),
     pytest.param(
@@ -262,6 +298,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.251.A: PALB2 Genetic Testing for Breast Cancer Risk"},
         ("R34",),
+        {},
         id="E34: rule R34 (version from the start) decides",
     ),
     pytest.param(
@@ -269,6 +306,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R35",),
+        {},
         id="E35: rule R35 (version from the start) decides",
     ),
     pytest.param(
@@ -276,6 +314,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R36",),
+        {},
         id="E36: rule R36 (version from the start) decides",
     ),
     pytest.param(
@@ -285,6 +324,7 @@ CASES = [
             "policy": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young (MODY) Genetic Testing"
         },
         ("R37",),
+        {},
         id="E37: rule R37 (version from the start) decides",
     ),
     pytest.param(
@@ -292,6 +332,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R38",),
+        {},
         id="E38: rule R38 (version from the start) decides",
     ),
     pytest.param(
@@ -299,6 +340,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.267.A: Ehlers-Danlos Syndrome Genetic Testing"},
         ("R39",),
+        {},
         id="E39: rule R39 (version from the start) decides",
     ),
     pytest.param(
@@ -308,6 +350,7 @@ CASES = [
             "policy": "MOL.TS.268.A: Hereditary Connective Tissue Disorder Genetic Testing"
         },
         ("R40",),
+        {},
         id="E40: rule R40 (version from the start) decides",
     ),
     pytest.param(
@@ -317,6 +360,7 @@ CASES = [
             "policy": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R41",),
+        {},
         id="E41: rule R41 (version from the start) decides",
     ),
     pytest.param(
@@ -324,6 +368,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.271.A: PancraGEN"},
         ("R42",),
+        {},
         id="E42: rule R42 (version from the start) decides",
     ),
     pytest.param(
@@ -333,6 +378,7 @@ CASES = [
             "policy": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R43",),
+        {},
         id="E43: rule R43 (version from the start) decides",
     ),
     pytest.param(
@@ -342,6 +388,7 @@ CASES = [
             "policy": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R44",),
+        {},
         id="E44: rule R44 (version from the start) decides",
     ),
     pytest.param(
@@ -349,6 +396,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.282.A: DermTech Pigmented Lesion Assay"},
         ("R45",),
+        {},
         id="E45: rule R45 (version from the start) decides",
     ),
     pytest.param(
@@ -356,6 +404,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R46",),
+        {},
         id="E46: rule R46 (version from the start) decides",
     ),
     pytest.param(
@@ -363,6 +412,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R47",),
+        {},
         id="E47: rule R47 (version from the start) decides",
     ),
     pytest.param(
@@ -372,6 +422,7 @@ CASES = [
             "policy": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R48",),
+        {},
         id="E48: rule R48 (version from the start) decides",
     ),
     pytest.param(
@@ -379,6 +430,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R49",),
+        {},
         id="E49: rule R49 (version from the start) decides",
     ),
     pytest.param(
@@ -386,6 +438,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R50",),
+        {},
         id="E50: rule R50 (version from the start) decides",
     ),
     pytest.param(
@@ -393,6 +446,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R51",),
+        {},
         id="E51: rule R51 (version from the start) decides",
     ),
     pytest.param(
@@ -400,6 +454,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.306.C: Genome Sequencing"},
         ("R52",),
+        {},
         id="E52: rule R52 (version from the start) decides",
     ),
     pytest.param(
@@ -407,6 +462,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R53",),
+        {},
         id="E53: rule R53 (version from the start) decides",
     ),
     pytest.param(
@@ -414,6 +470,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.309.A: Friedreich Ataxia Genetic Testing"},
         ("R54",),
+        {},
         id="E54: rule R54 (version from the start) decides",
     ),
     pytest.param(
@@ -421,6 +478,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.310.A: Hereditary Ataxia Multigene Panel Testing"},
         ("R55",),
+        {},
         id="E55: rule R55 (version from the start) decides",
     ),
     pytest.param(
@@ -428,6 +486,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.311.A: Spinocerebellar Ataxia Genetic Testing"},
         ("R56",),
+        {},
         id="E56: rule R56 (version from the start) decides",
     ),
     pytest.param(
@@ -437,6 +496,7 @@ CASES = [
             "policy": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing (previously CHARGE Syndrome Genetic Testing)"
         },
         ("R57",),
+        {},
         id="E57: rule R57 (version from the start) decides",
     ),
     pytest.param(
@@ -444,6 +504,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R58",),
+        {},
         id="E58: rule R58 (version from the start) decides",
     ),
     pytest.param(
@@ -451,6 +512,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R59",),
+        {},
         id="E59: rule R59 (version from the start) decides",
     ),
     pytest.param(
@@ -460,6 +522,7 @@ CASES = [
             "policy": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R60",),
+        {},
         id="E60: rule R60 (version from the start) decides",
     ),
     pytest.param(
@@ -469,6 +532,7 @@ CASES = [
             "policy": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R61",),
+        {},
         id="E61: rule R61 (version from the start) decides",
     ),
     pytest.param(
@@ -476,6 +540,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R62",),
+        {},
         id="E62: rule R62 (version from the start) decides",
     ),
     pytest.param(
@@ -483,6 +548,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R63",),
+        {},
         id="E63: rule R63 (version from the start) decides",
     ),
     pytest.param(
@@ -490,6 +556,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R64",),
+        {},
         id="E64: rule R64 (version from the start) decides",
     ),
     pytest.param(
@@ -497,6 +564,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R65",),
+        {},
         id="E65: rule R65 (version from the start) decides",
     ),
     pytest.param(
@@ -504,6 +572,7 @@ CASES = [
         date(2025, 12, 31),
         {"policy": "no policy listed"},
         ("R66",),
+        {},
         id="E66: rule R66 (version from the start) decides",
     ),
     pytest.param(
@@ -511,6 +580,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.124.A: Alpha-1 Antitrypsin Deficiency Testing"},
         ("R101",),
+        {},
         id="E67: rule R101 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -518,6 +588,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.125.A: Amyotrophic Lateral Sclerosis (ALS) Genetic Testing"},
         ("R102",),
+        {},
         id="E68: rule R102 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -525,6 +596,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.126.A: Angelman Syndrome Genetic Testing"},
         ("R103",),
+        {},
         id="E69: rule R103 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -532,6 +604,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.129.A: Ashkenazi Jewish Carrier Screening"},
         ("R104",),
+        {},
         id="E70: rule R104 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -539,6 +612,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.144.A: CADASIL Genetic Testing"},
         ("R105",),
+        {},
         id="E71: rule R105 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -546,6 +620,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.148.A: Charcot-Marie-Tooth Neuropathy Genetic Testing"},
         ("R106",),
+        {},
         id="E72: rule R106 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -555,6 +630,7 @@ CASES = [
             "policy": "MOL.TS.150.A: Chromosomal Microarray Testing For Developmental Disorders (Prenatal and Postnatal)"
         },
         ("R107",),
+        {},
         id="E73: rule R107 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -562,6 +638,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.158.A: Cystic Fibrosis Genetic Testing"},
         ("R108",),
+        {},
         id="E74: rule R108 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -571,6 +648,7 @@ CASES = [
             "policy": "MOL.TS.162.A: Early Onset Familial Alzheimer Disease Genetic Testing"
         },
         ("R109",),
+        {},
         id="E75: rule R109 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -580,6 +658,7 @@ CASES = [
             "policy": "MOL.TS.165.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded"
         },
         ("R110",),
+        {},
         id="E76: rule R110 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -587,6 +666,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.168.A: Familial Adenomatous Polyposis Genetic Testing"},
         ("R111",),
+        {},
         id="E77: rule R111 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -594,6 +674,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.169.A: Familial Hypercholesterolemia Genetic Testing"},
         ("R112",),
+        {},
         id="E78: rule R112 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -601,6 +682,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.170.A: Familial Malignant Melanoma Genetic Testing"},
         ("R113",),
+        {},
         id="E79: rule R113 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -608,6 +690,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.182.A: Hereditary Cancer Syndrome Multigene Panels"},
         ("R114",),
+        {},
         id="E80: rule R114 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -615,6 +698,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.183.A: HFE Hemochromatosis Genetic Testing"},
         ("R115",),
+        {},
         id="E81: rule R115 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -622,6 +706,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.193.A: Li-Fraumeni Syndrome Genetic Testing"},
         ("R116",),
+        {},
         id="E82: rule R116 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -629,6 +714,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.194.A: Liquid Biopsy Testing"},
         ("R117",),
+        {},
         id="E83: rule R117 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -636,6 +722,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.197.A: Lynch Syndrome Genetic Testing"},
         ("R118",),
+        {},
         id="E84: rule R118 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -643,6 +730,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.206.A: MUTYH Associated Polyposis Genetic Testing"},
         ("R119",),
+        {},
         id="E85: rule R119 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -650,6 +738,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.209.A: Non-Invasive Prenatal Screening"},
         ("R120",),
+        {},
         id="E86: rule R120 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -657,6 +746,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.215.A: PCA3 Testing for Prostate Cancer"},
         ("R121",),
+        {},
         id="E87: rule R121 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -664,6 +754,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.217.A: Prader-Willi Syndrome Genetic Testing"},
         ("R122",),
+        {},
         id="E88: rule R122 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -671,6 +762,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.223.A: PTEN Hamartoma Tumor Syndromes Genetic Testing"},
         ("R123",),
+        {},
         id="E89: rule R123 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -678,6 +770,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.225.A: Spinal Muscular Atrophy Genetic Testing"},
         ("R124",),
+        {},
         id="E90: rule R124 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -687,6 +780,7 @@ CASES = [
             "policy": "MOL.TS.228.A: Tissue of Origin Testing for Cancer of Unknown Primary"
         },
         ("R125",),
+        {},
         id="E91: rule R125 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -694,6 +788,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.230.C: Somatic Mutation Testing"},
         ("R126",),
+        {},
         id="E92: rule R126 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -701,6 +796,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.235.C: Exome Sequencing"},
         ("R127",),
+        {},
         id="E93: rule R127 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -708,6 +804,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.238.A: BRCA Analysis"},
         ("R128",),
+        {},
         id="E94: rule R128 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -715,6 +812,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.248.A: Breast Cancer Index for Breast Cancer Prognosis"},
         ("R129",),
+        {},
         id="E95: rule R129 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -722,6 +820,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.251.A: PALB2 Genetic Testing for Cancer Risk"},
         ("R130",),
+        {},
         id="E96: rule R130 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -729,6 +828,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.254.A: DecisionDX Uveal Melanoma"},
         ("R131",),
+        {},
         id="E97: rule R131 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -736,6 +836,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.257.A: Epilepsy Genetic Testing"},
         ("R132",),
+        {},
         id="E98: rule R132 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -745,6 +846,7 @@ CASES = [
             "policy": "MOL.TS.258.A: Maturity-Onset Diabetes of the Young Genetic Testing"
         },
         ("R133",),
+        {},
         id="E99: rule R133 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -752,6 +854,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.266.A: Mitochondrial Disorders Genetic Testing"},
         ("R134",),
+        {},
         id="E100: rule R134 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -761,6 +864,7 @@ CASES = [
             "policy": "MOL.TS.269.A: Autism, Intellectual Disability, and Developmental Delay Genetic Testing"
         },
         ("R135",),
+        {},
         id="E101: rule R135 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -770,6 +874,7 @@ CASES = [
             "policy": "MOL.TS.273.A: Nonsyndromic Hearing Loss and Deafness Genetic Testing"
         },
         ("R136",),
+        {},
         id="E102: rule R136 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -779,6 +884,7 @@ CASES = [
             "policy": "MOL.TS.276.A: Polymerase Gamma (POLG) Related Disorders Genetic Testing"
         },
         ("R137",),
+        {},
         id="E103: rule R137 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -786,6 +892,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.282.A: DermTech Melanoma Test"},
         ("R138",),
+        {},
         id="E104: rule R138 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -793,6 +900,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.287.A: Hereditary Pancreatitis Genetic Testing"},
         ("R139",),
+        {},
         id="E105: rule R139 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -800,6 +908,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.288.A: Limb-Girdle Muscular Dystrophy Genetic Testing"},
         ("R140",),
+        {},
         id="E106: rule R140 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -809,6 +918,7 @@ CASES = [
             "policy": "MOL.TS.290.A: Facioscapulohumeral Muscular Dystrophy Genetic Testing"
         },
         ("R141",),
+        {},
         id="E107: rule R141 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -816,6 +926,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.294.A: Decipher Prostate Cancer Classifier"},
         ("R142",),
+        {},
         id="E108: rule R142 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -823,6 +934,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.295.A: Genomic Prostate Score"},
         ("R143",),
+        {},
         id="E109: rule R143 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -830,6 +942,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.297.A: Prolaris"},
         ("R144",),
+        {},
         id="E110: rule R144 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -837,6 +950,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.301.A: Neurofibromatosis Type 1 Genetic Testing"},
         ("R145",),
+        {},
         id="E111: rule R145 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -844,6 +958,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.302.A: Legius Syndrome Genetic Testing"},
         ("R146",),
+        {},
         id="E112: rule R146 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -851,6 +966,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.306.C: Genome Sequencing"},
         ("R147",),
+        {},
         id="E113: rule R147 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -858,6 +974,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.307.A: AlloSure for Kidney Transplant Rejection"},
         ("R148",),
+        {},
         id="E114: rule R148 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -865,6 +982,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.324.A: CHARGE Syndrome and CHD7 Disorder Genetic Testing"},
         ("R149",),
+        {},
         id="E115: rule R149 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -872,6 +990,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.344.A: Chromosomal Microarray for Solid Tumors"},
         ("R150",),
+        {},
         id="E116: rule R150 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -879,6 +998,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.359.A: Inflammatory Bowel Disease Biomarker Testing"},
         ("R151",),
+        {},
         id="E117: rule R151 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -888,6 +1008,7 @@ CASES = [
             "policy": "MOL.TS.360.A: Inherited Bone Marrow Failure Syndrome (IBMFS) Testing"
         },
         ("R152",),
+        {},
         id="E118: rule R152 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -897,6 +1018,7 @@ CASES = [
             "policy": "MOL.TS.361.A: Human Platelet and Red Blood Cell Antigen Genotyping"
         },
         ("R153",),
+        {},
         id="E119: rule R153 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -904,6 +1026,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.371.A: Noonan Spectrum Disorder Genetic Testing"},
         ("R154",),
+        {},
         id="E120: rule R154 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -911,6 +1034,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.396.A: Multi-Cancer Early Detection Screening"},
         ("R155",),
+        {},
         id="E121: rule R155 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -918,6 +1042,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.410.A: Cardiomyopathy and Arrhythmia Genetic Testing"},
         ("R156",),
+        {},
         id="E122: rule R156 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -925,6 +1050,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.419.A: Primary Ciliary Dyskinesia Genetic Testing"},
         ("R157",),
+        {},
         id="E123: rule R157 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -932,6 +1058,7 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "MOL.TS.425.A: Hereditary Ataxia Genetic Testing"},
         ("R158",),
+        {},
         id="E124: rule R158 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -941,6 +1068,7 @@ CASES = [
             "policy": "MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing"
         },
         ("R159",),
+        {},
         id="E125: rule R159 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -948,17 +1076,19 @@ CASES = [
         date(2026, 1, 1),
         {"policy": "no policy listed"},
         ("R160",),
+        {},
         id="E126: rule R160 (version from 2026-01-01) decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs, as_of=as_of)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

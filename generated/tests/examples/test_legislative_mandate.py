@@ -14,12 +14,16 @@ import pytest
 from ... import legislative_mandate as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_coverage.xlsx:Legislative mandate"
+
 CASES = [
     pytest.param(
         {"study": "breast imaging", "state": "Texas"},
         None,
         {"legislation_to_consider": "state and federal breast density laws"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -27,6 +31,7 @@ CASES = [
         None,
         {"legislation_to_consider": "Texas HB 1290 coronary calcium CT law"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -34,6 +39,7 @@ CASES = [
         None,
         {"legislation_to_consider": "none named in the Preface"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -41,17 +47,19 @@ CASES = [
         None,
         {"legislation_to_consider": "none named in the Preface"},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

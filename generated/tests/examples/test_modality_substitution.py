@@ -14,6 +14,9 @@ import pytest
 from ... import modality_substitution as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_requests.xlsx:Modality substitution"
+
 CASES = [
     pytest.param(
         {
@@ -24,6 +27,7 @@ CASES = [
         None,
         {"determination": "not supported"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -35,6 +39,7 @@ CASES = [
         None,
         {"determination": "supported"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -46,6 +51,7 @@ CASES = [
         None,
         {"determination": "condition-specific guideline decides"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -57,6 +63,7 @@ CASES = [
         None,
         {"determination": "not supported"},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
     pytest.param(
@@ -68,6 +75,7 @@ CASES = [
         None,
         {"determination": "condition-specific guideline decides"},
         ("R5",),
+        {},
         id="E5: rule R5 decides",
     ),
     pytest.param(
@@ -79,6 +87,7 @@ CASES = [
         None,
         {"determination": "condition-specific guideline decides"},
         ("R6",),
+        {},
         id="E6: rule R6 decides",
     ),
     pytest.param(
@@ -90,17 +99,19 @@ CASES = [
         None,
         {"determination": "not supported"},
         ("R7",),
+        {},
         id="E7: rule R7 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

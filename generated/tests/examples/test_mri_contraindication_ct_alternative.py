@@ -14,12 +14,16 @@ import pytest
 from ... import mri_contraindication_ct_alternative as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:MRI contraindication CT alt"
+
 CASES = [
     pytest.param(
         {"mri_criteria_met": True, "implant": "pacemaker", "mri_contrast": "without"},
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "without"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -31,6 +35,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": True, "ct_contrast": "with or without and with"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -38,6 +43,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -49,6 +55,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
     pytest.param(
@@ -60,6 +67,7 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R5",),
+        {},
         id="E5: rule R5 decides",
     ),
     pytest.param(
@@ -67,17 +75,19 @@ CASES = [
         None,
         {"ct_in_place_of_mri": False, "ct_contrast": "not applicable"},
         ("R6",),
+        {},
         id="E6: rule R6 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -14,6 +14,9 @@ import pytest
 from ... import sex_specific_criterion as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_requests.xlsx:Sex-specific criteria"
+
 CASES = [
     pytest.param(
         {
@@ -23,6 +26,7 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": True},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -33,17 +37,19 @@ CASES = [
         None,
         {"sex_specific_criterion_applies": False},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

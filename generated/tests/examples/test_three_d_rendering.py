@@ -14,6 +14,9 @@ import pytest
 from ... import three_d_rendering as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:3D rendering"
+
 CASES = [
     pytest.param(
         {
@@ -25,6 +28,7 @@ CASES = [
         None,
         {"prior_authorization_required": False, "determination": "not supported"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -37,6 +41,7 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -49,6 +54,7 @@ CASES = [
         None,
         {"prior_authorization_required": False, "determination": "not supported"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -61,6 +67,7 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R4",),
+        {},
         id="E4: rule R4 decides",
     ),
     pytest.param(
@@ -76,6 +83,7 @@ CASES = [
             "determination": "no prior authorization needed",
         },
         ("R5",),
+        {},
         id="E5: rule R5 decides",
     ),
     pytest.param(
@@ -88,6 +96,7 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R6",),
+        {},
         id="E6: rule R6 decides",
     ),
     pytest.param(
@@ -100,6 +109,7 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R7",),
+        {},
         id="E7: rule R7 decides",
     ),
     pytest.param(
@@ -112,6 +122,7 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R8",),
+        {},
         id="E8: rule R8 decides",
     ),
     pytest.param(
@@ -124,6 +135,7 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R9",),
+        {},
         id="E9: rule R9 decides",
     ),
     pytest.param(
@@ -136,6 +148,7 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "may be considered"},
         ("R10",),
+        {},
         id="E10: rule R10 decides",
     ),
     pytest.param(
@@ -148,17 +161,19 @@ CASES = [
         None,
         {"prior_authorization_required": True, "determination": "not supported"},
         ("R11",),
+        {},
         id="E11: rule R11 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -14,6 +14,9 @@ import pytest
 from ... import unlisted_procedure as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/imaging_preface.xlsx:Unlisted procedure"
+
 CASES = [
     pytest.param(
         {
@@ -24,6 +27,7 @@ CASES = [
         None,
         {"determination": "report the Category III code"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -35,6 +39,7 @@ CASES = [
         None,
         {"determination": "may be considered"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -46,17 +51,19 @@ CASES = [
         None,
         {"determination": "not supported"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

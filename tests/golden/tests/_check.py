@@ -9,24 +9,39 @@ import pytest
 
 
 def check(
-    result: Any, expected: dict[str, Any], rules: tuple[str, ...] | None, *, many: bool
+    result: Any,
+    expected: dict[str, Any],
+    rules: tuple[str, ...] | None,
+    *,
+    many: bool,
+    sheet: str = "",
+    cells: dict[str, str] | None = None,
 ) -> None:
     """RESULT (of `evaluate`) gives EXPECTED outputs and, unless None, matched RULES
-    (as a set). MANY: multi-hit results, one value per match."""
+    (as a set). MANY: multi-hit results, one value per match. A failure names the
+    cell it checks: SHEET and the A1 ref CELLS gives each expected column (and
+    `expected rule`), e.g. `tables/t.xlsx:Tests!C5: band: expected ...`."""
+
+    def where(name: str) -> str:
+        cell = (cells or {}).get(name)
+        if not sheet:
+            return ""
+        return f"{sheet}!{cell}: " if cell else f"{sheet}: "
+
     for name, value in expected.items():
         if many:
             actual = tuple(getattr(outputs, name) for outputs in result.outputs)
         else:
             actual = getattr(result.outputs, name)
+        said = f"{where(name)}{name}: expected {value!r}, got {actual!r}"
         if _is_float(value):
-            assert actual == pytest.approx(value), (
-                f"{name}: expected {value!r}, got {actual!r}"
-            )
+            assert actual == pytest.approx(value), said
         else:
-            assert actual == value, f"{name}: expected {value!r}, got {actual!r}"
+            assert actual == value, said
     if rules is not None:
         assert sorted(result.matched) == sorted(rules), (
-            f"matched rules: expected {rules!r}, got {result.matched!r}"
+            f"{where('expected rule')}matched rules: expected {rules!r}, "
+            f"got {result.matched!r}"
         )
 
 

@@ -10,12 +10,16 @@ import pytest
 from .. import age_band as table
 from ._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/golden.xlsx:Tests"
+
 CASES = [
     pytest.param(
         {"age": 17},
         None,
         {"band": "child"},
         None,
+        {"band": "C5"},
         id="T1",
     ),
     pytest.param(
@@ -23,17 +27,19 @@ CASES = [
         None,
         {"band": "senior"},
         None,
+        {"band": "C6"},
         id="T2",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -14,12 +14,16 @@ import pytest
 from ... import age_band as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/golden.xlsx:Age bands"
+
 CASES = [
     pytest.param(
         {"age": 0},
         None,
         {"band": "child"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -27,6 +31,7 @@ CASES = [
         None,
         {"band": "adult"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -34,6 +39,7 @@ CASES = [
         None,
         {"band": "senior"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -41,6 +47,7 @@ CASES = [
         None,
         {"band": "child"},
         ("R1",),
+        {},
         id="E4: rule R1: age = 17, just inside [0..18)",
     ),
     pytest.param(
@@ -48,6 +55,7 @@ CASES = [
         None,
         {"band": "adult"},
         ("R2",),
+        {},
         id="E5: rule R2: age = 64, just inside [18..65)",
     ),
     pytest.param(
@@ -55,17 +63,19 @@ CASES = [
         None,
         {"band": "senior"},
         ("R3",),
+        {},
         id="E6: rule R3: age = 130, just inside [65..130]",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

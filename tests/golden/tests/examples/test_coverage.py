@@ -15,12 +15,16 @@ import pytest
 from ... import coverage as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/golden.xlsx:Coverage 2025"
+
 CASES = [
     pytest.param(
         {"age": 0},
         date(2025, 1, 1),
         {"covered": "old"},
         ("R1",),
+        {},
         id="E1: rule R1 (version from 2025-01-01) decides",
     ),
     pytest.param(
@@ -28,6 +32,7 @@ CASES = [
         date(2026, 1, 1),
         {"covered": "new"},
         ("R1",),
+        {},
         id="E2: rule R1 (version from 2026-01-01) decides",
     ),
     pytest.param(
@@ -35,17 +40,19 @@ CASES = [
         date(2025, 12, 31),
         {"covered": "old"},
         ("R1",),
+        {},
         id="E3: the day of the version of 'coverage' that ends on 2025-12-31",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs, as_of=as_of)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)

@@ -14,12 +14,16 @@ import pytest
 from ... import flags as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/golden.xlsx:Flags"
+
 CASES = [
     pytest.param(
         {"cpt": "70450"},
         None,
         {"flag": ("ct head",)},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -27,6 +31,7 @@ CASES = [
         None,
         {"flag": ("spine",)},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -34,6 +39,7 @@ CASES = [
         None,
         {"flag": ("none",)},
         (),
+        {},
         id="E3: rule R1: cpt = 70449, just outside [70450..70498]",
     ),
     pytest.param(
@@ -41,6 +47,7 @@ CASES = [
         None,
         {"flag": ("ct head",)},
         ("R1",),
+        {},
         id="E4: rule R1: cpt = 70498, just inside [70450..70498]",
     ),
     pytest.param(
@@ -48,17 +55,19 @@ CASES = [
         None,
         {"flag": ("none",)},
         (),
+        {},
         id="E5: rule R1: cpt = 70499, just outside [70450..70498]",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=True)
+    check(result, expected, rules, many=True, sheet=SHEET, cells=cells)

@@ -14,12 +14,16 @@ import pytest
 from ... import risk as table
 from .._check import check
 
+# Where the cases come from: a failing case names the cell of what it expected.
+SHEET = "tables/golden.xlsx:Risk"
+
 CASES = [
     pytest.param(
         {"age": 60, "bmi": 30.0},
         None,
         {"risk": "high"},
         ("R1",),
+        {},
         id="E1: rule R1 decides",
     ),
     pytest.param(
@@ -27,6 +31,7 @@ CASES = [
         None,
         {"risk": "low"},
         ("R2",),
+        {},
         id="E2: rule R2 decides",
     ),
     pytest.param(
@@ -34,6 +39,7 @@ CASES = [
         None,
         {"risk": "low"},
         ("R3",),
+        {},
         id="E3: rule R3 decides",
     ),
     pytest.param(
@@ -41,17 +47,19 @@ CASES = [
         None,
         {"risk": "low"},
         ("R2",),
+        {},
         id="E4: rule R1: age = 59, just outside >= 60",
     ),
 ]
 
 
-@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules"), CASES)
+@pytest.mark.parametrize(("inputs", "as_of", "expected", "rules", "cells"), CASES)
 def test_case(
     inputs: dict[str, Any],
     as_of: Any,
     expected: dict[str, Any],
     rules: tuple[str, ...] | None,
+    cells: dict[str, str],
 ) -> None:
     result = table.evaluate(**inputs)
-    check(result, expected, rules, many=False)
+    check(result, expected, rules, many=False, sheet=SHEET, cells=cells)
