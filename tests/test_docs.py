@@ -256,3 +256,106 @@ def test_the_calls_on_the_tables_page_answer_as_it_says() -> None:
     ).outputs.edition
     for answer in (substitution, edition):
         assert f"# {answer!r}" in prose
+
+
+# -- the README and the API page say what the code prints --------------------------------
+
+PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def _run_example(block: str) -> list[str]:
+    """Run a README-style block statement by statement: an expression whose last line
+    ends in `# repr` must give that repr (a `: ...` after it explains), and a
+    `# SomeError: message` line under a statement names what it raises. Returns the
+    statements checked."""
+    namespace: dict[str, object] = {}
+    lines = block.splitlines()
+    checked = []
+    for statement in ast.parse(block).body:
+        assert statement.end_lineno is not None
+        source = ast.get_source_segment(block, statement) or ""
+        last = lines[statement.end_lineno - 1]
+        follows = (
+            lines[statement.end_lineno] if statement.end_lineno < len(lines) else ""
+        )
+        raised = re.match(r"^# (\w+Error): (.+)$", follows)
+        said = re.search(r"\)?\s+# (.+)$", last) if "#" in last else None
+        if raised:
+            with pytest.raises(Exception) as caught:
+                exec(source, namespace)
+            assert type(caught.value).__name__ == raised.group(1), source
+            assert str(caught.value) == raised.group(2), source
+            checked.append(source)
+        elif said and isinstance(statement, ast.Expr):
+            shown = repr(eval(source, namespace))
+            says = said.group(1)
+            assert says == shown or says.startswith(f"{shown}:"), (source, shown)
+            checked.append(source)
+        else:
+            exec(source, namespace)
+    return checked
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/generated-code.md"])
+def test_the_python_examples_print_what_their_comments_say(page: str) -> None:
+    first = PYTHON_BLOCK.findall((ROOT / page).read_text(encoding="utf-8"))[0]
+    checked = _run_example(first)
+    assert any("result.matched" in line for line in checked)
+
+
+def test_the_example_checker_catches_a_wrong_comment() -> None:
+    block = (
+        "from generated import imaging_guideline_set\n"
+        "result = imaging_guideline_set.evaluate(age_years=17, "
+        "condition_in_pediatric_guidelines=True)\n"
+        "result.matched   # ('R5',): the ids of the rules that decided\n"
+    )
+    with pytest.raises(AssertionError):
+        _run_example(block)
+
+
+def test_the_commands_page_names_the_commands_without_the_common_options() -> None:
+    from compiler.cli import main
+
+    common = ("--tables", "--out", "-q", "--format", "--junit")
+    without = sorted(
+        name
+        for name, command in main.commands.items()
+        if not set(common) <= {o for p in command.params for o in p.opts}
+    )
+    assert without == ["export-dmn", "import-dmn", "show"]
+    first = (DOCS / "commands.md").read_text(encoding="utf-8").split("\n\n")[1]
+    assert first.startswith(
+        "Every command but `show`, `import-dmn` and `export-dmn` takes `--tables DIR`"
+    )
+    assert all(f"`{o}" in first for o in common)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_works_as_the_commands_page_says(shell: str) -> None:
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+
+    page = (DOCS / "commands.md").read_text(encoding="utf-8")
+    assert f"_COMPILE_RULES_COMPLETE={shell}_source compile-rules" in page
+    runner = CliRunner()
+    script = runner.invoke(
+        main,
+        [],
+        prog_name="compile-rules",
+        env={"_COMPILE_RULES_COMPLETE": f"{shell}_source"},
+    )
+    assert script.exit_code == 0 and "_COMPILE_RULES_COMPLETE" in script.output
+    if shell == "bash":
+        words = runner.invoke(
+            main,
+            [],
+            prog_name="compile-rules",
+            env={
+                "_COMPILE_RULES_COMPLETE": "bash_complete",
+                "COMP_WORDS": "compile-rules ana",
+                "COMP_CWORD": "1",
+            },
+        )
+        assert "plain,analyse" in words.output.splitlines()
