@@ -754,7 +754,13 @@ DMN = "{https://www.omg.org/spec/DMN/20230324/MODEL/}"
 # Child order of each element, as the DMN 1.5 schema's sequences list it.
 ORDER = {
     "definitions": ["itemDefinition", "decision", "inputData", "DMNDI"],
-    "decision": ["description", "variable", "informationRequirement", "decisionTable"],
+    "decision": [
+        "description",
+        "extensionElements",
+        "variable",
+        "informationRequirement",
+        "decisionTable",
+    ],
     "decisionTable": ["input", "output", "annotation", "rule"],
     "input": ["inputExpression", "inputValues"],
     "output": ["outputValues", "defaultOutputEntry"],
@@ -862,29 +868,100 @@ def test_export_writes_dmn_1_5_that_follows_the_schema_order(tmp_path: Path) -> 
     ]  # integer, code tests
 
 
-def test_export_leaves_out_versioned_tables_and_what_requires_them(
+RATE = [("x", "input", "number", None), ("r", "output", "number", "1, 2")]
+VERSIONED = {
+    "Old": decision_table(
+        "rate", RATE, [("R1", "-", 1)], metadata={"Effective to": "2024-12-31"}
+    ),
+    "New": decision_table(
+        "rate",
+        RATE,
+        [("R1", "< 5", 2), ("R2", "-", 1)],
+        hit_policy="FIRST",
+        metadata={"Effective from": "2025-01-01"},
+        title="Rates from 2025",
+    ),
+    "Use": decision_table(
+        "use",
+        [("r", "from rate", "number", None), ("y", "output", "number", None)],
+        [("U1", "-", 2)],
+    ),
+    "Plain": decision_table(
+        "plain",
+        [("x", "input", "number", None), ("z", "output", "number", None)],
+        [("P1", "-", 3)],
+    ),
+}
+
+
+def versions_of(project: Project) -> dict[str, list[Table]]:
+    return {d.name: [plain(t) for t in d.versions] for d in project.decisions}
+
+
+def test_export_writes_each_version_as_a_decision_with_its_dates(
     tmp_path: Path,
 ) -> None:
-    book = {
-        "V1": decision_table(
-            "rate",
-            [("x", "input", "number", None), ("r", "output", "number", None)],
-            [("R1", "-", 1)],
-            metadata={"Effective from": "2025-01-01"},
-        ),
-        "Use": decision_table(
-            "use",
-            [("r", "from rate", "number", None), ("y", "output", "number", None)],
-            [("U1", "-", 2)],
-        ),
-    }
-    project, _ = load_books(tmp_path, {"book.xlsx": book})
+    project, _ = load_books(tmp_path, {"book.xlsx": VERSIONED})
     assert project is not None
     exported = dmn.export_dmn(project)
-    assert exported.tables == ()
-    assert [(m.name, m.severity) for m in exported.messages] == [
-        ("rate", "error"),
-        ("use", "error"),
+    assert exported.tables == ("plain", "rate")
+    assert [(m.name, m.severity, m.topic) for m in exported.messages] == [
+        ("use", "error", "versions"),  # DMN has no date to choose a version of rate by
+    ]
+    root = ET.fromstring(exported.xml)
+    check_order(root)
+    extension = "{https://compile-rules/dmn/extensions}version"
+    versions = {
+        d.get("name"): d.find(f"{DMN}extensionElements/{extension}")
+        for d in root.iter(f"{DMN}decision")
+    }
+    assert list(versions) == ["plain", "rate to 2024-12-31", "rate from 2025-01-01"]
+    assert versions["plain"] is None
+    old, new = versions["rate to 2024-12-31"], versions["rate from 2025-01-01"]
+    assert old is not None and old.attrib == {
+        "table": "rate",
+        "effectiveTo": "2024-12-31",
+    }
+    assert new is not None and new.attrib == {
+        "table": "rate",
+        "effectiveFrom": "2025-01-01",
+    }
+
+
+def test_effective_dated_tables_round_trip_through_import(tmp_path: Path) -> None:
+    books = {k: v for k, v in VERSIONED.items() if k != "Use"}
+    project, _ = load_books(tmp_path / "a", {"book.xlsx": books})
+    assert project is not None
+    exported = dmn.export_dmn(project)
+    again = dmn.read_dmn(exported.xml.encode(), "exported.dmn")
+    assert again.errors == ()
+    assert [(t.name, t.location.sheet) for t in again.tables] == [
+        ("plain", "plain"),
+        ("rate", "rate to 2024-12-31"),
+        ("rate", "rate from 2025-01-01"),
+    ]
+    tables = tmp_path / "b" / "tables"
+    dmn.write_workbook(again, tables / "model.xlsx")
+    reread, diagnostics = load_tables(tables)
+    assert reread is not None and not errors(diagnostics)
+    assert versions_of(reread) == versions_of(project)
+
+
+def test_the_shipped_effective_dated_table_round_trips(tmp_path: Path) -> None:
+    project, _ = load_tables(Path(__file__).resolve().parents[1] / "tables")
+    assert project is not None
+    exported = dmn.export_dmn(project, ["lab_policy_for_test"])
+    assert not [m for m in exported.messages if m.severity == "error"]
+    again = dmn.read_dmn(exported.xml.encode(), "exported.dmn")
+    assert again.errors == ()
+    tables = tmp_path / "tables"
+    dmn.write_workbook(again, tables / "model.xlsx")
+    reread, diagnostics = load_tables(tables)
+    assert reread is not None and not errors(diagnostics)
+    original = project.decision("lab_policy_for_test")
+    assert len(original.versions) == 2
+    assert [plain(t) for t in reread.decision("lab_policy_for_test").versions] == [
+        plain(t) for t in original.versions
     ]
 
 
@@ -1058,30 +1135,16 @@ def test_export_dmn_writes_the_named_tables(tmp_path: Path) -> None:
 
 
 def test_export_dmn_exits_3_when_it_leaves_a_table_out(tmp_path: Path) -> None:
-    book = {
-        "V1": decision_table(
-            "rate",
-            [("x", "input", "number", None), ("r", "output", "number", None)],
-            [("R1", "-", 1)],
-            metadata={"Effective from": "2025-01-01"},
-        ),
-        "V2": decision_table(
-            "rate",
-            [("x", "input", "number", None), ("r", "output", "number", None)],
-            [("R1", "-", 2)],
-            metadata={"Effective to": "2024-12-31"},
-        ),
-        "Use": decision_table(
-            "plain",
-            [("x", "input", "number", None), ("y", "output", "number", None)],
-            [("U1", "-", 2)],
-        ),
-    }
-    write_tables(tmp_path, {"book.xlsx": book})
+    write_tables(tmp_path, {"book.xlsx": VERSIONED})
     result = run(["export-dmn", "--out", "model.dmn"], tmp_path)
     assert result.exit_code == 3, result.output
-    assert "error: table 'rate': not exported" in result.output
-    assert "wrote model.dmn: 1 table(s) (plain); not exported: rate" in result.output
+    assert "error: table 'use': not exported: it requires 'rate'" in result.output
+    assert (
+        "wrote model.dmn: 2 table(s) (plain, rate); not exported: use" in result.output
+    )
+    whole = run(["export-dmn", "rate", "plain", "--out", "two.dmn"], tmp_path)
+    assert whole.exit_code == 0, whole.output
+    assert "wrote two.dmn: 2 table(s) (plain, rate)" in whole.output
 
 
 def test_export_dmn_exits_3_on_invalid_tables(tmp_path: Path) -> None:

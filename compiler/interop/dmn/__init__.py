@@ -52,8 +52,10 @@ with informationRequirement per table, inputs with inputExpression, typeRef and
 inputValues, outputs with outputValues and defaultOutputEntry, rules in FEEL (strings
 quoted, dates as `date("...")`), annotation columns as annotations, the rule id as
 the rule's label (and id, when it is a unique XML id), Title as the decision's label
-and Source as its description. DMN has no versions, code columns nor integers:
-effective-dated tables are not exported, codes become strings (prefixes and code
+and Source as its description. DMN has no versions, code columns nor integers: each
+version of an effective-dated table is a decision of its own (`rate from 2026-01-01`)
+with its table and dates in an extension element that import reads back (tables that
+require such a table are not exported), codes become strings (prefixes and code
 ranges as `?` tests, which import does not read back) and integers numbers.
 """
 

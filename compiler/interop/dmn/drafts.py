@@ -4,12 +4,14 @@ id and name) when some part has no counterpart in the format."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from compiler.interop.dmn.document import Document, check_language
+from compiler.interop.dmn.export import EXTENSIONS
 from compiler.interop.dmn.feel import (
     Literal,
     RawTests,
@@ -20,6 +22,7 @@ from compiler.interop.dmn.messages import Unsupported
 from compiler.interop.dmn.names import collapse, snake_case
 from compiler.model import Aggregation, HitPolicy
 from compiler.reading import cells
+from compiler.reading.sheets import check_identifier
 
 _LOGIC = {
     "decisionTable": "a decision table",
@@ -86,6 +89,10 @@ class Draft:
     outputs: list[Output]
     annotations: list[str]
     rules: list[tuple[str, list[str]]]  # (rule id, annotation texts)
+    # A version of an effective-dated table (export's extension): its table, dates.
+    version_of: str = ""
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
 
 
 class _Problems:
@@ -227,6 +234,7 @@ class Drafter:
             _clean(a.get("name", "")) for a in self.doc.children(table, "annotation")
         ]
         rules = self.rules(table, inputs, outputs, len(annotations), problems)
+        version_of, dates = self.version(decision, problems)
         if any(
             self.doc.child(r, "description") is not None
             for r in self.doc.children(table, "rule")
@@ -241,7 +249,8 @@ class Drafter:
             id=decision.get("id", ""),
             name=name,
             label=_clean(
-                decision.get("label") or (name if snake_case(name) != name else "")
+                decision.get("label")
+                or (name if snake_case(name) != name and not version_of else "")
             ),
             description=_clean(self.doc.text(decision, "description") or ""),
             hit_policy=hit_policy,
@@ -250,7 +259,40 @@ class Drafter:
             outputs=outputs,
             annotations=annotations,
             rules=rules,
+            version_of=version_of,
+            effective_from=dates[0],
+            effective_to=dates[1],
         )
+
+    def version(
+        self, decision: ET.Element, problems: _Problems
+    ) -> tuple[str, tuple[dt.date | None, dt.date | None]]:
+        """The table a decision is a version of, and its dates, from the extension
+        export writes (`<cr:version table="..." effectiveFrom="..."/>`); ("", no
+        dates) for a plain decision."""
+        extension = self.doc.child(decision, "extensionElements")
+        found = (
+            None if extension is None else extension.find(f"{{{EXTENSIONS}}}version")
+        )
+        if found is None:
+            return "", (None, None)
+        table = found.get("table", "")
+        try:
+            dates = tuple(
+                dt.date.fromisoformat(text) if (text := found.get(key)) else None
+                for key in ("effectiveFrom", "effectiveTo")
+            )
+        except ValueError:
+            problems.add(
+                "",
+                Unsupported("its version dates are not ISO dates", "malformed table"),
+            )
+            return "", (None, None)
+        if check_identifier(table) or not any(dates):
+            text = f"its version extension names no table or no date: {table!r}"
+            problems.add("", Unsupported(text, "malformed table"))
+            return "", (None, None)
+        return table, (dates[0], dates[1])
 
     def rules(
         self,

@@ -3,11 +3,13 @@ inputData, decisions with their requirements and decision tables, and a diagram.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from compiler.diagnostics import Location
 from compiler.interop.dmn.feel import feel_literal, feel_tests
 from compiler.interop.dmn.messages import Message
 from compiler.interop.dmn.names import snake_case
@@ -24,6 +26,8 @@ from compiler.model import (
 DMN15 = "https://www.omg.org/spec/DMN/20230324/MODEL/"
 FEEL15 = "https://www.omg.org/spec/DMN/20230324/FEEL/"
 DMNDI15 = "https://www.omg.org/spec/DMN/20230324/DMNDI/"
+# Our extension: which table a decision is a version of, and its dates.
+EXTENSIONS = "https://compile-rules/dmn/extensions"
 DC = "http://www.omg.org/spec/DMN/20180521/DC/"
 DI = "http://www.omg.org/spec/DMN/20180521/DI/"
 
@@ -68,19 +72,27 @@ def _closure(project: Project, names: Sequence[str]) -> list[str]:
 def _select(
     project: Project, names: Sequence[str]
 ) -> tuple[list[Table], list[Message]]:
-    """Tables NAMES and those they require that DMN can hold (no versions, nor
-    requirements on such tables), with messages on those left out and on caveats."""
+    """Tables NAMES and those they require that DMN can hold, every version of an
+    effective-dated table (each becomes its own decision), with messages on those
+    left out (a table that requires an effective-dated one: DMN has no date to choose
+    its version by) and on caveats."""
     selected = _closure(project, names)
     messages: list[Message] = []
 
     def note(severity: str, name: str, text: str, topic: str) -> None:
-        messages.append(Message(severity, "table", name, "", text, topic))
+        message = Message(severity, "table", name, "", text, topic)
+        if message not in messages:  # once per table, not once per version
+            messages.append(message)
 
     skipped = set()
     for name in selected:
-        if project.decision(name).versioned:
+        dated = [r for r in project.decision(name).requires if _versioned(project, r)]
+        if dated:
             skipped.add(name)
-            text = "not exported: it has effective-dated versions; DMN has none"
+            text = (
+                f"not exported: it requires {dated[0]!r}, whose effective-dated "
+                "versions are separate DMN decisions with no date to choose one by"
+            )
             note("error", name, text, "versions")
     grown = True
     while grown:
@@ -93,10 +105,10 @@ def _select(
                 text = "not exported: it requires a table that is not exported"
                 note("error", name, text, "requirement")
     tables = []
-    for name in selected:
-        if name in skipped:
-            continue
-        table = project.decision(name).first
+    for table in (
+        t for n in selected if n not in skipped for t in project.decision(n).versions
+    ):
+        name = table.name
         if any(c.type is DataType.INTEGER for c in (*table.inputs, *table.outputs)):
             note(
                 "warning",
@@ -116,6 +128,21 @@ def _select(
             note("warning", name, text, "caveat")
         tables.append(table)
     return tables, messages
+
+
+def _versioned(project: Project, name: str) -> bool:
+    return project.decision(name).versioned
+
+
+def version_name(table: Table) -> str:
+    """The DMN name of one version of an effective-dated table, its dates in it:
+    `lab_policy from 2026-01-01`, `rate to 2025-12-31`."""
+    dates = [
+        f"{word} {day.isoformat()}"
+        for word, day in (("from", table.effective_from), ("to", table.effective_to))
+        if day is not None
+    ]
+    return " ".join([table.name, *dates])
 
 
 class _Elements:
@@ -160,7 +187,7 @@ class _Exporter:
         self.model_name = model_name
         self.tables, self.messages = _select(project, names)
         self.xml = _Elements()
-        self.decision_ids: dict[str, str] = {}
+        self.decision_ids: dict[Location, str] = {}  # by the table's sheet
         self.input_ids: dict[str, str] = {}
         self.edges: list[tuple[str, str, str]] = []  # (requirement, from id, to id)
 
@@ -193,7 +220,7 @@ class _Exporter:
             text = "an input and a table share this name; DMN names must differ"
             self.note("warning", "input", name, text, "caveat")
         self.decision_ids = {
-            t.name: self.xml.new_id(f"decision_{t.name}") for t in tables
+            t.location: self.xml.new_id(f"decision_{t.name}") for t in tables
         }
         self.input_ids = {
             name: self.xml.new_id(f"inputData_{name}") for name in sorted(inputs)
@@ -211,13 +238,21 @@ class _Exporter:
                 typeRef=_FEEL_TYPES[inputs[name].type],
             )
         self.diagram(root, tables)
-        for prefix, uri in (("", DMN15), ("dmndi", DMNDI15), ("dc", DC), ("di", DI)):
+        for prefix, uri in (
+            ("", DMN15),
+            ("dmndi", DMNDI15),
+            ("dc", DC),
+            ("di", DI),
+            ("cr", EXTENSIONS),
+        ):
             ET.register_namespace(prefix, uri)
         ET.indent(root)
         xml = ET.tostring(root, encoding="unicode")
         header = '<?xml version="1.0" encoding="UTF-8"?>\n'
         return Export(
-            header + xml + "\n", tuple(t.name for t in tables), tuple(self.messages)
+            header + xml + "\n",
+            tuple(dict.fromkeys(t.name for t in tables)),
+            tuple(self.messages),
         )
 
     def result_type(self, table: Table) -> str:
@@ -235,10 +270,13 @@ class _Exporter:
         )
 
     def item_definitions(self, root: ET.Element, tables: list[Table]) -> None:
-        """A structured or list type per table whose result is not one plain value."""
+        """A structured or list type per table whose result is not one plain value
+        (one for all versions of a table: they have the same outputs)."""
+        done = set()
         for table in tables:
-            if len(table.outputs) == 1 and not table.returns_list:
+            if len(table.outputs) == 1 and not table.returns_list or table.name in done:
                 continue
+            done.add(table.name)
             item = self.xml.sub(
                 root,
                 "itemDefinition",
@@ -265,12 +303,29 @@ class _Exporter:
 
     def decision(self, root: ET.Element, table: Table) -> None:
         """The decision: variable, information requirements and its decision table."""
-        ident = self.decision_ids[table.name]
+        ident = self.decision_ids[table.location]
+        versioned = self.project.decision(table.name).versioned
         node = self.xml.sub(
-            root, "decision", id=ident, name=table.name, label=table.title
+            root,
+            "decision",
+            id=ident,
+            name=version_name(table) if versioned else table.name,
+            label=table.title,
         )
         if table.source:
             ET.SubElement(node, f"{{{DMN15}}}description").text = table.source
+        if versioned:  # which table this is a version of, read back by import
+            extension = ET.SubElement(node, f"{{{DMN15}}}extensionElements")
+            dates = {
+                "table": table.name,
+                "effectiveFrom": _iso(table.effective_from),
+                "effectiveTo": _iso(table.effective_to),
+            }
+            ET.SubElement(
+                extension,
+                f"{{{EXTENSIONS}}}version",
+                {k: v for k, v in dates.items() if v},
+            )
         self.xml.sub(
             node,
             "variable",
@@ -281,7 +336,8 @@ class _Exporter:
         required: dict[str, tuple[str, str]] = {}
         for column in table.inputs:
             if column.source_table:
-                decision = ("requiredDecision", self.decision_ids[column.source_table])
+                producer = self.project.decision(column.source_table).first.location
+                decision = ("requiredDecision", self.decision_ids[producer])
                 required.setdefault(column.source_table, decision)
             else:
                 required.setdefault(
@@ -395,7 +451,7 @@ class _Exporter:
         rows: dict[int, list[str]] = {top: list(self.input_ids.values())}
         for table in tables:
             rows.setdefault(top - level(table.name), []).append(
-                self.decision_ids[table.name]
+                self.decision_ids[table.location]
             )
         width, height, gap_x, gap_y = 180, 80, 40, 100
         corners: dict[str, tuple[int, int]] = {}
@@ -440,6 +496,10 @@ class _Exporter:
                 f"{{{DI}}}waypoint",
                 {"x": str(tx + width // 2), "y": str(ty + height)},
             )
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else ""
 
 
 def export_dmn(

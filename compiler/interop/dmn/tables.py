@@ -55,7 +55,7 @@ class Conversion:
 
     model: str  # the file name, as messages show it
     tables: tuple[Table, ...]
-    origins: Mapping[str, Origin]  # table name -> origin
+    origins: Mapping[str, Origin]  # table sheet (its name, or its version's) -> origin
     messages: tuple[Message, ...]
     inputs: Mapping[str, str]  # DMN input name -> column identifier
     decisions: Mapping[str, str]  # DMN decision name -> table name (converted only)
@@ -74,8 +74,8 @@ class Builder:
         self.doc = doc
         self.drafts = drafts
         self.table_names = Names(RESERVED_NAMES)
-        for name in drafts:  # in document order, whatever order the tables build in
-            self.table_names(name)
+        for name, draft in drafts.items():  # in document order, whatever order the
+            self.table_names(draft.version_of or name)  # tables build in
         self.input_names = Names(CODEGEN_NAMES)
         for name in doc.input_data:
             self.input_names(name)
@@ -89,7 +89,7 @@ class Builder:
             self.build(name)
         tables = self.mark_partial([t for n in self.drafts if (t := self.built[n])])
         decisions = {
-            d.name: self.table_names(d.name)
+            d.name: self.table_names(d.version_of or d.name)
             for d in self.drafts.values()
             if self.built.get(collapse(d.name))
         }
@@ -115,7 +115,8 @@ class Builder:
         marked = []
         for table in tables:
             if table.location.sheet in gaps:
-                decision = self.drafts[self.origins[table.name].decision_name].decision
+                origin = self.origins[table.location.sheet]
+                decision = self.drafts[origin.decision_name].decision
                 text = "some inputs match no rule (DMN gives null there): marked `Complete: no`"
                 self.doc.report("warning", "decision", decision, text, "caveat")
                 table = replace(table, complete=False)
@@ -147,8 +148,8 @@ class Builder:
         return table
 
     def table(self, draft: Draft) -> Table:
-        table_name = self.table_names(draft.name)
-        where = Location(self.doc.model, table_name)
+        table_name = self.table_names(draft.version_of or draft.name)
+        where = Location(self.doc.model, _sheet(table_name, draft))
         local = Names(CODEGEN_NAMES)
         origin: list[tuple[str, str, str, str]] = []
         warnings: list[str] = []
@@ -183,7 +184,7 @@ class Builder:
         rules = _rules(draft, inputs, outputs, where, warnings)
         for warning in warnings:
             self.doc.report("warning", "decision", draft.decision, warning, "caveat")
-        self.origins[table_name] = Origin(draft.id, draft.name, tuple(origin))
+        self.origins[where.sheet] = Origin(draft.id, draft.name, tuple(origin))
         return Table(
             name=table_name,
             hit_policy=draft.hit_policy,
@@ -195,6 +196,8 @@ class Builder:
             location=where,
             title=draft.label,
             source=draft.description,
+            effective_from=draft.effective_from,
+            effective_to=draft.effective_to,
         )
 
     def input_column(
@@ -317,7 +320,7 @@ class Builder:
                 "it becomes a plain input that callers pass"
             )
             return None, self.input_names(clause.expression), None
-        by_dmn_name = self.origins[producer.name].output_names()
+        by_dmn_name = self.origins[producer.location.sheet].output_names()
         if clause.output is not None:
             if clause.output not in by_dmn_name:
                 raise Unsupported(
@@ -346,6 +349,19 @@ class Builder:
             )
         column = next(c for c in producer.outputs if c.name == name)
         return producer.name, name, column.type
+
+
+def _sheet(table_name: str, draft: Draft) -> str:
+    """The sheet of a table: its name, or for a version of an effective-dated table
+    its name and dates (`rate from 2026-01-01`), cut to Excel's 31 characters."""
+    dates = " ".join(
+        f"{word} {day.isoformat()}"
+        for word, day in (("from", draft.effective_from), ("to", draft.effective_to))
+        if day is not None
+    )
+    if not dates:
+        return table_name
+    return f"{table_name[: 30 - len(dates)]} {dates}"
 
 
 def _rules(

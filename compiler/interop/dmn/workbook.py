@@ -204,8 +204,8 @@ def write_workbook(conversion: Conversion, path: Path) -> None:
     book.remove(book.active)  # type: ignore[arg-type]
     used: set[str] = set()
     for table in conversion.tables:
-        ws = book.create_sheet(_sheet_title(table.name, used))
-        write_table(ws, table, conversion.origins.get(table.name))
+        ws = book.create_sheet(_sheet_title(table.location.sheet, used))
+        write_table(ws, table, conversion.origins.get(table.location.sheet))
     notes = book.create_sheet(_sheet_title("DMN import", used))
     lines: list[tuple[CellValue, ...]] = [
         ("DMN import", conversion.model),
@@ -214,7 +214,7 @@ def write_workbook(conversion: Conversion, path: Path) -> None:
         ("Table", "Column", "Role", "DMN name", "DMN id"),
     ]
     for table in conversion.tables:
-        origin = conversion.origins[table.name]
+        origin = conversion.origins[table.location.sheet]
         lines.append(
             (table.name, "", "decision", origin.decision_name, origin.decision_id)
         )
