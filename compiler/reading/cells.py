@@ -351,24 +351,19 @@ _EQUALS = re.compile(r"^(=<|=>|==?)\s*(.+)$")
 def _numeric_shorthand(text: str) -> None:
     """Raise with the entry an author meant by a shorthand that is not one: `18+`,
     `18-64`, `= 18`, `=< 18`."""
-    at_least = _AT_LEAST.match(text)
-    if at_least:
-        raise CellError(
-            f"{text!r} is not a number or a test",
-            f"for {at_least.group(1)} or more, write >= {at_least.group(1)}",
-        )
-    span = _SPAN.match(text)
-    if span:
+    hint = ""
+    if at_least := _AT_LEAST.match(text):
+        low = at_least.group(1)
+        hint = f"for {low} or more, write >= {low}"
+    elif span := _SPAN.match(text):
         low, high = span.groups()
-        raise CellError(
-            f"{text!r} is not a number or a test",
-            f"for {low} to {high}, both included, write [{low}..{high}]",
-        )
-    equals = _EQUALS.match(text)
-    if equals:
+        hint = f"for {low} to {high}, both included, write [{low}..{high}]"
+    elif equals := _EQUALS.match(text):
         sign, operand = equals.groups()
         meant = {"=<": f"<= {operand}", "=>": f">= {operand}"}.get(sign, operand)
-        raise CellError(f"{text!r} is not a number or a test", f"write {meant}")
+        hint = f"write {meant}"
+    if hint:
+        raise CellError(f"{text!r} is not a number or a test", hint)
 
 
 def _parse_range(text: str, match: re.Match[str], type_: DataType) -> Interval:
