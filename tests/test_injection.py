@@ -310,12 +310,15 @@ def check_tests_module(source: str, shown: Fixture, workbook: str, sheet: str) -
     assert ast.get_docstring(tree, clean=False) == (
         f"The cases of the Tests sheet {f'{workbook}:{sheet}'!r} for the table `t`."
     )
-    cases = next(
-        node.value
+    assigned = {
+        t.id: node.value
         for node in tree.body
         if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == "CASES" for t in node.targets)
-    )
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    assert ast.literal_eval(assigned["SHEET"]) == f"{workbook}:{sheet}"
+    cases = assigned["CASES"]
     assert isinstance(cases, ast.List)
     found = []
     for call in cases.elts:
@@ -330,6 +333,7 @@ def check_tests_module(source: str, shown: Fixture, workbook: str, sheet: str) -
             None,
             {"o": (inner(shown.outputs[i]),), "c": (inner(shown.codes[i]),)},
             (free(shown.rule_ids[i]),),
+            {"o": f"C{5 + i}", "c": f"D{5 + i}", "expected rule": f"E{5 + i}"},
         )
         for i in range(len(shown.values))
     ]
