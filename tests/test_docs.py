@@ -317,7 +317,7 @@ def test_the_example_checker_catches_a_wrong_comment() -> None:
 def test_the_commands_page_names_the_commands_without_the_common_options() -> None:
     from compiler.cli import main
 
-    common = ("--tables", "--out", "-q", "--format", "--junit")
+    common = ("--tables", "--out", "-v", "-q", "--format", "--junit")
     without = sorted(
         name
         for name, command in main.commands.items()
