@@ -165,8 +165,8 @@ def evaluate(
     """Evaluate `breast_mri_coding` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        breasts_imaged: string, Values: 'unilateral', 'bilateral'
-        separate_sessions: boolean
+        breasts_imaged: string, required, Values: 'unilateral', 'bilateral'
+        separate_sessions: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -241,11 +241,11 @@ def evaluate(
     """Evaluate `clinical_evaluation_before_imaging` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        clinical_evaluation: string, Values: 'treating physician evaluation',
+        clinical_evaluation: string, required, Values: 'treating physician evaluation',
             'consultant specialist evaluation', 'telehealth visit',
             'telephone or video call', 'electronic mail or messaging', 'none'
-        established_individual: boolean
-        scheduled_follow_up_imaging: boolean
+        established_individual: boolean, required
+        scheduled_follow_up_imaging: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

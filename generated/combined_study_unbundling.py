@@ -178,8 +178,8 @@ def evaluate(
     """Evaluate `combined_study_unbundling` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        study: string, Values: 'PET/CT', 'PET-MRI'
-        components_ordered_separately: boolean
+        study: string, required, Values: 'PET/CT', 'PET-MRI'
+        components_ordered_separately: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

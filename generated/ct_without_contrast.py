@@ -202,11 +202,12 @@ def evaluate(
     """Evaluate `ct_without_contrast` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        ct_with_contrast_criteria_met: boolean
-        contrast_risk_factor: string, Values: 'none', 'elevated BUN or creatinine',
-            'renal insufficiency', 'iodinated contrast allergy',
-            'thyroid disease treatable with I-131', 'diabetes', 'very elderly',
-            'urgent or emergent setting', 'trauma', 'shellfish allergy'
+        ct_with_contrast_criteria_met: boolean, required
+        contrast_risk_factor: string, required, Values: 'none',
+            'elevated BUN or creatinine', 'renal insufficiency',
+            'iodinated contrast allergy', 'thyroid disease treatable with I-131',
+            'diabetes', 'very elderly', 'urgent or emergent setting', 'trauma',
+            'shellfish allergy'
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

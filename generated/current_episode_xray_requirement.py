@@ -201,10 +201,11 @@ def evaluate(
     """Evaluate `current_episode_xray_requirement` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        body_area: string, Values: 'Abdomen', 'Breast', 'Cardiac', 'Chest', 'Head',
-            'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD', 'Spine'
-        age_years: integer, Values: [0..130]
-        condition_in_pediatric_guidelines: boolean
+        body_area: string, required, Values: 'Abdomen', 'Breast', 'Cardiac', 'Chest',
+            'Head', 'Musculoskeletal', 'Neck', 'Oncology', 'Pelvis', 'PNND', 'PVD',
+            'Spine'
+        age_years: integer, required, Values: [0..130]
+        condition_in_pediatric_guidelines: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

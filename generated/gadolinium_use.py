@@ -222,10 +222,10 @@ def evaluate(
     """Evaluate `gadolinium_use` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        pregnant: boolean
-        need_outweighs_fetal_risk: boolean
-        gfr_ml_min: number, Values: [0.0..200.0]
-        on_dialysis: boolean
+        pregnant: boolean, required
+        need_outweighs_fetal_risk: boolean, required
+        gfr_ml_min: number, required, Values: [0.0..200.0]
+        on_dialysis: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

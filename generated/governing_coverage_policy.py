@@ -202,9 +202,10 @@ def evaluate(
     """Evaluate `governing_coverage_policy` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        plan_type: string, Values: 'Commercial', 'Medicare', 'Medicare Advantage'
-        conflicts_with_benefit_plan: boolean
-        cms_approved_clinical_trial: boolean
+        plan_type: string, required, Values: 'Commercial', 'Medicare',
+            'Medicare Advantage'
+        conflicts_with_benefit_plan: boolean, required
+        cms_approved_clinical_trial: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -395,13 +395,13 @@ def evaluate(
     """Evaluate `guideline_edition` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        guideline: string, Values: 'Breast Imaging Guidelines',
+        guideline: string, required, Values: 'Breast Imaging Guidelines',
             'Cardiac Imaging Guidelines', 'Oncology Imaging Guidelines',
             'Ablations/Denervations of Facet Joints and Peripheral Nerves (CMM-208) Guideline',
             'Electrical and Low Frequency US Bone Growth Stimulation Spine (CMM-615) Guideline',
             'Grafts (CMM-612) Guideline', 'Intradiscal Procedures (CMM-308) Guideline',
             'Preface to the Comprehensive Musculoskeletal Guidelines'
-        date_of_service: date
+        date_of_service: date, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -159,8 +159,8 @@ def evaluate(
     """Evaluate `hcpcs_code_redirect` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        hcpcs_code: code, Values: 'S8042'
-        exception_in_applicable_guideline: boolean
+        hcpcs_code: code, required, Values: 'S8042'
+        exception_in_applicable_guideline: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -174,8 +174,8 @@ def evaluate(
     """Evaluate `imaging_guideline_set` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        age_years: integer, Values: [0..130]
-        condition_in_pediatric_guidelines: boolean
+        age_years: integer, required, Values: [0..130]
+        condition_in_pediatric_guidelines: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

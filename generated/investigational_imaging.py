@@ -203,9 +203,9 @@ def evaluate(
     """Evaluate `investigational_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        paucity_of_supporting_evidence: boolean
-        evidence_matured_to_improved_health_parameters: boolean
-        collective_opinion_of_support: boolean
+        paucity_of_supporting_evidence: boolean, required
+        evidence_matured_to_improved_health_parameters: boolean, required
+        collective_opinion_of_support: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -2880,7 +2880,7 @@ def evaluate(
     """Evaluate `lab_guideline_edition` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        guideline: string, Values: 'Cigna Lab Management Guidelines',
+        guideline: string, required, Values: 'Cigna Lab Management Guidelines',
             'Lab Management Prior Authorization CPT Code List',
             'MOL.AD.107.A: Unique Test Identifiers for Non-Specific Procedure Codes',
             'MOL.AD.304.A: Medical Necessity Review Information Requirements',
@@ -2961,7 +2961,7 @@ def evaluate(
             'MOL.TS.425.A: Hereditary Ataxia Genetic Testing',
             'MOL.TS.427.A: Hereditary Connective Tissue and Thoracic Aortic Disease Genetic Testing',
             'MOL.TS.482.C: Carrier Screening Panels, Including Targeted, Pan-Ethnic, Universal, and Expanded'
-        date_of_service: date
+        date_of_service: date, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -188,9 +188,9 @@ def evaluate(
     """Evaluate `legislative_mandate` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        study: string, Values: 'breast imaging', 'coronary calcium CT',
+        study: string, required, Values: 'breast imaging', 'coronary calcium CT',
             'other advanced imaging'
-        state: string, Values: 'Texas', 'other state'
+        state: string, required, Values: 'Texas', 'other state'
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

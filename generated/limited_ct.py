@@ -186,10 +186,10 @@ def evaluate(
     """Evaluate `limited_ct` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        purpose: string, Values: 'limited sinus protocol',
+        purpose: string, required, Values: 'limited sinus protocol',
             'follow-up of known pulmonary nodule', 'non-healing fracture',
             'treatment planning', 'other limited study'
-        with_other_diagnostic_ct: boolean
+        with_other_diagnostic_ct: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -241,10 +241,12 @@ def evaluate(
     """Evaluate `modality_substitution` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        substitution: string, Values: 'CT in place of MRI', 'MRI in place of CT',
-            'MRI breast in place of MRI chest', 'MRI chest in place of MRI breast'
-        reason: string, Values: 'avoid sedation', 'avoid ionizing radiation', 'other'
-        ct_supported_by_condition_guideline: boolean
+        substitution: string, required, Values: 'CT in place of MRI',
+            'MRI in place of CT', 'MRI breast in place of MRI chest',
+            'MRI chest in place of MRI breast'
+        reason: string, required, Values: 'avoid sedation', 'avoid ionizing radiation',
+            'other'
+        ct_supported_by_condition_guideline: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

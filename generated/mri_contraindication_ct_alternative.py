@@ -244,12 +244,12 @@ def evaluate(
     """Evaluate `mri_contraindication_ct_alternative` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        mri_criteria_met: boolean
-        implant: string, Values: 'none', 'pacemaker', 'ICD', 'heart valve',
+        mri_criteria_met: boolean, required
+        implant: string, required, Values: 'none', 'pacemaker', 'ICD', 'heart valve',
             'insulin pump', 'neurostimulator', 'metal implant in brain',
             'metal implant in eyes or ears', 'infusion catheter', 'bullets or shrapnel',
             'orthopedic implant', 'dental implant', 'non-ferromagnetic metal'
-        mri_contrast: string, Values: 'without', 'without and with'
+        mri_contrast: string, required, Values: 'without', 'without and with'
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

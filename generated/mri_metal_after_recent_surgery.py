@@ -214,9 +214,9 @@ def evaluate(
     """Evaluate `mri_metal_after_recent_surgery` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        body_metal: string, Values: 'non-ferromagnetic metal', 'other metal'
-        recent_surgery: boolean
-        facility_contraindicates_mri_after_recent_surgery: boolean
+        body_metal: string, required, Values: 'non-ferromagnetic metal', 'other metal'
+        recent_surgery: boolean, required
+        facility_contraindicates_mri_after_recent_surgery: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

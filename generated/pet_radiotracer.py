@@ -187,9 +187,9 @@ def evaluate(
     """Evaluate `pet_radiotracer` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        radiotracer: string, Values: 'FDG', 'Ga-68 DOTATATE', 'C-11 Choline',
+        radiotracer: string, required, Values: 'FDG', 'Ga-68 DOTATATE', 'C-11 Choline',
             'F-18 Fluciclovine', 'F-18 Sodium Fluoride', 'Ga-68 PSMA'
-        surveillance: boolean
+        surveillance: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

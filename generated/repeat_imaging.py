@@ -200,9 +200,9 @@ def evaluate(
     """Evaluate `repeat_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        evidence_of_disease_progression: boolean
-        evidence_of_disease_recurrence: boolean
-        repeat_affects_clinical_management: boolean
+        evidence_of_disease_progression: boolean, required
+        evidence_of_disease_recurrence: boolean, required
+        repeat_affects_clinical_management: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

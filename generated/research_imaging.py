@@ -206,9 +206,9 @@ def evaluate(
     """Evaluate `research_imaging` (ANY hit policy).
 
     Inputs (None means the value is missing):
-        consistent_with_established_clinical_standards: boolean
-        for_data_collection_only: boolean
-        clinical_trial_request: boolean
+        consistent_with_established_clinical_standards: boolean, required
+        for_data_collection_only: boolean, required
+        clinical_trial_request: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

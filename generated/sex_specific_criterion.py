@@ -169,7 +169,7 @@ def evaluate(
     Inputs (None means the value is missing):
         gender_marker: string, Values: 'Male', 'Female', 'Transgender male',
             'Transgender female', 'X', 'Not specified'
-        has_corresponding_anatomic_disease_or_predisposition: boolean
+        has_corresponding_anatomic_disease_or_predisposition: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

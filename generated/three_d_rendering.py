@@ -334,12 +334,12 @@ def evaluate(
     """Evaluate `three_d_rendering` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        cpt_code: code, Values: '76376', '76377'
-        two_d_reformatting_only: boolean
-        billed_with: string, Values: 'none', 'CAD', 'MRA', 'CTA', 'SPECT', 'PET',
-            'PET/CT', 'mammogram', 'MRI breast', 'US breast', 'CT colonography',
+        cpt_code: code, required, Values: '76376', '76377'
+        two_d_reformatting_only: boolean, required
+        billed_with: string, required, Values: 'none', 'CAD', 'MRA', 'CTA', 'SPECT',
+            'PET', 'PET/CT', 'mammogram', 'MRI breast', 'US breast', 'CT colonography',
             'cardiac MRI', 'cardiac CT', 'coronary CTA'
-        scenario: string, Values: 'congenital skull abnormality',
+        scenario: string, required, Values: 'congenital skull abnormality',
             'complex joint or pelvis fracture', 'spine fracture',
             'complex facial fracture', 'complex surgical planning',
             'cerebral angiography', 'uterine intracavitary lesion',

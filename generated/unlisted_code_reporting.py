@@ -252,9 +252,9 @@ def evaluate(
     """Evaluate `unlisted_code_reporting` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        cpt_code: code, Values: '76497', '76498', '78999'
-        site_specific_code_available: boolean
-        category_iii_code_available: boolean
+        cpt_code: code, required, Values: '76497', '76498', '78999'
+        site_specific_code_available: boolean, required
+        category_iii_code_available: boolean, required
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -198,8 +198,8 @@ def evaluate(
 
     Inputs (None means the value is missing):
         cpt_code: code, Values: '76497', '76498'
-        category_iii_code_available: boolean
-        scenario: string, Values: 'neurosurgical navigation planning',
+        category_iii_code_available: boolean, required
+        scenario: string, required, Values: 'neurosurgical navigation planning',
             'custom joint arthroplasty planning',
             'planning needing thinner cuts or different positioning', 'other'
 

@@ -287,13 +287,13 @@ def evaluate(
     """Evaluate `whole_body_imaging` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        study: string, Values: 'whole body CT', 'whole body low-dose CT',
+        study: string, required, Values: 'whole body CT', 'whole body low-dose CT',
             'whole body MRI', 'PET-MRI'
-        indication: string, Values: 'screening asymptomatic',
+        indication: string, required, Values: 'screening asymptomatic',
             'multiple myeloma staging', 'cancer predisposition syndrome screening',
             'cancer staging or restaging', 'chronic recurrent multifocal osteomyelitis',
             'other'
-        syndrome: string, Values: 'none', 'Li-Fraumeni',
+        syndrome: string, required, Values: 'none', 'Li-Fraumeni',
             'hereditary paraganglioma-pheochromocytoma',
             'constitutional mismatch repair deficiency', 'other'
 

@@ -156,8 +156,8 @@ def evaluate(
     """Evaluate `whole_body_mri_reporting` (UNIQUE hit policy).
 
     Inputs (None means the value is missing):
-        reported_with: string, Values: 'CPT 76498', 'separate body-part MRI codes',
-            'CPT 77084', 'other code'
+        reported_with: string, required, Values: 'CPT 76498',
+            'separate body-part MRI codes', 'CPT 77084', 'other code'
 
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.

@@ -881,7 +881,7 @@ def test_evaluate_docstring_lists_each_inputs_values() -> None:
     from generated import imaging_guideline_document
 
     doc = imaging_guideline_document.evaluate.__doc__ or ""
-    assert "age_years: integer, Values: [0..130]" in doc
+    assert "age_years: integer, required, Values: [0..130]" in doc
     assert "body_area: string, Values: 'Abdomen', 'Breast'," in doc
     assert "'PVD', 'Spine'\n" in doc
     assert "condition_in_pediatric_guidelines: boolean\n" in doc

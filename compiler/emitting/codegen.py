@@ -27,6 +27,7 @@ The runtime (`compiler/emitting/runtime/`) is copied into the package as it is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import subprocess
@@ -139,13 +140,13 @@ def _merged_column(decision: Decision, column: Column) -> Column:
         if c.name == column.name
     ]
     if any(c.values is None for c in same):
-        return Column(column.name, column.kind, column.type, column.location)
+        return dataclasses.replace(column, values=None)
     tests: list[Test] = []
     for other in same:
         assert other.values is not None
         tests.extend(t for t in other.values.tests if t not in tests)
     values = UnaryTests(tuple(tests))
-    return Column(column.name, column.kind, column.type, column.location, values=values)
+    return dataclasses.replace(column, values=values)
 
 
 def _outputs_literal(table: Table, values: tuple[Value, ...]) -> str:
