@@ -882,9 +882,9 @@ def test_evaluate_docstring_lists_each_inputs_values() -> None:
 
     doc = imaging_guideline_document.evaluate.__doc__ or ""
     assert "age_years: integer, required, Values: [0..130]" in doc
-    assert "body_area: string, Values: 'Abdomen', 'Breast'," in doc
-    assert "'PVD', 'Spine'\n" in doc
-    assert "condition_in_pediatric_guidelines: boolean\n" in doc
+    assert "body_area: string, required, Values: 'Abdomen', 'Breast'," in doc
+    assert "'PVD',\n            'Spine'\n" in doc
+    assert "condition_in_pediatric_guidelines: boolean, required\n" in doc
 
 
 def test_a_failing_generated_case_names_its_tests_sheet_cell() -> None:
