@@ -388,6 +388,41 @@ def _too_many_cells() -> str:
 
 _BOOLEAN_FORMULAS = {"=TRUE()": True, "=FALSE()": False}
 
+# Every error value Excel shows (and LibreOffice writes to .xlsx), old and new.
+EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#SPILL!",
+        "#CALC!",
+        "#GETTING_DATA",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "#EXTERNAL!",
+        "#PYTHON!",
+    }
+)
+
+
+def excel_error(cell: object) -> str:
+    """The error value openpyxl's CELL shows (`#N/A`), or ''. Text that reads exactly
+    as an error value counts too: Excel itself turns typed `#N/A` into the error, and
+    the two look the same in a sheet (the text is written "#N/A", quoted)."""
+    value = cell.value  # type: ignore[attr-defined]
+    if cell.data_type == "e":  # type: ignore[attr-defined]
+        return str(value)
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        return value.strip().upper()
+    return ""
+
 
 def _read_sheet(ws: object, display_path: str) -> RawSheet:
     cells: dict[tuple[int, int], RawValue] = {}
@@ -410,8 +445,9 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
             else:
                 formulas[(row, column)] = False
             continue
-        if cell.data_type == "e":
-            errors[(row, column)] = str(value)
+        error = excel_error(cell)
+        if error:
+            errors[(row, column)] = error
             continue
         if isinstance(value, str) and not value.strip(" \t\r\n"):
             continue
@@ -438,11 +474,16 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
 def _with_cached_values(sheet: RawSheet, cached_ws: object) -> RawSheet:
     cells = dict(sheet.cells)
     formulas = {}
+    errors = dict(sheet.errors)
     for key in sheet.formulas:
-        value = cached_ws.cell(*key).value  # type: ignore[attr-defined]
-        formulas[key] = value is not None
-        if value is not None:
-            cells[key] = value
+        cell = cached_ws.cell(*key)  # type: ignore[attr-defined]
+        error = excel_error(cell)
+        if error:  # a failed VLOOKUP's #N/A is no value to compile
+            errors[key] = error
+            continue
+        formulas[key] = cell.value is not None
+        if cell.value is not None:
+            cells[key] = cell.value
     return RawSheet(
         title=sheet.title,
         location=sheet.location,
@@ -450,6 +491,6 @@ def _with_cached_values(sheet: RawSheet, cached_ws: object) -> RawSheet:
         number_formats=sheet.number_formats,
         merged=sheet.merged,
         formulas=types.MappingProxyType(formulas),
-        errors=sheet.errors,
+        errors=types.MappingProxyType(errors),
         hidden=sheet.hidden,
     )

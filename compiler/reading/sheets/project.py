@@ -81,6 +81,8 @@ def sheet_kinds(reader: Reader, book: RawWorkbook) -> dict[str, list[RawSheet]]:
         if kind in kinds:
             kinds[kind].append(sheet)
             _check_sheet_hygiene(reader, sheet)
+        elif (1, 1) in sheet.errors:  # A1 says what the sheet is: it must be readable
+            _excel_error(reader, sheet, 1, 1)
         else:
             reader.report(
                 "I001",
@@ -111,10 +113,21 @@ def _check_sheet_hygiene(reader: Reader, sheet: RawSheet) -> None:
                 at,
                 hint="open and save the workbook in Excel or LibreOffice, or type the value",
             )
-    for (row, column), text in sorted(sheet.errors.items()):
-        at = sheet.location.at(ref(row, column))
-        reader.unreadable.add(at)
-        reader.error("E122", f"the cell shows the spreadsheet error {text}", at, text)
+    for row, column in sorted(sheet.errors):
+        _excel_error(reader, sheet, row, column)
+
+
+def _excel_error(reader: Reader, sheet: RawSheet, row: int, column: int) -> None:
+    text = sheet.errors[(row, column)]
+    at = sheet.location.at(ref(row, column))
+    reader.unreadable.add(at)
+    reader.error(
+        "E122",
+        f"the cell shows the spreadsheet error {text}",
+        at,
+        text,
+        f'fix the formula or type the value; to mean the text, write "{text}" in quotes',
+    )
 
 
 def _version_key(table: Table) -> tuple[dt.date, str, str]:
