@@ -4,16 +4,19 @@ failure; each failed before its fix."""
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from compiler.pipeline import load_tables
+from compiler.pipeline import compile_tables, load_tables
+from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES
 from compiler.reading.workbook import EXCEL_ERRORS
 
-from .helpers import errors, write_tables
+from .helpers import errors, evaluator, write_tables
 from .workbooks import decision_table, tests_sheet, values_sheet
 
 # -- Excel error values -----------------------------------------------------------------
@@ -115,3 +118,115 @@ def test_the_text_of_an_error_value_in_quotes_is_text(tmp_path: Path) -> None:
     project, diagnostics = load_tables(tables)
     assert project is not None and not errors(diagnostics), diagnostics
     assert project.decision("band").first.rules[1].outputs == ("#N/A",)
+
+
+# -- names that collide with generated code ----------------------------------------------
+
+DATED = {"Effective from": "2025-01-01"}
+
+
+def dated_table(input_name: str, kind: str = "input") -> list[list[object]]:
+    columns = [
+        (input_name, kind, "integer", None),
+        ("band", "output", "string", None),
+    ]
+    rules = [("R1", "< 18", "child"), ("R2", ">= 18", "adult")]
+    return decision_table("band", columns, rules, hit_policy="FIRST", metadata=DATED)
+
+
+@pytest.mark.parametrize(
+    "name", ["date", "today", "mask", "type", "int", "len", "checked_mask", "id"]
+)
+def test_an_input_named_like_generated_code_is_refused(
+    tmp_path: Path, name: str
+) -> None:
+    """Was: `date` or `today` compiled with no problems, then every evaluate raised
+    TypeError ('int' object is not callable)."""
+    tables = write_tables(tmp_path, {"b.xlsx": {"Band": dated_table(name)}})
+    _, diagnostics = load_tables(tables)
+    found = [d for d in errors(diagnostics) if d.code == "E111"]
+    assert [str(d.location) for d in found] == ["tables/b.xlsx:Band!B5"], diagnostics
+    assert name in found[0].hint and f"{name}_value" in found[0].hint
+
+
+def test_an_output_may_take_such_a_name_and_still_evaluates(tmp_path: Path) -> None:
+    """Outputs are fields of `Outputs`, never locals: `date`, `type` or `index` are
+    fine there (an input of a table fed by one is refused, as above)."""
+    columns = [
+        ("age", "input", "integer", None),
+        ("type", "output", "string", None),
+        ("index", "output", "integer", None),
+    ]
+    rules = [("R1", "< 18", "child", 1), ("R2", ">= 18", "adult", 2)]
+    sheet = decision_table("band", columns, rules, hit_policy="FIRST", metadata=DATED)
+    module = evaluator(tmp_path, {"b.xlsx": {"Band": sheet}}, "band")
+    result = module.evaluate(age=40, as_of=dt.date(2025, 6, 1))
+    assert (result.outputs.type, result.outputs.index) == ("adult", 2)
+
+
+def test_a_table_named_index_is_refused(tmp_path: Path) -> None:
+    """Was: its page index.html overwrote the report's list of tables."""
+    sheet = decision_table(
+        "index",
+        [("age", "input", "integer", None), ("band", "output", "string", None)],
+        [("R1", "-", "x")],
+    )
+    _, diagnostics = load_tables(write_tables(tmp_path, {"i.xlsx": {"I": sheet}}))
+    assert [d.code for d in errors(diagnostics)] == ["E101"]
+
+
+def test_numbered_test_modules_never_take_another_tables_name(tmp_path: Path) -> None:
+    """Was: the second Tests sheet of `a` and the Tests sheet of `a_2` both wrote
+    tests/test_a_2.py, one silently lost."""
+    columns = [("x", "input", "integer", None), ("y", "output", "integer", None)]
+    books: dict[str, dict[str, list[list[object]]]] = {}
+    for name in ("a", "a_2"):
+        table = decision_table(name, columns, [("R1", "-", 1)])
+        suite = tests_sheet(name, [("x", "input"), ("y", "expected")], [("T1", 1, 1)])
+        books[f"{name}.xlsx"] = {"Table": table, "Tests": suite}
+    books["a.xlsx"]["More tests"] = tests_sheet(
+        "a", [("x", "input"), ("y", "expected")], [("T2", 2, 1)]
+    )
+    compilation = compile_tables(write_tables(tmp_path, books))
+    assert compilation.files is not None
+    modules = sorted(n for n in compilation.files if n.startswith("tests/test_a"))
+    assert modules == ["tests/test_a.py", "tests/test_a_2.py", "tests/test_a_3.py"]
+    assert "a_2 as table" in compilation.files["tests/test_a_2.py"]
+
+
+def _body_names(source: str) -> set[str]:
+    """Lowercase names the functions of SOURCE that take inputs read but do not take."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.args.kwonlyargs + node.args.args:
+            params = {a.arg for a in node.args.args + node.args.kwonlyargs}
+            if {"frame", "categorical"} >= params or {"mask"} >= params:
+                continue  # evaluate_frame and the mask helpers take no input
+            found |= {
+                n.id
+                for n in ast.walk(node)
+                if isinstance(n, ast.Name) and n.id[:1].islower() and n.id not in params
+            }
+    return found
+
+
+def test_generated_functions_use_only_names_an_input_cannot_take() -> None:
+    """The audit behind GENERATED_NAMES and BUILTIN_NAMES: in the generated modules
+    (the shipped tables and the golden ones), every lowercase name a function that
+    takes inputs uses is refused as an input name, or is a chained input (a local
+    holding the output of the table it comes from)."""
+    root = Path(__file__).resolve().parents[1]
+    sources = [
+        *sorted((root / "generated").glob("[a-z]*.py")),
+        *sorted((root / "tests" / "golden").glob("[a-z]*.py")),
+    ]
+    assert len(sources) > 20
+    project, _ = load_tables(root / "tables")
+    assert project is not None
+    chained = {
+        c.name for d in project.decisions for c in d.first.inputs if c.source_table
+    }
+    chained |= {"obese", "risk"}  # the golden tables' chained inputs
+    used = set().union(*(_body_names(p.read_text()) for p in sources))
+    assert {"type", "int", "mask", "today", "date"} <= used
+    assert used - chained <= GENERATED_NAMES | BUILTIN_NAMES

@@ -7,14 +7,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from compiler.reading.sheets import check_identifier
+from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES, check_identifier
 
-# Names the generated evaluator uses for its own locals and helpers: a column named
-# like one of them would shadow it, so imported columns never take them.
-CODEGEN_NAMES = frozenset(
-    {"as_of", "date", "hits", "today", "unique", "any_", "priority", "collect"}
-    | {"output_order", "aggregate", "result", "outputs", "matched"}
-)
+# Names the generated evaluator uses for its own locals and helpers, and Python's
+# builtins: a column named like one of them would shadow it (the reader refuses such
+# an input), so imported columns never take them.
+CODEGEN_NAMES = GENERATED_NAMES | BUILTIN_NAMES
 
 
 _TRANSLITERATE = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O"})

@@ -12,21 +12,27 @@ diagnostics collector and the name checks they share.
 """
 
 from compiler.reading.sheets.common import (
+    BUILTIN_NAMES,
+    GENERATED_NAMES,
     IDENTIFIER,
     RESERVED_NAMES,
     Reader,
     check_identifier,
+    input_name_problem,
     suggest,
 )
 from compiler.reading.sheets.project import build_project
 from compiler.reading.sheets.table import MAX_RULES
 
 __all__ = [
+    "BUILTIN_NAMES",
+    "GENERATED_NAMES",
     "IDENTIFIER",
     "MAX_RULES",
     "RESERVED_NAMES",
     "Reader",
     "build_project",
     "check_identifier",
+    "input_name_problem",
     "suggest",
 ]

@@ -7,7 +7,13 @@ from compiler.diagnostics import CellError, Location
 from compiler.model import Column, ColumnKind, DataType, UnaryTests, Value
 from compiler.reading import cells
 from compiler.reading.cells import RawValue
-from compiler.reading.sheets.common import NamedLists, Reader, check_identifier, suggest
+from compiler.reading.sheets.common import (
+    NamedLists,
+    Reader,
+    check_identifier,
+    input_name_problem,
+    suggest,
+)
 from compiler.reading.workbook import RawSheet, ref
 
 _COLUMN_ROWS = ("kind", "type", "values", "default")
@@ -56,7 +62,7 @@ def read_columns(
                 ok = False
             continue
         problem = check_identifier(name) or (
-            "as_of is reserved for the evaluation date" if name == "as_of" else ""
+            input_name_problem(name) if _is_input(kind_text) or name == "as_of" else ""
         )
         if problem and kind_text.lower() != "annotation":
             reader.error("E111", f"invalid column name {name!r}", at, name, problem)
@@ -73,6 +79,13 @@ def read_columns(
         else:
             columns.append((column, col))
     return columns if ok else None
+
+
+def _is_input(kind_text: str) -> bool:
+    """Whether the Kind cell KIND_TEXT makes an input (`input`, `from <table>`); an
+    unknown kind is reported on its own."""
+    kind = kind_text.lower()
+    return kind == "input" or kind.startswith("from ")
 
 
 def _column(

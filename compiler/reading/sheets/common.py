@@ -4,6 +4,7 @@ tables, so their names pass the same rules)."""
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import difflib
 import keyword
@@ -18,7 +19,26 @@ from compiler.reading.cells import RawValue
 from compiler.reading.workbook import RawSheet, ref
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-RESERVED_NAMES = frozenset({"tests", "conftest", "evaluate", "as_of", "date", "result"})
+# Table names: module names of the generated package (`tests`, `conftest`), names its
+# modules use, and `index`, the page of the report (`index.html`) that lists the tables.
+RESERVED_NAMES = frozenset(
+    {"tests", "conftest", "evaluate", "as_of", "date", "result", "index"}
+)
+# Input columns are parameters of the generated `evaluate`, `explain` and version
+# functions, whose bodies call Python's builtins (`type(age) is int`), the runtime's
+# helpers and their own locals: an input named like any of them would shadow it.
+# Every builtin is refused, not only the ones used today, so the rule stays one an
+# author can learn (`tests/test_hardening.py` checks the bodies use nothing else).
+GENERATED_NAMES = frozenset(
+    {"as_of", "date", "today", "mask", "found", "hits", "result", "outputs"}
+    | {"matched", "frame", "categorical", "bisect_left", "bisect_right"}
+    | {"invalid", "unique", "any_", "priority", "collect", "output_order"}
+    | {"aggregate", "bits", "by_value", "checked_mask", "hits_of", "ambiguous"}
+)
+BUILTIN_NAMES = frozenset(
+    {n for n in dir(builtins) if n[:1].islower()}
+    | {"copyright", "credits", "exit", "help", "license", "quit"}  # added by `site`
+)
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 NamedLists = dict[str, tuple[RawValue, Location]]  # Values lists: name -> (cell, where)
@@ -31,6 +51,19 @@ def check_identifier(name: str) -> str:
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"{name!r} is a Python keyword"
     return ""
+
+
+def input_name_problem(name: str) -> str:
+    """Why NAME cannot name an input column, or '' when it can."""
+    if name == "as_of":
+        return "as_of is reserved for the evaluation date"
+    if name in BUILTIN_NAMES:
+        what = "a Python builtin"
+    elif name in GENERATED_NAMES:
+        what = "a name the generated code uses"
+    else:
+        return ""
+    return f"{name!r} is {what}, which an input would hide; call it e.g. {name}_value"
 
 
 def suggest(text: str, choices: Iterable[str]) -> str:

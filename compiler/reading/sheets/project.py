@@ -50,11 +50,21 @@ def build_project(books: list[RawWorkbook]) -> tuple[Project, tuple[Diagnostic, 
         if suite is not None:
             suites.append(suite)
     numbered: list[TestSuite] = []
+    # A table's first Tests sheet is test_<table>, the next test_<table>_2, ... but
+    # never a name another table's first one takes (tables `a` and `a_2`).
+    taken = {f"test_{suite.table}" for suite in suites}
     counts: dict[str, int] = {}
     for suite in suites:
-        counts[suite.table] = counts.get(suite.table, 0) + 1
-        n = counts[suite.table]
-        module = f"test_{suite.table}" + (f"_{n}" if n > 1 else "")
+        module = f"test_{suite.table}"
+        if suite.table in counts:
+            n = counts[suite.table]
+            while f"{module}_{n}" in taken:
+                n += 1
+            counts[suite.table] = n + 1
+            module = f"{module}_{n}"
+            taken.add(module)
+        else:
+            counts[suite.table] = 2
         numbered.append(
             TestSuite(suite.table, suite.cases, suite.location, module, suite.unread)
         )
