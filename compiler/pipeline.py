@@ -38,11 +38,11 @@ class Compilation:
 
 
 def find_workbooks(tables: Path) -> list[Path]:
-    """Every *.xlsx below TABLES except editor lock files, in a fixed order."""
+    """Every *.xlsx below TABLES except editor lock files, in a fixed order: also
+    those that are no regular file (a dangling symbolic link, a folder, a device),
+    which `read_workbook` reports, so that they are never taken for removed tables."""
     found = [
-        p
-        for p in tables.rglob("*.xlsx")
-        if p.is_file() and not p.name.startswith(("~$", ".~lock"))
+        p for p in tables.rglob("*.xlsx") if not p.name.startswith(("~$", ".~lock"))
     ]
     return sorted(found, key=lambda p: p.relative_to(tables).as_posix())
 

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import os
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from compiler.cli import main
+from compiler.diagnostics import Diagnostic
 from compiler.pipeline import compile_tables, load_tables
+from compiler.reading import workbook
 from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES
 from compiler.reading.workbook import EXCEL_ERRORS
 
@@ -230,3 +236,97 @@ def test_generated_functions_use_only_names_an_input_cannot_take() -> None:
     used = set().union(*(_body_names(p.read_text()) for p in sources))
     assert {"type", "int", "mask", "today", "date"} <= used
     assert used - chained <= GENERATED_NAMES | BUILTIN_NAMES
+
+
+# -- a workbook that cannot be read is not a removed workbook ----------------------------
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        result.exception
+    )
+    return result.exit_code, result.output
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def _dangling(path: Path) -> None:
+    path.unlink()
+    path.symlink_to(path.parent / ".git" / "annex" / "objects" / "missing")
+
+
+def _folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+    (path / "inside.txt").write_text("a folder, not a workbook")
+
+
+def _device(path: Path) -> None:
+    path.unlink()
+    path.symlink_to("/dev/null")
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _lfs_pointer(path: Path) -> None:
+    path.write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:"
+        + "0" * 64
+        + "\nsize 12345\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [_dangling, _folder, _device, _fifo, _lfs_pointer],
+    ids=["dangling-symlink", "folder", "device", "fifo", "lfs-pointer"],
+)
+def test_an_unreadable_workbook_is_an_error_and_nothing_is_removed(
+    tmp_path: Path, spoil: Callable[[Path], None]
+) -> None:
+    """Was: a dangling symlink (an unfetched LFS or annex file), a folder or a device
+    named *.xlsx was skipped without a word; compile then deleted that table's module
+    and tests, exited 0, and check said current."""
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    books = {
+        f"{name}.xlsx": {"T": decision_table(name, columns, [("R1", "-", "x")])}
+        for name in ("band", "other")
+    }
+    tables = write_tables(tmp_path, books)
+    out = tmp_path / "generated"
+    assert cli("compile", "--tables", str(tables), "--out", str(out))[0] == 0
+    before = snapshot(out)
+    assert "band.py" in before
+    spoil(tables / "band.xlsx")
+    code, output = cli("compile", "--tables", str(tables), "--out", str(out))
+    assert code == 3, output
+    assert "tables/band.xlsx" in output and "E001" in output
+    assert snapshot(out) == before
+    code, output = cli("check", "--tables", str(tables), "--out", str(out))
+    assert code != 0 and "current" not in output.replace("not current", ""), output
+
+
+def test_a_workbook_without_permission_to_read_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Root reads every file, so the refusal is simulated.)"""
+    path = tmp_path / "band.xlsx"
+    path.write_bytes(b"PK")
+
+    def refuse(*_: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refuse)
+    found = workbook.read_workbook(path, "tables/band.xlsx")
+    assert isinstance(found, Diagnostic) and found.code == "E001"
+    assert "Permission denied" in found.message

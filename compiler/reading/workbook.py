@@ -14,8 +14,10 @@ which it expands cell by cell. Reading then stays proportional to the stored con
 from __future__ import annotations
 
 import datetime as dt
+import os
 import posixpath
 import pyexpat
+import stat
 import types
 import warnings
 import zipfile
@@ -39,6 +41,7 @@ MAX_CELLS = 1_000_000  # cells openpyxl would create, over all sheets of a workb
 MAX_TAG_BYTES = 64 * 1024  # one start tag, comment or processing instruction
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 _EOCD = b"PK\x05\x06"  # end of the zip central directory
 _CHUNK = 16 * 1024 * 1024  # large feeds keep expat's re-parsing of long tags cheap
 _MAX_DIRECTORY_BYTES = 4 * 1024 * 1024  # zipfile keeps ~500 bytes per entry it lists
@@ -97,12 +100,10 @@ def read_workbook(file: Path, display_path: str) -> RawWorkbook | Diagnostic:
     file is replaced meanwhile (and openpyxl does not judge it by its name's suffix).
     """
     location = Location(display_path)
-    try:
-        handle = file.open("rb")
-    except OSError as exc:
-        problem = f"cannot open this file: {exc.strerror or exc}"
-        return Diagnostic("E001", Severity.ERROR, problem, location)
-    with handle:
+    opened = _open(file)
+    if isinstance(opened, str):
+        return Diagnostic("E001", Severity.ERROR, opened, location)
+    with opened as handle:
         problem = _precheck(handle)
         if problem:
             return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
@@ -120,6 +121,35 @@ def read_workbook(file: Path, display_path: str) -> RawWorkbook | Diagnostic:
 
 
 _HINT = "save it from Excel or LibreOffice as an .xlsx workbook"
+
+
+def _open(file: Path) -> BinaryIO | str:
+    """FILE opened for reading, or why it cannot be: only a regular file is a
+    workbook (a pipe or device is never waited on: it is opened without blocking)."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        if file.is_symlink():
+            return (
+                "the file is a symbolic link to a file that does not exist (a Git LFS "
+                "or git-annex file not fetched?): fetch it (git lfs pull, git annex "
+                "get) or remove the link"
+            )
+        return "cannot open this file: it was removed while the tables were read"
+    except IsADirectoryError:
+        return _FOLDER
+    except OSError as exc:
+        return f"cannot open this file: {exc.strerror or exc}"
+    kind = os.fstat(fd).st_mode
+    if not stat.S_ISREG(kind):
+        os.close(fd)
+        if stat.S_ISDIR(kind):
+            return _FOLDER
+        return "this is not a regular file (a device, pipe or socket), not a workbook"
+    return os.fdopen(fd, "rb")
+
+
+_FOLDER = "this is a folder named like a workbook; rename it (no .xlsx)"
 
 
 def _load(handle: BinaryIO, display_path: str) -> list[RawSheet]:
@@ -188,6 +218,13 @@ def _archive_problem(handle: BinaryIO, head: bytes, size: int) -> str:
             "this is not an .xlsx workbook: it is an old .xls file or a password-protected "
             "workbook; save it unprotected as .xlsx"
         )
+    if head.startswith(b"version "):
+        handle.seek(0)
+        if handle.read(200).startswith(_LFS_POINTER):
+            return (
+                "this is a Git LFS pointer, not the workbook itself: fetch it "
+                "(git lfs pull)"
+            )
     if not head.startswith(b"PK"):
         return (
             "this is not an .xlsx workbook (the file is not a zip archive): a CSV, HTML "
