@@ -264,8 +264,8 @@ class Lookup:
         return len(self.values)
 
     def atom(self, value: object) -> int:
-        """The atom of VALUE; InputError when VALUE is not allowed."""
-        if value is None:
+        """The atom of VALUE; InputError when VALUE is not allowed. NaN is missing."""
+        if value is None or (isinstance(value, float) and value != value):
             if type(self.atoms[len(self.values)]) is Outside:  # a required input
                 raise InputError(self.table, self.name, value, self.allowed)
             return len(self.values)
@@ -352,26 +352,24 @@ class Ranges:
         self.cache: dict[str, Any] = {}
 
     def atom(self, value: object) -> int:
-        """The atom of VALUE; InputError when VALUE is not allowed."""
-        if value is None:
+        """The atom of VALUE; InputError when VALUE is not allowed. NaN (a float
+        that is not equal to itself: float, numpy.float64) is missing, in any column,
+        as in evaluate_frame and run."""
+        if value is None or (isinstance(value, float) and value != value):
             if type(self.atoms[self.null_atom]) is Outside:  # a required input
                 raise InputError(self.table, self.name, value, self.allowed)
             return self.null_atom
         if type(value) in _TYPES[self.type]:
-            if value != value:  # NaN: in a number column without Values only
-                if self.nan_atom >= 0:
-                    return self.nan_atom
-            else:
-                lane = self.lanes[None]
-                if len(self.lanes) > 1:
-                    assert isinstance(value, str)
-                    lane = self.lanes.get(len(value), lane)
-                offset, bounds, masks = lane
-                slot = bisect_right(bounds, value)
-                if type(masks[slot]) is not Outside:
-                    return offset + slot
-                if value == math.inf and self.inf_atom >= 0:
-                    return self.inf_atom
+            lane = self.lanes[None]
+            if len(self.lanes) > 1:
+                assert isinstance(value, str)
+                lane = self.lanes.get(len(value), lane)
+            offset, bounds, masks = lane
+            slot = bisect_right(bounds, value)
+            if type(masks[slot]) is not Outside:
+                return offset + slot
+            if value == math.inf and self.inf_atom >= 0:
+                return self.inf_atom
         raise InputError(self.table, self.name, value, self.allowed)
 
     def mask(self, value: object) -> int:

@@ -303,8 +303,9 @@ _PYTHON = {
 
 
 def valid(column: Column, value: Value) -> bool:
-    """What `evaluate` accepts: None, or exactly the column's type and inside Values."""
-    if value is None:
+    """What `evaluate` accepts: None or NaN (missing), or exactly the column's type
+    and inside Values."""
+    if value is None or (isinstance(value, float) and value != value):
         return True
     if type(value) not in _PYTHON[column.type]:
         return False

@@ -22,7 +22,7 @@ from compiler.reading import workbook
 from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES
 from compiler.reading.workbook import EXCEL_ERRORS
 
-from .helpers import errors, evaluator, write_tables
+from .helpers import compiled_module, errors, evaluator, write_tables
 from .workbooks import decision_table, tests_sheet, values_sheet
 
 # -- Excel error values -----------------------------------------------------------------
@@ -330,3 +330,88 @@ def test_a_workbook_without_permission_to_read_is_an_error(
     found = workbook.read_workbook(path, "tables/band.xlsx")
     assert isinstance(found, Diagnostic) and found.code == "E001"
     assert "Permission denied" in found.message
+
+
+# -- NaN: one meaning, missing -------------------------------------------------------------
+
+NAN_TABLES = [
+    ("number", None, "1", "not(1)"),
+    ("number", None, "not(null)", "-"),
+    ("number", "[0..100]", "< 50", ">= 50"),
+    ("integer", "[0..130]", "< 18", ">= 18"),
+    ("integer", None, "null", "not(null)"),
+    ("string", None, "CT", "not(CT)"),
+    ("code", None, "M54*", "-"),
+]
+
+
+@pytest.mark.parametrize(("type_", "values", "first", "second"), NAN_TABLES)
+def test_nan_is_missing_in_evaluate_explain_and_evaluate_frame(
+    tmp_path: Path, type_: str, values: str | None, first: str, second: str
+) -> None:
+    """Was: evaluate(x=nan) matched `not(null)` in a number column (NaN was a value)
+    and raised InputError elsewhere, while evaluate_frame took NaN as missing."""
+    pd = pytest.importorskip("pandas")
+    np = pytest.importorskip("numpy")
+    columns = [("x", "input", type_, values), ("y", "output", "string", None)]
+    rules = [("R1", first, "a"), ("R2", second, "b"), ("R3", "-", "c")]
+    sheet = decision_table("t", columns, rules, hit_policy="FIRST")
+    module = evaluator(tmp_path, {"t.xlsx": {"T": sheet}}, "t")
+    missing = module.evaluate(x=None)
+    for nan in (float("nan"), np.float64("nan")):
+        assert module.evaluate(x=nan) == missing
+        assert module.explain(x=nan).result == missing
+    frame = module.evaluate_frame(pd.DataFrame({"x": [np.nan, None]}))
+    assert frame["matched"].tolist() == [missing.matched[0]] * 2
+
+
+def test_nan_is_missing_in_run_on_parquet_as_in_evaluate(tmp_path: Path) -> None:
+    """pyarrow, polars and Spark write NaN in a float column where an integer is
+    missing: `run` decides such a row as `evaluate` does with None."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    columns = [
+        ("age", "input", "integer", "[0..130]"),
+        ("bmi", "input", "number", None),
+        ("y", "output", "string", None),
+    ]
+    rules = [
+        ("R1", "< 18", "not(null)", "a"),
+        ("R2", "not(null)", "-", "b"),
+        ("R3", "-", "-", "c"),
+    ]
+    sheet = decision_table("t", columns, rules, hit_policy="FIRST")
+    tables = write_tables(tmp_path, {"t.xlsx": {"T": sheet}})
+    nan = float("nan")
+    ages, bmis = [12.0, nan, None, 40.0], [nan, 20.5, nan, None]
+    pq.write_table(
+        pa.table({"age": pa.array(ages), "bmi": pa.array(bmis)}),
+        tmp_path / "in.parquet",
+    )
+    code, output = cli(
+        "run",
+        "--tables",
+        str(tables),
+        "t",
+        "--input",
+        str(tmp_path / "in.parquet"),
+        "--output",
+        str(tmp_path / "out.parquet"),
+    )
+    assert code == 0, output
+    matched = pq.read_table(tmp_path / "out.parquet").column("matched").to_pylist()
+    module = compiled_module(compile_tables(tables), "t")
+
+    def scalar(value: float | None) -> float | None:
+        return None if value is None or value != value else value
+
+    expected = []
+    for a, b in zip(ages, bmis, strict=True):
+        age = scalar(a)
+        expected.append(
+            module.evaluate(
+                age=None if age is None else int(age), bmi=scalar(b)
+            ).matched[0]
+        )
+    nan_age = module.evaluate(age=nan, bmi=nan).matched[0]
+    assert matched == expected and nan_age == expected[2]

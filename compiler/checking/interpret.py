@@ -54,7 +54,12 @@ def matching_rules(
     table: Table, values: dict[str, Value], candidates: Candidates | None = None
 ) -> list[Rule]:
     """The rules of TABLE whose every entry accepts VALUES, in rule order. Only
-    CANDIDATES(table, values) are tested when given."""
+    CANDIDATES(table, values) are tested when given. NaN is a missing value, as in
+    the generated evaluators."""
+    if any(isinstance(v, float) and v != v for v in values.values()):
+        values = {
+            k: None if isinstance(v, float) and v != v else v for k, v in values.items()
+        }
     rules = table.rules if candidates is None else candidates(table, values)
     return [
         rule
