@@ -141,7 +141,7 @@ def dated_table(input_name: str, kind: str = "input") -> list[list[object]]:
 
 
 @pytest.mark.parametrize(
-    "name", ["date", "today", "mask", "type", "int", "len", "checked_mask", "id"]
+    "name", ["date", "today", "mask", "type", "int", "len", "checked_mask", "str"]
 )
 def test_an_input_named_like_generated_code_is_refused(
     tmp_path: Path, name: str
@@ -153,6 +153,16 @@ def test_an_input_named_like_generated_code_is_refused(
     found = [d for d in errors(diagnostics) if d.code == "E111"]
     assert [str(d.location) for d in found] == ["tables/b.xlsx:Band!B5"], diagnostics
     assert name in found[0].hint and f"{name}_value" in found[0].hint
+
+
+@pytest.mark.parametrize("name", ["zip", "id", "input", "format"])
+def test_an_input_named_like_a_builtin_no_generated_code_calls_evaluates(
+    tmp_path: Path, name: str
+) -> None:
+    sheet = dated_table(name)
+    module = evaluator(tmp_path, {"b.xlsx": {"Band": sheet}}, "band")
+    result = module.evaluate(**{name: 40}, as_of=dt.date(2025, 6, 1))
+    assert result.outputs.band == "adult"
 
 
 def test_an_output_may_take_such_a_name_and_still_evaluates(tmp_path: Path) -> None:
