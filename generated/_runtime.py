@@ -185,6 +185,19 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
+def evaluation_date(table: str, as_of: object) -> datetime.date:
+    """The `as_of` that TABLE's `evaluate` was given, as the date it compares: today
+    for None; a `datetime.date`; InputError for anything else, a `datetime` (and
+    `pd.Timestamp`) included, whose time of day and time zone have no meaning here."""
+    if as_of is None:
+        return today()
+    if isinstance(as_of, datetime.date) and not isinstance(as_of, datetime.datetime):
+        return as_of
+    raise InputError(
+        table, "as_of", as_of, "a datetime.date (not a datetime), or None for today"
+    )
+
+
 # -- columns and masks ---------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from ._runtime import (
     Version,
     bits,
     checked_mask,
-    today,
+    evaluation_date,
 )
 
 if TYPE_CHECKING:
@@ -2079,8 +2079,8 @@ def evaluate(
     Raises InputError when an input is not of its type or outside its Values.
     Raises NoVersionError when no version is in force on `as_of`.
     """
-    if as_of is None:
-        as_of = today()
+    if type(as_of) is not date:
+        as_of = evaluation_date(TABLE, as_of)
     if as_of <= date(2025, 12, 31):
         return _rules_v1(test)
     if date(2026, 1, 1) <= as_of:
@@ -2495,8 +2495,8 @@ def explain(
     """
     from ._explain import explain_table as _explain_table
 
-    if as_of is None:
-        as_of = today()
+    if type(as_of) is not date:
+        as_of = evaluation_date(TABLE, as_of)
     return _explain_table(
         TABLE,
         HIT_POLICY,

@@ -19,7 +19,7 @@ from compiler.cli import main
 from compiler.diagnostics import Diagnostic
 from compiler.pipeline import compile_tables, load_tables
 from compiler.reading import workbook
-from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES
+from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES, MAX_TABLE_NAME
 from compiler.reading.workbook import EXCEL_ERRORS
 
 from .helpers import compiled_module, errors, evaluator, write_tables
@@ -244,7 +244,7 @@ def test_generated_functions_use_only_names_an_input_cannot_take() -> None:
     }
     chained |= {"obese", "risk"}  # the golden tables' chained inputs
     used = set().union(*(_body_names(p.read_text()) for p in sources))
-    assert {"type", "int", "mask", "today", "date"} <= used
+    assert {"type", "int", "mask", "evaluation_date", "date"} <= used
     assert used - chained <= GENERATED_NAMES | BUILTIN_NAMES
 
 
@@ -425,3 +425,136 @@ def test_nan_is_missing_in_run_on_parquet_as_in_evaluate(tmp_path: Path) -> None
         )
     nan_age = module.evaluate(age=nan, bmi=nan).matched[0]
     assert matched == expected and nan_age == expected[2]
+
+
+# -- user errors that ended in exit 123 or a raw exception -------------------------------
+
+
+def test_a_table_name_too_long_for_a_file_name_is_refused(tmp_path: Path) -> None:
+    """Was: a valid name of 250 characters exited 123 ("File name too long")."""
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    ok, long = "t" * MAX_TABLE_NAME, "t" * 250
+    books = {
+        f"{n}.xlsx": {"T": decision_table(name, columns, [("R1", "-", "x")])}
+        for n, name in (("ok", ok), ("long", long))
+    }
+    tables = write_tables(tmp_path, books)
+    code, output = cli("compile", "--tables", str(tables), "--out", str(tmp_path / "g"))
+    assert code == 3 and "Traceback" not in output, output
+    assert "tables/long.xlsx:T!B1: error E101" in output
+    assert "at most 100" in output and "ok.xlsx" not in output
+    (tables / "long.xlsx").unlink()
+    code, output = cli("compile", "--tables", str(tables), "--out", str(tmp_path / "g"))
+    assert code == 0, output
+    assert (tmp_path / "g" / f"{ok}.py").is_file()
+
+
+def test_import_dmn_makes_names_a_file_system_holds(tmp_path: Path) -> None:
+    name = "Eligibility for the programme of " + "very " * 60 + "long names"
+    body = (
+        f'<decision id="d" name="{name}"><decisionTable>'
+        '<input><inputExpression typeRef="number"><text>x</text></inputExpression>'
+        '</input><output id="o" name="y" typeRef="string"/>'
+        '<rule id="r1"><inputEntry><text>-</text></inputEntry>'
+        '<outputEntry><text>"a"</text></outputEntry></rule>'
+        "</decisionTable></decision>"
+    )
+    xml = (
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" '
+        f'id="defs" name="m" namespace="http://example.com/m">{body}</definitions>'
+    )
+    source = tmp_path / "m.dmn"
+    source.write_text(xml)
+    tables = tmp_path / "tables"
+    code, output = cli("import-dmn", str(source), "--tables", str(tables))
+    assert code == 0, output
+    compilation = compile_tables(tables)
+    assert compilation.project is not None and compilation.files is not None
+    (table,) = [d.name for d in compilation.project.decisions]
+    assert table.startswith("eligibility_for_the_programme_of_very")
+    assert len(table) <= MAX_TABLE_NAME
+
+
+def test_two_sheets_whose_names_differ_in_case_are_refused(tmp_path: Path) -> None:
+    """Was: openpyxl renamed the second to RULES1, and messages named that sheet,
+    which does not exist."""
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    tables = write_tables(
+        tmp_path,
+        {"b.xlsx": {"Rules": decision_table("a", columns, [("R1", "-", "x")])}},
+    )
+    book = tables / "b.xlsx"
+    with zipfile.ZipFile(book) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts["xl/worksheets/sheet2.xml"] = parts[sheet].replace(b">a<", b">b<")
+    workbook_xml = parts["xl/workbook.xml"].decode()
+    workbook_xml = re.sub(
+        r"(<sheet [^>]*/>)",
+        lambda m: (
+            m.group(1)
+            + m.group(1)
+            .replace('"Rules"', '"RULES"')
+            .replace("rId1", "rId9")
+            .replace('sheetId="1"', 'sheetId="9"')
+        ),
+        workbook_xml,
+    )
+    parts["xl/workbook.xml"] = workbook_xml.encode()
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    rels = rels.replace(
+        "</Relationships>",
+        '<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet2.xml"/></Relationships>',
+    )
+    parts["xl/_rels/workbook.xml.rels"] = rels.encode()
+    parts["[Content_Types].xml"] = (
+        parts["[Content_Types].xml"]
+        .decode()
+        .replace(
+            "</Types>",
+            '<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        )
+        .encode()
+    )
+    with zipfile.ZipFile(book, "w") as archive:
+        for part, data in parts.items():
+            archive.writestr(part, data)
+    _, diagnostics = load_tables(tables)
+    (found,) = errors(diagnostics)
+    assert found.code == "E001" and str(found.location) == "tables/b.xlsx"
+    assert "'Rules' and 'RULES'" in found.message
+    assert "RULES1" not in " ".join(d.format() for d in diagnostics)
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        dt.datetime(2025, 6, 1),
+        dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
+        "2025-06-01",
+        20250601,
+        1.5,
+    ],
+    ids=["naive-datetime", "aware-datetime", "str", "int", "float"],
+)
+def test_as_of_that_is_not_a_date_is_an_input_error(
+    tmp_path: Path, as_of: object
+) -> None:
+    """Was: a raw TypeError (comparing a datetime, a string or an int to a date)."""
+    module = evaluator(tmp_path, {"b.xlsx": {"Band": dated_table("age")}}, "band")
+    for call in (module.evaluate, module.explain):
+        with pytest.raises(module.InputError) as caught:
+            call(age=40, as_of=as_of)
+        assert caught.value.name == "as_of" and "datetime.date" in str(caught.value)
+    assert module.evaluate(age=40, as_of=dt.date(2025, 6, 1)).outputs.band == "adult"
+    assert module.evaluate(age=40).outputs.band == "adult"  # today
+
+
+def test_as_of_as_a_pandas_timestamp_is_an_input_error(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    module = evaluator(tmp_path, {"b.xlsx": {"Band": dated_table("age")}}, "band")
+    with pytest.raises(module.InputError):
+        module.evaluate(age=40, as_of=pd.Timestamp("2025-06-01"))

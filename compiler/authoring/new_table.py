@@ -29,7 +29,12 @@ from compiler.model import DataType, Equals, UnaryTests, Value
 from compiler.pipeline import load_tables
 from compiler.reading import cells
 from compiler.reading.cell_text import value_text
-from compiler.reading.sheets import check_identifier, suggest
+from compiler.reading.sheets import (
+    check_identifier,
+    input_name_problem,
+    suggest,
+    table_name_problem,
+)
 
 HIT_POLICIES = (
     "UNIQUE",
@@ -246,9 +251,13 @@ def new_table(
     hit_policy: str = "UNIQUE",
 ) -> Written:
     """Add the table NAME and its Tests sheet to the workbook INTO (created if absent)."""
-    problem = check_identifier(name)
+    problem = table_name_problem(name)
     if problem:
         raise TemplateError(f"invalid table name {name!r}: {problem}")
+    for column in inputs:
+        problem = input_name_problem(column.name)
+        if problem:
+            raise TemplateError(f"invalid input name {column.name!r}: {problem}")
     if not inputs or not outputs:
         missing = "--input" if not inputs else "--output"
         raise TemplateError(f"a table needs at least one {missing} NAME:TYPE")

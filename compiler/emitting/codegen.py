@@ -367,7 +367,7 @@ def render_table(project: Project, decision: Decision) -> str:
         typing_names.insert(1, "Literal")
     used = {"Rule", "Version", *ERRORS} | {n for v in versions for n in v["names"]}
     if versioned:
-        used.add("today")
+        used.add("evaluation_date")
     if first.returns_list:
         shape = "list"
     elif first.aggregation is not None or first.hit_policy is HitPolicy.ANY:

@@ -256,6 +256,7 @@ class _Part:
     root: str = ""  # local name of the root element
     cells: int = 0  # cells openpyxl would create for it, were it a worksheet
     sheets: list[str] = field(default_factory=list)  # r:id of its <sheet> elements
+    titles: list[str] = field(default_factory=list)  # the names of those sheets
     targets: dict[str, str] = field(default_factory=dict)  # a .rels part: Id -> part
 
 
@@ -292,6 +293,7 @@ class _Scan:
         for name, part in list(self.parts.items()):
             if part.root != "workbook" or not part.sheets:
                 continue
+            _check_titles(part.titles)
             folder, base = posixpath.split(name)
             rels = self.parts.get(posixpath.join(folder, "_rels", f"{base}.rels"))
             targets = [rels.targets.get(rid, "") if rels else "" for rid in part.sheets]
@@ -365,6 +367,20 @@ class _Scan:
             ) from None
 
 
+def _check_titles(titles: list[str]) -> None:
+    """Excel tells sheet names apart without case; openpyxl renames the second of
+    `Rules` and `RULES` to `RULES1`, a sheet no message should name."""
+    seen: dict[str, str] = {}
+    for title in titles:
+        other = seen.get(title.casefold())
+        seen.setdefault(title.casefold(), title)
+        if other is not None:
+            raise _Refused(
+                f"two sheets are named {other!r} and {title!r}, which Excel takes for "
+                "the same name (case does not count); rename one"
+            )
+
+
 def _note(part: _Part, name: str, local: str, attributes: dict[str, str]) -> None:
     """Record the elements of `_NOTED`: expanded ranges, sheets, relationships."""
     if local in _EXPANDED:
@@ -373,6 +389,7 @@ def _note(part: _Part, name: str, local: str, attributes: dict[str, str]) -> Non
             raise _Refused(_too_many_cells())
     elif local == "sheet":
         part.sheets.extend(v for k, v in attributes.items() if k.endswith(":id"))
+        part.titles.append(attributes.get("name", ""))
     elif local == "Relationship" and attributes.get("TargetMode") != "External":
         target = _resolve(name, attributes.get("Target", ""))
         part.targets.setdefault(attributes.get("Id", ""), target)

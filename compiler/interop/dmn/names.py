@@ -7,7 +7,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES, check_identifier
+from compiler.reading.sheets import (
+    BUILTIN_NAMES,
+    GENERATED_NAMES,
+    MAX_TABLE_NAME,
+    check_identifier,
+)
 
 # Names the generated evaluator uses for its own locals and helpers, and Python's
 # builtins: a column named like one of them would shadow it (the reader refuses such
@@ -49,7 +54,9 @@ class Names:
     def __call__(self, name: str) -> str:
         key = collapse(name)
         if key not in self.by_name:
-            base = snake_case(key)
+            # A long DMN name is cut, leaving room for a `_2` suffix, so that the
+            # identifier can name a table's files (see MAX_TABLE_NAME).
+            base = snake_case(key)[: MAX_TABLE_NAME - 5].rstrip("_")
             if check_identifier(base) or base in self.reserved:
                 base += "_"
             candidate, n = base, 2

@@ -15,11 +15,13 @@ from compiler.reading.sheets.common import (
     BUILTIN_NAMES,
     GENERATED_NAMES,
     IDENTIFIER,
+    MAX_TABLE_NAME,
     RESERVED_NAMES,
     Reader,
     check_identifier,
     input_name_problem,
     suggest,
+    table_name_problem,
 )
 from compiler.reading.sheets.project import build_project
 from compiler.reading.sheets.table import MAX_RULES
@@ -29,10 +31,12 @@ __all__ = [
     "GENERATED_NAMES",
     "IDENTIFIER",
     "MAX_RULES",
+    "MAX_TABLE_NAME",
     "RESERVED_NAMES",
     "Reader",
     "build_project",
     "check_identifier",
     "input_name_problem",
     "suggest",
+    "table_name_problem",
 ]

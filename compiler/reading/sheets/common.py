@@ -32,6 +32,7 @@ GENERATED_NAMES = frozenset(
     | {"matched", "frame", "categorical", "bisect_left", "bisect_right"}
     | {"invalid", "unique", "any_", "priority", "collect", "output_order"}
     | {"aggregate", "bits", "by_value", "checked_mask", "hits_of", "ambiguous"}
+    | {"evaluation_date"}
 )
 # The builtins generated functions call, and those codegen is likely to (not every
 # builtin: `zip`, `id`, `input` or `format` name real columns, and no generated
@@ -52,6 +53,27 @@ def check_identifier(name: str) -> str:
         return "names are snake_case: lowercase letters, digits and _, starting with a letter"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"{name!r} is a Python keyword"
+    return ""
+
+
+# A table name names files (`<name>.py`, `tests/test_<name>_2.py`, their caches
+# such as `test_<name>.cpython-312-pytest-8.4.1.pyc`, report pages): 100 characters
+# keep every one of them within the 255 bytes a file system allows a file name.
+MAX_TABLE_NAME = 100
+
+
+def table_name_problem(name: str) -> str:
+    """Why NAME cannot name a table, or '' when it can."""
+    problem = check_identifier(name)
+    if problem:
+        return problem
+    if name in RESERVED_NAMES:
+        return f"{name!r} is reserved for the generated package"
+    if len(name) > MAX_TABLE_NAME:
+        return (
+            f"the name has {len(name)} characters; a table name names files, so it "
+            f"has at most {MAX_TABLE_NAME}"
+        )
     return ""
 
 

@@ -11,10 +11,9 @@ from compiler.diagnostics import CellError
 from compiler.model import Aggregation, DataType, HitPolicy
 from compiler.reading import cells
 from compiler.reading.sheets.common import (
-    RESERVED_NAMES,
     Reader,
-    check_identifier,
     suggest,
+    table_name_problem,
 )
 from compiler.reading.workbook import RawSheet, ref
 
@@ -78,11 +77,7 @@ def read_name(reader: Reader, sheet: RawSheet) -> str | None:
             hint="write a snake_case name in B1",
         )
         return None
-    problem = check_identifier(name) or (
-        f"{name!r} is reserved for the generated package"
-        if name in RESERVED_NAMES
-        else ""
-    )
+    problem = table_name_problem(name)
     if problem:
         reader.error(
             "E101", f"invalid table name {name!r}", loc.at("B1"), name, problem
