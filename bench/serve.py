@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "serve")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from compiler.emitting.loader import load_modules, result_json
+    from compiler.emitting.loader import load_modules, result_json, sibling
     from compiler.pipeline import compile_tables
     from compiler.serve.decisions import ServedTable, arguments
 
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             served = ServedTable(
                 name,
                 module,
-                sys.modules[f"{module.__package__}._runtime"],
+                sibling(module, "_runtime"),
                 {c.name: c.type for c in project.chain_inputs(name)},
                 project.chain_versioned(name),
             )

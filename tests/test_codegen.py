@@ -7,7 +7,6 @@ Set UPDATE_GOLDEN=1 to rewrite tests/golden/ from the golden workbook.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compiler.emitting import codegen, masks
-from compiler.emitting.loader import load_table
+from compiler.emitting.loader import load_table, sibling
 from compiler.emitting.runtime import SHIPPED
 from compiler.pipeline import compile_tables, load_tables
 
@@ -32,7 +31,7 @@ GOLDEN = Path(__file__).with_name("golden")
 
 def runtime_of(module: types.ModuleType) -> types.ModuleType:
     """The `_runtime` module of the package MODULE was generated into."""
-    return importlib.import_module(f"{module.__package__}._runtime")
+    return sibling(module, "_runtime")
 
 
 def table(

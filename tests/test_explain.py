@@ -76,7 +76,10 @@ def check_agrees(
 
 def check_explanation(project: Project, explanation: Any) -> None:
     table = _version(project, explanation.table, explanation.version.sheet)
-    values = dict(explanation.inputs)
+    values = {  # NaN is missing
+        k: None if isinstance(v, float) and v != v else v
+        for k, v in dict(explanation.inputs).items()
+    }
     assert [c.name for c in table.inputs] == list(values)
     assert [r.id for r in explanation.rules] == [r.id for r in table.rules]
     by_id = {r.id: r for r in table.rules}

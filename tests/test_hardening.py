@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import gc
 import os
 import re
+import sys
+import tracemalloc
+import weakref
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +21,7 @@ from click.testing import CliRunner
 
 from compiler.cli import main
 from compiler.diagnostics import Diagnostic
+from compiler.emitting.loader import load_table, sibling
 from compiler.pipeline import compile_tables, load_tables
 from compiler.reading import workbook
 from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES, MAX_TABLE_NAME
@@ -558,3 +563,45 @@ def test_as_of_as_a_pandas_timestamp_is_an_input_error(tmp_path: Path) -> None:
     module = evaluator(tmp_path, {"b.xlsx": {"Band": dated_table("age")}}, "band")
     with pytest.raises(module.InputError):
         module.evaluate(age=40, as_of=pd.Timestamp("2025-06-01"))
+
+
+# -- load_table stays flat -------------------------------------------------------------------
+
+
+def test_load_table_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Was: every call left its package in sys.modules (500 calls: 1,500 modules,
+    +161 MiB), so a process that reloads tables grew without end."""
+    pd = pytest.importorskip("pandas")
+    module = evaluator(tmp_path, {"b.xlsx": {"Band": dated_table("age")}}, "band")
+    compilation = compile_tables(tmp_path / "tables")
+    assert compilation.files is not None
+    files = compilation.files
+    when = dt.date(2025, 6, 1)
+    module.evaluate_frame(pd.DataFrame({"age": [40]}))  # pandas imported once
+    str(module.explain(age=40, as_of=when))
+    gc.collect()
+    modules = len(sys.modules)
+    first = weakref.ref(load_table(files, "band"))
+    tracemalloc.start()
+    try:
+        for count in range(500):
+            loaded = load_table(files, "band")
+            assert loaded.evaluate(age=40, as_of=when).outputs.band == "adult"
+            if count % 50 == 0:  # the lazy imports work without sys.modules
+                frame = loaded.evaluate_frame(
+                    pd.DataFrame({"age": [40], "as_of": [when]})
+                )
+                assert frame["band"].tolist() == ["adult"]
+                assert loaded.explain(age=12, as_of=when).result.outputs.band == "child"
+                assert sibling(loaded, "_runtime").InputError is loaded.InputError
+            if count == 49:
+                gc.collect()
+                early = tracemalloc.get_traced_memory()[0]
+            del loaded
+        gc.collect()
+        late = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(sys.modules) == modules
+    assert first() is None
+    assert late - early < 4 * 1024 * 1024, (early, late)

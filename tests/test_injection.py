@@ -21,7 +21,6 @@ XML turns CR and CR LF into LF: see `hostile.xml_safe`, `hostile.xml_newlines`).
 from __future__ import annotations
 
 import ast
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +31,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from compiler.diagnostics import Location
-from compiler.emitting.loader import load_table
+from compiler.emitting.loader import load_table, sibling
 from compiler.pipeline import Compilation, compile_tables
 from compiler.reading.workbook import RawSheet, RawWorkbook
 
@@ -277,7 +276,7 @@ def check(
     assert not extra, f"the hostile tables generate code the plain ones do not: {extra}"
     workbook = f"tables/{fixture.file}"
     module = load_table(files, "t")
-    package = sys.modules[module.__package__ or ""]
+    package = sibling(module, "")
     assert package.WORKBOOKS == (workbook,)
     assert (module.WORKBOOK, module.TITLE, module.SOURCE) == (
         workbook,

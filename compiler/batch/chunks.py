@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ import pyarrow.compute as pc
 
 from compiler.batch.columns import ARROW, coerce
 from compiler.batch.plan import Allowed, Plan, evaluator
+from compiler.emitting.loader import sibling
 from compiler.model import DataType, Equals
 from compiler.reading import cells
 from compiler.reading.cell_text import entry_text, value_text
@@ -283,7 +283,7 @@ def _evaluate(
 
 
 def _runtime(module: types.ModuleType) -> types.ModuleType:
-    return sys.modules[f"{module.__name__.rpartition('.')[0]}._runtime"]
+    return sibling(module, "_runtime")
 
 
 def _frame(plan: Plan, typed: dict[str, pa.Array], days: Any, keep: Any) -> Any:

@@ -7,11 +7,14 @@ takes the inputs as text, as typed on the command line or read from a cases file
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import csv
 import importlib.abc
 import importlib.util
 import itertools
 import sys
+import threading
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +33,14 @@ _counter = itertools.count(1)
 
 
 class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """One throwaway package of generated sources, whose modules live in `modules`
+    and are in `sys.modules` only while they are imported (`installed`): a process
+    that loads tables again and again keeps only the packages it still uses.
+
+    Each module gets its own builtins, whose `__import__` answers the package's
+    relative imports (`from ._frame import decide_frame`, on the first call of
+    `evaluate_frame`) from `modules`, without `sys.modules`."""
+
     def __init__(self, package: str, files: dict[str, str]) -> None:
         self.package = package
         self.sources = {
@@ -40,6 +51,9 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             and name != "__init__.py"
         }
         self.sources[package] = files.get("__init__.py", "")
+        self.modules: dict[str, types.ModuleType] = {}
+        self.builtins = {**builtins.__dict__, "__import__": self._import}
+        self._depth = 0
 
     def find_spec(
         self,
@@ -60,7 +74,52 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         code = compile(
             self.sources[module.__name__], f"<generated {module.__name__}>", "exec"
         )
+        module.__dict__["__builtins__"] = self.builtins
+        self.modules[module.__name__] = module
         exec(code, module.__dict__)  # the generated code, never cell text
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """The package importable the usual way: the finder on `sys.meta_path`, its
+        modules in `sys.modules`; both taken out again at the end (re-entrant)."""
+        with _IMPORTING:
+            if not self._depth:
+                sys.meta_path.insert(0, self)
+                sys.modules.update(self.modules)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if not self._depth:
+                    sys.meta_path.remove(self)
+                    prefix = f"{self.package}."
+                    for name in [
+                        n
+                        for n in sys.modules
+                        if n == self.package or n.startswith(prefix)
+                    ]:
+                        self.modules[name] = sys.modules.pop(name)
+
+    def _import(
+        self,
+        name: str,
+        globals: Mapping[str, object] | None = None,
+        locals: Mapping[str, object] | None = None,
+        fromlist: Sequence[str] = (),
+        level: int = 0,
+    ) -> types.ModuleType:
+        if not level or globals is None or globals.get("__package__") != self.package:
+            return __import__(name, globals, locals, fromlist, level)
+        if level == 1 and fromlist:
+            found = self.modules.get(f"{self.package}.{name}" if name else self.package)
+            if found is not None and all(hasattr(found, n) for n in fromlist):
+                return found
+        with self.installed():
+            return __import__(name, globals, locals, fromlist, level)
+
+
+_IMPORTING = threading.RLock()  # sys.modules holds one package's modules at a time
 
 
 def load_table(files: dict[str, str], table: str) -> types.ModuleType:
@@ -72,19 +131,49 @@ def load_modules(
     files: dict[str, str], tables: Sequence[str]
 ) -> dict[str, types.ModuleType]:
     """Import the generated modules of TABLES from FILES, as one fresh package. The
-    runtime modules are imported with them, while the finder is installed: a module
-    imports `_frame` only when `evaluate_frame` is first called (`_explain`, when
-    `explain` is)."""
+    runtime modules are imported with them. Nothing of the package stays in
+    `sys.modules` (see `_SourceFinder`): it lives as long as its modules are used."""
     package = f"_compile_rules_eval_{next(_counter)}"
     finder = _SourceFinder(package, files)
-    sys.meta_path.insert(0, finder)
-    try:
-        for name in SHIPPED:
-            if name in files:
-                importlib.import_module(f"{package}.{name.removesuffix('.py')}")
+    shipped = tuple(files.get(name, "") for name in SHIPPED)
+    with finder.installed():
+        shared = _RUNTIMES.get(shipped)
+        if shared is None:
+            for name in SHIPPED:
+                if name in files:
+                    importlib.import_module(f"{package}.{name.removesuffix('.py')}")
+            _RUNTIMES[shipped] = finder
+            while len(_RUNTIMES) > 4:
+                del _RUNTIMES[next(iter(_RUNTIMES))]
+        else:
+            # The same runtime sources: their modules, imported once, serve every
+            # package (typing's caches keep classes of a runtime alive for a while).
+            root = importlib.import_module(package)
+            for name in SHIPPED:
+                stem = name.removesuffix(".py")
+                module = shared.modules.get(f"{shared.package}.{stem}")
+                if module is not None:
+                    finder.modules[f"{package}.{stem}"] = sys.modules[
+                        f"{package}.{stem}"
+                    ] = module
+                    setattr(root, stem, module)
         return {t: importlib.import_module(f"{package}.{t}") for t in tables}
-    finally:
-        sys.meta_path.remove(finder)
+
+
+# runtime sources (SHIPPED) -> the package whose runtime modules serve them
+_RUNTIMES: dict[tuple[str, ...], _SourceFinder] = {}
+
+
+def sibling(module: types.ModuleType, name: str) -> types.ModuleType:
+    """The module NAME (`_runtime`; '' for the package itself) of the package that
+    MODULE, a generated table module, belongs to: loaded by `load_modules` or
+    imported from a folder."""
+    package = module.__package__ or ""
+    fullname = f"{package}.{name}" if name else package
+    loader = getattr(module, "__loader__", None)
+    if isinstance(loader, _SourceFinder):
+        return loader.modules[fullname]
+    return importlib.import_module(fullname)
 
 
 def result_json(result: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import Any
 
 from compiler.authoring import watch
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.emitting.loader import load_modules
+from compiler.emitting.loader import load_modules, sibling
 from compiler.model import Project
 from compiler.report import as_json
 from compiler.serve import openapi
@@ -55,11 +54,10 @@ class Catalog:
         modules = load_modules(files, names)
         tables: dict[str, ServedTable] = {}
         for name in names:
-            package = modules[name].__package__
             tables[name] = ServedTable(
                 name,
                 modules[name],
-                sys.modules[f"{package}._runtime"],
+                sibling(modules[name], "_runtime"),
                 {c.name: c.type for c in project.chain_inputs(name)},
                 project.chain_versioned(name),
             )
