@@ -7,6 +7,7 @@ so stages collect `Diagnostic` records and the pipeline sorts and reports them t
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,29 @@ class Severity(enum.IntEnum):
 
     def __str__(self) -> str:
         return self.name.lower()
+
+
+# Characters that a terminal, a report or an XML file must not get raw: C0 and C1
+# controls (an escape sequence can erase a line and print another), DEL, line and
+# paragraph separators, bidirectional overrides and isolates (text that reads
+# reordered). Tab and newline stay where the text is free text (see `visible`).
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+    "\u202a-\u202e\u2066-\u2069]"
+)
+_INVISIBLE_ALL = re.compile(_INVISIBLE.pattern[:-1] + "\t\n]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """TEXT with every control, separator and bidirectional character shown as an
+    escape (`\\x1b`, `\\u202e`), as the generated Python shows them; with LINES,
+    tabs and newlines are kept (free text of several lines)."""
+    return (_INVISIBLE if lines else _INVISIBLE_ALL).sub(_escaped, text)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -73,11 +97,12 @@ class Diagnostic:
 
     def format(self) -> str:
         """`path:Sheet!C7: error E101: message [cell text] (hint)` on one or more lines."""
-        line = f"{self.location}: {self.severity} {self.code}: {self.message}"
+        where, message = visible(str(self.location)), visible(self.message)
+        line = f"{where}: {self.severity} {self.code}: {message}"
         if self.text:
-            line += f"\n    cell: {self.text!r}"
+            line += f"\n    cell: {self.text!r}"  # repr: escapes what is not printable
         if self.hint:
-            line += f"\n    hint: {self.hint}"
+            line += f"\n    hint: {visible(self.hint)}"
         return line
 
 

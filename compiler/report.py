@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from compiler.diagnostics import Diagnostic, Location, Severity
+from compiler.diagnostics import Diagnostic, Location, Severity, visible
 
 FORMATS = ("text", "json", "github")
 
@@ -187,6 +187,7 @@ def as_json(d: Diagnostic) -> dict[str, str]:
 
 
 def _escape(text: str, *, property_value: bool = False) -> str:
+    text = visible(text, lines=True)
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property_value:
         text = text.replace(":", "%3A").replace(",", "%2C")
@@ -233,10 +234,13 @@ def write_junit(
         errors="0",
     )
     for (file, sheet), found in sorted(cases.items()):
-        case = ET.SubElement(suite, "testcase", classname=file, name=sheet or file)
+        # XML cannot hold control characters, even as references: shown escaped
+        name = visible(sheet or file)
+        case = ET.SubElement(suite, "testcase", classname=visible(file), name=name)
         for d in found:
             if d.severity is Severity.ERROR:
-                failure = ET.SubElement(case, "failure", type=d.code, message=d.message)
+                message = visible(d.message)
+                failure = ET.SubElement(case, "failure", type=d.code, message=message)
                 failure.text = d.format()
         notes = [d.format() for d in found if d.severity is not Severity.ERROR]
         if notes:

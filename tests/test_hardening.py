@@ -12,13 +12,16 @@ import re
 import sys
 import tracemalloc
 import weakref
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
+from compiler.authoring.site import write_report
 from compiler.cli import main
 from compiler.diagnostics import Diagnostic
 from compiler.emitting.loader import load_table, sibling
@@ -605,3 +608,70 @@ def test_load_table_leaves_nothing_behind(tmp_path: Path) -> None:
     assert len(sys.modules) == modules
     assert first() is None
     assert late - early < 4 * 1024 * 1024, (early, late)
+
+
+# -- output that can mislead or attack its reader ----------------------------------------------
+
+
+def test_lint_annotate_writes_cell_text_as_text_never_as_a_formula(
+    tmp_path: Path,
+) -> None:
+    """Was: a cell text starting with = became a live formula in the Problems sheet
+    (`=HYPERLINK(...)`, a link)."""
+    payload = '=HYPERLINK("http://evil.example","click")'
+    columns = [("age", "input", "integer", None), ("band", "output", "integer", None)]
+    sheet = decision_table("band", columns, [("R1", "-", 1)])
+    tables = write_tables(tmp_path, {"b.xlsx": {"T": sheet}})
+    payload_xml = payload.replace('"', "&quot;")
+    set_cell_xml(tables / "b.xlsx", 1, "C6", TEXT.format(error=payload_xml))
+    code, _ = cli("lint", "--tables", str(tables), "--annotate", str(tmp_path / "a"))
+    assert code == 3
+    book = load_workbook(tmp_path / "a" / "b.xlsx")
+    problems = book.worksheets[0]
+    cells = [c for row in problems.iter_rows() for c in row if c.value == payload]
+    assert cells and all(c.data_type == "s" for c in cells)
+    assert not [c for row in problems.iter_rows() for c in row if c.data_type == "f"]
+
+
+HIDDEN = "\x1b[2K\r0 errors\u202e\x85"
+
+
+def test_control_characters_in_a_file_name_are_shown_escaped(tmp_path: Path) -> None:
+    """Was: a file name holding an escape sequence and a newline reached the terminal
+    raw (it could erase the real error and print a fake "0 errors"), and --junit wrote
+    XML that was not well-formed."""
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    sheet = decision_table("band", columns, [("R1", "x", "a")])  # an error: E2xx
+    tables = write_tables(tmp_path, {f"b{HIDDEN}\nc.xlsx": {"T\u202e": sheet}})
+    junit = tmp_path / "junit.xml"
+    code, output = cli("check", "--tables", str(tables), "--junit", str(junit))
+    assert code == 3
+    for raw in ("\x1b", "\r", "\u202e", "\x85", "\nc.xlsx"):
+        assert raw not in output
+    assert "\\x1b[2K\\x0d0 errors\\u202e\\x85\\x0ac.xlsx" in output
+    root = ET.parse(junit).getroot()  # well-formed
+    assert "\\x1b" in ET.tostring(root, encoding="unicode")
+
+
+def test_bidi_overrides_and_c1_controls_in_cell_text_are_shown_escaped(
+    tmp_path: Path,
+) -> None:
+    """Was: raw in the Markdown mirror, the HTML report, `show` and diagnostics (the
+    generated Python already escaped them)."""
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    text = "adult\u202e\u2066tluda\x85\x9b"
+    sheet = decision_table("band", columns, [("R1", "-", text)], title=f"T{text}")
+    tables = write_tables(tmp_path, {"b.xlsx": {"T": sheet}})
+    compilation = compile_tables(tables)
+    assert compilation.files is not None
+    shown = [compilation.files["band.md"]]
+    write_report(tables, tmp_path / "site")
+    shown.append((tmp_path / "site" / "band.html").read_text())
+    shown.append((tmp_path / "site" / "index.html").read_text())
+    shown.append(cli("show", str(tables / "b.xlsx"))[1])
+    bad = sheet[:-1] + [["R1", "x", text]]
+    write_tables(tmp_path / "bad", {"b.xlsx": {"T": bad}})
+    shown.append(cli("check", "--tables", str(tmp_path / "bad" / "tables"))[1])
+    for page in shown:
+        assert not any(ch in page for ch in "\u202e\u2066\x85\x9b"), page
+    assert "\\u202e" in shown[0] and "\\u202e" in shown[1] and "\\u202e" in shown[3]

@@ -169,6 +169,12 @@ def _problems_sheet(book: Workbook, found: list[Diagnostic]) -> None:
         )
         ws.append([str(d.severity), d.code, where, d.message, d.text, d.hint])
         row = ws.max_row
+        for column in range(
+            3, 7
+        ):  # text that starts with = stays text, never a formula
+            cell = ws.cell(row=row, column=column)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
         ws.cell(row=row, column=1).fill = PatternFill(
             "solid", start_color=FILLS[d.severity]
         )

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from compiler.checking import analyse, authored
-from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from compiler.diagnostics import Diagnostic, has_errors, sort_diagnostics, visible
 from compiler.emitting import codegen
 from compiler.emitting.loader import load_modules
 from compiler.emitting.output import write_atomic
@@ -122,10 +123,17 @@ class TablePage:
         )
 
 
+def _visible(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value, lines=True)
+    return value
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # every cell text is escaped
+        finalize=_visible,  # and shows its controls and bidi overrides as escapes
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -25,16 +25,16 @@ def show_command(files: tuple[Path, ...]) -> None:
     """Print each workbook's sheets as text, one line per row (for `git diff`: see
     the textconv set-up in docs/authoring.md)."""
     from compiler.authoring.diff import show_file
-    from compiler.diagnostics import Diagnostic
+    from compiler.diagnostics import Diagnostic, visible
 
     failed = False
     for file in files:
         text = show_file(file)
         if isinstance(text, Diagnostic):
-            click.echo(f"{file}: {text.message}", err=True)
+            click.echo(visible(f"{file}: {text.message}"), err=True)
             failed = True
             continue
-        click.echo(text, nl=False)
+        click.echo(visible(text, lines=True), nl=False)
     if failed:
         sys.exit(Exit.INVALID)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from compiler.diagnostics import visible
 from compiler.model import Column, DataType, Decision, Project, Table, TestSuite, Value
 from compiler.reading.cell_text import entry_text, value_text
 
@@ -30,6 +31,7 @@ def escape(text: str) -> str:
     (underscores only at word edges, so `age_years` stays readable), pipes cannot end
     the cell, and line breaks become `<br>`.
     """
+    text = visible(text, lines=True)  # controls and bidi overrides as escapes
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKUP.sub(r"\\\1", text)
     text = _EDGE_UNDERSCORE.sub(r"\\_", text)
