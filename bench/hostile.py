@@ -74,6 +74,9 @@ def files() -> dict[str, Callable[[], bytes]]:
             "cells-1m-plus-1.xlsx": lambda: hostile.many_cells(1_000_001),
             "big-table-32k.xlsx": lambda: hostile.big_table(32_768),
             "big-table-100k.xlsx": lambda: hostile.big_table(100_000),
+            # read, then refused by the compiler (E122, E101): exit 3
+            "cached-error.xlsx": hostile.cached_error,
+            "long-name.xlsx": hostile.long_name,
         }
     )
     return found

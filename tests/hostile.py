@@ -473,6 +473,76 @@ def many_parts(count: int = 20_000) -> bytes:
     return xlsx(sheet_xml(""), extra=[(f"xl/media/{i}.bin", b"") for i in range(count)])
 
 
+def with_parts(data: bytes, parts: dict[str, str | bytes]) -> bytes:
+    """The workbook DATA with PARTS replaced or added."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        kept = {n: archive.read(n) for n in archive.namelist() if n not in parts}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, part in {**kept, **parts}.items():
+            archive.writestr(name, part)
+    return buffer.getvalue()
+
+
+def lfs_pointer() -> bytes:
+    """What a Git LFS checkout holds in place of a workbook not fetched."""
+    return (
+        b"version https://git-lfs.github.com/spec/v1\n"
+        b"oid sha256:" + b"0" * 64 + b"\nsize 123456\n"
+    )
+
+
+def case_sheets() -> bytes:
+    """Two sheets `Rules` and `RULES`: one name to Excel (openpyxl renames the second
+    to RULES1)."""
+    second = (
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/>'
+    )
+    sheets = (
+        '<sheet name="Rules" sheetId="1" r:id="rId1"/>'
+        '<sheet name="RULES" sheetId="2" r:id="rId2"/>'
+    )
+    data = valid_workbook()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    return with_parts(
+        data,
+        {
+            "xl/workbook.xml": WORKBOOK.replace(
+                '<sheet name="Sheet1" sheetId="1" r:id="rId1"/>', sheets
+            ),
+            "xl/_rels/workbook.xml.rels": WORKBOOK_RELS.replace(
+                "</Relationships>", second + "</Relationships>"
+            ),
+            "xl/worksheets/sheet2.xml": sheet,
+        },
+    )
+
+
+def cached_error() -> bytes:
+    """The table of `valid_workbook` whose output is a failed VLOOKUP: a formula with
+    the cached value #N/A (E122, not the text "#N/A")."""
+    with zipfile.ZipFile(io.BytesIO(valid_workbook())) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    failed = '<c r="C6" t="e"><f>VLOOKUP(B6,Z1:Z9,2,FALSE)</f><v>#N/A</v></c>'
+    return with_parts(
+        valid_workbook(),
+        {"xl/worksheets/sheet1.xml": sheet.replace(inline_cell("C6", "y"), failed)},
+    )
+
+
+def long_name(length: int = 250) -> bytes:
+    """A valid table whose name is too long for a file name (E101)."""
+    with zipfile.ZipFile(io.BytesIO(valid_workbook())) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    long = inline_cell("B1", "t" * length)
+    return with_parts(
+        valid_workbook(),
+        {"xl/worksheets/sheet1.xml": sheet.replace(inline_cell("B1", "t"), long)},
+    )
+
+
 HOSTILE_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
     # name -> (builder, what the message says)
     "empty.xlsx": (lambda: b"", "the file is empty"),
@@ -503,6 +573,8 @@ HOSTILE_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
     "long-attribute.xlsx": (long_attribute, "a tag longer than 64 KiB"),
     "namespace-bomb.xlsx": (namespace_bomb, "a tag longer than 64 KiB"),
     "many-parts.xlsx": (many_parts, "more than 10,000 files"),
+    "lfs-pointer.xlsx": (lfs_pointer, "a Git LFS pointer"),
+    "case-sheets.xlsx": (case_sheets, "'Rules' and 'RULES'"),
 }
 
 
