@@ -30,6 +30,7 @@ from compiler.reading import workbook
 from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES, MAX_TABLE_NAME
 from compiler.reading.workbook import EXCEL_ERRORS
 
+from . import hostile
 from .helpers import compiled_module, errors, evaluator, write_tables
 from .workbooks import decision_table, tests_sheet, values_sheet
 
@@ -675,3 +676,43 @@ def test_bidi_overrides_and_c1_controls_in_cell_text_are_shown_escaped(
     for page in shown:
         assert not any(ch in page for ch in "\u202e\u2066\x85\x9b"), page
     assert "\\u202e" in shown[0] and "\\u202e" in shown[1] and "\\u202e" in shown[3]
+
+
+# -- Excel's own edge cases ----------------------------------------------------------------
+
+DATE_STYLES = (
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/>'
+    "</cellXfs></styleSheet>"
+)
+
+
+@pytest.mark.parametrize(
+    ("serial", "epoch1904", "read"),
+    [
+        ("59", False, dt.datetime(1900, 2, 28)),
+        ("60", False, None),  # 1900-02-29: Excel shows a day that does not exist
+        ("61", False, dt.datetime(1900, 3, 1)),
+        ("-5", False, None),  # Excel shows ####
+        ("0", True, dt.datetime(1904, 1, 1)),  # was: a time of day, 00:00
+        ("1", True, dt.datetime(1904, 1, 2)),
+    ],
+)
+def test_date_serials_are_read_as_excel_shows_them_or_are_errors(
+    tmp_path: Path, serial: str, epoch1904: bool, read: dt.datetime | None
+) -> None:
+    rows = f'<row r="1"><c r="A1" s="1"><v>{serial}</v></c></row>'
+    parts: dict[str, str | bytes] = {"xl/styles.xml": DATE_STYLES}
+    if epoch1904:
+        parts["xl/workbook.xml"] = hostile.WORKBOOK.replace(
+            "<sheets>", '<workbookPr date1904="1"/><sheets>'
+        )
+    path = tmp_path / "d.xlsx"
+    path.write_bytes(hostile.with_parts(hostile.xlsx(hostile.sheet_xml(rows)), parts))
+    book = workbook.read_workbook(path, "tables/d.xlsx")
+    assert not isinstance(book, Diagnostic)
+    (sheet,) = book.sheets
+    if read is None:
+        assert (1, 1) in sheet.errors and (1, 1) not in sheet.cells
+    else:
+        assert sheet.cells[(1, 1)] == read and not sheet.errors

@@ -18,6 +18,7 @@ import os
 import posixpath
 import pyexpat
 import stat
+import threading
 import types
 import warnings
 import zipfile
@@ -29,6 +30,8 @@ from typing import BinaryIO
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+from openpyxl.worksheet import _reader as openpyxl_reader
 
 from compiler.diagnostics import Diagnostic, Location, Severity
 from compiler.reading.cells import RawValue
@@ -152,23 +155,49 @@ def _open(file: Path) -> BinaryIO | str:
 _FOLDER = "this is a folder named like a workbook; rename it (no .xlsx)"
 
 
+_SERIALS = threading.Lock()  # openpyxl's reader reads date serials through us
+
+
+def _from_excel(
+    value: float, epoch: dt.datetime = WINDOWS_EPOCH, timedelta: bool = False
+) -> object:
+    """openpyxl's `from_excel`, read as Excel shows the serial: a negative one is no
+    date (Excel shows ####) and 60 is 1900-02-29, a day that does not exist (Lotus's
+    leap-year bug), both made the error #VALUE! by openpyxl (E122); in a 1904 workbook
+    serials below 1 are 1904-01-01, not times of day."""
+    if not timedelta:
+        if epoch == WINDOWS_EPOCH and (value < 0 or 60 <= value < 61):
+            raise ValueError("no date")
+        if epoch == MAC_EPOCH and 0 <= value < 1:
+            return epoch + dt.timedelta(milliseconds=round(value * 86_400_000))
+    return from_excel(value, epoch, timedelta=timedelta)
+
+
 def _load(handle: BinaryIO, display_path: str) -> list[RawSheet]:
-    with warnings.catch_warnings():
+    with _SERIALS, warnings.catch_warnings():
         # openpyxl warns about data validation and other extensions it drops.
         warnings.simplefilter("ignore")
-        handle.seek(0)
-        book = load_workbook(handle, data_only=False, rich_text=False)
-        cached = None
-        sheets = []
-        for ws in book.worksheets:
-            sheet = _read_sheet(ws, display_path)
-            if sheet.formulas and cached is None:
-                handle.seek(0)
-                cached = load_workbook(handle, data_only=True)
-            if sheet.formulas:
-                assert cached is not None
-                sheet = _with_cached_values(sheet, cached[ws.title])
-            sheets.append(sheet)
+        openpyxl_reader.from_excel = _from_excel  # type: ignore[attr-defined]
+        try:
+            return _load_sheets(handle, display_path)
+        finally:
+            openpyxl_reader.from_excel = from_excel  # type: ignore[attr-defined]
+
+
+def _load_sheets(handle: BinaryIO, display_path: str) -> list[RawSheet]:
+    handle.seek(0)
+    book = load_workbook(handle, data_only=False, rich_text=False)
+    cached = None
+    sheets = []
+    for ws in book.worksheets:
+        sheet = _read_sheet(ws, display_path)
+        if sheet.formulas and cached is None:
+            handle.seek(0)
+            cached = load_workbook(handle, data_only=True)
+        if sheet.formulas:
+            assert cached is not None
+            sheet = _with_cached_values(sheet, cached[ws.title])
+        sheets.append(sheet)
     return sheets
 
 
