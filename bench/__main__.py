@@ -295,12 +295,16 @@ print(json.dumps([time.perf_counter() - start, usage.ru_maxrss, child.returncode
 """
 
 
-def run_measured(args: list[str]) -> tuple[float, float | None, int]:
+def run_measured(
+    args: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float | None, int]:
     """(wall seconds, peak resident MiB or None, exit code) of ARGS in a fresh
-    process: a cold start, imports included."""
+    process: a cold start, imports included. ENV is its environment; by default
+    this one with the compile cache off, so that every run compiles."""
+    env = env or {**os.environ, "COMPILE_RULES_CACHE": "off"}
     if not hasattr(os, "wait4"):  # not on Windows: no peak memory there
         start = time.perf_counter()
-        code = subprocess.run(args, cwd=ROOT, capture_output=True).returncode
+        code = subprocess.run(args, cwd=ROOT, capture_output=True, env=env).returncode
         return time.perf_counter() - start, None, code
     done = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, json.dumps(args)],
@@ -308,6 +312,7 @@ def run_measured(args: list[str]) -> tuple[float, float | None, int]:
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     wall, peak, code = json.loads(done.stdout)
     return wall, peak / 1024, code  # Linux: KiB
@@ -626,6 +631,10 @@ def report(results: dict[str, Any]) -> str:
             f"| {cold['compile_s']:.2f} | {cold['unchanged_s']:.2f} | {cold['check_s']:.2f} | "
             f"{'-' if peak is None else f'{peak:,.0f}'} |",
         ]
+    if results.get("commands"):
+        from bench import commands
+
+        lines += ["", *commands.report(results["commands"])]
     return "\n".join(lines) + "\n"
 
 
@@ -666,6 +675,9 @@ def main(argv: list[str] | None = None) -> int:
         results["shipped"], in_process = bench_shipped(args)
         results["shipped_compile"] = shipped_compiles(1 if args.quick else 5)
         results["shipped_compile"]["in_process_s"] = in_process
+        from bench import commands  # imports this module: here, not at the top
+
+        results["commands"] = commands.measure(1 if args.quick else 7)
     text = report(results)
     print(text)
     args.out.with_suffix(".md").write_text(text, encoding="utf-8")

@@ -12,9 +12,34 @@ The stable Python API for engineers who embed the compiler (docs/generated-code.
 - `Diagnostic`, `Location`, `Severity`: the records every stage reports.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from compiler.diagnostics import Diagnostic, Location, Severity
-from compiler.emitting.output import Plan, write_generated
-from compiler.pipeline import Compilation, compile_tables, load_tables
+
+if TYPE_CHECKING:
+    from compiler.emitting.output import Plan, write_generated
+    from compiler.pipeline import Compilation, compile_tables, load_tables
+
+_LAZY = {
+    "Plan": "compiler.emitting.output",
+    "write_generated": "compiler.emitting.output",
+    "Compilation": "compiler.pipeline",
+    "compile_tables": "compiler.pipeline",
+    "load_tables": "compiler.pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The pipeline's names, imported on first use: `import compiler` (and every
+    command, which imports it first) does not load the reader, pandas or Jinja."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'compiler' has no attribute {name!r}")
+
 
 __all__ = [
     "Compilation",

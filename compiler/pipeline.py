@@ -22,6 +22,8 @@ from compiler.diagnostics import (
 from compiler.emitting import codegen
 from compiler.model import Project
 from compiler.reading import sheets, workbook
+from compiler.reading.folder import display_path as display_path
+from compiler.reading.folder import find_workbooks as find_workbooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,25 +37,6 @@ class Compilation:
     @property
     def ok(self) -> bool:
         return self.files is not None
-
-
-def find_workbooks(tables: Path) -> list[Path]:
-    """Every *.xlsx below TABLES except editor lock files, in a fixed order: also
-    those that are no regular file (a dangling symbolic link, a folder, a device),
-    which `read_workbook` reports, so that they are never taken for removed tables."""
-    found = [
-        p for p in tables.rglob("*.xlsx") if not p.name.startswith(("~$", ".~lock"))
-    ]
-    return sorted(found, key=lambda p: p.relative_to(tables).as_posix())
-
-
-def display_path(tables: Path, file: Path) -> str:
-    """`tables/imaging.xlsx`: the folder's own name, then the path inside it, so that
-    messages and generated code read the same whatever the working directory.
-    Bytes of a file name that are not UTF-8 are shown as escapes (`caf\\xe9.xlsx`):
-    the path goes into UTF-8 files, which cannot hold them raw."""
-    shown = f"{tables.resolve().name}/{file.relative_to(tables).as_posix()}"
-    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 Reader = Callable[[Path, str], workbook.RawWorkbook | Diagnostic]

@@ -31,9 +31,20 @@ def _compiled_table(tables: Path, table: str) -> tuple[Project, dict[str, str]]:
     `compile` writes), once TABLE is known to be one of them; exit 3 on errors. The
     Tests-sheet cases are not run: these commands show what the tables decide, also
     while a case fails (to see why)."""
-    project, files, _ = compiled(tables, True, "compile", cases=False)
-    known_table(table, [d.name for d in project.decisions])
+    compilation, files, _ = compiled(tables, True, "compile", cases=False)
+    known_table(table, list(compilation.inputs))
+    project = compilation.project()
+    assert project is not None  # there are files: the tables compiled
     return project, files
+
+
+def _evaluator(tables: Path, table: str) -> TextEvaluator:
+    """TABLE's evaluator for `eval` and `explain`, as `_compiled_table` compiles it
+    (without the whole project: what parses the arguments is in the cache entry)."""
+    compilation, files, _ = compiled(tables, True, "compile", cases=False)
+    known_table(table, list(compilation.inputs))
+    columns, versioned = compilation.inputs[table]
+    return TextEvaluator.of(table, columns, versioned, files)
 
 
 def _one_case(func: F) -> F:
@@ -70,7 +81,7 @@ def eval_command(
     cases: Path | None,
 ) -> None:
     """Evaluate TABLE on the given inputs through its generated evaluator."""
-    evaluator = TextEvaluator.load(*_compiled_table(tables, table), table)
+    evaluator = _evaluator(tables, table)
     if cases is not None:
         _eval_cases(cases, evaluator, as_of)
         return
@@ -116,7 +127,7 @@ def explain_command(
     the rules that decided with their cells, annotations and source, and for every
     other rule the first entry that rejected the inputs (as `eval`, through the
     generated `explain`)."""
-    evaluator = TextEvaluator.load(*_compiled_table(tables, table), table)
+    evaluator = _evaluator(tables, table)
     try:
         explanation = evaluator.explain(_assigned(assignments), as_of)
     except EvalError as exc:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from compiler.cli.options import guarded, known_table
 from compiler.diagnostics import has_errors
-from compiler.emitting import output
-from compiler.interop import dmn
-from compiler.pipeline import load_tables
 from compiler.report import Exit, Report
+
+if TYPE_CHECKING:  # imported by the commands: other commands start without them
+    from compiler.interop import dmn
 
 
 def _dmn_messages(messages: tuple[dmn.Message, ...], model: str, quiet: bool) -> None:
@@ -61,6 +62,8 @@ def import_dmn_command(
     is 0 (3 if the written workbook does not compile, e.g. a UNIQUE table whose rules
     overlap).
     """
+    from compiler.interop import dmn
+
     conversion = dmn.read_dmn(model)
     _dmn_messages(conversion.messages, model.name, quiet)
     if not conversion.tables or (strict and conversion.errors):
@@ -129,6 +132,10 @@ def export_dmn_command(
 
     A table DMN cannot hold is named on stderr and left out; the others are written,
     and the exit code is 3 (0 when every table is exported)."""
+    from compiler.emitting import output
+    from compiler.interop import dmn
+    from compiler.pipeline import load_tables
+
     project, diagnostics = load_tables(tables)
     report = Report(diagnostics=diagnostics, quiet=quiet)
     report.print_diagnostics()

@@ -14,10 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
-from compiler.diagnostics import Diagnostic
+from compiler import cache
+from compiler.diagnostics import Diagnostic, Location
 from compiler.model import Project
-from compiler.pipeline import compile_tables
-from compiler.reading.sheets import suggest
 from compiler.report import FORMATS, Exit, Report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -130,12 +129,15 @@ def printed(
     quiet: bool,
     *,
     now: bool = True,
+    checked: tuple[Location, ...] | None = None,
 ) -> Report:
     """The report of DIAGNOSTICS, printed unless not NOW (the caller adds to it and
-    prints it); its --junit file lists every sheet of PROJECT, those without a problem
-    too."""
+    prints it); its --junit file lists every sheet of PROJECT (or CHECKED), those
+    without a problem too."""
     report = Report(diagnostics=diagnostics, quiet=quiet)
-    if project is not None:
+    if checked is not None:
+        report.checked = checked
+    elif project is not None:
         report.checked = tuple(
             [t.location for d in project.decisions for t in d.versions]
             + [s.location for s in project.suites]
@@ -147,24 +149,31 @@ def printed(
 
 def compiled(
     tables: Path, quiet: bool, action: str, *, now: bool = True, cases: bool = True
-) -> tuple[Project, dict[str, str], Report]:
+) -> tuple[cache.Compiled, dict[str, str], Report]:
     """TABLES compiled in memory (their Tests-sheet cases run unless not CASES), with
     the diagnostics printed (unless not NOW: the caller prints the report); on
-    errors, they are printed, then the summary of ACTION, and exit 3."""
-    compilation = compile_tables(tables, cases=cases)
-    failed = compilation.files is None or compilation.project is None
+    errors, they are printed, then the summary of ACTION, and exit 3. From the cache
+    when the tables and the compiler are unchanged (`compiler.cache`)."""
+    compilation = cache.compile_tables(tables, cases=cases)
+    failed = compilation.files is None
     report = printed(
-        compilation.diagnostics, compilation.project, quiet, now=now or failed
+        compilation.diagnostics,
+        None,
+        quiet,
+        now=now or failed,
+        checked=compilation.checked,
     )
-    if compilation.files is None or compilation.project is None:
+    if compilation.files is None:
         click.echo(report.summary(action), err=True)
         sys.exit(report.exit_code)
-    return compilation.project, compilation.files, report
+    return compilation, compilation.files, report
 
 
 def known_table(name: str, names: list[str]) -> None:
     """A usage error (exit 2) unless NAME is one of NAMES; it suggests the nearest."""
     if name not in names:
+        from compiler.reading.sheets import suggest  # the reader: only when needed
+
         hint = suggest(name, names)
         raise click.UsageError(
             f"no table named {name!r}" + (f"; {hint}" if hint else "")

@@ -27,7 +27,6 @@ from compiler.emitting.runtime import SHIPPED
 from compiler.emitting.runtime._explain import to_json
 from compiler.model import Column, Project
 from compiler.reading import cells
-from compiler.reading.sheets import suggest
 
 _counter = itertools.count(1)
 
@@ -196,8 +195,21 @@ class TextEvaluator:
     @classmethod
     def load(cls, project: Project, files: dict[str, str], table: str) -> TextEvaluator:
         """TABLE of PROJECT, whose generated sources are FILES."""
-        columns = {c.name: c for c in project.chain_inputs(table)}
-        versioned = project.chain_versioned(table)
+        return cls.of(
+            table, project.chain_inputs(table), project.chain_versioned(table), files
+        )
+
+    @classmethod
+    def of(
+        cls,
+        table: str,
+        inputs: Sequence[Column],
+        versioned: bool,
+        files: dict[str, str],
+    ) -> TextEvaluator:
+        """TABLE, whose callers pass INPUTS (and `as_of` when VERSIONED), from the
+        generated sources FILES."""
+        columns = {c.name: c for c in inputs}
         return cls(table, columns, versioned, load_table(files, table))
 
     def arguments(
@@ -209,6 +221,8 @@ class TextEvaluator:
         kwargs: dict[str, Any] = {}
         for name, text in values.items():
             if name not in self.columns:
+                from compiler.reading.sheets import suggest  # loads the reader
+
                 hint = suggest(name, self.columns)
                 raise EvalError(
                     f"{self.table!r} has no input {name!r}"
@@ -262,6 +276,8 @@ class TextEvaluator:
                 continue
             if f"{name}={value!r}" not in message:
                 continue
+            from compiler.reading.sheets import suggest  # loads the reader
+
             hint = suggest(value, map(str, column.value_list))
             if hint:
                 return f"; {hint}"

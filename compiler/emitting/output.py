@@ -30,7 +30,9 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: no lock
     fcntl = None  # type: ignore[assignment]
 
-from compiler.emitting.codegen import GENERATED_MARKER
+# Not from codegen: `check` need not load the code generator when the compilation
+# comes from the cache (compiler/cache.py).
+from compiler.emitting.markdown import GENERATED_MARKER
 
 _SUFFIXES = (".py", ".typed", ".md")  # the kinds of file the compiler writes
 

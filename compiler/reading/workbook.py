@@ -102,24 +102,32 @@ def read_workbook(file: Path, display_path: str) -> RawWorkbook | Diagnostic:
     The file is opened once: the checks and openpyxl read the same bytes, even if the
     file is replaced meanwhile (and openpyxl does not judge it by its name's suffix).
     """
-    location = Location(display_path)
     opened = _open(file)
     if isinstance(opened, str):
-        return Diagnostic("E001", Severity.ERROR, opened, location)
+        return Diagnostic("E001", Severity.ERROR, opened, Location(display_path))
     with opened as handle:
-        problem = _precheck(handle)
-        if problem:
-            return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
-        try:
-            sheets = _load(handle, display_path)
-        except Exception as exc:  # any reader failure is the file's fault, never ours
-            return Diagnostic(
-                "E001",
-                Severity.ERROR,
-                f"cannot read this workbook: {_reason(exc, file, display_path)}",
-                location,
-                hint=_HINT,
-            )
+        return read_handle(handle, file, display_path)
+
+
+def read_handle(
+    handle: BinaryIO, file: Path, display_path: str
+) -> RawWorkbook | Diagnostic:
+    """Read the workbook FILE from HANDLE, open on its bytes (the compile cache reads
+    the very bytes it hashed), or say in one diagnostic why it cannot be read."""
+    location = Location(display_path)
+    problem = _precheck(handle)
+    if problem:
+        return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
+    try:
+        sheets = _load(handle, display_path)
+    except Exception as exc:  # any reader failure is the file's fault, never ours
+        return Diagnostic(
+            "E001",
+            Severity.ERROR,
+            f"cannot read this workbook: {_reason(exc, file, display_path)}",
+            location,
+            hint=_HINT,
+        )
     return RawWorkbook(display_path, tuple(sheets))
 
 
