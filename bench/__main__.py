@@ -72,6 +72,35 @@ def timed(row: dict[str, Any], key: str, run: Callable[[], int], repeats: int) -
     row[f"{key}_best_us"] = min(times)
 
 
+def timed_together(
+    row: dict[str, Any], runs: dict[str, Callable[[], int]], repeats: int
+) -> None:
+    """`timed` for several RUNS at once, in turns (A B C A B C ...): a drift of the
+    shared machine's speed touches them alike, so their ratios hold."""
+    times: dict[str, list[float]] = {key: [] for key in runs}
+    for _ in range(repeats):
+        for key, run in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            calls = run()
+            times[key].append((time.perf_counter() - start) / calls * 1e6)
+    for key, found in times.items():
+        row[f"{key}_us"] = statistics.median(found)
+        row[f"{key}_best_us"] = min(found)
+
+
+def bare_call(
+    *,
+    modality: Any = None,
+    body_area: Any = None,
+    age: Any = None,
+    bmi: Any = None,
+    urgent: Any = None,
+) -> None:
+    """The floor of a decision: a plain function with the same keyword arguments,
+    called through the same loop as `evaluate`, doing nothing."""
+
+
 def loop(
     function: Callable[..., Any], rows: list[tuple[Any, ...]]
 ) -> Callable[[], int]:
@@ -196,9 +225,13 @@ def bench_table(
     )
     repeats = 5 if args.quick else 15
     chunk = rows[: calls // 5]
-    timed(row, "evaluate", loop(module.evaluate, chunk), repeats)
     few = rows[: max(200, len(chunk) // max(1, n // 100))]
-    timed(row, "if_elif", loop(reference, few), repeats)
+    runs = {
+        "floor": loop(bare_call, chunk),
+        "evaluate": loop(module.evaluate, chunk),
+        "if_elif": loop(reference, few),
+    }
+    timed_together(row, runs, repeats * 2)
 
     frame = T.random_frame(args.rows, seed=n)
     module.evaluate_frame(frame.head(1000))  # words and tables built once per module
@@ -535,8 +568,26 @@ def report(results: dict[str, Any]) -> str:
         "",
         f"Run `python -m bench` ({results['when']}, Python {results['python']}, "
         f"{results['machine']}, load average {results['load']}). Per decision: median µs "
-        "per call with keyword arguments (a bare call costs about 0.05 µs); frames: rows per "
+        "per call with keyword arguments; frames: rows per "
         f"second over {results['rows']:,} rows (strings as category columns).",
+        "",
+        "Per decision against the floor: *bare call* is a plain Python function with "
+        "the same five keyword arguments that does nothing, timed through the same loop "
+        "in turns with `evaluate` and the if/elif chain (A B C A B C ...); each ratio is "
+        "to the bare call of the same run (medians; fastest runs in brackets).",
+        "",
+        "| table | rules | bare call µs | evaluate µs | if/elif µs | evaluate / bare | if/elif / bare | evaluate / if/elif |",
+        "|---|---|---|---|---|---|---|---|",
+        *[
+            f"| {row['table']} | {row['rules']:,} | {fmt(row['floor_us'])} | "
+            f"{fmt(row['evaluate_us'])} | {fmt(row['if_elif_us'])} | "
+            f"{row['evaluate_us'] / row['floor_us']:.1f}x "
+            f"({row['evaluate_best_us'] / row['floor_best_us']:.1f}x) | "
+            f"{row['if_elif_us'] / row['floor_us']:.1f}x "
+            f"({row['if_elif_best_us'] / row['floor_best_us']:.1f}x) | "
+            f"{row['evaluate_us'] / row['if_elif_us']:.2f} |"
+            for row in results["tables"]
+        ],
         "",
         "| table | rules | deciding rule | evaluate µs | if/elif µs | zen µs | pyDMNrules µs | vs if/elif | vs zen | vs pyDMNrules | evaluate_frame rows/s | zen batch rows/s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",

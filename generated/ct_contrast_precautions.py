@@ -18,7 +18,6 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._runtime import (
@@ -227,7 +226,15 @@ def evaluate(
                 else _BREASTFEEDING_NULL[breastfeeding]
             )
             & (
-                _GFR_ML_MIN_MASKS[bisect_right(_GFR_ML_MIN_BOUNDS, gfr_ml_min)]
+                (
+                    (_GFR_ML_MIN_MASKS[0] if gfr_ml_min < 0.0 else _GFR_ML_MIN_MASKS[1])
+                    if gfr_ml_min < 30.0
+                    else (
+                        _GFR_ML_MIN_MASKS[2]
+                        if gfr_ml_min < 200.00000000000003
+                        else _GFR_ML_MIN_MASKS[3]
+                    )
+                )
                 if type(gfr_ml_min) is float or type(gfr_ml_min) is int
                 else _GFR_ML_MIN_NULL[gfr_ml_min]
             )

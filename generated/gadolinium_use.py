@@ -18,7 +18,6 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._runtime import (
@@ -139,6 +138,8 @@ _HITS = (
     Result(Outputs("no restriction"), ("R5",)),
     _NO_MATCH,  # no rule matches
 )
+# The winner of every mask (the mask is the index): fewer steps than bit_length().
+_DECIDED = tuple(_HITS[_N - m.bit_length()] for m in range(1 << _N))
 
 # pregnant (boolean): the rules that accept true, false, null
 _PREGNANT_TRUE = 0b11000
@@ -209,7 +210,7 @@ _COLUMNS = (
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
     # No input matches two rules (checked when compiled).
-    return _HITS[_N - mask.bit_length()]
+    return _DECIDED[mask]
 
 
 def evaluate(
@@ -247,7 +248,15 @@ def evaluate(
                 else _NEED_OUTWEIGHS_FETAL_RISK_NULL[need_outweighs_fetal_risk]
             )
             & (
-                _GFR_ML_MIN_MASKS[bisect_right(_GFR_ML_MIN_BOUNDS, gfr_ml_min)]
+                (
+                    (_GFR_ML_MIN_MASKS[0] if gfr_ml_min < 0.0 else _GFR_ML_MIN_MASKS[1])
+                    if gfr_ml_min < 30.0
+                    else (
+                        _GFR_ML_MIN_MASKS[2]
+                        if gfr_ml_min < 200.00000000000003
+                        else _GFR_ML_MIN_MASKS[3]
+                    )
+                )
                 if type(gfr_ml_min) is float or type(gfr_ml_min) is int
                 else _GFR_ML_MIN_NULL[gfr_ml_min]
             )
@@ -266,7 +275,7 @@ def evaluate(
             _ALL,
         )
     # No input matches two rules (checked when compiled).
-    return _HITS[_N - mask.bit_length()]
+    return _DECIDED[mask]
 
 
 # What evaluate_frame decides with, one entry per version (each keeps, once computed,

@@ -18,7 +18,6 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from datetime import date
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -408,9 +407,23 @@ def evaluate(
     """
     try:
         mask = _GUIDELINE[guideline] & (
-            _DATE_OF_SERVICE_MASKS[
-                bisect_right(_DATE_OF_SERVICE_BOUNDS, date_of_service)
-            ]
+            (
+                (
+                    (
+                        _DATE_OF_SERVICE_MASKS[0]
+                        if date_of_service < _DATE_OF_SERVICE_BOUNDS[0]
+                        else _DATE_OF_SERVICE_MASKS[1]
+                    )
+                    if date_of_service < _DATE_OF_SERVICE_BOUNDS[1]
+                    else _DATE_OF_SERVICE_MASKS[2]
+                )
+                if date_of_service < _DATE_OF_SERVICE_BOUNDS[2]
+                else (
+                    _DATE_OF_SERVICE_MASKS[3]
+                    if date_of_service < _DATE_OF_SERVICE_BOUNDS[3]
+                    else _DATE_OF_SERVICE_MASKS[4]
+                )
+            )
             if type(date_of_service) is date
             else _DATE_OF_SERVICE_NULL[date_of_service]
         )

@@ -154,6 +154,8 @@ _HITS = (
     Result(Outputs(False, "not applicable"), ("R6",)),
     _NO_MATCH,  # no rule matches
 )
+# The winner of every mask (the mask is the index): fewer steps than bit_length().
+_DECIDED = tuple(_HITS[_N - m.bit_length()] for m in range(1 << _N))
 
 # mri_criteria_met (boolean): the rules that accept true, false, null
 _MRI_CRITERIA_MET_TRUE = 0b111110
@@ -217,7 +219,7 @@ _COLUMNS = (
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
     # No input matches two rules (checked when compiled).
-    return _HITS[_N - mask.bit_length()]
+    return _DECIDED[mask]
 
 
 def evaluate(
@@ -269,7 +271,7 @@ def evaluate(
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (mri_criteria_met, implant, mri_contrast), _ALL)
     # No input matches two rules (checked when compiled).
-    return _HITS[_N - mask.bit_length()]
+    return _DECIDED[mask]
 
 
 # What evaluate_frame decides with, one entry per version (each keeps, once computed,

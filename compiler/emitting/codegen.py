@@ -40,6 +40,7 @@ from typing import Any
 import jinja2
 
 from compiler.checking.analyse import Example
+from compiler.emitting import strategy
 from compiler.emitting.explain import explain_version
 from compiler.emitting.index import bit_order, build_axes, disjoint
 from compiler.emitting.literals import py_literal
@@ -177,11 +178,16 @@ def _ranks(table: Table) -> list[tuple[str, str]]:
     return [(py_literal(rule.id), py_literal(table.rank(rule))) for rule in table.rules]
 
 
-def _decide_lines(table: Table, prefix: str, disjoint: bool = False) -> list[str]:
+def _decide_lines(
+    table: Table, prefix: str, disjoint: bool = False, decided: bool = False
+) -> list[str]:
     """The code that turns `mask` (the matching rules) into the Result. DISJOINT: no
-    input matches two rules, so UNIQUE and ANY need no check of several matches."""
+    input matches two rules, so UNIQUE and ANY need no check of several matches.
+    DECIDED: the winner of every mask is in `_DECIDED` (`strategy.decided`)."""
     p = prefix
     first = f"return {p}_HITS[{p}_N - mask.bit_length()]"
+    if decided:
+        first = f"return {p}_DECIDED[mask]"
     hits = f"hits_of(mask, {p}_N, {p}_HITS)"
     policy = table.hit_policy
     if table.aggregation is not None:
@@ -251,6 +257,7 @@ def _version(
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
     memo = table.returns_list or table.aggregation is not None
+    decided = None if memo else strategy.decided(prefix, n)
     guards = []
     if table.effective_from:
         guards.append(f"{py_literal(table.effective_from)} <= as_of")
@@ -296,8 +303,9 @@ def _version(
         "checked": f"checked_mask({prefix}_COLUMNS, ({arguments}{',' if len(table.inputs) == 1 else ''}), {prefix}_ALL)",
         "decide_lines": [f"return {decide}(mask)"]
         if memo
-        else _decide_lines(table, prefix, single_match),
-        "build_lines": _decide_lines(table, prefix, single_match),
+        else _decide_lines(table, prefix, single_match, decided is not None),
+        "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
+        "decided": decided,
         "memo": memo,
         "frame": f"Version({effective}, {prefix}_COLUMNS, {prefix}_N, {prefix}_HITS,"
         f' "{frame_policy}", {"_decide_v" + str(number) if decision.versioned else "_decide"})',

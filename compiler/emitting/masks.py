@@ -8,8 +8,9 @@ lookup table's module grows with its rules, not their square.
 
 - Strings, booleans and codes tested by value: a dict (value -> mask).
 - Integers, numbers, dates, other codes: sorted BOUNDS of half-open slots and one
-  mask per slot (`bisect_right`), a comment naming each slot; short integer Values
-  lists become a dict per value at import (`by_value`).
+  mask per slot (`bisect_right`, or inline comparisons when the bounds are few:
+  `strategy.slot_tree`), a comment naming each slot; short integer Values lists
+  become a dict per value at import (`by_value`).
 - Slots outside the Values hold OUTSIDE, whose AND raises; so does the null of a
   `required input`.
 
@@ -24,6 +25,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from compiler.emitting import strategy
 from compiler.emitting.index import Axis, after
 from compiler.emitting.literals import py_literal
 from compiler.model import Column, DataType, Equals, Interval, Prefix, Test
@@ -231,8 +233,10 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
         names.add("by_value")
         found = f"{base}_BY_VALUE[{x}]"
     else:
-        names.add("bisect_right")
-        found = f"{base}_MASKS[bisect_right({base}_BOUNDS, {x})]"
+        found = strategy.slot_tree(x, axis.lanes[-1].bounds, base) or ""
+        if not found:
+            names.add("bisect_right")
+            found = f"{base}_MASKS[bisect_right({base}_BOUNDS, {x})]"
     fast = f"({found} if {type_ok} else {base}_NULL[{x}])"
     return Rendered("\n".join(lines), fast, spec, names)
 

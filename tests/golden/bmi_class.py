@@ -18,7 +18,6 @@ checked path that raises InputError.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import TYPE_CHECKING, NamedTuple
 
 from ._runtime import (
@@ -94,6 +93,8 @@ _HITS = (
     Result(Outputs(False), ("R2",)),
     _NO_MATCH,  # no rule matches
 )
+# The winner of every mask (the mask is the index): fewer steps than bit_length().
+_DECIDED = tuple(_HITS[_N - m.bit_length()] for m in range(1 << _N))
 
 # bmi (number): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
 _BMI_BOUNDS = (30.0, float("inf"))
@@ -124,7 +125,7 @@ _COLUMNS = (
 
 def _decide(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    return _HITS[_N - mask.bit_length()]
+    return _DECIDED[mask]
 
 
 def evaluate(
@@ -140,13 +141,17 @@ def evaluate(
     """
     try:
         mask = _ALL & (
-            _BMI_MASKS[bisect_right(_BMI_BOUNDS, bmi)]
+            (
+                (_BMI_MASKS[0] if bmi < 30.0 else _BMI_MASKS[1])
+                if bmi < _BMI_BOUNDS[1]
+                else _BMI_MASKS[2]
+            )
             if type(bmi) is float or type(bmi) is int
             else _BMI_NULL[bmi]
         )
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (bmi,), _ALL)
-    return _HITS[_N - mask.bit_length()]
+    return _DECIDED[mask]
 
 
 # What evaluate_frame decides with, one entry per version (each keeps, once computed,

@@ -95,6 +95,8 @@ _V1_HITS = (
     Result(Outputs("old"), ("R1",)),
     _V1_NO_MATCH,  # no rule matches
 )
+# The winner of every mask (the mask is the index): fewer steps than bit_length().
+_V1_DECIDED = tuple(_V1_HITS[_V1_N - m.bit_length()] for m in range(1 << _V1_N))
 
 # age (integer): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
 _V1_AGE_BOUNDS = (0, 131)
@@ -122,7 +124,7 @@ _V1_COLUMNS = (
 
 def _decide_v1(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    return _V1_HITS[_V1_N - mask.bit_length()]
+    return _V1_DECIDED[mask]
 
 
 def _rules_v1(
@@ -134,7 +136,7 @@ def _rules_v1(
         )
     except (KeyError, TypeError):
         mask = checked_mask(_V1_COLUMNS, (age,), _V1_ALL)
-    return _V1_HITS[_V1_N - mask.bit_length()]
+    return _V1_DECIDED[mask]
 
 
 # -- version 2 of 2: sheet 'tables/golden.xlsx:Coverage 2026'
@@ -149,6 +151,8 @@ _V2_HITS = (
     Result(Outputs("new"), ("R1",)),
     _V2_NO_MATCH,  # no rule matches
 )
+# The winner of every mask (the mask is the index): fewer steps than bit_length().
+_V2_DECIDED = tuple(_V2_HITS[_V2_N - m.bit_length()] for m in range(1 << _V2_N))
 
 # age (integer): slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them
 _V2_AGE_BOUNDS = (0, 131)
@@ -176,7 +180,7 @@ _V2_COLUMNS = (
 
 def _decide_v2(mask: int) -> Result:
     """The result of the rules whose bits MASK sets."""
-    return _V2_HITS[_V2_N - mask.bit_length()]
+    return _V2_DECIDED[mask]
 
 
 def _rules_v2(
@@ -188,7 +192,7 @@ def _rules_v2(
         )
     except (KeyError, TypeError):
         mask = checked_mask(_V2_COLUMNS, (age,), _V2_ALL)
-    return _V2_HITS[_V2_N - mask.bit_length()]
+    return _V2_DECIDED[mask]
 
 
 def evaluate(
