@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import json
-import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,6 +220,8 @@ def write_junit(
     cases: dict[tuple[str, str], list[Diagnostic]] = {
         (c.path, c.sheet): [] for c in checked
     }
+    import xml.etree.ElementTree as ET  # here: only --junit needs it
+
     for d in diagnostics:
         cases.setdefault((d.location.path, d.location.sheet), []).append(d)
     failures = sum(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -187,3 +189,36 @@ def test_old_entries_are_pruned(
         tables = write_tables(tmp_path / str(n), {"rules.xlsx": _book(word)})
         _run(tables, "check", code=1)
     assert len(_entries()) == 2
+
+
+_HEAVY = ("pandas", "numpy", "openpyxl", "jinja2", "compiler.pipeline")
+_PROBE = """
+import sys
+from compiler.cli import main
+try:
+    main(sys.argv[1:], prog_name="compile-rules")
+except SystemExit as exit:
+    assert not exit.code, exit.code
+heavy = [m for m in {heavy!r} if m in sys.modules]
+print(",".join(heavy))
+"""
+
+
+@pytest.mark.parametrize(
+    "command", [("check",), ("compile",), ("eval", "age_band", "age=3")]
+)
+def test_a_cached_compilation_loads_neither_the_reader_nor_pandas(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    tables = write_tables(tmp_path, {"rules.xlsx": _book("child")})
+    _run(tables, "compile")
+    name, *rest = command
+    folders = ["--tables", str(tables), "--out", str(tmp_path / "generated")]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=_HEAVY), name, *folders, *rest],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert done.stdout.splitlines()[-1] == "", done.stdout

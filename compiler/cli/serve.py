@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
 import sys
 from pathlib import Path
 
@@ -118,6 +117,8 @@ def serve_command(
 def _check_address(host: str, port: int) -> None:
     """A usage error (exit 2) when HOST:PORT cannot be listened on (in use, not an
     address of this machine), before compiling: uvicorn would only log it."""
+    import socket  # here: the other commands start without it
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         family, kind, proto, _, address = infos[0]
