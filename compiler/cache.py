@@ -9,7 +9,9 @@ on what is hashed into the KEY of an entry:
 - the bytes of every file of the `compiler` package (sources, templates, runtime),
   the Python version and the versions of the packages that shape the output (ruff
   formats it, openpyxl reads the cells, Jinja renders, pandas validates);
-- today's date (a Tests case without `as_of` is checked on the version in force today).
+- today's date (a Tests case without `as_of` is checked on the version in force today);
+- whether the Tests-sheet cases were run (`eval` and `run` do not run them; they
+  reuse a compilation whose cases all held, which has the same diagnostics and files).
 
 Modification times are never used: a workbook edited in the same second to the same
 size has other bytes, so another key. An entry is the pickled `(key, Compiled)`, read back only when its key matches (the
@@ -173,6 +175,11 @@ def compile_tables(
     found = _load(entry, key)
     if found is not None:
         return found
+    if not cases:  # a compilation whose cases all held is the same without them
+        other = _key(tables, contents, formatted, True)
+        found = _load(where / f"{other}.pickle", other)
+        if found is not None and found.files is not None:
+            return found
     compiled = _compile(tables, formatted, cases, contents)
     _store(where, entry, key, compiled)
     return compiled

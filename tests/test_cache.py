@@ -95,8 +95,8 @@ def test_check_notices_an_edit_of_the_same_size_in_the_same_second(
     os.utime(book, ns=(before.st_atime_ns, before.st_mtime_ns))
     after = book.stat()
     assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
-    result = _run(tables, "check", code=1)
-    assert "stale: " in result.stderr
+    result = _run(tables, "check", "--diff", code=1)
+    assert "age_band.py" in result.stderr
     assert '+    Result(Outputs("chile")' in result.stdout.replace("'", '"')
     assert "band = 'chile'" in _run(tables, "eval", "age_band", "age=3").stdout
 
