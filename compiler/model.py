@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from compiler.diagnostics import Location
 
-Value = str | int | float | bool | dt.date | None
+Value = str | int | float | bool | dt.date | dt.timedelta | dt.time | None
 
 
 class DataType(enum.Enum):
@@ -23,11 +23,26 @@ class DataType(enum.Enum):
     NUMBER = "number"
     BOOLEAN = "boolean"
     DATE = "date"
+    # version 2 of the workbook format (compiler/timetypes.py)
+    DURATION = "duration"
+    TIME = "time"
+    DATETIME = "datetime"
 
     @property
     def ordered(self) -> bool:
         """Types that comparisons and ranges apply to."""
-        return self in (DataType.INTEGER, DataType.NUMBER, DataType.DATE, DataType.CODE)
+        return self in (
+            DataType.INTEGER,
+            DataType.NUMBER,
+            DataType.DATE,
+            DataType.CODE,
+            *TIME_TYPES,
+        )
+
+    @property
+    def comparable(self) -> bool:
+        """Types that `<`, `<=`, `>`, `>=` apply to (codes take ranges only)."""
+        return self.ordered and self is not DataType.CODE
 
     @property
     def python(self) -> str:
@@ -42,7 +57,11 @@ _PYTHON_TYPES = {
     DataType.NUMBER: "float",
     DataType.BOOLEAN: "bool",
     DataType.DATE: "date",
+    DataType.DURATION: "timedelta",
+    DataType.TIME: "time",
+    DataType.DATETIME: "datetime",
 }
+TIME_TYPES = (DataType.DURATION, DataType.TIME, DataType.DATETIME)
 
 
 class HitPolicy(enum.Enum):
@@ -83,15 +102,15 @@ class Compare:
     """`< 18`, `>= 2025-12-01`: op is one of `<`, `<=`, `>`, `>=`."""
 
     op: str
-    value: int | float | dt.date | str
+    value: int | float | dt.date | dt.timedelta | dt.time | str
 
 
 @dataclass(frozen=True, slots=True)
 class Interval:
     """`[18..64]`, `(0..30)`; for codes, a range of same-length codes."""
 
-    low: int | float | dt.date | str
-    high: int | float | dt.date | str
+    low: int | float | dt.date | dt.timedelta | dt.time | str
+    high: int | float | dt.date | dt.timedelta | dt.time | str
     low_closed: bool = True
     high_closed: bool = True
 

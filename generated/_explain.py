@@ -64,8 +64,10 @@ def value_text(value: object, type_: str = "") -> str:
         return "null"
     if value is True or value is False:
         return "true" if value else "false"
-    if isinstance(value, datetime.date):
+    if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
+    if isinstance(value, datetime.timedelta):  # version 2: FEEL's ISO form
+        return _iso_duration(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int):
@@ -263,9 +265,26 @@ def to_json(value: Any) -> Any:
         return {k: to_json(v) for k, v in value._asdict().items()}
     if isinstance(value, tuple):
         return [to_json(v) for v in value]
-    if isinstance(value, datetime.date):
+    if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return _iso_duration(value)
     return value
+
+
+def _iso_duration(value: datetime.timedelta) -> str:
+    """`P14D`, `PT12H`, `-P1DT6H` (compiler.timetypes.iso_duration, shipped here)."""
+    sign = "-" if value < datetime.timedelta(0) else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or value.microseconds:
+        clock += f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".") + "S"
+    text = (
+        "P" + (f"{value.days}D" if value.days else "") + ("T" + clock if clock else "")
+    )
+    return sign + (text if text != "P" else "PT0S")
 
 
 def explain_table(

@@ -82,3 +82,24 @@ def watch_one_save(
     return CliRunner().invoke(
         main, ["watch", "--tables", str(tables), "--out", str(out)]
     )
+
+
+def run_generated_tests(compilation: Compilation, root: Path) -> str:
+    """Write the generated package under ROOT/out and run its tests with pytest;
+    their output (the run must pass)."""
+    import subprocess
+    import sys
+
+    assert compilation.files is not None
+    package = root / "out" / "generated"
+    for name, text in compilation.files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package)],
+        cwd=root / "out",
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

@@ -495,7 +495,7 @@ def _code_step(code: str, delta: int) -> str | None:
 def representative_values(column: Column, tables: list[Table]) -> list[Value]:
     """The values of one input that tell the rules apart (see the module docstring)."""
     mentioned: list[Value] = []
-    bounds: list[int | float | dt.date | str] = []
+    bounds: list[int | float | dt.date | dt.timedelta | dt.time | str] = []
     prefixes: list[str] = []
     entries = [
         entry
@@ -574,6 +574,10 @@ def _order(value: Value) -> tuple[int, str, float]:
         return (2, "", float(value))
     if isinstance(value, dt.date):
         return (3, "", float(value.toordinal()))
+    if isinstance(value, dt.timedelta):  # version 2
+        return (5, "", value.total_seconds())
+    if isinstance(value, dt.time):
+        return (6, value.isoformat(), 0.0)
     return (4, value, 0.0)
 
 

@@ -23,6 +23,9 @@ ARROW = {
     DataType.NUMBER: pa.float64(),
     DataType.BOOLEAN: pa.bool_(),
     DataType.DATE: pa.date32(),
+    DataType.DURATION: pa.duration("us"),
+    DataType.TIME: pa.time64("us"),
+    DataType.DATETIME: pa.timestamp("us"),
 }
 
 # Text that `cells.parse_literal` reads as Arrow's casts do: the common case, typed in

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from compiler.model import (
+    TIME_TYPES,
     Column,
     Compare,
     DataType,
@@ -49,8 +50,9 @@ from compiler.model import (
     Value,
 )
 from compiler.reading.cells import tests_match
+from compiler.timetypes import show_duration
 
-Ordered = int | float | dt.date | str
+Ordered = int | float | dt.date | dt.timedelta | dt.time | str
 _READABLE = string.digits + string.ascii_uppercase + string.ascii_lowercase + "."
 _MAX_CHAR = 0x10FFFF
 
@@ -63,7 +65,9 @@ def show(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.timedelta):  # version 2: `14 days`
+        return show_duration(value)
+    if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, str):
         plain = value and value == value.strip() and not any(c in value for c in ',{}"')
@@ -553,6 +557,8 @@ def _witness(
                 if found is not None:
                     return found
         return None
+    if kind in TIME_TYPES:
+        return time_between(kind, low, high)  # type: ignore[arg-type]
     if kind is DataType.DATE:
         return _date_between(low, high)  # type: ignore[arg-type]
     if kind is DataType.INTEGER:
@@ -581,6 +587,61 @@ def _date_between(low: dt.date | None, high: dt.date | None) -> dt.date | None:
     except OverflowError:
         pass
     return None
+
+
+_TIME_ORIGIN = dt.datetime(2000, 1, 1)
+_TIME_SPAN = {  # (origin, least, most, readable step) in microseconds
+    DataType.DURATION: (0, -(10**17), 10**17, 86_400_000_000),
+    DataType.DATETIME: (
+        0,
+        (dt.datetime.min - _TIME_ORIGIN) // dt.timedelta(microseconds=1),
+        (dt.datetime.max - _TIME_ORIGIN) // dt.timedelta(microseconds=1),
+        86_400_000_000,
+    ),
+    DataType.TIME: (0, 0, 86_399_999_999, 3_600_000_000),
+}
+
+
+def _micros(kind: DataType, value: dt.timedelta | dt.datetime | dt.time) -> int:
+    tick = dt.timedelta(microseconds=1)
+    if isinstance(value, dt.timedelta):
+        return value // tick
+    if isinstance(value, dt.datetime):
+        return (value - _TIME_ORIGIN) // tick
+    return (dt.datetime.combine(dt.date.min, value) - dt.datetime.min) // tick
+
+
+def _from_micros(kind: DataType, micros: int) -> dt.timedelta | dt.datetime | dt.time:
+    delta = dt.timedelta(microseconds=micros)
+    if kind is DataType.DURATION:
+        return delta
+    if kind is DataType.DATETIME:
+        return _TIME_ORIGIN + delta
+    return (dt.datetime.min + delta).time()
+
+
+def time_between(
+    kind: DataType,
+    low: dt.timedelta | dt.datetime | dt.time | None,
+    high: dt.timedelta | dt.datetime | dt.time | None,
+) -> dt.timedelta | dt.datetime | dt.time | None:
+    """A duration, datetime or time strictly between LOW and HIGH (None: unbounded),
+    a readable step (a day, for times an hour) from a bound where one fits; None when
+    no microsecond lies between."""
+    origin, least, most, step = _TIME_SPAN[kind]
+    a = least - 1 if low is None else _micros(kind, low)
+    b = most + 1 if high is None else _micros(kind, high)
+    if b - a < 2:
+        return None
+    if low is None and high is None:
+        found = origin if kind is not DataType.TIME else 8 * step
+    elif low is None:
+        found = b - step if b - step > a else (a + b) // 2
+    elif a + step < b:
+        found = a + step
+    else:
+        found = (a + b) // 2
+    return _from_micros(kind, found)
 
 
 def _number_between(low: float | None, high: float | None) -> float | None:

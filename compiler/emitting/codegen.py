@@ -49,6 +49,7 @@ from compiler.emitting.masks import describe, render_axis
 from compiler.emitting.runtime import FOLDER as RUNTIME
 from compiler.emitting.runtime import SHIPPED
 from compiler.model import (
+    TIME_TYPES,
     Column,
     Compare,
     DataType,
@@ -400,7 +401,7 @@ def render_table(project: Project, decision: Decision) -> str:
             versioned=decision.versioned,
             takes_as_of=versioned,
             versions=versions,
-            uses_date=versioned or DataType.DATE in types,
+            datetime_names=_datetime_names(versioned or DataType.DATE in types, types),
             stdlib_names=sorted(used & _STDLIB),
             runtime_names=sorted(used - _STDLIB, key=_import_order),
             typing_names=typing_names,
@@ -430,6 +431,30 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
         text[-1] += f" {item}"
     # In a docstring: backslashes and double quotes escaped, so the text reads back.
     return [line.replace("\\", "\\\\").replace('"', '\\"') for line in text]
+
+
+def _datetime_names(uses_date: bool, types: set[DataType]) -> list[str]:
+    """What a module imports from datetime: `date` as in version 1, and the classes
+    of the version-2 time types it holds."""
+    names = ["date"] if uses_date else []
+    names += sorted(t.python for t in types if t in TIME_TYPES)
+    return sorted(names)
+
+
+def _value_names(values: list[Value]) -> list[str]:
+    """The datetime classes the literals of VALUES need (datetime before date: a
+    datetime is a date)."""
+    found: set[str] = set()
+    for value in values:
+        if isinstance(value, dt.datetime):
+            found.add("datetime")
+        elif isinstance(value, dt.date):
+            found.add("date")
+        elif isinstance(value, dt.timedelta):
+            found.add("timedelta")
+        elif isinstance(value, dt.time):
+            found.add("time")
+    return sorted(found)
 
 
 def _chain_column(project: Project, column: Column) -> Column:
@@ -479,9 +504,9 @@ def render_suite(
     ]
     values = [v for c in suite.cases for _, v in (*c.inputs, *c.expected)]
     flat = [x for v in values for x in (v if isinstance(v, tuple) else (v,))]
-    uses_date = any(isinstance(v, dt.date) for v in flat) or any(
-        c.as_of for c in suite.cases
-    )
+    names = _value_names(flat)
+    if any(c.as_of for c in suite.cases) and "date" not in names:
+        names = sorted([*names, "date"])
     env = _environment()
     # In a docstring: the literal's backslashes and double quotes escaped once more.
     sheet = py_literal(str(suite.location)).replace("\\", "\\\\").replace('"', '\\"')
@@ -495,7 +520,7 @@ def render_suite(
         sheet=py_literal(str(suite.location)),
         takes_as_of=project.chain_versioned(decision.name),
         returns_list=py_literal(decision.first.returns_list),
-        uses_date=uses_date,
+        datetime_names=names,
     )
 
 

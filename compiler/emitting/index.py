@@ -46,7 +46,7 @@ from compiler.model import (
 )
 from compiler.reading.cells import tests_match
 
-Bound = int | float | dt.date | str
+Bound = int | float | dt.date | dt.timedelta | dt.time | str
 Run = tuple[int, int]  # slots start..stop-1
 
 
@@ -196,9 +196,27 @@ def after(value: Bound) -> Bound | None:
         return value + 1
     if isinstance(value, float):
         return math.nextafter(value, math.inf)
+    if isinstance(value, (dt.datetime, dt.timedelta, dt.time)):  # version 2
+        return _after_time(value)
     if isinstance(value, dt.date):
         return None if value == dt.date.max else value + dt.timedelta(days=1)
     return value + "\x00"
+
+
+_TICK = dt.timedelta(microseconds=1)
+
+
+def _after_time(value: dt.datetime | dt.timedelta | dt.time) -> Bound | None:
+    """The next microsecond (None past the largest value)."""
+    if isinstance(value, dt.time):
+        if value == dt.time.max:
+            return None
+        moment = dt.datetime.combine(dt.date.min, value) + _TICK
+        return moment.time()
+    try:
+        return value + _TICK
+    except OverflowError:
+        return None
 
 
 def _prefix_end(prefix: str) -> str | None:

@@ -16,6 +16,21 @@ def py_literal(value: object) -> str:
         return repr(value)
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, dt.datetime):  # version 2: before date, which it extends
+        fields = (value.year, value.month, value.day, value.hour, value.minute)
+        rest = (value.second, value.microsecond)
+        shown = (*fields, *rest) if any(rest) else fields
+        return f"datetime({', '.join(map(str, shown))})"
+    if isinstance(value, dt.timedelta):
+        parts = [f"days={value.days}"] if value.days else []
+        if value.seconds:
+            parts.append(f"seconds={value.seconds}")
+        if value.microseconds:
+            parts.append(f"microseconds={value.microseconds}")
+        return f"timedelta({', '.join(parts)})"
+    if isinstance(value, dt.time):
+        clock = (value.hour, value.minute, value.second, value.microsecond)
+        return f"time({', '.join(map(str, clock[: 4 if clock[3] else 3]))})"
     if isinstance(value, dt.date):
         return f"date({value.year}, {value.month}, {value.day})"
     if isinstance(value, frozenset):

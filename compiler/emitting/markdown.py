@@ -191,6 +191,9 @@ _ANY = {
     DataType.NUMBER: "any number",
     DataType.BOOLEAN: "true, false",
     DataType.DATE: "any date",
+    DataType.DURATION: "any duration",
+    DataType.TIME: "any time of day",
+    DataType.DATETIME: "any date and time",
 }
 
 

@@ -29,6 +29,7 @@ from compiler.emitting import strategy
 from compiler.emitting.index import Axis, after
 from compiler.emitting.literals import py_literal
 from compiler.model import Column, DataType, Equals, Interval, Prefix, Test
+from compiler.timetypes import iso_duration
 
 
 def _mask(mask: int | None, n: int) -> str:
@@ -67,7 +68,9 @@ def _bound(value: object) -> str:
 
 def _shown(value: object) -> str:
     """A bound as a comment shows it."""
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.timedelta):
+        return iso_duration(value)
+    if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float) and math.isinf(value):
         return "inf"
@@ -224,6 +227,9 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
         DataType.NUMBER: f"type({x}) is float or type({x}) is int",
         DataType.DATE: f"type({x}) is date",
         DataType.CODE: f"type({x}) is str",
+        DataType.DURATION: f"type({x}) is timedelta",
+        DataType.TIME: f"type({x}) is time",
+        DataType.DATETIME: f"type({x}) is datetime",
     }[column.type]
     values = _int_values(column)
     if values is not None:
@@ -249,6 +255,9 @@ def _allowed_text(column: Column) -> str:
         DataType.NUMBER: "a number",
         DataType.BOOLEAN: "a bool",
         DataType.DATE: "a datetime.date",
+        DataType.DURATION: "a datetime.timedelta",
+        DataType.TIME: "a datetime.time (no time zone)",
+        DataType.DATETIME: "a datetime.datetime (no time zone)",
     }[column.type]
     if column.required:  # a missing value is not allowed
         if column.values is None:
@@ -263,17 +272,21 @@ def _allowed_text(column: Column) -> str:
 def describe(test: Test) -> str:
     """A test as rule comments and InputError messages show it: `[0..130]`."""
     if isinstance(test, Equals):
-        return (
-            repr(test.value)
-            if not isinstance(test.value, dt.date)
-            else test.value.isoformat()
-        )
+        return _described(test.value)
     if isinstance(test, Interval):
-        low = test.low.isoformat() if isinstance(test.low, dt.date) else repr(test.low)
-        high = (
-            test.high.isoformat() if isinstance(test.high, dt.date) else repr(test.high)
-        )
+        low, high = _described(test.low), _described(test.high)
         return f"{'[' if test.low_closed else '('}{low}..{high}{']' if test.high_closed else ')'}"
     if isinstance(test, Prefix):
         return f"{test.prefix!r}*"
+    if isinstance(test.value, (dt.timedelta, dt.time)):  # version 2
+        return f"{test.op} {_described(test.value)}"
     return f"{test.op} {test.value!r}"
+
+
+def _described(value: object) -> str:
+    """A value in a description: repr, dates ISO, durations ISO (`P14D`)."""
+    if isinstance(value, dt.timedelta):
+        return iso_duration(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return repr(value)

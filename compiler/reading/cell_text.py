@@ -20,6 +20,7 @@ from compiler.model import (
     UnaryTests,
     Value,
 )
+from compiler.timetypes import show_duration
 
 _BARE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$")
 _KEYWORDS = frozenset({"null", "true", "false", "-"})
@@ -36,7 +37,9 @@ def value_text(value: Value | tuple[Value, ...], *, quote: bool = True) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.timedelta):  # version 2: `14 days`
+        return show_duration(value)
+    if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
@@ -48,7 +51,7 @@ def value_text(value: Value | tuple[Value, ...], *, quote: bool = True) -> str:
     return f'"{escaped}"'
 
 
-def bound_text(value: int | float | dt.date | str) -> str:
+def bound_text(value: int | float | dt.date | dt.timedelta | dt.time | str) -> str:
     """A comparison or range end; codes stay bare (`[70450..70498]`)."""
     if isinstance(value, str):
         return value if _BARE.match(value) else value_text(value)

@@ -13,8 +13,10 @@ import functools
 import math
 import re
 
+from compiler import timetypes
 from compiler.diagnostics import CellError
 from compiler.model import (
+    TIME_TYPES,
     Compare,
     DataType,
     Equals,
@@ -133,6 +135,8 @@ def _date_from_cell(raw: dt.datetime | dt.date) -> dt.date:
 def parse_literal(raw: RawValue, type_: DataType, *, allow_null: bool = True) -> Value:
     """One value of TYPE: an output entry, a Default, a test input or expected value."""
     if isinstance(raw, dt.time):
+        if type_ is DataType.TIME:
+            return raw.replace(tzinfo=None)
         raise CellError("a time of day is not a valid value here")
     if isinstance(raw, str):
         text, _ = clean_text(raw)
@@ -158,6 +162,10 @@ def _literal_from_cell(
     if isinstance(raw, (dt.datetime, dt.date)):
         if type_ is DataType.DATE:
             return _date_from_cell(raw)
+        if type_ is DataType.DATETIME:  # version 2; a date cell is its midnight
+            if isinstance(raw, dt.datetime):
+                return raw.replace(tzinfo=None)
+            return dt.datetime.combine(raw, dt.time())
         raise CellError(f"a date cell is not a {type_.value}", _type_hint(type_))
     # int or float from Excel
     if type_ is DataType.INTEGER:
@@ -198,6 +206,8 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
         raise CellError(f"{text!r} is not a boolean", "write true or false")
     if type_ is DataType.DATE:
         return parse_date_text(text)
+    if type_ in TIME_TYPES:
+        return _time_literal(text, type_)
     if type_ is DataType.INTEGER:
         if _INTEGER.match(text):
             try:
@@ -219,6 +229,15 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
     raise CellError(f"{text!r} is not a number", "numbers are written like 30 or 29.9")
 
 
+def _time_literal(text: str, type_: DataType) -> Value:
+    """A duration, time or datetime written as text (compiler/timetypes.py)."""
+    if type_ is DataType.DURATION:
+        return timetypes.parse_duration(text)
+    if type_ is DataType.TIME:
+        return timetypes.parse_time(text)
+    return timetypes.parse_datetime(text)
+
+
 def _type_hint(type_: DataType) -> str:
     return {
         DataType.STRING: 'a text value, bare or "quoted"',
@@ -227,6 +246,9 @@ def _type_hint(type_: DataType) -> str:
         DataType.NUMBER: "a number, e.g. 29.9",
         DataType.BOOLEAN: "true or false",
         DataType.DATE: "a date, 2025-12-18 or an Excel date cell",
+        DataType.DURATION: timetypes.DURATION_HINT,
+        DataType.TIME: timetypes.TIME_HINT,
+        DataType.DATETIME: timetypes.DATETIME_HINT,
     }[type_]
 
 
@@ -314,7 +336,7 @@ def _parse_test(text: str, type_: DataType) -> Test:
         raise CellError("'-' (any value) cannot be part of a list", "use - alone")
     comparison = _COMPARISON.match(text)
     if comparison:
-        if type_ not in (DataType.INTEGER, DataType.NUMBER, DataType.DATE):
+        if not type_.comparable:
             raise CellError(
                 f"comparisons like {text!r} apply to numbers and dates, not {type_.value}",
                 "list the allowed values instead, e.g. CT, MRI",
@@ -326,7 +348,9 @@ def _parse_test(text: str, type_: DataType) -> Test:
                 "write one of <, <=, > or >= before the value, e.g. < 18",
             )
         value = parse_literal(operand.strip(), type_, allow_null=False)
-        assert isinstance(value, (int, float, dt.date)) and not isinstance(value, bool)
+        assert isinstance(
+            value, (int, float, dt.date, dt.timedelta, dt.time)
+        ) and not isinstance(value, bool)
         return Compare(op, value)
     bracket = _RANGE.match(text)
     if bracket:

@@ -42,6 +42,9 @@ _JSON = {
     DataType.NUMBER: "number",
     DataType.BOOLEAN: "boolean",
     DataType.DATE: "string",
+    DataType.DURATION: "string",
+    DataType.TIME: "string",
+    DataType.DATETIME: "string",
 }
 _MAX_EXAMPLES = 50  # per operation: the first cases of the Tests sheets
 _REF = "#/components/schemas/"

@@ -38,6 +38,9 @@ _EXACT_TYPES: dict[DataType, tuple[type, ...]] = {
     DataType.STRING: (str,),
     DataType.CODE: (str,),
     DataType.DATE: (dt.date,),
+    DataType.DURATION: (dt.timedelta,),
+    DataType.TIME: (dt.time,),
+    DataType.DATETIME: (dt.datetime,),
 }
 
 

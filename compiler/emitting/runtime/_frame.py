@@ -464,6 +464,8 @@ def _codes(column: Column, series: Any, rows: int, np: Any, pd: Any) -> Any:
         return _integer_codes(
             column, series, days.astype(np.int64), missing, np, dates=True
         )
+    if (column.type, kind) in (("duration", "m"), ("datetime", "M")):
+        series = _as_python(series, kind, pd)
     return _python_codes(column, series, np, pd, check=True)
 
 
@@ -476,6 +478,17 @@ def _check_required(column: Column, codes: Any, frame: Any, np: Any) -> None:
     if len(missing):
         error = InputError(column.table, column.name, None, column.allowed)
         raise error.at_row(frame.index[int(missing[0])])
+
+
+def _as_python(series: Any, kind: str, pd: Any) -> Any:
+    """A timedelta64 or datetime64 column as Python timedeltas or datetimes (what
+    `evaluate` takes), missing values None. A zoned datetime64 column has no kind "M"
+    and is refused value by value."""
+    array = series.array
+    stdlib = array.to_pytimedelta() if kind == "m" else array.to_pydatetime()
+    missing = series.isna().to_numpy()
+    values = [None if gone else v for v, gone in zip(stdlib, missing, strict=True)]
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def _raise_at(column: Column, series: Any, position: Any) -> None:
@@ -532,6 +545,9 @@ _ALIKE = {
     "integer": ("integer", "empty"),
     "number": ("integer", "floating", "mixed-integer-float", "empty"),
     "date": ("date", "empty"),
+    "duration": ("timedelta", "empty"),
+    "time": ("time", "empty"),
+    "datetime": ("datetime", "empty"),
 }
 
 

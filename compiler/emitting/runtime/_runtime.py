@@ -307,7 +307,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "number": (int, float),
     "date": (datetime.date,),
     "code": (str,),
+    # version 2 of the workbook format: naive times and datetimes only
+    "duration": (datetime.timedelta,),
+    "time": (datetime.time,),
+    "datetime": (datetime.datetime,),
 }
+_ZONED = ("time", "datetime")
 
 
 class Ranges:
@@ -372,16 +377,19 @@ class Ranges:
                 raise InputError(self.table, self.name, value, self.allowed)
             return self.null_atom
         if type(value) in _TYPES[self.type]:
-            lane = self.lanes[None]
-            if len(self.lanes) > 1:
-                assert isinstance(value, str)
-                lane = self.lanes.get(len(value), lane)
-            offset, bounds, masks = lane
-            slot = bisect_right(bounds, value)
-            if type(masks[slot]) is not Outside:
-                return offset + slot
-            if value == math.inf and self.inf_atom >= 0:
-                return self.inf_atom
+            if self.type in _ZONED and value.tzinfo is not None:  # type: ignore[attr-defined]
+                pass  # naive and zoned values have no order: not allowed
+            else:
+                lane = self.lanes[None]
+                if len(self.lanes) > 1:
+                    assert isinstance(value, str)
+                    lane = self.lanes.get(len(value), lane)
+                offset, bounds, masks = lane
+                slot = bisect_right(bounds, value)
+                if type(masks[slot]) is not Outside:
+                    return offset + slot
+                if value == math.inf and self.inf_atom >= 0:
+                    return self.inf_atom
         raise InputError(self.table, self.name, value, self.allowed)
 
     def mask(self, value: object) -> int:

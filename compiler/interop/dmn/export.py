@@ -48,6 +48,9 @@ _FEEL_TYPES = {
     DataType.NUMBER: "number",
     DataType.BOOLEAN: "boolean",
     DataType.DATE: "date",
+    DataType.DURATION: "days and time duration",
+    DataType.TIME: "time",
+    DataType.DATETIME: "date and time",
 }
 
 
