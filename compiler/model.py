@@ -10,8 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Location
+
+if TYPE_CHECKING:
+    from compiler.expressions.typed import Typed
 
 Value = str | int | float | bool | dt.date | dt.timedelta | dt.time | None
 
@@ -170,6 +174,17 @@ class Column:
         """Whether the input can be missing (None) when the table decides: not when
         declared required, nor a `from` input whose source always gives a value."""
         return not (self.required or self.source_never_null)
+
+    # version 2: a computed input (Kind `computed`), or one the compiler derived from
+    # entries that name other inputs (`derived`): its value is this expression over
+    # the table's other inputs, computed before the rules are tested
+    expression: Typed | None = None
+    derived: bool = False
+    many: bool = False  # version 2: `list of <type>`, a list of values of `type`
+
+    @property
+    def computed(self) -> bool:
+        return self.expression is not None
 
     @property
     def enumerated(self) -> bool:
@@ -337,7 +352,7 @@ class Project:
         def visit(table_name: str) -> None:
             decision = self.decision(table_name)
             for column in decision.first.inputs:
-                if column.source_table:
+                if column.source_table or column.computed:
                     continue
                 seen.setdefault(column.name, column)
             for required in decision.requires:

@@ -200,3 +200,8 @@ def show_ym(months: int) -> str:
         + (f"{years}Y" if years else "")
         + (f"{rest}M" if rest or not years else "")
     )
+
+
+def unit_seconds(unit: str) -> int:
+    """The seconds in one UNIT of a days-and-time duration (`week`, `day`, ...)."""
+    return int(_UNITS[unit].total_seconds())

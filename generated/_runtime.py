@@ -397,7 +397,41 @@ class Ranges:
         return self.atoms[self.atom(value)]
 
 
-Column = Lookup | Ranges
+_ELEMENT_TYPES = {**_TYPES, "string": (str,), "boolean": (bool,)}
+
+
+class Many:
+    """A list-valued input (workbook format version 2): its entries are derived
+    columns, so every rule accepts every list; the column only checks that a value is
+    a list or tuple of TYPE (atom 0) or None (atom 1)."""
+
+    __slots__ = ("table", "name", "type", "atoms", "allowed", "null_atom", "cache")
+
+    def __init__(
+        self, table: str, name: str, type_: str, full: int, allowed: str
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.type = type_
+        self.atoms = (full, full)
+        self.allowed = allowed
+        self.null_atom = 1
+        self.cache: dict[str, Any] = {}
+
+    def atom(self, value: object) -> int:
+        if value is None:
+            return 1
+        if type(value) in (list, tuple):
+            allowed = _ELEMENT_TYPES[self.type]
+            if all(type(v) in allowed for v in value):  # type: ignore[attr-defined]
+                return 0
+        raise InputError(self.table, self.name, value, self.allowed)
+
+    def mask(self, value: object) -> int:
+        return self.atoms[self.atom(value)]
+
+
+Column = Lookup | Ranges | Many
 
 
 def checked_mask(columns: Sequence[Column], values: Sequence[object], full: int) -> int:

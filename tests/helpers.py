@@ -90,11 +90,7 @@ def run_generated_tests(compilation: Compilation, root: Path) -> str:
     import subprocess
     import sys
 
-    assert compilation.files is not None
-    package = root / "out" / "generated"
-    for name, text in compilation.files.items():
-        (package / name).parent.mkdir(parents=True, exist_ok=True)
-        (package / name).write_text(text, encoding="utf-8")
+    package = write_package(compilation, root)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package)],
         cwd=root / "out",
@@ -103,3 +99,13 @@ def run_generated_tests(compilation: Compilation, root: Path) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+def write_package(compilation: Compilation, root: Path) -> Path:
+    """The generated files written as the package ROOT/out/generated (returned)."""
+    assert compilation.files is not None
+    package = root / "out" / "generated"
+    for name, text in compilation.files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text, encoding="utf-8")
+    return package

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from compiler.expressions.typed import evaluate as evaluate_expression
 from compiler.model import Aggregation, HitPolicy, Project, Rule, Table, Value
 from compiler.reading.cells import tests_match
 
@@ -92,7 +93,16 @@ def evaluate(
             )
             assert isinstance(produced, dict)
             values[column.name] = produced[column.name]
+    compute(table, values)
     return decide(table, values, candidates)
+
+
+def compute(table: Table, values: dict[str, Value]) -> None:
+    """Add TABLE's computed inputs (version 2) to VALUES, in column order: each
+    expression walked over the values (compiler.expressions.typed.evaluate)."""
+    for column in table.inputs:
+        if column.expression is not None:
+            values[column.name] = evaluate_expression(column.expression, values)
 
 
 def decide(

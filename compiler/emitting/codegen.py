@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ from compiler.emitting.explain import explain_version
 from compiler.emitting.index import bit_order, build_axes, disjoint
 from compiler.emitting.literals import py_literal
 from compiler.emitting.markdown import render_markdown
-from compiler.emitting.masks import describe, render_axis
+from compiler.emitting.masks import Rendered, describe, render_axis
 from compiler.emitting.runtime import FOLDER as RUNTIME
 from compiler.emitting.runtime import SHIPPED
 from compiler.model import (
@@ -121,6 +122,9 @@ def _rule_comment(table: Table, rule: Rule) -> list[str]:
 
 def _annotation(column: Column, *, literal: bool = True) -> str:
     """`str | None`, or `Literal["CT", "MRI"] | None` when the Values list every value."""
+    if column.many:  # version 2
+        item = column.type.python
+        return f"tuple[{item}, ...] | list[{item}] | None"
     listed = column.value_list
     if (
         literal
@@ -234,7 +238,12 @@ def _version(
     single_match = table.hit_policy in (HitPolicy.UNIQUE, HitPolicy.ANY) and disjoint(
         table, axes, order
     )
-    columns = [render_axis(a, prefix, n, i) for i, a in enumerate(axes)]
+    columns = [
+        _render_many(a.column, prefix)
+        if a.column.many
+        else render_axis(a, prefix, n, i)
+        for i, a in enumerate(axes)
+    ]
     single = not table.returns_list and table.aggregation is None
     hits = [
         {
@@ -284,7 +293,12 @@ def _version(
         "function": function,
         "decide": decide,
         "params": [
-            {"name": c.name, "annotation": _annotation(c, literal=not c.source_table)}
+            {
+                "name": c.name,
+                "annotation": _annotation(
+                    c, literal=not c.source_table and not c.computed
+                ),
+            }
             for c in table.inputs
         ],
         "call": f"{function}({arguments})",
@@ -383,10 +397,19 @@ def render_table(project: Project, decision: Decision) -> str:
         shape = "multi"
     else:
         shape = "single"
+    computed = _computed(first, versions[0]["prefix"])
+    if computed:  # their frame functions take and give any frame column
+        typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
+    names_used = _datetime_names(versioned or DataType.DATE in types, types)
+    for c in computed:
+        found = re.findall(r"\b(timedelta|datetime|date|time)\(", c["python"])
+        names_used = sorted({*names_used, *found})
     return (
         _environment()
         .get_template("table.py.j2")
         .render(
+            computed=computed,
+            computed_check=_computed_check(first, versions[0]["prefix"]),
             name=decision.name,
             workbook=py_literal(first.location.path),
             title=py_literal(first.title),
@@ -401,7 +424,7 @@ def render_table(project: Project, decision: Decision) -> str:
             versioned=decision.versioned,
             takes_as_of=versioned,
             versions=versions,
-            datetime_names=_datetime_names(versioned or DataType.DATE in types, types),
+            datetime_names=names_used,
             stdlib_names=sorted(used & _STDLIB),
             runtime_names=sorted(used - _STDLIB, key=_import_order),
             typing_names=typing_names,
@@ -431,6 +454,81 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
         text[-1] += f" {item}"
     # In a docstring: backslashes and double quotes escaped, so the text reads back.
     return [line.replace("\\", "\\\\").replace('"', '\\"') for line in text]
+
+
+def _render_many(column: Column, prefix: str) -> Rendered:
+    """A list-valued input (version 2): every rule accepts every list (its entries
+    are derived columns); the runtime `Many` checks the value."""
+    element = column.type.value
+    allowed = py_literal(f"a list or tuple of {element} values, or None")
+    spec = f'Many(TABLE, "{column.name}", "{element}", {prefix}_ALL, {allowed})'
+    return Rendered(
+        f"# {column.name} (list of {element}): tested by its derived columns",
+        f"{prefix}_ALL",
+        spec,
+        {"Many"},
+    )
+
+
+def _typing_order(name: str) -> tuple[int, str]:
+    """`from typing import` names in the order version 1 writes them (TYPE_CHECKING
+    first), then any others alphabetically."""
+    return (0 if name == "TYPE_CHECKING" else 1, name)
+
+
+def _computed(table: Table, prefix: str) -> list[dict[str, Any]]:
+    """The computed inputs of TABLE (version 2), in order: each a function of the
+    inputs its expression reads. The expression reaches the code only as Python built
+    from its checked tree (names are the table's inputs, literals `py_literal`)."""
+    by_name = {c.name: c for c in table.inputs}
+    found = []
+    for column in table.inputs:
+        typed = column.expression
+        if typed is None:
+            continue
+        if not column.derived:
+            doc = f"The computed input `{column.name}` (its expression: the workbook)."
+        elif column.type is DataType.BOOLEAN:
+            doc = f"Whether the elements of `{typed.names[0]}` pass an entry's tests."
+        else:
+            doc = (
+                f"How `{typed.names[0]}` compares with an expression (an entry "
+                "naming other inputs): less, equal, greater, or None."
+            )
+        found.append(
+            {
+                "name": column.name,
+                "python": typed.python,
+                "arguments": [
+                    {
+                        "name": n,
+                        "annotation": _annotation(by_name[n], literal=False),
+                        "type": by_name[n].type.value,
+                    }
+                    for n in typed.names
+                ],
+                "call": ", ".join(typed.names),
+                "annotation": f"{column.type.python} | None",
+                "doc": doc,
+            }
+        )
+    return found
+
+
+def _computed_check(table: Table, prefix: str) -> str:
+    """The code that validates the plain inputs the expressions read, raising
+    InputError, when an expression met a value of the wrong type."""
+    read = {n for c in table.inputs if c.expression for n in c.expression.names}
+    plain = [
+        (i, c.name)
+        for i, c in enumerate(table.inputs)
+        if c.name in read and not c.computed and not c.source_table
+    ]
+    if not plain:
+        return "pass"
+    columns = ", ".join(f"{prefix}_COLUMNS[{i}]" for i, _ in plain)
+    values = ", ".join(n for _, n in plain)
+    return f"checked_mask(({columns},), ({values},), 0)"
 
 
 def _datetime_names(uses_date: bool, types: set[DataType]) -> list[str]:
@@ -560,6 +658,14 @@ def render_package(
             + (RUNTIME / name).read_text(encoding="utf-8")
             for name in SHIPPED
         },
+        **(
+            {
+                "_feel.py": f"{GENERATED_MARKER}: do not edit.\n"
+                + (RUNTIME / "_feel.py").read_text(encoding="utf-8")
+            }
+            if any(c.computed for d in project.decisions for c in d.first.inputs)
+            else {}
+        ),
         # PEP 561: the package ships its types (mypy --strict passes on it).
         "py.typed": f"{GENERATED_MARKER}: do not edit.\n",
     }

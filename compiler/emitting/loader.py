@@ -134,11 +134,12 @@ def load_modules(
     `sys.modules` (see `_SourceFinder`): it lives as long as its modules are used."""
     package = f"_compile_rules_eval_{next(_counter)}"
     finder = _SourceFinder(package, files)
-    shipped = tuple(files.get(name, "") for name in SHIPPED)
+    runtime = (*SHIPPED, "_feel.py")  # _feel: version 2, when used
+    shipped = tuple(files.get(name, "") for name in runtime)
     with finder.installed():
         shared = _RUNTIMES.get(shipped)
         if shared is None:
-            for name in SHIPPED:
+            for name in runtime:
                 if name in files:
                     importlib.import_module(f"{package}.{name.removesuffix('.py')}")
             _RUNTIMES[shipped] = finder
@@ -148,7 +149,7 @@ def load_modules(
             # The same runtime sources: their modules, imported once, serve every
             # package (typing's caches keep classes of a runtime alive for a while).
             root = importlib.import_module(package)
-            for name in SHIPPED:
+            for name in runtime:
                 stem = name.removesuffix(".py")
                 module = shared.modules.get(f"{shared.package}.{stem}")
                 if module is not None:

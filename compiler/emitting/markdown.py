@@ -105,12 +105,8 @@ def _version(table: Table, *, heading: bool) -> list[str]:
         [
             [
                 escape(c.name),
-                f"from {c.source_table}"
-                if c.source_table
-                else "required input"
-                if c.required
-                else c.kind.value,
-                c.type.value,
+                _kind(c),
+                f"list of {c.type.value}" if c.many else c.type.value,
                 escape(entry_text(c.values, c.type)) if c.values else "",
                 _value(c.default, c) if c.has_default else "",
             ]
@@ -195,6 +191,17 @@ _ANY = {
     DataType.TIME: "any time of day",
     DataType.DATETIME: "any date and time",
 }
+
+
+def _kind(column: Column) -> str:
+    """`input`, `from <table>`, and (version 2) `computed: <expression>` or
+    `derived: x compared with r`, escaped."""
+    if column.source_table:
+        return f"from {column.source_table}"
+    if column.expression is not None:
+        label = "derived" if column.derived else "computed"
+        return escape(f"{label}: {column.expression.text}")
+    return "required input" if column.required else column.kind.value
 
 
 def render_interfaces(project: Project) -> str:

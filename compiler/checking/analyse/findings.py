@@ -7,9 +7,10 @@ per table and sums up the rest in one message."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from compiler.checking.analyse.regions import (
     Facts,
@@ -123,6 +124,65 @@ def _where(facts: Facts, region: Region) -> str:
     return ", ".join(parts)
 
 
+def assumption(table: Table) -> str:
+    """What the analysis of TABLE assumes (version 2), empty when it is exact.
+
+    Computed and derived inputs are analysed as inputs of their own. That is exact
+    unless what they read is constrained elsewhere in the table: an input they read
+    has entries of its own, or two of them read the same input
+    (`x_vs_a` and `x_vs_b`, both of `x`). Then some combinations of atoms cannot
+    occur, and a finding may name one of them."""
+    computed = [c for c in table.inputs if c.expression is not None]
+    if not computed:
+        return ""
+    constrained = {
+        c.name
+        for i, c in enumerate(table.inputs)
+        if not c.computed and any(not r.inputs[i].is_any for r in table.rules)
+    }
+    readers: dict[str, int] = {}
+    for column in computed:
+        assert column.expression is not None
+        for name in set(column.expression.names):
+            readers[name] = readers.get(name, 0) + 1
+    related = sorted(n for n, k in readers.items() if k > 1 or n in constrained)
+    if not related:
+        return ""
+    shown = ", ".join(c.name for c in computed)
+    return (
+        f"this may be spurious: the analysis takes {shown} as inputs of their own, "
+        f"independent of one another and of {', '.join(related)}, which they are "
+        "computed from, so it cannot tell whether such a case can occur"
+    )
+
+
+def _hedged(
+    check: Callable[[Project], Iterator[Diagnostic]],
+) -> Callable[[Project], Iterator[Diagnostic]]:
+    """CHECK, its findings on tables whose analysis assumes something (version 2)
+    saying so, as warnings: an error the tables may not have must not block."""
+
+    def run(project: Project) -> Iterator[Diagnostic]:
+        notes = {
+            (t.location.path, t.location.sheet): assumption(t)
+            for t in all_tables(project)
+        }
+        for found in check(project):
+            note = notes.get((found.location.path, found.location.sheet), "")
+            if note:
+                found = dataclasses.replace(
+                    found,
+                    severity=min(found.severity, Severity.WARNING),
+                    message=f"{found.message} ({note})",
+                )
+            yield found
+
+    run.__name__ = check.__name__
+    run.__doc__ = check.__doc__
+    return run
+
+
+@_hedged
 def check_overlaps(project: Project) -> Iterator[Diagnostic]:
     """A301, A302: one input answered two ways; A314: only when an input is missing."""
     for table in all_tables(project):
@@ -219,6 +279,7 @@ def _missing_overlaps(
         yield _more("A314", Severity.WARNING, table, extra, what)
 
 
+@_hedged
 def check_gaps(project: Project) -> Iterator[Diagnostic]:
     """A303, A304: inputs no rule answers, in a single-hit table without Default;
     A313: such inputs that exist only when an input is missing."""
@@ -347,6 +408,7 @@ def _missing_gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
         yield _more("A313", Severity.WARNING, table, len(regions) - MAX_REPORTED, what)
 
 
+@_hedged
 def check_reach(project: Project) -> Iterator[Diagnostic]:
     """A305, A306, A307: rules that never decide anything."""
     for table in all_tables(project):

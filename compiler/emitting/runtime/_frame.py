@@ -25,6 +25,7 @@ from ._runtime import (
     DecisionError,
     InputError,
     Lookup,
+    Many,
     NoVersionError,
     Outside,
     Ranges,
@@ -46,6 +47,7 @@ def decide_frame(
     *,
     shape: str,
     requires: Sequence[tuple[str, Callable[..., pandas.DataFrame]]] = (),
+    computes: Sequence[tuple[str, Callable[[Any], Any]]] = (),
     categorical: bool = False,
 ) -> pandas.DataFrame:
     """Evaluate every row of FRAME; see the generated `evaluate_frame` for the shape
@@ -53,7 +55,8 @@ def decide_frame(
     ids; "list": every output and `matched` a tuple per row). With CATEGORICAL, each
     result column is a pandas Categorical of the same values (missing: NaN), taken
     from the few distinct results without a pass over the rows' objects; required
-    tables give their outputs so, which makes chains cheap."""
+    tables give their outputs so, which makes chains cheap. COMPUTES (version 2)
+    add the computed inputs, each a function of the frame."""
     import numpy as np
     import pandas as pd
 
@@ -61,6 +64,8 @@ def decide_frame(
         frame = frame.assign(
             **{name: call(frame, categorical=True)[name] for name, call in requires}
         )
+    for name, compute in computes:  # version 2: in order, each may read the last
+        frame = frame.assign(**{name: compute(frame)})
     codes, values = _decide_codes(frame, table, outputs, versions, shape, np, pd)
     names = [*outputs, "matched"]
     series = {}
@@ -431,6 +436,8 @@ def _codes(column: Column, series: Any, rows: int, np: Any, pd: Any) -> Any:
     """The atom of every row of SERIES (None: the column is absent, all null)."""
     if series is None:
         return np.full(rows, column.null_atom, dtype=np.intp)
+    if isinstance(column, Many):  # version 2: lists, checked row by row
+        return _row_codes(column, series, np, pd, check=True)
     dtype = series.dtype
     kind = dtype.kind if isinstance(dtype, np.dtype) else "O"  # extension types: "O"
     if isinstance(dtype, pd.CategoricalDtype):

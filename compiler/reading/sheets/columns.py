@@ -3,6 +3,8 @@ and Type rows (and optionally Values and Default) that say what each column is."
 
 from __future__ import annotations
 
+import re
+
 from compiler.diagnostics import CellError, Location
 from compiler.model import Column, ColumnKind, DataType, UnaryTests, Value
 from compiler.reading import cells
@@ -16,27 +18,43 @@ from compiler.reading.sheets.common import (
 )
 from compiler.reading.workbook import RawSheet, ref
 
-_COLUMN_ROWS = ("kind", "type", "values", "default")
+_COLUMN_ROWS = ("kind", "type", "values", "default", "expression")
 _TYPES = {t.value: t for t in DataType}
 
 
 def read_column_rows(reader: Reader, sheet: RawSheet, header: int) -> dict[str, int]:
     """The rows below the Rule row HEADER that describe columns: label -> row."""
     rows: dict[str, int] = {}
+    twice: list[tuple[str, int]] = []
     row = header + 1
     while True:
         label = reader.text(sheet, row, 1).lower()
         if label not in _COLUMN_ROWS:
             break
         if label in rows:
-            reader.error(
-                "E109",
-                f"the row {label.title()!r} appears twice",
-                sheet.location.at(ref(row, 1)),
-            )
+            twice.append((label, row))
         rows.setdefault(label, row)
         row += 1
+    if "expression" in rows and not _has_computed(reader, sheet, rows):
+        # Version 1 reads an `Expression` row as a rule: so does version 2 unless a
+        # column of the table is computed (which version 1 refuses).
+        end = rows["expression"]
+        rows = {k: r for k, r in rows.items() if r < end}
+        twice = [(label, r) for label, r in twice if r < end]
+    for label, r in twice:
+        reader.error(
+            "E109",
+            f"the row {label.title()!r} appears twice",
+            sheet.location.at(ref(r, 1)),
+        )
     return rows
+
+
+def _has_computed(reader: Reader, sheet: RawSheet, rows: dict[str, int]) -> bool:
+    if "kind" not in rows:
+        return False
+    kinds = (c for (r, c) in sheet.cells if r == rows["kind"])
+    return any(reader.text(sheet, rows["kind"], c).lower() == "computed" for c in kinds)
 
 
 def read_columns(
@@ -138,6 +156,8 @@ def _column(
             return None
     elif kind_lower in ("input", "output", "annotation"):
         kind = ColumnKind(kind_lower)
+    elif kind_lower == "computed":  # version 2: the Expression row gives its value
+        kind = ColumnKind.INPUT
     else:
         reader.error(
             "E113",
@@ -157,6 +177,11 @@ def _column(
     type_text = reader.text(sheet, rows["type"], col)
     values: UnaryTests | None = None
     named = lists.get(type_text)
+    many = False
+    listed = re.fullmatch(r"list\s+of\s+(\w+)", type_text.strip(), re.I)
+    if listed and listed.group(1).lower() in _TYPES and kind is ColumnKind.INPUT:
+        many = True  # version 2: a list-valued input; its Values are the elements'
+        type_text = listed.group(1)
     if type_text.lower() in _TYPES:
         type_ = _TYPES[type_text.lower()]
     elif named is not None:
@@ -204,6 +229,7 @@ def _column(
         has_default,
         kind_at.cell,
         required,
+        many=many,
     )
 
 

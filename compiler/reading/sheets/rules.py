@@ -8,17 +8,25 @@ import re
 from compiler.diagnostics import CellError, Location
 from compiler.model import Column, ColumnKind, Rule, UnaryTests, Value
 from compiler.reading import cells
+from compiler.reading.sheets import computed
 from compiler.reading.sheets.common import Reader
+from compiler.reading.sheets.computed import Quantifier, Relational
 from compiler.reading.workbook import RawSheet, ref
 
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
 
 
 def read_rules(
-    reader: Reader, sheet: RawSheet, first: int, columns: list[tuple[Column, int]]
+    reader: Reader,
+    sheet: RawSheet,
+    first: int,
+    columns: list[tuple[Column, int]],
+    relational: dict[tuple[int, int], Relational | Quantifier] | None = None,
 ) -> tuple[tuple[Rule, ...], tuple[tuple[str, Location], ...]]:
     """The rules from row FIRST, and the (id, row) of the rows left out: rows with bad
-    cells are reported and left out, but their ids still take part in the checks."""
+    cells are reported and left out, but their ids still take part in the checks.
+    Entries that name other inputs (version 2) go to RELATIONAL, by (rule index,
+    input index), with `-` in the rule, when it is given."""
     loc = sheet.location
     rules: list[Rule] = []
     unread: list[tuple[str, Location]] = []
@@ -40,7 +48,10 @@ def read_rules(
             )
             row += 1
             continue
-        rule = _rule(reader, sheet, row, rule_id, row_range, columns)
+        found: dict[tuple[int, int], Relational | Quantifier] = {}
+        rule = _rule(reader, sheet, row, rule_id, row_range, columns, found)
+        if rule is not None and relational is not None:
+            relational.update({(len(rules), i): e for (_, i), e in found.items()})
         if rule is not None:
             rules.append(rule)
         else:
@@ -57,6 +68,7 @@ def _rule(
     rule_id: str,
     row_range: Location,
     columns: list[tuple[Column, int]],
+    relational: dict[tuple[int, int], Relational | Quantifier],
 ) -> Rule | None:
     inputs: list[UnaryTests] = []
     outputs: list[Value] = []
@@ -75,8 +87,8 @@ def _rule(
             reader.text(sheet, row, col)  # reports normalised quotes and spaces
         try:
             if column.kind is ColumnKind.INPUT:
-                inputs.append(cells.parse_unary_tests(raw, column.type))
                 input_cells.append(cell)
+                inputs.append(_entry(raw, column, columns, len(inputs), relational))
             else:
                 if cells.is_blank(raw):
                     raise CellError(
@@ -100,6 +112,30 @@ def _rule(
         tuple(input_cells),
         tuple(output_cells),
     )
+
+
+def _entry(
+    raw: cells.RawValue,
+    column: Column,
+    columns: list[tuple[Column, int]],
+    position: int,
+    relational: dict[tuple[int, int], Relational | Quantifier],
+) -> UnaryTests:
+    """An input entry; one that names other inputs (version 2) is kept in
+    RELATIONAL and stands as `-` until the table is lowered."""
+    if column.many:  # version 2: a list column's entries quantify over elements
+        quantified = computed.parse_quantified(raw, column)
+        if quantified is not None:
+            relational[(0, position)] = quantified
+        return UnaryTests()
+    try:
+        return cells.parse_unary_tests(raw, column.type)
+    except CellError:
+        env = computed.inputs_env(columns)
+        if not isinstance(raw, str) or not computed.mentions_input(raw, env):
+            raise
+    relational[(0, position)] = computed.parse_relational(raw, column, env)
+    return UnaryTests()
 
 
 def _leftovers(

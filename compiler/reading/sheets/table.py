@@ -6,6 +6,12 @@ from __future__ import annotations
 from compiler.model import ColumnKind, Table
 from compiler.reading.sheets.columns import read_column_rows, read_columns
 from compiler.reading.sheets.common import NamedLists, Reader, find_row
+from compiler.reading.sheets.computed import (
+    Quantifier,
+    Relational,
+    attach_expressions,
+    lower,
+)
 from compiler.reading.sheets.header import read_metadata, read_name
 from compiler.reading.sheets.rules import read_rules
 from compiler.reading.workbook import RawSheet, ref
@@ -44,6 +50,9 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
     columns = read_columns(reader, sheet, header, column_rows, lists)
     if columns is None:
         return None
+    columns = attach_expressions(reader, sheet, columns, column_rows)
+    if columns is None:
+        return None
     inputs = tuple(c for c, _ in columns if c.kind is ColumnKind.INPUT)
     outputs = tuple(c for c, _ in columns if c.kind is ColumnKind.OUTPUT)
     notes = tuple(c for c, _ in columns if c.kind is ColumnKind.ANNOTATION)
@@ -51,7 +60,8 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
         reader.error("E106", "the table has no output column", loc.at(ref(header, 1)))
         return None
     first_rule = max(column_rows.values()) + 1
-    rules, unread = read_rules(reader, sheet, first_rule, columns)
+    relational: dict[tuple[int, int], Relational | Quantifier] = {}
+    rules, unread = read_rules(reader, sheet, first_rule, columns, relational)
     if len(rules) > MAX_RULES:
         reader.error(
             "E160",
@@ -62,6 +72,7 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
             "modality), chained with 'from' inputs where one decides for another",
         )
         return None
+    inputs, rules = lower(inputs, rules, relational)
     return Table(
         name=name,
         hit_policy=meta.hit_policy,

@@ -87,7 +87,8 @@ def read_suite(
                     suggest(column_name, inputs) or f"inputs: {', '.join(inputs)}",
                 )
                 continue
-            layout.append(("input", column_name, col, inputs[column_name].type))
+            role = "list" if inputs[column_name].many else "input"  # version 2
+            layout.append((role, column_name, col, inputs[column_name].type))
         elif kind == "expected":
             if column_name not in outputs:
                 reader.error(
@@ -157,8 +158,12 @@ def _case(
                         for t in cells.split_list(text)
                     )
             elif cells.is_blank(raw):
-                if role == "input":
+                if role in ("input", "list"):
                     inputs.append((name, None))
+            elif role == "list":  # a list-valued input: `M54.5, 70450`; [] is empty
+                text = cells.clean_text(raw)[0] if isinstance(raw, str) else ""
+                listed = () if text == "[]" else cells.parse_literal_list(raw, type_)
+                inputs.append((name, listed))  # type: ignore[arg-type]
             elif role == "as_of":
                 parsed = cells.parse_literal(raw, DataType.DATE, allow_null=False)
                 assert isinstance(parsed, dt.date)

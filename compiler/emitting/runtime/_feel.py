@@ -1,0 +1,390 @@
+"""FEEL-CR at run time, written into the generated package as `_feel.py` when a table
+has computed inputs or entries that name other inputs (workbook format version 2).
+
+The compiler type-checks every expression and emits Python that calls these
+functions; they add FEEL's null semantics (null in, null out; a comparison with null
+is null; `and`/`or` three-valued; division by zero and overflow are null) and the
+years-and-months duration, which Python lacks. Standard library only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ._runtime import InputError
+
+
+class YearsMonths:
+    """A years-and-months duration (`P1Y6M`, `18 months`): a whole number of months."""
+
+    __slots__ = ("total",)
+
+    def __init__(self, months: int) -> None:
+        self.total = months
+
+    @property
+    def years(self) -> int:
+        """FEEL's `.years`: the whole years (signed)."""
+        return int(self.total / 12)
+
+    @property
+    def months(self) -> int:
+        """FEEL's `.months`: the months beyond the whole years (signed)."""
+        return self.total - 12 * self.years
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, YearsMonths) and other.total == self.total
+
+    def __hash__(self) -> int:
+        return hash(("ym", self.total))
+
+    def __lt__(self, other: YearsMonths) -> bool:
+        return self.total < other.total
+
+    def __le__(self, other: YearsMonths) -> bool:
+        return self.total <= other.total
+
+    def __gt__(self, other: YearsMonths) -> bool:
+        return self.total > other.total
+
+    def __ge__(self, other: YearsMonths) -> bool:
+        return self.total >= other.total
+
+    def __repr__(self) -> str:
+        return f"YearsMonths({self.total})"
+
+
+def _shift(day: datetime.date, months: int) -> datetime.date:
+    """DAY moved by MONTHS, the day clamped to the month's last (Jan 31 + 1 month is
+    Feb 28 or 29)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return day.replace(year=year, month=month + 1, day=min(day.day, last))
+
+
+def add(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        if isinstance(b, YearsMonths):
+            if isinstance(a, YearsMonths):
+                return YearsMonths(a.total + b.total)
+            return _shift(a, b.total)
+        if isinstance(a, YearsMonths):
+            return _shift(b, a.total)
+        if isinstance(a, datetime.time):
+            moment = datetime.datetime.combine(datetime.date(2000, 1, 1), a) + b
+            return moment.time()
+        return a + b
+    except (OverflowError, ValueError):
+        return None
+
+
+def sub(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        if isinstance(b, YearsMonths):
+            if isinstance(a, YearsMonths):
+                return YearsMonths(a.total - b.total)
+            return _shift(a, -b.total)
+        if isinstance(a, datetime.time):
+            day = datetime.date(2000, 1, 1)
+            if isinstance(b, datetime.time):
+                return datetime.datetime.combine(day, a) - datetime.datetime.combine(
+                    day, b
+                )
+            return (datetime.datetime.combine(day, a) - b).time()
+        return a - b
+    except (OverflowError, ValueError):
+        return None
+
+
+def mul(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        if isinstance(a, YearsMonths):
+            return YearsMonths(int(a.total * b))
+        if isinstance(b, YearsMonths):
+            return YearsMonths(int(b.total * a))
+        return a * b
+    except (OverflowError, ValueError):
+        return None
+
+
+def div(a: Any, b: Any) -> Any:
+    if a is None or b is None or not b:
+        return None
+    try:
+        if isinstance(a, datetime.timedelta) and isinstance(b, datetime.timedelta):
+            return a / b
+        if isinstance(a, datetime.timedelta):
+            return a / b
+        if isinstance(a, YearsMonths):
+            return a.total / b.total if isinstance(b, YearsMonths) else None
+        return a / b
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return None
+
+
+def neg(a: Any) -> Any:
+    if a is None:
+        return None
+    if isinstance(a, YearsMonths):
+        return YearsMonths(-a.total)
+    return -a
+
+
+def lt(a: Any, b: Any) -> bool | None:
+    return None if a is None or b is None else bool(a < b)
+
+
+def le(a: Any, b: Any) -> bool | None:
+    return None if a is None or b is None else bool(a <= b)
+
+
+def gt(a: Any, b: Any) -> bool | None:
+    return None if a is None or b is None else bool(a > b)
+
+
+def ge(a: Any, b: Any) -> bool | None:
+    return None if a is None or b is None else bool(a >= b)
+
+
+def eq(a: Any, b: Any) -> bool:
+    """FEEL `=`: null equals null only."""
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(a == b)
+
+
+def ne(a: Any, b: Any) -> bool:
+    return not eq(a, b)
+
+
+def and_(a: bool | None, b: bool | None) -> bool | None:
+    if a is False or b is False:
+        return False
+    if a is None or b is None:
+        return None
+    return True
+
+
+def or_(a: bool | None, b: bool | None) -> bool | None:
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
+
+
+def sign(a: Any, b: Any) -> str | None:
+    """How A compares with B: `less`, `equal`, `greater`; null when either is null
+    (an entry such as `<= date_of_service`, lowered to a derived column)."""
+    if a is None or b is None:
+        return None
+    return "less" if a < b else "greater" if a > b else "equal"
+
+
+_ELEMENTS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "code": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "date": (datetime.date,),
+    "duration": (datetime.timedelta,),
+    "time": (datetime.time,),
+    "datetime": (datetime.datetime,),
+}
+
+
+def _elements(items: Any, kind: str) -> Any:
+    """ITEMS, a list or tuple of values of KIND; TypeError otherwise (the evaluator
+    then names the input in an InputError)."""
+    if type(items) not in (list, tuple):
+        raise TypeError(f"not a list of {kind}")
+    allowed = _ELEMENTS[kind]
+    for item in items:
+        if type(item) not in allowed:
+            raise TypeError(f"not a list of {kind}")
+    return items
+
+
+def some(items: Any, kind: str, test: Any) -> bool | None:
+    """Whether an element of ITEMS passes TEST (`any(...)` in a list column)."""
+    if items is None:
+        return None
+    return any(test(v) for v in _elements(items, kind))
+
+
+def every(items: Any, kind: str, test: Any) -> bool | None:
+    if items is None:
+        return None
+    return all(test(v) for v in _elements(items, kind))
+
+
+def none(items: Any, kind: str, test: Any) -> bool | None:
+    if items is None:
+        return None
+    return not any(test(v) for v in _elements(items, kind))
+
+
+def between(x: Any, low: Any, high: Any) -> bool | None:
+    return and_(ge(x, low), le(x, high))
+
+
+def years_and_months(start: Any, end: Any) -> YearsMonths | None:
+    """FEEL `years and months duration(from, to)`: the whole months from START to
+    END (dates or datetimes), negative when END is earlier."""
+    if start is None or end is None:
+        return None
+    if isinstance(start, datetime.datetime) != isinstance(end, datetime.datetime):
+        start = _as_datetime(start)
+        end = _as_datetime(end)
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if _within_month(end) < _within_month(start):
+        months -= 1
+    return YearsMonths(sign * months)
+
+
+def _as_datetime(value: Any) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.combine(value, datetime.time())
+
+
+def _within_month(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, datetime.datetime):
+        return (value.day, value.time())
+    return (value.day,)
+
+
+_FIELDS = {
+    "years": (YearsMonths,),
+    "months": (YearsMonths,),
+    "year": (datetime.date,),
+    "month": (datetime.date,),
+    "day": (datetime.date,),
+    "hour": (datetime.time, datetime.datetime),
+    "minute": (datetime.time, datetime.datetime),
+    "second": (datetime.time, datetime.datetime),
+}
+
+
+def field(value: Any, name: str) -> Any:
+    """`value.name` (FEEL paths): null for null, as FEEL has it; durations' `days`,
+    `hours`, `minutes`, `seconds` are their components."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.timedelta):
+        whole = abs(value)
+        sign = -1 if value < datetime.timedelta(0) else 1
+        parts = {
+            "days": whole.days,
+            "hours": whole.seconds // 3600,
+            "minutes": whole.seconds // 60 % 60,
+            "seconds": whole.seconds % 60,
+        }
+        return sign * parts[name]
+    if name == "weekday":
+        return value.isoweekday()
+    return getattr(value, name)
+
+
+def call(name: str, *arguments: Any) -> Any:
+    """The built-in function NAME: null when an argument is null."""
+    if any(a is None for a in arguments):
+        return None
+    return _FUNCTIONS[name](*arguments)
+
+
+def _substring(text: str, start: int | float, length: int | float = -1) -> str:
+    begin = int(start) - 1 if start > 0 else len(text) + int(start)
+    return text[begin:] if length < 0 else text[begin : begin + int(length)]
+
+
+def _bounded(function: Any) -> Any:
+    def run(*arguments: Any) -> Any:
+        try:
+            return function(*arguments)
+        except (OverflowError, ValueError):
+            return None
+
+    return run
+
+
+_FUNCTIONS: dict[str, Any] = {
+    "abs": abs,
+    "floor": lambda x: math.floor(x),
+    "ceiling": lambda x: math.ceil(x),
+    "min": lambda *xs: min(xs),
+    "max": lambda *xs: max(xs),
+    "string length": len,
+    "upper case": str.upper,
+    "lower case": str.lower,
+    "starts with": str.startswith,
+    "ends with": str.endswith,
+    "contains": lambda text, part: part in text,
+    "substring": _substring,
+    "date": _bounded(lambda y, m, d: datetime.date(int(y), int(m), int(d))),
+}
+
+
+def row_values(rows: Sequence[Any], kind: str) -> list[Any]:
+    """A frame column's values (ROWS, from `Series.tolist()`) as `evaluate` takes
+    them: missing values None, timestamps as dates (KIND `date`) or datetimes."""
+    found: list[Any] = []
+    for value in rows:
+        name = type(value).__name__
+        if value is None or name in ("NAType", "NaTType"):
+            value = None
+        elif name == "Timestamp":
+            value = value.to_pydatetime()
+            if kind == "date":
+                value = value.date()
+        elif name == "Timedelta":
+            value = value.to_pytimedelta()
+        elif isinstance(value, float) and value != value:
+            value = None
+        found.append(value)
+    return found
+
+
+def frame_column(
+    frame: Any,
+    table: str,
+    names: Sequence[str],
+    kinds: Sequence[str],
+    compute: Any,
+) -> Any:
+    """The computed input COMPUTE of the inputs NAMES (of KINDS) on every row of
+    FRAME, as a Series of Python values (absent columns are missing values)."""
+    import pandas as pd
+
+    rows = len(frame)
+    columns = [
+        row_values(frame[n].tolist() if n in frame else [None] * rows, kind)
+        for n, kind in zip(names, kinds, strict=True)
+    ]
+    values: list[Any] = []
+    for position, row in enumerate(
+        zip(*columns, strict=True) if columns else [()] * rows
+    ):
+        try:
+            values.append(compute(*row))
+        except TypeError:
+            error = InputError(
+                table, ", ".join(names), row, f"values of {', '.join(kinds)}"
+            )
+            raise error.at_row(frame.index[position]) from None
+    return pd.Series(values, index=frame.index, dtype=object)

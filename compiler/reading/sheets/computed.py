@@ -1,0 +1,452 @@
+"""Version 2 of the format in a decision-table sheet: computed inputs (Kind `computed`,
+their expression in the `Expression` row) and entries that name other inputs
+(`<= date_of_service`, `[date_of_service - 14 days..date_of_service]`).
+
+Both end up as input columns whose value is an expression over the table's other
+inputs (`Column.expression`), computed before the rules are tested, so that the
+version-1 machinery (masks, analysis, evaluate_frame) applies unchanged:
+
+- a computed input is its own column, of its declared Type;
+- an entry comparing column `x` with an expression `r` becomes an entry of a
+  derived column `x_vs_r` whose value is how `x` compares with `r` (`less`, `equal`,
+  `greater`, or null when either is missing), so that `<= r` is `less, equal` and
+  `> r` is `greater`: the analysis then proves those two exclusive and complete, as
+  they are. A range with an expression at either end is two such comparisons (a
+  literal end stays a literal test of `x`). The rule's cell of `x` holds what is left
+  (`-`, or the literal end).
+
+Expressions are parsed and type-checked here (`compiler.expressions`); errors are
+E207 at the character of the cell, E208 for entry forms that cannot be split so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from compiler.diagnostics import CellError
+from compiler.emitting.literals import py_literal
+from compiler.expressions.syntax import Call, ExpressionError, Name, Quantified, tokens
+from compiler.expressions.typed import Typed, compile_expression, type_of
+from compiler.model import (
+    Column,
+    ColumnKind,
+    Compare,
+    DataType,
+    Equals,
+    Interval,
+    Prefix,
+    Rule,
+    UnaryTests,
+)
+from compiler.reading import cells
+from compiler.reading.sheets.common import Reader
+from compiler.reading.workbook import RawSheet, ref
+
+SIGNS = ("less", "equal", "greater")
+_OPS = {
+    "<": frozenset({"less"}),
+    "<=": frozenset({"less", "equal"}),
+    ">": frozenset({"greater"}),
+    ">=": frozenset({"greater", "equal"}),
+    "=": frozenset({"equal"}),
+}
+_COMPARISON = re.compile(r"^(<=|>=|<|>|=)?(\s*)(.+)$", re.S)
+_RANGE = re.compile(r"^([\[\(\]])(\s*)(.+?)\s*\.\.(\s*)(.+?)\s*([\]\)\[])$", re.S)
+
+
+def inputs_env(columns: list[tuple[Column, int]]) -> dict[str, str]:
+    """The names an expression of the table may read, with their expression types."""
+    return {c.name: type_of(c.type) for c, _ in columns if c.kind is ColumnKind.INPUT}
+
+
+def attach_expressions(
+    reader: Reader,
+    sheet: RawSheet,
+    columns: list[tuple[Column, int]],
+    rows: dict[str, int],
+) -> list[tuple[Column, int]] | None:
+    """COLUMNS with the expression of each computed column parsed and checked against
+    the plain inputs and the computed columns to its left; None on errors."""
+    if "kind" not in rows:
+        return columns
+    computed = {
+        col
+        for _, col in columns
+        if reader.text(sheet, rows["kind"], col).lower() == "computed"
+    }
+    ok = True
+    if "expression" in rows:
+        for _, col in columns:
+            if col not in computed and sheet.value(rows["expression"], col) is not None:
+                reader.error(
+                    "E116",
+                    "only computed columns take an Expression",
+                    sheet.location.at(ref(rows["expression"], col)),
+                    sheet.value(rows["expression"], col),
+                    "write computed in the Kind cell, or clear the Expression cell",
+                )
+                ok = False
+    if not computed:
+        return columns if ok else None
+    env = {
+        c.name: type_of(c.type)
+        for c, col in columns
+        if c.kind is ColumnKind.INPUT and col not in computed
+    }
+    found: list[tuple[Column, int]] = []
+    for column, col in columns:
+        if col not in computed:
+            found.append((column, col))
+            continue
+        row = rows.get("expression")
+        at = sheet.location.at(ref(row, col)) if row else column.location
+        text = reader.text(sheet, row, col) if row else ""
+        try:
+            if not text:
+                raise CellError(
+                    "a computed column needs an expression",
+                    "write it in the Expression row below the Kind row, e.g. "
+                    "years and months duration(date_of_birth, date_of_service).years",
+                    code="E207",
+                )
+            typed = compile_expression(text, env)
+            _check_type(typed, column.type, text)
+        except CellError as error:
+            reader.cell_error(error, at, text or None)
+            ok = False
+            continue
+        env[column.name] = type_of(column.type)
+        found.append((dataclasses.replace(column, expression=typed), col))
+    return found if ok else None
+
+
+def _check_type(typed: Typed, type_: DataType, text: str) -> None:
+    want = type_of(type_)
+    fits = typed.type == want or typed.type == "null"
+    if want == "number" and typed.type == "integer":
+        fits = True
+    if not fits:
+        shown = {"ym": "years and months duration"}.get(typed.type, typed.type)
+        hint = (
+            "take .years or .months of it"
+            if typed.type == "ym"
+            else f"the column's Type says {type_.value}"
+        )
+        raise ExpressionError(
+            f"the expression gives a {shown}, but the column is {type_.value}", 0, hint
+        )
+
+
+# -- entries that name other inputs ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Part of an entry of column `column`: `column` compared with `reference`."""
+
+    reference: Typed
+    signs: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Quantifier:
+    """An entry of a list column: `any(...)`, `every(...)` or `none(...)` of the
+    elements' unary tests."""
+
+    quantifier: str
+    tests: UnaryTests
+    text: str  # as written, cleaned: names the derived column
+
+
+_QUANTIFIED = re.compile(r"^(any|every|none)\s*\((.*)\)$", re.S | re.I)
+
+
+def parse_quantified(raw: cells.RawValue, column: Column) -> Quantifier | None:
+    """An entry of the list column COLUMN; None for `-` (any list, null included)."""
+    if cells.is_blank(raw):
+        return None
+    text, _ = cells.clean_text(str(raw))
+    if text == "-":
+        return None
+    match = _QUANTIFIED.match(text)
+    if not match:
+        raise CellError(
+            f"{text!r}: {column.name!r} holds a list, so an entry says which of its "
+            "elements must pass",
+            "write any(...), every(...) or none(...) around the tests, e.g. "
+            "any(M54.*, [70450..70498])",
+            code="E209",
+        )
+    tests = cells.parse_unary_tests(match.group(2), column.type)
+    if tests.is_any:
+        raise CellError(f"{text!r} has no tests inside", "e.g. any(M54.*)", code="E209")
+    return Quantifier(match.group(1).lower(), tests, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Relational:
+    """An entry naming other inputs: its relations (all must hold) and what is left
+    for the column itself (a literal range end, or `-`)."""
+
+    relations: tuple[Relation, ...]
+    rest: UnaryTests
+
+
+def mentions_input(text: str, env: dict[str, str]) -> bool:
+    try:
+        return any(t.kind == "name" and t.text in env for t in tokens(text))
+    except ExpressionError:
+        return False
+
+
+def parse_relational(text: str, column: Column, env: dict[str, str]) -> Relational:
+    """TEXT (an input entry version 1 refuses) as comparisons of COLUMN with
+    expressions over the other inputs ENV; CellError when it is not one."""
+    text, _ = cells.clean_text(text)
+    if not column.type.comparable:
+        raise CellError(
+            f"entries that name other inputs apply to numbers, dates and times, not "
+            f"{column.type.value}",
+            code="E208",
+        )
+    others = {k: v for k, v in env.items() if k != column.name}
+    bracket = _RANGE.match(text)
+    if bracket:
+        opening, _, low_text, _, high_text, closing = bracket.groups()
+        low_at, high_at = bracket.start(3), bracket.start(5)
+        relations: list[Relation] = []
+        rest: list[Compare] = []
+        for part, at, closed, ops in (
+            (low_text, low_at, opening == "[", (">=", ">")),
+            (high_text, high_at, closing == "]", ("<=", "<")),
+        ):
+            op = ops[0] if closed else ops[1]
+            literal = _literal(part, column.type)
+            if literal is not None:
+                rest.append(Compare(op, literal))
+                continue
+            reference = _reference(text, at, part, column, others)
+            relations.append(Relation(reference, _OPS[op]))
+        if len(rest) == 2:
+            raise CellError(f"{text!r} is not a valid range", code="E201")
+        return Relational(tuple(relations), UnaryTests(tuple(rest)))
+    if text.lower().startswith("not(") or "," in text:
+        raise CellError(
+            f"{text!r}: an entry naming another input is one comparison or one range",
+            "write the opposite comparison (not(<= x) is > x), or split the list over "
+            "two rules",
+            code="E208",
+        )
+    comparison = _COMPARISON.match(text)
+    assert comparison is not None
+    op = comparison.group(1) or "="
+    reference = _reference(
+        text, comparison.start(3), comparison.group(3), column, others
+    )
+    return Relational((Relation(reference, _OPS[op]),), UnaryTests())
+
+
+def _literal(
+    text: str, type_: DataType
+) -> int | float | dt.date | dt.timedelta | dt.time | None:
+    try:
+        value = cells.parse_literal(text, type_, allow_null=False)
+    except CellError:
+        return None
+    assert not isinstance(value, (bool, str))  # comparable types only
+    return value
+
+
+def _reference(
+    cell: str, at: int, part: str, column: Column, env: dict[str, str]
+) -> Typed:
+    """PART (at offset AT of the cell text) as an expression of COLUMN's type."""
+    padded = " " * at + part  # positions in messages count from the cell's start
+    typed = compile_expression(padded, env)
+    want = type_of(column.type)
+    if not (typed.type == want or {typed.type, want} <= {"integer", "number"}):
+        shown = {"ym": "years and months duration", "datetime": "date and time"}
+        raise ExpressionError(
+            f"{cell!r} compares a {column.type.value} with a "
+            f"{shown.get(typed.type, typed.type)}",
+            at,
+            "compare values of one type: a date with a date (date - date is a "
+            "duration; date + duration is a date)",
+        )
+    return dataclasses.replace(typed, text=part.strip())
+
+
+# -- lowering: relations become derived columns ----------------------------------------
+
+
+def _slug(text: str) -> str:
+    spoken = text.lower().replace("-", " minus ").replace("+", " plus ")
+    words = re.sub(r"[^a-z0-9]+", "_", spoken).strip("_")
+    return words[:40].strip("_") or "value"
+
+
+def lower(
+    inputs: tuple[Column, ...],
+    rules: tuple[Rule, ...],
+    relational: dict[tuple[int, int], Relational | Quantifier],
+) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
+    """INPUTS and RULES with RELATIONAL entries ((rule index, input index) -> entry)
+    turned into derived columns, appended after the sheet's inputs: `x_vs_r` for
+    comparisons with other inputs, and a boolean `codes_any_1` for each distinct
+    quantified entry of a list column."""
+    if not relational:
+        return inputs, rules
+    quantified = {k: v for k, v in relational.items() if isinstance(v, Quantifier)}
+    if quantified:
+        inputs, rules = _lower_quantified(inputs, rules, quantified)
+    relations = {k: v for k, v in relational.items() if isinstance(v, Relational)}
+    if not relations:
+        return inputs, rules
+    names = {c.name for c in inputs}
+    derived: dict[tuple[str, str], Column] = {}
+    for (_, position), entry in sorted(relations.items(), key=lambda kv: kv[0]):
+        source = inputs[position]
+        for relation in entry.relations:
+            key = (source.name, relation.reference.text)
+            if key in derived:
+                continue
+            name = base = f"{source.name}_vs_{_slug(relation.reference.text)}"
+            number = 2
+            while name in names:
+                name, number = f"{base}_{number}", number + 1
+            names.add(name)
+            python = f"feel.sign({source.name}, {relation.reference.python})"
+            typed = Typed(
+                f"{source.name} compared with {relation.reference.text}",
+                "string",
+                python,
+                (source.name, *relation.reference.names),
+                Call(0, 0, "sign", (Name(0, 0, source.name), relation.reference.tree)),
+            )
+            derived[key] = Column(
+                name,
+                ColumnKind.INPUT,
+                DataType.STRING,
+                source.location,
+                values=UnaryTests(tuple(Equals(s) for s in SIGNS)),
+                kind_cell=source.kind_cell,
+                expression=typed,
+                derived=True,
+            )
+    columns = list(derived.values())
+    order = list(derived)
+    lowered: list[Rule] = []
+    for index, rule in enumerate(rules):
+        entries = list(rule.inputs)
+        extra = [UnaryTests()] * len(columns)
+        cells_of = list(rule.input_cells)
+        for position, source in enumerate(inputs):
+            found = relations.get((index, position))
+            if found is None:
+                continue
+            entries[position] = found.rest
+            for relation in found.relations:
+                slot = order.index((source.name, relation.reference.text))
+                listed = tuple(Equals(s) for s in SIGNS if s in relation.signs)
+                extra[slot] = UnaryTests(listed)
+        for slot in range(len(columns)):
+            source_position = next(
+                i for i, c in enumerate(inputs) if c.name == order[slot][0]
+            )
+            cells_of.append(rule.input_cells[source_position])
+        lowered.append(
+            dataclasses.replace(
+                rule,
+                inputs=(*entries, *extra),
+                input_cells=tuple(cells_of),
+            )
+        )
+    return (*inputs, *columns), tuple(lowered)
+
+
+def _lower_quantified(
+    inputs: tuple[Column, ...],
+    rules: tuple[Rule, ...],
+    quantified: dict[tuple[int, int], Quantifier],
+) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
+    names = {c.name for c in inputs}
+    derived: dict[tuple[int, Quantifier], Column] = {}
+    for (_, position), entry in sorted(quantified.items(), key=lambda kv: kv[0]):
+        source = inputs[position]
+        key = (position, dataclasses.replace(entry, text=""))
+        if key in derived:
+            continue
+        count = sum(1 for p, _ in derived if p == position) + 1
+        name = base = f"{source.name}_{entry.quantifier}_{count}"
+        number = 2
+        while name in names:
+            name, number = f"{base}_{number}", number + 1
+        names.add(name)
+        test = _predicate(entry.tests, source.type)
+        function = {"any": "some", "every": "every", "none": "none"}[entry.quantifier]
+        python = (
+            f"feel.{function}({source.name}, {source.type.value!r}, lambda v: {test})"
+        )
+        node = Quantified(
+            0, 0, entry.quantifier, source.name, entry.tests, source.type.value
+        )
+        derived[key] = Column(
+            name,
+            ColumnKind.INPUT,
+            DataType.BOOLEAN,
+            source.location,
+            kind_cell=source.kind_cell,
+            expression=Typed(
+                f"{entry.text} of {source.name}",
+                "boolean",
+                python,
+                (source.name,),
+                node,
+            ),
+            derived=True,
+        )
+    columns = list(derived.values())
+    keys = list(derived)
+    lowered = []
+    for index, rule in enumerate(rules):
+        extra = [UnaryTests()] * len(columns)
+        cells_of = list(rule.input_cells)
+        for (rule_index, position), entry in quantified.items():
+            if rule_index == index:
+                slot = keys.index((position, dataclasses.replace(entry, text="")))
+                extra[slot] = UnaryTests((Equals(True),))
+        for position, _ in keys:
+            cells_of.append(rule.input_cells[position])
+        lowered.append(
+            dataclasses.replace(
+                rule, inputs=(*rule.inputs, *extra), input_cells=tuple(cells_of)
+            )
+        )
+    return (*inputs, *columns), tuple(lowered)
+
+
+def _predicate(tests: UnaryTests, type_: DataType) -> str:
+    """TESTS on an element `v` as Python (values as `py_literal`)."""
+    parts: list[str] = []
+    for test in tests.tests:
+        if isinstance(test, Equals):
+            parts.append(
+                "v is None" if test.value is None else f"v == {py_literal(test.value)}"
+            )
+        elif isinstance(test, Compare):
+            parts.append(f"v {test.op} {py_literal(test.value)}")
+        elif isinstance(test, Prefix):
+            parts.append(f"v.startswith({py_literal(test.prefix)})")
+        else:
+            assert isinstance(test, Interval)
+            low = "<=" if test.low_closed else "<"
+            high = "<=" if test.high_closed else "<"
+            inside = f"{py_literal(test.low)} {low} v {high} {py_literal(test.high)}"
+            if isinstance(test.low, str):
+                inside = f"(len(v) == {len(test.low)} and {inside})"
+            parts.append(inside)
+    joined = " or ".join(parts)
+    return f"not ({joined})" if tests.negated else joined
