@@ -185,6 +185,62 @@ KINDS = {
             "2025-01-01",
         ),
     ),
+    # version 2 of the workbook format: the time types, ordered like numbers
+    "wait": Kind(
+        DataType.DURATION,
+        None,
+        ("< 14 days", ">= 2 weeks", "[3 days..P14D)", "P1D", "not(null)", "null"),
+        (
+            dt.timedelta(days=1),
+            dt.timedelta(days=3),
+            dt.timedelta(days=13, hours=23),
+            dt.timedelta(days=14),
+            dt.timedelta(days=15),
+            -dt.timedelta(days=1),
+            dt.timedelta.max,
+            None,
+            1,
+            "P1D",
+        ),
+    ),
+    "clock": Kind(
+        DataType.TIME,
+        "[06:00..22:00]",
+        ("< 08:00", "[08:00..18:00]", "> 18:00", "12:00", "not(null)"),
+        (
+            dt.time(6),
+            dt.time(7, 59, 59),
+            dt.time(8),
+            dt.time(12),
+            dt.time(18),
+            dt.time(18, 0, 0, 1),
+            dt.time(22),
+            dt.time(23),
+            None,
+            dt.time(8, tzinfo=dt.UTC),
+            "08:00",
+        ),
+    ),
+    "booked": Kind(
+        DataType.DATETIME,
+        None,
+        (
+            "< 2025-01-01T00:00",
+            ">= 2025-06-30T12:00",
+            "[2025-01-01T00:00..2025-02-01T00:00)",
+        ),
+        (
+            dt.datetime(2024, 12, 31, 23, 59),
+            dt.datetime(2025, 1, 1),
+            dt.datetime(2025, 1, 31, 23),
+            dt.datetime(2025, 2, 1),
+            dt.datetime(2025, 6, 30, 12),
+            dt.datetime.max,
+            None,
+            D(2025, 1, 1),
+            dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+        ),
+    ),
 }
 
 POLICIES = (
@@ -299,6 +355,9 @@ _PYTHON = {
     DataType.NUMBER: (int, float),
     DataType.BOOLEAN: (bool,),
     DataType.DATE: (dt.date,),
+    DataType.DURATION: (dt.timedelta,),
+    DataType.TIME: (dt.time,),
+    DataType.DATETIME: (dt.datetime,),
 }
 
 
@@ -308,6 +367,8 @@ def valid(column: Column, value: Value) -> bool:
     if value is None or (isinstance(value, float) and value != value):
         return True
     if type(value) not in _PYTHON[column.type]:
+        return False
+    if getattr(value, "tzinfo", None) is not None:  # version 2: naive times only
         return False
     return column.values is None or tests_match(column.values, value)
 

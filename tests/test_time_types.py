@@ -193,3 +193,38 @@ def test_reference_interpreter_agrees(tmp_path: Path) -> None:
             except interpret.Ambiguous:
                 continue
             assert tuple(matched) == module.evaluate(**inputs).matched
+
+
+def test_dmn_export_and_import_keep_the_time_types(tmp_path: Path) -> None:
+    """workbook -> export-dmn -> import-dmn -> workbook gives the same rules."""
+    from compiler.interop import dmn
+    from compiler.pipeline import load_tables
+
+    project, _ = load_books(tmp_path, {"wait.xlsx": [WAIT]})
+    assert project is not None
+    exported = dmn.export_dmn(project, (), "wait")
+    assert not [m for m in exported.messages if m.severity == "error"]
+    assert 'duration("P14D")' in exported.xml and 'time("08:00:00")' in exported.xml
+    again = dmn.read_dmn(exported.xml.encode(), "wait.dmn")
+    assert again.errors == ()
+    tables = tmp_path / "back" / "tables"
+    dmn.write_workbook(again, tables / "wait.xlsx")
+    back, diagnostics = load_tables(tables)
+    assert back is not None and not errors(diagnostics)
+    first, second = (
+        project.decision("contrast_wait").first,
+        back.decision("contrast_wait").first,
+    )
+    assert [c.type for c in first.inputs] == [c.type for c in second.inputs]
+    assert [r.inputs for r in first.rules] == [r.inputs for r in second.rules]
+    assert [r.outputs for r in first.rules] == [r.outputs for r in second.rules]
+
+
+def test_dmn_import_refuses_years_and_months_durations() -> None:
+    from compiler.interop.dmn import feel
+    from compiler.interop.dmn.messages import Unsupported
+
+    assert feel.parse_literal('duration("P2D")') == 2 * DAY
+    assert feel.parse_literal('@"08:30:00"') == dt.time(8, 30)
+    with pytest.raises(Unsupported, match="years-and-months"):
+        feel.parse_literal('duration("P1Y")')

@@ -233,7 +233,14 @@ class TextEvaluator:
                 kwargs[name] = None
                 continue
             try:
-                kwargs[name] = cells.parse_literal(text, self.columns[name].type)
+                column = self.columns[name]
+                if column.many:  # version 2: a list, `M54.5, 70450`; [] is empty
+                    listed = text.strip() != "[]"
+                    kwargs[name] = (
+                        cells.parse_literal_list(text, column.type) if listed else ()
+                    )
+                else:
+                    kwargs[name] = cells.parse_literal(text, column.type)
             except CellError as exc:
                 raise EvalError(f"{name}={text!r}: {_explained(exc)}") from None
         if as_of:

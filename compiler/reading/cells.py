@@ -483,4 +483,8 @@ def _numeric(value: object) -> bool:
 def _comparable(a: object, b: object) -> bool:
     if _numeric(a) and _numeric(b):
         return True
-    return type(a) is type(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (dt.time, dt.datetime)):  # version 2: naive and zoned: no order
+        return (a.tzinfo is None) == (b.tzinfo is None)  # type: ignore[attr-defined]
+    return True

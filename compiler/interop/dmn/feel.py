@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from compiler import timetypes
+from compiler.diagnostics import CellError
 from compiler.interop.dmn.messages import Unsupported
 from compiler.model import (
     Compare,
@@ -22,6 +24,7 @@ from compiler.model import (
     Value,
 )
 from compiler.reading import cells
+from compiler.timetypes import iso_duration
 
 # The FEEL type names (and Camunda 7's) the format has a type for.
 TYPES = {
@@ -29,13 +32,19 @@ TYPES = {
     "number": DataType.NUMBER,
     "boolean": DataType.BOOLEAN,
     "date": DataType.DATE,
+    # version 2 of the workbook format
+    "days and time duration": DataType.DURATION,
+    "dayTimeDuration": DataType.DURATION,
+    "time": DataType.TIME,
+    "date and time": DataType.DATETIME,
+    "dateTime": DataType.DATETIME,
     # Camunda 7 (Java) types: exact counterparts, not inferred.
     "integer": DataType.INTEGER,
     "long": DataType.INTEGER,
     "double": DataType.NUMBER,
 }
 
-Literal = str | Decimal | bool | dt.date | None
+Literal = str | Decimal | bool | dt.date | dt.timedelta | dt.time | None
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -49,9 +58,8 @@ _TOKEN = re.compile(
     )""",
     re.X | re.S,
 )
-_TEMPORAL = re.compile(
-    r"\b(date\s+and\s+time|time|duration|years\s+and\s+months\s+duration"
-    r"|days\s+and\s+time\s+duration)\s*\(",
+_TEMPORAL = re.compile(  # version 2 reads time(), date and time(), duration()
+    r"\b(years\s+and\s+months\s+duration|days\s+and\s+time\s+duration)\s*\(",
     re.I,
 )
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{6}|.)", re.S)
@@ -100,8 +108,8 @@ class _Feel:
         self.tokens: list[tuple[str, str]] = []
         if _TEMPORAL.search(re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)):
             raise Unsupported(
-                f"{text!r} uses a time, date-time or duration value; the format has "
-                "string, number, boolean and date",
+                f"{text!r} computes a duration; the format's cells hold duration "
+                'values (duration("P14D"))',
                 "time or duration value",
             )
         for match in _TOKEN.finditer(text):
@@ -188,15 +196,57 @@ class _Feel:
             return text == "true"
         if kind == "word" and text == "null":
             return None
-        if (kind, text) == ("word", "date") and self.peek() == ("punct", "("):
-            self.take()
-            inner_kind, inner = self.take()
-            if inner_kind != "string" or self.take() != ("punct", ")"):
-                raise self.unsupported()
-            return _date(inner[1:-1], self.text)
+        if kind == "word" and text in ("date", "time", "duration"):
+            name = text
+            if (text, *self.tokens[self.pos : self.pos + 2]) == (
+                "date",
+                ("word", "and"),
+                ("word", "time"),
+            ):
+                self.pos += 2
+                name = "date and time"
+            if self.peek() == ("punct", "("):
+                self.take()
+                inner_kind, inner = self.take()
+                if inner_kind != "string" or self.take() != ("punct", ")"):
+                    raise self.unsupported()
+                return _temporal(name, _unescape(inner[1:-1]), self.text)
         if (kind, text) == ("punct", "@") and self.peek()[0] == "string":
-            return _date(self.take()[1][1:-1], self.text)
+            return _at_literal(self.take()[1][1:-1], self.text)
         raise self.unsupported()
+
+
+def _temporal(name: str, text: str, source: str) -> Literal:
+    """`date("...")`, `time("...")`, `date and time("...")`, `duration("...")`."""
+    if name == "date":
+        return _date(text, source)
+    try:
+        if name == "time":
+            return timetypes.parse_time(text)
+        if name == "date and time":
+            return timetypes.parse_datetime(text)
+        if timetypes.parse_ym(text) is not None:
+            raise Unsupported(
+                f"{source!r} is a years-and-months duration; the format's duration "
+                "columns hold days-and-time durations",
+                "years and months duration",
+            )
+        return timetypes.parse_duration(text)
+    except CellError as error:
+        raise Unsupported(
+            f"{source!r}: {error.message}", "time or duration value"
+        ) from None
+
+
+def _at_literal(text: str, source: str) -> Literal:
+    """DMN 1.3's `@"..."`: a date, time, date and time or duration by its form."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return _date(text, source)
+    if text.lstrip("-").startswith("P"):
+        return _temporal("duration", text, source)
+    if "T" in text:
+        return _temporal("date and time", text, source)
+    return _temporal("time", text, source)
 
 
 def _date(text: str, source: str) -> dt.date:
@@ -229,8 +279,14 @@ def _kind_of(value: Literal) -> str:
         return "boolean"
     if isinstance(value, Decimal):
         return "number"
+    if isinstance(value, dt.datetime):
+        return "date and time"
     if isinstance(value, dt.date):
         return "date"
+    if isinstance(value, dt.timedelta):
+        return "days and time duration"
+    if isinstance(value, dt.time):
+        return "time"
     return "string" if isinstance(value, str) else "null"
 
 
@@ -259,12 +315,22 @@ def typed(value: Literal, type_: DataType) -> Value:
             return int(value)
     if isinstance(value, bool) and type_ is DataType.BOOLEAN:
         return value
-    if isinstance(value, dt.date) and type_ is DataType.DATE:
+    if type(value) is dt.date and type_ is DataType.DATE:
         return value
+    if isinstance(value, (dt.timedelta, dt.time, dt.datetime)):  # version 2
+        if type_ is _TIME_CLASSES[type(value)]:
+            return value
     raise Unsupported(
         f"{feel_literal(value)} is a {_kind_of(value)}, but the column is {type_.value}",
         "type mismatch",
     )
+
+
+_TIME_CLASSES: dict[type, DataType] = {
+    dt.timedelta: DataType.DURATION,
+    dt.time: DataType.TIME,
+    dt.datetime: DataType.DATETIME,
+}
 
 
 def _check_cell_text(value: str) -> None:
@@ -294,8 +360,7 @@ def typed_tests(raw: RawTests, type_: DataType) -> UnaryTests:
             raise Unsupported(
                 "'!=' inside a list of tests; write not(...)", "FEEL expression"
             )
-        ordered = (DataType.INTEGER, DataType.NUMBER, DataType.DATE)
-        if type_ not in ordered:
+        if not type_.comparable:
             raise Unsupported(
                 f"comparisons and ranges of {type_.value} values are not in the format",
                 "comparison of strings or booleans",
@@ -335,8 +400,14 @@ def feel_literal(value: Literal | Value) -> str:
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
         return f'"{escaped}"'
+    if isinstance(value, dt.datetime):  # version 2: before date, which it extends
+        return f'date and time("{value.isoformat()}")'
     if isinstance(value, dt.date):
         return f'date("{value.isoformat()}")'
+    if isinstance(value, dt.timedelta):
+        return f'duration("{iso_duration(value)}")'
+    if isinstance(value, dt.time):
+        return f'time("{value.isoformat()}")'
     if isinstance(value, int):
         return str(value)
     try:

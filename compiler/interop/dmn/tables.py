@@ -311,15 +311,16 @@ class Builder:
     def requirement(
         self, clause: Input, warnings: list[str]
     ) -> tuple[str | None, str, DataType | None]:
-        """(table, column name, type) of an input that reads another decision; table
-        None when that decision is not converted (the input becomes a plain one)."""
+        """(table, column name, type) of an input that reads another decision.
+        Unsupported when that decision is not converted: a required decision never
+        becomes a plain input (the caller would pass a value the model computes)."""
         producer = self.build(clause.target) if clause.target in self.drafts else None
         if producer is None:
-            warnings.append(
-                f"input {clause.label!r} reads the decision {clause.target!r}, which is not converted: "
-                "it becomes a plain input that callers pass"
+            raise Unsupported(
+                f"input {clause.label!r} reads the decision {clause.target!r}, which is "
+                "not converted, so this table is left out too",
+                "required decision not converted",
             )
-            return None, self.input_names(clause.expression), None
         by_dmn_name = self.origins[producer.location.sheet].output_names()
         if clause.output is not None:
             if clause.output not in by_dmn_name:

@@ -28,6 +28,7 @@ from compiler.model import (
     UnaryTests,
     Value,
 )
+from compiler.timetypes import iso_duration
 
 CellValue = str | int | float | bool | None
 
@@ -40,7 +41,9 @@ def value_text(value: Value, type_: DataType) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.timedelta):  # version 2: ISO, as FEEL writes it
+        return iso_duration(value)
+    if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
