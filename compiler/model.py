@@ -181,6 +181,7 @@ class Column:
     expression: Typed | None = None
     derived: bool = False
     many: bool = False  # version 2: `list of <type>`, a list of values of `type`
+    per_rule: bool = False  # version 2: `computed output`, each cell an expression
 
     @property
     def computed(self) -> bool:
@@ -212,6 +213,9 @@ class Rule:
     location: Location  # the whole row, `A13:F13`
     input_cells: tuple[str, ...]  # A1 refs of the input entries
     output_cells: tuple[str, ...]
+    # version 2: per output, the expression of a `computed output` cell (else None);
+    # empty when the table has none. Its entry in `outputs` is then None.
+    output_expressions: tuple[Typed | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -305,3 +305,99 @@ def test_a_version_1_expression_row_is_still_a_rule(tmp_path: Path) -> None:
     compilation = compile_books(tmp_path, {"p.xlsx": [table]})
     module = compiled_module(compilation, "plain")
     assert module.evaluate(x=0).matched == ("Expression",)
+
+
+# -- computed outputs ------------------------------------------------------------------
+
+EXPIRY = decision_table(
+    "authorization_days",
+    [
+        ("date_of_service", "input", "date", None),
+        ("authorization_expires", "input", "date", None),
+        ("status", "output", "string", None),
+        ("days_left", "computed output", "integer", None),
+    ],
+    [
+        (
+            "R1",
+            "-",
+            ">= date_of_service",
+            "valid",
+            "(authorization_expires - date_of_service).days",
+        ),
+        ("R2", "-", "-", "expired", "0"),
+    ],
+    hit_policy="FIRST",
+)
+EXPIRY_TESTS = tests_sheet(
+    "authorization_days",
+    [
+        ("date_of_service", "input"),
+        ("authorization_expires", "input"),
+        ("status", "expected"),
+        ("days_left", "expected"),
+    ],
+    [
+        ("T1", "2025-12-18", "2026-01-17", "valid", 30),
+        ("T2", "2025-12-18", "2025-12-01", "expired", 0),
+    ],
+)
+EXPIRY_BOOKS = {"expiry.xlsx": {"Expiry": EXPIRY, "Cases": EXPIRY_TESTS}}
+
+
+def test_computed_outputs_decide_everywhere_alike(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    compilation = compile_books(tmp_path, EXPIRY_BOOKS)
+    assert not errors(compilation.diagnostics), compilation.diagnostics
+    module = compiled_module(compilation, "authorization_days")
+    day = D(2025, 12, 18)
+    result = module.evaluate(date_of_service=day, authorization_expires=D(2026, 1, 17))
+    assert result.outputs == module.Outputs("valid", 30) and result.matched == ("R1",)
+    assert module.evaluate(date_of_service=day).outputs.days_left == 0
+    explained = module.explain(date_of_service=day, authorization_expires=day)
+    assert explained.result.outputs.days_left == 0 and explained.matched == ("R1",)
+    run_generated_tests(compilation, tmp_path)
+    rows = [(day, D(2026, 1, 17)), (day, D(2025, 1, 1)), (None, day), (day, day)]
+    names = ["date_of_service", "authorization_expires"]
+    for frame in (
+        pd.DataFrame(rows, columns=names, dtype=object),
+        pd.DataFrame(rows, columns=names).apply(pd.to_datetime),
+    ):
+        for categorical in (False, True):
+            decided = module.evaluate_frame(frame, categorical=categorical)
+            for i, row in enumerate(rows):
+                expected = module.evaluate(**dict(zip(names, row, strict=True)))
+                assert decided["days_left"][i] == expected.outputs.days_left
+                assert decided["matched"][i] == expected.matched[0]
+    project, _ = load_books(tmp_path / "p", EXPIRY_BOOKS)
+    assert project is not None
+    outputs, matched = interpret.evaluate(
+        project,
+        "authorization_days",
+        {"date_of_service": day, "authorization_expires": D(2026, 1, 17)},
+    )
+    assert outputs == {"status": "valid", "days_left": 30} and matched == ["R1"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "cell", "code"),
+    [
+        ("COLLECT", "0", "E210"),
+        ("FIRST", "authorization_expires", "E207"),
+        ("FIRST", "", "E202"),
+    ],
+)
+def test_bad_computed_outputs_are_errors(
+    tmp_path: Path, policy: str, cell: str, code: str
+) -> None:
+    table = decision_table(
+        "bad_out",
+        [
+            ("authorization_expires", "input", "date", None),
+            ("days_left", "computed output", "integer", None),
+        ],
+        [("R1", "-", cell or None)],
+        hit_policy=policy,
+    )
+    _, diagnostics = load_books(tmp_path, {"b.xlsx": [table]})
+    only(diagnostics, code)

@@ -138,14 +138,19 @@ def test_a_plain_test_in_a_list_column_is_an_error(tmp_path: Path) -> None:
 
 
 def test_mypy_strict_passes_on_the_version_2_demo_tables(tmp_path: Path) -> None:
-    """The generated code of every version-2 demo (time types, expressions, lists)
+    """The generated code of every version-2 demo (time types, expressions, computed outputs, lists)
     is typed: mypy --strict passes on it."""
     import subprocess
     import sys
 
     from . import test_expressions, test_time_types
 
-    books = {**test_expressions.BOOKS, **test_time_types.BOOKS, **BOOKS}
+    books = {
+        **test_expressions.BOOKS,
+        **test_expressions.EXPIRY_BOOKS,
+        **test_time_types.BOOKS,
+        **BOOKS,
+    }
     write_package(compile_books(tmp_path, books), tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "generated"],

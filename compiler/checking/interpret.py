@@ -113,7 +113,11 @@ def decide(
     names = [c.name for c in table.outputs]
 
     def out(rule: Rule) -> Outputs:
-        return dict(zip(names, rule.outputs, strict=True))
+        found = dict(zip(names, rule.outputs, strict=True))
+        for name, typed in zip(names, rule.output_expressions, strict=False):
+            if typed is not None:  # version 2: a computed output
+                found[name] = evaluate_expression(typed, values)
+        return found
 
     defaults = {c.name: c.default for c in table.outputs}
     policy = table.hit_policy

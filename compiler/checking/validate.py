@@ -437,6 +437,7 @@ def check_duplicate_rules(project: Project) -> Iterator[Diagnostic]:
                     (
                         [(e.negated, sorted(map(repr, e.tests))) for e in r.inputs],
                         [f"{type(v).__name__}:{v!r}" for v in r.outputs],
+                        [e.python for e in r.output_expressions if e is not None],
                     )
                 )
                 for _, r in rules

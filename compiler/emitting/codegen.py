@@ -266,7 +266,8 @@ def _version(
     function = f"_rules_v{number}" if decision.versioned else "_rules"
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
-    memo = table.returns_list or table.aggregation is not None
+    finishing = any(r.output_expressions for r in table.rules)  # version 2
+    memo = table.returns_list or table.aggregation is not None or finishing
     decided = None if memo else strategy.decided(prefix, n)
     guards = []
     if table.effective_from:
@@ -316,9 +317,14 @@ def _version(
         "columns": columns,
         "fast": fast,
         "checked": f"checked_mask({prefix}_COLUMNS, ({arguments}{',' if len(table.inputs) == 1 else ''}), {prefix}_ALL)",
-        "decide_lines": [f"return {decide}(mask)"]
+        "decide_lines": [
+            f"return _finish({decide}(mask), {arguments})"
+            if finishing
+            else f"return {decide}(mask)"
+        ]
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
+        "finish": _finish_code(table) if finishing else "",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "memo": memo,
@@ -400,6 +406,7 @@ def render_table(project: Project, decision: Decision) -> str:
     computed = _computed(first, versions[0]["prefix"])
     if computed:  # their frame functions take and give any frame column
         typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
+    finishing = bool(versions[0]["finish"])
     names_used = _datetime_names(versioned or DataType.DATE in types, types)
     for c in computed:
         found = re.findall(r"\b(timedelta|datetime|date|time)\(", c["python"])
@@ -409,6 +416,8 @@ def render_table(project: Project, decision: Decision) -> str:
         .get_template("table.py.j2")
         .render(
             computed=computed,
+            finishing=finishing,
+            finish_frame=_finish_frame(first) if finishing else None,
             computed_check=_computed_check(first, versions[0]["prefix"]),
             name=decision.name,
             workbook=py_literal(first.location.path),
@@ -454,6 +463,54 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
         text[-1] += f" {item}"
     # In a docstring: backslashes and double quotes escaped, so the text reads back.
     return [line.replace("\\", "\\\\").replace('"', '\\"') for line in text]
+
+
+def _finish_code(table: Table) -> str:
+    """`_finish`: the Result of the deciding rule with its computed outputs (version
+    2) computed from the inputs; Python built from the checked expressions."""
+    names = [c.name for c in table.outputs]
+    lines = [
+        "def _finish(",
+        "    result: Result,",
+        *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
+        ") -> Result:",
+        '    """The Result with the computed outputs of its deciding rule."""',
+        "    rule = result.matched[0] if result.matched else None",
+    ]
+    for rule in table.rules:
+        if not rule.output_expressions:
+            continue
+        fields = ", ".join(
+            f"{name}={typed.python}"
+            for name, typed in zip(names, rule.output_expressions, strict=True)
+            if typed is not None
+        )
+        lines += [
+            f"    if rule == {py_literal(rule.id)}:",
+            f"        return Result(result.outputs._replace({fields}), result.matched)",
+        ]
+    lines.append("    return result")
+    return "\n".join(lines)
+
+
+def _finish_frame(table: Table) -> dict[str, Any]:
+    """What `_feel.finish_frame` needs to finish evaluate_frame's rows."""
+    plain = [c for c in table.inputs if not c.computed]
+    computed = [c for c in table.inputs if c.expression is not None]
+    ids = sorted(r.id for r in table.rules if r.output_expressions)
+    return {
+        "plain": "("
+        + "".join(f'("{c.name}", "{c.type.value}"), ' for c in plain)
+        + ")",
+        "computed": "("
+        + "".join(
+            f'("{c.name}", _compute_{c.name}, {py_literal(c.expression.names)}), '
+            for c in computed
+            if c.expression is not None
+        )
+        + ")",
+        "rules": py_literal(frozenset(ids)),
+    }
 
 
 def _render_many(column: Column, prefix: str) -> Rendered:

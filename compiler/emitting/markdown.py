@@ -105,7 +105,7 @@ def _version(table: Table, *, heading: bool) -> list[str]:
         [
             [
                 escape(c.name),
-                _kind(c),
+                "computed output" if c.per_rule else _kind(c),
                 f"list of {c.type.value}" if c.many else c.type.value,
                 escape(entry_text(c.values, c.type)) if c.values else "",
                 _value(c.default, c) if c.has_default else "",
@@ -127,7 +127,17 @@ def _version(table: Table, *, heading: bool) -> list[str]:
                 escape(entry_text(e, c.type))
                 for c, e in zip(table.inputs, rule.inputs, strict=True)
             ),
-            *(_value(v, c) for c, v in zip(table.outputs, rule.outputs, strict=True)),
+            *(
+                escape(f"= {e.text}")
+                if e is not None
+                else _value(v, c)  # version 2: a computed output shows its expression
+                for c, v, e in zip(
+                    table.outputs,
+                    rule.outputs,
+                    rule.output_expressions or (None,) * len(rule.outputs),
+                    strict=True,
+                )
+            ),
             *(escape(a) for a in rule.annotations),
         ]
         for rule in table.rules

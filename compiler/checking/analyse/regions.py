@@ -446,7 +446,10 @@ def describe(facts: Facts, region: Region) -> str:
 
 
 def example_point(facts: Facts, region: Region) -> dict[str, Value]:
+    """One input of REGION, by column; a list input (version 2), whose entries are
+    its derived columns, is left out: its atoms hold elements, not lists."""
     return {
         axis.column.name: axis.example(mask)
         for axis, mask in zip(facts.axes, region, strict=True)
+        if not axis.column.many
     }

@@ -13,9 +13,14 @@ import calendar
 import datetime
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._runtime import InputError
+
+if TYPE_CHECKING:
+    import pandas
+
+E = TypeVar("E")
 
 
 class YearsMonths:
@@ -388,3 +393,55 @@ def frame_column(
             )
             raise error.at_row(frame.index[position]) from None
     return pd.Series(values, index=frame.index, dtype=object)
+
+
+def finish_frame(
+    frame: pandas.DataFrame,
+    decided: pandas.DataFrame,
+    outputs: Any,
+    result: Any,
+    finish: Any,
+    plain: Sequence[tuple[str, str]],
+    computed: Sequence[tuple[str, Any, Sequence[str]]],
+    rules: frozenset[str],
+) -> pandas.DataFrame:
+    """DECIDED (evaluate_frame's result) with the computed outputs of the rows that
+    RULES decide computed, row by row, as `evaluate` computes them (FINISH)."""
+    import pandas as pd
+
+    matched = decided["matched"].tolist()
+    targets = [i for i, m in enumerate(matched) if m in rules]
+    if not targets:
+        return decided
+    rows = len(frame)
+    values = {
+        name: row_values(frame[name].tolist() if name in frame else [None] * rows, kind)
+        for name, kind in plain
+    }
+    fields = list(outputs._fields)
+    columns = {f: decided[f].tolist() for f in fields}
+    for i in targets:
+        row = {name: column[i] for name, column in values.items()}
+        for name, compute, arguments in computed:
+            row[name] = compute(*(row[a] for a in arguments))
+        start = result(outputs(*(columns[f][i] for f in fields)), (matched[i],))
+        done = finish(start, **row).outputs
+        for f in fields:
+            columns[f][i] = getattr(done, f)
+    finished = decided.copy()
+    for f in fields:
+        series = pd.Series(columns[f], index=decided.index, dtype=object)
+        categorical = isinstance(decided[f].dtype, pd.CategoricalDtype)
+        finished[f] = series.astype("category") if categorical else series
+    return finished
+
+
+def finished(explained: E, finish: Any) -> E:
+    """An Explanation whose result has its computed outputs (`_finish`)."""
+    import dataclasses
+
+    inputs = dict(explained.inputs)  # type: ignore[attr-defined]
+    return dataclasses.replace(  # type: ignore[type-var]
+        explained,
+        result=finish(explained.result, **inputs),  # type: ignore[attr-defined]
+    )

@@ -158,6 +158,8 @@ def _column(
         kind = ColumnKind(kind_lower)
     elif kind_lower == "computed":  # version 2: the Expression row gives its value
         kind = ColumnKind.INPUT
+    elif " ".join(kind_lower.split()) == "computed output":  # version 2
+        kind = ColumnKind.OUTPUT
     else:
         reader.error(
             "E113",
@@ -202,6 +204,15 @@ def _column(
         values = _values(reader, sheet, rows["values"], col, type_, lists)
         if values is None:
             return None
+    per_rule = " ".join(kind_lower.split()) == "computed output"
+    if per_rule and values is not None:
+        reader.error(
+            "E210",
+            "a computed output takes no Values: its cells are expressions",
+            loc.at(ref(rows["values"], col)) if "values" in rows else type_at,
+            hint="clear the Values cell, or make the column a plain output",
+        )
+        return None
     default: Value = None
     has_default = False
     if "default" in rows and sheet.value(rows["default"], col) is not None:
@@ -230,6 +241,7 @@ def _column(
         kind_at.cell,
         required,
         many=many,
+        per_rule=per_rule,
     )
 
 

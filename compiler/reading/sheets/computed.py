@@ -140,6 +140,23 @@ def _check_type(typed: Typed, type_: DataType, text: str) -> None:
         )
 
 
+def output_expression(
+    raw: cells.RawValue, column: Column, env: dict[str, str]
+) -> Typed:
+    """A `computed output` cell: an expression over the inputs, of the column's type
+    (a literal is an expression too: strings are quoted, `"approve"`)."""
+    if isinstance(raw, bool):
+        raw = "true" if raw else "false"
+    text = cells.clean_text(str(raw))[0] if raw is not None else ""
+    if not text:
+        raise CellError(
+            "the output cell is empty", "write an expression, or null", code="E202"
+        )
+    typed = compile_expression(text, env)
+    _check_type(typed, column.type, text)
+    return typed
+
+
 # -- entries that name other inputs ----------------------------------------------------
 
 

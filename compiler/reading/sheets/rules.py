@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from compiler.diagnostics import CellError, Location
+from compiler.expressions.typed import Typed
 from compiler.model import Column, ColumnKind, Rule, UnaryTests, Value
 from compiler.reading import cells
 from compiler.reading.sheets import computed
@@ -72,6 +73,7 @@ def _rule(
 ) -> Rule | None:
     inputs: list[UnaryTests] = []
     outputs: list[Value] = []
+    expressions: dict[int, Typed] = {}
     notes: list[str] = []
     input_cells: list[str] = []
     output_cells: list[str] = []
@@ -96,7 +98,13 @@ def _rule(
                         "write a value, or null for no value",
                         code="E202",
                     )
-                outputs.append(cells.parse_literal(raw, column.type))
+                if column.per_rule:  # version 2: the cell is an expression
+                    expressions[len(outputs)] = computed.output_expression(
+                        raw, column, computed.inputs_env(columns)
+                    )
+                    outputs.append(None)
+                else:
+                    outputs.append(cells.parse_literal(raw, column.type))
                 output_cells.append(cell)
         except CellError as exc:
             reader.cell_error(exc, at, sheet.value(row, col))
@@ -111,6 +119,7 @@ def _rule(
         row_range,
         tuple(input_cells),
         tuple(output_cells),
+        tuple(expressions.get(i) for i in range(len(outputs))) if expressions else (),
     )
 
 

@@ -73,6 +73,20 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
         )
         return None
     inputs, rules = lower(inputs, rules, relational)
+    if any(c.per_rule for c in outputs) and (
+        meta.hit_policy.value in ("ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER")
+        or meta.aggregation is not None
+        or meta.effective_from
+        or meta.effective_to
+    ):
+        reader.error(
+            "E210",
+            "computed outputs need a single-hit table (FIRST, UNIQUE or PRIORITY) "
+            "without versions",
+            loc.at(meta.cells.get("hit policy", ref(header, 1))),
+            hint="use a plain output, or split the table",
+        )
+        return None
     return Table(
         name=name,
         hit_policy=meta.hit_policy,
