@@ -228,8 +228,9 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
         DataType.DATE: f"type({x}) is date",
         DataType.CODE: f"type({x}) is str",
         DataType.DURATION: f"type({x}) is timedelta",
-        DataType.TIME: f"type({x}) is time",
-        DataType.DATETIME: f"type({x}) is datetime",
+        # naive only: a zoned value takes the checked path (InputError)
+        DataType.TIME: f"(type({x}) is time and {x}.tzinfo is None)",
+        DataType.DATETIME: f"(type({x}) is datetime and {x}.tzinfo is None)",
     }[column.type]
     values = _int_values(column)
     if values is not None:
