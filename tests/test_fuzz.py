@@ -69,7 +69,10 @@ CELL = st.one_of(st.none(), RAW_VALUE)
 
 def as_code(value: object) -> object:
     """VALUE written by the code generator, then evaluated back."""
-    return eval(py_literal(value), {"__builtins__": {}, "date": dt.date})
+    names = {"date": dt.date, "datetime": dt.datetime, "time": dt.time}
+    return eval(
+        py_literal(value), {"__builtins__": {}, "timedelta": dt.timedelta, **names}
+    )
 
 
 def check_value(value: object, type_: DataType) -> None:
@@ -83,6 +86,9 @@ def check_value(value: object, type_: DataType) -> None:
         DataType.NUMBER: (float,),
         DataType.BOOLEAN: (bool,),
         DataType.DATE: (dt.date,),
+        DataType.DURATION: (dt.timedelta,),  # version 2: the time types
+        DataType.TIME: (dt.time,),
+        DataType.DATETIME: (dt.datetime,),
     }[type_]
     assert type(value) in expected, (value, type_)
     if isinstance(value, float):

@@ -100,7 +100,9 @@ def test_new_workbook_compiles_as_is(tmp_path: Path) -> None:
     assert "HIT POLICY" not in dropdowns  # a real sqref, not a label
     assert dropdowns["B2"].startswith('"UNIQUE,FIRST,PRIORITY')
     assert dropdowns["B7:N7"] == '"input,required input,output,annotation"'
-    assert dropdowns["B8:N8"] == '"string,code,integer,number,boolean,date"'
+    assert dropdowns["B8:N8"] == (
+        '"string,code,integer,number,boolean,date,duration,time,datetime"'
+    )
     assert dropdowns["C11:C210"] == '"CT,MRI,-"'
     assert dropdowns["D11:D210"] == '"true,false,-"'
     assert dropdowns["E11:E210"] == '"73721,73722,-"'
