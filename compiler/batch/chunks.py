@@ -235,8 +235,8 @@ def _evaluate(
     frame = _frame(plan, typed, days, keep)
     try:
         return module.evaluate_frame(frame, categorical=True), keep
-    except error:
-        pass
+    except error as exc:
+        _release(exc)
     keep = keep.copy()
     for p, column, message in _outside_values(plan, typed, keep, versions):
         problems.append((p, column, message))
@@ -249,6 +249,7 @@ def _evaluate(
         except error as exc:
             if exc.row is None or exc.row not in frame.index:
                 raise
+            _release(exc)
             column = getattr(exc, "name", "")
             if getattr(exc, "value", 0) is None:
                 # A missing required input: every row missing it raises alike (no
@@ -280,6 +281,14 @@ def _evaluate(
                 problems.append((int(p), column, message))
                 keep[p] = False
             frame, groups = frame[~same], groups[~same]
+
+
+def _release(exc: BaseException) -> None:
+    """Drop the traceback of an error a chunk raised, whose frames hold the chunk's
+    arrays: the raising frame refers to the error, so the two form a cycle that only
+    a full garbage collection frees, and a run with bad rows would otherwise grow by
+    a chunk's arrays per error until one happens (memory grew with the file)."""
+    exc.__traceback__ = None
 
 
 def _runtime(module: types.ModuleType) -> types.ModuleType:

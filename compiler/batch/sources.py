@@ -77,9 +77,12 @@ class Source:
             if self.format == "parquet":
                 reader = pq.ParquetFile(self.path, read_dictionary=list(dictionary))
                 done = 0
-                for batch in reader.iter_batches(batch_size=rows):
-                    done += batch.num_rows
-                    yield pa.Table.from_batches([batch]), done
+                for groups in _row_group_runs(reader.metadata, rows):
+                    for batch in reader.iter_batches(
+                        batch_size=rows, row_groups=groups
+                    ):
+                        done += batch.num_rows
+                        yield pa.Table.from_batches([batch]), done
                 return
             yield from self._csv_chunks(rows)
         except (OSError, ValueError, pa.ArrowException) as exc:
@@ -137,6 +140,22 @@ def _checked(names: list[str]) -> None:
 
 
 _T = TypeVar("_T")
+
+
+def _row_group_runs(meta: Any, rows: int) -> Iterator[list[int]]:
+    """The file's row groups in runs of about ROWS rows (one group or more each), read
+    one run at a time: pyarrow's batch reader keeps what it read of a run until the
+    run ends, so that reading the whole file in one run grows with the file."""
+    run: list[int] = []
+    held = 0
+    for group in range(meta.num_row_groups):
+        run.append(group)
+        held += meta.row_group(group).num_rows
+        if held >= rows:
+            yield run
+            run, held = [], 0
+    if run:
+        yield run
 
 
 @contextlib.contextmanager
