@@ -113,3 +113,21 @@ def test_vacation_days_tables_agree_with_the_tck(tmp_path: Path) -> None:
             m.evaluate(age=age, years_of_service=years).outputs[0] for m in extra
         )
         assert 22 + max(case_1, case_3) + case_2 == total, (age, years)
+
+
+def test_the_short_module_name_runs_the_runner(tmp_path: Path) -> None:
+    """`python -m compiler.tck DIR` is the command the docs and the issue give."""
+    import subprocess
+    import sys
+
+    if not TCK.is_dir():
+        pytest.skip(ABSENT)
+    (tmp_path / "0004-simpletable-U").symlink_to(TCK / "0004-simpletable-U")
+    done = subprocess.run(
+        [sys.executable, "-m", "compiler.tck", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| 0004-simpletable-U | 3/3 | pass |" in done.stdout
