@@ -30,6 +30,10 @@ what:
       (never rule@id: modelers fill it with UUIDs)
     inputEntry: S-FEEL unary tests (`-`, literals,    cells in the format's grammar
       lists, not(...), < <= > >= = !=, ranges)
+    inputEntry naming inputData (`> dateE`,          (version 2) entries that name other
+      `[numB..numC]`) in a number, date or time       inputs, over identifiers (`> date_e`);
+      column                                          an input only entries name gets a
+                                                      column of its own (`named.py`)
     outputEntry: a literal; empty means null          output cells
 
 Names with spaces or punctuation become snake_case identifiers (`Approval Status` ->
@@ -40,8 +44,8 @@ The original names stay visible: the Title row, a comment on every header cell, 
 
 Not converted, and reported with the element's id and name, never guessed: decisions
 whose logic is not a decision table (literal expressions, contexts, invocations, ...),
-business knowledge models, decision services, FEEL beyond unary tests and literals
-(names of variables, arithmetic, function calls), structured and list inputs (paths
+business knowledge models, decision services, FEEL beyond unary tests, literals and
+the entries above (names of variables, arithmetic, function calls), structured and list inputs (paths
 like `applicant.age`, collection types), and types other than the four above (time,
 date and time, durations). A table with such a part is left out whole; a table that
 reads a decision that was left out reads it as a plain input instead (a warning says

@@ -89,13 +89,15 @@ class Document:
     ) -> tuple[DataType | None, str | None]:
         """A typeRef as (type, allowed values text); (None, None) for Any."""
         local = _local(type_ref)
-        if local.lower() in TYPES:
-            return TYPES[local.lower()], None
+        by_lower = {name.lower(): type_ for name, type_ in TYPES.items()}
+        if local.lower() in by_lower:  # `dateTime`, `dayTimeDuration` (version 2)
+            return by_lower[local.lower()], None
         if local.lower() == "any":
             return None, None
         if local.lower() in _TEMPORAL_TYPES:
             raise Unsupported(
-                f"the type {local!r} is not in the format (string, number, boolean, date)",
+                f"the type {local!r} is not in the format (string, number, boolean, "
+                "date, time, date and time, days and time duration)",
                 "time or duration value",
             )
         item = self.items.get(local)

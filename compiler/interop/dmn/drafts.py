@@ -325,11 +325,16 @@ class Drafter:
                 problems.add("", Unsupported(text, "malformed table"), rule_id)
                 continue
             for clause, entry in zip(inputs, entries, strict=True):
+                text = self.doc.text(entry) or ""
                 try:
                     check_language(entry)
-                    clause.entries.append(parse_unary_tests(self.doc.text(entry) or ""))
+                    clause.entries.append(parse_unary_tests(text))
                 except Unsupported as exc:
-                    problems.add(f"input {clause.label!r}", exc, rule_id)
+                    if exc.topic != "variable in a unary test":
+                        problems.add(f"input {clause.label!r}", exc, rule_id)
+                        continue
+                    # version 2: the builder writes it over the table's inputs
+                    clause.entries.append(RawTests(expression=collapse(text)))
             for output, entry in zip(outputs, results, strict=True):
                 try:
                     check_language(entry)

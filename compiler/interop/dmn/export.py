@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compiler.diagnostics import Location
+from compiler.expressions.syntax import Call, Name
 from compiler.interop.dmn.feel import feel_literal, feel_tests
 from compiler.interop.dmn.messages import Message
 from compiler.interop.dmn.names import snake_case
@@ -22,6 +23,7 @@ from compiler.model import (
     Project,
     Table,
 )
+from compiler.reading.sheets.computed import bounds_text, written_relations
 
 DMN15 = "https://www.omg.org/spec/DMN/20230324/MODEL/"
 FEEL15 = "https://www.omg.org/spec/DMN/20230324/FEEL/"
@@ -97,7 +99,11 @@ def _select(
                 "versions are separate DMN decisions with no date to choose one by"
             )
             note("error", name, text, "versions")
-        elif any(c.computed or c.many for c in project.decision(name).first.inputs):
+        elif any(
+            (c.computed and not _named_plainly(c, project.decision(name).first))
+            or c.many
+            for c in project.decision(name).first.inputs
+        ):
             skipped.add(name)  # version 2: not written as DMN yet
             text = (
                 "not exported: it has computed inputs, entries naming other inputs "
@@ -139,6 +145,24 @@ def _select(
             note("warning", name, text, "caveat")
         tables.append(table)
     return tables, messages
+
+
+def _named_plainly(column: Column, table: Table) -> bool:
+    """A derived column of an entry that names another plain input of TABLE by its
+    name alone (`> date_e`, version 2): DMN writes that entry as it is."""
+    tree = column.expression.tree if column.expression is not None else None
+    plain = {c.name for c in _sources(table) if c.source_table is None}
+    return (
+        column.derived
+        and isinstance(tree, Call)
+        and tree.function == "sign"
+        and all(isinstance(a, Name) and a.name in plain for a in tree.arguments)
+    )
+
+
+def _sources(table: Table) -> tuple[Column, ...]:
+    """The inputs as the sheet has them (derived columns are their entries)."""
+    return tuple(c for c in table.inputs if not c.derived)
 
 
 def _versioned(project: Project, name: str) -> bool:
@@ -222,7 +246,9 @@ class _Exporter:
             },
         )
         inputs: dict[str, Column] = {}
-        for column in (c for t in tables for c in t.inputs if c.source_table is None):
+        for column in (
+            c for t in tables for c in _sources(t) if c.source_table is None
+        ):
             first = inputs.setdefault(column.name, column)
             if first.type is not column.type:
                 text = f"is {first.type.value} in one table and {column.type.value} in another"
@@ -345,7 +371,7 @@ class _Exporter:
             typeRef=self.result_type(table),
         )
         required: dict[str, tuple[str, str]] = {}
-        for column in table.inputs:
+        for column in _sources(table):
             if column.source_table:
                 producer = self.project.decision(column.source_table).first.location
                 decision = ("requiredDecision", self.decision_ids[producer])
@@ -372,7 +398,8 @@ class _Exporter:
 
     def decision_table(self, node: ET.Element, table: Table) -> None:
         base = node.get("id", "")
-        for column in table.inputs:
+        sources = _sources(table)
+        for column in sources:
             clause = self.xml.sub(
                 node, "input", ident=f"{base}_input_{column.name}", label=column.name
             )
@@ -431,15 +458,16 @@ class _Exporter:
                 label=rule.id,  # import reads the rule id from the label
             )
             rule_id = entry.get("id", "")
+            named = written_relations(table.inputs, rule)  # version 2: `> date_e`
             for n, (column, tests) in enumerate(
-                zip(table.inputs, rule.inputs, strict=True), start=1
+                zip(sources, rule.inputs, strict=False), start=1
             ):
-                self.xml.sub(
-                    entry,
-                    "inputEntry",
-                    feel_tests(tests, column.type),
-                    ident=f"{rule_id}_i{n}",
+                text = (
+                    bounds_text(named[n - 1], lambda b: feel_literal(b.value))
+                    if n - 1 in named
+                    else feel_tests(tests, column.type)
                 )
+                self.xml.sub(entry, "inputEntry", text, ident=f"{rule_id}_i{n}")
             for n, value in enumerate(rule.outputs, start=1):
                 self.xml.sub(
                     entry, "outputEntry", feel_literal(value), ident=f"{rule_id}_o{n}"

@@ -91,6 +91,9 @@ class _RawTest:
 class RawTests:
     tests: tuple[_RawTest, ...] = ()
     negated: bool = False
+    # version 2: an entry that names inputs (`> dateE`, `[numB..numC]`), kept as the
+    # FEEL text for the builder to write in the format's terms (`named.py`)
+    expression: str = ""
 
     def literals(self) -> Iterator[Literal]:
         for test in self.tests:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from compiler.checking import analyse
-from compiler.diagnostics import Location
+from compiler.diagnostics import CellError, Location
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Draft, Input, Output, output_topic
 from compiler.interop.dmn.feel import (
@@ -20,6 +20,7 @@ from compiler.interop.dmn.feel import (
     typed_tests,
 )
 from compiler.interop.dmn.messages import Message, Unsupported
+from compiler.interop.dmn.named import format_text
 from compiler.interop.dmn.names import CODEGEN_NAMES, Names, collapse
 from compiler.model import (
     Column,
@@ -33,6 +34,13 @@ from compiler.model import (
     UnaryTests,
 )
 from compiler.reading.sheets import RESERVED_NAMES
+from compiler.reading.sheets.computed import (
+    Quantifier,
+    Relational,
+    inputs_env,
+    lower,
+    parse_relational,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +161,7 @@ class Builder:
         local = Names(CODEGEN_NAMES)
         origin: list[tuple[str, str, str, str]] = []
         warnings: list[str] = []
-        inputs: list[Column] = []
+        inputs: list[Column] = []  # the clauses' columns, then any `named` adds
         for clause in draft.inputs:
             column = self.input_column(clause, where, warnings)
             if column.name in local.used:
@@ -182,6 +190,14 @@ class Builder:
             )
             origin.append((candidate, text, "", "annotation"))
         rules = _rules(draft, inputs, outputs, where, warnings)
+        named = [
+            (index, position, entry.expression)
+            for position, clause in enumerate(draft.inputs)
+            for index, entry in enumerate(clause.entries)
+            if entry.expression
+        ]
+        if named:  # version 2: entries that name other inputs
+            inputs, rules = self.lower_named(draft, named, inputs, rules, where, origin)
         for warning in warnings:
             self.doc.report("warning", "decision", draft.decision, warning, "caveat")
         self.origins[where.sheet] = Origin(draft.id, draft.name, tuple(origin))
@@ -199,6 +215,66 @@ class Builder:
             effective_from=draft.effective_from,
             effective_to=draft.effective_to,
         )
+
+    def lower_named(
+        self,
+        draft: Draft,
+        named: list[tuple[int, int, str]],
+        inputs: list[Column],
+        rules: tuple[Rule, ...],
+        where: Location,
+        origin: list[tuple[str, str, str, str]],
+    ) -> tuple[list[Column], tuple[Rule, ...]]:
+        """INPUTS and RULES with the NAMED entries ((rule, input, FEEL text)) read as
+        the format's entries that name other inputs and lowered as the reader lowers
+        them; an input they name that no column reads gets a column (entries `-`)."""
+        names = {name: self.input_names(name) for name in self.doc.input_data}
+        texts = {}
+        for index, position, text in named:
+            converted, found = format_text(text, names)
+            texts[(index, position)] = (text, converted)
+            for dmn_name in found:
+                if all(c.name != names[dmn_name] for c in inputs):
+                    inputs.append(self.named_column(dmn_name, names[dmn_name], where))
+                    data = self.doc.input_data[dmn_name]
+                    origin.append(
+                        (names[dmn_name], dmn_name, data.get("id", ""), "input")
+                    )
+        extra = len(inputs) - len(draft.inputs)
+        rules = tuple(
+            replace(
+                r,
+                inputs=(*r.inputs, *(UnaryTests(),) * extra),
+                input_cells=("",) * len(inputs),
+            )
+            for r in rules
+        )
+        env = inputs_env([(c, 0) for c in inputs])
+        relational: dict[tuple[int, int], Relational | Quantifier] = {}
+        for (index, position), (text, converted) in texts.items():
+            try:
+                relational[(index, position)] = parse_relational(
+                    converted, inputs[position], env
+                )
+            except CellError as error:
+                raise Unsupported(
+                    f"rule {rules[index].id!r}: {text!r}: {error.message}",
+                    "variable in a unary test",
+                ) from None
+        lowered, rules = lower(tuple(inputs), rules, relational)
+        return list(lowered), rules
+
+    def named_column(self, dmn_name: str, ident: str, where: Location) -> Column:
+        """A column for the input DMN_NAME, which only entries name."""
+        variable = self.doc.child(self.doc.input_data[dmn_name], "variable")
+        ref = variable.get("typeRef") if variable is not None else None
+        type_ = self.doc.resolve_type(ref)[0] if ref else None
+        if type_ is None:
+            raise Unsupported(
+                f"the input {dmn_name!r}, which entries name, has no type",
+                "unknown type",
+            )
+        return Column(ident, ColumnKind.INPUT, type_, where)
 
     def input_column(
         self, clause: Input, where: Location, warnings: list[str]

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -28,6 +29,7 @@ from compiler.model import (
     UnaryTests,
     Value,
 )
+from compiler.reading.sheets.computed import Bound, bounds_text, written_relations
 from compiler.timetypes import iso_duration
 
 CellValue = str | int | float | bool | None
@@ -97,6 +99,11 @@ def _entry_cell(tests: UnaryTests, type_: DataType) -> str | int | float | bool:
     return tests_text(tests, type_)
 
 
+def _bound_text(type_: DataType) -> Callable[[Bound], str]:
+    """How a literal end of an entry naming other inputs is written."""
+    return lambda bound: value_text(bound.value, type_)
+
+
 def _put(ws: Worksheet, row: int, column: int, value: CellValue) -> None:
     """Write a cell; text starting with `=` stays text (openpyxl would make a formula)."""
     if value is None or value == "":
@@ -141,7 +148,8 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
             f"DMN decision {origin.decision_name!r}\nid: {origin.decision_id}",
             "compile-rules",
         )
-    columns = [*table.inputs, *table.outputs, *table.annotations]
+    sources = tuple(c for c in table.inputs if not c.derived)  # as the sheet has them
+    columns = [*sources, *table.outputs, *table.annotations]
     notes = (
         {ident: (dmn, ident_id, role) for ident, dmn, ident_id, role in origin.columns}
         if origin
@@ -185,9 +193,12 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
     row = header + len(labels)
     for rule in table.rules:
         _put(ws, row, 1, rule.id)
+        named = written_relations(table.inputs, rule)  # version 2: `> date_e`
         cells_: list[CellValue] = [
-            _entry_cell(t, c.type)
-            for t, c in zip(rule.inputs, table.inputs, strict=True)
+            bounds_text(named[i], _bound_text(c.type))
+            if i in named
+            else _entry_cell(t, c.type)
+            for i, (t, c) in enumerate(zip(rule.inputs, sources, strict=False))
         ]
         cells_ += [
             _cell_value(v, c.type)

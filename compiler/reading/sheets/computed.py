@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from compiler.diagnostics import CellError
@@ -467,3 +468,70 @@ def _predicate(tests: UnaryTests, type_: DataType) -> str:
             parts.append(inside)
     joined = " or ".join(parts)
     return f"not ({joined})" if tests.negated else joined
+
+
+# -- raising: derived columns back into the entries they came from ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """One comparison of an entry that names other inputs, as written: `op` with an
+    expression (`reference`, its text) or, for a literal range end, a `value`."""
+
+    op: str  # "=", "<", "<=", ">", ">="
+    reference: str | None
+    value: int | float | dt.date | dt.timedelta | dt.time | str | None = None
+
+
+_SIGN_OPS = {signs: op for op, signs in _OPS.items()}
+
+
+def written_relations(
+    inputs: tuple[Column, ...], rule: Rule
+) -> dict[int, tuple[Bound, ...]]:
+    """The entries of RULE that name other inputs, by the position of their column
+    among the sheet's inputs, as the comparisons written: the inverse of `lower` for
+    the `x_vs_r` columns (export and import write the entries back so)."""
+    found: dict[int, list[Bound]] = {}
+    for position, column in enumerate(inputs):
+        typed = column.expression
+        if not column.derived or typed is None or not isinstance(typed.tree, Call):
+            continue
+        if typed.tree.function != "sign" or rule.inputs[position].is_any:
+            continue
+        source = typed.names[0]
+        signs = frozenset(
+            str(t.value) for t in rule.inputs[position].tests if isinstance(t, Equals)
+        )
+        reference = typed.text.removeprefix(f"{source} compared with ")
+        found.setdefault(_position(inputs, source), []).append(
+            Bound(_SIGN_OPS[signs], reference)
+        )
+    for position, bounds in found.items():
+        bounds += [
+            Bound(t.op, None, t.value)
+            for t in rule.inputs[position].tests
+            if isinstance(t, Compare)
+        ]
+        bounds.sort(key=lambda b: b.op[0] != ">")  # a range: its low end first
+    return {p: tuple(b) for p, b in found.items()}
+
+
+def _position(inputs: tuple[Column, ...], name: str) -> int:
+    return next(i for i, c in enumerate(inputs) if c.name == name)
+
+
+def bounds_text(bounds: tuple[Bound, ...], literal: Callable[[Bound], str]) -> str:
+    """BOUNDS as the entry they were (`> r`, a bare `r`, `[low..r)`), literal ends
+    written by LITERAL."""
+
+    def end(bound: Bound) -> str:
+        return bound.reference if bound.reference is not None else literal(bound)
+
+    if len(bounds) == 1:
+        bound = bounds[0]
+        return end(bound) if bound.op == "=" else f"{bound.op} {end(bound)}"
+    low, high = bounds
+    opening = "[" if low.op == ">=" else "("
+    closing = "]" if high.op == "<=" else ")"
+    return f"{opening}{end(low)}..{end(high)}{closing}"
