@@ -196,3 +196,69 @@ def test_export_refuses_durations_written_in_words(tmp_path: Path) -> None:
     exported = dmn.export_dmn(project, (), "m")
     [error] = [m for m in exported.messages if m.severity == "error"]
     assert error.name == "due" and "durations written in words" in error.text
+
+
+# A decision service: its output decision reads an input decision that has no logic
+# (the service's caller passes it) and a table the service encapsulates.
+SERVICE = (
+    input_data("i1", "Grade", "string")
+    + '<decision id="d1" name="Passed"><variable name="Passed" typeRef="boolean"/>'
+    '<decisionTable hitPolicy="FIRST">'
+    + clause("Grade", "string")
+    + '<output id="o1"/>'
+    + rule("r1", ['"A","B"'], ["true"])
+    + rule("r2", ["-"], ["false"])
+    + "</decisionTable></decision>"
+    '<decision id="d2" name="Remark"><variable name="Remark"/></decision>'
+    '<decision id="d3" name="Summary"><variable name="Summary" typeRef="string"/>'
+    '<literalExpression><text>if Passed then Remark else "failed"</text>'
+    "</literalExpression></decision>"
+    '<decisionService id="s1" name="Report DS"><outputDecision href="#d3"/>'
+    '<encapsulatedDecision href="#d1"/><inputDecision href="#d2"/>'
+    '<inputData href="#i1"/></decisionService>'
+)
+
+
+def test_a_decision_service_is_a_table_reading_its_input_decisions(
+    tmp_path: Path,
+) -> None:
+    conversion = dmn.read_dmn(model(SERVICE), "s.dmn")
+    assert conversion.decisions["Report DS"] == "report_ds"
+    assert "Summary" not in conversion.decisions  # outside the service, Remark is
+    [refused] = [m for m in conversion.errors if m.name == "Summary"]  # required
+    assert refused.topic == "required decision not converted"
+    service = table_named(conversion, "report_ds")
+    assert [(c.name, c.source_table) for c in service.inputs] == [
+        ("passed", "passed"),
+        ("remark", None),  # no typeRef: the expression types it (a warning says so)
+    ]
+    assert service.outputs[0].name == "summary"
+    assert any(
+        m.element == "decision service" and "only with string" in m.text
+        for m in conversion.messages
+    )
+    evaluate = compiled(tmp_path, conversion)["report_ds"].evaluate  # type: ignore[attr-defined]
+    assert evaluate(grade="A", remark="well done").outputs[0] == "well done"
+    assert evaluate(grade="C", remark="well done").outputs[0] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("service", "reason"),
+    [
+        ('<decisionService id="s1" name="DS"/>', "it has 0 output decisions"),
+        (
+            '<decisionService id="s1" name="DS"><outputDecision href="#d1"/>'
+            '<outputDecision href="#d3"/></decisionService>',
+            "it has 2 output decisions",
+        ),
+        (
+            '<decisionService id="s1" name="DS"><outputDecision href="#nowhere"/>'
+            "</decisionService>",
+            "names a decision the model does not hold",
+        ),
+    ],
+)
+def test_services_import_cannot_convert_are_reported(service: str, reason: str) -> None:
+    conversion = dmn.read_dmn(model(SERVICE.split("<decisionService")[0] + service))
+    [error] = [m for m in conversion.errors if m.element == "decision service"]
+    assert (error.name, error.id) == ("DS", "s1") and reason in error.text

@@ -36,6 +36,10 @@ what:
     decision with a literalExpression                 (version 2) a FIRST table of one
                                                       all-`-` rule `R1` with an input per
                                                       name read and a computed output
+    decisionService with one output decision          (version 2) a table named after
+                                                      the service: the output decision's
+                                                      logic, its input decisions plain
+                                                      inputs
 
 Names with spaces or punctuation become snake_case identifiers (`Approval Status` ->
 `approval_status`, `isAffordable` -> `is_affordable`); collisions get `_2`, `_3` in
@@ -45,7 +49,8 @@ The original names stay visible: the Title row, a comment on every header cell, 
 
 Not converted, and reported with the element's id and name, never guessed: decisions
 whose logic is neither a decision table nor a literal expression (contexts,
-invocations, ...), business knowledge models, decision services, FEEL beyond unary
+invocations, ...), business knowledge models, decision services of several output
+decisions, FEEL beyond unary
 tests and literals in input entries (names of variables, arithmetic, function calls),
 expressions FEEL-CR does not type (`expressions`), structured and list inputs (paths
 like `applicant.age`, collection types), and types other than the four above (time,

@@ -4,6 +4,7 @@ id and name) when some part has no counterpart in the format."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
@@ -99,6 +100,7 @@ class Draft:
     version_of: str = ""
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
+    element: str = "decision"  # what `decision` is, as messages name it
 
 
 class _Problems:
@@ -131,13 +133,64 @@ class Drafter:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.drafts: dict[str, Draft] = {}
+        # while a decision service is drafted: its name, and its input decisions
+        self.renamed = ""
+        self.plain: set[str] = set()
 
     def run(self) -> dict[str, Draft]:
         """The drafts by decision name, in document order."""
         if self.check_definitions():
             for decision in self.doc.decisions.values():
                 self.draft(decision)
+            for node in self.doc.children(self.doc.root, "decisionService"):
+                self.service(node)
         return self.drafts
+
+    def service(self, node: ET.Element) -> None:
+        """A decision service with one output decision as a table named after the
+        service: the output decision's logic, with the service's input decisions read
+        as plain inputs (the service's callers pass them, as DMN defines). Other
+        services are reported."""
+        name = collapse(node.get("name", ""))
+        by_id = {e.get("id", ""): n for n, e in self.doc.decisions.items()}
+
+        def targets(tag: str) -> list[str]:
+            refs = [e.get("href", "") for e in self.doc.children(node, tag)]
+            return [by_id.get(r.partition("#")[2], "") for r in refs]
+
+        outputs, plain = targets("outputDecision"), targets("inputDecision")
+        problem = ""
+        if len(outputs) != 1 or not all(outputs) or not all(plain):
+            problem = (
+                f"it has {len(outputs)} output decisions (a service of one is "
+                "converted)"
+                if len(outputs) != 1
+                else "it names a decision the model does not hold"
+            )
+        elif name in self.doc.decisions or name in self.doc.input_data:
+            problem = "its name is also the name of a decision or an input"
+        if problem:
+            self.doc.report(
+                "error", "decision service", node, problem, "decision service"
+            )
+            return
+        before = len(self.doc.messages)
+        self.plain, self.renamed = set(plain), name
+        try:
+            self.draft(self.doc.decisions[outputs[0]])
+        finally:
+            self.plain, self.renamed = set(), ""
+        self.doc.messages[before:] = [
+            dataclasses.replace(
+                m, element="decision service", name=name, id=node.get("id", "")
+            )
+            for m in self.doc.messages[before:]
+        ]
+        if name in self.drafts:
+            draft = self.drafts[name]
+            draft.decision, draft.id = node, node.get("id", "")
+            draft.element = "decision service"
+            draft.label = _label(node, name, "")
 
     def check_definitions(self) -> bool:
         """Report the parts of the model that are not decisions; False when its
@@ -177,14 +230,6 @@ class Drafter:
                 "not converted: only decision tables are",
                 "business knowledge model",
             )
-        for node in self.doc.children(self.doc.root, "decisionService"):
-            self.doc.report(
-                "error",
-                "decision service",
-                node,
-                "not converted: only decision tables are",
-                "decision service",
-            )
         return feel
 
     def draft(self, decision: ET.Element) -> None:
@@ -218,7 +263,7 @@ class Drafter:
             )
             return
         table = logic[0]
-        name = collapse(decision.get("name", ""))
+        name = self.renamed or collapse(decision.get("name", ""))
         problems = _Problems()
         try:
             check_language(table)
@@ -235,7 +280,10 @@ class Drafter:
             for node in self.doc.children(table, "input")
         ]
         outputs = self.output_clauses(
-            table, name, decision_type, self.doc.components(decision_type)
+            table,
+            collapse(decision.get("name", "")),
+            decision_type,
+            self.doc.components(decision_type),
         )
         if not outputs:
             problems.add("", Unsupported("the table has no output", "malformed table"))
@@ -293,7 +341,7 @@ class Drafter:
         """A literal-expression decision as a FIRST table of one rule whose entries
         are all `-` and whose one output is computed (version 2): the inputs are the
         names the expression reads."""
-        name = collapse(decision.get("name", ""))
+        name = self.renamed or collapse(decision.get("name", ""))
         problems = _Problems()
         try:
             check_language(node)
@@ -324,7 +372,8 @@ class Drafter:
             self.doc.report("error", "decision", decision, text_, topic)
         if problems:
             return
-        output = Output(node.get("id", ""), name, type_refs, None, None, [None])
+        own = collapse(decision.get("name", ""))  # a service's output: the decision's
+        output = Output(node.get("id", ""), own, type_refs, None, None, [None])
         try:  # a literal is an ordinary output cell
             output.entries = [parse_literal(text)]
         except Unsupported:
@@ -479,6 +528,8 @@ class Drafter:
 
     def resolve_input(self, clause: Input) -> None:
         text = clause.expression
+        if text in self.plain:  # an input decision of the service being drafted
+            return
         if text in self.doc.decisions:
             clause.ref = "decision"
             return

@@ -121,7 +121,8 @@ class Builder:
                 origin = self.origins[table.location.sheet]
                 decision = self.drafts[origin.decision_name].decision
                 text = "some inputs match no rule (DMN gives null there): marked `Complete: no`"
-                self.doc.report("warning", "decision", decision, text, "caveat")
+                draft = self.drafts[origin.decision_name]
+                self.doc.report("warning", draft.element, decision, text, "caveat")
                 table = replace(table, complete=False)
             marked.append(table)
         return tuple(marked)
@@ -144,7 +145,7 @@ class Builder:
         try:
             table = self.table(draft)
         except Unsupported as exc:
-            self.doc.report("error", "decision", draft.decision, exc.text, exc.topic)
+            self.doc.report("error", draft.element, draft.decision, exc.text, exc.topic)
             table = None
         self.building.discard(name)
         self.built[name] = table
@@ -157,8 +158,9 @@ class Builder:
         origin: list[tuple[str, str, str, str]] = []
         warnings: list[str] = []
         inputs: list[Column] = []
-        for clause in draft.inputs:
-            column = self.input_column(clause, where, warnings)
+        for clause, column in zip(
+            draft.inputs, self.input_columns(draft, where, warnings), strict=True
+        ):
             if column.name in local.used:
                 raise Unsupported(
                     f"two input columns read {column.name!r}; the format has one column per input",
@@ -196,7 +198,7 @@ class Builder:
             origin.append((candidate, text, "", "annotation"))
         rules = _rules(draft, inputs, outputs, computed, where, warnings)
         for warning in warnings:
-            self.doc.report("warning", "decision", draft.decision, warning, "caveat")
+            self.doc.report("warning", draft.element, draft.decision, warning, "caveat")
         self.origins[where.sheet] = Origin(draft.id, draft.name, tuple(origin))
         return Table(
             name=table_name,
@@ -212,6 +214,62 @@ class Builder:
             effective_from=draft.effective_from,
             effective_to=draft.effective_to,
         )
+
+    def input_columns(
+        self, draft: Draft, where: Location, warnings: list[str]
+    ) -> list[Column]:
+        """The draft's input columns. One input without any type that only its
+        expressions read (version 2) takes the one type under which they all
+        type-check, with a warning; else it is refused."""
+        columns: list[Column | None] = []
+        for clause in draft.inputs:
+            try:
+                columns.append(self.input_column(clause, where, warnings))
+            except Unsupported as exc:
+                reads = any(o.expressions for o in draft.outputs)
+                if exc.topic != "unknown type" or clause.id or not reads:
+                    raise
+                columns.append(None)
+        missing = [i for i, c in enumerate(columns) if c is None]
+        if not missing:
+            return [c for c in columns if c is not None]
+        clause = draft.inputs[missing[0]]
+        name = self.input_names(clause.target)
+        identifiers = {c.target: name for c in draft.inputs if c.output is None}
+        identifiers.update(
+            (c.target, col.name)
+            for c, col in zip(draft.inputs, columns, strict=True)
+            if col is not None and c.output is None
+        )
+        env = {col.name: type_of(col.type) for col in columns if col is not None}
+        fits = []
+        for type_ in (
+            DataType.STRING,
+            DataType.NUMBER,
+            DataType.BOOLEAN,
+            DataType.DATE,
+        ):
+            try:
+                for output in draft.outputs:
+                    for expression in output.expressions:
+                        to_feel_cr(
+                            expression, identifiers, {**env, name: type_of(type_)}, ""
+                        )
+            except Unsupported:
+                continue
+            fits.append(type_)
+        if len(missing) > 1 or len(fits) != 1:
+            raise Unsupported(
+                f"input {clause.label!r} has no type, and the expressions that read "
+                "it do not fix one",
+                "unknown type",
+            )
+        warnings.append(
+            f"input {clause.label!r} has no typeRef; the expressions that read it "
+            f"type-check only with {fits[0].value}"
+        )
+        columns[missing[0]] = Column(name, ColumnKind.INPUT, fits[0], where)
+        return [c for c in columns if c is not None]
 
     def input_column(
         self, clause: Input, where: Location, warnings: list[str]
