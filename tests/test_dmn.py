@@ -487,9 +487,11 @@ def test_a_table_that_leaves_inputs_unanswered_is_marked_partial() -> None:
     ("body", "element", "topic"),
     [
         (
+            # version 2: a literal expression converts when FEEL-CR types it; here
+            # `a` and `b` name nothing in the model
             '<decision id="d9" name="Total"><literalExpression><text>a + b</text></literalExpression></decision>',
             "decision",
-            "literal expression",
+            "FEEL expression",
         ),
         ('<decision id="d9" name="Total"><context/></decision>', "decision", "context"),
         (
@@ -564,7 +566,7 @@ def test_what_cannot_be_converted_is_reported_with_id_and_name(
 def test_a_table_reading_a_decision_that_is_not_converted_is_left_out() -> None:
     """A required decision never becomes a plain input (TCK 0004-lending, 0087)."""
     body = (
-        '<decision id="d1" name="Base days"><literalExpression><text>22</text></literalExpression></decision>'
+        '<decision id="d1" name="Base days"><relation/></decision>'
         '<decision id="d2" name="Days"><decisionTable>'
         + clause("Base days", "number")
         + '<output id="o" typeRef="number"/>'
@@ -1103,16 +1105,12 @@ def test_import_dmn_flags_table_names_used_by_other_workbooks(tmp_path: Path) ->
 
 
 def test_import_dmn_converts_the_rest_and_warns_unless_strict(tmp_path: Path) -> None:
-    body = (
-        TRIAGE
-        + '<decision id="x1" name="Total"><literalExpression><text>1</text></literalExpression></decision>'
-    )
+    body = TRIAGE + '<decision id="x1" name="Total"><relation/></decision>'
     (tmp_path / "m.dmn").write_bytes(model(body))
     result = run(["import-dmn", "m.dmn", "--into", "out/m.xlsx"], tmp_path)
     assert result.exit_code == 0
     assert (
-        "m.dmn: error: decision 'Total' (x1): its logic is a literal expression"
-        in result.output
+        "m.dmn: error: decision 'Total' (x1): its logic is a relation" in result.output
     )
     assert "1 part(s) of the model not converted" in result.output
     strict = run(

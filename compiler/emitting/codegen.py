@@ -720,7 +720,12 @@ def render_package(
                 "_feel.py": f"{GENERATED_MARKER}: do not edit.\n"
                 + (RUNTIME / "_feel.py").read_text(encoding="utf-8")
             }
-            if any(c.computed for d in project.decisions for c in d.first.inputs)
+            if any(
+                c.computed or c.per_rule  # computed inputs, computed outputs
+                for d in project.decisions
+                for t in d.versions
+                for c in (*t.inputs, *t.outputs)
+            )
             else {}
         ),
         # PEP 561: the package ships its types (mypy --strict passes on it).

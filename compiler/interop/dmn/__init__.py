@@ -35,6 +35,15 @@ what:
       column                                          an input only entries name gets a
                                                       column of its own (`named.py`)
     outputEntry: a literal; empty means null          output cells
+    outputEntry that computes, in a single-hit        (version 2) a `computed output`
+      table                                           column, its cells FEEL-CR
+    decision with a literalExpression                 (version 2) a FIRST table of one
+                                                      all-`-` rule `R1` with an input per
+                                                      name read and a computed output
+    decisionService with one output decision          (version 2) a table named after
+                                                      the service: the output decision's
+                                                      logic, its input decisions plain
+                                                      inputs
 
 Names with spaces or punctuation become snake_case identifiers (`Approval Status` ->
 `approval_status`, `isAffordable` -> `is_affordable`); collisions get `_2`, `_3` in
@@ -43,13 +52,15 @@ The original names stay visible: the Title row, a comment on every header cell, 
 `DMN import` note sheet listing each column's DMN name and id.
 
 Not converted, and reported with the element's id and name, never guessed: decisions
-whose logic is not a decision table (literal expressions, contexts, invocations, ...),
-business knowledge models, decision services, FEEL beyond unary tests, literals and
-the entries above (names of variables, arithmetic, function calls), structured and list inputs (paths
+whose logic is neither a decision table nor a literal expression (contexts,
+invocations, ...), business knowledge models, decision services of several output
+decisions, FEEL beyond unary tests, literals and the entries above in input entries
+(names of variables, arithmetic, function calls), expressions FEEL-CR does not type
+(`expressions`), structured and list inputs (paths
 like `applicant.age`, collection types), and types other than the four above (time,
 date and time, durations). A table with such a part is left out whole; a table that
-reads a decision that was left out reads it as a plain input instead (a warning says
-the caller now passes that value).
+reads a decision that was left out is left out too (an error names that decision):
+a required decision never becomes a plain input.
 
 Export is the inverse for the format's tables: inputData per plain input, a decision
 with informationRequirement per table, inputs with inputExpression, typeRef and

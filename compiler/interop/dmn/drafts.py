@@ -4,14 +4,16 @@ id and name) when some part has no counterpart in the format."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from compiler.interop.dmn.document import Document, check_language
 from compiler.interop.dmn.export import EXTENSIONS
+from compiler.interop.dmn.expressions import Expression, split_names
 from compiler.interop.dmn.feel import (
     Literal,
     RawTests,
@@ -38,6 +40,8 @@ _LOGIC = {
     "some": "a quantified expression",
     "every": "a quantified expression",
 }
+# Problems of an output entry that make it an expression (a computed output).
+_COMPUTES = ("variable in a unary test", "FEEL expression")
 _HIT_POLICIES = {
     "UNIQUE": HitPolicy.UNIQUE,
     "FIRST": HitPolicy.FIRST,
@@ -72,6 +76,9 @@ class Output:
     values_text: str | None
     default_text: str | None
     entries: list[Literal] = field(default_factory=list)
+    # version 2: the entries as FEEL expressions, one per rule, when some entry is
+    # not a literal (a computed output); empty otherwise
+    expressions: list[Expression] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +100,7 @@ class Draft:
     version_of: str = ""
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
+    element: str = "decision"  # what `decision` is, as messages name it
 
 
 class _Problems:
@@ -125,13 +133,64 @@ class Drafter:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.drafts: dict[str, Draft] = {}
+        # while a decision service is drafted: its name, and its input decisions
+        self.renamed = ""
+        self.plain: set[str] = set()
 
     def run(self) -> dict[str, Draft]:
         """The drafts by decision name, in document order."""
         if self.check_definitions():
             for decision in self.doc.decisions.values():
                 self.draft(decision)
+            for node in self.doc.children(self.doc.root, "decisionService"):
+                self.service(node)
         return self.drafts
+
+    def service(self, node: ET.Element) -> None:
+        """A decision service with one output decision as a table named after the
+        service: the output decision's logic, with the service's input decisions read
+        as plain inputs (the service's callers pass them, as DMN defines). Other
+        services are reported."""
+        name = collapse(node.get("name", ""))
+        by_id = {e.get("id", ""): n for n, e in self.doc.decisions.items()}
+
+        def targets(tag: str) -> list[str]:
+            refs = [e.get("href", "") for e in self.doc.children(node, tag)]
+            return [by_id.get(r.partition("#")[2], "") for r in refs]
+
+        outputs, plain = targets("outputDecision"), targets("inputDecision")
+        problem = ""
+        if len(outputs) != 1 or not all(outputs) or not all(plain):
+            problem = (
+                f"it has {len(outputs)} output decisions (a service of one is "
+                "converted)"
+                if len(outputs) != 1
+                else "it names a decision the model does not hold"
+            )
+        elif name in self.doc.decisions or name in self.doc.input_data:
+            problem = "its name is also the name of a decision or an input"
+        if problem:
+            self.doc.report(
+                "error", "decision service", node, problem, "decision service"
+            )
+            return
+        before = len(self.doc.messages)
+        self.plain, self.renamed = set(plain), name
+        try:
+            self.draft(self.doc.decisions[outputs[0]])
+        finally:
+            self.plain, self.renamed = set(), ""
+        self.doc.messages[before:] = [
+            dataclasses.replace(
+                m, element="decision service", name=name, id=node.get("id", "")
+            )
+            for m in self.doc.messages[before:]
+        ]
+        if name in self.drafts:
+            draft = self.drafts[name]
+            draft.decision, draft.id = node, node.get("id", "")
+            draft.element = "decision service"
+            draft.label = _label(node, name, "")
 
     def check_definitions(self) -> bool:
         """Report the parts of the model that are not decisions; False when its
@@ -171,14 +230,6 @@ class Drafter:
                 "not converted: only decision tables are",
                 "business knowledge model",
             )
-        for node in self.doc.children(self.doc.root, "decisionService"):
-            self.doc.report(
-                "error",
-                "decision service",
-                node,
-                "not converted: only decision tables are",
-                "decision service",
-            )
         return feel
 
     def draft(self, decision: ET.Element) -> None:
@@ -198,6 +249,9 @@ class Drafter:
             )
             return
         kind = logic[0].tag.split("}")[1]
+        if kind == "literalExpression":
+            self.literal(decision, logic[0])
+            return
         if kind != "decisionTable":
             what = _LOGIC[kind]
             self.doc.report(
@@ -209,7 +263,7 @@ class Drafter:
             )
             return
         table = logic[0]
-        name = collapse(decision.get("name", ""))
+        name = self.renamed or collapse(decision.get("name", ""))
         problems = _Problems()
         try:
             check_language(table)
@@ -226,14 +280,30 @@ class Drafter:
             for node in self.doc.children(table, "input")
         ]
         outputs = self.output_clauses(
-            table, name, decision_type, self.doc.components(decision_type)
+            table,
+            collapse(decision.get("name", "")),
+            decision_type,
+            self.doc.components(decision_type),
         )
         if not outputs:
             problems.add("", Unsupported("the table has no output", "malformed table"))
         annotations = [
             _clean(a.get("name", "")) for a in self.doc.children(table, "annotation")
         ]
-        rules = self.rules(table, inputs, outputs, len(annotations), problems)
+        single = hit_policy in (HitPolicy.UNIQUE, HitPolicy.FIRST, HitPolicy.PRIORITY)
+        scope = self.scope(name)
+        rules = self.rules(
+            table, inputs, outputs, len(annotations), problems, single, scope
+        )
+        targets = {c.target for c in inputs if c.output is None}
+        for output in outputs:
+            for expression in output.expressions:
+                for read in expression.names:
+                    if read not in targets:  # a name only an output entry reads
+                        targets.add(read)
+                        clause = self.name_clause(read, len(rules))
+                        self.resolve_input(clause)
+                        inputs.append(clause)
         version_of, dates = self.version(decision, problems)
         if any(
             self.doc.child(r, "description") is not None
@@ -248,10 +318,7 @@ class Drafter:
             decision=decision,
             id=decision.get("id", ""),
             name=name,
-            label=_clean(
-                decision.get("label")
-                or (name if snake_case(name) != name and not version_of else "")
-            ),
+            label=_label(decision, name, version_of),
             description=_clean(self.doc.text(decision, "description") or ""),
             hit_policy=hit_policy,
             aggregation=aggregation,
@@ -262,6 +329,81 @@ class Drafter:
             version_of=version_of,
             effective_from=dates[0],
             effective_to=dates[1],
+        )
+
+    def scope(self, decision: str) -> list[str]:
+        """The model names an expression of DECISION may read: the inputData and the
+        other decisions."""
+        names = [*self.doc.input_data, *self.doc.decisions]
+        return [n for n in dict.fromkeys(names) if n != decision]
+
+    def literal(self, decision: ET.Element, node: ET.Element) -> None:
+        """A literal-expression decision as a FIRST table of one rule whose entries
+        are all `-` and whose one output is computed (version 2): the inputs are the
+        names the expression reads."""
+        name = self.renamed or collapse(decision.get("name", ""))
+        problems = _Problems()
+        try:
+            check_language(node)
+        except Unsupported as exc:
+            problems.add("", exc)
+        text = self.doc.text(node) or ""
+        if not text.strip():
+            problems.add(
+                "", Unsupported("the literal expression is empty", "malformed table")
+            )
+        expression = split_names(text, self.scope(name))
+        variable = self.doc.child(decision, "variable")
+        type_refs = [
+            ref
+            for ref in (
+                variable.get("typeRef") if variable is not None else None,
+                node.get("typeRef"),
+            )
+            if ref
+        ]
+        inputs = [self.name_clause(n) for n in expression.names]
+        for clause in inputs:
+            try:
+                self.resolve_input(clause)
+            except Unsupported as exc:
+                problems.add(f"input {clause.label!r}", exc)
+        for text_, topic in problems.summary():
+            self.doc.report("error", "decision", decision, text_, topic)
+        if problems:
+            return
+        own = collapse(decision.get("name", ""))  # a service's output: the decision's
+        output = Output(node.get("id", ""), own, type_refs, None, None, [None])
+        try:  # a literal is an ordinary output cell
+            output.entries = [parse_literal(text)]
+        except Unsupported:
+            output.expressions.append(expression)
+        self.drafts[name] = Draft(
+            decision=decision,
+            id=decision.get("id", ""),
+            name=name,
+            label=_label(decision, name, ""),
+            description=_clean(self.doc.text(decision, "description") or ""),
+            hit_policy=HitPolicy.FIRST,
+            aggregation=None,
+            inputs=inputs,
+            outputs=[output],
+            annotations=[],
+            rules=[("R1", [])],
+        )
+
+    def name_clause(self, name: str, rules: int = 1) -> Input:
+        """An input column for a model NAME an expression reads: `-` in every rule."""
+        return Input(
+            id="",
+            label=name,
+            expression=name,
+            ref="input",
+            target=name,
+            output=None,
+            type_ref=None,
+            values_text=None,
+            entries=[RawTests()] * rules,
         )
 
     def version(
@@ -301,11 +443,17 @@ class Drafter:
         outputs: list[Output],
         annotations: int,
         problems: _Problems,
+        single: bool = False,
+        scope: Sequence[str] = (),
     ) -> list[tuple[str, list[str]]]:
-        """Each rule's id and annotation texts; entries are parsed into the clauses."""
+        """Each rule's id and annotation texts; entries are parsed into the clauses.
+        In a SINGLE-hit table, an output whose entries are not all literals becomes a
+        computed output: each entry an expression over the names of SCOPE."""
         rules_xml = self.doc.children(table, "rule")
         described = any(self.doc.child(r, "description") is not None for r in rules_xml)
         rules: list[tuple[str, list[str]]] = []
+        texts: list[list[str]] = [[] for _ in outputs]
+        computed: set[int] = set()
         for number, rule in enumerate(rules_xml, start=1):
             rule_id = _rule_id(rule.get("label"), self.doc.text(rule, "description"))
             rule_id = rule_id or f"R{number}"
@@ -335,16 +483,26 @@ class Drafter:
                         continue
                     # version 2: the builder writes it over the table's inputs
                     clause.entries.append(RawTests(expression=collapse(text)))
-            for output, entry in zip(outputs, results, strict=True):
+            for index, (output, entry) in enumerate(zip(outputs, results, strict=True)):
+                text = self.doc.text(entry) or ""
+                texts[index].append(text)
                 try:
                     check_language(entry)
-                    output.entries.append(parse_literal(self.doc.text(entry) or ""))
+                    output.entries.append(parse_literal(text))
                 except Unsupported as exc:
+                    if single and exc.topic in _COMPUTES:
+                        computed.add(index)  # version 2: a computed output
+                        output.entries.append(None)
+                        continue
                     problems.add(
                         f"output {output.name!r}",
                         Unsupported(exc.text, output_topic(exc.topic)),
                         rule_id,
                     )
+        for index in sorted(computed):
+            outputs[index].expressions = [
+                split_names(text.strip() or "null", scope) for text in texts[index]
+            ]
         return rules
 
     def input_clause(self, node: ET.Element, problems: _Problems) -> Input:
@@ -375,6 +533,8 @@ class Drafter:
 
     def resolve_input(self, clause: Input) -> None:
         text = clause.expression
+        if text in self.plain:  # an input decision of the service being drafted
+            return
         if text in self.doc.decisions:
             clause.ref = "decision"
             return
@@ -457,6 +617,14 @@ def _rule_id(label: str | None, description: str | None) -> str:
         return _clean(label)
     text = _clean(description or "")
     return text if _SHORT_ID.match(text) else ""
+
+
+def _label(decision: ET.Element, name: str, version_of: str) -> str:
+    """A decision's Title: its label, else its name when that is not an identifier."""
+    return _clean(
+        decision.get("label")
+        or (name if snake_case(name) != name and not version_of else "")
+    )
 
 
 def _clean(text: str) -> str:

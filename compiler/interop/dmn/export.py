@@ -3,14 +3,17 @@ inputData, decisions with their requirements and decision tables, and a diagram.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from compiler.diagnostics import Location
+from compiler.expressions import syntax
 from compiler.expressions.syntax import Call, Name
+from compiler.expressions.typed import Typed
 from compiler.interop.dmn.feel import feel_literal, feel_tests
 from compiler.interop.dmn.messages import Message
 from compiler.interop.dmn.names import snake_case
@@ -21,6 +24,7 @@ from compiler.model import (
     Interval,
     Prefix,
     Project,
+    Rule,
     Table,
 )
 from compiler.reading.sheets.computed import bounds_text, written_relations
@@ -99,6 +103,16 @@ def _select(
                 "versions are separate DMN decisions with no date to choose one by"
             )
             note("error", name, text, "versions")
+        elif not all(
+            _exportable(r) for t in project.decision(name).versions for r in t.rules
+        ):
+            skipped.add(name)
+            text = (
+                "not exported: a computed output uses durations written in words "
+                '(`14 days`, `3 months`), which FEEL writes duration("P14D"); '
+                "write them so to export the table"
+            )
+            note("error", name, text, "version 2")
         elif any(
             (c.computed and not _named_plainly(c, project.decision(name).first))
             or c.many
@@ -163,6 +177,38 @@ def _named_plainly(column: Column, table: Table) -> bool:
 def _sources(table: Table) -> tuple[Column, ...]:
     """The inputs as the sheet has them (derived columns are their entries)."""
     return tuple(c for c in table.inputs if not c.derived)
+def _exportable(rule: Rule) -> bool:
+    """Whether the computed outputs of RULE are FEEL as written (version 2): FEEL-CR
+    is FEEL but for durations written in words (`14 days`)."""
+    return not any(
+        isinstance(node, syntax.Literal) and node.unit
+        for typed in rule.output_expressions
+        if typed is not None
+        for node in _nodes(typed.tree)
+    )
+
+
+def _nodes(node: object) -> Iterator[syntax.Node]:
+    """NODE and every node below it."""
+    if isinstance(node, tuple):
+        for item in node:
+            yield from _nodes(item)
+    elif isinstance(node, syntax.Node):
+        yield node
+        for field in dataclasses.fields(node):
+            yield from _nodes(getattr(node, field.name))
+
+
+def _renamed(typed: Typed, names: dict[str, str]) -> str:
+    """TYPED's text with the inputs NAMES maps renamed (a `from` column is read in
+    DMN as its decision, `table` or `table.output`)."""
+    text = typed.text
+    found = [
+        n for n in _nodes(typed.tree) if isinstance(n, syntax.Name) and n.name in names
+    ]
+    for node in sorted(found, key=lambda n: n.start, reverse=True):
+        text = text[: node.start] + names[node.name] + text[node.end :]
+    return text
 
 
 def _versioned(project: Project, name: str) -> bool:
@@ -398,6 +444,7 @@ class _Exporter:
 
     def decision_table(self, node: ET.Element, table: Table) -> None:
         base = node.get("id", "")
+        renames: dict[str, str] = {}  # `from` columns, as computed outputs read them
         sources = _sources(table)
         for column in sources:
             clause = self.xml.sub(
@@ -412,6 +459,7 @@ class _Exporter:
                     if single
                     else f"{column.source_table}.{column.name}"
                 )
+                renames[column.name] = expression
             typed = _FEEL_TYPES[column.type]
             self.xml.sub(
                 clause,
@@ -468,10 +516,16 @@ class _Exporter:
                     else feel_tests(tests, column.type)
                 )
                 self.xml.sub(entry, "inputEntry", text, ident=f"{rule_id}_i{n}")
-            for n, value in enumerate(rule.outputs, start=1):
-                self.xml.sub(
-                    entry, "outputEntry", feel_literal(value), ident=f"{rule_id}_o{n}"
+            computed = rule.output_expressions or (None,) * len(rule.outputs)
+            for n, (value, formula) in enumerate(
+                zip(rule.outputs, computed, strict=True), start=1
+            ):
+                text = (
+                    feel_literal(value)
+                    if formula is None
+                    else _renamed(formula, renames)
                 )
+                self.xml.sub(entry, "outputEntry", text, ident=f"{rule_id}_o{n}")
             for text in rule.annotations:
                 self.xml.sub(entry, "annotationEntry", text)
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass, replace
 
 from compiler.checking import analyse
 from compiler.diagnostics import CellError, Location
+from compiler.expressions.typed import Typed, type_of
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Draft, Input, Output, output_topic
+from compiler.interop.dmn.expressions import column_type, to_feel_cr
 from compiler.interop.dmn.feel import (
     RawTests,
     as_values,
@@ -28,6 +30,7 @@ from compiler.model import (
     DataType,
     Decision,
     Equals,
+    HitPolicy,
     Project,
     Rule,
     Table,
@@ -126,7 +129,8 @@ class Builder:
                 origin = self.origins[table.location.sheet]
                 decision = self.drafts[origin.decision_name].decision
                 text = "some inputs match no rule (DMN gives null there): marked `Complete: no`"
-                self.doc.report("warning", "decision", decision, text, "caveat")
+                draft = self.drafts[origin.decision_name]
+                self.doc.report("warning", draft.element, decision, text, "caveat")
                 table = replace(table, complete=False)
             marked.append(table)
         return tuple(marked)
@@ -149,7 +153,7 @@ class Builder:
         try:
             table = self.table(draft)
         except Unsupported as exc:
-            self.doc.report("error", "decision", draft.decision, exc.text, exc.topic)
+            self.doc.report("error", draft.element, draft.decision, exc.text, exc.topic)
             table = None
         self.building.discard(name)
         self.built[name] = table
@@ -161,9 +165,10 @@ class Builder:
         local = Names(CODEGEN_NAMES)
         origin: list[tuple[str, str, str, str]] = []
         warnings: list[str] = []
-        inputs: list[Column] = []  # the clauses' columns, then any `named` adds
-        for clause in draft.inputs:
-            column = self.input_column(clause, where, warnings)
+        inputs: list[Column] = []
+        for clause, column in zip(
+            draft.inputs, self.input_columns(draft, where, warnings), strict=True
+        ):
             if column.name in local.used:
                 raise Unsupported(
                     f"two input columns read {column.name!r}; the format has one column per input",
@@ -172,10 +177,20 @@ class Builder:
             local.used.add(column.name)
             inputs.append(column)
             origin.append((column.name, clause.label, clause.id, "input"))
+        identifiers = {
+            clause.target: column.name
+            for clause, column in zip(draft.inputs, inputs, strict=True)
+            if clause.output is None
+        }
+        env = {column.name: type_of(column.type) for column in inputs}
         outputs: list[Column] = []
+        computed: list[tuple[Typed, ...] | None] = []
         for output in draft.outputs:
-            column = self.output_column(output, local(output.name), where, warnings)
+            column, typed = self.output_column(
+                output, local(output.name), where, warnings, (identifiers, env), draft
+            )
             outputs.append(column)
+            computed.append(typed)
             origin.append((column.name, output.name, output.id, "output"))
         notes: list[Column] = []
         taken = set(local.used)
@@ -189,7 +204,7 @@ class Builder:
                 Column(candidate, ColumnKind.ANNOTATION, DataType.STRING, where)
             )
             origin.append((candidate, text, "", "annotation"))
-        rules = _rules(draft, inputs, outputs, where, warnings)
+        rules = _rules(draft, inputs, outputs, computed, where, warnings)
         named = [
             (index, position, entry.expression)
             for position, clause in enumerate(draft.inputs)
@@ -199,7 +214,7 @@ class Builder:
         if named:  # version 2: entries that name other inputs
             inputs, rules = self.lower_named(draft, named, inputs, rules, where, origin)
         for warning in warnings:
-            self.doc.report("warning", "decision", draft.decision, warning, "caveat")
+            self.doc.report("warning", draft.element, draft.decision, warning, "caveat")
         self.origins[where.sheet] = Origin(draft.id, draft.name, tuple(origin))
         return Table(
             name=table_name,
@@ -275,6 +290,61 @@ class Builder:
                 "unknown type",
             )
         return Column(ident, ColumnKind.INPUT, type_, where)
+    def input_columns(
+        self, draft: Draft, where: Location, warnings: list[str]
+    ) -> list[Column]:
+        """The draft's input columns. One input without any type that only its
+        expressions read (version 2) takes the one type under which they all
+        type-check, with a warning; else it is refused."""
+        columns: list[Column | None] = []
+        for clause in draft.inputs:
+            try:
+                columns.append(self.input_column(clause, where, warnings))
+            except Unsupported as exc:
+                reads = any(o.expressions for o in draft.outputs)
+                if exc.topic != "unknown type" or clause.id or not reads:
+                    raise
+                columns.append(None)
+        missing = [i for i, c in enumerate(columns) if c is None]
+        if not missing:
+            return [c for c in columns if c is not None]
+        clause = draft.inputs[missing[0]]
+        name = self.input_names(clause.target)
+        identifiers = {c.target: name for c in draft.inputs if c.output is None}
+        identifiers.update(
+            (c.target, col.name)
+            for c, col in zip(draft.inputs, columns, strict=True)
+            if col is not None and c.output is None
+        )
+        env = {col.name: type_of(col.type) for col in columns if col is not None}
+        fits = []
+        for type_ in (
+            DataType.STRING,
+            DataType.NUMBER,
+            DataType.BOOLEAN,
+            DataType.DATE,
+        ):
+            try:
+                for output in draft.outputs:
+                    for expression in output.expressions:
+                        to_feel_cr(
+                            expression, identifiers, {**env, name: type_of(type_)}, ""
+                        )
+            except Unsupported:
+                continue
+            fits.append(type_)
+        if len(missing) > 1 or len(fits) != 1:
+            raise Unsupported(
+                f"input {clause.label!r} has no type, and the expressions that read "
+                "it do not fix one",
+                "unknown type",
+            )
+        warnings.append(
+            f"input {clause.label!r} has no typeRef; the expressions that read it "
+            f"type-check only with {fits[0].value}"
+        )
+        columns[missing[0]] = Column(name, ColumnKind.INPUT, fits[0], where)
+        return [c for c in columns if c is not None]
 
     def input_column(
         self, clause: Input, where: Location, warnings: list[str]
@@ -326,8 +396,18 @@ class Builder:
         return Column(name, ColumnKind.INPUT, type_, where, source, values)
 
     def output_column(
-        self, output: Output, name: str, where: Location, warnings: list[str]
-    ) -> Column:
+        self,
+        output: Output,
+        name: str,
+        where: Location,
+        warnings: list[str],
+        scope: tuple[Mapping[str, str], Mapping[str, str]],
+        draft: Draft,
+    ) -> tuple[Column, tuple[Typed, ...] | None]:
+        """An output clause as a column, with the checked expressions of its rules
+        when it is a computed output (version 2)."""
+        if output.expressions:
+            return self.computed_column(output, name, where, warnings, scope, draft)
         values_raw = _parse_values(output.values_text, output.name, warnings)
         try:
             default_raw = (
@@ -374,7 +454,7 @@ class Builder:
                 f"default output of {output.name!r}: {exc.text}", exc.topic
             ) from None
         has_default = output.default_text is not None
-        return Column(
+        column = Column(
             name,
             ColumnKind.OUTPUT,
             type_,
@@ -383,6 +463,69 @@ class Builder:
             default=default,
             has_default=has_default,
         )
+        return column, None
+
+    def computed_column(
+        self,
+        output: Output,
+        name: str,
+        where: Location,
+        warnings: list[str],
+        scope: tuple[Mapping[str, str], Mapping[str, str]],
+        draft: Draft,
+    ) -> tuple[Column, tuple[Typed, ...]]:
+        """A `computed output` column (version 2): each rule's entry a FEEL-CR
+        expression over the table's inputs, of the output's type."""
+        identifiers, env = scope
+        what = f"output {output.name!r}"
+        if output.default_text is not None:
+            raise Unsupported(
+                f"{what} computes its entries and has a default output; a computed "
+                "output takes no default",
+                "FEEL expression in an output",
+            )
+        if output.values_text and draft.hit_policy is HitPolicy.PRIORITY:
+            raise Unsupported(
+                f"{what} computes its entries, so its output values cannot order the "
+                "priority",
+                "FEEL expression in an output",
+            )
+        if output.values_text:
+            warnings.append(
+                f"the output values of {output.name!r} are dropped: its entries are "
+                "computed"
+            )
+        typed = tuple(to_feel_cr(e, identifiers, env, what) for e in output.expressions)
+        type_ = None
+        for ref in output.type_ref:
+            type_, _ = self.doc.resolve_type(ref)
+            if type_ is not None:
+                break
+        if type_ is None:
+            known = [t for t in typed if t.type != "null"]
+            if not known:
+                raise Unsupported(
+                    f"{what} has no type and its expressions do not show one",
+                    "unknown type",
+                )
+            type_ = column_type(known[0], what)
+            warnings.append(
+                f"output {output.name!r} has no typeRef; its expressions make it "
+                f"{type_.value}"
+            )
+        want = type_of(type_)
+        for one in typed:
+            if not (
+                one.type in (want, "null")
+                or (want == "number" and one.type == "integer")
+            ):
+                raise Unsupported(
+                    f"{what}: {one.text!r} gives {one.type}, but the output is "
+                    f"{type_.value}",
+                    "FEEL expression in an output",
+                )
+        column = Column(name, ColumnKind.OUTPUT, type_, where, per_rule=True)
+        return column, typed
 
     def requirement(
         self, clause: Input, warnings: list[str]
@@ -445,6 +588,7 @@ def _rules(
     draft: Draft,
     inputs: Sequence[Column],
     outputs: Sequence[Column],
+    computed: Sequence[tuple[Typed, ...] | None],
     where: Location,
     warnings: list[str],
 ) -> tuple[Rule, ...]:
@@ -466,12 +610,19 @@ def _rules(
                 for c, col in zip(draft.inputs, inputs, strict=True)
             )
             results = tuple(
-                typed(o.entries[index], col.type)
-                for o, col in zip(draft.outputs, outputs, strict=True)
+                None if cells_ is not None else typed(o.entries[index], col.type)
+                for o, col, cells_ in zip(draft.outputs, outputs, computed, strict=True)
             )
         except Unsupported as exc:
             raise Unsupported(f"rule {rule_id!r}: {exc.text}", exc.topic) from None
-        rules.append(Rule(unique_id, entries, results, tuple(texts), where, (), ()))
+        expressions = (
+            tuple(None if c is None else c[index] for c in computed)
+            if any(c is not None for c in computed)
+            else ()
+        )
+        rules.append(
+            Rule(unique_id, entries, results, tuple(texts), where, (), (), expressions)
+        )
     return tuple(rules)
 
 

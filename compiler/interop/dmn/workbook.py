@@ -170,7 +170,11 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
             text = f"DMN {role} {dmn!r}" + (f"\nid: {dmn_id}" if dmn_id else "")
             ws.cell(row=header, column=index).comment = Comment(text, "compile-rules")
         kind = (
-            f"from {column.source_table}" if column.source_table else column.kind.value
+            f"from {column.source_table}"
+            if column.source_table
+            else "computed output"
+            if column.per_rule  # version 2
+            else column.kind.value
         )
         _put(ws, header + 1, index, kind)
         if column.kind is ColumnKind.ANNOTATION:
@@ -200,9 +204,10 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
             else _entry_cell(t, c.type)
             for i, (t, c) in enumerate(zip(rule.inputs, sources, strict=False))
         ]
+        expressions = rule.output_expressions or (None,) * len(table.outputs)
         cells_ += [
-            _cell_value(v, c.type)
-            for v, c in zip(rule.outputs, table.outputs, strict=True)
+            _cell_value(v, c.type) if e is None else e.text
+            for v, c, e in zip(rule.outputs, table.outputs, expressions, strict=True)
         ]
         cells_ += list(rule.annotations)
         for index, value in enumerate(cells_, start=2):
