@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from compiler.interop.dmn import version2
 from compiler.interop.dmn.document import Document, check_language
-from compiler.interop.dmn.export import EXTENSIONS
 from compiler.interop.dmn.feel import (
     Literal,
     RawTests,
@@ -20,6 +20,7 @@ from compiler.interop.dmn.feel import (
 )
 from compiler.interop.dmn.messages import Unsupported
 from compiler.interop.dmn.names import collapse, snake_case
+from compiler.interop.dmn.version2 import EXTENSIONS
 from compiler.model import Aggregation, HitPolicy
 from compiler.reading import cells
 from compiler.reading.sheets import check_identifier
@@ -62,6 +63,9 @@ class Input:
     type_ref: str | None
     values_text: str | None
     entries: list[RawTests] = field(default_factory=list)
+    # Restored from export's extension attributes (version2): the Type cell, a
+    # computed input's expression, a list's Values cell, and cells by rule index.
+    restored: version2.Restored = field(default_factory=version2.Restored)
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Output:
     values_text: str | None
     default_text: str | None
     entries: list[Literal] = field(default_factory=list)
+    restored: version2.Restored = field(default_factory=version2.Restored)
 
 
 @dataclass
@@ -93,6 +98,7 @@ class Draft:
     version_of: str = ""
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
+    complete: bool | None = None  # export's `cr:complete`, else inferred
 
 
 class _Problems:
@@ -262,6 +268,7 @@ class Drafter:
             version_of=version_of,
             effective_from=dates[0],
             effective_to=dates[1],
+            complete=version2.complete(table),
         )
 
     def version(
@@ -325,12 +332,20 @@ class Drafter:
                 problems.add("", Unsupported(text, "malformed table"), rule_id)
                 continue
             for clause, entry in zip(inputs, entries, strict=True):
+                if version2.TEXT in entry.attrib:  # the cell, as export wrote it
+                    clause.restored.cells[len(rules) - 1] = entry.attrib[version2.TEXT]
+                    clause.entries.append(RawTests())
+                    continue
                 try:
                     check_language(entry)
                     clause.entries.append(parse_unary_tests(self.doc.text(entry) or ""))
                 except Unsupported as exc:
                     problems.add(f"input {clause.label!r}", exc, rule_id)
             for output, entry in zip(outputs, results, strict=True):
+                if version2.TEXT in entry.attrib:  # a computed output's cell
+                    output.restored.cells[len(rules) - 1] = entry.attrib[version2.TEXT]
+                    output.entries.append(None)
+                    continue
                 try:
                     check_language(entry)
                     output.entries.append(parse_literal(self.doc.text(entry) or ""))
@@ -355,14 +370,16 @@ class Drafter:
             output=None,
             type_ref=expression.get("typeRef") if expression is not None else None,
             values_text=self.doc.text(self.doc.child(node, "inputValues")),
+            restored=version2.restored(node, expression),
         )
         try:
             check_language(expression)
-            self.resolve_input(clause)
+            if not clause.restored.expression:  # a computed input names no input
+                self.resolve_input(clause)
         except Unsupported as exc:
             problems.add(f"input {label!r}", exc)
         try:
-            if clause.type_ref:
+            if clause.type_ref and not clause.restored.type:
                 self.doc.resolve_type(clause.type_ref)
         except Unsupported as exc:
             problems.add(f"input {label!r}", exc)
@@ -427,6 +444,7 @@ class Drafter:
                     default_text=self.doc.text(
                         self.doc.child(node, "defaultOutputEntry")
                     ),
+                    restored=version2.restored(node, None),
                 )
             )
         return outputs
