@@ -871,10 +871,23 @@ def test_export_writes_dmn_1_5_that_follows_the_schema_order(tmp_path: Path) -> 
         for i in root.iter(f"{DMN}inputData")
     }
     assert inputs == {"age": "number", "code": "string", "visit_date": "date"}
-    assert [m.topic for m in exported.messages] == [
-        "caveat",
-        "caveat",
-    ]  # integer, code tests
+    assert [m.topic for m in exported.messages] == ["caveat"]  # integer
+    authored = "{https://compile-rules/dmn/extensions}text"
+    assert [e.get(authored) for r in visit_table.iter(f"{DMN}rule") for e in r] == [
+        None,
+        None,
+        "M54.*",
+        None,
+        None,
+        None,
+        None,
+        "[70450..70498]",
+        None,
+        None,
+    ]
+    again = dmn.read_dmn(exported.xml.encode(), "clinic.dmn")
+    assert again.errors == ()  # the code tests read back from their cell text
+    assert load_workbook_tables(tmp_path / "back", again) == tables_of(project)
 
 
 RATE = [("x", "input", "number", None), ("r", "output", "number", "1, 2")]

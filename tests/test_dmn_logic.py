@@ -179,7 +179,10 @@ def test_computed_outputs_survive_export_and_import(tmp_path: Path) -> None:
     assert first["total_days"].outputs[0].per_rule
 
 
-def test_export_refuses_durations_written_in_words(tmp_path: Path) -> None:
+def test_export_writes_durations_in_words_as_feel(tmp_path: Path) -> None:
+    """`14 days` is FEEL-CR's extension: the exported entry is standard FEEL, and
+    the authored cell comes back on import."""
+    from .helpers import write_tables
     from .workbooks import decision_table
 
     sheet = decision_table(
@@ -188,14 +191,17 @@ def test_export_refuses_durations_written_in_words(tmp_path: Path) -> None:
         [("R1", "-", "seen + 14 days")],
         hit_policy="FIRST",
     )
-    from .helpers import write_tables
-
     write_tables(tmp_path, {"due.xlsx": [sheet]})
     project, _ = load_tables(tmp_path / "tables")
     assert project is not None
     exported = dmn.export_dmn(project, (), "m")
-    [error] = [m for m in exported.messages if m.severity == "error"]
-    assert error.name == "due" and "durations written in words" in error.text
+    assert not [m for m in exported.messages if m.severity == "error"]
+    assert exported.tables == ("due",)
+    assert 'seen + duration("P14D")' in exported.xml
+    back = dmn.read_dmn(exported.xml.encode(), "m.dmn")
+    [table] = back.tables
+    [expression] = table.rules[0].output_expressions
+    assert expression is not None and expression.text == "seen + 14 days"
 
 
 # A decision service: its output decision reads an input decision that has no logic

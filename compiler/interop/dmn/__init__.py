@@ -71,7 +71,10 @@ and Source as its description. DMN has no versions, code columns nor integers: e
 version of an effective-dated table is a decision of its own (`rate from 2026-01-01`)
 with its table and dates in an extension element that import reads back (tables that
 require such a table are not exported), codes become strings (prefixes and code
-ranges as `?` tests, which import does not read back) and integers numbers.
+ranges as `?` tests) and integers numbers. Version 2 tables (computed inputs and
+outputs, entries naming other inputs, list inputs) are written in standard FEEL, with
+the workbook's cells in extension attributes (`version2`) that import reads back, so
+that a table round-trips unchanged.
 """
 
 from compiler.interop.dmn.export import Export, export_dmn

@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from compiler.interop.dmn import version2
 from compiler.interop.dmn.document import Document, check_language
-from compiler.interop.dmn.export import EXTENSIONS
 from compiler.interop.dmn.expressions import Expression, split_names
 from compiler.interop.dmn.feel import (
     Literal,
@@ -22,6 +22,7 @@ from compiler.interop.dmn.feel import (
 )
 from compiler.interop.dmn.messages import Unsupported
 from compiler.interop.dmn.names import collapse, snake_case
+from compiler.interop.dmn.version2 import EXTENSIONS
 from compiler.model import Aggregation, HitPolicy
 from compiler.reading import cells
 from compiler.reading.sheets import check_identifier
@@ -66,6 +67,9 @@ class Input:
     type_ref: str | None
     values_text: str | None
     entries: list[RawTests] = field(default_factory=list)
+    # Restored from export's extension attributes (version2): the Type cell, a
+    # computed input's expression, a list's Values cell, and cells by rule index.
+    restored: version2.Restored = field(default_factory=version2.Restored)
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Output:
     # version 2: the entries as FEEL expressions, one per rule, when some entry is
     # not a literal (a computed output); empty otherwise
     expressions: list[Expression] = field(default_factory=list)
+    restored: version2.Restored = field(default_factory=version2.Restored)
 
 
 @dataclass
@@ -101,6 +106,7 @@ class Draft:
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
     element: str = "decision"  # what `decision` is, as messages name it
+    complete: bool | None = None  # export's `cr:complete`, else inferred
 
 
 class _Problems:
@@ -329,6 +335,7 @@ class Drafter:
             version_of=version_of,
             effective_from=dates[0],
             effective_to=dates[1],
+            complete=version2.complete(table),
         )
 
     def scope(self, decision: str) -> list[str]:
@@ -474,6 +481,10 @@ class Drafter:
                 continue
             for clause, entry in zip(inputs, entries, strict=True):
                 text = self.doc.text(entry) or ""
+                if version2.TEXT in entry.attrib:  # the cell, as export wrote it
+                    clause.restored.cells[len(rules) - 1] = entry.attrib[version2.TEXT]
+                    clause.entries.append(RawTests())
+                    continue
                 try:
                     check_language(entry)
                     clause.entries.append(parse_unary_tests(text))
@@ -486,6 +497,10 @@ class Drafter:
             for index, (output, entry) in enumerate(zip(outputs, results, strict=True)):
                 text = self.doc.text(entry) or ""
                 texts[index].append(text)
+                if version2.TEXT in entry.attrib:  # a computed output's cell
+                    output.restored.cells[len(rules) - 1] = entry.attrib[version2.TEXT]
+                    output.entries.append(None)
+                    continue
                 try:
                     check_language(entry)
                     output.entries.append(parse_literal(text))
@@ -518,14 +533,16 @@ class Drafter:
             output=None,
             type_ref=expression.get("typeRef") if expression is not None else None,
             values_text=self.doc.text(self.doc.child(node, "inputValues")),
+            restored=version2.restored(node, expression),
         )
         try:
             check_language(expression)
-            self.resolve_input(clause)
+            if not clause.restored.expression:  # a computed input names no input
+                self.resolve_input(clause)
         except Unsupported as exc:
             problems.add(f"input {label!r}", exc)
         try:
-            if clause.type_ref:
+            if clause.type_ref and not clause.restored.type:
                 self.doc.resolve_type(clause.type_ref)
         except Unsupported as exc:
             problems.add(f"input {label!r}", exc)
@@ -592,6 +609,7 @@ class Drafter:
                     default_text=self.doc.text(
                         self.doc.child(node, "defaultOutputEntry")
                     ),
+                    restored=version2.restored(node, None),
                 )
             )
         return outputs

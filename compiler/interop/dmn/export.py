@@ -3,20 +3,20 @@ inputData, decisions with their requirements and decision tables, and a diagram.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from compiler.diagnostics import Location
-from compiler.expressions import syntax
-from compiler.expressions.syntax import Call, Name
-from compiler.expressions.typed import Typed
+from compiler.interop.dmn import version2
 from compiler.interop.dmn.feel import feel_literal, feel_tests
 from compiler.interop.dmn.messages import Message
 from compiler.interop.dmn.names import snake_case
+from compiler.interop.dmn.version2 import EXTENSIONS
+from compiler.interop.dmn.workbook import column_type, tests_text
 from compiler.model import (
     Aggregation,
     Column,
@@ -27,13 +27,13 @@ from compiler.model import (
     Rule,
     Table,
 )
-from compiler.reading.sheets.computed import bounds_text, written_relations
+from compiler.reading.sheets import computed
 
 DMN15 = "https://www.omg.org/spec/DMN/20230324/MODEL/"
 FEEL15 = "https://www.omg.org/spec/DMN/20230324/FEEL/"
 DMNDI15 = "https://www.omg.org/spec/DMN/20230324/DMNDI/"
-# Our extension: which table a decision is a version of, and its dates.
-EXTENSIONS = "https://compile-rules/dmn/extensions"
+# Our extension (EXTENSIONS): which table a decision is a version of, and its
+# dates; and (version2) the authored cells DMN writes otherwise.
 DC = "http://www.omg.org/spec/DMN/20180521/DC/"
 DI = "http://www.omg.org/spec/DMN/20180521/DI/"
 
@@ -103,28 +103,6 @@ def _select(
                 "versions are separate DMN decisions with no date to choose one by"
             )
             note("error", name, text, "versions")
-        elif not all(
-            _exportable(r) for t in project.decision(name).versions for r in t.rules
-        ):
-            skipped.add(name)
-            text = (
-                "not exported: a computed output uses durations written in words "
-                '(`14 days`, `3 months`), which FEEL writes duration("P14D"); '
-                "write them so to export the table"
-            )
-            note("error", name, text, "version 2")
-        elif any(
-            (c.computed and not _named_plainly(c, project.decision(name).first))
-            or c.many
-            for c in project.decision(name).first.inputs
-        ):
-            skipped.add(name)  # version 2: not written as DMN yet
-            text = (
-                "not exported: it has computed inputs, entries naming other inputs "
-                "or list inputs (workbook format version 2), which export does not "
-                "write yet"
-            )
-            note("error", name, text, "version 2")
     grown = True
     while grown:
         grown = False
@@ -144,71 +122,12 @@ def _select(
             note(
                 "warning",
                 name,
-                "integer columns are written as number",
+                "integer columns are written as number (import reads them back "
+                "as integer)",
                 "caveat",
             )
-        codes = [c for c in table.inputs if c.type is DataType.CODE]
-        entries = [
-            e
-            for r in table.rules
-            for c, e in zip(table.inputs, r.inputs, strict=True)
-            if c in codes
-        ]
-        if any(isinstance(t, (Prefix, Interval)) for e in entries for t in e.tests):
-            text = "code prefixes and ranges are written as FEEL `?` tests, which import does not read back"
-            note("warning", name, text, "caveat")
         tables.append(table)
     return tables, messages
-
-
-def _named_plainly(column: Column, table: Table) -> bool:
-    """A derived column of an entry that names another plain input of TABLE by its
-    name alone (`> date_e`, version 2): DMN writes that entry as it is."""
-    tree = column.expression.tree if column.expression is not None else None
-    plain = {c.name for c in _sources(table) if c.source_table is None}
-    return (
-        column.derived
-        and isinstance(tree, Call)
-        and tree.function == "sign"
-        and all(isinstance(a, Name) and a.name in plain for a in tree.arguments)
-    )
-
-
-def _sources(table: Table) -> tuple[Column, ...]:
-    """The inputs as the sheet has them (derived columns are their entries)."""
-    return tuple(c for c in table.inputs if not c.derived)
-def _exportable(rule: Rule) -> bool:
-    """Whether the computed outputs of RULE are FEEL as written (version 2): FEEL-CR
-    is FEEL but for durations written in words (`14 days`)."""
-    return not any(
-        isinstance(node, syntax.Literal) and node.unit
-        for typed in rule.output_expressions
-        if typed is not None
-        for node in _nodes(typed.tree)
-    )
-
-
-def _nodes(node: object) -> Iterator[syntax.Node]:
-    """NODE and every node below it."""
-    if isinstance(node, tuple):
-        for item in node:
-            yield from _nodes(item)
-    elif isinstance(node, syntax.Node):
-        yield node
-        for field in dataclasses.fields(node):
-            yield from _nodes(getattr(node, field.name))
-
-
-def _renamed(typed: Typed, names: dict[str, str]) -> str:
-    """TYPED's text with the inputs NAMES maps renamed (a `from` column is read in
-    DMN as its decision, `table` or `table.output`)."""
-    text = typed.text
-    found = [
-        n for n in _nodes(typed.tree) if isinstance(n, syntax.Name) and n.name in names
-    ]
-    for node in sorted(found, key=lambda n: n.start, reverse=True):
-        text = text[: node.start] + names[node.name] + text[node.end :]
-    return text
 
 
 def _versioned(project: Project, name: str) -> bool:
@@ -292,9 +211,7 @@ class _Exporter:
             },
         )
         inputs: dict[str, Column] = {}
-        for column in (
-            c for t in tables for c in _sources(t) if c.source_table is None
-        ):
+        for column in (c for t in tables for c in t.inputs if _plain(c)):
             first = inputs.setdefault(column.name, column)
             if first.type is not column.type:
                 text = f"is {first.type.value} in one table and {column.type.value} in another"
@@ -318,7 +235,7 @@ class _Exporter:
                 "variable",
                 ident=f"{ident}_variable",
                 name=name,
-                typeRef=_FEEL_TYPES[inputs[name].type],
+                typeRef=_type_ref(inputs[name]),
             )
         self.diagram(root, tables)
         for prefix, uri in (
@@ -356,6 +273,17 @@ class _Exporter:
         """A structured or list type per table whose result is not one plain value
         (one for all versions of a table: they have the same outputs)."""
         done = set()
+        for typed in sorted(
+            {_FEEL_TYPES[c.type] for t in tables for c in t.inputs if c.many}
+        ):  # version 2: list inputs
+            item = self.xml.sub(
+                root,
+                "itemDefinition",
+                ident=f"itemDefinition_{_list_type(typed)}",
+                name=_list_type(typed),
+                isCollection="true",
+            )
+            ET.SubElement(item, f"{{{DMN15}}}typeRef").text = typed
         for table in tables:
             if len(table.outputs) == 1 and not table.returns_list or table.name in done:
                 continue
@@ -417,7 +345,9 @@ class _Exporter:
             typeRef=self.result_type(table),
         )
         required: dict[str, tuple[str, str]] = {}
-        for column in _sources(table):
+        for column in table.inputs:
+            if column.computed:  # version 2: it reads the table's other inputs
+                continue
             if column.source_table:
                 producer = self.project.decision(column.source_table).first.location
                 decision = ("requiredDecision", self.decision_ids[producer])
@@ -435,21 +365,23 @@ class _Exporter:
         attributes = {"hitPolicy": table.hit_policy.value, "outputLabel": table.name}
         if table.aggregation is not None:
             attributes["aggregation"] = table.aggregation.value
-        self.decision_table(
-            self.xml.sub(
-                node, "decisionTable", ident=f"decisionTable_{table.name}", **attributes
-            ),
-            table,
+        logic = self.xml.sub(
+            node, "decisionTable", ident=f"decisionTable_{table.name}", **attributes
         )
+        # whether the sheet says `Complete: no`, which import would otherwise infer
+        # from the analysis (and a hedged gap is not one)
+        logic.set(version2.COMPLETE, "yes" if table.complete else "no")
+        self.decision_table(logic, table)
 
     def decision_table(self, node: ET.Element, table: Table) -> None:
         base = node.get("id", "")
-        renames: dict[str, str] = {}  # `from` columns, as computed outputs read them
-        sources = _sources(table)
-        for column in sources:
+        names: dict[str, str] = {}  # FEEL of the names expressions read, if not theirs
+        inputs = tuple(c for c in table.inputs if not c.derived)
+        for column in inputs:
             clause = self.xml.sub(
                 node, "input", ident=f"{base}_input_{column.name}", label=column.name
             )
+            _restore_type(clause, column)
             expression = column.name
             if column.source_table:
                 producer = self.project.decision(column.source_table).first
@@ -459,16 +391,23 @@ class _Exporter:
                     if single
                     else f"{column.source_table}.{column.name}"
                 )
-                renames[column.name] = expression
-            typed = _FEEL_TYPES[column.type]
-            self.xml.sub(
+                names[column.name] = expression
+            if column.expression is not None:  # version 2: a computed input
+                clause.set(version2.KIND, "computed")
+                expression = version2.feel_expression(column.expression.text, names)
+                names[column.name] = f"({expression})"
+            element = self.xml.sub(
                 clause,
                 "inputExpression",
                 expression,
                 ident=f"{clause.get('id')}_expression",
-                typeRef=typed,
+                typeRef=_type_ref(column),
             )
-            if column.values is not None:
+            if column.expression is not None:
+                element.set(version2.TEXT, column.expression.text)
+            if column.values is not None and column.many:
+                clause.set(version2.VALUES, tests_text(column.values, column.type))
+            elif column.values is not None:
                 values = feel_tests(column.values, column.type)
                 self.xml.sub(
                     clause, "inputValues", values, ident=f"{clause.get('id')}_values"
@@ -482,6 +421,9 @@ class _Exporter:
                 name=column.name,
                 typeRef=typed,
             )
+            _restore_type(clause, column)
+            if column.per_rule:  # version 2: each rule's entry is an expression
+                clause.set(version2.KIND, "computed output")
             if column.values is not None:
                 values = feel_tests(column.values, column.type)
                 self.xml.sub(
@@ -506,26 +448,27 @@ class _Exporter:
                 label=rule.id,  # import reads the rule id from the label
             )
             rule_id = entry.get("id", "")
-            named = written_relations(table.inputs, rule)  # version 2: `> date_e`
-            for n, (column, tests) in enumerate(
-                zip(sources, rule.inputs, strict=False), start=1
+            for n, (text, authored) in enumerate(
+                _input_entries(table, rule, names), start=1
             ):
-                text = (
-                    bounds_text(named[n - 1], lambda b: feel_literal(b.value))
-                    if n - 1 in named
-                    else feel_tests(tests, column.type)
+                element = self.xml.sub(
+                    entry, "inputEntry", text, ident=f"{rule_id}_i{n}"
                 )
-                self.xml.sub(entry, "inputEntry", text, ident=f"{rule_id}_i{n}")
-            computed = rule.output_expressions or (None,) * len(rule.outputs)
-            for n, (value, formula) in enumerate(
-                zip(rule.outputs, computed, strict=True), start=1
+                if authored is not None:
+                    element.set(version2.TEXT, authored)
+            expressions = rule.output_expressions or (None,) * len(rule.outputs)
+            for n, (value, computes) in enumerate(
+                zip(rule.outputs, expressions, strict=True), start=1
             ):
-                text = (
-                    feel_literal(value)
-                    if formula is None
-                    else _renamed(formula, renames)
+                if computes is None:
+                    text = feel_literal(value)
+                else:  # version 2: a computed output
+                    text = version2.feel_expression(computes.text, names)
+                element = self.xml.sub(
+                    entry, "outputEntry", text, ident=f"{rule_id}_o{n}"
                 )
-                self.xml.sub(entry, "outputEntry", text, ident=f"{rule_id}_o{n}")
+                if computes is not None:
+                    element.set(version2.TEXT, computes.text)
             for text in rule.annotations:
                 self.xml.sub(entry, "annotationEntry", text)
 
@@ -589,6 +532,54 @@ class _Exporter:
                 f"{{{DI}}}waypoint",
                 {"x": str(tx + width // 2), "y": str(ty + height)},
             )
+
+
+def _plain(column: Column) -> bool:
+    """Whether COLUMN is an inputData: not a `from`, computed or derived input."""
+    return column.source_table is None and column.expression is None
+
+
+def _list_type(feel_type: str) -> str:
+    return f"t_list_of_{feel_type.replace(' ', '_')}"
+
+
+def _type_ref(column: Column) -> str:
+    typed = _FEEL_TYPES[column.type]
+    return _list_type(typed) if column.many else typed
+
+
+def _restore_type(clause: ET.Element, column: Column) -> None:
+    """The column's Type, where DMN has none of its own (integer, code, lists), in
+    our extension attribute: import reads it back."""
+    if column.many or column.type in (DataType.INTEGER, DataType.CODE):
+        clause.set(version2.TYPE, column_type(column))
+
+
+def _input_entries(
+    table: Table, rule: Rule, names: dict[str, str]
+) -> list[tuple[str, str | None]]:
+    """RULE's input entries as FEEL unary tests, each with its cell text when FEEL
+    writes it otherwise (code prefixes and ranges, and in version 2 entries naming
+    other inputs and list quantifiers); derived columns are folded back."""
+    sheet, entries = computed.raise_entries(table.inputs, rule)
+    found: list[tuple[str, str | None]] = []
+    for column, entry in zip(sheet, entries, strict=True):
+        cell = entry.text(partial(tests_text, type_=column.type))
+        if entry.quantified is not None:
+            quantified = entry.quantified
+            text = version2.feel_quantified(
+                quantified.quantifier, quantified.tests, column.type
+            )
+            found.append((text, cell))
+        elif entry.relations:
+            found.append((version2.feel_relational(entry, names), cell))
+        else:
+            text = feel_tests(entry.tests, column.type)
+            coded = column.type is DataType.CODE and any(
+                isinstance(t, (Prefix, Interval)) for t in entry.tests.tests
+            )
+            found.append((text, cell if coded else None))
+    return found
 
 
 def _iso(day: dt.date | None) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from compiler.checking import analyse
 from compiler.diagnostics import CellError, Location
 from compiler.expressions.typed import Typed, type_of
+from compiler.interop.dmn import version2
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Draft, Input, Output, output_topic
 from compiler.interop.dmn.expressions import column_type, to_feel_cr
@@ -125,9 +126,13 @@ class Builder:
         }
         marked = []
         for table in tables:
+            origin = self.origins[table.location.sheet]
+            draft = self.drafts[origin.decision_name]
+            if draft.complete is not None:  # as export wrote the sheet's Complete
+                marked.append(replace(table, complete=draft.complete))
+                continue
             if table.location.sheet in gaps:
-                origin = self.origins[table.location.sheet]
-                decision = self.drafts[origin.decision_name].decision
+                decision = draft.decision
                 text = "some inputs match no rule (DMN gives null there): marked `Complete: no`"
                 draft = self.drafts[origin.decision_name]
                 self.doc.report("warning", draft.element, decision, text, "caveat")
@@ -216,7 +221,7 @@ class Builder:
         for warning in warnings:
             self.doc.report("warning", draft.element, draft.decision, warning, "caveat")
         self.origins[where.sheet] = Origin(draft.id, draft.name, tuple(origin))
-        return Table(
+        table = Table(
             name=table_name,
             hit_policy=draft.hit_policy,
             aggregation=draft.aggregation,
@@ -229,6 +234,11 @@ class Builder:
             source=draft.description,
             effective_from=draft.effective_from,
             effective_to=draft.effective_to,
+        )
+        return version2.restore_table(  # version 2, from export's extensions
+            table,
+            [c.restored for c in draft.inputs],
+            [o.restored for o in draft.outputs],
         )
 
     def lower_named(
@@ -353,11 +363,16 @@ class Builder:
 
         The type is the inputExpression's typeRef, else the inputData's, else the
         required table's output type, else the one its literals show (warned)."""
+        restored = clause.restored.type  # export's Type cell (lists, integer, code)
         type_, allowed = (
-            self.doc.resolve_type(clause.type_ref) if clause.type_ref else (None, None)
+            self.doc.resolve_type(clause.type_ref)
+            if clause.type_ref and not restored
+            else (None, None)
         )
         if clause.ref == "decision":
             source, name, given = self.requirement(clause, warnings)
+        elif clause.restored.expression:  # a computed input: no inputData
+            source, name, given = None, Names(CODEGEN_NAMES)(clause.label), None
         else:
             source, name, given = None, self.input_names(clause.target), None
         if given is not None:
@@ -366,7 +381,7 @@ class Builder:
                     f"input {clause.label!r} says {type_.value}, but {source!r} gives {given.value}"
                 )
             type_ = given
-        elif clause.output is None:
+        elif clause.output is None and not restored:
             data = self.doc.input_data.get(
                 clause.target, self.doc.decisions.get(clause.target)
             )
@@ -379,6 +394,8 @@ class Builder:
         values_raw = _parse_values(clause.values_text, clause.label, warnings)
         if values_raw is None and allowed is not None:
             values_raw = _parse_values(allowed, clause.label, warnings)
+        if restored:
+            type_, _ = version2.cell_type(restored)
         if type_ is None:
             literals = [v for e in clause.entries for v in e.literals()]
             type_ = infer_type(
@@ -421,7 +438,9 @@ class Builder:
                 output_topic(exc.topic),
             ) from None
         type_ = None
-        for ref in output.type_ref:
+        if output.restored.type:  # export's Type cell (integer, code)
+            type_, _ = version2.cell_type(output.restored.type)
+        for ref in output.type_ref if type_ is None else ():
             type_, _ = self.doc.resolve_type(ref, list_ok=True)
             if type_ is not None:
                 break

@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -19,17 +20,19 @@ from compiler import pipeline
 from compiler.diagnostics import Diagnostic
 from compiler.interop.dmn.tables import Conversion, Origin
 from compiler.model import (
+    Column,
     ColumnKind,
     Compare,
     DataType,
     Equals,
     Prefix,
+    Rule,
     Table,
     Test,
     UnaryTests,
     Value,
 )
-from compiler.reading.sheets.computed import Bound, bounds_text, written_relations
+from compiler.reading.sheets import computed
 from compiler.timetypes import iso_duration
 
 CellValue = str | int | float | bool | None
@@ -99,11 +102,6 @@ def _entry_cell(tests: UnaryTests, type_: DataType) -> str | int | float | bool:
     return tests_text(tests, type_)
 
 
-def _bound_text(type_: DataType) -> Callable[[Bound], str]:
-    """How a literal end of an entry naming other inputs is written."""
-    return lambda bound: value_text(bound.value, type_)
-
-
 def _put(ws: Worksheet, row: int, column: int, value: CellValue) -> None:
     """Write a cell; text starting with `=` stays text (openpyxl would make a formula)."""
     if value is None or value == "":
@@ -148,8 +146,8 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
             f"DMN decision {origin.decision_name!r}\nid: {origin.decision_id}",
             "compile-rules",
         )
-    sources = tuple(c for c in table.inputs if not c.derived)  # as the sheet has them
-    columns = [*sources, *table.outputs, *table.annotations]
+    inputs, cells_of = _sheet_inputs(table)  # version 2: derived columns folded back
+    columns = [*inputs, *table.outputs, *table.annotations]
     notes = (
         {ident: (dmn, ident_id, role) for ident, dmn, ident_id, role in origin.columns}
         if origin
@@ -157,6 +155,8 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
     )
     header = len(rows) + 2
     labels = ["Rule", "Kind", "Type"]
+    if any(c.computed for c in columns):  # version 2: computed inputs
+        labels.append("Expression")
     if any(c.values is not None for c in columns):
         labels.append("Values")
     if any(c.has_default for c in columns):
@@ -169,17 +169,12 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
             dmn, dmn_id, role = notes[column.name]
             text = f"DMN {role} {dmn!r}" + (f"\nid: {dmn_id}" if dmn_id else "")
             ws.cell(row=header, column=index).comment = Comment(text, "compile-rules")
-        kind = (
-            f"from {column.source_table}"
-            if column.source_table
-            else "computed output"
-            if column.per_rule  # version 2
-            else column.kind.value
-        )
-        _put(ws, header + 1, index, kind)
+        _put(ws, header + 1, index, column_kind(column))
         if column.kind is ColumnKind.ANNOTATION:
             continue
-        _put(ws, header + 2, index, column.type.value)
+        _put(ws, header + 2, index, column_type(column))
+        if column.expression is not None:
+            _put(ws, header + labels.index("Expression"), index, column.expression.text)
         if column.values is not None:
             _put(
                 ws,
@@ -197,13 +192,7 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
     row = header + len(labels)
     for rule in table.rules:
         _put(ws, row, 1, rule.id)
-        named = written_relations(table.inputs, rule)  # version 2: `> date_e`
-        cells_: list[CellValue] = [
-            bounds_text(named[i], _bound_text(c.type))
-            if i in named
-            else _entry_cell(t, c.type)
-            for i, (t, c) in enumerate(zip(rule.inputs, sources, strict=False))
-        ]
+        cells_: list[CellValue] = list(cells_of(rule))
         expressions = rule.output_expressions or (None,) * len(table.outputs)
         cells_ += [
             _cell_value(v, c.type) if e is None else e.text
@@ -213,6 +202,47 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
         for index, value in enumerate(cells_, start=2):
             _put(ws, row, index, value)
         row += 1
+
+
+def column_kind(column: Column) -> str:
+    """The Kind cell of COLUMN."""
+    if column.source_table:
+        return f"from {column.source_table}"
+    if column.computed:  # version 2
+        return "computed"
+    if column.per_rule:
+        return "computed output"
+    return column.kind.value
+
+
+def column_type(column: Column) -> str:
+    """The Type cell of COLUMN (`list of code` for a list input)."""
+    return f"list of {column.type.value}" if column.many else column.type.value
+
+
+def _sheet_inputs(
+    table: Table,
+) -> tuple[tuple[Column, ...], Callable[[Rule], tuple[CellValue, ...]]]:
+    """The input columns of TABLE's sheet, and a rule's cells of them: a table with
+    derived columns (entries naming other inputs, list quantifiers; version 2) has
+    them folded back into the cells they were derived from."""
+    if not any(c.derived for c in table.inputs):
+        return table.inputs, lambda rule: tuple(
+            _entry_cell(t, c.type)
+            for t, c in zip(rule.inputs, table.inputs, strict=True)
+        )
+    sheet = tuple(c for c in table.inputs if not c.derived)
+
+    def cells_of(rule: Rule) -> tuple[CellValue, ...]:
+        _, entries = computed.raise_entries(table.inputs, rule)
+        return tuple(
+            _entry_cell(e.tests, c.type)
+            if not e.relations and e.quantified is None
+            else e.text(partial(tests_text, type_=c.type))
+            for e, c in zip(entries, sheet, strict=True)
+        )
+
+    return sheet, cells_of
 
 
 def write_workbook(conversion: Conversion, path: Path) -> None:

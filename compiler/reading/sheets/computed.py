@@ -114,7 +114,7 @@ def attach_expressions(
                     code="E207",
                 )
             typed = compile_expression(text, env)
-            _check_type(typed, column.type, text)
+            check_type(typed, column.type, text)
         except CellError as error:
             reader.cell_error(error, at, text or None)
             ok = False
@@ -124,7 +124,7 @@ def attach_expressions(
     return found if ok else None
 
 
-def _check_type(typed: Typed, type_: DataType, text: str) -> None:
+def check_type(typed: Typed, type_: DataType, text: str) -> None:
     want = type_of(type_)
     fits = typed.type == want or typed.type == "null"
     if want == "number" and typed.type == "integer":
@@ -154,7 +154,7 @@ def output_expression(
             "the output cell is empty", "write an expression, or null", code="E202"
         )
     typed = compile_expression(text, env)
-    _check_type(typed, column.type, text)
+    check_type(typed, column.type, text)
     return typed
 
 
@@ -470,68 +470,93 @@ def _predicate(tests: UnaryTests, type_: DataType) -> str:
     return f"not ({joined})" if tests.negated else joined
 
 
-# -- raising: derived columns back into the entries they came from ---------------------
+# -- raising: the sheet's cells back from a lowered table ------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Bound:
-    """One comparison of an entry that names other inputs, as written: `op` with an
-    expression (`reference`, its text) or, for a literal range end, a `value`."""
+class Authored:
+    """One rule's cell of a sheet input column, as `lower` found it: the column's own
+    tests (a literal range end, or all of it), the comparisons with other inputs as
+    (operator, expression text), and a list column's quantified entry."""
 
-    op: str  # "=", "<", "<=", ">", ">="
-    reference: str | None
-    value: int | float | dt.date | dt.timedelta | dt.time | str | None = None
+    tests: UnaryTests
+    relations: tuple[tuple[str, str], ...] = ()
+    quantified: Quantifier | None = None
+
+    def text(self, write: Callable[[UnaryTests], str]) -> str:
+        """The cell text; WRITE gives plain unary tests as cell text."""
+        if self.quantified is not None:
+            return self.quantified.text
+        if not self.relations:
+            return write(self.tests)
+        if len(self.relations) == 1 and self.tests.is_any:
+            op, reference = self.relations[0]
+            return reference if op == "=" else f"{op} {reference}"
+        low, high = self.ends(write)
+        return f"{low}..{high}"
+
+    def ends(self, write: Callable[[UnaryTests], str]) -> tuple[str, str]:
+        """The two ends of a range with an expression at one end or both (`[x`,
+        `y)`); a literal end is WRITE of its value."""
+        found: dict[str, str] = {}
+        parts = [(op, reference) for op, reference in self.relations]
+        for test in self.tests.tests:
+            assert isinstance(test, Compare)
+            parts.append((test.op, write(UnaryTests((Equals(test.value),)))))
+        for op, text in parts:
+            if op[0] == ">":
+                found["low"] = ("[" if op.endswith("=") else "(") + text
+            else:
+                found["high"] = text + ("]" if op.endswith("=") else ")")
+        return found["low"], found["high"]
 
 
 _SIGN_OPS = {signs: op for op, signs in _OPS.items()}
+_COMPARED = " compared with "
 
 
-def written_relations(
+def is_quantifier(column: Column) -> bool:
+    """Whether COLUMN is derived from a list column's quantified entries."""
+    return column.expression is not None and isinstance(
+        column.expression.tree, Quantified
+    )
+
+
+def raise_entries(
     inputs: tuple[Column, ...], rule: Rule
-) -> dict[int, tuple[Bound, ...]]:
-    """The entries of RULE that name other inputs, by the position of their column
-    among the sheet's inputs, as the comparisons written: the inverse of `lower` for
-    the `x_vs_r` columns (export and import write the entries back so)."""
-    found: dict[int, list[Bound]] = {}
-    for position, column in enumerate(inputs):
-        typed = column.expression
-        if not column.derived or typed is None or not isinstance(typed.tree, Call):
+) -> tuple[tuple[Column, ...], tuple[Authored, ...]]:
+    """The sheet's input columns of a lowered table (derived columns folded back into
+    the columns they were derived from) and RULE's cells of them: the inverse of
+    `lower`, so that writing these cells and reading them again gives the same
+    table. ValueError on a derived column that `lower` cannot have made."""
+    sheet = tuple(c for c in inputs if not c.derived)
+    own = {c.name: i for i, c in enumerate(sheet)}
+    tests = [e for c, e in zip(inputs, rule.inputs, strict=True) if not c.derived]
+    relations: list[list[tuple[str, str]]] = [[] for _ in sheet]
+    quantified: list[Quantifier | None] = [None] * len(sheet)
+    for column, entry in zip(inputs, rule.inputs, strict=True):
+        if not column.derived or entry.is_any:
             continue
-        if typed.tree.function != "sign" or rule.inputs[position].is_any:
+        assert column.expression is not None
+        tree = column.expression.tree
+        if isinstance(tree, Quantified):
+            if entry != UnaryTests((Equals(True),)):
+                raise ValueError(f"{column.name}: not an entry of a quantifier")
+            text = column.expression.text
+            entry_text = text[: -len(f" of {tree.name}")]
+            assert isinstance(tree.tests, UnaryTests)
+            quantified[own[tree.name]] = Quantifier(
+                tree.quantifier, tree.tests, entry_text
+            )
             continue
-        source = typed.names[0]
-        signs = frozenset(
-            str(t.value) for t in rule.inputs[position].tests if isinstance(t, Equals)
-        )
-        reference = typed.text.removeprefix(f"{source} compared with ")
-        found.setdefault(_position(inputs, source), []).append(
-            Bound(_SIGN_OPS[signs], reference)
-        )
-    for position, bounds in found.items():
-        bounds += [
-            Bound(t.op, None, t.value)
-            for t in rule.inputs[position].tests
-            if isinstance(t, Compare)
-        ]
-        bounds.sort(key=lambda b: b.op[0] != ">")  # a range: its low end first
-    return {p: tuple(b) for p, b in found.items()}
-
-
-def _position(inputs: tuple[Column, ...], name: str) -> int:
-    return next(i for i, c in enumerate(inputs) if c.name == name)
-
-
-def bounds_text(bounds: tuple[Bound, ...], literal: Callable[[Bound], str]) -> str:
-    """BOUNDS as the entry they were (`> r`, a bare `r`, `[low..r)`), literal ends
-    written by LITERAL."""
-
-    def end(bound: Bound) -> str:
-        return bound.reference if bound.reference is not None else literal(bound)
-
-    if len(bounds) == 1:
-        bound = bounds[0]
-        return end(bound) if bound.op == "=" else f"{bound.op} {end(bound)}"
-    low, high = bounds
-    opening = "[" if low.op == ">=" else "("
-    closing = "]" if high.op == "<=" else ")"
-    return f"{opening}{end(low)}..{end(high)}{closing}"
+        assert isinstance(tree, Call) and isinstance(tree.arguments[0], Name)
+        source = tree.arguments[0].name
+        signs = frozenset(str(t.value) for t in entry.tests if isinstance(t, Equals))
+        if entry.negated or signs not in _SIGN_OPS:
+            raise ValueError(f"{column.name}: not an entry of a comparison")
+        reference = column.expression.text[len(source) + len(_COMPARED) :]
+        relations[own[source]].append((_SIGN_OPS[signs], reference))
+    return sheet, tuple(
+        Authored(t, tuple(r), q)
+        for t, r, q in zip(tests, relations, quantified, strict=True)
+    )

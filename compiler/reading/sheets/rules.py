@@ -90,7 +90,9 @@ def _rule(
         try:
             if column.kind is ColumnKind.INPUT:
                 input_cells.append(cell)
-                inputs.append(_entry(raw, column, columns, len(inputs), relational))
+                inputs.append(
+                    input_entry(raw, column, columns, len(inputs), relational)
+                )
             else:
                 if cells.is_blank(raw):
                     raise CellError(
@@ -123,7 +125,7 @@ def _rule(
     )
 
 
-def _entry(
+def input_entry(
     raw: cells.RawValue,
     column: Column,
     columns: list[tuple[Column, int]],
