@@ -106,17 +106,27 @@ def _entry_words(name: str, entry: UnaryTests) -> str:
     return f"{name} {'not in' if entry.negated else 'in'} {listed}"
 
 
-def _rule_comment(table: Table, rule: Rule) -> list[str]:
-    """`# R1, book.xlsx:Sheet!A13:F13: age < 18, modality = 'CT'`, wrapped at 88."""
-    words = [
-        _entry_words(c.name, e)
-        for c, e in zip(table.inputs, rule.inputs, strict=True)
-        if not e.is_any
-    ]
+def _rule_comment(
+    table: Table, rule: Rule, seen: dict[tuple[str, int], str]
+) -> list[str]:
+    """`# R1, book.xlsx:Sheet!A13:F13: age < 18, modality = 'CT'`, wrapped at 88.
+    SEEN keeps the words of each entry object (by id: the table keeps them alive;
+    large tables share their entries, see `cells.parse_unary_tests`)."""
+    words = []
+    for c, e in zip(table.inputs, rule.inputs, strict=True):
+        if not e.is_any:
+            key = (c.name, id(e))
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = _entry_words(c.name, e)
+            words.append(found)
     text = f"{rule.id}, {rule.location}: {', '.join(words) or 'any input'}"
     text = " ".join(text.split())  # no line breaks in a comment
-    # Invisible characters (NUL, bidirectional overrides) as escapes, never raw.
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    if not text.isprintable():
+        # Invisible characters (NUL, bidirectional overrides) as escapes, never raw.
+        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    if len(text) <= 80:  # what textwrap gives a single-spaced text that fits
+        return ["# " + text]
     return ["# " + line for line in textwrap.wrap(text, 80, subsequent_indent="  ")]
 
 
@@ -245,9 +255,10 @@ def _version(
         for i, a in enumerate(axes)
     ]
     single = not table.returns_list and table.aggregation is None
+    seen: dict[tuple[str, int], str] = {}
     hits = [
         {
-            "comment": _rule_comment(table, table.rules[p]),
+            "comment": _rule_comment(table, table.rules[p], seen),
             "value": _hit_literal(table, table.rules[p]),
         }
         for p in order
