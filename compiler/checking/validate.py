@@ -8,9 +8,8 @@ check is a plain function from the project to diagnostics; `CHECKS` lists them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-
-import pandas as pd
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator
 
 from compiler.diagnostics import Diagnostic, Location, Severity
 from compiler.model import (
@@ -40,27 +39,26 @@ def _error(
     )
 
 
-def _positions(mask: pd.Series) -> list[int]:
-    """Row positions where MASK holds (frames here keep the default RangeIndex), so
-    checks can go back to the typed records the frame was built from."""
-    return [int(i) for i in mask[mask].index]
+def _repeated(keys: Iterable[Hashable]) -> list[int]:
+    """The positions of the KEYS that an earlier key equals, in order."""
+    seen: set[Hashable] = set()
+    found = []
+    for position, key in enumerate(keys):
+        if key in seen:
+            found.append(position)
+        else:
+            seen.add(key)
+    return found
 
 
 def check_versions(project: Project) -> Iterator[Diagnostic]:
     """Sheets sharing a table name must be effective-dated versions that do not overlap
     and that share their columns."""
     tables = [t for d in project.decisions for t in d.versions]
-    frame = pd.DataFrame(
-        {
-            "name": [t.name for t in tables],
-            "start": [t.effective_from or dt.date.min for t in tables],
-        }
-    )
-    shared = frame[frame.duplicated("name", keep=False)]
-    order = shared.sort_values(["name", "start"], kind="stable").index
+    uses = Counter(t.name for t in tables)
+    shared = [t for t in tables if uses[t.name] > 1]
     previous: Table | None = None
-    for position in order:
-        table = tables[int(position)]
+    for table in sorted(shared, key=lambda t: (t.name, _start(t))):  # stable
         if previous is not None and previous.name != table.name:
             previous = None
         if previous is not None and _start(table) <= _end(previous):
@@ -130,11 +128,7 @@ def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
             key=lambda row: row[1].row,
         )
     ]
-    frame = pd.DataFrame(  # object: pyarrow-backed strings cannot hold every text
-        {"table": [t for t, _, _ in rows], "id": [i for _, i, _ in rows]},
-        dtype=object,
-    )
-    for position in _positions(frame.duplicated(["table", "id"], keep="first")):
+    for position in _repeated((table, rule_id) for table, rule_id, _ in rows):
         _, rule_id, where = rows[position]
         yield _error(
             "E404",
@@ -178,32 +172,16 @@ def check_values(project: Project) -> Iterator[Diagnostic]:
     entries = [
         (c, v, loc) for c, v, loc in rows if c.values is not None and v is not None
     ]
-    columns = list({id(c): c for c, _, _ in entries}.values())
-    index = {id(c): i for i, c in enumerate(columns)}
-    frame = pd.DataFrame(
-        {
-            "column": [index[id(c)] for c, _, _ in entries],
-            # type and value: 1 and True, or 1 and 1.0, are different cells
-            "key": [f"{type(v).__name__}:{v!r}" for _, v, _ in entries],
-        }
-    )
-    # Each distinct value of a column is checked once, however many cells repeat it.
-    distinct = frame.drop_duplicates(["column", "key"])
-    verdict = {
-        (int(col), str(key)): tests_match(columns[int(col)].values, entries[int(i)][1])  # type: ignore[arg-type]
-        for i, col, key in zip(
-            distinct.index, distinct["column"], distinct["key"], strict=True
-        )
-    }
-    allowed = pd.Series(
-        [
-            verdict[(int(c), str(k))]
-            for c, k in zip(frame["column"], frame["key"], strict=True)
-        ],
-        dtype=bool,
-    )
-    for position in _positions(~allowed):
-        column, value, where = entries[position]
+    # Each distinct value of a column is checked once, however many cells repeat it;
+    # type and value: 1 and True, or 1 and 1.0, are different cells.
+    verdict: dict[tuple[int, type, Value], bool] = {}
+    for column, value, where in entries:
+        key = (id(column), type(value), value)  # entries keep every column alive
+        allowed = verdict.get(key)
+        if allowed is None:
+            allowed = verdict[key] = tests_match(column.values, value)  # type: ignore[arg-type]
+        if allowed:
+            continue
         yield _error(
             "E405",
             f"{value!r} is not one of the allowed Values of {column.name!r}",
@@ -395,8 +373,7 @@ def check_tests(project: Project) -> Iterator[Diagnostic]:
             for rule_id in [r.id for r in t.rules] + [i for i, _ in t.unread_rules]
         }
         rows = sorted([*suite.cases, *suite.unread], key=lambda c: c.location.row)
-        ids = pd.Series([c.id for c in rows], dtype=object)
-        for position in _positions(ids.duplicated()):
+        for position in _repeated(c.id for c in rows):
             case = rows[position]
             yield _error(
                 "E420",
@@ -429,27 +406,23 @@ def check_duplicate_rules(project: Project) -> Iterator[Diagnostic]:
     """A rule with the same entries and outputs as an earlier one adds nothing: usually
     a row copied and not edited. Entries compare as sets (`CT, MRI` is `MRI, CT`)."""
     rules = [(t, r) for d in project.decisions for t in d.versions for r in t.rules]
-    frame = pd.DataFrame(
-        {
-            "table": [str(t.location) for t, _ in rules],
-            "key": [
-                repr(
-                    (
-                        [(e.negated, sorted(map(repr, e.tests))) for e in r.inputs],
-                        [f"{type(v).__name__}:{v!r}" for v in r.outputs],
-                        [e.python for e in r.output_expressions if e is not None],
-                    )
+    keys = [
+        (
+            str(t.location),
+            repr(
+                (
+                    [(e.negated, sorted(map(repr, e.tests))) for e in r.inputs],
+                    [f"{type(v).__name__}:{v!r}" for v in r.outputs],
+                    [e.python for e in r.output_expressions if e is not None],
                 )
-                for _, r in rules
-            ],
-        },
-        dtype=object,  # as in check_rule_ids
-    )
-    keys = list(zip(frame["table"], frame["key"], strict=True))
+            ),
+        )
+        for t, r in rules
+    ]
     earlier: dict[tuple[str, str], int] = {}
     for position, key in enumerate(keys):
         earlier.setdefault(key, position)
-    for position in _positions(frame.duplicated(["table", "key"], keep="first")):
+    for position in _repeated(keys):
         _, rule = rules[position]
         _, original = rules[earlier[keys[position]]]
         yield Diagnostic(

@@ -31,11 +31,7 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-import subprocess
-import sys
-import tempfile
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -43,6 +39,7 @@ import jinja2
 from compiler.checking.analyse import Example
 from compiler.emitting import strategy
 from compiler.emitting.explain import explain_version
+from compiler.emitting.formatting import EVERY, format_sources, split_line, unsplit
 from compiler.emitting.index import bit_order, build_axes, disjoint
 from compiler.emitting.literals import py_literal
 from compiler.emitting.markdown import render_markdown
@@ -106,17 +103,27 @@ def _entry_words(name: str, entry: UnaryTests) -> str:
     return f"{name} {'not in' if entry.negated else 'in'} {listed}"
 
 
-def _rule_comment(table: Table, rule: Rule) -> list[str]:
-    """`# R1, book.xlsx:Sheet!A13:F13: age < 18, modality = 'CT'`, wrapped at 88."""
-    words = [
-        _entry_words(c.name, e)
-        for c, e in zip(table.inputs, rule.inputs, strict=True)
-        if not e.is_any
-    ]
+def _rule_comment(
+    table: Table, rule: Rule, seen: dict[tuple[str, int], str]
+) -> list[str]:
+    """`# R1, book.xlsx:Sheet!A13:F13: age < 18, modality = 'CT'`, wrapped at 88.
+    SEEN keeps the words of each entry object (by id: the table keeps them alive;
+    large tables share their entries, see `cells.parse_unary_tests`)."""
+    words = []
+    for c, e in zip(table.inputs, rule.inputs, strict=True):
+        if not e.is_any:
+            key = (c.name, id(e))
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = _entry_words(c.name, e)
+            words.append(found)
     text = f"{rule.id}, {rule.location}: {', '.join(words) or 'any input'}"
     text = " ".join(text.split())  # no line breaks in a comment
-    # Invisible characters (NUL, bidirectional overrides) as escapes, never raw.
-    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    if not text.isprintable():
+        # Invisible characters (NUL, bidirectional overrides) as escapes, never raw.
+        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    if len(text) <= 80:  # what textwrap gives a single-spaced text that fits
+        return ["# " + text]
     return ["# " + line for line in textwrap.wrap(text, 80, subsequent_indent="  ")]
 
 
@@ -245,9 +252,10 @@ def _version(
         for i, a in enumerate(axes)
     ]
     single = not table.returns_list and table.aggregation is None
+    seen: dict[tuple[str, int], str] = {}
     hits = [
         {
-            "comment": _rule_comment(table, table.rules[p]),
+            "comment": _rule_comment(table, table.rules[p], seen),
             "value": _hit_literal(table, table.rules[p]),
         }
         for p in order
@@ -415,6 +423,9 @@ def render_table(project: Project, decision: Decision) -> str:
         _environment()
         .get_template("table.py.j2")
         .render(
+            split_every=EVERY,  # the lines where format_sources may cut the source
+            split_tuple=split_line("("),
+            split_explain=split_line("((("),
             computed=computed,
             finishing=finishing,
             finish_frame=_finish_frame(first) if finishing else None,
@@ -665,7 +676,11 @@ def render_suite(
     env = _environment()
     # In a docstring: the literal's backslashes and double quotes escaped once more.
     sheet = py_literal(str(suite.location)).replace("\\", "\\\\").replace('"', '\\"')
-    return env.get_template("tests.py.j2").render(
+    return env.get_template(
+        "tests.py.j2"
+    ).render(
+        split_every=EVERY,  # the lines where format_sources may cut the source
+        split=split_line("["),
         table=decision.name,
         package=package,
         checks=package[1:] + "_check",  # tests/_check.py, one level below the package
@@ -768,39 +783,6 @@ def render_package(
     return files
 
 
-def format_sources(files: dict[str, str]) -> dict[str, str]:
-    """Format every source with the pinned ruff, in one call, without any user config."""
-    with tempfile.TemporaryDirectory(prefix="compile-rules-") as tmp:
-        root = Path(tmp)
-        for name, text in files.items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="\n")
-        subprocess.run(
-            [
-                _ruff(),
-                "format",
-                "--isolated",
-                "--no-cache",  # no .ruff_cache in the working directory
-                "--quiet",
-                "--line-length",
-                "88",
-                str(root),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return {name: (root / name).read_text(encoding="utf-8") for name in files}
-
-
-def _ruff() -> str:
-    try:
-        from ruff.__main__ import find_ruff_bin
-    except ImportError:  # pragma: no cover - ruff is a dependency
-        return str(Path(sys.executable).with_name("ruff"))
-    return str(find_ruff_bin())
-
-
 def generate(
     project: Project,
     *,
@@ -809,6 +791,6 @@ def generate(
 ) -> dict[str, str]:
     files = render_package(project, examples)
     if not formatted:
-        return files
+        return {name: unsplit(text) for name, text in files.items()}
     sources = {name: text for name, text in files.items() if name.endswith(".py")}
     return {**files, **format_sources(sources)}

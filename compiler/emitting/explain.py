@@ -59,10 +59,19 @@ def explain_version(table: Table, order: Sequence[int]) -> dict[str, object]:
     `-`, as (input column, cell, position of its words)."""
     slot = {position: k for k, position in enumerate(order)}
     words: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[int, DataType], int] = {}  # by entry object (the table keeps it)
+
+    def number(entry: UnaryTests, type_: DataType) -> int:
+        key = (id(entry), type_)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = words.setdefault(entry_words(entry, type_), len(words))
+        return found
+
     rules = []
     for position, rule in enumerate(table.rules):
         entries = tuple(
-            (index, cell, words.setdefault(entry_words(entry, column.type), len(words)))
+            (index, cell, number(entry, column.type))
             for index, (column, entry, cell) in enumerate(
                 zip(table.inputs, rule.inputs, rule.input_cells, strict=True)
             )

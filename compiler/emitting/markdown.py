@@ -15,7 +15,16 @@ from __future__ import annotations
 import re
 
 from compiler.diagnostics import visible
-from compiler.model import Column, DataType, Decision, Project, Table, TestSuite, Value
+from compiler.model import (
+    Column,
+    DataType,
+    Decision,
+    Project,
+    Table,
+    TestSuite,
+    UnaryTests,
+    Value,
+)
 from compiler.reading.cell_text import entry_text, value_text
 
 # codegen.GENERATED_MARKER (codegen imports this module, so it is not imported here).
@@ -120,13 +129,19 @@ def _version(table: Table, *, heading: bool) -> list[str]:
         *(f"→ {escape(c.name)}" for c in table.outputs),
         *(escape(c.name) for c in table.annotations),
     ]
+    shown: dict[tuple[int, DataType], str] = {}  # by entry object, as in codegen
+
+    def entry(e: UnaryTests, c: Column) -> str:
+        key = (id(e), c.type)
+        found = shown.get(key)
+        if found is None:
+            found = shown[key] = escape(entry_text(e, c.type))
+        return found
+
     rows = [
         [
             escape(rule.id),
-            *(
-                escape(entry_text(e, c.type))
-                for c, e in zip(table.inputs, rule.inputs, strict=True)
-            ),
+            *(entry(e, c) for c, e in zip(table.inputs, rule.inputs, strict=True)),
             *(
                 escape(f"= {e.text}")
                 if e is not None

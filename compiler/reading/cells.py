@@ -306,9 +306,17 @@ def parse_unary_tests(raw: RawValue, type_: DataType) -> UnaryTests:
     """An input entry: `-`, a value, a list, `not(...)`, a comparison or a range."""
     if raw is None:
         return UnaryTests()
-    if not isinstance(raw, str):
+    if isinstance(raw, str):
+        return _parse_text_tests(raw, type_)
+    if isinstance(raw, float):  # 0.0 and -0.0 are equal keys: never cached
         return UnaryTests((Equals(parse_literal(raw, type_)),))
-    return _parse_text_tests(raw, type_)
+    return _parse_cell_tests(type(raw).__name__, raw, type_)
+
+
+@functools.lru_cache(maxsize=4096)  # TRUE/FALSE cells: one entry object each
+def _parse_cell_tests(kind: str, raw: RawValue, type_: DataType) -> UnaryTests:
+    """A typed cell's entry; KIND keeps TRUE and 1 apart in the cache."""
+    return UnaryTests((Equals(parse_literal(raw, type_)),))
 
 
 @functools.lru_cache(maxsize=4096)  # large tables repeat their entries
