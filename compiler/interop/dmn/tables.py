@@ -300,6 +300,7 @@ class Builder:
                 "unknown type",
             )
         return Column(ident, ColumnKind.INPUT, type_, where)
+
     def input_columns(
         self, draft: Draft, where: Location, warnings: list[str]
     ) -> list[Column]:
