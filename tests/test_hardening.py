@@ -259,7 +259,7 @@ def test_generated_functions_use_only_names_an_input_cannot_take() -> None:
     }
     chained |= {"obese", "risk"}  # the golden tables' chained inputs
     used = set().union(*(_body_names(p.read_text()) for p in sources))
-    assert {"type", "int", "mask", "evaluation_date", "date"} <= used
+    assert {"type", "int", "mask", "evaluation_date", "date", "feel"} <= used
     allowed = GENERATED_NAMES | BUILTIN_NAMES | VERSION_2_NAMES | {"value"}
     assert used - chained <= allowed
 
