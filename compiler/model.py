@@ -166,13 +166,16 @@ class Column:
     has_default: bool = False
     kind_cell: str = ""  # A1 ref of its Kind cell (where `from <table>` is written)
     required: bool = False  # `required input`: a missing value (None) is an InputError
-    # `from` inputs, set by the analysis: the source table never gives null
+    # never None although not required: a `from` input whose source table never
+    # gives null (set by the analysis), or (version 2) a derived comparison of two
+    # required inputs, `xray_date_vs_episode_start_date` (set by the reader)
     source_never_null: bool = False
 
     @property
     def nullable(self) -> bool:
         """Whether the input can be missing (None) when the table decides: not when
-        declared required, nor a `from` input whose source always gives a value."""
+        declared required, nor a `from` input whose source always gives a value, nor a
+        derived comparison of two required inputs."""
         return not (self.required or self.source_never_null)
 
     # version 2: a computed input (Kind `computed`), or one the compiler derived from

@@ -23,6 +23,7 @@ TABLES = (
     "breast_mri_coding",
     "clinical_evaluation_before_imaging",
     "combined_study_unbundling",
+    "ct_contrast_level",
     "ct_contrast_precautions",
     "ct_without_contrast",
     "current_episode_xray_requirement",
@@ -39,6 +40,7 @@ TABLES = (
     "limited_ct",
     "modality_substitution",
     "mri_contraindication_ct_alternative",
+    "mri_contrast_level",
     "mri_metal_after_recent_surgery",
     "pet_radiotracer",
     "repeat_imaging",
@@ -49,6 +51,7 @@ TABLES = (
     "unlisted_procedure",
     "whole_body_imaging",
     "whole_body_mri_reporting",
+    "xray_in_current_episode",
 )
 WORKBOOKS = (
     "tables/guideline_catalog.xlsx",

@@ -220,6 +220,43 @@ def test_one_reference_is_analysed_exactly(tmp_path: Path) -> None:
     assert module.evaluate(date_of_service=day).matched == ()
 
 
+@pytest.mark.parametrize(
+    ("start_kind", "seen_kind", "operand", "gap"),
+    [
+        ("required input", "required input", "start_date", False),
+        ("input", "required input", "start_date", True),
+        ("required input", "input", "start_date", True),
+        # `start_date - 14 days` is null below the first representable date
+        ("required input", "required input", "start_date - 14 days", True),
+    ],
+)
+def test_a_comparison_of_two_required_inputs_is_never_missing(
+    tmp_path: Path, start_kind: str, seen_kind: str, operand: str, gap: bool
+) -> None:
+    """`>= start_date` and `< start_date` cover every case when both dates must be
+    given: the derived column has no null to leave uncovered (A313). It keeps one
+    when either may be missing, or when the operand is arithmetic that can be null."""
+    table = decision_table(
+        "seen_in_time",
+        [
+            ("start_date", start_kind, "date", None),
+            ("seen_date", seen_kind, "date", None),
+            ("ok", "output", "boolean", None),
+        ],
+        [("R1", "-", f">= {operand}", True), ("R2", "-", f"< {operand}", False)],
+    )
+    compilation = compile_books(tmp_path, {"t.xlsx": [table]})
+    assert not errors(compilation.diagnostics), compilation.diagnostics
+    assert [d.code for d in compilation.diagnostics if d.code.startswith("A")] == (
+        ["A313"] if gap else []
+    )
+    module = compiled_module(compilation, "seen_in_time")
+    first = D(1, 1, 5)
+    given = {"start_date": first, "seen_date": first}
+    expected = () if operand != "start_date" else ("R1",)
+    assert module.evaluate(**given).matched == expected
+
+
 def test_frame_equals_evaluate_row_by_row(tmp_path: Path) -> None:
     pd = pytest.importorskip("pandas")
     module = compiled_module(compile_books(tmp_path, BOOKS), "xray_window")

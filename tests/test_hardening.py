@@ -28,6 +28,7 @@ from compiler.emitting.loader import load_table, sibling
 from compiler.pipeline import compile_tables, load_tables
 from compiler.reading import workbook
 from compiler.reading.sheets import BUILTIN_NAMES, GENERATED_NAMES, MAX_TABLE_NAME
+from compiler.reading.sheets.common import VERSION_2_NAMES
 from compiler.reading.workbook import EXCEL_ERRORS
 
 from . import hostile
@@ -238,8 +239,10 @@ def _body_names(source: str) -> set[str]:
 def test_generated_functions_use_only_names_an_input_cannot_take() -> None:
     """The audit behind GENERATED_NAMES and BUILTIN_NAMES: in the generated modules
     (the shipped tables and the golden ones), every lowercase name a function that
-    takes inputs uses is refused as an input name, or is a chained input (a local
-    holding the output of the table it comes from)."""
+    takes inputs uses is refused as an input name (VERSION_2_NAMES in a table that
+    uses version 2), or is a chained or computed input (a local holding the output of
+    the table it comes from, or the value of its expression), or `value`, the local
+    of `_compute_<name>`, whose parameters are only the inputs its expression reads."""
     root = Path(__file__).resolve().parents[1]
     sources = [
         *sorted((root / "generated").glob("[a-z]*.py")),
@@ -249,12 +252,49 @@ def test_generated_functions_use_only_names_an_input_cannot_take() -> None:
     project, _ = load_tables(root / "tables")
     assert project is not None
     chained = {
-        c.name for d in project.decisions for c in d.first.inputs if c.source_table
+        c.name
+        for d in project.decisions
+        for c in d.first.inputs
+        if c.source_table or c.computed
     }
     chained |= {"obese", "risk"}  # the golden tables' chained inputs
     used = set().union(*(_body_names(p.read_text()) for p in sources))
-    assert {"type", "int", "mask", "evaluation_date", "date"} <= used
-    assert used - chained <= GENERATED_NAMES | BUILTIN_NAMES
+    assert {"type", "int", "mask", "evaluation_date", "date", "feel"} <= used
+    allowed = GENERATED_NAMES | BUILTIN_NAMES | VERSION_2_NAMES | {"value"}
+    assert used - chained <= allowed
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "type_", "entry", "refused"),
+    [
+        ("feel", "input", "date", ">= other", True),  # was: AttributeError at run time
+        ("timedelta", "required input", "duration", "> 14 days", True),
+        ("time", "input", "time", "< 08:00", True),
+        ("feel", "input", "integer", "> 1", False),  # version 1: feel is a fine name
+        ("mask", "required input", "integer", "> 1", True),  # was: not checked
+    ],
+)
+def test_an_input_cannot_take_a_name_its_generated_code_uses(
+    tmp_path: Path, name: str, kind: str, type_: str, entry: str, refused: bool
+) -> None:
+    table = decision_table(
+        "t",
+        [
+            (name, kind, type_, None),
+            ("other", "input", "date", None),
+            ("ok", "output", "boolean", None),
+        ],
+        # `>= other` is written in the other column: other >= the named input
+        [("R1", "-", f">= {name}", True)]
+        if entry == ">= other"
+        else [("R1", entry, "-", True)],
+        defaults={"ok": False},
+    )
+    compilation = compile_tables(write_tables(tmp_path, {"t.xlsx": [table]}))
+    found = [d for d in errors(compilation.diagnostics) if d.code == "E111"]
+    assert bool(found) is refused, compilation.diagnostics
+    if refused:
+        assert found[0].location.cell == "B3" and f"{name}_value" in found[0].hint
 
 
 # -- a workbook that cannot be read is not a removed workbook ----------------------------

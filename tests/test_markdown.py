@@ -233,3 +233,35 @@ def test_the_interface_of_every_table(tmp_path: Path) -> None:
     listed = re.findall(r'^- "(t\d\d)"$', lookup, flags=re.MULTILINE)
     assert listed == [f"t{i:02}" for i in range(14)]  # every one, in order
     assert '| `policy` | string | as the rules give them: "old", "new" |' in lookup
+
+
+def test_the_interface_shows_computed_inputs_and_hides_derived_ones(
+    tmp_path: Path,
+) -> None:
+    """A computed input is not passed: the page says so and gives its expression; the
+    derived column of `>= start_date` is no input at all, so it is not listed."""
+    table = decision_table(
+        "waited",
+        [
+            ("start_date", "required input", "date", None),
+            ("seen_date", "required input", "date", None),
+            ("waited", "computed", "duration", None),
+            ("late", "output", "boolean", None),
+        ],
+        rules=[
+            ("R1", "-", ">= start_date", "> 14 days", True),
+            ("R2", "-", ">= start_date", "<= 14 days", False),
+            ("R3", "-", "< start_date", "-", False),
+        ],
+    )
+    at = next(i for i, r in enumerate(table) if r and r[0] == "Type")
+    table.insert(at + 1, ["Expression", None, None, "seen_date - start_date", None])
+    project, diagnostics = load_tables(write_tables(tmp_path, {"w.xlsx": [table]}))
+    assert project is not None, diagnostics
+    page = markdown.render_interfaces(project)
+    assert "| `start_date` | date, required | any date |" in page
+    assert (
+        "| `waited` | duration, computed, not passed | = seen_date - start_date |"
+        in page
+    )
+    assert "_vs_" not in page

@@ -284,6 +284,18 @@ def _interface(project: Project, decision: Decision) -> list[str]:
     long: list[tuple[str, tuple[Value, ...], Column]] = []
     rows = []
     for column in first.inputs:
+        if column.derived:  # `xray_date_vs_episode_start_date`: the rules' business
+            continue
+        if column.expression is not None:  # version 2: computed, not passed
+            expression = escape(column.expression.text)
+            rows.append(
+                [
+                    f"`{column.name}`",
+                    f"{column.type.value}, computed, not passed",
+                    f"= {expression}",
+                ]
+            )
+            continue
         source = column.source_table
         type_text = (
             f"from [{source}](#{source}), not passed" if source else _type(column)

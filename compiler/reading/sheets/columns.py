@@ -100,10 +100,11 @@ def read_columns(
 
 
 def _is_input(kind_text: str) -> bool:
-    """Whether the Kind cell KIND_TEXT makes an input (`input`, `from <table>`); an
+    """Whether the Kind cell KIND_TEXT makes an input (`input`, `required input`,
+    `computed`, `from <table>`: a parameter or a local of the generated functions); an
     unknown kind is reported on its own."""
-    kind = kind_text.lower()
-    return kind == "input" or kind.startswith("from ")
+    kind = " ".join(kind_text.lower().split())
+    return kind in ("input", "required input", "computed") or kind.startswith("from ")
 
 
 def _column(

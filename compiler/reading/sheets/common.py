@@ -42,6 +42,10 @@ BUILTIN_NAMES = frozenset(
     | {"list", "set", "frozenset", "sorted", "any", "all", "range", "object"}
     | {"getattr", "min", "max", "sum", "iter", "next", "enumerate", "print"}
 )
+# Version 2: a table with computed inputs or outputs, entries naming other inputs, list
+# inputs or durations, times and datetimes has generated functions that call the
+# shipped `_feel` module (imported as `feel`) and the datetime classes.
+VERSION_2_NAMES = frozenset({"feel", "timedelta", "time", "datetime"})
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 NamedLists = dict[str, tuple[RawValue, Location]]  # Values lists: name -> (cell, where)

@@ -351,6 +351,7 @@ def lower(
                 source.location,
                 values=UnaryTests(tuple(Equals(s) for s in SIGNS)),
                 kind_cell=source.kind_cell,
+                source_never_null=_never_null(source, relation.reference, inputs),
                 expression=typed,
                 derived=True,
             )
@@ -383,6 +384,21 @@ def lower(
             )
         )
     return (*inputs, *columns), tuple(lowered)
+
+
+def _never_null(source: Column, reference: Typed, inputs: tuple[Column, ...]) -> bool:
+    """Whether SOURCE compared with REFERENCE always has a value: when REFERENCE is
+    the bare name of an input and both are required plain inputs, which the evaluator
+    refuses when missing (InputError). An expression such as `date_of_service - 14
+    days` can be null on values out of range, so its comparison can be missing."""
+    tree = reference.tree
+    if not isinstance(tree, Name):
+        return False
+    named = next((c for c in inputs if c.name == tree.name), None)
+    return named is not None and all(
+        c.required and not c.computed and c.source_table is None
+        for c in (source, named)
+    )
 
 
 def _lower_quantified(

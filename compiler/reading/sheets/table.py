@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
-from compiler.model import ColumnKind, Table
+from compiler.model import TIME_TYPES, Column, ColumnKind, Table
 from compiler.reading.sheets.columns import read_column_rows, read_columns
-from compiler.reading.sheets.common import NamedLists, Reader, find_row
+from compiler.reading.sheets.common import (
+    VERSION_2_NAMES,
+    NamedLists,
+    Reader,
+    find_row,
+)
 from compiler.reading.sheets.computed import (
     Quantifier,
     Relational,
@@ -73,6 +78,8 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
         )
         return None
     inputs, rules = lower(inputs, rules, relational)
+    if not _version_2_names_free(reader, inputs, outputs):
+        return None
     if any(c.per_rule for c in outputs) and (
         meta.hit_policy.value in ("ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER")
         or meta.aggregation is not None
@@ -104,3 +111,29 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
         metadata_cells=tuple(meta.cells.items()),
         unread_rules=unread,
     )
+
+
+def _version_2_names_free(
+    reader: Reader, inputs: tuple[Column, ...], outputs: tuple[Column, ...]
+) -> bool:
+    """False (E111 reported) when a table that uses version 2 (its generated functions
+    call `feel` and the datetime classes) has an input named like one of them. A
+    version-1 table may keep such a name: its generated code uses none of them."""
+    columns = (*inputs, *outputs)
+    uses = any(
+        c.computed or c.many or c.per_rule or c.type in TIME_TYPES for c in columns
+    )
+    clashes = [
+        c for c in inputs if uses and not c.derived and c.name in VERSION_2_NAMES
+    ]
+    for column in clashes:
+        reader.error(
+            "E111",
+            f"invalid column name {column.name!r}",
+            column.location,
+            column.name,
+            f"{column.name!r} is a name the generated code of a version-2 table uses "
+            f"(computed inputs, entries naming other inputs, durations, times), which "
+            f"an input would hide; call it e.g. {column.name}_value",
+        )
+    return not clashes
