@@ -185,6 +185,15 @@ class Column:
     derived: bool = False
     many: bool = False  # version 2: `list of <type>`, a list of values of `type`
     per_rule: bool = False  # version 2: `computed output`, each cell an expression
+    # version 2: an input whose header is a path (`claim.member.age`): the fields read
+    # from the mapping passed as the root (`claim`); `name` is the identifier the
+    # generated code and the messages use for it (`claim__member__age`)
+    path: tuple[str, ...] = ()
+
+    @property
+    def header(self) -> str:
+        """The column as its header writes it: the path for a path input."""
+        return ".".join(self.path) if self.path else self.name
 
     @property
     def computed(self) -> bool:

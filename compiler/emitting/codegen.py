@@ -351,7 +351,12 @@ def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
     for column in table.inputs:
         if column.source_table:
             required = column.source_table
-            arguments = [c.name for c in project.chain_inputs(required)]
+            arguments = list(
+                dict.fromkeys(
+                    c.path[0] if c.path else c.name
+                    for c in project.chain_inputs(required)
+                )
+            )
             if project.chain_versioned(required):
                 arguments.append("as_of")
             calls.append(
@@ -385,13 +390,16 @@ def render_table(project: Project, decision: Decision) -> str:
         {"name": c.name, "annotation": _annotation(_merged_column(decision, c))}
         for c in first.outputs
     ]
-    params = [
+    params = _params(project, chain)
+    paths = [  # version 2: the path inputs evaluate reads from their mappings
         {
             "name": c.name,
-            "annotation": _annotation(_chain_column(project, c)),
-            "doc": _input_doc(_chain_column(project, c)),
+            "header": c.header,
+            "root": c.path[0],
+            "fields": py_literal(c.path[1:]),
         }
-        for c in chain
+        for c in dict.fromkeys(c for t in decision.versions for c in t.inputs)
+        if c.path
     ]
     annotations = [p["annotation"] for p in params + outputs] + [
         p["annotation"] for v in versions for p in v["params"]
@@ -402,6 +410,8 @@ def render_table(project: Project, decision: Decision) -> str:
     typing_names = ["TYPE_CHECKING", "NamedTuple"]
     if any("Literal[" in a for a in annotations):
         typing_names.insert(1, "Literal")
+    if any(c.path for c in chain):  # a structured input's mapping
+        typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
     used = {"Rule", "Version", *ERRORS} | {n for v in versions for n in v["names"]}
     if versioned:
         used.add("evaluation_date")
@@ -426,6 +436,7 @@ def render_table(project: Project, decision: Decision) -> str:
             split_every=EVERY,  # the lines where format_sources may cut the source
             split_tuple=split_line("("),
             split_explain=split_line("((("),
+            paths=paths,
             computed=computed,
             finishing=finishing,
             finish_frame=_finish_frame(first) if finishing else None,
@@ -621,6 +632,34 @@ def _value_names(values: list[Value]) -> list[str]:
         elif isinstance(value, dt.time):
             found.add("time")
     return sorted(found)
+
+
+def _params(project: Project, chain: tuple[Column, ...]) -> list[dict[str, Any]]:
+    """The keyword parameters of `evaluate`: a plain input each, and for the path
+    inputs (version 2) one parameter per structured input, the mapping they read."""
+    params: list[dict[str, Any]] = []
+    roots: dict[str, dict[str, Any]] = {}
+    for c in chain:
+        column = _chain_column(project, c)
+        if not c.path:
+            params.append(
+                {
+                    "name": c.name,
+                    "annotation": _annotation(column),
+                    "doc": _input_doc(column),
+                    "root": False,
+                }
+            )
+            continue
+        root = roots.get(c.path[0])
+        if root is None:
+            root = {"name": c.path[0], "annotation": "Any", "root": True}
+            root["doc"] = [f"{c.path[0]}: a mapping (dict) of fields, read by paths:"]
+            roots[c.path[0]] = root
+            params.append(root)
+        doc = _input_doc(dataclasses.replace(column, name=c.header))
+        root["doc"] += ["    " + line for line in doc]
+    return params
 
 
 def _chain_column(project: Project, column: Column) -> Column:

@@ -143,6 +143,19 @@ def compile_expression(text: str, inputs: Mapping[str, str]) -> Typed:
     return Typed(text, kind, python, tuple(dict.fromkeys(checker.names)), tree)
 
 
+def path_name(node: Path) -> str:
+    """The identifier of the path input NODE reads (`claim.member.age` is
+    `claim__member__age`), or '' when NODE is not a path of names."""
+    fields = [node.field]
+    value = node.value
+    while isinstance(value, Path):
+        fields.append(value.field)
+        value = value.value
+    if not isinstance(value, Name):
+        return ""
+    return "__".join([value.name, *reversed(fields)])
+
+
 def _same(a: str, b: str) -> bool:
     return a == b or (a in NUMERIC and b in NUMERIC) or "null" in (a, b)
 
@@ -219,6 +232,9 @@ class _Checker:
                 kind = "number"
             return kind, f"({then[1]} if {condition[1]} is True else {otherwise[1]})"
         if isinstance(node, Path):
+            dotted = path_name(node)
+            if dotted in self.inputs:  # version 2: a path input, `claim.member.age`
+                return self.check(Name(node.start, node.end, dotted))
             kind, python = self.check(node.value)
             fields = _FIELDS.get(kind, {})
             if node.field not in fields:
@@ -431,6 +447,8 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
     if isinstance(node, If):
         return run(node.then) if run(node.condition) is True else run(node.otherwise)
     if isinstance(node, Path):
+        if path_name(node) in values:
+            return values[path_name(node)]
         return _feel.field(run(node.value), node.field)
     if isinstance(node, Quantified):
         return _quantified(node, values.get(node.name))

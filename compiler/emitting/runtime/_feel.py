@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._runtime import InputError
@@ -304,6 +304,23 @@ def field(value: Any, name: str) -> Any:
     if name == "weekday":
         return value.isoweekday()
     return getattr(value, name)
+
+
+def path(table: str, root: str, value: Any, fields: tuple[str, ...]) -> Any:
+    """The field at FIELDS of VALUE, the mapping passed as ROOT (version 2: a path
+    input, `claim.member.age`): None when a field is missing or a value along the
+    way is None, as FEEL's paths; InputError when one is not a mapping."""
+    walked = root
+    for name in fields:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise InputError(
+                table, walked, value, "a mapping (dict) of fields, or None"
+            )
+        value = value.get(name)
+        walked += "." + name
+    return value
 
 
 def call(name: str, *arguments: Any) -> Any:

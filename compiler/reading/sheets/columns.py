@@ -4,6 +4,7 @@ and Type rows (and optionally Values and Default) that say what each column is."
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from compiler.diagnostics import CellError, Location
 from compiler.model import Column, ColumnKind, DataType, UnaryTests, Value
@@ -79,24 +80,55 @@ def read_columns(
                 reader.error("E110", "a column has no name in the header row", at)
                 ok = False
             continue
-        problem = check_identifier(name) or (
-            input_name_problem(name) if _is_input(kind_text) or name == "as_of" else ""
-        )
-        if problem and kind_text.lower() != "annotation":
+        path = tuple(name.split(".")) if "." in name else ()
+        if path:  # version 2: a path into a structured input, `claim.member.age`
+            problem = _path_problem(path, kind_text)
+        else:
+            problem = check_identifier(name) or (
+                input_name_problem(name)
+                if _is_input(kind_text) or name == "as_of"
+                else ""
+            )
+        if problem and (path or kind_text.lower() != "annotation"):
             reader.error("E111", f"invalid column name {name!r}", at, name, problem)
             ok = False
             continue
-        if name in names:
+        ident = "__".join(path) if path else name
+        if ident in names:
             reader.error("E112", f"the column {name!r} appears twice", at, name)
             ok = False
             continue
-        names.add(name)
-        column = _column(reader, sheet, col, name, rows, lists, kind_text)
+        names.add(ident)
+        column = _column(reader, sheet, col, ident, rows, lists, kind_text)
         if column is None:
             ok = False
         else:
-            columns.append((column, col))
+            columns.append((replace(column, path=path) if path else column, col))
+    roots = {c.path[0] for c, _ in columns if c.path}
+    for column, _col in columns:
+        if column.name in roots and not column.path:
+            reader.error(
+                "E111",
+                f"invalid column name {column.name!r}",
+                column.location,
+                column.name,
+                f"{column.name!r} is also the structured input that paths such as "
+                f"'{column.name}.x' read; rename one of them",
+            )
+            ok = False
     return columns if ok else None
+
+
+def _path_problem(path: tuple[str, ...], kind_text: str) -> str:
+    """Why the header PATH (`claim.member.age`) cannot name a column of KIND_TEXT,
+    or '' when it can: an input's path of snake_case names."""
+    if " ".join(kind_text.lower().split()) not in ("input", "required input"):
+        return "only an input (or required input) column reads a path into a structured input"
+    for part in path:
+        problem = check_identifier(part)
+        if problem:
+            return f"each name of a path is an identifier: {part!r}: {problem}"
+    return input_name_problem(path[0])
 
 
 def _is_input(kind_text: str) -> bool:

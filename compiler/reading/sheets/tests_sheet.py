@@ -87,6 +87,17 @@ def read_suite(
                     suggest(column_name, inputs) or f"inputs: {', '.join(inputs)}",
                 )
                 continue
+            if inputs[column_name].path:
+                reader.error(
+                    "E303",
+                    f"{column_name!r} is a path input of {name!r}; a Tests sheet "
+                    "does not set path inputs yet",
+                    at,
+                    column_name,
+                    "test the table from Python: evaluate("
+                    f"{inputs[column_name].path[0]}={{...}})",
+                )
+                continue
             role = "list" if inputs[column_name].many else "input"  # version 2
             layout.append((role, column_name, col, inputs[column_name].type))
         elif kind == "expected":
