@@ -351,6 +351,87 @@ def test_a_workbook_without_permission_to_read_is_an_error(
     assert "Permission denied" in found.message
 
 
+def _refuse_listing(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """os.scandir of FOLDER raises PermissionError, as for a user without read
+    permission (root reads every folder, so the suite simulates it as well)."""
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(os.fsdecode(path)).resolve() == folder.resolve():  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("how", ["simulated", "chmod"])
+@pytest.mark.parametrize(
+    "where", ["sub", "."], ids=["a-subfolder", "the-tables-folder"]
+)
+def test_a_folder_without_permission_to_read_is_an_error_and_nothing_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, where: str
+) -> None:
+    """Was: `rglob` skips a folder it cannot list without a word, so its tables were
+    taken for removed ones: compile deleted their modules and exited 0 (and with a
+    cached compilation of the folder without them, `check` said current)."""
+    if how == "chmod" and os.geteuid() == 0:
+        pytest.skip("root lists every folder; the simulated case covers root")
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    table = {"T": decision_table("other", columns, [("R1", "-", "x")])}
+    tables = write_tables(tmp_path, {"other.xlsx": table})
+    out = tmp_path / "generated"
+    # A compilation of the folder without the subfolder, in the cache.
+    assert cli("compile", "--tables", str(tables), "--out", str(out))[0] == 0
+    sub = tables / "sub"
+    write_tables(
+        sub, {"band.xlsx": {"T": decision_table("band", columns, [("R1", "-", "x")])}}
+    )
+    (sub / "tables").rename(sub / "in")
+    assert cli("compile", "--tables", str(tables), "--out", str(out))[0] == 0
+    before = snapshot(out)
+    assert "band.py" in before and "other.py" in before
+    folder = sub / "in" if where == "sub" else tables
+    shown = "tables/sub/in" if where == "sub" else "tables"
+    if how == "chmod":
+        folder.chmod(0)
+    else:
+        _refuse_listing(monkeypatch, folder)
+    try:
+        for command in ("compile", "check"):
+            code, output = cli(command, "--tables", str(tables), "--out", str(out))
+            assert code == 3, output
+            assert f"{shown}: error E003: cannot read this folder" in output, output
+            assert "Permission denied" in output and "Traceback" not in output
+            assert snapshot(out) == before
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_workbook_without_permission_is_an_error_and_nothing_is_removed(
+    tmp_path: Path,
+) -> None:
+    """chmod 000 on a workbook (the reader's refusal is also simulated above)."""
+    if os.geteuid() == 0:
+        pytest.skip(
+            "root reads every file; test_a_workbook_without_permission_to_read_is_an_error covers root"
+        )
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    table = {"T": decision_table("band", columns, [("R1", "-", "x")])}
+    tables = write_tables(tmp_path, {"band.xlsx": table})
+    out = tmp_path / "generated"
+    assert cli("compile", "--tables", str(tables), "--out", str(out))[0] == 0
+    before = snapshot(out)
+    (tables / "band.xlsx").chmod(0)
+    try:
+        for command in ("compile", "check"):
+            code, output = cli(command, "--tables", str(tables), "--out", str(out))
+            assert code == 3 and "tables/band.xlsx: error E001" in output, output
+            assert "Permission denied" in output and "Traceback" not in output
+            assert snapshot(out) == before
+    finally:
+        (tables / "band.xlsx").chmod(0o644)
+
+
 # -- NaN: one meaning, missing -------------------------------------------------------------
 
 NAN_TABLES = [
