@@ -543,6 +543,37 @@ def long_name(length: int = 250) -> bytes:
     )
 
 
+def with_sheet_xml(data: bytes, edit: Callable[[str], str]) -> bytes:
+    """The workbook DATA with its first sheet's XML passed through EDIT."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    changed = edit(sheet)
+    assert changed != sheet, "the edit changed nothing"
+    return with_parts(data, {"xl/worksheets/sheet1.xml": changed})
+
+
+def duplicate_cell(second: str = inline_cell("B3", "c")) -> bytes:
+    """The table of `valid_workbook` with a second cell B3 (the header row's input
+    name) stored after the first: openpyxl keeps the last without a word."""
+    return with_sheet_xml(
+        valid_workbook(),
+        lambda xml: xml.replace(
+            inline_cell("B3", "a"), inline_cell("B3", "a") + second
+        ),
+    )
+
+
+def boolean_cell(stored: str) -> bytes:
+    """A TRUE/FALSE cell (`t="b"`) at B6 holding STORED (`0` and `1` are the only
+    values Excel writes)."""
+    return with_sheet_xml(
+        valid_workbook(),
+        lambda xml: xml.replace(
+            inline_cell("B6", "x"), f'<c r="B6" t="b"><v>{stored}</v></c>'
+        ),
+    )
+
+
 HOSTILE_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
     # name -> (builder, what the message says)
     "empty.xlsx": (lambda: b"", "the file is empty"),

@@ -22,14 +22,14 @@ import threading
 import types
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 from openpyxl.worksheet import _reader as openpyxl_reader
 
@@ -120,6 +120,9 @@ def read_handle(
         return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
     try:
         sheets = _load(handle, display_path)
+    except _BadCell as bad:
+        at = Location(display_path, bad.sheet, ref(bad.row, bad.column))
+        return Diagnostic("E001", Severity.ERROR, bad.message, at, hint=bad.hint)
     except Exception as exc:  # any reader failure is the file's fault, never ours
         return Diagnostic(
             "E001",
@@ -181,15 +184,97 @@ def _from_excel(
     return from_excel(value, epoch, timedelta=timedelta)
 
 
+class _BadCell(Exception):
+    """A cell stored so that what Excel shows is not certain (`_checked_cells`)."""
+
+    def __init__(self, row: int, column: int, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.row, self.column, self.message, self.hint = row, column, message, hint
+        self.sheet = ""
+
+
+_WorksheetReader = openpyxl_reader.WorksheetReader
+_WorkSheetParser = openpyxl_reader.WorkSheetParser
+_bind_cells = _WorksheetReader.bind_cells
+_parse_cell = _WorkSheetParser.parse_cell
+_VALUE_TAG = openpyxl_reader.VALUE_TAG
+
+
+def _checked_bind_cells(reader: openpyxl_reader.WorksheetReader) -> None:
+    """openpyxl's `bind_cells`, refusing a cell stored twice: openpyxl keeps the last
+    of two `<c r="B3">` without a word. Cells are bound one row at a time after the
+    parser yields it, so the cells bound so far and those of the row are enough."""
+    ws = reader.ws  # type: ignore[attr-defined]
+    parser = reader.parser  # type: ignore[attr-defined]
+    bound, parse = ws._cells, parser.parse
+
+    def checked() -> Iterator[tuple[int, list[dict[str, object]]]]:
+        for index, row in parse():
+            seen: set[tuple[object, object]] = set()
+            for cell in row:
+                key = (cell["row"], cell["column"])
+                if key in bound or key in seen:
+                    raise _BadCell(
+                        *key,  # type: ignore[arg-type]
+                        "the sheet's XML stores this cell twice, which Excel never "
+                        "writes: which of the two values it shows is not certain",
+                        _RESAVE,
+                    )
+                seen.add(key)
+            yield index, row
+
+    parser.parse = checked  # type: ignore[method-assign,assignment]
+    try:
+        _bind_cells(reader)
+    except _BadCell as bad:
+        bad.sheet = ws.title
+        raise
+    finally:
+        del parser.parse
+
+
+def _checked_parse_cell(
+    parser: openpyxl_reader.WorkSheetParser, element: object
+) -> object:
+    """openpyxl's `parse_cell`, refusing a TRUE/FALSE cell (`t="b"`) whose stored
+    value is not 0 or 1: openpyxl reads 2 and -1 as TRUE and fails on the whole
+    workbook for 0.5 or `true`; what Excel shows for them is not documented."""
+    if element.get("t") == "b":  # type: ignore[attr-defined]
+        text = element.findtext(_VALUE_TAG, None)  # type: ignore[attr-defined]
+        if text and text not in ("0", "1"):
+            where = element.get("r")  # type: ignore[attr-defined]
+            row, column = (
+                coordinate_to_tuple(where)
+                if where
+                else (parser.row_counter, parser.col_counter + 1)  # type: ignore[attr-defined]
+            )
+            shown = text if len(text) <= 20 else text[:17] + "..."
+            raise _BadCell(
+                row,
+                column,
+                f"the cell is stored as TRUE/FALSE but holds {shown!r}, not 0 or 1: "
+                "what Excel shows for it is not certain",
+                "type TRUE or FALSE in the cell again and save the workbook",
+            )
+    return _parse_cell(parser, element)
+
+
+_RESAVE = "open the workbook in Excel or LibreOffice, check the cell and save it again"
+
+
 def _load(handle: BinaryIO, display_path: str) -> list[RawSheet]:
     with _SERIALS, warnings.catch_warnings():
         # openpyxl warns about data validation and other extensions it drops.
         warnings.simplefilter("ignore")
         openpyxl_reader.from_excel = _from_excel  # type: ignore[attr-defined]
+        _WorksheetReader.bind_cells = _checked_bind_cells  # type: ignore[method-assign,assignment]
+        _WorkSheetParser.parse_cell = _checked_parse_cell  # type: ignore[method-assign,assignment]
         try:
             return _load_sheets(handle, display_path)
         finally:
             openpyxl_reader.from_excel = from_excel  # type: ignore[attr-defined]
+            _WorksheetReader.bind_cells = _bind_cells  # type: ignore[method-assign]
+            _WorkSheetParser.parse_cell = _parse_cell  # type: ignore[method-assign]
 
 
 def _load_sheets(handle: BinaryIO, display_path: str) -> list[RawSheet]:
