@@ -825,6 +825,8 @@ def refused_at(root: Path, data: bytes, cell: str, says: str) -> None:
         code, output = cli(command, "--tables", str(path.parent))
         assert code == 3 and "Traceback" not in output, output
         assert f"tables/x.xlsx:Sheet1!{cell}: error E001" in output
+    code, output = cli("show", str(path))
+    assert code == 3 and f"{path}:Sheet1!{cell}: {found.message}" in output, output
 
 
 @pytest.mark.parametrize("second", list(DUPLICATES.values()), ids=list(DUPLICATES))
