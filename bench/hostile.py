@@ -77,6 +77,12 @@ def files() -> dict[str, Callable[[], bytes]]:
             # read, then refused by the compiler (E122, E101): exit 3
             "cached-error.xlsx": hostile.cached_error,
             "long-name.xlsx": hostile.long_name,
+            # read, then refused for the cell they name (E001): exit 3
+            "duplicate-cell.xlsx": hostile.duplicate_cell,
+            "boolean-2.xlsx": lambda: hostile.boolean_cell("2"),
+            # what openpyxl builds objects for beyond cells
+            "validations-2m.xlsx": hostile.data_validations,
+            "strings-10m.xlsx": hostile.shared_strings,
         }
     )
     return found

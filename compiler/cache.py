@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Diagnostic, Location
 from compiler.model import Column, Project
-from compiler.reading.folder import find_workbooks
+from compiler.reading.folder import list_tables
 
 if TYPE_CHECKING:
     from compiler.reading.workbook import RawWorkbook
@@ -163,7 +163,10 @@ def compile_tables(
     if where is None or not tables.is_dir():
         return _compile(tables, formatted, cases, None)
     contents: dict[Path, bytes] = {}
-    for file in find_workbooks(tables):
+    listing = list_tables(tables)
+    if listing.unreadable:  # the reader says which folder; never cached
+        return _compile(tables, formatted, cases, None)
+    for file in listing.workbooks:
         if not file.is_file():  # a pipe is never read here (it could block): the
             return _compile(tables, formatted, cases, None)  # reader says why
         try:

@@ -24,6 +24,7 @@ from compiler.model import Project
 from compiler.reading import sheets, workbook
 from compiler.reading.folder import display_path as display_path
 from compiler.reading.folder import find_workbooks as find_workbooks
+from compiler.reading.folder import list_tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +56,9 @@ def load_tables(
             ),
         )
     books = []
-    diagnostics: list[Diagnostic] = []
-    for file in find_workbooks(tables):
+    listing = list_tables(tables)
+    diagnostics = [unreadable_folder(tables, *item) for item in listing.unreadable]
+    for file in listing.workbooks:
         book = read(file, display_path(tables, file))
         if isinstance(book, Diagnostic):
             diagnostics.append(book)
@@ -66,6 +68,19 @@ def load_tables(
     diagnostics.extend(found)
     diagnostics.extend(validate.validate(project))  # also beside cell errors: one run
     return project, sort_diagnostics(diagnostics)
+
+
+def unreadable_folder(tables: Path, folder: Path, reason: str) -> Diagnostic:
+    """E003: a folder of TABLES that cannot be listed; its tables are not removed."""
+    return Diagnostic(
+        "E003",
+        Severity.ERROR,
+        f"cannot read this folder: {reason}; the workbooks in it would be missed, "
+        "so nothing is compiled",
+        Location(display_path(tables, folder)),
+        hint="give read and search permission to the folder (chmod u+rx), or move "
+        "it out of the tables folder",
+    )
 
 
 def check_tables(

@@ -391,6 +391,87 @@ def test_a_workbook_without_permission_to_read_is_an_error(
     assert "Permission denied" in found.message
 
 
+def _refuse_listing(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """os.scandir of FOLDER raises PermissionError, as for a user without read
+    permission (root reads every folder, so the suite simulates it as well)."""
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(os.fsdecode(path)).resolve() == folder.resolve():  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("how", ["simulated", "chmod"])
+@pytest.mark.parametrize(
+    "where", ["sub", "."], ids=["a-subfolder", "the-tables-folder"]
+)
+def test_a_folder_without_permission_to_read_is_an_error_and_nothing_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, where: str
+) -> None:
+    """Was: `rglob` skips a folder it cannot list without a word, so its tables were
+    taken for removed ones: compile deleted their modules and exited 0 (and with a
+    cached compilation of the folder without them, `check` said current)."""
+    if how == "chmod" and os.geteuid() == 0:
+        pytest.skip("root lists every folder; the simulated case covers root")
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    table = {"T": decision_table("other", columns, [("R1", "-", "x")])}
+    tables = write_tables(tmp_path, {"other.xlsx": table})
+    out = tmp_path / "generated"
+    # A compilation of the folder without the subfolder, in the cache.
+    assert cli("compile", "--tables", str(tables), "--out", str(out))[0] == 0
+    sub = tables / "sub"
+    write_tables(
+        sub, {"band.xlsx": {"T": decision_table("band", columns, [("R1", "-", "x")])}}
+    )
+    (sub / "tables").rename(sub / "in")
+    assert cli("compile", "--tables", str(tables), "--out", str(out))[0] == 0
+    before = snapshot(out)
+    assert "band.py" in before and "other.py" in before
+    folder = sub / "in" if where == "sub" else tables
+    shown = "tables/sub/in" if where == "sub" else "tables"
+    if how == "chmod":
+        folder.chmod(0)
+    else:
+        _refuse_listing(monkeypatch, folder)
+    try:
+        for command in ("compile", "check"):
+            code, output = cli(command, "--tables", str(tables), "--out", str(out))
+            assert code == 3, output
+            assert f"{shown}: error E003: cannot read this folder" in output, output
+            assert "Permission denied" in output and "Traceback" not in output
+            assert snapshot(out) == before
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_workbook_without_permission_is_an_error_and_nothing_is_removed(
+    tmp_path: Path,
+) -> None:
+    """chmod 000 on a workbook (the reader's refusal is also simulated above)."""
+    if os.geteuid() == 0:
+        pytest.skip(
+            "root reads every file; test_a_workbook_without_permission_to_read_is_an_error covers root"
+        )
+    columns = [("age", "input", "integer", None), ("band", "output", "string", None)]
+    table = {"T": decision_table("band", columns, [("R1", "-", "x")])}
+    tables = write_tables(tmp_path, {"band.xlsx": table})
+    out = tmp_path / "generated"
+    assert cli("compile", "--tables", str(tables), "--out", str(out))[0] == 0
+    before = snapshot(out)
+    (tables / "band.xlsx").chmod(0)
+    try:
+        for command in ("compile", "check"):
+            code, output = cli(command, "--tables", str(tables), "--out", str(out))
+            assert code == 3 and "tables/band.xlsx: error E001" in output, output
+            assert "Permission denied" in output and "Traceback" not in output
+            assert snapshot(out) == before
+    finally:
+        (tables / "band.xlsx").chmod(0o644)
+
+
 # -- NaN: one meaning, missing -------------------------------------------------------------
 
 NAN_TABLES = [
@@ -756,3 +837,84 @@ def test_date_serials_are_read_as_excel_shows_them_or_are_errors(
         assert (1, 1) in sheet.errors and (1, 1) not in sheet.cells
     else:
         assert sheet.cells[(1, 1)] == read and not sheet.errors
+
+
+# -- cells whose XML Excel never writes ----------------------------------------------------
+
+DUPLICATES = {
+    "same-row": hostile.inline_cell("B3", "c"),
+    "formula": '<c r="B3" t="str"><f>"c"</f><v>c</v></c>',
+    "empty": '<c r="B3"/>',
+    "next-row-element": '</row><row r="3"><c r="B3" t="inlineStr"><is><t>c</t></is></c>',
+    # A9 sets the column counter to A; the next cell, without a reference, is B3.
+    "no-reference": '</row><row r="3"><c r="A9"/><c t="inlineStr"><is><t>c</t></is></c>',
+}
+
+
+def refused_at(root: Path, data: bytes, cell: str, says: str) -> None:
+    """DATA, as tables/x.xlsx, is refused by the reader with an E001 naming Sheet1!CELL
+    that SAYS so, with a hint; `compile` and `check` exit 3 with it, no traceback."""
+    path = root / "tables" / "x.xlsx"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    found = workbook.read_workbook(path, "tables/x.xlsx")
+    assert isinstance(found, Diagnostic), found
+    assert (found.code, str(found.location)) == ("E001", f"tables/x.xlsx:Sheet1!{cell}")
+    assert says in found.message and found.hint
+    for command in ("compile", "check"):
+        code, output = cli(command, "--tables", str(path.parent))
+        assert code == 3 and "Traceback" not in output, output
+        assert f"tables/x.xlsx:Sheet1!{cell}: error E001" in output
+    code, output = cli("show", str(path))
+    assert code == 3 and f"{path}:Sheet1!{cell}: {found.message}" in output, output
+
+
+@pytest.mark.parametrize("second", list(DUPLICATES.values()), ids=list(DUPLICATES))
+def test_a_cell_stored_twice_is_an_error_naming_it(tmp_path: Path, second: str) -> None:
+    """Was: openpyxl kept the last of two `<c r="B3">` (here the input's name `a`
+    became `c`) without a word. Also when the second is in another `<row>` element
+    of the same row, or has no reference of its own (it is the cell after the last)."""
+    refused_at(tmp_path, hostile.duplicate_cell(second), "B3", "stores this cell twice")
+
+
+def test_cells_stored_once_in_any_order_are_read(tmp_path: Path) -> None:
+    """Only a cell stored twice is refused: cells out of order and cells without a
+    reference (the one after the last) are read as openpyxl places them."""
+    rows = (
+        '<row r="2"><c r="C2"><v>3</v></c><c r="A2"><v>1</v></c><c><v>2</v></c></row>'
+        '<row r="1"><c r="A1"><v>0</v></c></row>'
+    )
+    path = tmp_path / "o.xlsx"
+    path.write_bytes(hostile.xlsx(hostile.sheet_xml(rows)))
+    book = workbook.read_workbook(path, "tables/o.xlsx")
+    assert not isinstance(book, Diagnostic), book
+    assert dict(book.sheets[0].cells) == {(2, 3): 3, (2, 1): 1, (2, 2): 2, (1, 1): 0}
+
+
+@pytest.mark.parametrize("stored", ["2", "-1", "0.5", "true", "FALSE", " 1", "1e0"])
+def test_a_boolean_cell_holding_neither_0_nor_1_is_an_error_naming_it(
+    tmp_path: Path, stored: str
+) -> None:
+    """Was: 2 and -1 read as TRUE without a word, and 0.5 or `true` failed the whole
+    workbook with "invalid literal for int()" naming no cell."""
+    says = f"holds {stored!r}, not 0 or 1"
+    refused_at(tmp_path, hostile.boolean_cell(stored), "B6", says)
+
+
+def test_a_boolean_cell_without_a_reference_is_named(tmp_path: Path) -> None:
+    rows = '<row r="4"><c r="A4"><v>1</v></c><c t="b"><v>7</v></c></row>'
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(hostile.xlsx(hostile.sheet_xml(rows)))
+    found = workbook.read_workbook(path, "tables/b.xlsx")
+    assert isinstance(found, Diagnostic) and found.location.cell == "B4", found
+
+
+@pytest.mark.parametrize(("stored", "read"), [("0", False), ("1", True)])
+def test_boolean_cells_of_0_and_1_are_read(
+    tmp_path: Path, stored: str, read: bool
+) -> None:
+    path = tmp_path / "b.xlsx"
+    path.write_bytes(hostile.boolean_cell(stored))
+    book = workbook.read_workbook(path, "tables/b.xlsx")
+    assert not isinstance(book, Diagnostic), book
+    assert book.sheets[0].cells[(6, 2)] is read

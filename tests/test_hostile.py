@@ -368,3 +368,70 @@ def test_a_table_over_the_cell_limit_says_so(
     code, text = compile_cli(tables, tmp_path / "generated")
     assert code == 3
     assert "tables/big.xlsx: error E001: the workbook has more than 1,000 cells" in text
+
+
+# -- what openpyxl builds beyond cells ----------------------------------------------------
+
+
+@pytest.mark.parametrize("declared", ["1", "11"], ids=["count-lies", "count-says"])
+def test_max_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declared: str
+) -> None:
+    """10,000,000 unused shared strings took `check` 93 s and 1.6 GB: more strings
+    than MAX_STRINGS are refused, by the count the part declares before any is read,
+    and by the strings themselves when the count lies."""
+    monkeypatch.setattr(workbook, "MAX_STRINGS", 10)
+    ok = write_file(tmp_path, "ok.xlsx", hostile.shared_strings(10))
+    book = read_workbook(ok, "tables/ok.xlsx")
+    assert isinstance(book, RawWorkbook) and book.sheets[0].value(1, 1) == "x"
+    path = write_file(tmp_path, "strings.xlsx", hostile.shared_strings(11, declared))
+    message = refused(path).message
+    verb = "declares" if declared == "11" else "has"
+    assert (
+        f"the workbook {verb} 11 shared strings, more than the limit of 10" in message
+    )
+
+
+def test_a_declared_count_beyond_any_number_is_refused(tmp_path: Path) -> None:
+    data = hostile.shared_strings(1, "9" * 5000)
+    assert (
+        "declares ~1e15+ shared strings"
+        in refused(write_file(tmp_path, "s.xlsx", data)).message
+    )
+
+
+def test_max_other_elements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """2,000,000 data-validation entries (5.5 MiB) took `check` 84 s and 3.6 GB:
+    elements besides cells and strings (styles, validations, conditional formats,
+    names, ...) over all parts are limited, and the message names the sheet."""
+    found = read_workbook(
+        write_file(tmp_path, "v.xlsx", hostile.data_validations(10)), "v"
+    )
+    assert isinstance(found, RawWorkbook)
+    monkeypatch.setattr(workbook, "MAX_OTHER_ELEMENTS", 5_000)
+    ok = write_file(tmp_path, "ok.xlsx", hostile.data_validations(2_000))
+    assert isinstance(read_workbook(ok, "ok"), RawWorkbook)  # ~4,000 elements
+    path = write_file(tmp_path, "dv.xlsx", hostile.data_validations(2_500))
+    message = refused(path).message
+    assert "more than 5,000 XML elements besides cells and strings" in message
+    assert "the sheet 'Sheet1' (xl/worksheets/sheet1.xml) goes over it" in message
+
+
+def test_max_elements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Elements of cells (rows, values, rich-text runs) count too, in every part."""
+    monkeypatch.setattr(workbook, "MAX_ELEMENTS", 1_000)
+    ok = write_file(tmp_path, "ok.xlsx", hostile.many_cells(300))  # ~900 elements
+    assert isinstance(read_workbook(ok, "ok"), RawWorkbook)
+    path = write_file(tmp_path, "many.xlsx", hostile.many_cells(400))
+    assert "more than 1,000 XML elements (the limit;" in refused(path).message
+
+
+def test_the_shipped_tables_are_far_within_the_element_limits() -> None:
+    """A tenth of each limit at most, so that a real workbook never meets them."""
+    root = Path(__file__).resolve().parents[1] / "tables"
+    for path in sorted(root.rglob("*.xlsx")):
+        with zipfile.ZipFile(path) as archive:
+            scan = workbook._Scan(archive)
+            scan.check()
+        assert scan.other * 10 < workbook.MAX_OTHER_ELEMENTS, path
+        assert scan.elements * 10 < workbook.MAX_ELEMENTS, path

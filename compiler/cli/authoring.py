@@ -25,13 +25,14 @@ def show_command(files: tuple[Path, ...]) -> None:
     """Print each workbook's sheets as text, one line per row (for `git diff`: see
     the textconv set-up in docs/authoring.md)."""
     from compiler.authoring.diff import show_file
-    from compiler.diagnostics import Diagnostic, visible
+    from compiler.diagnostics import Diagnostic, Location, visible
 
     failed = False
     for file in files:
         text = show_file(file)
-        if isinstance(text, Diagnostic):
-            click.echo(visible(f"{file}: {text.message}"), err=True)
+        if isinstance(text, Diagnostic):  # with the sheet and cell, if it names one
+            where = Location(str(file), text.location.sheet, text.location.cell)
+            click.echo(visible(f"{where}: {text.message}"), err=True)
             failed = True
             continue
         click.echo(visible(text, lines=True), nl=False)

@@ -8,7 +8,9 @@ Workbooks are written by people and may be crafted, so before openpyxl sees a fi
 its archive and every XML part are checked in one streaming pass (`_Scan`): sizes, a
 DTD anywhere (entity expansion), tags long enough to make expat re-parse quadratically,
 and the number of cells openpyxl would create, counting merged and hyperlinked ranges,
-which it expands cell by cell. Reading then stays proportional to the stored content.
+which it expands cell by cell, of shared strings and of XML elements (openpyxl builds
+an object for every data validation, style, ...). Reading then stays proportional to
+the stored content, and bounded.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ import threading
 import types
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 from openpyxl.worksheet import _reader as openpyxl_reader
 
@@ -42,6 +44,9 @@ MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all parts, unpacked
 MAX_PARTS = 10_000  # files inside the archive
 MAX_CELLS = 1_000_000  # cells openpyxl would create, over all sheets of a workbook
 MAX_TAG_BYTES = 64 * 1024  # one start tag, comment or processing instruction
+MAX_STRINGS = 1_000_000  # shared strings: never more needed than cells
+MAX_OTHER_ELEMENTS = 200_000  # XML elements besides cells and strings, all parts
+MAX_ELEMENTS = 6_000_000  # XML elements of all parts
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _LFS_POINTER = b"version https://git-lfs.github.com/spec/"
@@ -50,7 +55,14 @@ _CHUNK = 16 * 1024 * 1024  # large feeds keep expat's re-parsing of long tags ch
 _MAX_DIRECTORY_BYTES = 4 * 1024 * 1024  # zipfile keeps ~500 bytes per entry it lists
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _EXPANDED = frozenset({"mergeCell", "hyperlink"})  # ranges openpyxl fills cell by cell
-_NOTED = _EXPANDED | {"sheet", "Relationship"}
+_NOTED = _EXPANDED | {"sheet", "Relationship", "sst"}
+# Elements of cells and strings (their count is bounded by MAX_CELLS and MAX_STRINGS):
+# the sheet's rows and cells, values, formulas, inline and shared strings with their
+# rich-text runs and run properties, phonetic runs.
+_CELL_CONTENT = frozenset(
+    "sheetData row c v f is t si sst r rPr rPh phoneticPr b i u strike sz color rFont "
+    "family scheme charset outline shadow condense extend vertAlign".split()
+)
 _ROWS, _COLUMNS = 1_048_576, 16_384
 
 
@@ -120,6 +132,9 @@ def read_handle(
         return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
     try:
         sheets = _load(handle, display_path)
+    except _BadCell as bad:
+        at = Location(display_path, bad.sheet, ref(bad.row, bad.column))
+        return Diagnostic("E001", Severity.ERROR, bad.message, at, hint=bad.hint)
     except Exception as exc:  # any reader failure is the file's fault, never ours
         return Diagnostic(
             "E001",
@@ -181,15 +196,97 @@ def _from_excel(
     return from_excel(value, epoch, timedelta=timedelta)
 
 
+class _BadCell(Exception):
+    """A cell stored so that what Excel shows is not certain (`_checked_cells`)."""
+
+    def __init__(self, row: int, column: int, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.row, self.column, self.message, self.hint = row, column, message, hint
+        self.sheet = ""
+
+
+_WorksheetReader = openpyxl_reader.WorksheetReader
+_WorkSheetParser = openpyxl_reader.WorkSheetParser
+_bind_cells = _WorksheetReader.bind_cells
+_parse_cell = _WorkSheetParser.parse_cell
+_VALUE_TAG = openpyxl_reader.VALUE_TAG
+
+
+def _checked_bind_cells(reader: openpyxl_reader.WorksheetReader) -> None:
+    """openpyxl's `bind_cells`, refusing a cell stored twice: openpyxl keeps the last
+    of two `<c r="B3">` without a word. Cells are bound one row at a time after the
+    parser yields it, so the cells bound so far and those of the row are enough."""
+    ws = reader.ws  # type: ignore[attr-defined]
+    parser = reader.parser  # type: ignore[attr-defined]
+    bound, parse = ws._cells, parser.parse
+
+    def checked() -> Iterator[tuple[int, list[dict[str, object]]]]:
+        for index, row in parse():
+            seen: set[tuple[object, object]] = set()
+            for cell in row:
+                key = (cell["row"], cell["column"])
+                if key in bound or key in seen:
+                    raise _BadCell(
+                        *key,  # type: ignore[arg-type]
+                        "the sheet's XML stores this cell twice, which Excel never "
+                        "writes: which of the two values it shows is not certain",
+                        _RESAVE,
+                    )
+                seen.add(key)
+            yield index, row
+
+    parser.parse = checked  # type: ignore[method-assign,assignment]
+    try:
+        _bind_cells(reader)
+    except _BadCell as bad:
+        bad.sheet = ws.title
+        raise
+    finally:
+        del parser.parse
+
+
+def _checked_parse_cell(
+    parser: openpyxl_reader.WorkSheetParser, element: object
+) -> object:
+    """openpyxl's `parse_cell`, refusing a TRUE/FALSE cell (`t="b"`) whose stored
+    value is not 0 or 1: openpyxl reads 2 and -1 as TRUE and fails on the whole
+    workbook for 0.5 or `true`; what Excel shows for them is not documented."""
+    if element.get("t") == "b":  # type: ignore[attr-defined]
+        text = element.findtext(_VALUE_TAG, None)  # type: ignore[attr-defined]
+        if text and text not in ("0", "1"):
+            where = element.get("r")  # type: ignore[attr-defined]
+            row, column = (
+                coordinate_to_tuple(where)
+                if where
+                else (parser.row_counter, parser.col_counter + 1)  # type: ignore[attr-defined]
+            )
+            shown = text if len(text) <= 20 else text[:17] + "..."
+            raise _BadCell(
+                row,
+                column,
+                f"the cell is stored as TRUE/FALSE but holds {shown!r}, not 0 or 1: "
+                "what Excel shows for it is not certain",
+                "type TRUE or FALSE in the cell again and save the workbook",
+            )
+    return _parse_cell(parser, element)
+
+
+_RESAVE = "open the workbook in Excel or LibreOffice, check the cell and save it again"
+
+
 def _load(handle: BinaryIO, display_path: str) -> list[RawSheet]:
     with _SERIALS, warnings.catch_warnings():
         # openpyxl warns about data validation and other extensions it drops.
         warnings.simplefilter("ignore")
         openpyxl_reader.from_excel = _from_excel  # type: ignore[attr-defined]
+        _WorksheetReader.bind_cells = _checked_bind_cells  # type: ignore[method-assign,assignment]
+        _WorkSheetParser.parse_cell = _checked_parse_cell  # type: ignore[method-assign,assignment]
         try:
             return _load_sheets(handle, display_path)
         finally:
             openpyxl_reader.from_excel = from_excel  # type: ignore[attr-defined]
+            _WorksheetReader.bind_cells = _bind_cells  # type: ignore[method-assign]
+            _WorkSheetParser.parse_cell = _parse_cell  # type: ignore[method-assign]
 
 
 def _load_sheets(handle: BinaryIO, display_path: str) -> list[RawSheet]:
@@ -305,7 +402,10 @@ class _Scan:
     MAX_TAG_BYTES (expat re-parses an unfinished token at every feed, and openpyxl
     feeds 16 KiB at a time: quadratic time), and a workbook whose sheets would make
     openpyxl create more than MAX_CELLS cells, counting merged and hyperlinked ranges
-    by their area, since openpyxl creates a cell object for each of their cells.
+    by their area, since openpyxl creates a cell object for each of their cells; or
+    more than MAX_STRINGS shared strings, MAX_OTHER_ELEMENTS elements besides those of
+    cells and strings, or MAX_ELEMENTS elements in all (each counted as it is met, so
+    a bomb is refused once it goes over, not after it is read).
     """
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
@@ -313,6 +413,9 @@ class _Scan:
         self.infos = {info.filename: info for info in archive.infolist()}
         self.parts: dict[str, _Part] = {}
         self.unpacked = 0
+        self.elements = 0  # every element, MAX_ELEMENTS
+        self.other = 0  # elements not of cells or strings, MAX_OTHER_ELEMENTS
+        self.strings = 0  # `si` elements, MAX_STRINGS
 
     def check(self) -> None:
         """Raise `_Refused` if openpyxl should not be let at the archive."""
@@ -370,10 +473,21 @@ class _Scan:
         def start(tag: str, attributes: list[str]) -> None:
             long_tag(len(tag) + sum(map(len, attributes)))  # hot: keep it cheap
             local = tag.rpartition(":")[2] if ":" in tag else tag
+            self.elements += 1
+            if self.elements > MAX_ELEMENTS:
+                raise _Refused(self._too_many("XML elements", MAX_ELEMENTS, name))
+            if local not in _CELL_CONTENT:
+                self.other += 1
+                if self.other > MAX_OTHER_ELEMENTS:
+                    raise _Refused(self._too_many(_OTHER, MAX_OTHER_ELEMENTS, name))
             if local == "c":
                 part.cells += 1
                 if part.cells > MAX_CELLS:
                     raise _Refused(_too_many_cells())
+            elif local == "si":
+                self.strings += 1
+                if self.strings > MAX_STRINGS:
+                    raise _Refused(_too_many_strings(f"has {self.strings:,}"))
             elif local in _NOTED:
                 _note(
                     part,
@@ -403,6 +517,37 @@ class _Scan:
                 f"the part {name} is not well-formed XML ({' '.join(str(exc).split())})"
             ) from None
 
+    def _too_many(self, what: str, limit: int, name: str) -> str:
+        """The message for more than LIMIT of WHAT, naming the sheet of the part NAME
+        when the workbook part, scanned already, says which it is."""
+        where = f"the part {name}"
+        for book, part in self.parts.items():
+            folder, base = posixpath.split(book)
+            rels = self.parts.get(posixpath.join(folder, "_rels", f"{base}.rels"))
+            if part.root != "workbook" or rels is None:
+                continue
+            for rid, title in zip(part.sheets, part.titles, strict=False):
+                if rels.targets.get(rid) == name:
+                    where = f"the sheet {title!r} ({name})"
+        return (
+            f"the workbook has more than {limit:,} {what} (the limit; {where} goes "
+            "over it); split it into smaller workbooks"
+        )
+
+
+_OTHER = (
+    "XML elements besides cells and strings (styles, data validation, conditional "
+    "formatting, names, drawings, ...)"
+)
+
+
+def _too_many_strings(count: str) -> str:
+    return (
+        f"the workbook {count} shared strings, more than the limit of "
+        f"{MAX_STRINGS:,} (no workbook needs more strings than cells); save it again "
+        "from Excel or LibreOffice, which keep only the strings in use, or split it"
+    )
+
 
 def _check_titles(titles: list[str]) -> None:
     """Excel tells sheet names apart without case; openpyxl renames the second of
@@ -424,6 +569,12 @@ def _note(part: _Part, name: str, local: str, attributes: dict[str, str]) -> Non
         part.cells += _area(attributes.get("ref", ""))
         if part.cells > MAX_CELLS:
             raise _Refused(_too_many_cells())
+    elif local == "sst":  # the count it declares refuses a bomb before its strings
+        declared = attributes.get("uniqueCount", "").strip().lstrip("0")
+        if declared.isascii() and declared.isdigit():  # not too long for int()
+            if len(declared) > 15 or int(declared) > MAX_STRINGS:
+                shown = f"{int(declared):,}" if len(declared) <= 15 else "~1e15+"
+                raise _Refused(_too_many_strings(f"declares {shown}"))
     elif local == "sheet":
         part.sheets.extend(v for k, v in attributes.items() if k.endswith(":id"))
         part.titles.append(attributes.get("name", ""))
