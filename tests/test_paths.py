@@ -90,3 +90,14 @@ def test_a_path_names_an_input_column_of_identifiers(tmp_path: Path) -> None:
     )
     found = only(compile_books(tmp_path / "2", clash).diagnostics, "E111")
     assert "also the structured input" in (found.hint or "")
+
+
+def test_an_annotation_header_with_dots_stays_free_text(tmp_path: Path) -> None:
+    """Annotation headers are any text (version 1): a dot there is no path."""
+    book = _book(
+        ("age", "input", "integer", None),
+        ("band", "output", "string", None),
+        ("See p. 12 (note).", "annotation", "string", None),
+        rules=[["R1", "-", '"a"', "why"]],
+    )
+    assert not errors(compile_books(tmp_path, book).diagnostics)

@@ -80,7 +80,8 @@ def read_columns(
                 reader.error("E110", "a column has no name in the header row", at)
                 ok = False
             continue
-        path = tuple(name.split(".")) if "." in name else ()
+        annotation = kind_text.lower() == "annotation"  # its header is free text
+        path = tuple(name.split(".")) if "." in name and not annotation else ()
         if path:  # version 2: a path into a structured input, `claim.member.age`
             problem = _path_problem(path, kind_text)
         else:
@@ -89,7 +90,7 @@ def read_columns(
                 if _is_input(kind_text) or name == "as_of"
                 else ""
             )
-        if problem and (path or kind_text.lower() != "annotation"):
+        if problem and not annotation:
             reader.error("E111", f"invalid column name {name!r}", at, name, problem)
             ok = False
             continue
