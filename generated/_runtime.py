@@ -462,6 +462,100 @@ def ambiguous(
     )
 
 
+# -- decision trees --------------------------------------------------------------
+
+
+def by_slot(
+    bounds: Sequence[Any], masks: Sequence[int], values: Sequence[int]
+) -> dict[int, int]:
+    """The slot of each of VALUES (integers of a short Values list), read off the
+    bounds once at import: what a decision tree indexes an integer's node with."""
+    found = {v: bisect_right(bounds, v) for v in values}
+    return {v: s for v, s in found.items() if type(masks[s]) is not Outside}
+
+
+def open_slots(masks: Sequence[int]) -> tuple[int | None, ...]:
+    """Each slot, or None for a slot outside the Values: indexing a tree with None
+    raises TypeError, so a value there takes the checked path."""
+    return tuple(None if type(m) is Outside else s for s, m in enumerate(masks))
+
+
+class Undecided:
+    """A leaf of a decision tree whose rules `decide` refused at import (UNIQUE or
+    ANY matching several rules): `Deciding` decides it again, and raises, per call."""
+
+    __slots__ = ("mask",)
+
+    def __init__(self, mask: int) -> None:
+        self.mask = mask
+
+
+class Deciding:
+    """A last node of a decision tree that holds an `Undecided` leaf: looking a
+    value up decides that leaf again (the error names the rules), any other leaf
+    as a plain node does."""
+
+    __slots__ = ("node", "decide")
+
+    def __init__(self, node: Any, decide: Callable[[int], Any]) -> None:
+        self.node = node
+        self.decide = decide
+
+    def __getitem__(self, key: Any) -> Any:
+        found = self.node[key]
+        if type(found) is Undecided:
+            return self.decide(found.mask)
+        return found
+
+
+def decision_tree(
+    columns: Sequence[Column],
+    full: int,
+    decide: Callable[[int], Any],
+    keyed: Sequence[bool],
+) -> Any:
+    """The decision tree of a table, built at import from the masks of COLUMNS: one
+    level per column, one node per set of rules that the columns before it leave,
+    holding for each value of its column the node of the next level; the last
+    level holds `decide(mask)`, the result. A KEYED column's nodes are dicts from
+    its values (and None, when missing is allowed) to nodes, the others' tuples
+    indexed by atom (`Lookup.atom`, `Ranges.atom`), None for an atom outside the
+    Values. Nodes that the same rules reach are shared, so the tree holds at most
+    (rules left) x (atoms) entries per level. Looking up every input's value in turn
+    gives what `decide(checked_mask(...))` gives, without an AND of masks."""
+    built: list[dict[int, Any]] = [{} for _ in range(len(columns) + 1)]
+
+    def node(level: int, mask: int) -> Any:
+        found = built[level].get(mask)
+        if found is not None:
+            return found
+        if level == len(columns):
+            try:
+                found = decide(mask)
+            except DecisionError:
+                found = Undecided(mask)
+        else:
+            column = columns[level]
+            below = [
+                None if type(a) is Outside else node(level + 1, mask & a)
+                for a in column.atoms
+            ]
+            if keyed[level]:
+                assert isinstance(column, Lookup)
+                found = {v: below[i] for i, v in enumerate(column.values)}
+                found = {v: b for v, b in found.items() if b is not None}
+                if below[len(column.values)] is not None:
+                    found[None] = below[len(column.values)]
+            else:
+                found = tuple(below)
+            if any(type(b) is Undecided for b in below):
+                found = Deciding(found, decide)
+        built[level][mask] = found
+        return found
+
+    return node(0, full)
+
+
 # -- versions ------------------------------------------------------------------
 
 

@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -172,6 +177,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (True, False))
+
+
 def evaluate(
     *,
     study: Literal["PET/CT", "PET-MRI"] | None = None,
@@ -187,13 +198,16 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = _STUDY[study] & (
-            _COMPONENTS_ORDERED_SEPARATELY_TRUE
-            if components_ordered_separately is True
-            else _COMPONENTS_ORDERED_SEPARATELY_FALSE
-            if components_ordered_separately is False
-            else _COMPONENTS_ORDERED_SEPARATELY_NULL[components_ordered_separately]
-        )
+        found: Result = _TREE[study][
+            (
+                0
+                if components_ordered_separately is True
+                else 1
+                if components_ordered_separately is False
+                else None
+            )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (study, components_ordered_separately), _ALL)
     # No input matches two rules (checked when compiled).

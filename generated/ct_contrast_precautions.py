@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from ._runtime import (
     Version,
     checked_mask,
     collect,
+    decision_tree,
     hits_of,
 )
 
@@ -194,6 +199,12 @@ def _build(mask: int) -> Result:
     return collect(hits_of(mask, _N, _HITS), _NO_MATCH, Result)
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False, False))
+
+
 def evaluate(
     *,
     pregnant: bool | None = None,
@@ -210,35 +221,38 @@ def evaluate(
     Raises InputError when an input is not of its type or outside its Values.
     """
     try:
-        mask = (
+        found: Result = _TREE[
             (
-                _PREGNANT_TRUE
+                0
                 if pregnant is True
-                else _PREGNANT_FALSE
+                else 1
                 if pregnant is False
-                else _PREGNANT_NULL[pregnant]
+                else 2
+                if pregnant is None
+                else None
             )
-            & (
-                _BREASTFEEDING_TRUE
+        ][
+            (
+                0
                 if breastfeeding is True
-                else _BREASTFEEDING_FALSE
+                else 1
                 if breastfeeding is False
-                else _BREASTFEEDING_NULL[breastfeeding]
+                else 2
+                if breastfeeding is None
+                else None
             )
-            & (
+        ][
+            (
                 (
-                    (_GFR_ML_MIN_MASKS[0] if gfr_ml_min < 0.0 else _GFR_ML_MIN_MASKS[1])
+                    (None if gfr_ml_min < 0.0 else 1)
                     if gfr_ml_min < 30.0
-                    else (
-                        _GFR_ML_MIN_MASKS[2]
-                        if gfr_ml_min < 200.00000000000003
-                        else _GFR_ML_MIN_MASKS[3]
-                    )
+                    else (2 if gfr_ml_min < 200.00000000000003 else None)
                 )
                 if type(gfr_ml_min) is float or type(gfr_ml_min) is int
-                else _GFR_ML_MIN_NULL[gfr_ml_min]
+                else (4 if gfr_ml_min is None else None)
             )
-        )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (pregnant, breastfeeding, gfr_ml_min), _ALL)
     return _decide(mask)

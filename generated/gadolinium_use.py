@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -213,6 +218,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False, False, False))
+
+
 def evaluate(
     *,
     pregnant: bool | None = None,
@@ -232,42 +243,28 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = (
+        found: Result = _TREE[
+            (0 if pregnant is True else 1 if pregnant is False else None)
+        ][
             (
-                _PREGNANT_TRUE
-                if pregnant is True
-                else _PREGNANT_FALSE
-                if pregnant is False
-                else _PREGNANT_NULL[pregnant]
-            )
-            & (
-                _NEED_OUTWEIGHS_FETAL_RISK_TRUE
+                0
                 if need_outweighs_fetal_risk is True
-                else _NEED_OUTWEIGHS_FETAL_RISK_FALSE
+                else 1
                 if need_outweighs_fetal_risk is False
-                else _NEED_OUTWEIGHS_FETAL_RISK_NULL[need_outweighs_fetal_risk]
+                else None
             )
-            & (
+        ][
+            (
                 (
-                    (_GFR_ML_MIN_MASKS[0] if gfr_ml_min < 0.0 else _GFR_ML_MIN_MASKS[1])
+                    (None if gfr_ml_min < 0.0 else 1)
                     if gfr_ml_min < 30.0
-                    else (
-                        _GFR_ML_MIN_MASKS[2]
-                        if gfr_ml_min < 200.00000000000003
-                        else _GFR_ML_MIN_MASKS[3]
-                    )
+                    else (2 if gfr_ml_min < 200.00000000000003 else None)
                 )
                 if type(gfr_ml_min) is float or type(gfr_ml_min) is int
-                else _GFR_ML_MIN_NULL[gfr_ml_min]
+                else None
             )
-            & (
-                _ON_DIALYSIS_TRUE
-                if on_dialysis is True
-                else _ON_DIALYSIS_FALSE
-                if on_dialysis is False
-                else _ON_DIALYSIS_NULL[on_dialysis]
-            )
-        )
+        ][(0 if on_dialysis is True else 1 if on_dialysis is False else None)]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS,

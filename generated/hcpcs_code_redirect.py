@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -153,6 +158,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (True, False))
+
+
 def evaluate(
     *,
     hcpcs_code: Literal["S8042"] | None = None,
@@ -168,15 +179,16 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = _HCPCS_CODE[hcpcs_code] & (
-            _EXCEPTION_IN_APPLICABLE_GUIDELINE_TRUE
-            if exception_in_applicable_guideline is True
-            else _EXCEPTION_IN_APPLICABLE_GUIDELINE_FALSE
-            if exception_in_applicable_guideline is False
-            else _EXCEPTION_IN_APPLICABLE_GUIDELINE_NULL[
-                exception_in_applicable_guideline
-            ]
-        )
+        found: Result = _TREE[hcpcs_code][
+            (
+                0
+                if exception_in_applicable_guideline is True
+                else 1
+                if exception_in_applicable_guideline is False
+                else None
+            )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS, (hcpcs_code, exception_in_applicable_guideline), _ALL

@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from ._runtime import (
     Ranges,
     Rule,
     Version,
-    by_value,
+    by_slot,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -130,7 +135,7 @@ _AGE_YEARS_MASKS = (
     OUTSIDE,  # >= 131
 )
 _AGE_YEARS_NULL: dict[object, int] = {None: OUTSIDE}
-_AGE_YEARS_BY_VALUE = by_value(_AGE_YEARS_BOUNDS, _AGE_YEARS_MASKS, range(0, 131))
+_AGE_YEARS_SLOTS = by_slot(_AGE_YEARS_BOUNDS, _AGE_YEARS_MASKS, range(0, 131))
 
 # condition_in_pediatric_guidelines (boolean): the rules that accept true, false, null
 _CONDITION_IN_PEDIATRIC_GUIDELINES_TRUE = 0b101
@@ -168,6 +173,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False))
+
+
 def evaluate(
     *,
     age_years: int | None = None,
@@ -183,19 +194,18 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = (
-            _AGE_YEARS_BY_VALUE[age_years]
-            if type(age_years) is int
-            else _AGE_YEARS_NULL[age_years]
-        ) & (
-            _CONDITION_IN_PEDIATRIC_GUIDELINES_TRUE
-            if condition_in_pediatric_guidelines is True
-            else _CONDITION_IN_PEDIATRIC_GUIDELINES_FALSE
-            if condition_in_pediatric_guidelines is False
-            else _CONDITION_IN_PEDIATRIC_GUIDELINES_NULL[
-                condition_in_pediatric_guidelines
-            ]
-        )
+        found: Result = _TREE[
+            (_AGE_YEARS_SLOTS[age_years] if type(age_years) is int else None)
+        ][
+            (
+                0
+                if condition_in_pediatric_guidelines is True
+                else 1
+                if condition_in_pediatric_guidelines is False
+                else None
+            )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS, (age_years, condition_in_pediatric_guidelines), _ALL

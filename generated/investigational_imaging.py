@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ._runtime import (
     Version,
     any_,
     checked_mask,
+    decision_tree,
     hits_of,
 )
 
@@ -196,6 +201,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False, False))
+
+
 def evaluate(
     *,
     paucity_of_supporting_evidence: bool | None = None,
@@ -213,33 +224,32 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = (
+        found: Result = _TREE[
             (
-                _PAUCITY_OF_SUPPORTING_EVIDENCE_TRUE
+                0
                 if paucity_of_supporting_evidence is True
-                else _PAUCITY_OF_SUPPORTING_EVIDENCE_FALSE
+                else 1
                 if paucity_of_supporting_evidence is False
-                else _PAUCITY_OF_SUPPORTING_EVIDENCE_NULL[
-                    paucity_of_supporting_evidence
-                ]
+                else None
             )
-            & (
-                _EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_TRUE
+        ][
+            (
+                0
                 if evidence_matured_to_improved_health_parameters is True
-                else _EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_FALSE
+                else 1
                 if evidence_matured_to_improved_health_parameters is False
-                else _EVIDENCE_MATURED_TO_IMPROVED_HEALTH_PARAMETERS_NULL[
-                    evidence_matured_to_improved_health_parameters
-                ]
+                else None
             )
-            & (
-                _COLLECTIVE_OPINION_OF_SUPPORT_TRUE
+        ][
+            (
+                0
                 if collective_opinion_of_support is True
-                else _COLLECTIVE_OPINION_OF_SUPPORT_FALSE
+                else 1
                 if collective_opinion_of_support is False
-                else _COLLECTIVE_OPINION_OF_SUPPORT_NULL[collective_opinion_of_support]
+                else None
             )
-        )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS,

@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_V1_TREE`, one per version): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ._runtime import (
     Version,
     bits,
     checked_mask,
+    decision_tree,
     evaluation_date,
 )
 
@@ -1432,6 +1437,12 @@ def _decide_v1(mask: int) -> Result:
     return _V1_HITS[_V1_N - mask.bit_length()]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_V1_TREE = decision_tree(_V1_COLUMNS, _V1_ALL, _decide_v1, (True,))
+
+
 def _rules_v1(
     test: Literal[
         "alpha-1 antitrypsin deficiency",
@@ -1505,7 +1516,8 @@ def _rules_v1(
     | None,
 ) -> Result:
     try:
-        mask = _V1_ALL & _V1_TEST[test]
+        found: Result = _V1_TREE[test]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_V1_COLUMNS, (test,), _V1_ALL)
     # No input matches two rules (checked when compiled).
@@ -1885,6 +1897,12 @@ def _decide_v2(mask: int) -> Result:
     return _V2_HITS[_V2_N - mask.bit_length()]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_V2_TREE = decision_tree(_V2_COLUMNS, _V2_ALL, _decide_v2, (True,))
+
+
 def _rules_v2(
     test: Literal[
         "alpha-1 antitrypsin deficiency",
@@ -1958,7 +1976,8 @@ def _rules_v2(
     | None,
 ) -> Result:
     try:
-        mask = _V2_ALL & _V2_TEST[test]
+        found: Result = _V2_TREE[test]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_V2_COLUMNS, (test,), _V2_ALL)
     # No input matches two rules (checked when compiled).

@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ._runtime import (
     Version,
     any_,
     checked_mask,
+    decision_tree,
     hits_of,
 )
 
@@ -193,6 +198,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False, False))
+
+
 def evaluate(
     *,
     evidence_of_disease_progression: bool | None = None,
@@ -210,35 +221,32 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = (
+        found: Result = _TREE[
             (
-                _EVIDENCE_OF_DISEASE_PROGRESSION_TRUE
+                0
                 if evidence_of_disease_progression is True
-                else _EVIDENCE_OF_DISEASE_PROGRESSION_FALSE
+                else 1
                 if evidence_of_disease_progression is False
-                else _EVIDENCE_OF_DISEASE_PROGRESSION_NULL[
-                    evidence_of_disease_progression
-                ]
+                else None
             )
-            & (
-                _EVIDENCE_OF_DISEASE_RECURRENCE_TRUE
+        ][
+            (
+                0
                 if evidence_of_disease_recurrence is True
-                else _EVIDENCE_OF_DISEASE_RECURRENCE_FALSE
+                else 1
                 if evidence_of_disease_recurrence is False
-                else _EVIDENCE_OF_DISEASE_RECURRENCE_NULL[
-                    evidence_of_disease_recurrence
-                ]
+                else None
             )
-            & (
-                _REPEAT_AFFECTS_CLINICAL_MANAGEMENT_TRUE
+        ][
+            (
+                0
                 if repeat_affects_clinical_management is True
-                else _REPEAT_AFFECTS_CLINICAL_MANAGEMENT_FALSE
+                else 1
                 if repeat_affects_clinical_management is False
-                else _REPEAT_AFFECTS_CLINICAL_MANAGEMENT_NULL[
-                    repeat_affects_clinical_management
-                ]
+                else None
             )
-        )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS,

@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ._runtime import (
     Version,
     any_,
     checked_mask,
+    decision_tree,
     hits_of,
 )
 
@@ -199,6 +204,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False, False))
+
+
 def evaluate(
     *,
     consistent_with_established_clinical_standards: bool | None = None,
@@ -216,31 +227,32 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = (
+        found: Result = _TREE[
             (
-                _CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_TRUE
+                0
                 if consistent_with_established_clinical_standards is True
-                else _CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_FALSE
+                else 1
                 if consistent_with_established_clinical_standards is False
-                else _CONSISTENT_WITH_ESTABLISHED_CLINICAL_STANDARDS_NULL[
-                    consistent_with_established_clinical_standards
-                ]
+                else None
             )
-            & (
-                _FOR_DATA_COLLECTION_ONLY_TRUE
+        ][
+            (
+                0
                 if for_data_collection_only is True
-                else _FOR_DATA_COLLECTION_ONLY_FALSE
+                else 1
                 if for_data_collection_only is False
-                else _FOR_DATA_COLLECTION_ONLY_NULL[for_data_collection_only]
+                else None
             )
-            & (
-                _CLINICAL_TRIAL_REQUEST_TRUE
+        ][
+            (
+                0
                 if clinical_trial_request is True
-                else _CLINICAL_TRIAL_REQUEST_FALSE
+                else 1
                 if clinical_trial_request is False
-                else _CLINICAL_TRIAL_REQUEST_NULL[clinical_trial_request]
+                else None
             )
-        )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS,

@@ -275,6 +275,13 @@ def _version(
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
     finishing = any(r.output_expressions for r in table.rules)  # version 2
+    tree = None if finishing else strategy.decision_tree(columns, prefix, n, decide)
+    for c in columns:  # the constants that the chosen lookup reads
+        extra = c.index_code if tree else c.fast_code
+        c.code += f"\n{extra}" if extra else ""
+        names |= {"decision_tree", *c.index_names} if tree else c.fast_names
+    if tree:
+        fast = tree[1]
     memo = table.returns_list or table.aggregation is not None or finishing
     decided = None if memo else strategy.decided(prefix, n)
     guards = []
@@ -335,6 +342,7 @@ def _version(
         "finish": _finish_code(table) if finishing else "",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
+        "tree": tree[0] if tree else "",
         "memo": memo,
         "frame": f"Version({effective}, {prefix}_COLUMNS, {prefix}_N, {prefix}_HITS,"
         f' "{frame_policy}", {"_decide_v" + str(number) if decision.versioned else "_decide"})',

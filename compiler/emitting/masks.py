@@ -117,12 +117,31 @@ def _int_values(column: Column) -> str | None:
 
 @dataclass
 class Rendered:
-    """One column's constants (code), fast expression, and runtime object."""
+    """One column's constants (code), fast expression, and runtime object; for a
+    decision tree (`strategy.tree_entries`), the index of a value's entry in its
+    node (INDEX, with the constants it reads in INDEX_CODE), whether nodes are keyed
+    by the value itself (KEYED), and the mask of each atom (ATOMS; None: no tree)."""
 
     code: str
     fast: str
     spec: str
     names: set[str] = field(default_factory=set)  # runtime and stdlib names it uses
+    fast_code: str = ""  # constants that only the fast expression reads
+    fast_names: set[str] = field(default_factory=set)
+    index: str = ""
+    index_code: str = ""
+    index_names: set[str] = field(default_factory=set)
+    keyed: bool = False
+    atoms: list[int | None] | None = None
+
+
+def _chain(cases: list[tuple[str, int]], last: str = "None") -> str:
+    """`(0 if x is True else 1 if x is False else None)`: the index of the first
+    of CASES (a test, the index) that passes, else LAST."""
+    text = last
+    for test, index in reversed(cases):
+        text = f"{index} if {test} else {text}"
+    return f"({text})" if cases else last
 
 
 def render_axis(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
@@ -162,7 +181,16 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
                 f" else {base}_NULL[{x}])"
             )
             spec = f'Lookup(TABLE, "{x}", "boolean", {{{listed}}}, {base}_NULL[None], {allowed})'
-            return Rendered("\n".join(lines), fast, spec, names)
+            present = [k for k in (True, False) if k in masks]
+            atoms = [masks[k] for k in present] + [axis.null]
+            cases = [(f"{x} is {k}", i) for i, k in enumerate(present)]
+            cases.append((f"{x} is None", len(present)))
+            index = _chain(
+                [c for c, a in zip(cases, atoms, strict=True) if a is not None]
+            )
+            return Rendered(
+                "\n".join(lines), fast, spec, names, index=index, atoms=atoms
+            )
         lines.append(f"{head}: the rules that accept each value")
         lines.append(f"{base}: dict[object, int] = {{")
         for key, mask in zip(axis.keys, axis.key_masks, strict=True):
@@ -171,7 +199,16 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
             lines.append(f"    None: {_mask(axis.null, n)},")
             lines.append("}")
             spec = f'Lookup(TABLE, "{x}", "{column.type.value}", {base}, {base}[None], {allowed})'
-            return Rendered("\n".join(lines), f"{base}[{x}]", spec, names)
+            atoms = [*axis.key_masks, axis.null]
+            return Rendered(
+                "\n".join(lines),
+                f"{base}[{x}]",
+                spec,
+                names,
+                index=x,
+                keyed=True,
+                atoms=atoms,
+            )
         lines.append("}")
         lines.append(f"{base}_OTHER = {_mask(axis.other, n)}  # any other string")
         lines.append(
@@ -184,7 +221,22 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
             f'Lookup(TABLE, "{x}", "{column.type.value}", {base}, {base}_NULL[None],'
             f" {allowed}, {base}_OTHER)"
         )
-        return Rendered("\n".join(lines), fast, spec, names)
+        atoms = [*axis.key_masks, axis.null, axis.other]
+        null = len(axis.keys) if axis.null is not None else None
+        index = (
+            f"({base}_INDEX.get({x}, {len(axis.keys) + 1}) if type({x}) is str"
+            f" else {_chain([] if null is None else [(f'{x} is None', null)])})"
+        )
+        code = f"{base}_INDEX = {{v: i for i, v in enumerate({base})}}"
+        return Rendered(
+            "\n".join(lines),
+            fast,
+            spec,
+            names,
+            index=index,
+            index_code=code,
+            atoms=atoms,
+        )
     names = {"Ranges"}
     lines = [f"{head}: slots [BOUNDS[i-1], BOUNDS[i]) and the rules that accept them"]
     lanes = []
@@ -233,19 +285,54 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
         DataType.DATETIME: f"(type({x}) is datetime and {x}.tzinfo is None)",
     }[column.type]
     values = _int_values(column)
+    rendered = Rendered("\n".join(lines), "", spec, names)
     if values is not None:
-        lines.append(
+        rendered.fast_code = (
             f"{base}_BY_VALUE = by_value({base}_BOUNDS, {base}_MASKS, {values})"
         )
-        names.add("by_value")
+        rendered.fast_names.add("by_value")
         found = f"{base}_BY_VALUE[{x}]"
     else:
         found = strategy.slot_tree(x, axis.lanes[-1].bounds, base) or ""
         if not found:
-            names.add("bisect_right")
+            rendered.fast_names.add("bisect_right")
             found = f"{base}_MASKS[bisect_right({base}_BOUNDS, {x})]"
-    fast = f"({found} if {type_ok} else {base}_NULL[{x}])"
-    return Rendered("\n".join(lines), fast, spec, names)
+    rendered.fast = f"({found} if {type_ok} else {base}_NULL[{x}])"
+    _slot_index(rendered, axis, base, type_ok, values)
+    return rendered
+
+
+def _slot_index(
+    rendered: Rendered, axis: Axis, base: str, type_ok: str, values: str | None
+) -> None:
+    """RENDERED's index in a decision tree's nodes for a range column (one lane):
+    the slot of the value, by value for a short Values list, inline comparisons for
+    few bounds, else `bisect_right`; null and a slot outside the Values as atoms."""
+    x = axis.column.name
+    lane = axis.lanes[-1]
+    atoms = [*lane.masks, axis.null]
+    if axis.nan is not None:
+        atoms += [axis.nan, axis.inf]
+    null = None if axis.null is None else len(lane.masks)
+    slots = [str(i) if m is not None else "None" for i, m in enumerate(lane.masks)]
+    if values is not None:
+        rendered.index_code = (
+            f"{base}_SLOTS = by_slot({base}_BOUNDS, {base}_MASKS, {values})"
+        )
+        rendered.index_names.add("by_slot")
+        found = f"{base}_SLOTS[{x}]"
+    else:
+        found = strategy.slot_tree(x, lane.bounds, base, slots) or ""
+        if not found:
+            rendered.index_names.add("bisect_right")
+            found = f"bisect_right({base}_BOUNDS, {x})"
+            if "None" in slots:
+                rendered.index_code = f"{base}_SLOTS = open_slots({base}_MASKS)"
+                rendered.index_names.add("open_slots")
+                found = f"{base}_SLOTS[{found}]"
+    cases = [] if null is None else [(f"{x} is None", null)]
+    rendered.index = f"({found} if {type_ok} else {_chain(cases)})"
+    rendered.atoms = atoms
 
 
 def _allowed_text(column: Column) -> str:

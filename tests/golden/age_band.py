@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from ._runtime import (
     Ranges,
     Rule,
     Version,
-    by_value,
+    by_slot,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -110,7 +115,7 @@ _AGE_MASKS = (
     OUTSIDE,  # >= 131
 )
 _AGE_NULL: dict[object, int] = {None: 0b000}
-_AGE_BY_VALUE = by_value(_AGE_BOUNDS, _AGE_MASKS, range(0, 131))
+_AGE_SLOTS = by_slot(_AGE_BOUNDS, _AGE_MASKS, range(0, 131))
 
 # The checked path and evaluate_frame read the same masks through these.
 _COLUMNS = (
@@ -131,6 +136,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False,))
+
+
 def evaluate(
     *,
     age: int | None = None,
@@ -143,7 +154,10 @@ def evaluate(
     Raises InputError when an input is not of its type or outside its Values.
     """
     try:
-        mask = _ALL & (_AGE_BY_VALUE[age] if type(age) is int else _AGE_NULL[age])
+        found: Result = _TREE[
+            (_AGE_SLOTS[age] if type(age) is int else (5 if age is None else None))
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (age,), _ALL)
     return _DECIDED[mask]

@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -126,6 +131,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False,))
+
+
 def evaluate(
     *,
     score: int | None = None,
@@ -138,15 +149,14 @@ def evaluate(
     Raises InputError when an input is not of its type or outside its Values.
     """
     try:
-        mask = _ALL & (
+        found: Result = _TREE[
             (
-                (_SCORE_MASKS[0] if score < 50 else _SCORE_MASKS[1])
-                if score < 90
-                else _SCORE_MASKS[2]
+                ((0 if score < 50 else 1) if score < 90 else 2)
+                if type(score) is int
+                else (3 if score is None else None)
             )
-            if type(score) is int
-            else _SCORE_NULL[score]
-        )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (score,), _ALL)
     return _DECIDED[mask]

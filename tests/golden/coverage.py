@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_V1_TREE`, one per version): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from ._runtime import (
     Ranges,
     Rule,
     Version,
-    by_value,
+    by_slot,
     checked_mask,
+    decision_tree,
     evaluation_date,
 )
 
@@ -106,7 +111,7 @@ _V1_AGE_MASKS = (
     OUTSIDE,  # >= 131
 )
 _V1_AGE_NULL: dict[object, int] = {None: 0b1}
-_V1_AGE_BY_VALUE = by_value(_V1_AGE_BOUNDS, _V1_AGE_MASKS, range(0, 131))
+_V1_AGE_SLOTS = by_slot(_V1_AGE_BOUNDS, _V1_AGE_MASKS, range(0, 131))
 
 # The checked path and evaluate_frame read the same masks through these.
 _V1_COLUMNS = (
@@ -127,13 +132,20 @@ def _decide_v1(mask: int) -> Result:
     return _V1_DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_V1_TREE = decision_tree(_V1_COLUMNS, _V1_ALL, _decide_v1, (False,))
+
+
 def _rules_v1(
     age: int | None,
 ) -> Result:
     try:
-        mask = _V1_ALL & (
-            _V1_AGE_BY_VALUE[age] if type(age) is int else _V1_AGE_NULL[age]
-        )
+        found: Result = _V1_TREE[
+            (_V1_AGE_SLOTS[age] if type(age) is int else (3 if age is None else None))
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_V1_COLUMNS, (age,), _V1_ALL)
     return _V1_DECIDED[mask]
@@ -162,7 +174,7 @@ _V2_AGE_MASKS = (
     OUTSIDE,  # >= 131
 )
 _V2_AGE_NULL: dict[object, int] = {None: 0b1}
-_V2_AGE_BY_VALUE = by_value(_V2_AGE_BOUNDS, _V2_AGE_MASKS, range(0, 131))
+_V2_AGE_SLOTS = by_slot(_V2_AGE_BOUNDS, _V2_AGE_MASKS, range(0, 131))
 
 # The checked path and evaluate_frame read the same masks through these.
 _V2_COLUMNS = (
@@ -183,13 +195,20 @@ def _decide_v2(mask: int) -> Result:
     return _V2_DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_V2_TREE = decision_tree(_V2_COLUMNS, _V2_ALL, _decide_v2, (False,))
+
+
 def _rules_v2(
     age: int | None,
 ) -> Result:
     try:
-        mask = _V2_ALL & (
-            _V2_AGE_BY_VALUE[age] if type(age) is int else _V2_AGE_NULL[age]
-        )
+        found: Result = _V2_TREE[
+            (_V2_AGE_SLOTS[age] if type(age) is int else (3 if age is None else None))
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_V2_COLUMNS, (age,), _V2_ALL)
     return _V2_DECIDED[mask]

@@ -12,8 +12,9 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations

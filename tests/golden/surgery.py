@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -105,6 +110,7 @@ _RISK: dict[object, int] = {
 }
 _RISK_OTHER = 0b101  # any other string
 _RISK_NULL: dict[object, int] = {None: 0b101}
+_RISK_INDEX = {v: i for i, v in enumerate(_RISK)}
 
 # urgent (boolean): the rules that accept true, false, null
 _URGENT_TRUE = 0b111
@@ -138,6 +144,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False))
+
+
 def evaluate(
     *,
     urgent: bool | None = None,
@@ -158,15 +170,24 @@ def evaluate(
         bmi=bmi,
     ).outputs.risk
     try:
-        mask = (
-            _RISK.get(risk, _RISK_OTHER) if type(risk) is str else _RISK_NULL[risk]
-        ) & (
-            _URGENT_TRUE
-            if urgent is True
-            else _URGENT_FALSE
-            if urgent is False
-            else _URGENT_NULL[urgent]
-        )
+        found: Result = _TREE[
+            (
+                _RISK_INDEX.get(risk, 2)
+                if type(risk) is str
+                else (1 if risk is None else None)
+            )
+        ][
+            (
+                0
+                if urgent is True
+                else 1
+                if urgent is False
+                else 2
+                if urgent is None
+                else None
+            )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(_COLUMNS, (risk, urgent), _ALL)
     return _DECIDED[mask]
