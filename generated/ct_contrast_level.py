@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -338,6 +343,14 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(
+    _COLUMNS, _ALL, _decide, (True, False, False, True, False, False, False)
+)
+
+
 def _compute_time_since_noncontrast_ct(
     date_of_service: date | None,
     prior_noncontrast_ct_date: date | None,
@@ -416,52 +429,47 @@ def evaluate(
         )
         raise
     try:
-        mask = (
-            _CONTRAST_LEVEL[contrast_level]
-            & (
-                _CONTRAST_ADDED_DURING_NONCONTRAST_STUDY_TRUE
+        found: Result = _TREE[contrast_level][
+            (
+                0
                 if contrast_added_during_noncontrast_study is True
-                else _CONTRAST_ADDED_DURING_NONCONTRAST_STUDY_FALSE
+                else 1
                 if contrast_added_during_noncontrast_study is False
-                else _CONTRAST_ADDED_DURING_NONCONTRAST_STUDY_NULL[
-                    contrast_added_during_noncontrast_study
-                ]
+                else None
             )
-            & (
-                _CHARACTERIZES_INCONCLUSIVE_NONCONTRAST_CT_TRUE
+        ][
+            (
+                0
                 if characterizes_inconclusive_noncontrast_ct is True
-                else _CHARACTERIZES_INCONCLUSIVE_NONCONTRAST_CT_FALSE
+                else 1
                 if characterizes_inconclusive_noncontrast_ct is False
-                else _CHARACTERIZES_INCONCLUSIVE_NONCONTRAST_CT_NULL[
-                    characterizes_inconclusive_noncontrast_ct
-                ]
+                else None
             )
-            & _CT_WITHOUT_AND_WITH_EXCEPTION[ct_without_and_with_exception]
-            & (
-                _DATE_OF_SERVICE_MASKS[0]
-                if type(date_of_service) is date
-                else _DATE_OF_SERVICE_NULL[date_of_service]
-            )
-            & (
-                _PRIOR_NONCONTRAST_CT_DATE_MASKS[0]
+        ][ct_without_and_with_exception][
+            (0 if type(date_of_service) is date else None)
+        ][
+            (
+                0
                 if type(prior_noncontrast_ct_date) is date
-                else _PRIOR_NONCONTRAST_CT_DATE_NULL[prior_noncontrast_ct_date]
+                else (1 if prior_noncontrast_ct_date is None else None)
             )
-            & (
+        ][
+            (
                 (
                     (
-                        _TIME_SINCE_NONCONTRAST_CT_MASKS[0]
+                        0
                         if time_since_noncontrast_ct
                         < _TIME_SINCE_NONCONTRAST_CT_BOUNDS[0]
-                        else _TIME_SINCE_NONCONTRAST_CT_MASKS[1]
+                        else 1
                     )
                     if time_since_noncontrast_ct < _TIME_SINCE_NONCONTRAST_CT_BOUNDS[1]
-                    else _TIME_SINCE_NONCONTRAST_CT_MASKS[2]
+                    else 2
                 )
                 if type(time_since_noncontrast_ct) is timedelta
-                else _TIME_SINCE_NONCONTRAST_CT_NULL[time_since_noncontrast_ct]
+                else (3 if time_since_noncontrast_ct is None else None)
             )
-        )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS,

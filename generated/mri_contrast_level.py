@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -209,6 +214,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (True, False, False))
+
+
 def evaluate(
     *,
     contrast_level: Literal[
@@ -230,27 +241,24 @@ def evaluate(
     or a required input is missing.
     """
     try:
-        mask = (
-            _CONTRAST_LEVEL[contrast_level]
-            & (
-                _CONTRAST_ADDED_DURING_NONCONTRAST_STUDY_TRUE
+        found: Result = _TREE[contrast_level][
+            (
+                0
                 if contrast_added_during_noncontrast_study is True
-                else _CONTRAST_ADDED_DURING_NONCONTRAST_STUDY_FALSE
+                else 1
                 if contrast_added_during_noncontrast_study is False
-                else _CONTRAST_ADDED_DURING_NONCONTRAST_STUDY_NULL[
-                    contrast_added_during_noncontrast_study
-                ]
+                else None
             )
-            & (
-                _CHARACTERIZES_RECENT_INCONCLUSIVE_NONCONTRAST_MRI_TRUE
+        ][
+            (
+                0
                 if characterizes_recent_inconclusive_noncontrast_mri is True
-                else _CHARACTERIZES_RECENT_INCONCLUSIVE_NONCONTRAST_MRI_FALSE
+                else 1
                 if characterizes_recent_inconclusive_noncontrast_mri is False
-                else _CHARACTERIZES_RECENT_INCONCLUSIVE_NONCONTRAST_MRI_NULL[
-                    characterizes_recent_inconclusive_noncontrast_mri
-                ]
+                else None
             )
-        )
+        ]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS,

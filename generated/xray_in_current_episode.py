@@ -12,8 +12,12 @@ How it decides: each input value is mapped to a mask, an int with one bit per ru
 that is set when the rule's entry accepts the value (bit n-1-k for the k-th entry of
 `_HITS`, so the binary literals read in rule order). The masks of all inputs are
 ANDed; the bits left are the matching rules, and for FIRST the highest bit is the
-first match. A value of the wrong type or outside its column's Values falls back to a
-checked path that raises InputError.
+first match.
+`evaluate` reads the same answer from a decision tree built from the masks at import
+(`_TREE`): it looks each input's value up in its node, in
+column order, and the last node holds the result, without ANDing masks.
+A value of the wrong type or outside its column's Values falls back to a checked path
+that raises InputError.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ._runtime import (
     Rule,
     Version,
     checked_mask,
+    decision_tree,
 )
 
 if TYPE_CHECKING:
@@ -172,6 +177,12 @@ def _decide(mask: int) -> Result:
     return _DECIDED[mask]
 
 
+# The decision tree: a level per input, in column order, and a node per set of rules
+# the inputs before it leave, whose entry for each value is the next input's node;
+# the last holds the result. Built from the masks, it decides as ANDing them does.
+_TREE = decision_tree(_COLUMNS, _ALL, _decide, (False, False, True))
+
+
 def _compute_xray_date_vs_episode_start_date(
     xray_date: date | None,
     episode_start_date: date | None,
@@ -229,19 +240,10 @@ def evaluate(
         )
         raise
     try:
-        mask = (
-            (
-                _EPISODE_START_DATE_MASKS[0]
-                if type(episode_start_date) is date
-                else _EPISODE_START_DATE_NULL[episode_start_date]
-            )
-            & (
-                _XRAY_DATE_MASKS[0]
-                if type(xray_date) is date
-                else _XRAY_DATE_NULL[xray_date]
-            )
-            & _XRAY_DATE_VS_EPISODE_START_DATE[xray_date_vs_episode_start_date]
-        )
+        found: Result = _TREE[(0 if type(episode_start_date) is date else None)][
+            (0 if type(xray_date) is date else None)
+        ][xray_date_vs_episode_start_date]
+        return found
     except (KeyError, TypeError):
         mask = checked_mask(
             _COLUMNS,
