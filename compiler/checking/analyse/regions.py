@@ -36,6 +36,7 @@ rules^2.
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import itertools
 from dataclasses import dataclass, field
@@ -194,45 +195,60 @@ class _Sweep:
         self.rank = [table.rank(rule) for rule in table.rules]
         self.outputs = [rule.outputs for rule in table.rules]
         self.uncovered: list[Region] = []
-
-    def fills_region(self, rule: int, region: list[int]) -> bool:
-        masks, fills = self.masks[rule], self.fills[rule]
-        return all(
-            fills >> c & 1 or masks[c] & part == part for c, part in enumerate(region)
-        )
+        self._runs: dict[int, list[tuple[int, int]]] = {}
+        # Per rule and column: the atoms i whose entry accepts atoms i - 1 and i.
+        self.pairs = [tuple(m & (m << 1) for m in box) for box in self.masks]
 
     def split(self, rules: list[int], region: list[int]) -> None:
         """Partition REGION (one atom mask per column) among RULES, which all meet it.
-        Written with a stack rather than recursion: deep tables cannot overflow."""
-        pending = [(rules, region)]
+        Written with a stack rather than recursion: deep tables cannot overflow.
+
+        Each box carries, per rule, the columns where the rule accepts all of the
+        box (`within`, a bitmask of columns): a cut narrows one column, so a part
+        only tests its rules again in that column."""
+        masks = self.masks
+        whole = (1 << len(region)) - 1
+        within = {
+            r: sum(
+                1 << c for c, part in enumerate(region) if masks[r][c] & part == part
+            )
+            for r in rules
+        }
+        pending = [(rules, region, within)]
         while pending:
-            rules, region = pending.pop()
+            rules, region, within = pending.pop()
             if not rules:
                 self.uncovered.append(tuple(region))
                 continue
-            filling = [self.fills_region(r, region) for r in rules]
-            if all(filling):
+            everywhere = [r for r in rules if within[r] == whole]
+            if len(everywhere) == len(rules):
                 self.leaf(rules, tuple(region))
                 continue
             if self.policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
                 winner = self.winner(rules)
-                if filling[rules.index(winner)]:
+                if within[winner] == whole:
                     self.decided(winner, rules, tuple(region))
                     continue
             # Rules filling the region are in every part whatever the cut: leave
             # them out of choosing it.
-            inside = [r for r, fills in zip(rules, filling, strict=True) if not fills]
-            everywhere = [r for r, fills in zip(rules, filling, strict=True) if fills]
-            column, parts = self.cut(inside, region)
+            inside = [r for r in rules if within[r] != whole]
+            column, parts = self.cut(inside, region, within)
+            bit = 1 << column
             for mask, members in reversed(parts):
                 narrowed = region.copy()
                 narrowed[column] = mask
                 if everywhere:
                     members = sorted([*members, *everywhere])
-                pending.append((members, narrowed))
+                narrower = {}
+                for r in members:
+                    found = within[r]
+                    if not found & bit and masks[r][column] & mask == mask:
+                        found |= bit
+                    narrower[r] = found
+                pending.append((members, narrowed, narrower))
 
     def cut(
-        self, rules: list[int], region: list[int]
+        self, rules: list[int], region: list[int], within: dict[int, int]
     ) -> tuple[int, list[tuple[int, list[int]]]]:
         """The cheapest way to cut REGION along one column: the column and its parts,
         each with the rules meeting it. A rule meeting several parts is copied into
@@ -242,10 +258,10 @@ class _Sweep:
         rules cross (`straddled`). A rule that is "-" in a column is copied by any
         cut of it, which bounds what each column can offer: columns are tried from
         the fewest such rules up, and stop once none can do better."""
-        fills, masks = self.fills, self.masks
+        patterns = collections.Counter([within[r] for r in rules])
         spread = [
-            sum(1 for r in rules if fills[r] >> c & 1 or masks[r][c] & part == part)
-            for c, part in enumerate(region)
+            sum(n for columns, n in patterns.items() if columns >> c & 1)
+            for c in range(len(region))
         ]
         order = sorted(range(len(region)), key=spread.__getitem__)
         best: tuple[int, int, int, list[tuple[int, list[int]]]] | None = None
@@ -253,7 +269,10 @@ class _Sweep:
         for column in order:
             if best is not None and spread[column] >= best[0]:
                 break
-            copies, parts = self.components(column, rules, region[column])
+            if self.linked(column, rules, region[column], within):
+                uncut.append(column)  # as `components` would find, for less
+                continue
+            copies, parts = self.components(column, rules, region[column], within)
             if len(parts) == 1:
                 uncut.append(column)  # every cut of it is crossed by a rule
             elif best is None or copies < best[0]:
@@ -261,7 +280,7 @@ class _Sweep:
         for column in uncut:
             if best is not None and spread[column] + 1 >= best[0]:
                 continue
-            found = self.straddled(column, rules, region[column])
+            found = self.straddled(column, rules, region[column], within)
             if found is not None and (best is None or found[:2] < best[:2]):
                 copies, balance, position = found
                 parts = self.halves(column, rules, region[column], position)
@@ -269,8 +288,37 @@ class _Sweep:
         assert best is not None, "a region no rule fills can always be cut"
         return best[2], best[3]
 
+    def linked(
+        self, column: int, rules: list[int], part: int, within: dict[int, int]
+    ) -> bool:
+        """True when `components` would leave PART of COLUMN whole, shown cheaply:
+        PART is one run of atoms, the RULES not filling it accept every atom of it,
+        and every two neighbouring atoms are accepted together by one of them (so
+        every cut is crossed). False says nothing: `components` then decides."""
+        low = part & -part
+        if (part + low) & part:
+            return False  # not one run of atoms
+        bit = 1 << column
+        masks, pairs = self.masks, self.pairs
+        covered = joined = 0
+        for r in rules:
+            if not within[r] & bit:
+                covered |= masks[r][column]
+                joined |= pairs[r][column]
+        if not covered:
+            return True  # every rule fills PART: one part
+        neighbours = part & (part << 1)
+        return covered & part == part and joined & neighbours == neighbours
+
+    def runs(self, mask: int) -> list[tuple[int, int]]:
+        """`atoms.runs(mask)`, remembered: rules share their entries' masks."""
+        found = self._runs.get(mask)
+        if found is None:
+            found = self._runs[mask] = runs(mask)
+        return found
+
     def components(
-        self, column: int, rules: list[int], part: int
+        self, column: int, rules: list[int], part: int, within: dict[int, int]
     ) -> tuple[int, list[tuple[int, list[int]]]]:
         """PART of COLUMN cut where no rule crosses: the groups of atoms that rules
         link together, each with its rules, and the atoms no rule accepts (a gap).
@@ -281,12 +329,17 @@ class _Sweep:
         rule stays whole and the work grows with the number of rules."""
         everywhere: list[int] = []
         runs_of: list[tuple[int, int, int]] = []  # (start, stop, rule)
+        bit = 1 << column
+        masks = self.masks
         for r in rules:
-            mask = part if self.fills[r] >> column & 1 else self.masks[r][column] & part
-            if mask == part:
+            if within[r] & bit:
                 everywhere.append(r)
+                continue
+            found = self.runs(masks[r][column] & part)
+            if len(found) == 1:
+                runs_of.append((*found[0], r))
             else:
-                runs_of.extend((start, stop, r) for start, stop in runs(mask))
+                runs_of.extend((start, stop, r) for start, stop in found)
         if not runs_of:
             return 0, [(part, rules)]
         runs_of.sort()
@@ -316,16 +369,18 @@ class _Sweep:
             if r in first_stretch:
                 groups[_root(parent, first_stretch[r])][1].append(r)
         covered = sum(mask[0] for mask, _ in groups.values())
-        found = [(mask[0], members) for mask, members in groups.values()]
+        found_parts = [(mask[0], members) for mask, members in groups.values()]
         if part & ~covered:
-            found.append((part & ~covered, []))
-        if everywhere and len(found) > 1:
-            found = [(mask, sorted([*members, *everywhere])) for mask, members in found]
-            return len(everywhere) * (len(found) - 1), found
-        return 0, found
+            found_parts.append((part & ~covered, []))
+        if everywhere and len(found_parts) > 1:
+            found_parts = [
+                (mask, sorted([*members, *everywhere])) for mask, members in found_parts
+            ]
+            return len(everywhere) * (len(found_parts) - 1), found_parts
+        return 0, found_parts
 
     def straddled(
-        self, column: int, rules: list[int], part: int
+        self, column: int, rules: list[int], part: int, within: dict[int, int]
     ) -> tuple[int, int, int] | None:
         """The position at which to cut PART of COLUMN in two copying the fewest rules:
         (copies, size of the larger half, position); None when it cannot be cut."""
@@ -333,14 +388,15 @@ class _Sweep:
         highs: list[int] = []
         candidates: set[int] = set()
         copies = 0
+        bit = 1 << column
         for r in rules:
-            mask = part if self.fills[r] >> column & 1 else self.masks[r][column] & part
-            if mask == part:
+            if within[r] & bit:
                 copies += 1
                 continue
+            mask = self.masks[r][column] & part
             lows.append((mask & -mask).bit_length() - 1)
             highs.append(mask.bit_length())
-            for start, stop in runs(mask):
+            for start, stop in self.runs(mask):
                 candidates.update((start, stop))
         bottom, top = (part & -part).bit_length() - 1, part.bit_length()
         # A cut at P leaves atoms of PART on both sides.
