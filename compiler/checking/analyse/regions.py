@@ -26,7 +26,10 @@ as a gap. Tables are mostly built like decision trees, and are then cut along th
 own tree with no rule ever copied. When every column is crossed, the cut is the one
 position that the fewest rules cross (`straddled`, a count over the sorted run ends);
 those rules are copied into both halves. A `-` rule is copied by any cut of its
-column, so columns with fewer of them are tried first.
+column, so columns with fewer of them are tried first. Where the part of a column
+is one run of atoms and its rules are intervals there (most ordered columns), the
+groups are read off with a few big-int operations instead (`intervals`); and each box
+carries, per rule, the columns where the rule fills it, so a cut retests one column.
 
 The cost follows the number of boxes visited, about five per rule for the benchmark
 tables (`bench/analysis.py`), whose analysis time grows about as rules^1.3, not
@@ -41,7 +44,7 @@ import functools
 import itertools
 from dataclasses import dataclass, field
 
-from compiler.checking.atoms import Axis, build_axis, runs, span
+from compiler.checking.atoms import Axis, bits, build_axis, runs, span
 from compiler.model import HitPolicy, Table, Value
 
 Region = tuple[int, ...]  # one atom mask per input column: the box of their product
@@ -198,6 +201,11 @@ class _Sweep:
         self._runs: dict[int, list[tuple[int, int]]] = {}
         # Per rule and column: the atoms i whose entry accepts atoms i - 1 and i.
         self.pairs = [tuple(m & (m << 1) for m in box) for box in self.masks]
+        # Per rule: the columns where its entry is one run of atoms (an interval).
+        self.single = [
+            sum(1 << c for c, m in enumerate(box) if not m & (m + (m & -m)))
+            for box in self.masks
+        ]
 
     def split(self, rules: list[int], region: list[int]) -> None:
         """Partition REGION (one atom mask per column) among RULES, which all meet it.
@@ -269,10 +277,10 @@ class _Sweep:
         for column in order:
             if best is not None and spread[column] >= best[0]:
                 break
-            if self.linked(column, rules, region[column], within):
-                uncut.append(column)  # as `components` would find, for less
-                continue
-            copies, parts = self.components(column, rules, region[column], within)
+            quick = self.intervals(column, rules, region[column], within)
+            if quick is None:
+                quick = self.components(column, rules, region[column], within)
+            copies, parts = quick
             if len(parts) == 1:
                 uncut.append(column)  # every cut of it is crossed by a rule
             elif best is None or copies < best[0]:
@@ -288,27 +296,54 @@ class _Sweep:
         assert best is not None, "a region no rule fills can always be cut"
         return best[2], best[3]
 
-    def linked(
+    def intervals(
         self, column: int, rules: list[int], part: int, within: dict[int, int]
-    ) -> bool:
-        """True when `components` would leave PART of COLUMN whole, shown cheaply:
-        PART is one run of atoms, the RULES not filling it accept every atom of it,
-        and every two neighbouring atoms are accepted together by one of them (so
-        every cut is crossed). False says nothing: `components` then decides."""
+    ) -> tuple[int, list[tuple[int, list[int]]]] | None:
+        """`components` in the common case, with a few big-int operations per rule
+        and no sort: PART one run of atoms, and every rule not filling it an
+        interval there. Its stretches then start at the atoms that no rule accepts
+        together with the atom below. Whatever the rules, when they accept every
+        atom of PART and every two neighbouring atoms together, PART stays whole.
+        None: neither, `components` decides."""
         low = part & -part
         if (part + low) & part:
-            return False  # not one run of atoms
+            return None  # not one run of atoms
         bit = 1 << column
-        masks, pairs = self.masks, self.pairs
+        masks, pairs, single = self.masks, self.pairs, self.single
         covered = joined = 0
+        one_run = bit
         for r in rules:
             if not within[r] & bit:
                 covered |= masks[r][column]
                 joined |= pairs[r][column]
-        if not covered:
-            return True  # every rule fills PART: one part
+                one_run &= single[r]
         neighbours = part & (part << 1)
-        return covered & part == part and joined & neighbours == neighbours
+        covered &= part
+        joined &= neighbours
+        if not covered or (covered == part and joined == neighbours):
+            return 0, [(part, rules)]  # every cut is crossed by a rule
+        if not one_run:
+            return None
+        starts = list(bits(covered & ~joined))
+        ends = [*starts[1:], part.bit_length()]
+        found: list[tuple[int, list[int]]] = [
+            (covered & span(start, stop), [])
+            for start, stop in zip(starts, ends, strict=True)
+        ]
+        everywhere: list[int] = []
+        for r in rules:
+            if within[r] & bit:
+                everywhere.append(r)
+                continue
+            mask = masks[r][column] & part
+            lowest = (mask & -mask).bit_length() - 1
+            found[bisect.bisect_right(starts, lowest) - 1][1].append(r)
+        if part & ~covered:
+            found.append((part & ~covered, []))
+        if everywhere and len(found) > 1:
+            found = [(mask, sorted([*members, *everywhere])) for mask, members in found]
+            return len(everywhere) * (len(found) - 1), found
+        return 0, found
 
     def runs(self, mask: int) -> list[tuple[int, int]]:
         """`atoms.runs(mask)`, remembered: rules share their entries' masks."""
