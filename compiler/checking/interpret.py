@@ -10,6 +10,7 @@ MissingInput, as the generated code raises InputError.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -52,24 +53,29 @@ def version_in_force(project: Project, name: str, as_of: dt.date | None) -> Tabl
 
 
 def matching_rules(
-    table: Table, values: dict[str, Value], candidates: Candidates | None = None
+    table: Table,
+    values: dict[str, Value],
+    candidates: Candidates | None = None,
+    *,
+    first: bool = False,
 ) -> list[Rule]:
-    """The rules of TABLE whose every entry accepts VALUES, in rule order. Only
-    CANDIDATES(table, values) are tested when given. NaN is a missing value, as in
-    the generated evaluators."""
+    """The rules of TABLE whose every entry accepts VALUES, in rule order (with
+    FIRST, only the first of them). Only CANDIDATES(table, values) are tested when
+    given. NaN is a missing value, as in the generated evaluators."""
     if any(isinstance(v, float) and v != v for v in values.values()):
         values = {
             k: None if isinstance(v, float) and v != v else v for k, v in values.items()
         }
     rules = table.rules if candidates is None else candidates(table, values)
-    return [
+    found = (
         rule
         for rule in rules
         if all(
             tests_match(entry, values.get(c.name))
             for c, entry in zip(table.inputs, rule.inputs, strict=True)
         )
-    ]
+    )
+    return list(itertools.islice(found, 1) if first else found)
 
 
 def evaluate(
@@ -108,8 +114,11 @@ def compute(table: Table, values: dict[str, Value]) -> None:
 def decide(
     table: Table, values: dict[str, Value], candidates: Candidates | None = None
 ) -> tuple[Outputs | list[Outputs], list[str]]:
-    """Apply TABLE's hit policy to the rules that match VALUES."""
-    hits = matching_rules(table, values, candidates)
+    """Apply TABLE's hit policy to the rules that match VALUES (FIRST: the first
+    rule that matches; the rules after it are not tested)."""
+    policy = table.hit_policy
+    first = policy is HitPolicy.FIRST and table.aggregation is None
+    hits = matching_rules(table, values, candidates, first=first)
     names = [c.name for c in table.outputs]
 
     def out(rule: Rule) -> Outputs:
@@ -120,7 +129,6 @@ def decide(
         return found
 
     defaults = {c.name: c.default for c in table.outputs}
-    policy = table.hit_policy
     if table.returns_list:
         if not hits:
             has_default = any(c.has_default for c in table.outputs)

@@ -45,14 +45,19 @@ def _expected(
     name: str,
     values: dict[str, Value],
     as_of: dt.date | None,
-    candidates: interpret.Candidates | None = None,
+    builder: InputSearch,
 ) -> tuple[tuple[tuple[str, Value | tuple[Value, ...]], ...], tuple[str, ...]] | None:
-    try:
-        outputs, matched = interpret.evaluate(
-            project, name, values, as_of, candidates=candidates
-        )
-    except (interpret.Ambiguous, interpret.NoVersion, interpret.MissingInput):
-        return None
+    """What the reference interpreter answers for VALUES on AS_OF (already known
+    for the inputs BUILDER found for a rule), or None when it raises."""
+    answer = builder.answers.pop((name, tuple(values.items()), as_of), None)
+    if answer is None:
+        try:
+            answer = interpret.evaluate(
+                project, name, values, as_of, candidates=builder.candidates
+            )
+        except (interpret.Ambiguous, interpret.NoVersion, interpret.MissingInput):
+            return None
+    outputs, matched = answer
     if isinstance(outputs, list):
         columns = [c.name for c in project.decision(name).first.outputs]
         shaped = tuple((c, tuple(row[c] for row in outputs)) for c in columns)
@@ -145,7 +150,7 @@ def _decision_examples(project: Project, decision: Decision) -> list[Example]:
         inputs = tuple(values.items())
         if (inputs, as_of) in found:
             return
-        expected = _expected(project, decision.name, values, as_of, builder.candidates)
+        expected = _expected(project, decision.name, values, as_of, builder)
         if expected is not None:
             outputs, matched = expected
             found[(inputs, as_of)] = Example(

@@ -338,29 +338,36 @@ def missing_regions(facts: Facts) -> list[Region]:
             if all(piece):
                 pieces.append(tuple(piece))
     gaps = complete_facts(facts).uncovered
-    kept: list[Region] = []
-    for box in pieces:
-        kept.extend(_beyond_gaps(facts, box, gaps))
-    return merge_regions(kept)
-
-
-def _beyond_gaps(facts: Facts, piece: Region, gaps: list[Region]) -> list[Region]:
-    """PIECE without the inputs that a complete gap holds for every value of PIECE's
-    missing-only columns."""
     values = {  # per column that can be missing: its atoms other than null
         c: axis.full & ~(1 << axis.null)
         for c, axis in enumerate(facts.axes)
         if axis.null is not None
     }
-    missing = [
-        c
-        for c, axis in enumerate(facts.axes)
-        if piece[c] == 1 << (axis.null or 0) and c in values
-    ]
+    # The gaps holding every value of a set of missing-only columns, per set: the
+    # pieces share a few sets, so each gap is tested once per set, not per piece.
+    holding: dict[tuple[int, ...], list[Region]] = {}
+    kept: list[Region] = []
+    for box in pieces:
+        missing = tuple(
+            c
+            for c, axis in enumerate(facts.axes)
+            if box[c] == 1 << (axis.null or 0) and c in values
+        )
+        if missing not in holding:
+            holding[missing] = [
+                gap for gap in gaps if all(gap[c] == values[c] for c in missing)
+            ]
+        kept.extend(_beyond_gaps(box, missing, holding[missing]))
+    return merge_regions(kept)
+
+
+def _beyond_gaps(
+    piece: Region, missing: tuple[int, ...], gaps: list[Region]
+) -> list[Region]:
+    """PIECE without the inputs that GAPS, complete gaps holding every value of
+    PIECE's MISSING-only columns, hold."""
     boxes = [piece]
     for gap in gaps:
-        if not all(gap[c] == values[c] for c in missing):
-            continue
         left: list[Region] = []
         for box in boxes:
             inside = tuple(

@@ -29,6 +29,8 @@ from compiler.model import (
 
 Constraint = tuple[str, Axis, int]  # input name, axis, atoms the value must lie in
 _MAX_TRIES = 32  # constraint sets tried per rule before giving up
+Answered = tuple[str, tuple[tuple[str, Value], ...], dt.date | None]
+Answer = tuple[interpret.Outputs | list[interpret.Outputs], list[str]]
 
 
 _EXACT_TYPES: dict[DataType, tuple[type, ...]] = {
@@ -105,6 +107,9 @@ class InputSearch:
     def __init__(self, project: Project) -> None:
         self.project = project
         self.candidates = _Candidates()
+        # (decision, inputs, date) -> what the interpreter answered, for the inputs
+        # `rule_inputs` found: the generated tests need the answer again
+        self.answers: dict[Answered, Answer] = {}
 
     def blocked(self, name: str) -> str | None:
         """A required table (transitively) whose outputs cannot be listed, if any."""
@@ -237,7 +242,7 @@ class InputSearch:
                     if values is None:
                         continue
                     try:
-                        _, matched = interpret.evaluate(
+                        answer = interpret.evaluate(
                             self.project,
                             decision.name,
                             values,
@@ -250,7 +255,9 @@ class InputSearch:
                         interpret.MissingInput,
                     ):
                         continue
-                    if _decides(table, rule, matched):
+                    if _decides(table, rule, answer[1]):
+                        key = (decision.name, tuple(values.items()), as_of)
+                        self.answers[key] = answer
                         return values, as_of
         return None
 

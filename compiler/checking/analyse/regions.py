@@ -26,7 +26,10 @@ as a gap. Tables are mostly built like decision trees, and are then cut along th
 own tree with no rule ever copied. When every column is crossed, the cut is the one
 position that the fewest rules cross (`straddled`, a count over the sorted run ends);
 those rules are copied into both halves. A `-` rule is copied by any cut of its
-column, so columns with fewer of them are tried first.
+column, so columns with fewer of them are tried first. Where the part of a column
+is one run of atoms and its rules are intervals there (most ordered columns), the
+groups are read off with a few big-int operations instead (`intervals`); and each box
+carries, per rule, the columns where the rule fills it, so a cut retests one column.
 
 The cost follows the number of boxes visited, about five per rule for the benchmark
 tables (`bench/analysis.py`), whose analysis time grows about as rules^1.3, not
@@ -36,11 +39,12 @@ rules^2.
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import itertools
 from dataclasses import dataclass, field
 
-from compiler.checking.atoms import Axis, build_axis, runs, span
+from compiler.checking.atoms import Axis, bits, build_axis, runs, span
 from compiler.model import HitPolicy, Table, Value
 
 Region = tuple[int, ...]  # one atom mask per input column: the box of their product
@@ -194,45 +198,65 @@ class _Sweep:
         self.rank = [table.rank(rule) for rule in table.rules]
         self.outputs = [rule.outputs for rule in table.rules]
         self.uncovered: list[Region] = []
-
-    def fills_region(self, rule: int, region: list[int]) -> bool:
-        masks, fills = self.masks[rule], self.fills[rule]
-        return all(
-            fills >> c & 1 or masks[c] & part == part for c, part in enumerate(region)
-        )
+        self._runs: dict[int, list[tuple[int, int]]] = {}
+        # Per rule and column: the atoms i whose entry accepts atoms i - 1 and i.
+        self.pairs = [tuple(m & (m << 1) for m in box) for box in self.masks]
+        # Per rule: the columns where its entry is one run of atoms (an interval).
+        self.single = [
+            sum(1 << c for c, m in enumerate(box) if not m & (m + (m & -m)))
+            for box in self.masks
+        ]
 
     def split(self, rules: list[int], region: list[int]) -> None:
         """Partition REGION (one atom mask per column) among RULES, which all meet it.
-        Written with a stack rather than recursion: deep tables cannot overflow."""
-        pending = [(rules, region)]
+        Written with a stack rather than recursion: deep tables cannot overflow.
+
+        Each box carries, per rule, the columns where the rule accepts all of the
+        box (`within`, a bitmask of columns): a cut narrows one column, so a part
+        only tests its rules again in that column."""
+        masks = self.masks
+        whole = (1 << len(region)) - 1
+        within = {
+            r: sum(
+                1 << c for c, part in enumerate(region) if masks[r][c] & part == part
+            )
+            for r in rules
+        }
+        pending = [(rules, region, within)]
         while pending:
-            rules, region = pending.pop()
+            rules, region, within = pending.pop()
             if not rules:
                 self.uncovered.append(tuple(region))
                 continue
-            filling = [self.fills_region(r, region) for r in rules]
-            if all(filling):
+            everywhere = [r for r in rules if within[r] == whole]
+            if len(everywhere) == len(rules):
                 self.leaf(rules, tuple(region))
                 continue
             if self.policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
                 winner = self.winner(rules)
-                if filling[rules.index(winner)]:
+                if within[winner] == whole:
                     self.decided(winner, rules, tuple(region))
                     continue
             # Rules filling the region are in every part whatever the cut: leave
             # them out of choosing it.
-            inside = [r for r, fills in zip(rules, filling, strict=True) if not fills]
-            everywhere = [r for r, fills in zip(rules, filling, strict=True) if fills]
-            column, parts = self.cut(inside, region)
+            inside = [r for r in rules if within[r] != whole]
+            column, parts = self.cut(inside, region, within)
+            bit = 1 << column
             for mask, members in reversed(parts):
                 narrowed = region.copy()
                 narrowed[column] = mask
                 if everywhere:
                     members = sorted([*members, *everywhere])
-                pending.append((members, narrowed))
+                narrower = {}
+                for r in members:
+                    found = within[r]
+                    if not found & bit and masks[r][column] & mask == mask:
+                        found |= bit
+                    narrower[r] = found
+                pending.append((members, narrowed, narrower))
 
     def cut(
-        self, rules: list[int], region: list[int]
+        self, rules: list[int], region: list[int], within: dict[int, int]
     ) -> tuple[int, list[tuple[int, list[int]]]]:
         """The cheapest way to cut REGION along one column: the column and its parts,
         each with the rules meeting it. A rule meeting several parts is copied into
@@ -242,10 +266,10 @@ class _Sweep:
         rules cross (`straddled`). A rule that is "-" in a column is copied by any
         cut of it, which bounds what each column can offer: columns are tried from
         the fewest such rules up, and stop once none can do better."""
-        fills, masks = self.fills, self.masks
+        patterns = collections.Counter([within[r] for r in rules])
         spread = [
-            sum(1 for r in rules if fills[r] >> c & 1 or masks[r][c] & part == part)
-            for c, part in enumerate(region)
+            sum(n for columns, n in patterns.items() if columns >> c & 1)
+            for c in range(len(region))
         ]
         order = sorted(range(len(region)), key=spread.__getitem__)
         best: tuple[int, int, int, list[tuple[int, list[int]]]] | None = None
@@ -253,7 +277,10 @@ class _Sweep:
         for column in order:
             if best is not None and spread[column] >= best[0]:
                 break
-            copies, parts = self.components(column, rules, region[column])
+            quick = self.intervals(column, rules, region[column], within)
+            if quick is None:
+                quick = self.components(column, rules, region[column], within)
+            copies, parts = quick
             if len(parts) == 1:
                 uncut.append(column)  # every cut of it is crossed by a rule
             elif best is None or copies < best[0]:
@@ -261,7 +288,7 @@ class _Sweep:
         for column in uncut:
             if best is not None and spread[column] + 1 >= best[0]:
                 continue
-            found = self.straddled(column, rules, region[column])
+            found = self.straddled(column, rules, region[column], within)
             if found is not None and (best is None or found[:2] < best[:2]):
                 copies, balance, position = found
                 parts = self.halves(column, rules, region[column], position)
@@ -269,8 +296,64 @@ class _Sweep:
         assert best is not None, "a region no rule fills can always be cut"
         return best[2], best[3]
 
+    def intervals(
+        self, column: int, rules: list[int], part: int, within: dict[int, int]
+    ) -> tuple[int, list[tuple[int, list[int]]]] | None:
+        """`components` in the common case, with a few big-int operations per rule
+        and no sort: PART one run of atoms, and every rule not filling it an
+        interval there. Its stretches then start at the atoms that no rule accepts
+        together with the atom below. Whatever the rules, when they accept every
+        atom of PART and every two neighbouring atoms together, PART stays whole.
+        None: neither, `components` decides."""
+        low = part & -part
+        if (part + low) & part:
+            return None  # not one run of atoms
+        bit = 1 << column
+        masks, pairs, single = self.masks, self.pairs, self.single
+        covered = joined = 0
+        one_run = bit
+        for r in rules:
+            if not within[r] & bit:
+                covered |= masks[r][column]
+                joined |= pairs[r][column]
+                one_run &= single[r]
+        neighbours = part & (part << 1)
+        covered &= part
+        joined &= neighbours
+        if not covered or (covered == part and joined == neighbours):
+            return 0, [(part, rules)]  # every cut is crossed by a rule
+        if not one_run:
+            return None
+        starts = list(bits(covered & ~joined))
+        ends = [*starts[1:], part.bit_length()]
+        found: list[tuple[int, list[int]]] = [
+            (covered & span(start, stop), [])
+            for start, stop in zip(starts, ends, strict=True)
+        ]
+        everywhere: list[int] = []
+        for r in rules:
+            if within[r] & bit:
+                everywhere.append(r)
+                continue
+            mask = masks[r][column] & part
+            lowest = (mask & -mask).bit_length() - 1
+            found[bisect.bisect_right(starts, lowest) - 1][1].append(r)
+        if part & ~covered:
+            found.append((part & ~covered, []))
+        if everywhere and len(found) > 1:
+            found = [(mask, sorted([*members, *everywhere])) for mask, members in found]
+            return len(everywhere) * (len(found) - 1), found
+        return 0, found
+
+    def runs(self, mask: int) -> list[tuple[int, int]]:
+        """`atoms.runs(mask)`, remembered: rules share their entries' masks."""
+        found = self._runs.get(mask)
+        if found is None:
+            found = self._runs[mask] = runs(mask)
+        return found
+
     def components(
-        self, column: int, rules: list[int], part: int
+        self, column: int, rules: list[int], part: int, within: dict[int, int]
     ) -> tuple[int, list[tuple[int, list[int]]]]:
         """PART of COLUMN cut where no rule crosses: the groups of atoms that rules
         link together, each with its rules, and the atoms no rule accepts (a gap).
@@ -281,12 +364,17 @@ class _Sweep:
         rule stays whole and the work grows with the number of rules."""
         everywhere: list[int] = []
         runs_of: list[tuple[int, int, int]] = []  # (start, stop, rule)
+        bit = 1 << column
+        masks = self.masks
         for r in rules:
-            mask = part if self.fills[r] >> column & 1 else self.masks[r][column] & part
-            if mask == part:
+            if within[r] & bit:
                 everywhere.append(r)
+                continue
+            found = self.runs(masks[r][column] & part)
+            if len(found) == 1:
+                runs_of.append((*found[0], r))
             else:
-                runs_of.extend((start, stop, r) for start, stop in runs(mask))
+                runs_of.extend((start, stop, r) for start, stop in found)
         if not runs_of:
             return 0, [(part, rules)]
         runs_of.sort()
@@ -316,16 +404,18 @@ class _Sweep:
             if r in first_stretch:
                 groups[_root(parent, first_stretch[r])][1].append(r)
         covered = sum(mask[0] for mask, _ in groups.values())
-        found = [(mask[0], members) for mask, members in groups.values()]
+        found_parts = [(mask[0], members) for mask, members in groups.values()]
         if part & ~covered:
-            found.append((part & ~covered, []))
-        if everywhere and len(found) > 1:
-            found = [(mask, sorted([*members, *everywhere])) for mask, members in found]
-            return len(everywhere) * (len(found) - 1), found
-        return 0, found
+            found_parts.append((part & ~covered, []))
+        if everywhere and len(found_parts) > 1:
+            found_parts = [
+                (mask, sorted([*members, *everywhere])) for mask, members in found_parts
+            ]
+            return len(everywhere) * (len(found_parts) - 1), found_parts
+        return 0, found_parts
 
     def straddled(
-        self, column: int, rules: list[int], part: int
+        self, column: int, rules: list[int], part: int, within: dict[int, int]
     ) -> tuple[int, int, int] | None:
         """The position at which to cut PART of COLUMN in two copying the fewest rules:
         (copies, size of the larger half, position); None when it cannot be cut."""
@@ -333,14 +423,15 @@ class _Sweep:
         highs: list[int] = []
         candidates: set[int] = set()
         copies = 0
+        bit = 1 << column
         for r in rules:
-            mask = part if self.fills[r] >> column & 1 else self.masks[r][column] & part
-            if mask == part:
+            if within[r] & bit:
                 copies += 1
                 continue
+            mask = self.masks[r][column] & part
             lows.append((mask & -mask).bit_length() - 1)
             highs.append(mask.bit_length())
-            for start, stop in runs(mask):
+            for start, stop in self.runs(mask):
                 candidates.update((start, stop))
         bottom, top = (part & -part).bit_length() - 1, part.bit_length()
         # A cut at P leaves atoms of PART on both sides.
