@@ -189,12 +189,6 @@ class _Sweep:
         table = facts.table
         self.policy = table.hit_policy
         self.masks = facts.masks
-        self.full = [axis.full for axis in facts.axes]
-        # The columns (a bitmask) where a rule accepts every atom: its "-" entries.
-        self.fills = [
-            sum(1 << c for c, mask in enumerate(box) if mask == self.full[c])
-            for box in self.masks
-        ]
         self.rank = [table.rank(rule) for rule in table.rules]
         self.outputs = [rule.outputs for rule in table.rules]
         self.uncovered: list[Region] = []
