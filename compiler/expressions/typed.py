@@ -440,6 +440,8 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
         return _feel.years_and_months(*(run(a) for a in node.arguments))
     if name == "sign":  # a derived column (compiler.reading.sheets.computed)
         return _feel.sign(*(run(a) for a in node.arguments))
+    if name == "list contains":
+        return _feel.list_contains(*(run(a) for a in node.arguments))
     if name in ("duration", "time", "date and time") or (
         name == "date" and len(node.arguments) == 1
     ):

@@ -222,6 +222,13 @@ def _elements(items: Any, kind: str) -> Any:
     return items
 
 
+def listed(items: Any, kind: str) -> Any:
+    """A list input read by an expression: ITEMS checked to be a list or tuple of
+    KIND (TypeError otherwise, which the evaluator turns into an InputError), or
+    None."""
+    return None if items is None else _elements(items, kind)
+
+
 def some(items: Any, kind: str, test: Any) -> bool | None:
     """Whether an element of ITEMS passes TEST (`any(...)` in a list column)."""
     if items is None:
@@ -239,6 +246,14 @@ def none(items: Any, kind: str, test: Any) -> bool | None:
     if items is None:
         return None
     return not any(test(v) for v in _elements(items, kind))
+
+
+def list_contains(items: Any, value: Any) -> bool | None:
+    """FEEL `list contains(items, value)`: null when ITEMS is null; an element equal
+    to VALUE (null only to null), as FEEL's `=` has it."""
+    if items is None:
+        return None
+    return any(eq(item, value) for item in items)
 
 
 def between(x: Any, low: Any, high: Any) -> bool | None:
@@ -410,7 +425,12 @@ def finish_frame(
     import pandas as pd
 
     matched = decided["matched"].tolist()
-    targets = [i for i, m in enumerate(matched) if m in rules]
+    many = bool(matched) and isinstance(matched[0], tuple)  # COLLECT, RULE ORDER
+    targets = [
+        i
+        for i, m in enumerate(matched)
+        if (any(r in rules for r in m) if many else m in rules)
+    ]
     if not targets:
         return decided
     rows = len(frame)
@@ -424,6 +444,13 @@ def finish_frame(
         row = {name: column[i] for name, column in values.items()}
         for name, compute, arguments in computed:
             row[name] = compute(*(row[a] for a in arguments))
+        if many:
+            rows_of = zip(*(columns[f][i] for f in fields), strict=True)
+            start = result(tuple(outputs(*r) for r in rows_of), matched[i])
+            done = finish(start, **row).outputs
+            for f in fields:
+                columns[f][i] = tuple(getattr(o, f) for o in done)
+            continue
         start = result(outputs(*(columns[f][i] for f in fields)), (matched[i],))
         done = finish(start, **row).outputs
         for f in fields:

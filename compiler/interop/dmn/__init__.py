@@ -34,7 +34,10 @@ what:
       `[numB..numC]`) in a number, date or time       inputs, over identifiers (`> date_e`);
       column                                          an input only entries name gets a
                                                       column of its own (`named.py`)
+    inputEntry naming a list inputData in a column    (version 2) the value is in that list;
+      of its element type (`Flu Symtoms`)             the list gets a `list of` column
     outputEntry: a literal; empty means null          output cells
+    outputEntry: a FEEL-CR expression over inputs     (version 2) a computed output column
 
 Names with spaces or punctuation become snake_case identifiers (`Approval Status` ->
 `approval_status`, `isAffordable` -> `is_affordable`); collisions get `_2`, `_3` in

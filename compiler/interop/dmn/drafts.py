@@ -72,6 +72,10 @@ class Output:
     values_text: str | None
     default_text: str | None
     entries: list[Literal] = field(default_factory=list)
+    # version 2: each rule's entry as written; `computed` when some entry is a FEEL
+    # expression over the inputs (the builder makes the column a computed output)
+    texts: list[str] = field(default_factory=list)
+    computed: bool = False
 
 
 @dataclass
@@ -336,10 +340,16 @@ class Drafter:
                     # version 2: the builder writes it over the table's inputs
                     clause.entries.append(RawTests(expression=collapse(text)))
             for output, entry in zip(outputs, results, strict=True):
+                output.texts.append((self.doc.text(entry) or "").strip())
                 try:
                     check_language(entry)
                     output.entries.append(parse_literal(self.doc.text(entry) or ""))
                 except Unsupported as exc:
+                    if exc.topic in ("variable in a unary test", "FEEL expression"):
+                        # version 2: the builder reads it as a computed output
+                        output.computed = True
+                        output.entries.append(None)
+                        continue
                     problems.add(
                         f"output {output.name!r}",
                         Unsupported(exc.text, output_topic(exc.topic)),

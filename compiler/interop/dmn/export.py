@@ -23,7 +23,11 @@ from compiler.model import (
     Project,
     Table,
 )
-from compiler.reading.sheets.computed import bounds_text, written_relations
+from compiler.reading.sheets.computed import (
+    bounds_text,
+    written_members,
+    written_relations,
+)
 
 DMN15 = "https://www.omg.org/spec/DMN/20230324/MODEL/"
 FEEL15 = "https://www.omg.org/spec/DMN/20230324/FEEL/"
@@ -100,10 +104,11 @@ def _select(
             )
             note("error", name, text, "versions")
         elif any(
-            (c.computed and not _named_plainly(c, project.decision(name).first))
-            or c.many
+            c.computed
+            and not _named_plainly(c, project.decision(name).first)
+            and not _member(c)
             for c in project.decision(name).first.inputs
-        ):
+        ) or _quantified_lists(project.decision(name).first):
             skipped.add(name)  # version 2: not written as DMN yet
             text = (
                 "not exported: it has computed inputs, entries naming other inputs "
@@ -158,6 +163,36 @@ def _named_plainly(column: Column, table: Table) -> bool:
         and tree.function == "sign"
         and all(isinstance(a, Name) and a.name in plain for a in tree.arguments)
     )
+
+
+def _member(column: Column) -> bool:
+    """A derived column of an entry that names a list input (`flu_symptoms` in a
+    string column, version 2): DMN writes that entry as the list's name."""
+    tree = column.expression.tree if column.expression is not None else None
+    return (
+        column.derived and isinstance(tree, Call) and tree.function == "list contains"
+    )
+
+
+def _quantified_lists(table: Table) -> bool:
+    """Whether a list input of TABLE has entries of its own (`any(...)`), which DMN
+    has no unary test for; a list only entries name is written as an inputData."""
+    lists = {c.name for c in table.inputs if c.many}
+    return any(
+        c.derived and not _member(c) and set(c.expression.names) & lists
+        for c in table.inputs
+        if c.expression is not None
+    )
+
+
+def _clauses(table: Table) -> tuple[Column, ...]:
+    """The input clauses: the sheet's inputs but the lists (only entries name them)."""
+    return tuple(c for c in _sources(table) if not c.many)
+
+
+def _list_type(type_: DataType) -> str:
+    """The item definition of a list of TYPE_ (`t_list_of_string`)."""
+    return f"t_list_of_{snake_case(_FEEL_TYPES[type_])}"
 
 
 def _sources(table: Table) -> tuple[Column, ...]:
@@ -272,7 +307,9 @@ class _Exporter:
                 "variable",
                 ident=f"{ident}_variable",
                 name=name,
-                typeRef=_FEEL_TYPES[inputs[name].type],
+                typeRef=_list_type(inputs[name].type)
+                if inputs[name].many
+                else _FEEL_TYPES[inputs[name].type],
             )
         self.diagram(root, tables)
         for prefix, uri in (
@@ -308,7 +345,22 @@ class _Exporter:
 
     def item_definitions(self, root: ET.Element, tables: list[Table]) -> None:
         """A structured or list type per table whose result is not one plain value
-        (one for all versions of a table: they have the same outputs)."""
+        (one for all versions of a table: they have the same outputs), and a list type
+        per element type of the list inputs (version 2)."""
+        elements = sorted(
+            {
+                c.type.value: c.type for t in tables for c in _sources(t) if c.many
+            }.items()
+        )
+        for _, type_ in elements:
+            item = self.xml.sub(
+                root,
+                "itemDefinition",
+                ident=f"itemDefinition_{_list_type(type_)}",
+                name=_list_type(type_),
+                isCollection="true",
+            )
+            ET.SubElement(item, f"{{{DMN15}}}typeRef").text = _FEEL_TYPES[type_]
         done = set()
         for table in tables:
             if len(table.outputs) == 1 and not table.returns_list or table.name in done:
@@ -399,7 +451,7 @@ class _Exporter:
     def decision_table(self, node: ET.Element, table: Table) -> None:
         base = node.get("id", "")
         sources = _sources(table)
-        for column in sources:
+        for column in _clauses(table):
             clause = self.xml.sub(
                 node, "input", ident=f"{base}_input_{column.name}", label=column.name
             )
@@ -459,19 +511,26 @@ class _Exporter:
             )
             rule_id = entry.get("id", "")
             named = written_relations(table.inputs, rule)  # version 2: `> date_e`
-            for n, (column, tests) in enumerate(
-                zip(sources, rule.inputs, strict=False), start=1
-            ):
+            members = written_members(table.inputs, rule)  # version 2: a list
+            clauses = [
+                (i, c) for i, c in enumerate(sources) if not c.many
+            ]  # positions in the rule's entries
+            for n, (i, column) in enumerate(clauses, start=1):
+                tests = rule.inputs[i]
                 text = (
-                    bounds_text(named[n - 1], lambda b: feel_literal(b.value))
-                    if n - 1 in named
+                    bounds_text(named[i], lambda b: feel_literal(b.value))
+                    if i in named
+                    else members[i]
+                    if i in members
                     else feel_tests(tests, column.type)
                 )
                 self.xml.sub(entry, "inputEntry", text, ident=f"{rule_id}_i{n}")
-            for n, value in enumerate(rule.outputs, start=1):
-                self.xml.sub(
-                    entry, "outputEntry", feel_literal(value), ident=f"{rule_id}_o{n}"
-                )
+            computed = rule.output_expressions or (None,) * len(rule.outputs)
+            for n, (value, formula) in enumerate(
+                zip(rule.outputs, computed, strict=True), start=1
+            ):
+                text = feel_literal(value) if formula is None else formula.text
+                self.xml.sub(entry, "outputEntry", text, ident=f"{rule_id}_o{n}")
             for text in rule.annotations:
                 self.xml.sub(entry, "annotationEntry", text)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from compiler.checking import analyse
 from compiler.diagnostics import CellError, Location
+from compiler.expressions.typed import Typed
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Draft, Input, Output, output_topic
 from compiler.interop.dmn.feel import (
@@ -35,10 +36,13 @@ from compiler.model import (
 )
 from compiler.reading.sheets import RESERVED_NAMES
 from compiler.reading.sheets.computed import (
+    Member,
     Quantifier,
     Relational,
     inputs_env,
     lower,
+    output_expression,
+    parse_member,
     parse_relational,
 )
 
@@ -196,8 +200,18 @@ class Builder:
             for index, entry in enumerate(clause.entries)
             if entry.expression
         ]
-        if named:  # version 2: entries that name other inputs
-            inputs, rules = self.lower_named(draft, named, inputs, rules, where, origin)
+        computed = [  # version 2: output entries that are FEEL expressions
+            (index, position, text or "null")
+            for position, output in enumerate(draft.outputs)
+            if output.computed
+            for index, text in enumerate(output.texts)
+        ]
+        if named or computed:  # version 2: entries and outputs that name inputs
+            inputs, rules = self.lower_named(
+                draft, named, [t for *_, t in computed], inputs, rules, where, origin
+            )
+        if computed:
+            rules = self.output_expressions(computed, inputs, outputs, rules)
         for warning in warnings:
             self.doc.report("warning", "decision", draft.decision, warning, "caveat")
         self.origins[where.sheet] = Origin(draft.id, draft.name, tuple(origin))
@@ -220,6 +234,7 @@ class Builder:
         self,
         draft: Draft,
         named: list[tuple[int, int, str]],
+        mentions: list[str],
         inputs: list[Column],
         rules: tuple[Rule, ...],
         where: Location,
@@ -227,12 +242,14 @@ class Builder:
     ) -> tuple[list[Column], tuple[Rule, ...]]:
         """INPUTS and RULES with the NAMED entries ((rule, input, FEEL text)) read as
         the format's entries that name other inputs and lowered as the reader lowers
-        them; an input they name that no column reads gets a column (entries `-`)."""
-        names = {name: self.input_names(name) for name in self.doc.input_data}
+        them; an input they or the output expressions MENTIONS name that no column
+        reads gets a column (entries `-`)."""
+        names = self.dmn_names()
         texts = {}
-        for index, position, text in named:
+        for index, position, text in [*named, *((-1, -1, t) for t in mentions)]:
             converted, found = format_text(text, names)
-            texts[(index, position)] = (text, converted)
+            if index >= 0:
+                texts[(index, position)] = (text, converted)
             for dmn_name in found:
                 if all(c.name != names[dmn_name] for c in inputs):
                     inputs.append(self.named_column(dmn_name, names[dmn_name], where))
@@ -250,12 +267,12 @@ class Builder:
             for r in rules
         )
         env = inputs_env([(c, 0) for c in inputs])
-        relational: dict[tuple[int, int], Relational | Quantifier] = {}
+        relational: dict[tuple[int, int], Relational | Quantifier | Member] = {}
         for (index, position), (text, converted) in texts.items():
             try:
-                relational[(index, position)] = parse_relational(
-                    converted, inputs[position], env
-                )
+                relational[(index, position)] = parse_member(
+                    converted, inputs[position], inputs
+                ) or parse_relational(converted, inputs[position], env)
             except CellError as error:
                 raise Unsupported(
                     f"rule {rules[index].id!r}: {text!r}: {error.message}",
@@ -264,17 +281,55 @@ class Builder:
         lowered, rules = lower(tuple(inputs), rules, relational)
         return list(lowered), rules
 
+    def dmn_names(self) -> dict[str, str]:
+        """DMN inputData name -> its identifier."""
+        return {name: self.input_names(name) for name in self.doc.input_data}
+
     def named_column(self, dmn_name: str, ident: str, where: Location) -> Column:
-        """A column for the input DMN_NAME, which only entries name."""
+        """A column for the input DMN_NAME, which only entries (or computed outputs)
+        name: a `list of` column when its type is a collection (version 2)."""
         variable = self.doc.child(self.doc.input_data[dmn_name], "variable")
         ref = variable.get("typeRef") if variable is not None else None
-        type_ = self.doc.resolve_type(ref)[0] if ref else None
+        many = bool(ref) and self.doc.is_collection(ref or "")
+        type_ = self.doc.resolve_type(ref, list_ok=many)[0] if ref else None
         if type_ is None:
             raise Unsupported(
                 f"the input {dmn_name!r}, which entries name, has no type",
                 "unknown type",
             )
-        return Column(ident, ColumnKind.INPUT, type_, where)
+        return Column(ident, ColumnKind.INPUT, type_, where, many=many)
+
+    def output_expressions(
+        self,
+        computed: list[tuple[int, int, str]],
+        inputs: list[Column],
+        outputs: list[Column],
+        rules: tuple[Rule, ...],
+    ) -> tuple[Rule, ...]:
+        """RULES with the COMPUTED output entries ((rule, output, FEEL text)) as the
+        format's computed outputs, over the inputs' identifiers."""
+        names = self.dmn_names()
+        env = inputs_env([(c, 0) for c in inputs if not c.derived])
+        found: dict[int, dict[int, Typed]] = {}
+        for index, position, text in computed:
+            converted, _ = format_text(text, names)
+            try:
+                typed = output_expression(converted, outputs[position], env)
+            except CellError as error:
+                raise Unsupported(
+                    f"rule {rules[index].id!r}: output {text!r}: {error.message}",
+                    "FEEL expression in an output",
+                ) from None
+            found.setdefault(index, {})[position] = typed
+        return tuple(
+            replace(
+                rule,
+                output_expressions=tuple(
+                    found.get(index, {}).get(p) for p in range(len(outputs))
+                ),
+            )
+            for index, rule in enumerate(rules)
+        )
 
     def input_column(
         self, clause: Input, where: Location, warnings: list[str]
@@ -374,6 +429,12 @@ class Builder:
                 f"default output of {output.name!r}: {exc.text}", exc.topic
             ) from None
         has_default = output.default_text is not None
+        if output.computed and values is not None:
+            raise Unsupported(
+                f"output {output.name!r} computes its entries and has output values; "
+                "a computed output takes no Values",
+                "FEEL expression in an output",
+            )
         return Column(
             name,
             ColumnKind.OUTPUT,
@@ -382,6 +443,7 @@ class Builder:
             values=values,
             default=default,
             has_default=has_default,
+            per_rule=output.computed,  # version 2: a computed output
         )
 
     def requirement(

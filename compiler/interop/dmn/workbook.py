@@ -29,7 +29,12 @@ from compiler.model import (
     UnaryTests,
     Value,
 )
-from compiler.reading.sheets.computed import Bound, bounds_text, written_relations
+from compiler.reading.sheets.computed import (
+    Bound,
+    bounds_text,
+    written_members,
+    written_relations,
+)
 from compiler.timetypes import iso_duration
 
 CellValue = str | int | float | bool | None
@@ -172,10 +177,13 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
         kind = (
             f"from {column.source_table}" if column.source_table else column.kind.value
         )
-        _put(ws, header + 1, index, kind)
+        _put(ws, header + 1, index, "computed output" if column.per_rule else kind)
         if column.kind is ColumnKind.ANNOTATION:
             continue
-        _put(ws, header + 2, index, column.type.value)
+        type_text = column.type.value
+        _put(
+            ws, header + 2, index, f"list of {type_text}" if column.many else type_text
+        )
         if column.values is not None:
             _put(
                 ws,
@@ -194,15 +202,19 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
     for rule in table.rules:
         _put(ws, row, 1, rule.id)
         named = written_relations(table.inputs, rule)  # version 2: `> date_e`
+        members = written_members(table.inputs, rule)  # version 2: a list's name
         cells_: list[CellValue] = [
             bounds_text(named[i], _bound_text(c.type))
             if i in named
+            else members[i]
+            if i in members
             else _entry_cell(t, c.type)
             for i, (t, c) in enumerate(zip(rule.inputs, sources, strict=False))
         ]
+        computed = rule.output_expressions or (None,) * len(rule.outputs)
         cells_ += [
-            _cell_value(v, c.type)
-            for v, c in zip(rule.outputs, table.outputs, strict=True)
+            e.text if e is not None else _cell_value(v, c.type)
+            for v, c, e in zip(rule.outputs, table.outputs, computed, strict=True)
         ]
         cells_ += list(rule.annotations)
         for index, value in enumerate(cells_, start=2):

@@ -205,6 +205,35 @@ def parse_quantified(raw: cells.RawValue, column: Column) -> Quantifier | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    """An entry that is exactly the name of a list input whose elements have the
+    column's type: the value is in that list (DMN's meaning of such an entry)."""
+
+    list_name: str
+
+
+def parse_member(
+    raw: cells.RawValue, column: Column, columns: list[Column]
+) -> Member | None:
+    """RAW as a `Member` entry of COLUMN when its text is the name of another input of
+    COLUMNS that holds a list of COLUMN's type; None otherwise. Version 1 has no list
+    inputs, so no version-1 entry reads so; a quoted name stays a string."""
+    if column.many or not isinstance(raw, str):
+        return None
+    text = cells.clean_text(raw)[0]
+    for other in columns:
+        if (
+            other.name == text
+            and other.many
+            and other.kind is ColumnKind.INPUT
+            and other.name != column.name
+            and type_of(other.type) == type_of(column.type)
+        ):
+            return Member(other.name)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class Relational:
     """An entry naming other inputs: its relations (all must hold) and what is left
     for the column itself (a literal range end, or `-`)."""
@@ -309,17 +338,21 @@ def _slug(text: str) -> str:
 def lower(
     inputs: tuple[Column, ...],
     rules: tuple[Rule, ...],
-    relational: dict[tuple[int, int], Relational | Quantifier],
+    relational: dict[tuple[int, int], Relational | Quantifier | Member],
 ) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
     """INPUTS and RULES with RELATIONAL entries ((rule index, input index) -> entry)
     turned into derived columns, appended after the sheet's inputs: `x_vs_r` for
-    comparisons with other inputs, and a boolean `codes_any_1` for each distinct
-    quantified entry of a list column."""
+    comparisons with other inputs, a boolean `codes_any_1` for each distinct
+    quantified entry of a list column, and a boolean `x_in_l` for entries that name a
+    list input `l`."""
     if not relational:
         return inputs, rules
     quantified = {k: v for k, v in relational.items() if isinstance(v, Quantifier)}
     if quantified:
         inputs, rules = _lower_quantified(inputs, rules, quantified)
+    members = {k: v for k, v in relational.items() if isinstance(v, Member)}
+    if members:
+        inputs, rules = _lower_members(inputs, rules, members)
     relations = {k: v for k, v in relational.items() if isinstance(v, Relational)}
     if not relations:
         return inputs, rules
@@ -385,24 +418,61 @@ def lower(
     return (*inputs, *columns), tuple(lowered)
 
 
+def _unique(base: str, names: set[str]) -> str:
+    """BASE, or BASE_2, BASE_3, ... when taken; the name is added to NAMES."""
+    name, number = base, 2
+    while name in names:
+        name, number = f"{base}_{number}", number + 1
+    names.add(name)
+    return name
+
+
+def _append_boolean(
+    inputs: tuple[Column, ...],
+    rules: tuple[Rule, ...],
+    keyed: dict[tuple[int, int], tuple[int, object]],
+    column_for: Callable[[tuple[int, object], set[str]], Column],
+) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
+    """A derived boolean column per distinct key of KEYED ((rule, input) -> (input,
+    key)), made by COLUMN_FOR, appended to INPUTS; each rule's entry in it is `true`
+    where KEYED has it, else `-`."""
+    names = {c.name for c in inputs}
+    derived: dict[tuple[int, object], Column] = {}
+    for _, key in sorted(keyed.items(), key=lambda kv: kv[0]):
+        if key not in derived:
+            derived[key] = column_for(key, names)
+    keys = list(derived)
+    lowered = []
+    for index, rule in enumerate(rules):
+        extra = [UnaryTests()] * len(keys)
+        for (rule_index, _), key in keyed.items():
+            if rule_index == index:
+                extra[keys.index(key)] = UnaryTests((Equals(True),))
+        cells_of = [*rule.input_cells, *(rule.input_cells[p] for p, _ in keys)]
+        lowered.append(
+            dataclasses.replace(
+                rule, inputs=(*rule.inputs, *extra), input_cells=tuple(cells_of)
+            )
+        )
+    return (*inputs, *derived.values()), tuple(lowered)
+
+
 def _lower_quantified(
     inputs: tuple[Column, ...],
     rules: tuple[Rule, ...],
     quantified: dict[tuple[int, int], Quantifier],
 ) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
-    names = {c.name for c in inputs}
-    derived: dict[tuple[int, Quantifier], Column] = {}
-    for (_, position), entry in sorted(quantified.items(), key=lambda kv: kv[0]):
+    counts: dict[int, int] = {}
+
+    def column_for(key: tuple[int, object], names: set[str]) -> Column:
+        position, entry = key
+        assert isinstance(entry, Quantifier)
         source = inputs[position]
-        key = (position, dataclasses.replace(entry, text=""))
-        if key in derived:
-            continue
-        count = sum(1 for p, _ in derived if p == position) + 1
-        name = base = f"{source.name}_{entry.quantifier}_{count}"
-        number = 2
-        while name in names:
-            name, number = f"{base}_{number}", number + 1
-        names.add(name)
+        counts[position] = counts.get(position, 0) + 1
+        name = _unique(f"{source.name}_{entry.quantifier}_{counts[position]}", names)
+        text = next(
+            q.text for (_, p), q in sorted(quantified.items()) if (p, _blank(q)) == key
+        )
         test = _predicate(entry.tests, source.type)
         function = {"any": "some", "every": "every", "none": "none"}[entry.quantifier]
         python = (
@@ -411,39 +481,74 @@ def _lower_quantified(
         node = Quantified(
             0, 0, entry.quantifier, source.name, entry.tests, source.type.value
         )
-        derived[key] = Column(
+        return _boolean(
             name,
-            ColumnKind.INPUT,
-            DataType.BOOLEAN,
-            source.location,
-            kind_cell=source.kind_cell,
-            expression=Typed(
-                f"{entry.text} of {source.name}",
-                "boolean",
-                python,
-                (source.name,),
-                node,
-            ),
-            derived=True,
+            source,
+            Typed(f"{text} of {source.name}", "boolean", python, (source.name,), node),
         )
-    columns = list(derived.values())
-    keys = list(derived)
-    lowered = []
-    for index, rule in enumerate(rules):
-        extra = [UnaryTests()] * len(columns)
-        cells_of = list(rule.input_cells)
-        for (rule_index, position), entry in quantified.items():
-            if rule_index == index:
-                slot = keys.index((position, dataclasses.replace(entry, text="")))
-                extra[slot] = UnaryTests((Equals(True),))
-        for position, _ in keys:
-            cells_of.append(rule.input_cells[position])
-        lowered.append(
-            dataclasses.replace(
-                rule, inputs=(*rule.inputs, *extra), input_cells=tuple(cells_of)
-            )
+
+    keyed = {k: (k[1], _blank(q)) for k, q in quantified.items()}
+    return _append_boolean(inputs, rules, dict(keyed), column_for)
+
+
+def _blank(entry: Quantifier) -> Quantifier:
+    """ENTRY without its text: entries that differ only in spacing are one column."""
+    return dataclasses.replace(entry, text="")
+
+
+def _boolean(name: str, source: Column, typed: Typed) -> Column:
+    return Column(
+        name,
+        ColumnKind.INPUT,
+        DataType.BOOLEAN,
+        source.location,
+        kind_cell=source.kind_cell,
+        expression=typed,
+        derived=True,
+    )
+
+
+def _lower_members(
+    inputs: tuple[Column, ...],
+    rules: tuple[Rule, ...],
+    members: dict[tuple[int, int], Member],
+) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
+    def column_for(key: tuple[int, object], names: set[str]) -> Column:
+        position, list_name = key
+        assert isinstance(list_name, str)
+        source = inputs[position]
+        name = _unique(f"{source.name}_in_{list_name}", names)
+        kind = inputs[_position(inputs, list_name)].type.value
+        python = (
+            f"feel.list_contains(feel.listed({list_name}, {kind!r}), {source.name})"
         )
-    return (*inputs, *columns), tuple(lowered)
+        arguments = (Name(0, 0, list_name), Name(0, 0, source.name))
+        typed = Typed(
+            f"{source.name} in {list_name}",
+            "boolean",
+            python,
+            (list_name, source.name),
+            Call(0, 0, "list contains", arguments),
+        )
+        return _boolean(name, source, typed)
+
+    keyed = {k: (k[1], m.list_name) for k, m in members.items()}
+    return _append_boolean(inputs, rules, dict(keyed), column_for)
+
+
+def written_members(inputs: tuple[Column, ...], rule: Rule) -> dict[int, str]:
+    """The entries of RULE that name a list input, by the position of their column:
+    the inverse of `lower` for the `x_in_l` columns (import writes them back so)."""
+    found: dict[int, str] = {}
+    for position, column in enumerate(inputs):
+        typed = column.expression
+        if not column.derived or typed is None or not isinstance(typed.tree, Call):
+            continue
+        if typed.tree.function != "list contains" or rule.inputs[position].is_any:
+            continue
+        list_name, source = typed.names
+        found[_position(inputs, source)] = list_name
+    return found
 
 
 def _predicate(tests: UnaryTests, type_: DataType) -> str:
