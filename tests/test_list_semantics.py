@@ -153,3 +153,117 @@ def test_export_writes_the_list_and_import_reads_it_back(tmp_path: Path) -> None
     assert texts == [
         [e.text for e in r.output_expressions if e] for r in original.rules
     ]
+
+
+# -- lists in FEEL-CR expressions --------------------------------------------------
+
+LISTS = {"codes": "list of string", "counts": "list of integer", "n": "integer"}
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "expected", "kind"),
+    [
+        ("count(codes)", {"codes": ["a", "b"]}, 2, "integer"),
+        ("count(codes)", {"codes": None}, None, "integer"),
+        ("count([])", {}, 0, "integer"),
+        ("sum(counts)", {"counts": [1, 2, 3]}, 6, "integer"),
+        ("sum(counts)", {"counts": []}, None, "integer"),
+        ("sum([1, 2.5])", {}, 3.5, "number"),
+        ("sum([1, null])", {}, None, "integer"),
+        ("min(counts)", {"counts": [4, 2]}, 2, "integer"),
+        ("max(counts) + n", {"counts": [4, 2], "n": 1}, 5, "integer"),
+        ("max(counts)", {"counts": []}, None, "integer"),
+        ("min(3, n)", {"n": 1}, 1, "integer"),
+        ('list contains(codes, "b")', {"codes": ("a", "b")}, True, "boolean"),
+        ('list contains(codes, "c")', {"codes": ["a"]}, False, "boolean"),
+        ("list contains(codes, null)", {"codes": ["a"]}, False, "boolean"),
+        ("list contains([1, null], null)", {}, True, "boolean"),
+        ('list contains(codes, "a")', {"codes": None}, None, "boolean"),
+        ("list contains([1, 2, n], 3)", {"n": 3}, True, "boolean"),
+        ("counts = [1, 2]", {"counts": [1, 2]}, True, "boolean"),
+        ("count(if n > 1 then counts else [])", {"n": 2, "counts": [7]}, 1, "integer"),
+    ],
+)
+def test_list_expressions_compile_and_walk_alike(
+    text: str, values: dict[str, Any], expected: object, kind: str
+) -> None:
+    from compiler.emitting.runtime import _feel
+    from compiler.expressions.typed import compile_expression, evaluate
+
+    typed = compile_expression(text, LISTS)
+    assert typed.type == kind
+    arguments = {name: values.get(name) for name in LISTS}
+    compiled = eval(  # noqa: S307 - the compiler's own output
+        f"lambda {', '.join(arguments)}: {typed.python}", {"feel": _feel}
+    )
+    assert compiled(*arguments.values()) == expected
+    assert evaluate(typed, arguments) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("codes + 1", "not defined"),
+        ("codes < counts", "cannot be compared"),
+        ('[1, "a"]', "one type"),
+        ("count(n)", "takes a list"),
+        ('list contains(counts, "a")', "never contains"),
+        ("sum(codes)", "takes numbers"),
+        ("count(codes, codes)", "one list"),
+    ],
+)
+def test_list_type_errors_name_the_place(text: str, words: str) -> None:
+    from compiler.expressions.syntax import ExpressionError
+    from compiler.expressions.typed import compile_expression
+
+    with pytest.raises(ExpressionError) as bad:
+        compile_expression(text, LISTS)
+    assert words in bad.value.message and bad.value.code == "E207"
+
+
+def test_a_list_input_is_a_list_in_expressions(tmp_path: Path) -> None:
+    """A computed input reads a list input as the list (not as one element), and a
+    wrong element type is an InputError."""
+    table = decision_table(
+        "many_codes",
+        [
+            ("codes", "input", "list of code", None),
+            ("how_many", "computed", "integer", None),
+            ("busy", "output", "boolean", None),
+        ],
+        [("R1", "-", ">= 3", True), ("R2", "-", "< 3", False)],
+        hit_policy="FIRST",
+    )
+    at = next(i for i, r in enumerate(table) if r and r[0] == "Type")
+    table.insert(at + 1, ["Expression", None, "count(codes)", None])
+    compilation = compile_books(tmp_path, {"m.xlsx": [table]})
+    assert not errors(compilation.diagnostics), compilation.diagnostics
+    module = compiled_module(compilation, "many_codes")
+    assert module.evaluate(codes=["a", "b", "c"]).matched == ("R1",)
+    assert module.evaluate(codes=["a"]).matched == ("R2",)
+    assert module.evaluate().matched == ()
+    with pytest.raises(module.InputError):
+        module.evaluate(codes=[1, 2, 3])
+    bad = [row[:] for row in table]
+    bad[at + 1] = ["Expression", None, "codes", None]
+    _, diagnostics = load_books(tmp_path / "bad", {"b.xlsx": [bad]})
+    found = [d for d in diagnostics if d.code == "E207"]
+    assert found and "list of string" in found[0].message
+
+
+def test_an_entry_compares_with_a_list_function(tmp_path: Path) -> None:
+    table = decision_table(
+        "over_limit",
+        [
+            ("amount", "input", "integer", None),
+            ("limits", "input", "list of integer", None),
+            ("over", "output", "boolean", None),
+        ],
+        [("R1", "> max(limits)", "-", True), ("R2", "<= max(limits)", "-", False)],
+    )
+    compilation = compile_books(tmp_path, {"o.xlsx": [table]})
+    assert not errors(compilation.diagnostics), compilation.diagnostics
+    module = compiled_module(compilation, "over_limit")
+    assert module.evaluate(amount=5, limits=[3, 4]).outputs.over is True
+    assert module.evaluate(amount=4, limits=[3, 4]).outputs.over is False
+    assert module.evaluate(amount=4, limits=[]).matched == ()  # max([]) is null

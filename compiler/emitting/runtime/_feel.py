@@ -163,9 +163,11 @@ def ge(a: Any, b: Any) -> bool | None:
 
 
 def eq(a: Any, b: Any) -> bool:
-    """FEEL `=`: null equals null only."""
+    """FEEL `=`: null equals null only; lists (or tuples) element by element."""
     if a is None or b is None:
         return a is None and b is None
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
@@ -254,6 +256,36 @@ def list_contains(items: Any, value: Any) -> bool | None:
     if items is None:
         return None
     return any(eq(item, value) for item in items)
+
+
+def count(items: Any) -> int | None:
+    """FEEL `count(list)`: its elements, nulls too; null for a null list."""
+    return None if items is None else len(items)
+
+
+def _whole(items: Any) -> Any:
+    """ITEMS when it is a non-empty list without nulls, else None (FEEL: `sum([])`,
+    `min([])` and a list holding null give null)."""
+    if items is None or not items or any(item is None for item in items):
+        return None
+    return items
+
+
+def list_sum(items: Any) -> Any:
+    """FEEL `sum(list)`: null for null, `[]` or a null element."""
+    found = _whole(items)
+    return None if found is None else sum(found)
+
+
+def list_min(items: Any) -> Any:
+    """FEEL `min(list)`: null for null, `[]` or a null element."""
+    found = _whole(items)
+    return None if found is None else min(found)
+
+
+def list_max(items: Any) -> Any:
+    found = _whole(items)
+    return None if found is None else max(found)
 
 
 def between(x: Any, low: Any, high: Any) -> bool | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from compiler.diagnostics import CellError
 from compiler.emitting.literals import py_literal
 from compiler.expressions.syntax import Call, ExpressionError, Name, Quantified, tokens
-from compiler.expressions.typed import Typed, compile_expression, type_of
+from compiler.expressions.typed import LIST, Typed, compile_expression, type_of
 from compiler.model import (
     Column,
     ColumnKind,
@@ -60,7 +60,12 @@ _RANGE = re.compile(r"^([\[\(\]])(\s*)(.+?)\s*\.\.(\s*)(.+?)\s*([\]\)\[])$", re.
 
 def inputs_env(columns: list[tuple[Column, int]]) -> dict[str, str]:
     """The names an expression of the table may read, with their expression types."""
-    return {c.name: type_of(c.type) for c, _ in columns if c.kind is ColumnKind.INPUT}
+    return {c.name: _kind(c) for c, _ in columns if c.kind is ColumnKind.INPUT}
+
+
+def _kind(column: Column) -> str:
+    """COLUMN's expression type: `list of string` for a list input."""
+    return f"{LIST}{type_of(column.type)}" if column.many else type_of(column.type)
 
 
 def attach_expressions(
@@ -93,7 +98,7 @@ def attach_expressions(
     if not computed:
         return columns if ok else None
     env = {
-        c.name: type_of(c.type)
+        c.name: _kind(c)
         for c, col in columns
         if c.kind is ColumnKind.INPUT and col not in computed
     }
@@ -134,6 +139,8 @@ def _check_type(typed: Typed, type_: DataType, text: str) -> None:
         hint = (
             "take .years or .months of it"
             if typed.type == "ym"
+            else "take count(...), sum(...), min(...) or max(...) of it"
+            if typed.type.startswith(LIST)
             else f"the column's Type says {type_.value}"
         )
         raise ExpressionError(
