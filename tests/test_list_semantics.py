@@ -267,3 +267,22 @@ def test_an_entry_compares_with_a_list_function(tmp_path: Path) -> None:
     assert module.evaluate(amount=5, limits=[3, 4]).outputs.over is True
     assert module.evaluate(amount=4, limits=[3, 4]).outputs.over is False
     assert module.evaluate(amount=4, limits=[]).matched == ()  # max([]) is null
+
+
+@pytest.mark.parametrize("policy", ["FIRST", "COLLECT"])
+def test_a_computed_output_may_read_an_input_named_rule(
+    tmp_path: Path, policy: str
+) -> None:
+    """`_finish` keeps its locals to names no input may take."""
+    table = decision_table(
+        "named_rule",
+        [
+            ("rule", "input", "string", None),
+            ("said", "computed output", "string", None),
+        ],
+        [("R1", "-", 'rule + "!"')],
+        hit_policy=policy,
+    )
+    module = compiled_module(compile_books(tmp_path, {"r.xlsx": [table]}), "named_rule")
+    outputs = module.evaluate(rule="go").outputs
+    assert (outputs[0] if policy == "COLLECT" else outputs).said == "go!"

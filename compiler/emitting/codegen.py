@@ -479,12 +479,12 @@ def _finish_code(table: Table) -> str:
         lines += [
             '    """The Result with the computed outputs of each matched rule."""',
             "    outputs = list(result.outputs)  # locals: names no input may take",
-            "    for found, rule in enumerate(result.matched):",
+            "    for found, matched in enumerate(result.matched):",
         ]
     else:
         lines += [
             '    """The Result with the computed outputs of its deciding rule."""',
-            "    rule = result.matched[0] if result.matched else None",
+            "    matched = result.matched[0] if result.matched else None  # (reserved)",
         ]
     for rule in table.rules:
         if not rule.output_expressions:
@@ -496,12 +496,12 @@ def _finish_code(table: Table) -> str:
         )
         if table.returns_list:
             lines += [
-                f"        if rule == {py_literal(rule.id)}:",
+                f"        if matched == {py_literal(rule.id)}:",
                 f"            outputs[found] = outputs[found]._replace({fields})",
             ]
         else:
             lines += [
-                f"    if rule == {py_literal(rule.id)}:",
+                f"    if matched == {py_literal(rule.id)}:",
                 f"        return Result(result.outputs._replace({fields}), result.matched)",
             ]
     lines.append(
