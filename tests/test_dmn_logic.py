@@ -104,7 +104,7 @@ def test_output_entries_that_compute_make_a_computed_output(tmp_path: Path) -> N
     ("logic", "reason"),
     [
         (
-            "<decisionTable hitPolicy='COLLECT'>"
+            "<decisionTable hitPolicy='COLLECT' aggregation='SUM'>"
             + clause("Age", "number")
             + '<output id="o1" typeRef="number"/>'
             + rule("r1", ["-"], ["Age + 1"])

@@ -419,7 +419,7 @@ def test_computed_outputs_decide_everywhere_alike(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("policy", "cell", "code"),
     [
-        ("COLLECT", "0", "E210"),
+        ("ANY", "0", "E210"),
         ("FIRST", "authorization_expires", "E207"),
         ("FIRST", "", "E202"),
     ],

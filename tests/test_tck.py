@@ -1,9 +1,9 @@
 """DMN TCK conformance: every test case of the TCK's decision-table cases, imported
 with import-dmn, compiled, and run through the generated evaluators (`compiler.interop.tck`).
 
-0004-0007, 0010, 0020, 0088 and 0108-0119 must pass entirely. The other cases need more
-than the workbook format holds (structured inputs, variables in unary tests, lists in
-expressions, decision services, time types): the tests it can express must pass, and
+0004-0007, 0010, 0020, 0039, 0088 and 0108-0119 must pass entirely. The other cases need
+more than the workbook format holds (structured inputs, variables in unary tests, time
+types): the tests it can express must pass, and
 the rest are xfailed with the import's precise reason. `python -m compiler.interop.tck` prints
 the same results as a pass table.
 """
@@ -31,15 +31,15 @@ MUST_PASS = (
     "0007",
     "0010",
     "0020",  # version 2: Total Vacation Days, a literal expression over three tables
+    "0039",  # version 2: a list input named as an entry, computed outputs in COLLECT
     "0088",  # version 2: a decision service, its input decision a plain input
     *(f"01{n:02d}" for n in range(8, 20)),
 )
 # The tests of the other cases the format can express (all others are unsupported).
 EXPRESSIBLE = {
-    "0008": {"004"},  # listGen4: a COLLECT table of string literals
+    "0008": {"004", "005"},  # listGen4: string literals; listGen5: computed outputs
     "0017": {"003", "004"},  # dateCompare1, dateCompare2 (`> dateE`: version 2)
     "0036": set(),  # every table tests against Complex.x, a variable
-    "0039": set(),  # outputs are FEEL expressions; "Flu Symtoms" is a list variable
 }
 
 

@@ -504,9 +504,18 @@ def _finish_code(table: Table) -> str:
         "    result: Result,",
         *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
         ") -> Result:",
-        '    """The Result with the computed outputs of its deciding rule."""',
-        "    rule = result.matched[0] if result.matched else None",
     ]
+    if table.returns_list:  # COLLECT, RULE ORDER: an Outputs per matched rule
+        lines += [
+            '    """The Result with the computed outputs of each matched rule."""',
+            "    outputs = list(result.outputs)  # locals: names no input may take",
+            "    for found, matched in enumerate(result.matched):",
+        ]
+    else:
+        lines += [
+            '    """The Result with the computed outputs of its deciding rule."""',
+            "    matched = result.matched[0] if result.matched else None  # (reserved)",
+        ]
     for rule in table.rules:
         if not rule.output_expressions:
             continue
@@ -515,11 +524,21 @@ def _finish_code(table: Table) -> str:
             for name, typed in zip(names, rule.output_expressions, strict=True)
             if typed is not None
         )
-        lines += [
-            f"    if rule == {py_literal(rule.id)}:",
-            f"        return Result(result.outputs._replace({fields}), result.matched)",
-        ]
-    lines.append("    return result")
+        if table.returns_list:
+            lines += [
+                f"        if matched == {py_literal(rule.id)}:",
+                f"            outputs[found] = outputs[found]._replace({fields})",
+            ]
+        else:
+            lines += [
+                f"    if matched == {py_literal(rule.id)}:",
+                f"        return Result(result.outputs._replace({fields}), result.matched)",
+            ]
+    lines.append(
+        "    return Result(tuple(outputs), result.matched)"
+        if table.returns_list
+        else "    return result"
+    )
     return "\n".join(lines)
 
 

@@ -156,8 +156,33 @@ def path_name(node: Path) -> str:
     return "__".join([value.name, *reversed(fields)])
 
 
+LIST = "list of "  # a list type: `list of integer`; `list of null` is `[]`
+
+
 def _same(a: str, b: str) -> bool:
+    if a.startswith(LIST) and b.startswith(LIST):
+        return _same(a[len(LIST) :], b[len(LIST) :])
     return a == b or (a in NUMERIC and b in NUMERIC) or "null" in (a, b)
+
+
+def _element(kind: str) -> str | None:
+    """The element type of the list type KIND (`null` for `[]` and for null itself);
+    None when KIND is not a list."""
+    if kind == "null":
+        return "null"
+    return kind[len(LIST) :] if kind.startswith(LIST) else None
+
+
+def _joined(kinds: list[str]) -> str:
+    """The type of values of KINDS together (an integer and a number are a number)."""
+    known = [k for k in kinds if k != "null"]
+    if not known:
+        return "null"
+    if all(k in NUMERIC for k in known) and "number" in known:
+        return "number"
+    if all(k.startswith(LIST) for k in known):
+        return LIST + _joined([k[len(LIST) :] for k in known])
+    return known[0]
 
 
 def _article(kind: str) -> str:
@@ -189,7 +214,11 @@ class _Checker:
                     node, f"unknown name {node.name!r}", f"the inputs here: {known}"
                 )
             self.names.append(node.name)
-            return self.inputs[node.name], node.name
+            kind = self.inputs[node.name]
+            element = _element(kind)
+            if element is not None and kind != "null":  # a list input: checked
+                return kind, f"feel.listed({node.name}, {element!r})"
+            return kind, node.name
         if isinstance(node, Unary):
             kind, python = self.check(node.operand)
             if kind not in (*NUMERIC, "duration", "ym", "null"):
@@ -247,7 +276,16 @@ class _Checker:
         if isinstance(node, Call):
             return self.call(node)
         assert isinstance(node, ListLiteral)
-        raise self.fail(node, "lists are not supported in expressions yet")
+        items = [self.check(item) for item in node.items]
+        for (kind, _), item in zip(items, node.items, strict=True):
+            if not _same(kind, items[0][0]):
+                raise self.fail(
+                    item,
+                    f"a list holds values of one type: {_article(items[0][0])} and "
+                    f"{_article(kind)}",
+                )
+        inner = "".join(f"{p}, " for _, p in items)
+        return LIST + _joined([k for k, _ in items]), f"({inner.rstrip(' ')})"
 
     def literal(self, node: Literal) -> tuple[str, str]:
         value = node.value
@@ -327,6 +365,10 @@ class _Checker:
                         argument, f"{name} takes dates, not {_article(kind)}"
                     )
             return "ym", f"feel.years_and_months({parts[0][1]}, {parts[1][1]})"
+        if name in ("count", "sum", "list contains") or (
+            name in ("min", "max") and len(node.arguments) == 1
+        ):
+            return self.list_call(node)
         if name in ("min", "max"):
             parts = [self.check(a) for a in node.arguments]
             if not parts or any(not _same(parts[0][0], k) for k, _ in parts):
@@ -343,6 +385,9 @@ class _Checker:
                         *_FUNCTIONS,
                         "min",
                         "max",
+                        "count",
+                        "sum",
+                        "list contains",
                         "date",
                         "time",
                         "date and time",
@@ -374,6 +419,38 @@ class _Checker:
                 )
         inner = ", ".join(p for _, p in parts)
         return result or parts[0][0], f"feel.call({name!r}, {inner})"
+
+    def list_call(self, node: Call) -> tuple[str, str]:
+        """FEEL's list functions: `count(l)`, `sum(l)`, `min(l)`, `max(l)` and
+        `list contains(l, x)`; null for a null list (`list contains` too)."""
+        name = node.function
+        wanted = 2 if name == "list contains" else 1
+        if len(node.arguments) != wanted:
+            shape = "a list and a value" if wanted == 2 else "one list"
+            raise self.fail(node, f"{name} takes {shape}")
+        parts = [self.check(a) for a in node.arguments]
+        kind, python = parts[0]
+        element = _element(kind)
+        if element is None:
+            raise self.fail(
+                node.arguments[0],
+                f"{name} takes a list, not {_article(kind)}",
+                "a list input, or a list such as [1, 2, 3]",
+            )
+        if name == "list contains":
+            if not _same(element, parts[1][0]):
+                raise self.fail(
+                    node.arguments[1],
+                    f"a list of {element} never contains {_article(parts[1][0])}",
+                )
+            return "boolean", f"feel.list_contains({python}, {parts[1][1]})"
+        if name == "count":
+            return "integer", f"feel.count({python})"
+        if name == "sum" and element not in (*NUMERIC, "null"):
+            raise self.fail(node, f"sum takes numbers, not a list of {element}")
+        if name != "sum" and element not in (*ORDERED, "null"):
+            raise self.fail(node, f"{name} takes values that have an order")
+        return element, f"feel.list_{name}({python})"
 
     def temporal(self, node: Call) -> tuple[str, str]:
         """`date("2025-12-18")`, `time("08:30")`, `date and time("...")`,
@@ -452,12 +529,25 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
         return _feel.field(run(node.value), node.field)
     if isinstance(node, Quantified):
         return _quantified(node, values.get(node.name))
+    if isinstance(node, ListLiteral):
+        return [run(item) for item in node.items]
     assert isinstance(node, Call)
     name = node.function
     if name == "years and months duration":
         return _feel.years_and_months(*(run(a) for a in node.arguments))
     if name == "sign":  # a derived column (compiler.reading.sheets.computed)
         return _feel.sign(*(run(a) for a in node.arguments))
+    arguments = [run(a) for a in node.arguments]
+    if name == "list contains":
+        return _feel.list_contains(*arguments)
+    if name in ("count", "sum") or (
+        name in ("min", "max")
+        and len(arguments) == 1
+        and isinstance(arguments[0], (list, tuple))
+    ):
+        return getattr(_feel, "count" if name == "count" else f"list_{name}")(
+            *arguments
+        )
     if name in ("duration", "time", "date and time") or (
         name == "date" and len(node.arguments) == 1
     ):
@@ -475,7 +565,7 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
         if name == "time":
             return timetypes.parse_time(text.value)
         return timetypes.parse_datetime(text.value)
-    return _feel.call(name, *(run(a) for a in node.arguments))
+    return _feel.call(name, *arguments)
 
 
 def _quantified(node: Quantified, items: Any) -> bool | None:

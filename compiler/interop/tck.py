@@ -124,6 +124,8 @@ def _scalar(element: ET.Element) -> Expected:
 
 
 def _input_value(name: str, value: Expected) -> Any:
+    if value.kind == "list":  # a list input (version 2): a list of plain values
+        return [_input_value(name, item) for item in value.value]
     if value.kind != "value":
         raise _Unexpressible(
             f"the test passes a {'list' if value.kind == 'list' else 'structure'} for {name!r}"

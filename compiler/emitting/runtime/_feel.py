@@ -163,9 +163,11 @@ def ge(a: Any, b: Any) -> bool | None:
 
 
 def eq(a: Any, b: Any) -> bool:
-    """FEEL `=`: null equals null only."""
+    """FEEL `=`: null equals null only; lists (or tuples) element by element."""
     if a is None or b is None:
         return a is None and b is None
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
@@ -222,6 +224,13 @@ def _elements(items: Any, kind: str) -> Any:
     return items
 
 
+def listed(items: Any, kind: str) -> Any:
+    """A list input read by an expression: ITEMS checked to be a list or tuple of
+    KIND (TypeError otherwise, which the evaluator turns into an InputError), or
+    None."""
+    return None if items is None else _elements(items, kind)
+
+
 def some(items: Any, kind: str, test: Any) -> bool | None:
     """Whether an element of ITEMS passes TEST (`any(...)` in a list column)."""
     if items is None:
@@ -239,6 +248,44 @@ def none(items: Any, kind: str, test: Any) -> bool | None:
     if items is None:
         return None
     return not any(test(v) for v in _elements(items, kind))
+
+
+def list_contains(items: Any, value: Any) -> bool | None:
+    """FEEL `list contains(items, value)`: null when ITEMS is null; an element equal
+    to VALUE (null only to null), as FEEL's `=` has it."""
+    if items is None:
+        return None
+    return any(eq(item, value) for item in items)
+
+
+def count(items: Any) -> int | None:
+    """FEEL `count(list)`: its elements, nulls too; null for a null list."""
+    return None if items is None else len(items)
+
+
+def _whole(items: Any) -> Any:
+    """ITEMS when it is a non-empty list without nulls, else None (FEEL: `sum([])`,
+    `min([])` and a list holding null give null)."""
+    if items is None or not items or any(item is None for item in items):
+        return None
+    return items
+
+
+def list_sum(items: Any) -> Any:
+    """FEEL `sum(list)`: null for null, `[]` or a null element."""
+    found = _whole(items)
+    return None if found is None else sum(found)
+
+
+def list_min(items: Any) -> Any:
+    """FEEL `min(list)`: null for null, `[]` or a null element."""
+    found = _whole(items)
+    return None if found is None else min(found)
+
+
+def list_max(items: Any) -> Any:
+    found = _whole(items)
+    return None if found is None else max(found)
 
 
 def between(x: Any, low: Any, high: Any) -> bool | None:
@@ -427,7 +474,12 @@ def finish_frame(
     import pandas as pd
 
     matched = decided["matched"].tolist()
-    targets = [i for i, m in enumerate(matched) if m in rules]
+    many = bool(matched) and isinstance(matched[0], tuple)  # COLLECT, RULE ORDER
+    targets = [
+        i
+        for i, m in enumerate(matched)
+        if (any(r in rules for r in m) if many else m in rules)
+    ]
     if not targets:
         return decided
     rows = len(frame)
@@ -441,6 +493,13 @@ def finish_frame(
         row = {name: column[i] for name, column in values.items()}
         for name, compute, arguments in computed:
             row[name] = compute(*(row[a] for a in arguments))
+        if many:
+            rows_of = zip(*(columns[f][i] for f in fields), strict=True)
+            start = result(tuple(outputs(*r) for r in rows_of), matched[i])
+            done = finish(start, **row).outputs
+            for f in fields:
+                columns[f][i] = tuple(getattr(o, f) for o in done)
+            continue
         start = result(outputs(*(columns[f][i] for f in fields)), (matched[i],))
         done = finish(start, **row).outputs
         for f in fields:

@@ -34,9 +34,12 @@ what:
       `[numB..numC]`) in a number, date or time       inputs, over identifiers (`> date_e`);
       column                                          an input only entries name gets a
                                                       column of its own (`named.py`)
+    inputEntry naming a list inputData in a column    (version 2) the value is in that list;
+      of its element type (`Flu Symtoms`)             the list gets a `list of` column
     outputEntry: a literal; empty means null          output cells
     outputEntry that computes, in a single-hit        (version 2) a `computed output`
-      table                                           column, its cells FEEL-CR
+      table, COLLECT without aggregation or           column, its cells FEEL-CR
+      RULE ORDER
     decision with a literalExpression                 (version 2) a FIRST table of one
                                                       all-`-` rule `R1` with an input per
                                                       name read and a computed output

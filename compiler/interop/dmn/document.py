@@ -84,6 +84,11 @@ class Document:
                 found[collapse(component.get("name", ""))] = ref.strip()
         return found
 
+    def is_collection(self, type_ref: str) -> bool:
+        """Whether TYPE_REF names an item definition that is a collection."""
+        item = self.items.get(_local(type_ref))
+        return item is not None and item.get("isCollection") == "true"
+
     def resolve_type(
         self, type_ref: str, *, list_ok: bool = False, depth: int = 0
     ) -> tuple[DataType | None, str | None]:

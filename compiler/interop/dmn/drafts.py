@@ -296,7 +296,14 @@ class Drafter:
         annotations = [
             _clean(a.get("name", "")) for a in self.doc.children(table, "annotation")
         ]
-        single = hit_policy in (HitPolicy.UNIQUE, HitPolicy.FIRST, HitPolicy.PRIORITY)
+        # computed outputs: single-hit tables, and (version 2) COLLECT without an
+        # aggregation and RULE ORDER, one value per matched rule
+        single = hit_policy in (
+            HitPolicy.UNIQUE,
+            HitPolicy.FIRST,
+            HitPolicy.PRIORITY,
+            HitPolicy.RULE_ORDER,
+        ) or (hit_policy is HitPolicy.COLLECT and aggregation is None)
         scope = self.scope(name)
         rules = self.rules(
             table, inputs, outputs, len(annotations), problems, single, scope
@@ -454,8 +461,8 @@ class Drafter:
         scope: Sequence[str] = (),
     ) -> list[tuple[str, list[str]]]:
         """Each rule's id and annotation texts; entries are parsed into the clauses.
-        In a SINGLE-hit table, an output whose entries are not all literals becomes a
-        computed output: each entry an expression over the names of SCOPE."""
+        In a SINGLE-hit table (or COLLECT without aggregation, RULE ORDER), an output
+        whose entries are not all literals becomes a computed output: each entry an expression over the names of SCOPE."""
         rules_xml = self.doc.children(table, "rule")
         described = any(self.doc.child(r, "description") is not None for r in rules_xml)
         rules: list[tuple[str, list[str]]] = []

@@ -571,6 +571,8 @@ def _input_entries(
                 quantified.quantifier, quantified.tests, column.type
             )
             found.append((text, cell))
+        elif entry.member:  # version 2: the value is in that list input
+            found.append((names.get(entry.member, entry.member), cell))
         elif entry.relations:
             found.append((version2.feel_relational(entry, names), cell))
         else:

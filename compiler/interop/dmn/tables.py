@@ -39,10 +39,12 @@ from compiler.model import (
 )
 from compiler.reading.sheets import RESERVED_NAMES
 from compiler.reading.sheets.computed import (
+    Member,
     Quantifier,
     Relational,
     inputs_env,
     lower,
+    parse_member,
     parse_relational,
 )
 
@@ -187,7 +189,7 @@ class Builder:
             for clause, column in zip(draft.inputs, inputs, strict=True)
             if clause.output is None
         }
-        env = {column.name: type_of(column.type) for column in inputs}
+        env = inputs_env([(column, 0) for column in inputs])
         outputs: list[Column] = []
         computed: list[tuple[Typed, ...] | None] = []
         for output in draft.outputs:
@@ -253,7 +255,7 @@ class Builder:
         """INPUTS and RULES with the NAMED entries ((rule, input, FEEL text)) read as
         the format's entries that name other inputs and lowered as the reader lowers
         them; an input they name that no column reads gets a column (entries `-`)."""
-        names = {name: self.input_names(name) for name in self.doc.input_data}
+        names = self.dmn_names()
         texts = {}
         for index, position, text in named:
             converted, found = format_text(text, names)
@@ -275,12 +277,12 @@ class Builder:
             for r in rules
         )
         env = inputs_env([(c, 0) for c in inputs])
-        relational: dict[tuple[int, int], Relational | Quantifier] = {}
+        relational: dict[tuple[int, int], Relational | Quantifier | Member] = {}
         for (index, position), (text, converted) in texts.items():
             try:
-                relational[(index, position)] = parse_relational(
-                    converted, inputs[position], env
-                )
+                relational[(index, position)] = parse_member(
+                    converted, inputs[position], inputs
+                ) or parse_relational(converted, inputs[position], env)
             except CellError as error:
                 raise Unsupported(
                     f"rule {rules[index].id!r}: {text!r}: {error.message}",
@@ -289,17 +291,23 @@ class Builder:
         lowered, rules = lower(tuple(inputs), rules, relational)
         return list(lowered), rules
 
+    def dmn_names(self) -> dict[str, str]:
+        """DMN inputData name -> its identifier."""
+        return {name: self.input_names(name) for name in self.doc.input_data}
+
     def named_column(self, dmn_name: str, ident: str, where: Location) -> Column:
-        """A column for the input DMN_NAME, which only entries name."""
+        """A column for the input DMN_NAME, which only entries (or computed outputs)
+        name: a `list of` column when its type is a collection (version 2)."""
         variable = self.doc.child(self.doc.input_data[dmn_name], "variable")
         ref = variable.get("typeRef") if variable is not None else None
-        type_ = self.doc.resolve_type(ref)[0] if ref else None
+        many = bool(ref) and self.doc.is_collection(ref or "")
+        type_ = self.doc.resolve_type(ref, list_ok=many)[0] if ref else None
         if type_ is None:
             raise Unsupported(
                 f"the input {dmn_name!r}, which entries name, has no type",
                 "unknown type",
             )
-        return Column(ident, ColumnKind.INPUT, type_, where)
+        return Column(ident, ColumnKind.INPUT, type_, where, many=many)
 
     def input_columns(
         self, draft: Draft, where: Location, warnings: list[str]
@@ -365,6 +373,7 @@ class Builder:
         The type is the inputExpression's typeRef, else the inputData's, else the
         required table's output type, else the one its literals show (warned)."""
         restored = clause.restored.type  # export's Type cell (lists, integer, code)
+        many = False
         type_, allowed = (
             self.doc.resolve_type(clause.type_ref)
             if clause.type_ref and not restored
@@ -388,8 +397,10 @@ class Builder:
             )
             variable = self.doc.child(data, "variable") if data is not None else None
             ref = variable.get("typeRef") if variable is not None else None
+            # version 2: a list inputData only expressions read is a `list of` column
+            many = bool(ref) and not clause.id and self.doc.is_collection(ref or "")
             if ref:
-                data_type, data_allowed = self.doc.resolve_type(ref)
+                data_type, data_allowed = self.doc.resolve_type(ref, list_ok=many)
                 type_ = type_ or data_type
                 allowed = allowed if allowed is not None else data_allowed
         values_raw = _parse_values(clause.values_text, clause.label, warnings)
@@ -411,7 +422,7 @@ class Builder:
                 f"input {clause.label!r} has no typeRef; its entries make it {type_.value}"
             )
         values = _typed_values(values_raw, type_, clause.label, warnings)
-        return Column(name, ColumnKind.INPUT, type_, where, source, values)
+        return Column(name, ColumnKind.INPUT, type_, where, source, values, many=many)
 
     def output_column(
         self,
@@ -517,8 +528,9 @@ class Builder:
             )
         typed = tuple(to_feel_cr(e, identifiers, env, what) for e in output.expressions)
         type_ = None
-        for ref in output.type_ref:
-            type_, _ = self.doc.resolve_type(ref)
+        many = draft.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER)
+        for ref in output.type_ref:  # a multi-hit table's result: a list of them
+            type_, _ = self.doc.resolve_type(ref, list_ok=many)
             if type_ is not None:
                 break
         if type_ is None:

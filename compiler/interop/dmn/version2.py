@@ -188,7 +188,9 @@ def restore_table(
         outs = tuple(
             _restored_output(c, r) for c, r in zip(table.outputs, outputs, strict=True)
         )
-        relational: dict[tuple[int, int], computed.Relational | computed.Quantifier]
+        relational: dict[
+            tuple[int, int], computed.Relational | computed.Quantifier | computed.Member
+        ]
         relational = {}
         rules = []
         for index, rule in enumerate(table.rules):

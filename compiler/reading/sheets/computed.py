@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from compiler.diagnostics import CellError
 from compiler.emitting.literals import py_literal
 from compiler.expressions.syntax import Call, ExpressionError, Name, Quantified, tokens
-from compiler.expressions.typed import Typed, compile_expression, type_of
+from compiler.expressions.typed import LIST, Typed, compile_expression, type_of
 from compiler.model import (
     Column,
     ColumnKind,
@@ -60,7 +60,12 @@ _RANGE = re.compile(r"^([\[\(\]])(\s*)(.+?)\s*\.\.(\s*)(.+?)\s*([\]\)\[])$", re.
 
 def inputs_env(columns: list[tuple[Column, int]]) -> dict[str, str]:
     """The names an expression of the table may read, with their expression types."""
-    return {c.name: type_of(c.type) for c, _ in columns if c.kind is ColumnKind.INPUT}
+    return {c.name: _kind(c) for c, _ in columns if c.kind is ColumnKind.INPUT}
+
+
+def _kind(column: Column) -> str:
+    """COLUMN's expression type: `list of string` for a list input."""
+    return f"{LIST}{type_of(column.type)}" if column.many else type_of(column.type)
 
 
 def attach_expressions(
@@ -93,7 +98,7 @@ def attach_expressions(
     if not computed:
         return columns if ok else None
     env = {
-        c.name: type_of(c.type)
+        c.name: _kind(c)
         for c, col in columns
         if c.kind is ColumnKind.INPUT and col not in computed
     }
@@ -134,6 +139,8 @@ def check_type(typed: Typed, type_: DataType, text: str) -> None:
         hint = (
             "take .years or .months of it"
             if typed.type == "ym"
+            else "take count(...), sum(...), min(...) or max(...) of it"
+            if typed.type.startswith(LIST)
             else f"the column's Type says {type_.value}"
         )
         raise ExpressionError(
@@ -202,6 +209,35 @@ def parse_quantified(raw: cells.RawValue, column: Column) -> Quantifier | None:
     if tests.is_any:
         raise CellError(f"{text!r} has no tests inside", "e.g. any(M54.*)", code="E209")
     return Quantifier(match.group(1).lower(), tests, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An entry that is exactly the name of a list input whose elements have the
+    column's type: the value is in that list (DMN's meaning of such an entry)."""
+
+    list_name: str
+
+
+def parse_member(
+    raw: cells.RawValue, column: Column, columns: list[Column]
+) -> Member | None:
+    """RAW as a `Member` entry of COLUMN when its text is the name of another input of
+    COLUMNS that holds a list of COLUMN's type; None otherwise. Version 1 has no list
+    inputs, so no version-1 entry reads so; a quoted name stays a string."""
+    if column.many or not isinstance(raw, str):
+        return None
+    text = cells.clean_text(raw)[0]
+    for other in columns:
+        if (
+            other.name == text
+            and other.many
+            and other.kind is ColumnKind.INPUT
+            and other.name != column.name
+            and type_of(other.type) == type_of(column.type)
+        ):
+            return Member(other.name)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,17 +345,21 @@ def _slug(text: str) -> str:
 def lower(
     inputs: tuple[Column, ...],
     rules: tuple[Rule, ...],
-    relational: dict[tuple[int, int], Relational | Quantifier],
+    relational: dict[tuple[int, int], Relational | Quantifier | Member],
 ) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
     """INPUTS and RULES with RELATIONAL entries ((rule index, input index) -> entry)
     turned into derived columns, appended after the sheet's inputs: `x_vs_r` for
-    comparisons with other inputs, and a boolean `codes_any_1` for each distinct
-    quantified entry of a list column."""
+    comparisons with other inputs, a boolean `codes_any_1` for each distinct
+    quantified entry of a list column, and a boolean `x_in_l` for entries that name a
+    list input `l`."""
     if not relational:
         return inputs, rules
     quantified = {k: v for k, v in relational.items() if isinstance(v, Quantifier)}
     if quantified:
         inputs, rules = _lower_quantified(inputs, rules, quantified)
+    members = {k: v for k, v in relational.items() if isinstance(v, Member)}
+    if members:
+        inputs, rules = _lower_members(inputs, rules, members)
     relations = {k: v for k, v in relational.items() if isinstance(v, Relational)}
     if not relations:
         return inputs, rules
@@ -401,24 +441,61 @@ def _never_null(source: Column, reference: Typed, inputs: tuple[Column, ...]) ->
     )
 
 
+def _unique(base: str, names: set[str]) -> str:
+    """BASE, or BASE_2, BASE_3, ... when taken; the name is added to NAMES."""
+    name, number = base, 2
+    while name in names:
+        name, number = f"{base}_{number}", number + 1
+    names.add(name)
+    return name
+
+
+def _append_boolean(
+    inputs: tuple[Column, ...],
+    rules: tuple[Rule, ...],
+    keyed: dict[tuple[int, int], tuple[int, object]],
+    column_for: Callable[[tuple[int, object], set[str]], Column],
+) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
+    """A derived boolean column per distinct key of KEYED ((rule, input) -> (input,
+    key)), made by COLUMN_FOR, appended to INPUTS; each rule's entry in it is `true`
+    where KEYED has it, else `-`."""
+    names = {c.name for c in inputs}
+    derived: dict[tuple[int, object], Column] = {}
+    for _, key in sorted(keyed.items(), key=lambda kv: kv[0]):
+        if key not in derived:
+            derived[key] = column_for(key, names)
+    keys = list(derived)
+    lowered = []
+    for index, rule in enumerate(rules):
+        extra = [UnaryTests()] * len(keys)
+        for (rule_index, _), key in keyed.items():
+            if rule_index == index:
+                extra[keys.index(key)] = UnaryTests((Equals(True),))
+        cells_of = [*rule.input_cells, *(rule.input_cells[p] for p, _ in keys)]
+        lowered.append(
+            dataclasses.replace(
+                rule, inputs=(*rule.inputs, *extra), input_cells=tuple(cells_of)
+            )
+        )
+    return (*inputs, *derived.values()), tuple(lowered)
+
+
 def _lower_quantified(
     inputs: tuple[Column, ...],
     rules: tuple[Rule, ...],
     quantified: dict[tuple[int, int], Quantifier],
 ) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
-    names = {c.name for c in inputs}
-    derived: dict[tuple[int, Quantifier], Column] = {}
-    for (_, position), entry in sorted(quantified.items(), key=lambda kv: kv[0]):
+    counts: dict[int, int] = {}
+
+    def column_for(key: tuple[int, object], names: set[str]) -> Column:
+        position, entry = key
+        assert isinstance(entry, Quantifier)
         source = inputs[position]
-        key = (position, dataclasses.replace(entry, text=""))
-        if key in derived:
-            continue
-        count = sum(1 for p, _ in derived if p == position) + 1
-        name = base = f"{source.name}_{entry.quantifier}_{count}"
-        number = 2
-        while name in names:
-            name, number = f"{base}_{number}", number + 1
-        names.add(name)
+        counts[position] = counts.get(position, 0) + 1
+        name = _unique(f"{source.name}_{entry.quantifier}_{counts[position]}", names)
+        text = next(
+            q.text for (_, p), q in sorted(quantified.items()) if (p, _blank(q)) == key
+        )
         test = _predicate(entry.tests, source.type)
         function = {"any": "some", "every": "every", "none": "none"}[entry.quantifier]
         python = (
@@ -427,39 +504,63 @@ def _lower_quantified(
         node = Quantified(
             0, 0, entry.quantifier, source.name, entry.tests, source.type.value
         )
-        derived[key] = Column(
+        return _boolean(
             name,
-            ColumnKind.INPUT,
-            DataType.BOOLEAN,
-            source.location,
-            kind_cell=source.kind_cell,
-            expression=Typed(
-                f"{entry.text} of {source.name}",
-                "boolean",
-                python,
-                (source.name,),
-                node,
-            ),
-            derived=True,
+            source,
+            Typed(f"{text} of {source.name}", "boolean", python, (source.name,), node),
         )
-    columns = list(derived.values())
-    keys = list(derived)
-    lowered = []
-    for index, rule in enumerate(rules):
-        extra = [UnaryTests()] * len(columns)
-        cells_of = list(rule.input_cells)
-        for (rule_index, position), entry in quantified.items():
-            if rule_index == index:
-                slot = keys.index((position, dataclasses.replace(entry, text="")))
-                extra[slot] = UnaryTests((Equals(True),))
-        for position, _ in keys:
-            cells_of.append(rule.input_cells[position])
-        lowered.append(
-            dataclasses.replace(
-                rule, inputs=(*rule.inputs, *extra), input_cells=tuple(cells_of)
-            )
+
+    keyed = {k: (k[1], _blank(q)) for k, q in quantified.items()}
+    return _append_boolean(inputs, rules, dict(keyed), column_for)
+
+
+def _blank(entry: Quantifier) -> Quantifier:
+    """ENTRY without its text: entries that differ only in spacing are one column."""
+    return dataclasses.replace(entry, text="")
+
+
+def _boolean(name: str, source: Column, typed: Typed) -> Column:
+    return Column(
+        name,
+        ColumnKind.INPUT,
+        DataType.BOOLEAN,
+        source.location,
+        kind_cell=source.kind_cell,
+        expression=typed,
+        derived=True,
+    )
+
+
+def _lower_members(
+    inputs: tuple[Column, ...],
+    rules: tuple[Rule, ...],
+    members: dict[tuple[int, int], Member],
+) -> tuple[tuple[Column, ...], tuple[Rule, ...]]:
+    def column_for(key: tuple[int, object], names: set[str]) -> Column:
+        position, list_name = key
+        assert isinstance(list_name, str)
+        source = inputs[position]
+        name = _unique(f"{source.name}_in_{list_name}", names)
+        kind = inputs[_position(inputs, list_name)].type.value
+        python = (
+            f"feel.list_contains(feel.listed({list_name}, {kind!r}), {source.name})"
         )
-    return (*inputs, *columns), tuple(lowered)
+        arguments = (Name(0, 0, list_name), Name(0, 0, source.name))
+        typed = Typed(
+            f"{source.name} in {list_name}",
+            "boolean",
+            python,
+            (list_name, source.name),
+            Call(0, 0, "list contains", arguments),
+        )
+        return _boolean(name, source, typed)
+
+    keyed = {k: (k[1], m.list_name) for k, m in members.items()}
+    return _append_boolean(inputs, rules, dict(keyed), column_for)
+
+
+def _position(inputs: tuple[Column, ...], name: str) -> int:
+    return next(i for i, c in enumerate(inputs) if c.name == name)
 
 
 def _predicate(tests: UnaryTests, type_: DataType) -> str:
@@ -493,16 +594,20 @@ def _predicate(tests: UnaryTests, type_: DataType) -> str:
 class Authored:
     """One rule's cell of a sheet input column, as `lower` found it: the column's own
     tests (a literal range end, or all of it), the comparisons with other inputs as
-    (operator, expression text), and a list column's quantified entry."""
+    (operator, expression text), a list column's quantified entry, and the list input
+    an entry names (the value is in that list)."""
 
     tests: UnaryTests
     relations: tuple[tuple[str, str], ...] = ()
     quantified: Quantifier | None = None
+    member: str = ""  # the list input the value is in (`flu_symptoms`)
 
     def text(self, write: Callable[[UnaryTests], str]) -> str:
         """The cell text; WRITE gives plain unary tests as cell text."""
         if self.quantified is not None:
             return self.quantified.text
+        if self.member:
+            return self.member
         if not self.relations:
             return write(self.tests)
         if len(self.relations) == 1 and self.tests.is_any:
@@ -550,6 +655,7 @@ def raise_entries(
     tests = [e for c, e in zip(inputs, rule.inputs, strict=True) if not c.derived]
     relations: list[list[tuple[str, str]]] = [[] for _ in sheet]
     quantified: list[Quantifier | None] = [None] * len(sheet)
+    members = [""] * len(sheet)
     for column, entry in zip(inputs, rule.inputs, strict=True):
         if not column.derived or entry.is_any:
             continue
@@ -566,6 +672,12 @@ def raise_entries(
             )
             continue
         assert isinstance(tree, Call) and isinstance(tree.arguments[0], Name)
+        if tree.function == "list contains":  # `x_in_l`: the entry names the list
+            if entry != UnaryTests((Equals(True),)):
+                raise ValueError(f"{column.name}: not an entry naming a list")
+            list_name, source = column.expression.names
+            members[own[source]] = list_name
+            continue
         source = tree.arguments[0].name
         signs = frozenset(str(t.value) for t in entry.tests if isinstance(t, Equals))
         if entry.negated or signs not in _SIGN_OPS:
@@ -573,6 +685,6 @@ def raise_entries(
         reference = column.expression.text[len(source) + len(_COMPARED) :]
         relations[own[source]].append((_SIGN_OPS[signs], reference))
     return sheet, tuple(
-        Authored(t, tuple(r), q)
-        for t, r, q in zip(tests, relations, quantified, strict=True)
+        Authored(t, tuple(r), q, m)
+        for t, r, q, m in zip(tests, relations, quantified, members, strict=True)
     )

@@ -11,7 +11,7 @@ from compiler.model import Column, ColumnKind, Rule, UnaryTests, Value
 from compiler.reading import cells
 from compiler.reading.sheets import computed
 from compiler.reading.sheets.common import Reader
-from compiler.reading.sheets.computed import Quantifier, Relational
+from compiler.reading.sheets.computed import Member, Quantifier, Relational
 from compiler.reading.workbook import RawSheet, ref
 
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
@@ -22,7 +22,7 @@ def read_rules(
     sheet: RawSheet,
     first: int,
     columns: list[tuple[Column, int]],
-    relational: dict[tuple[int, int], Relational | Quantifier] | None = None,
+    relational: dict[tuple[int, int], Relational | Quantifier | Member] | None = None,
 ) -> tuple[tuple[Rule, ...], tuple[tuple[str, Location], ...]]:
     """The rules from row FIRST, and the (id, row) of the rows left out: rows with bad
     cells are reported and left out, but their ids still take part in the checks.
@@ -49,7 +49,7 @@ def read_rules(
             )
             row += 1
             continue
-        found: dict[tuple[int, int], Relational | Quantifier] = {}
+        found: dict[tuple[int, int], Relational | Quantifier | Member] = {}
         rule = _rule(reader, sheet, row, rule_id, row_range, columns, found)
         if rule is not None and relational is not None:
             relational.update({(len(rules), i): e for (_, i), e in found.items()})
@@ -69,7 +69,7 @@ def _rule(
     rule_id: str,
     row_range: Location,
     columns: list[tuple[Column, int]],
-    relational: dict[tuple[int, int], Relational | Quantifier],
+    relational: dict[tuple[int, int], Relational | Quantifier | Member],
 ) -> Rule | None:
     inputs: list[UnaryTests] = []
     outputs: list[Value] = []
@@ -130,7 +130,7 @@ def input_entry(
     column: Column,
     columns: list[tuple[Column, int]],
     position: int,
-    relational: dict[tuple[int, int], Relational | Quantifier],
+    relational: dict[tuple[int, int], Relational | Quantifier | Member],
 ) -> UnaryTests:
     """An input entry; one that names other inputs (version 2) is kept in
     RELATIONAL and stands as `-` until the table is lowered."""
@@ -138,6 +138,10 @@ def input_entry(
         quantified = computed.parse_quantified(raw, column)
         if quantified is not None:
             relational[(0, position)] = quantified
+        return UnaryTests()
+    member = computed.parse_member(raw, column, [c for c, _ in columns])
+    if member is not None:  # version 2: the value is in that list input
+        relational[(0, position)] = member
         return UnaryTests()
     try:
         return cells.parse_unary_tests(raw, column.type)

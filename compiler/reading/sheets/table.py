@@ -12,6 +12,7 @@ from compiler.reading.sheets.common import (
     find_row,
 )
 from compiler.reading.sheets.computed import (
+    Member,
     Quantifier,
     Relational,
     attach_expressions,
@@ -65,7 +66,7 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
         reader.error("E106", "the table has no output column", loc.at(ref(header, 1)))
         return None
     first_rule = max(column_rows.values()) + 1
-    relational: dict[tuple[int, int], Relational | Quantifier] = {}
+    relational: dict[tuple[int, int], Relational | Quantifier | Member] = {}
     rules, unread = read_rules(reader, sheet, first_rule, columns, relational)
     if len(rules) > MAX_RULES:
         reader.error(
@@ -81,15 +82,15 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
     if not _version_2_names_free(reader, inputs, outputs):
         return None
     if any(c.per_rule for c in outputs) and (
-        meta.hit_policy.value in ("ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER")
+        meta.hit_policy.value in ("ANY", "OUTPUT ORDER")
         or meta.aggregation is not None
         or meta.effective_from
         or meta.effective_to
     ):
         reader.error(
             "E210",
-            "computed outputs need a single-hit table (FIRST, UNIQUE or PRIORITY) "
-            "without versions",
+            "computed outputs need a FIRST, UNIQUE, PRIORITY, COLLECT (without an "
+            "aggregation) or RULE ORDER table without versions",
             loc.at(meta.cells.get("hit policy", ref(header, 1))),
             hint="use a plain output, or split the table",
         )
