@@ -1,4 +1,5 @@
-"""Values as Python literals, for codegen, its masks and its templates.
+"""Values as Python literals, for codegen, its masks and its templates, and the one
+template environment, whose `py_literal` filter the templates use for every literal.
 
 Every value from a cell reaches generated code through `py_literal`, as `repr()` of
 a parsed, typed value, never as cell text, so no cell can write code into the
@@ -8,6 +9,11 @@ generated package.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+
+import jinja2
+
+from compiler.model import Value
 
 
 def py_literal(value: object) -> str:
@@ -40,3 +46,33 @@ def py_literal(value: object) -> str:
         inner = ", ".join(py_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     raise TypeError(f"no literal for {type(value).__name__}")
+
+
+@functools.cache  # one environment: it compiles each template once per process
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("compiler.emitting", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["py_literal"] = py_literal
+    return env
+
+
+def value_names(values: list[Value]) -> list[str]:
+    """The datetime classes the literals of VALUES need (datetime before date: a
+    datetime is a date)."""
+    found: set[str] = set()
+    for value in values:
+        if isinstance(value, dt.datetime):
+            found.add("datetime")
+        elif isinstance(value, dt.date):
+            found.add("date")
+        elif isinstance(value, dt.timedelta):
+            found.add("timedelta")
+        elif isinstance(value, dt.time):
+            found.add("time")
+    return sorted(found)
