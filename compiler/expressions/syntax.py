@@ -42,7 +42,7 @@ _TOKEN = re.compile(
     r"""(?P<space>\s+)
     | (?P<string>"(?:[^"\\]|\\.)*")
     | (?P<number>\d+(?:\.\d+)?|\.\d+)
-    | (?P<op><=|>=|!=|\.\.|[-+*/<>=(),.\[\]])
+    | (?P<op>\*\*|<=|>=|!=|\.\.|[-+*/<>=(),.\[\]])
     | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<other>.)""",
     re.X | re.S,
@@ -84,7 +84,7 @@ class Unary(Node):
 
 @dataclass(frozen=True, slots=True)
 class Binary(Node):
-    op: str  # + - * / < <= > >= = != and or
+    op: str  # + - * / ** < <= > >= = != and or
     left: Node
     right: Node
 
@@ -249,12 +249,31 @@ class _Parser:
         return node
 
     def multiplicative(self) -> Node:
-        node = self.unary()
+        node = self.exponent()
         while self.token.kind == "op" and self.token.text in ("*", "/"):
             op = self.take().text
-            right = self.unary()
+            right = self.exponent()
             node = Binary(node.start, right.end, op, node, right)
         return node
+
+    def exponent(self) -> Node:
+        """`a ** b`, above `*` and `/`. FEEL readers differ on `-a ** b` and on
+        `a ** b ** c`, so both want parentheses here (never a guess)."""
+        negated = self.is_("-")
+        node = self.unary()
+        if not self.is_("**"):
+            return node
+        if negated:
+            raise self.error(
+                "write (-a) ** b or -(a ** b)", "the sign's reach is ambiguous"
+            )
+        self.take()
+        right = self.unary()
+        if self.is_("**"):
+            raise self.error(
+                "write (a ** b) ** c or a ** (b ** c)", "chained ** is ambiguous"
+            )
+        return Binary(node.start, right.end, "**", node, right)
 
     def unary(self) -> Node:
         if self.is_("-"):
