@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 
 from compiler.interop.dmn import version2
@@ -136,8 +136,9 @@ class Drafter:
     """Drafts every decision table of a model, reporting what cannot be one (other
     decision logic, FEEL beyond unary tests, names that are not inputs nor decisions)."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, refused: Set[str] = frozenset()) -> None:
         self.doc = doc
+        self.refused = refused  # decisions already reported (invocations)
         self.drafts: dict[str, Draft] = {}
         # while a decision service is drafted: its name, and its input decisions
         self.renamed = ""
@@ -175,6 +176,8 @@ class Drafter:
             )
         elif name in self.doc.decisions or name in self.doc.input_data:
             problem = "its name is also the name of a decision or an input"
+        elif outputs[0] in self.refused:
+            problem = f"its output decision {outputs[0]!r} is not converted"
         if problem:
             self.doc.report(
                 "error", "decision service", node, problem, "decision service"
@@ -228,18 +231,12 @@ class Drafter:
                 "import",
                 name,
             )
-        for node in self.doc.children(self.doc.root, "businessKnowledgeModel"):
-            self.doc.report(
-                "error",
-                "business knowledge model",
-                node,
-                "not converted: only decision tables are",
-                "business knowledge model",
-            )
         return feel
 
     def draft(self, decision: ET.Element) -> None:
         """Read a decision's table into a `Draft`, or report why it cannot be one."""
+        if collapse(decision.get("name", "")) in self.refused:
+            return  # reported where its invocation was inlined
         logic = [
             c
             for c in decision

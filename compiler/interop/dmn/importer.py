@@ -1,5 +1,5 @@
 """Import: a DMN file parsed (with defusedxml, under a size limit), its namespace checked,
-its decisions drafted (`drafts`) and the drafts built into tables (`tables`)."""
+its BKM invocations inlined (`invocations`), its decisions drafted (`drafts`) and the drafts built into tables (`tables`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from defusedxml import ElementTree as SafeET
 
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Drafter
+from compiler.interop.dmn.invocations import expand
 from compiler.interop.dmn.messages import Message
 from compiler.interop.dmn.tables import Builder, Conversion
 
@@ -50,7 +51,8 @@ def read_dmn(source: Path | bytes, model: str = "") -> Conversion:
             + ", ".join(DMN_NAMESPACES),
         )
     doc = Document(root, model)
-    return Builder(doc, Drafter(doc).run()).run()
+    refused = expand(doc)  # BKMs inlined where decisions invoke them
+    return Builder(doc, Drafter(doc, refused).run()).run()
 
 
 def _failed(model: str, text: str) -> Conversion:
