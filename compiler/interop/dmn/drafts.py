@@ -67,6 +67,10 @@ class Input:
     type_ref: str | None
     values_text: str | None
     entries: list[RawTests] = field(default_factory=list)
+    # version 2: a path into the structured inputData `target` (`structA.price`): the
+    # DMN names of the components read, and the typeRef of the last one
+    path: tuple[str, ...] = ()
+    field_ref: str | None = None
     # Restored from export's extension attributes (version2): the Type cell, a
     # computed input's expression, a list's Values cell, and cells by rule index.
     restored: version2.Restored = field(default_factory=version2.Restored)
@@ -305,7 +309,7 @@ class Drafter:
         rules = self.rules(
             table, inputs, outputs, len(annotations), problems, single, scope
         )
-        targets = {c.target for c in inputs if c.output is None}
+        targets = {c.target for c in inputs if c.output is None and not c.path}
         for output in outputs:
             for expression in output.expressions:
                 for read in expression.names:
@@ -566,12 +570,10 @@ class Drafter:
             if head in self.doc.decisions:
                 clause.ref, clause.target, clause.output = "decision", head, tail
                 return
-            if head in self.doc.input_data:
-                raise Unsupported(
-                    f"{text!r} is a path into the structured input {head!r}; the format "
-                    "takes plain inputs",
-                    "structured input",
-                )
+            if head in self.doc.input_data:  # version 2: a path input
+                clause.target = head
+                clause.path, clause.field_ref = self.path(head, tail, text)
+                return
         if not text:
             raise Unsupported("the input expression is empty", "malformed table")
         if not re.fullmatch(r"[^\W\d][\w' ]*", text) or text in (
@@ -584,6 +586,38 @@ class Drafter:
                 f"the input expression {text!r} is a FEEL expression, not the name of an input",
                 "FEEL input expression",
             )
+
+    def path(
+        self, root: str, tail: str, text: str
+    ) -> tuple[tuple[str, ...], str | None]:
+        """The components of the inputData ROOT that TAIL (`member.age`) names, and
+        the typeRef of the last; Unsupported when the type of ROOT has no such
+        components or the last is itself a structure."""
+        element = self.doc.child(self.doc.input_data[root], "variable")
+        parts = tuple(collapse(p) for p in tail.split("."))
+        for part in parts:
+            fields = self.doc.fields(element) if element is not None else []
+            if not fields:
+                raise Unsupported(
+                    f"{text!r} reads a field of {root!r}, whose type is not a "
+                    "structure (item components)",
+                    "structured input",
+                )
+            element = next(
+                (f for f in fields if collapse(f.get("name", "")) == part), None
+            )
+            if element is None:
+                raise Unsupported(
+                    f"{text!r}: the type of {root!r} has no component {part!r}",
+                    "structured input",
+                )
+        assert element is not None
+        if self.doc.fields(element):
+            raise Unsupported(
+                f"{text!r} is a structure; a column reads one plain field of it",
+                "structured input",
+            )
+        return parts, self.doc.field_type(element)
 
     def output_clauses(
         self,
