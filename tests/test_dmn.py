@@ -501,11 +501,6 @@ def test_a_table_that_leaves_inputs_unanswered_is_marked_partial() -> None:
         ),
         ('<decision id="d9" name="Total"/>', "decision", "no decision logic"),
         (
-            '<businessKnowledgeModel id="d9" name="Total"/>',
-            "business knowledge model",
-            "business knowledge model",
-        ),
-        (
             '<decisionService id="d9" name="Total"/>',
             "decision service",
             "decision service",

@@ -49,6 +49,9 @@ what:
                                                       the service: the output decision's
                                                       logic, its input decisions plain
                                                       inputs
+    decision with an invocation of a BKM              (version 2) the BKM's body inlined,
+                                                      its parameters replaced by their
+                                                      bindings (`invocations`)
 
 Names with spaces or punctuation become snake_case identifiers (`Approval Status` ->
 `approval_status`, `isAffordable` -> `is_affordable`); collisions get `_2`, `_3` in
@@ -58,7 +61,7 @@ The original names stay visible: the Title row, a comment on every header cell, 
 
 Not converted, and reported with the element's id and name, never guessed: decisions
 whose logic is neither a decision table nor a literal expression (contexts,
-invocations, ...), business knowledge models, decision services of several output
+invocations that cannot be inlined, ...), decision services of several output
 decisions, FEEL beyond unary tests, literals and the entries above in input entries
 (names of variables, arithmetic, function calls), expressions FEEL-CR does not type
 (`expressions`), whole structured inputs and list inputs read by an input clause

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from compiler.interop.dmn import version2
 from compiler.interop.dmn.document import Document, check_language
-from compiler.interop.dmn.expressions import Expression, split_names
+from compiler.interop.dmn.expressions import Expression, join_paths, split_names
 from compiler.interop.dmn.feel import (
     Literal,
     RawTests,
@@ -309,7 +309,9 @@ class Drafter:
         rules = self.rules(
             table, inputs, outputs, len(annotations), problems, single, scope
         )
-        targets = {c.target for c in inputs if c.output is None and not c.path}
+        targets = {
+            c.expression if c.path else c.target for c in inputs if c.output is None
+        }
         for output in outputs:
             for expression in output.expressions:
                 for read in expression.names:
@@ -352,6 +354,17 @@ class Drafter:
         names = [*self.doc.input_data, *self.doc.decisions]
         return [n for n in dict.fromkeys(names) if n != decision]
 
+    def split(self, text: str, scope: Sequence[str]) -> Expression:
+        """TEXT split at the names of SCOPE, a path into a structured inputData
+        (`Person.Name`) read as one name (version 2: a path input)."""
+        structured = {
+            name
+            for name, data in self.doc.input_data.items()
+            if (variable := self.doc.child(data, "variable")) is not None
+            and self.doc.fields(variable)
+        }
+        return join_paths(split_names(text, scope), structured)
+
     def literal(self, decision: ET.Element, node: ET.Element) -> None:
         """A literal-expression decision as a FIRST table of one rule whose entries
         are all `-` and whose one output is computed (version 2): the inputs are the
@@ -367,7 +380,7 @@ class Drafter:
             problems.add(
                 "", Unsupported("the literal expression is empty", "malformed table")
             )
-        expression = split_names(text, self.scope(name))
+        expression = self.split(text, self.scope(name))
         variable = self.doc.child(decision, "variable")
         type_refs = [
             ref
@@ -524,7 +537,7 @@ class Drafter:
                     )
         for index in sorted(computed):
             outputs[index].expressions = [
-                split_names(text.strip() or "null", scope) for text in texts[index]
+                self.split(text.strip() or "null", scope) for text in texts[index]
             ]
         return rules
 

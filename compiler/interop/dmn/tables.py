@@ -196,6 +196,11 @@ class Builder:
             for clause, column in zip(draft.inputs, inputs, strict=True)
             if clause.output is None and not clause.path
         }
+        identifiers.update(  # version 2: expressions read a path input by its path
+            (clause.expression, column.header)
+            for clause, column in zip(draft.inputs, inputs, strict=True)
+            if clause.path
+        )
         env = inputs_env([(column, 0) for column in inputs])
         outputs: list[Column] = []
         computed: list[tuple[Typed, ...] | None] = []
