@@ -2,7 +2,8 @@
 
 `sheets` builds it from workbook cells, `validate` and `analyse` read it, `codegen`
 renders it. Values are plain Python: `str` (string, code), `int`, `float`, `bool`,
-`datetime.date`, or `None` for null.
+`datetime.date`, or `None` for null; version 2 adds `datetime.timedelta`, `time`,
+`datetime` and `YearsMonths` (a years-and-months duration, a whole number of months).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Location
+from compiler.emitting.runtime._runtime import YearsMonths as YearsMonths
 
 if TYPE_CHECKING:
     from compiler.expressions.typed import Typed
 
-Value = str | int | float | bool | dt.date | dt.timedelta | dt.time | None
+Value = str | int | float | bool | dt.date | dt.timedelta | dt.time | YearsMonths | None
+Bound = int | float | dt.date | dt.timedelta | dt.time | YearsMonths | str
 
 
 class DataType(enum.Enum):
@@ -31,6 +34,7 @@ class DataType(enum.Enum):
     DURATION = "duration"
     TIME = "time"
     DATETIME = "datetime"
+    YEARS_MONTHS = "years and months duration"
 
     @property
     def ordered(self) -> bool:
@@ -41,6 +45,7 @@ class DataType(enum.Enum):
             DataType.DATE,
             DataType.CODE,
             *TIME_TYPES,
+            DataType.YEARS_MONTHS,
         )
 
     @property
@@ -64,8 +69,10 @@ _PYTHON_TYPES = {
     DataType.DURATION: "timedelta",
     DataType.TIME: "time",
     DataType.DATETIME: "datetime",
+    DataType.YEARS_MONTHS: "YearsMonths",
 }
 TIME_TYPES = (DataType.DURATION, DataType.TIME, DataType.DATETIME)
+"""The version-2 types whose values are `datetime` values (microsecond-ordered)."""
 
 
 class HitPolicy(enum.Enum):
@@ -106,15 +113,15 @@ class Compare:
     """`< 18`, `>= 2025-12-01`: op is one of `<`, `<=`, `>`, `>=`."""
 
     op: str
-    value: int | float | dt.date | dt.timedelta | dt.time | str
+    value: Bound
 
 
 @dataclass(frozen=True, slots=True)
 class Interval:
     """`[18..64]`, `(0..30)`; for codes, a range of same-length codes."""
 
-    low: int | float | dt.date | dt.timedelta | dt.time | str
-    high: int | float | dt.date | dt.timedelta | dt.time | str
+    low: Bound
+    high: Bound
     low_closed: bool = True
     high_closed: bool = True
 

@@ -4,8 +4,11 @@
   `14 days`, `6 weeks`, `12 hours`, `30 minutes`, `90 seconds` (singular or plural),
   ISO 8601 / FEEL `P14D`, `P2W`, `PT12H`, `P1DT6H`, negated `-P1D`, or
   `duration("P14D")`. Months and years have no fixed length in days, so they are not
-  a `duration`: they are a years-and-months duration, which only expressions hold
-  (`years and months duration(a, b)`, `3 months`), see `compiler.expressions`.
+  a `duration`: they are a years-and-months duration.
+- `years and months duration` is DMN's other duration, a `YearsMonths` (a whole
+  number of months): `18 months`, `1 year`, `2 years 6 months`, ISO `P1Y6M`,
+  `-P2M`, `duration("P1Y")`. Days, weeks and times have no fixed length in months,
+  so `3 days` or `P1M3D` is not one (E206).
 - `time` is a time of day, `datetime.time`: `08:30`, `08:30:15`, `time("08:30:00")`,
   or an Excel time cell.
 - `datetime` is DMN's `date and time`, `datetime.datetime`: `2025-12-18T08:30`,
@@ -24,6 +27,7 @@ import datetime as dt
 import re
 
 from compiler.diagnostics import CellError
+from compiler.emitting.runtime._runtime import YearsMonths
 
 _UNITS = {
     "week": dt.timedelta(weeks=1),
@@ -44,6 +48,7 @@ _CALL = re.compile(r'^([a-z ]+)\(\s*"([^"]*)"\s*\)$', re.I)
 
 DURATION_HINT = "write e.g. 14 days, 6 weeks, 12 hours, or ISO P14D"
 TIME_HINT = "write e.g. 08:30 or 08:30:15 (24-hour clock, no time zone)"
+YEARS_MONTHS_HINT = "write e.g. 18 months, 1 year, 2 years 6 months, or ISO P1Y6M"
 DATETIME_HINT = "write e.g. 2025-12-18T08:30 (ISO, no time zone)"
 
 
@@ -110,6 +115,51 @@ def parse_ym(text: str) -> int | None:
         months = int(iso.group(2) or 0) * 12 + int(iso.group(3) or 0)
         return -months if iso.group(1) else months
     return None
+
+
+_YM_WORDS = re.compile(r"^([+-]?\d+)\s*years?(?:\s+(\d+)\s*months?)?$", re.I)
+_ISO_MIXED = re.compile(r"^-?P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T.*)?$")
+
+
+def parse_years_months(text: str) -> YearsMonths:
+    """A years-and-months duration; CellError (E206) when TEXT is not one, with a
+    hint when it holds days or times, which have no fixed length in months."""
+    unwrapped = _unwrap(text, "duration")
+    both = _YM_WORDS.match(unwrapped)
+    if both:
+        years = int(both.group(1))
+        extra = int(both.group(2) or 0)
+        return YearsMonths(years * 12 + (-extra if years < 0 else extra))
+    months = parse_ym(unwrapped)
+    if months is not None:
+        return YearsMonths(months)
+    words = _WORDS.match(unwrapped)
+    mixed = (words and words.group(2).lower() in _UNITS) or (
+        _ISO_MIXED.match(unwrapped) and unwrapped.strip("-P")
+    )
+    if mixed:
+        raise CellError(
+            f"{unwrapped!r} holds days or a time of day, which have no fixed length in "
+            "months, so it is not a years-and-months duration",
+            "write whole months or years (90 days: 3 months), or make the column a "
+            "days-and-time duration (Type duration)",
+            code="E206",
+        )
+    raise CellError(
+        f"{unwrapped!r} is not a years-and-months duration",
+        YEARS_MONTHS_HINT,
+        code="E206",
+    )
+
+
+def show_years_months(value: YearsMonths) -> str:
+    """A years-and-months duration as an author writes it: `2 years` for whole
+    years, else `18 months`."""
+    total = value.total
+    if total % 12 == 0 and total:
+        years = total // 12
+        return f"{years} year{'' if abs(years) == 1 else 's'}"
+    return f"{total} month{'' if abs(total) == 1 else 's'}"
 
 
 def _refuse_zone(text: str, hint: str) -> None:

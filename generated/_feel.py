@@ -18,51 +18,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._runtime import InputError
+from ._runtime import YearsMonths as YearsMonths
 
 if TYPE_CHECKING:
     import pandas
 
 E = TypeVar("E")
-
-
-class YearsMonths:
-    """A years-and-months duration (`P1Y6M`, `18 months`): a whole number of months."""
-
-    __slots__ = ("total",)
-
-    def __init__(self, months: int) -> None:
-        self.total = months
-
-    @property
-    def years(self) -> int:
-        """FEEL's `.years`: the whole years (signed)."""
-        return int(self.total / 12)
-
-    @property
-    def months(self) -> int:
-        """FEEL's `.months`: the months beyond the whole years (signed)."""
-        return self.total - 12 * self.years
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, YearsMonths) and other.total == self.total
-
-    def __hash__(self) -> int:
-        return hash(("ym", self.total))
-
-    def __lt__(self, other: YearsMonths) -> bool:
-        return self.total < other.total
-
-    def __le__(self, other: YearsMonths) -> bool:
-        return self.total <= other.total
-
-    def __gt__(self, other: YearsMonths) -> bool:
-        return self.total > other.total
-
-    def __ge__(self, other: YearsMonths) -> bool:
-        return self.total >= other.total
-
-    def __repr__(self) -> str:
-        return f"YearsMonths({self.total})"
 
 
 def _shift(day: datetime.date, months: int) -> datetime.date:
@@ -223,6 +184,7 @@ _ELEMENTS: dict[str, tuple[type, ...]] = {
     "duration": (datetime.timedelta,),
     "time": (datetime.time,),
     "datetime": (datetime.datetime,),
+    "years and months duration": (YearsMonths,),
 }
 
 

@@ -556,6 +556,8 @@ _ALIKE = {
     "duration": ("timedelta", "empty"),
     "time": ("time", "empty"),
     "datetime": ("datetime", "empty"),
+    # version 2: YearsMonths objects (never equal to a value of another type)
+    "years and months duration": ("mixed", "empty"),
 }
 
 

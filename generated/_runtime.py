@@ -21,6 +21,38 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class YearsMonths:
+    """A years-and-months duration (`P1Y6M`, `18 months`): a whole number of months.
+
+    Not an int, so that 18 months cannot be taken for 18 (years, or an integer input):
+    an evaluator refuses an int for a years-and-months input. Values order by their
+    months, and never compare with other types (TypeError)."""
+
+    total: int
+
+    @property
+    def years(self) -> int:
+        """FEEL's `.years`: the whole years (signed)."""
+        return int(self.total / 12)
+
+    @property
+    def months(self) -> int:
+        """FEEL's `.months`: the months beyond the whole years (signed)."""
+        return self.total - 12 * self.years
+
+    def __repr__(self) -> str:
+        return f"YearsMonths({self.total})"
+
+    def __str__(self) -> str:
+        """ISO 8601 / FEEL text: `P1Y6M`, `-P2M`, `P0M`."""
+        years, rest = divmod(abs(self.total), 12)
+        text = (f"{years}Y" if years else "") + (
+            f"{rest}M" if rest or not years else ""
+        )
+        return ("-P" if self.total < 0 else "P") + text
+
+
 class DecisionError(ValueError):
     """Base class of every error a generated evaluator raises."""
 
@@ -312,6 +344,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "duration": (datetime.timedelta,),
     "time": (datetime.time,),
     "datetime": (datetime.datetime,),
+    "years and months duration": (YearsMonths,),
 }
 _ZONED = ("time", "datetime")
 

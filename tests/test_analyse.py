@@ -41,6 +41,7 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    YearsMonths,
 )
 from compiler.reading.cells import tests_match as accepts
 
@@ -144,12 +145,14 @@ DAY = dt.date(2024, 1, 1)
 INTEGERS = st.integers(-3, 6)
 NUMBERS = st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.5, 4.0])
 DATES = st.integers(-3, 6).map(lambda n: DAY + dt.timedelta(days=n))
+MONTHS = st.integers(-3, 6).map(YearsMonths)  # version 2: whole months, like integers
 PROBES: dict[DataType, st.SearchStrategy[Any]] = {
     DataType.INTEGER: st.integers(-6, 9),
     DataType.NUMBER: st.sampled_from(
         [-2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 2.5, 3.0, 4.0, 5.5]
     ),
     DataType.DATE: st.integers(-6, 9).map(lambda n: DAY + dt.timedelta(days=n)),
+    DataType.YEARS_MONTHS: st.integers(-6, 9).map(YearsMonths),
     DataType.CODE: codes(1, 4),
     DataType.STRING: st.sampled_from(["a", "b", "c", "zz"]),
     DataType.BOOLEAN: st.booleans(),
@@ -158,6 +161,7 @@ TESTS: dict[DataType, st.SearchStrategy[Test]] = {
     DataType.INTEGER: ordered_test(INTEGERS),
     DataType.NUMBER: ordered_test(NUMBERS),
     DataType.DATE: ordered_test(DATES),
+    DataType.YEARS_MONTHS: ordered_test(MONTHS),
     DataType.CODE: code_test(),
     DataType.STRING: st.sampled_from(["a", "b", "c"]).map(Equals),
     DataType.BOOLEAN: st.booleans().map(Equals),
@@ -238,7 +242,7 @@ def test_code_between_finds_a_code_whenever_one_exists(
 def small_column(draw: st.DrawFn, name: str) -> tuple[Column, list[Value]]:
     """A column and the grid of values to try: its whole domain, or for an open
     column every value the entries can tell apart (plus one unmentioned value)."""
-    kind = draw(st.sampled_from(["string", "boolean", "integer"]))
+    kind = draw(st.sampled_from(["string", "boolean", "integer", "months"]))
     if kind == "string":
         listed = draw(st.booleans())
         if listed:
@@ -251,6 +255,15 @@ def small_column(draw: st.DrawFn, name: str) -> tuple[Column, list[Value]]:
         if draw(st.booleans()):
             return column(name, DataType.BOOLEAN), [True, False]
         return column(name, DataType.BOOLEAN, (Equals(True),)), [True]
+    if kind == "months":  # version 2: a years-and-months duration, every month
+        if draw(st.booleans()):
+            low = draw(st.integers(0, 2))
+            high = draw(st.integers(low, 5))
+            bounds = Interval(YearsMonths(low), YearsMonths(high))
+            grid = [YearsMonths(m) for m in range(low, high + 1)]
+            return column(name, DataType.YEARS_MONTHS, (bounds,)), grid
+        grid = [YearsMonths(m) for m in range(-3, 9)]
+        return column(name, DataType.YEARS_MONTHS), grid
     if draw(st.booleans()):
         low = draw(st.integers(0, 2))
         high = draw(st.integers(low, 5))
@@ -265,6 +278,8 @@ def small_entry(col: Column, grid: list[Value]) -> st.SearchStrategy[UnaryTests]
         simple = st.sampled_from(["a", "b", "c"]).map(Equals)
     elif col.type is DataType.BOOLEAN:
         simple = st.booleans().map(Equals)
+    elif col.type is DataType.YEARS_MONTHS:
+        simple = ordered_test(st.integers(-1, 6).map(YearsMonths))
     else:
         simple = ordered_test(st.integers(-1, 6))
     listed = st.lists(st.one_of(simple, st.just(Equals(None))), min_size=1, max_size=2)

@@ -33,6 +33,7 @@ from pathlib import Path
 from compiler.checking import interpret
 from compiler.diagnostics import Diagnostic, has_errors
 from compiler.model import (
+    Bound,
     Column,
     Compare,
     DataType,
@@ -44,6 +45,7 @@ from compiler.model import (
     Rule,
     Table,
     Value,
+    YearsMonths,
 )
 from compiler.pipeline import load_tables
 from compiler.reading.cell_text import entry_text, value_text
@@ -495,7 +497,7 @@ def _code_step(code: str, delta: int) -> str | None:
 def representative_values(column: Column, tables: list[Table]) -> list[Value]:
     """The values of one input that tell the rules apart (see the module docstring)."""
     mentioned: list[Value] = []
-    bounds: list[int | float | dt.date | dt.timedelta | dt.time | str] = []
+    bounds: list[Bound] = []
     prefixes: list[str] = []
     entries = [
         entry
@@ -543,6 +545,12 @@ def representative_values(column: Column, tables: list[Table]) -> list[Value]:
             values += [date - day, date + day]
         if not dates:
             values.append(dt.date(2000, 1, 1))
+    elif column.type is DataType.YEARS_MONTHS:  # version 2: a month either side
+        months = [v for v in (*bounds, *mentioned) if isinstance(v, YearsMonths)]
+        for ym in months:
+            values += [YearsMonths(ym.total - 1), YearsMonths(ym.total + 1)]
+        if not months:
+            values.append(YearsMonths(0))
     else:
         for bound in bounds:
             if isinstance(bound, str):
@@ -576,6 +584,8 @@ def _order(value: Value) -> tuple[int, str, float]:
         return (3, "", float(value.toordinal()))
     if isinstance(value, dt.timedelta):  # version 2
         return (5, "", value.total_seconds())
+    if isinstance(value, YearsMonths):
+        return (7, "", float(value.total))
     if isinstance(value, dt.time):
         return (6, value.isoformat(), 0.0)
     return (4, value, 0.0)

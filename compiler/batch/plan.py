@@ -149,6 +149,13 @@ def make_plan(
                 usage=True,
             )
     inputs = tuple(Field(c.name, c.type) for c in project.chain_inputs(table))
+    months = [f.name for f in (*inputs, *outputs) if f.type is DataType.YEARS_MONTHS]
+    if months:  # version 2: no Arrow column type for them yet
+        raise RunError(
+            f"{table}: run does not take years-and-months durations yet "
+            f"({', '.join(months)}); call evaluate_frame from Python",
+            usage=True,
+        )
     for column in inputs:
         if column.name not in names:
             hint = suggest(column.name, names)

@@ -48,11 +48,12 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    YearsMonths,
 )
 from compiler.reading.cells import tests_match
-from compiler.timetypes import show_duration
+from compiler.timetypes import show_duration, show_years_months
 
-Ordered = int | float | dt.date | dt.timedelta | dt.time | str
+Ordered = int | float | dt.date | dt.timedelta | dt.time | YearsMonths | str
 _READABLE = string.digits + string.ascii_uppercase + string.ascii_lowercase + "."
 _MAX_CHAR = 0x10FFFF
 
@@ -67,6 +68,8 @@ def show(value: Value) -> str:
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.timedelta):  # version 2: `14 days`
         return show_duration(value)
+    if isinstance(value, YearsMonths):  # version 2: `18 months`
+        return show_years_months(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, str):
@@ -435,7 +438,7 @@ class OrderedAxis(Axis):
         _, _, high, high_closed = self._ends(last)
         lane = self.lanes[first.lane]
         kind = self.column.type
-        if kind in (DataType.INTEGER, DataType.DATE):
+        if kind in (DataType.INTEGER, DataType.DATE, DataType.YEARS_MONTHS):
             # Whole values: an open end is the next value inside.
             if low is not None and not low_closed:
                 low, low_closed = _step(low, 1), True
@@ -473,6 +476,8 @@ class OrderedAxis(Axis):
 def _step(value: Ordered, by: int) -> Ordered:
     if isinstance(value, dt.date):
         return value + dt.timedelta(days=by)
+    if isinstance(value, YearsMonths):  # version 2: whole months, like integers
+        return YearsMonths(value.total + by)
     assert isinstance(value, int)
     return value + by
 
@@ -563,6 +568,13 @@ def _witness(
         return _date_between(low, high)  # type: ignore[arg-type]
     if kind is DataType.INTEGER:
         return _int_between(low, high)  # type: ignore[arg-type]
+    if kind is DataType.YEARS_MONTHS:  # whole months: ordered like integers
+        assert isinstance(low, (YearsMonths, type(None)))
+        assert isinstance(high, (YearsMonths, type(None)))
+        months = _int_between(
+            None if low is None else low.total, None if high is None else high.total
+        )
+        return None if months is None else YearsMonths(months)
     return _number_between(low, high)  # type: ignore[arg-type]
 
 

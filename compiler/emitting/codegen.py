@@ -408,6 +408,9 @@ def render_table(project: Project, decision: Decision) -> str:
     if any(c.path for c in chain):  # a structured input's mapping
         typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
     used = {"Rule", "Version", *ERRORS} | {n for v in versions for n in v["names"]}
+    years_months = DataType.YEARS_MONTHS in types  # version 2: its value type
+    if years_months:
+        used.add("YearsMonths")
     if versioned:
         used.add("evaluation_date")
     if first.returns_list:
@@ -454,6 +457,7 @@ def render_table(project: Project, decision: Decision) -> str:
             stdlib_names=sorted(used & _STDLIB),
             runtime_names=sorted(used - _STDLIB, key=_import_order),
             typing_names=typing_names,
+            years_months=years_months,
             shape=shape,
         )
     )

@@ -43,10 +43,11 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    YearsMonths,
 )
 from compiler.reading.cells import tests_match
 
-Bound = int | float | dt.date | dt.timedelta | dt.time | str
+Bound = int | float | dt.date | dt.timedelta | dt.time | YearsMonths | str
 Run = tuple[int, int]  # slots start..stop-1
 
 
@@ -198,6 +199,8 @@ def after(value: Bound) -> Bound | None:
         return math.nextafter(value, math.inf)
     if isinstance(value, (dt.datetime, dt.timedelta, dt.time)):  # version 2
         return _after_time(value)
+    if isinstance(value, YearsMonths):  # version 2: whole months
+        return YearsMonths(value.total + 1)
     if isinstance(value, dt.date):
         return None if value == dt.date.max else value + dt.timedelta(days=1)
     return value + "\x00"

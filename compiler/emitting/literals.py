@@ -13,7 +13,7 @@ import functools
 
 import jinja2
 
-from compiler.model import Value
+from compiler.model import Value, YearsMonths
 
 
 def py_literal(value: object) -> str:
@@ -39,6 +39,8 @@ def py_literal(value: object) -> str:
         return f"time({', '.join(map(str, clock[: 4 if clock[3] else 3]))})"
     if isinstance(value, dt.date):
         return f"date({value.year}, {value.month}, {value.day})"
+    if isinstance(value, YearsMonths):  # version 2: a whole number of months
+        return f"YearsMonths({value.total})"
     if isinstance(value, frozenset):
         items = sorted(value, key=lambda v: (v is None, type(v).__name__, repr(v)))
         return "frozenset({" + ", ".join(py_literal(v) for v in items) + "})"

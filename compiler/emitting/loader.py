@@ -25,7 +25,7 @@ from typing import Any
 from compiler.diagnostics import CellError
 from compiler.emitting.runtime import SHIPPED
 from compiler.emitting.runtime._explain import to_json
-from compiler.model import Column, Project
+from compiler.model import Column, Project, YearsMonths
 from compiler.reading import cells
 
 _counter = itertools.count(1)
@@ -241,6 +241,9 @@ class TextEvaluator:
                     )
                 else:
                     kwargs[name] = cells.parse_literal(text, column.type)
+                    if isinstance(kwargs[name], YearsMonths):  # the package's own
+                        runtime = sibling(self.module, "_runtime")
+                        kwargs[name] = runtime.YearsMonths(kwargs[name].total)
             except CellError as exc:
                 raise EvalError(f"{name}={text!r}: {_explained(exc)}") from None
         if as_of:

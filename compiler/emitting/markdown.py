@@ -215,6 +215,7 @@ _ANY = {
     DataType.DURATION: "any duration",
     DataType.TIME: "any time of day",
     DataType.DATETIME: "any date and time",
+    DataType.YEARS_MONTHS: "any years and months duration",
 }
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from compiler.emitting import strategy
 from compiler.emitting.index import Axis, after
 from compiler.emitting.literals import py_literal
-from compiler.model import Column, DataType, Equals, Interval, Prefix, Test
+from compiler.model import Column, DataType, Equals, Interval, Prefix, Test, YearsMonths
 from compiler.timetypes import iso_duration
 
 
@@ -72,6 +72,8 @@ def _shown(value: object) -> str:
         return iso_duration(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, YearsMonths):  # version 2: `P1Y6M`
+        return str(value)
     if isinstance(value, float) and math.isinf(value):
         return "inf"
     return repr(value)
@@ -283,6 +285,7 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
         # naive only: a zoned value takes the checked path (InputError)
         DataType.TIME: f"(type({x}) is time and {x}.tzinfo is None)",
         DataType.DATETIME: f"(type({x}) is datetime and {x}.tzinfo is None)",
+        DataType.YEARS_MONTHS: f"type({x}) is YearsMonths",
     }[column.type]
     values = _int_values(column)
     rendered = Rendered("\n".join(lines), "", spec, names)
@@ -346,6 +349,7 @@ def _allowed_text(column: Column) -> str:
         DataType.DURATION: "a datetime.timedelta",
         DataType.TIME: "a datetime.time (no time zone)",
         DataType.DATETIME: "a datetime.datetime (no time zone)",
+        DataType.YEARS_MONTHS: "a YearsMonths (years and months duration)",
     }[column.type]
     if column.required:  # a missing value is not allowed
         if column.values is None:
@@ -366,7 +370,7 @@ def describe(test: Test) -> str:
         return f"{'[' if test.low_closed else '('}{low}..{high}{']' if test.high_closed else ')'}"
     if isinstance(test, Prefix):
         return f"{test.prefix!r}*"
-    if isinstance(test.value, (dt.timedelta, dt.time)):  # version 2
+    if isinstance(test.value, (dt.timedelta, dt.time, YearsMonths)):  # version 2
         return f"{test.op} {_described(test.value)}"
     return f"{test.op} {test.value!r}"
 
@@ -377,4 +381,6 @@ def _described(value: object) -> str:
         return iso_duration(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, YearsMonths):
+        return str(value)
     return repr(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from compiler.checking.analyse import Example
 from compiler.emitting.formatting import EVERY, split_line
 from compiler.emitting.literals import environment, py_literal, value_names
-from compiler.model import Decision, Project, TestCase, TestSuite, Value
+from compiler.model import Decision, Project, TestCase, TestSuite, Value, YearsMonths
 
 
 def _case_inputs(case_inputs: tuple[tuple[str, Value], ...]) -> str:
@@ -66,6 +66,7 @@ def render_suite(
         takes_as_of=project.chain_versioned(decision.name),
         returns_list=py_literal(decision.first.returns_list),
         datetime_names=names,
+        years_months=any(isinstance(v, YearsMonths) for v in flat),
     )
 
 

@@ -125,6 +125,8 @@ _TEXT_TYPES = {
 
 
 def type_of(column_type: DataType) -> str:
+    if column_type is DataType.YEARS_MONTHS:  # version 2: a column of them
+        return "ym"
     return "string" if column_type is DataType.CODE else column_type.value
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 from compiler.model import (
+    Bound,
     Compare,
     DataType,
     Equals,
@@ -19,8 +20,9 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    YearsMonths,
 )
-from compiler.timetypes import show_duration
+from compiler.timetypes import show_duration, show_years_months
 
 _BARE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$")
 _KEYWORDS = frozenset({"null", "true", "false", "-"})
@@ -39,6 +41,8 @@ def value_text(value: Value | tuple[Value, ...], *, quote: bool = True) -> str:
         return "true" if value else "false"
     if isinstance(value, dt.timedelta):  # version 2: `14 days`
         return show_duration(value)
+    if isinstance(value, YearsMonths):  # version 2: `18 months`
+        return show_years_months(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float):
@@ -51,7 +55,7 @@ def value_text(value: Value | tuple[Value, ...], *, quote: bool = True) -> str:
     return f'"{escaped}"'
 
 
-def bound_text(value: int | float | dt.date | dt.timedelta | dt.time | str) -> str:
+def bound_text(value: Bound) -> str:
     """A comparison or range end; codes stay bare (`[70450..70498]`)."""
     if isinstance(value, str):
         return value if _BARE.match(value) else value_text(value)

@@ -25,6 +25,7 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    YearsMonths,
 )
 
 RawValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
@@ -208,6 +209,8 @@ def _literal_from_text(text: str, type_: DataType) -> Value:
         return parse_date_text(text)
     if type_ in TIME_TYPES:
         return _time_literal(text, type_)
+    if type_ is DataType.YEARS_MONTHS:
+        return timetypes.parse_years_months(text)
     if type_ is DataType.INTEGER:
         if _INTEGER.match(text):
             try:
@@ -249,6 +252,7 @@ def _type_hint(type_: DataType) -> str:
         DataType.DURATION: timetypes.DURATION_HINT,
         DataType.TIME: timetypes.TIME_HINT,
         DataType.DATETIME: timetypes.DATETIME_HINT,
+        DataType.YEARS_MONTHS: timetypes.YEARS_MONTHS_HINT,
     }[type_]
 
 
@@ -357,7 +361,7 @@ def _parse_test(text: str, type_: DataType) -> Test:
             )
         value = parse_literal(operand.strip(), type_, allow_null=False)
         assert isinstance(
-            value, (int, float, dt.date, dt.timedelta, dt.time)
+            value, (int, float, dt.date, dt.timedelta, dt.time, YearsMonths)
         ) and not isinstance(value, bool)
         return Compare(op, value)
     bracket = _RANGE.match(text)

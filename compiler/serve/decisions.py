@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from compiler import timetypes
+from compiler.diagnostics import CellError
 from compiler.emitting.loader import result_json
 from compiler.emitting.runtime._explain import to_json
 from compiler.model import DataType
@@ -102,6 +104,8 @@ def arguments(table: ServedTable, inputs: Any) -> dict[str, Any]:
             raise _unknown_input(table, name)
         if kind is DataType.DATE and isinstance(value, str):
             value = _date(table, name, value)
+        elif kind is DataType.YEARS_MONTHS and isinstance(value, str):
+            value = _years_months(table, name, value)
         elif kind is DataType.INTEGER and isinstance(value, float):
             if value.is_integer():
                 value = int(value)  # JSON Schema: 17.0 is an integer
@@ -203,6 +207,23 @@ def _date(table: ServedTable, name: str, value: Any, nullable: bool = False) -> 
         value=value,
         allowed="a date as YYYY-MM-DD text" + (", or null" if nullable else ""),
     )
+
+
+def _years_months(table: ServedTable, name: str, value: str) -> Any:
+    """An ISO `P1Y6M` (or `18 months`) as the package's own YearsMonths."""
+    try:
+        months = timetypes.parse_years_months(value).total
+    except CellError as exc:
+        raise RequestError(
+            422,
+            "invalid_input",
+            f"{table.name}: {name}={value!r}: {exc}",
+            table=table.name,
+            input=name,
+            value=value,
+            allowed="a years and months duration as ISO text such as P1Y6M",
+        ) from None
+    return table.runtime.YearsMonths(months)
 
 
 def _unknown_input(table: ServedTable, name: str) -> RequestError:

@@ -45,6 +45,7 @@ _JSON = {
     DataType.DURATION: "string",
     DataType.TIME: "string",
     DataType.DATETIME: "string",
+    DataType.YEARS_MONTHS: "string",  # ISO 8601: P1Y6M
 }
 _MAX_EXAMPLES = 50  # per operation: the first cases of the Tests sheets
 _REF = "#/components/schemas/"
@@ -295,6 +296,8 @@ def value_schema(
     null: list[Any] = [None] if nullable else []
     if type_ is DataType.DATE:
         schema["format"] = "date"
+    if type_ is DataType.YEARS_MONTHS:
+        schema["format"] = "duration"
     if values is None:
         return schema
     listed = [t.value for t in values.tests if isinstance(t, Equals)]

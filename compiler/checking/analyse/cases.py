@@ -23,6 +23,7 @@ from compiler.model import (
     Table,
     Test,
     Value,
+    YearsMonths,
 )
 from compiler.reading.cells import tests_match
 
@@ -95,6 +96,8 @@ def _nudge(value: Value, step: int, kind: DataType) -> Value:
             return None
     if kind is DataType.INTEGER and isinstance(value, int):
         return value + step
+    if isinstance(value, YearsMonths):  # version 2: a month
+        return YearsMonths(value.total + step)
     if kind is DataType.NUMBER and isinstance(value, (int, float)):
         return float(Decimal(repr(float(value))) + Decimal(step) / 100)
     if isinstance(value, str):

@@ -25,6 +25,7 @@ from compiler.model import (
     Rule,
     Table,
     Value,
+    YearsMonths,
 )
 
 Constraint = tuple[str, Axis, int]  # input name, axis, atoms the value must lie in
@@ -43,6 +44,7 @@ _EXACT_TYPES: dict[DataType, tuple[type, ...]] = {
     DataType.DURATION: (dt.timedelta,),
     DataType.TIME: (dt.time,),
     DataType.DATETIME: (dt.datetime,),
+    DataType.YEARS_MONTHS: (YearsMonths,),
 }
 
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ._runtime import NoVersionError, Rule, Version, _Decided
+from ._runtime import NoVersionError, Rule, Version, YearsMonths, _Decided
 
 D = TypeVar("D", bound=_Decided)
 
@@ -67,6 +67,8 @@ def value_text(value: object, type_: str = "") -> str:
         return value.isoformat()
     if isinstance(value, datetime.timedelta):  # version 2: FEEL's ISO form
         return _iso_duration(value)
+    if isinstance(value, YearsMonths):  # version 2: `P1Y6M`
+        return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int):
@@ -268,6 +270,10 @@ def to_json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return _iso_duration(value)
+    if isinstance(value, YearsMonths) or type(value).__name__ == "YearsMonths":
+        # also another copy of this runtime's: the compiler's to_json reads the
+        # results of the generated packages it loads (serve, eval)
+        return str(value)
     return value
 
 

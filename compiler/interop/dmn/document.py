@@ -10,16 +10,6 @@ from compiler.interop.dmn.messages import Message, Unsupported
 from compiler.interop.dmn.names import collapse
 from compiler.model import DataType
 
-_TEMPORAL_TYPES = {
-    "time",
-    "date and time",
-    "datetime",
-    "days and time duration",
-    "daytimeduration",
-    "years and months duration",
-    "yearmonthduration",
-}
-
 
 class Document:
     """The `definitions` element of a model with its item definitions, inputData and
@@ -117,12 +107,6 @@ class Document:
             return by_lower[local.lower()], None
         if local.lower() == "any":
             return None, None
-        if local.lower() in _TEMPORAL_TYPES:
-            raise Unsupported(
-                f"the type {local!r} is not in the format (string, number, boolean, "
-                "date, time, date and time, days and time duration)",
-                "time or duration value",
-            )
         item = self.items.get(local)
         if item is None or depth > 20:
             raise Unsupported(f"unknown type {type_ref!r}", "unknown type")

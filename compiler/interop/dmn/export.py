@@ -55,6 +55,7 @@ _FEEL_TYPES = {
     DataType.BOOLEAN: "boolean",
     DataType.DATE: "date",
     DataType.DURATION: "days and time duration",
+    DataType.YEARS_MONTHS: "years and months duration",
     DataType.TIME: "time",
     DataType.DATETIME: "date and time",
 }

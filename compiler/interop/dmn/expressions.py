@@ -33,6 +33,7 @@ _COLUMN_TYPES = {
     "duration": DataType.DURATION,
     "time": DataType.TIME,
     "datetime": DataType.DATETIME,
+    "ym": DataType.YEARS_MONTHS,
 }
 
 

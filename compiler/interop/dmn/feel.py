@@ -22,6 +22,7 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    YearsMonths,
 )
 from compiler.reading import cells
 from compiler.timetypes import iso_duration
@@ -38,13 +39,15 @@ TYPES = {
     "time": DataType.TIME,
     "date and time": DataType.DATETIME,
     "dateTime": DataType.DATETIME,
+    "years and months duration": DataType.YEARS_MONTHS,
+    "yearMonthDuration": DataType.YEARS_MONTHS,
     # Camunda 7 (Java) types: exact counterparts, not inferred.
     "integer": DataType.INTEGER,
     "long": DataType.INTEGER,
     "double": DataType.NUMBER,
 }
 
-Literal = str | Decimal | bool | dt.date | dt.timedelta | dt.time | None
+Literal = str | Decimal | bool | dt.date | dt.timedelta | dt.time | YearsMonths | None
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -228,12 +231,8 @@ def _temporal(name: str, text: str, source: str) -> Literal:
             return timetypes.parse_time(text)
         if name == "date and time":
             return timetypes.parse_datetime(text)
-        if timetypes.parse_ym(text) is not None:
-            raise Unsupported(
-                f"{source!r} is a years-and-months duration; the format's duration "
-                "columns hold days-and-time durations",
-                "years and months duration",
-            )
+        if re.fullmatch(r"-?P(\d+Y)?(\d+M)?", text) and text.strip("-P"):
+            return timetypes.parse_years_months(text)  # version 2: `P1Y6M`
         return timetypes.parse_duration(text)
     except CellError as error:
         raise Unsupported(
@@ -288,6 +287,8 @@ def _kind_of(value: Literal) -> str:
         return "date"
     if isinstance(value, dt.timedelta):
         return "days and time duration"
+    if isinstance(value, YearsMonths):
+        return "years and months duration"
     if isinstance(value, dt.time):
         return "time"
     return "string" if isinstance(value, str) else "null"
@@ -320,7 +321,7 @@ def typed(value: Literal, type_: DataType) -> Value:
         return value
     if type(value) is dt.date and type_ is DataType.DATE:
         return value
-    if isinstance(value, (dt.timedelta, dt.time, dt.datetime)):  # version 2
+    if isinstance(value, (dt.timedelta, dt.time, dt.datetime, YearsMonths)):  # v2
         if type_ is _TIME_CLASSES[type(value)]:
             return value
     raise Unsupported(
@@ -333,6 +334,7 @@ _TIME_CLASSES: dict[type, DataType] = {
     dt.timedelta: DataType.DURATION,
     dt.time: DataType.TIME,
     dt.datetime: DataType.DATETIME,
+    YearsMonths: DataType.YEARS_MONTHS,
 }
 
 
@@ -409,6 +411,8 @@ def feel_literal(value: Literal | Value) -> str:
         return f'date("{value.isoformat()}")'
     if isinstance(value, dt.timedelta):
         return f'duration("{iso_duration(value)}")'
+    if isinstance(value, YearsMonths):  # version 2: `duration("P1Y6M")`
+        return f'duration("{value}")'
     if isinstance(value, dt.time):
         return f'time("{value.isoformat()}")'
     if isinstance(value, int):

@@ -239,7 +239,7 @@ def _restores(restore: Restored) -> bool:
 def cell_type(text: str) -> tuple[DataType, bool]:
     """A Type cell export wrote (`integer`, `code`, `list of code`): the type, and
     whether it is a list; `Unsupported` for another text."""
-    listed = re.fullmatch(r"list of (\w+)", text)
+    listed = re.fullmatch(r"list of (.+)", text)
     try:
         return DataType(listed.group(1) if listed else text), listed is not None
     except ValueError:

@@ -31,6 +31,7 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    YearsMonths,
 )
 from compiler.reading.sheets import computed
 from compiler.timetypes import iso_duration
@@ -48,6 +49,8 @@ def value_text(value: Value, type_: DataType) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, dt.timedelta):  # version 2: ISO, as FEEL writes it
         return iso_duration(value)
+    if isinstance(value, YearsMonths):  # version 2: `P1Y6M`
+        return str(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -214,12 +214,13 @@ def _column(
     values: UnaryTests | None = None
     named = lists.get(type_text)
     many = False
-    listed = re.fullmatch(r"list\s+of\s+(\w+)", type_text.strip(), re.I)
-    if listed and listed.group(1).lower() in _TYPES and kind is ColumnKind.INPUT:
+    spaced = " ".join(type_text.split()).lower()  # `years and months duration`
+    listed = re.fullmatch(r"list of (.+)", spaced)
+    if listed and listed.group(1) in _TYPES and kind is ColumnKind.INPUT:
         many = True  # version 2: a list-valued input; its Values are the elements'
-        type_text = listed.group(1)
-    if type_text.lower() in _TYPES:
-        type_ = _TYPES[type_text.lower()]
+        spaced = listed.group(1)
+    if spaced in _TYPES:
+        type_ = _TYPES[spaced]
     elif named is not None:
         type_, values = _infer_list(reader, type_text, named)
         if values is None:

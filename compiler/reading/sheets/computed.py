@@ -22,7 +22,6 @@ E207 at the character of the cell, E208 for entry forms that cannot be split so.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from compiler.emitting.literals import py_literal
 from compiler.expressions.syntax import Call, ExpressionError, Name, Quantified, tokens
 from compiler.expressions.typed import LIST, Typed, compile_expression, type_of
 from compiler.model import (
+    Bound,
     Column,
     ColumnKind,
     Compare,
@@ -137,7 +137,8 @@ def check_type(typed: Typed, type_: DataType, text: str) -> None:
     if not fits:
         shown = {"ym": "years and months duration"}.get(typed.type, typed.type)
         hint = (
-            "take .years or .months of it"
+            "take .years or .months of it, or make the column's Type years and "
+            "months duration"
             if typed.type == "ym"
             else "take count(...), sum(...), min(...) or max(...) of it"
             if typed.type.startswith(LIST)
@@ -303,9 +304,7 @@ def parse_relational(text: str, column: Column, env: dict[str, str]) -> Relation
     return Relational((Relation(reference, _OPS[op]),), UnaryTests())
 
 
-def _literal(
-    text: str, type_: DataType
-) -> int | float | dt.date | dt.timedelta | dt.time | None:
+def _literal(text: str, type_: DataType) -> Bound | None:
     try:
         value = cells.parse_literal(text, type_, allow_null=False)
     except CellError:
