@@ -143,6 +143,15 @@ def test_type_errors_point_at_the_node() -> None:
         ('"a" + c', {"c": "b"}, "ab"),
         ("x between 1 and 3", {"x": 2}, True),
         ('duration("P14D") / 1 day', {}, 14.0),
+        ("a ** 3", {"a": 2}, 8.0),
+        ("-a ** 2", {"a": 3}, 9.0),  # negation binds tighter, as in FEEL
+        ("a ** 3 ** 2", {"a": 2}, 64.0),  # left to right
+        ("2 * a ** 2", {"a": 3}, 18.0),
+        ("a ** -1", {"a": 4}, 0.25),
+        ("a ** 0.5", {"a": -4}, None),  # no real number: null
+        ("a ** -1", {"a": 0}, None),
+        ("a ** 10000", {"a": 10}, None),  # overflow: null
+        ("a ** 2", {"a": None}, None),
     ],
 )
 def test_compiled_python_and_the_tree_walk_agree(
@@ -161,6 +170,14 @@ def test_compiled_python_and_the_tree_walk_agree(
     compiled = eval(f"lambda {', '.join(values) or '*_'}: {typed.python}", namespace)  # noqa: S307 - the compiler's own output
     assert compiled(*values.values()) == expected
     assert evaluate(typed, values) == expected
+
+
+def test_power_is_a_number_of_numbers() -> None:
+    assert compile_expression("a ** b", {"a": "integer", "b": "integer"}).type == (
+        "number"
+    )
+    with pytest.raises(ExpressionError, match=r"\*\* an integer is not defined"):
+        compile_expression("a ** 2", {"a": "date"})
 
 
 # -- the demo workbook -----------------------------------------------------------------

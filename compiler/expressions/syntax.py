@@ -42,7 +42,7 @@ _TOKEN = re.compile(
     r"""(?P<space>\s+)
     | (?P<string>"(?:[^"\\]|\\.)*")
     | (?P<number>\d+(?:\.\d+)?|\.\d+)
-    | (?P<op><=|>=|!=|\.\.|[-+*/<>=(),.\[\]])
+    | (?P<op>\*\*|<=|>=|!=|\.\.|[-+*/<>=(),.\[\]])
     | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<other>.)""",
     re.X | re.S,
@@ -249,11 +249,21 @@ class _Parser:
         return node
 
     def multiplicative(self) -> Node:
-        node = self.unary()
+        node = self.power()
         while self.token.kind == "op" and self.token.text in ("*", "/"):
             op = self.take().text
-            right = self.unary()
+            right = self.power()
             node = Binary(node.start, right.end, op, node, right)
+        return node
+
+    def power(self) -> Node:
+        """`a ** b`: binds tighter than `*` and looser than negation, left to right,
+        as FEEL's grammar has it (`-2 ** 2` is 4, `2 ** 3 ** 2` is 64)."""
+        node = self.unary()
+        while self.is_("**"):
+            self.take()
+            right = self.unary()
+            node = Binary(node.start, right.end, "**", node, right)
         return node
 
     def unary(self) -> Node:

@@ -42,6 +42,7 @@ _OPS = {
     "-": "sub",
     "*": "mul",
     "/": "div",
+    "**": "power",
     "<": "lt",
     "<=": "le",
     ">": "gt",
@@ -58,6 +59,7 @@ for _a in NUMERIC:
         for _op in "+-*":
             _ARITHMETIC[(_op, _a, _b)] = _kind
         _ARITHMETIC[("/", _a, _b)] = "number"
+        _ARITHMETIC[("**", _a, _b)] = "number"  # 2 ** -1 is 0.5
     _ARITHMETIC[("*", "duration", _a)] = _ARITHMETIC[("*", _a, "duration")] = "duration"
     _ARITHMETIC[("/", "duration", _a)] = "duration"
     _ARITHMETIC[("*", "ym", _a)] = _ARITHMETIC[("*", _a, "ym")] = "ym"

@@ -138,6 +138,18 @@ def div(a: Any, b: Any) -> Any:
         return None
 
 
+def power(a: Any, b: Any) -> Any:
+    """`a ** b` on numbers, as a float; null where FEEL has no number (a negative
+    base to a fractional power, 0 to a negative power, overflow)."""
+    if a is None or b is None:
+        return None
+    try:
+        result = float(a) ** float(b)
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return result if isinstance(result, float) else None
+
+
 def neg(a: Any) -> Any:
     if a is None:
         return None
