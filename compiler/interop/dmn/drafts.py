@@ -213,21 +213,7 @@ class Drafter:
                 exc.topic,
             )
             feel = False
-        for node in self.doc.children(self.doc.root, "import"):
-            name = (
-                node.get("name")
-                or node.get("locationURI")
-                or node.get("namespace")
-                or ""
-            )
-            self.doc.report(
-                "warning",
-                "import",
-                node,
-                "imported models are not read",
-                "import",
-                name,
-            )
+        # imports: reported by `imports`, which reads them
         for node in self.doc.children(self.doc.root, "businessKnowledgeModel"):
             self.doc.report(
                 "error",
@@ -240,6 +226,8 @@ class Drafter:
 
     def draft(self, decision: ET.Element) -> None:
         """Read a decision's table into a `Draft`, or report why it cannot be one."""
+        if decision in self.doc.refused:  # reported already (`contexts`)
+            return
         logic = [
             c
             for c in decision

@@ -9,6 +9,7 @@ from pathlib import Path
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml import ElementTree as SafeET
 
+from compiler.interop.dmn import contexts, imports
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Drafter
 from compiler.interop.dmn.messages import Message
@@ -50,7 +51,10 @@ def read_dmn(source: Path | bytes, model: str = "") -> Conversion:
             + ", ".join(DMN_NAMESPACES),
         )
     doc = Document(root, model)
-    return Builder(doc, Drafter(doc).run()).run()
+    imports.read_imports(doc, source if isinstance(source, Path) else None)
+    contexts.expand(doc)  # boxed contexts as the decisions of their entries
+    conversion = Builder(doc, Drafter(doc).run()).run()
+    return contexts.without_orphans(doc, conversion)
 
 
 def _failed(model: str, text: str) -> Conversion:
