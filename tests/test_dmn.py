@@ -501,11 +501,6 @@ def test_a_table_that_leaves_inputs_unanswered_is_marked_partial() -> None:
         ),
         ('<decision id="d9" name="Total"/>', "decision", "no decision logic"),
         (
-            '<businessKnowledgeModel id="d9" name="Total"/>',
-            "business knowledge model",
-            "business knowledge model",
-        ),
-        (
             '<decisionService id="d9" name="Total"/>',
             "decision service",
             "decision service",
@@ -515,7 +510,7 @@ def test_a_table_that_leaves_inputs_unanswered_is_marked_partial() -> None:
             + '<itemDefinition name="tApplicant"><itemComponent name="age"><typeRef>number</typeRef>'
             "</itemComponent></itemDefinition>"
             + '<decision id="d9" name="Total"><decisionTable>'
-            + clause("applicant.age", "number")
+            + clause("applicant.height", "number")  # tApplicant has no height
             + '<output id="o" typeRef="string"/>'
             + rule("r", ["&gt; 1"], ['"x"'])
             + "</decisionTable></decision>",

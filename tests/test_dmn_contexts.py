@@ -173,25 +173,25 @@ def test_an_entry_that_does_not_convert_leaves_its_decision_out() -> None:
     body = input_data("i1", "Loan Amount", "number") + decision(
         "Payment",
         entry("Rate", literal("0.1"), "number")
-        + entry("Shown", literal("string(Rate)"), "string")
+        + entry("Shown", literal("flatten([Rate])"), "number")
         + result(literal("Shown")),
         type_ref="string",
     )
     conversion = dmn.read_dmn(model(body), "m.dmn")
     assert conversion.tables == ()
     errors = {(e.name, e.id): e.text for e in conversion.errors}
-    assert "unknown function 'string'" in errors[("Payment", "d-Payment")]
+    assert "unknown function 'flatten'" in errors[("Payment", "d-Payment")]
     uses = input_data("i1", "Loan Amount", "number") + decision(
         "Payment",
         entry("Rate", literal("0.1"), "number")
-        + entry("Shown", literal("string(Rate)"), "string")
+        + entry("Shown", literal("flatten([Rate])"), "number")
         + result(literal('Shown + "!"')),
         type_ref="string",
     )
     conversion = dmn.read_dmn(model(uses), "m.dmn")
     assert conversion.tables == ()
     errors = {(e.name, e.id): e.text for e in conversion.errors}
-    assert "unknown function 'string'" in errors[("Payment Shown", "v-Shown")]
+    assert "unknown function 'flatten'" in errors[("Payment Shown", "v-Shown")]
     assert errors[("Payment", "d-Payment")].endswith(
         "reads the decision 'Payment Shown', which is not converted, so this table "
         "is left out too"
@@ -230,7 +230,7 @@ def test_imported_item_definitions_resolve_by_their_prefix(tmp_path: Path) -> No
     assert column.type.value == "number" and column.values is not None
     [note] = [m for m in conversion.messages if m.element == "import"]
     assert (note.severity, note.name) == ("warning", "lib")
-    assert note.text == "read 'library.dmn': its item definitions as lib"
+    assert note.text == "read 'library.dmn': its item definitions as lib.<name>"
 
 
 @pytest.mark.parametrize(
@@ -267,3 +267,41 @@ def test_a_structured_imported_type_is_refused_as_structured(tmp_path: Path) -> 
     conversion = dmn.read_dmn(tmp_path / "main.dmn")
     [error] = conversion.errors
     assert "the type 'lib.tLoan' is structured" in error.text
+
+
+GREETER = (
+    '<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="lib" '
+    'name="Library" namespace="http://example.com/library">'
+    '<itemDefinition name="tPerson"><itemComponent name="name">'
+    "<typeRef>string</typeRef></itemComponent></itemDefinition>"
+    '<businessKnowledgeModel id="b1" name="Greet"><encapsulatedLogic kind="FEEL">'
+    '<formalParameter name="Person" typeRef="tPerson"/>'
+    '<literalExpression><text>"Hello " + Person.name</text></literalExpression>'
+    "</encapsulatedLogic></businessKnowledgeModel>"
+    "</definitions>"
+)
+
+
+def test_an_imported_bkm_is_called_by_its_qualified_name(tmp_path: Path) -> None:
+    """0086's shape: a context entry calls `lib.Greet(Who)`, a BKM of the imported
+    model; its body is inlined, `Person.name` becoming the path input `Who.name`."""
+    body = (
+        '<import name="lib" namespace="http://example.com/library" '
+        'importType="https://www.omg.org/spec/DMN/20230324/MODEL/"/>'
+        + input_data("i1", "Who", "lib.tPerson")
+        + decision(
+            "Greeting",
+            entry("Said", literal("lib.Greet(Who)"), "string")
+            + result(literal('Said + "!"')),
+            type_ref="string",
+        )
+    )
+    (tmp_path / "library.dmn").write_text(GREETER)
+    (tmp_path / "main.dmn").write_bytes(model(body))
+    conversion = dmn.read_dmn(tmp_path / "main.dmn")
+    assert conversion.errors == ()
+    said = table_named(conversion, "greeting_said")
+    assert said.rules[0].output_expressions[0] is not None
+    assert said.rules[0].output_expressions[0].text == '("Hello " + who.name)'
+    evaluate = compiled(tmp_path, conversion)["greeting"].evaluate  # type: ignore[attr-defined]
+    assert evaluate(who={"name": "Ann"}).outputs[0] == "Hello Ann!"

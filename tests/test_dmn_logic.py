@@ -112,7 +112,7 @@ def test_output_entries_that_compute_make_a_computed_output(tmp_path: Path) -> N
             "uses names",
         ),
         (
-            "<literalExpression><text>string(Age)</text></literalExpression>",
+            "<literalExpression><text>-Age ** 2</text></literalExpression>",
             "is not in FEEL-CR",
         ),
         (

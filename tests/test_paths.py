@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas
 import pytest
+from openpyxl import load_workbook
 
-from .helpers import compile_books, errors, evaluator, only
+from compiler.interop import dmn
+from compiler.model import DataType
+from compiler.pipeline import compile_tables, load_tables
+
+from .helpers import compile_books, compiled_module, errors, evaluator, load_books, only
+from .test_dmn import clause, input_data, model, rule, tables_of
 from .workbooks import decision_table
+
+NUMBER = DataType.NUMBER
 
 
 def _book(*columns: tuple[str, str, str, None], rules: list[list[object]]) -> dict:
@@ -101,3 +110,99 @@ def test_an_annotation_header_with_dots_stays_free_text(tmp_path: Path) -> None:
         rules=[["R1", "-", '"a"', "why"]],
     )
     assert not errors(compile_books(tmp_path, book).diagnostics)
+
+
+# -- DMN: import reads paths into structured inputData, export writes them back -----
+
+APPLICANT = (
+    '<itemDefinition name="tApplicant">'
+    '<itemComponent name="Monthly">'
+    '<itemComponent name="Income"><typeRef>number</typeRef></itemComponent>'
+    '<itemComponent name="Expenses"><typeRef>number</typeRef></itemComponent>'
+    "</itemComponent>"
+    '<itemComponent name="Age"><typeRef>tAge</typeRef></itemComponent>'
+    "</itemDefinition>"
+    '<itemDefinition name="tAge"><typeRef>number</typeRef>'
+    "<allowedValues><text>[18..120]</text></allowedValues></itemDefinition>"
+    + input_data("i_app", "Applicant data", "tApplicant")
+    + '<decision id="d_ok" name="Affordable">'
+    '<variable name="Affordable" typeRef="boolean"/>'
+    '<decisionTable id="dt_ok" hitPolicy="FIRST">'
+    + clause("Applicant data.Monthly.Income")  # no typeRef: the component's
+    + clause("Applicant data.Age", "number")
+    + '<output id="o_ok"/>'
+    + rule("r1", ["&gt; 3000", "&gt;= 21"], ["true"])
+    + rule("r2", ["-", "-"], ["false"])
+    + "</decisionTable></decision>"
+)
+
+
+def test_import_reads_a_path_into_a_structured_input_data(tmp_path: Path) -> None:
+    conversion = dmn.read_dmn(model(APPLICANT), "lending.dmn")
+    assert conversion.errors == ()
+    (table,) = conversion.tables
+    assert [(c.name, c.header, c.type) for c in table.inputs] == [
+        ("applicant_data__monthly__income", "applicant_data.monthly.income", NUMBER),
+        ("applicant_data__age", "applicant_data.age", NUMBER),
+    ]
+    # the allowed values of the component's type are the column's Values
+    assert table.inputs[1].values is not None
+    assert conversion.fields == {
+        ("Applicant data", "Monthly"): "monthly",
+        ("Applicant data", "Age"): "age",
+        ("Applicant data", "Monthly", "Income"): "income",
+        ("Applicant data", "Monthly", "Expenses"): "expenses",
+    }
+    dmn.write_workbook(conversion, tmp_path / "tables" / "lending.xlsx")
+    sheet = load_workbook(tmp_path / "tables" / "lending.xlsx")["affordable"]
+    headers = [c.value for c in next(r for r in sheet.rows if r[0].value == "Rule")]
+    assert headers[1:3] == ["applicant_data.monthly.income", "applicant_data.age"]
+    compilation = compile_tables(tmp_path / "tables")
+    module = compiled_module(compilation, "affordable")
+    applicant = {"monthly": {"income": 4000}, "age": 30}
+    assert module.evaluate(applicant_data=applicant).outputs.affordable is True
+    applicant["age"] = 19
+    assert module.evaluate(applicant_data=applicant).outputs.affordable is False
+
+
+@pytest.mark.parametrize(
+    ("expression", "says"),
+    [
+        ("Applicant data.Height", "has no component 'Height'"),
+        ("Applicant data.Monthly", "is a structure; a column reads one plain field"),
+        ("Applicant data.Age.years", "whose type is not a structure"),
+    ],
+)
+def test_a_path_import_cannot_read_is_reported(expression: str, says: str) -> None:
+    body = APPLICANT.replace("Applicant data.Age", expression)
+    conversion = dmn.read_dmn(model(body), "lending.dmn")
+    assert conversion.tables == ()
+    (error,) = conversion.errors
+    assert error.topic == "structured input" and says in error.text
+
+
+def test_path_inputs_round_trip_through_export_and_import(tmp_path: Path) -> None:
+    """Export writes the structured inputData (`t_claim`, nested components) and the
+    paths as input expressions; import reads back the same table."""
+    project, diagnostics = load_books(tmp_path / "a", BOOK)
+    assert project is not None and not errors(diagnostics)
+    exported = dmn.export_dmn(project, (), "paths")
+    assert not [m for m in exported.messages if m.severity == "error"]
+    root = ET.fromstring(exported.xml)
+    ns = "{https://www.omg.org/spec/DMN/20230324/MODEL/}"
+    item = next(
+        e for e in root.iter(f"{ns}itemDefinition") if e.get("name") == "t_claim"
+    )
+    member = next(c for c in item if c.get("name") == "member")
+    assert [c.get("name") for c in member] == ["age"]
+    (data,) = root.iter(f"{ns}inputData")
+    assert data.get("name") == "claim"
+    assert data[0].get("typeRef") == "t_claim"
+    texts = [e.text for e in root.iter(f"{ns}text")]
+    assert "claim.member.age" in texts and "claim.state" in texts
+    again = dmn.read_dmn(exported.xml.encode(), "paths.dmn")
+    assert again.errors == (), again.errors
+    dmn.write_workbook(again, tmp_path / "b" / "tables" / "paths.xlsx")
+    back, diagnostics = load_tables(tmp_path / "b" / "tables")
+    assert back is not None and not errors(diagnostics)
+    assert tables_of(back) == tables_of(project)

@@ -693,7 +693,8 @@ def render_package(
                 + (RUNTIME / "_feel.py").read_text(encoding="utf-8")
             }
             if any(
-                c.computed or c.per_rule  # computed inputs, computed outputs
+                # computed inputs, computed outputs, path inputs (version 2)
+                c.computed or c.per_rule or c.path
                 for d in project.decisions
                 for t in d.versions
                 for c in (*t.inputs, *t.outputs)

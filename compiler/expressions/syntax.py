@@ -84,7 +84,7 @@ class Unary(Node):
 
 @dataclass(frozen=True, slots=True)
 class Binary(Node):
-    op: str  # + - * / < <= > >= = != and or
+    op: str  # + - * / ** < <= > >= = != and or
     left: Node
     right: Node
 
@@ -249,22 +249,31 @@ class _Parser:
         return node
 
     def multiplicative(self) -> Node:
-        node = self.power()
+        node = self.exponent()
         while self.token.kind == "op" and self.token.text in ("*", "/"):
             op = self.take().text
-            right = self.power()
+            right = self.exponent()
             node = Binary(node.start, right.end, op, node, right)
         return node
 
-    def power(self) -> Node:
-        """`a ** b`: binds tighter than `*` and looser than negation, left to right,
-        as FEEL's grammar has it (`-2 ** 2` is 4, `2 ** 3 ** 2` is 64)."""
+    def exponent(self) -> Node:
+        """`a ** b`, above `*` and `/`. FEEL readers differ on `-a ** b` and on
+        `a ** b ** c`, so both want parentheses here (never a guess)."""
+        negated = self.is_("-")
         node = self.unary()
-        while self.is_("**"):
-            self.take()
-            right = self.unary()
-            node = Binary(node.start, right.end, "**", node, right)
-        return node
+        if not self.is_("**"):
+            return node
+        if negated:
+            raise self.error(
+                "write (-a) ** b or -(a ** b)", "the sign's reach is ambiguous"
+            )
+        self.take()
+        right = self.unary()
+        if self.is_("**"):
+            raise self.error(
+                "write (a ** b) ** c or a ** (b ** c)", "chained ** is ambiguous"
+            )
+        return Binary(node.start, right.end, "**", node, right)
 
     def unary(self) -> Node:
         if self.is_("-"):

@@ -59,7 +59,7 @@ for _a in NUMERIC:
         for _op in "+-*":
             _ARITHMETIC[(_op, _a, _b)] = _kind
         _ARITHMETIC[("/", _a, _b)] = "number"
-        _ARITHMETIC[("**", _a, _b)] = "number"  # 2 ** -1 is 0.5
+        _ARITHMETIC[("**", _a, _b)] = "number"
     _ARITHMETIC[("*", "duration", _a)] = _ARITHMETIC[("*", _a, "duration")] = "duration"
     _ARITHMETIC[("/", "duration", _a)] = "duration"
     _ARITHMETIC[("*", "ym", _a)] = _ARITHMETIC[("*", _a, "ym")] = "ym"
@@ -113,7 +113,10 @@ _FUNCTIONS: dict[str, tuple[tuple[str | None, ...], str | None]] = {
     "ends with": (("string", "string"), "boolean"),
     "contains": (("string", "string"), "boolean"),
     "substring": (("string", "number"), "string"),
+    "decimal": (("number", "number"), "number"),
 }
+# `string(x)`: the types it writes as FEEL does (other types are refused)
+_STRINGABLE = ("string", "integer", "number", "boolean", "date", "null")
 _TEXT_TYPES = {
     "date": DataType.DATE,
     "time": DataType.TIME,
@@ -380,6 +383,17 @@ class _Checker:
                 kind = "number"
             inner = ", ".join(p for _, p in parts)
             return kind, f"feel.call({name!r}, {inner})"
+        if name == "string":
+            if len(node.arguments) != 1:
+                raise self.fail(node, "string takes one value")
+            kind, python = self.check(node.arguments[0])
+            if kind not in _STRINGABLE:
+                raise self.fail(
+                    node.arguments[0],
+                    f"string takes a string, number, boolean or date, not "
+                    f"{_article(kind)}",
+                )
+            return "string", f"feel.call('string', {python})"
         if name not in _FUNCTIONS:
             known = ", ".join(
                 sorted(
@@ -395,6 +409,7 @@ class _Checker:
                         "date and time",
                         "duration",
                         "years and months duration",
+                        "string",
                     ]
                 )
             )

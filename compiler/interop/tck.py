@@ -262,6 +262,23 @@ class _CaseRunner:
             )
         return Outcome(self.case, test_id, "pass")
 
+    def structure(self, path: tuple[str, ...], value: Expected) -> dict[str, Any]:
+        """The components VALUE of the structured input at the DMN PATH as the mapping
+        the evaluator reads its path inputs from: each component the tables read under
+        its field identifier (those no table reads are left out)."""
+        found: dict[str, Any] = {}
+        for name, component in value.value.items():
+            key = (*path, " ".join(name.split()))
+            ident = self.conversion.fields.get(key)
+            if ident is None:
+                continue
+            found[ident] = (
+                self.structure(key, component)
+                if component.kind == "components"
+                else _input_value(name, component)
+            )
+        return found
+
     def check(
         self,
         test_id: str,
@@ -292,9 +309,14 @@ class _CaseRunner:
         parameters = set(inspect.signature(module.evaluate).parameters)
         kwargs = {}
         for name, value in inputs.items():
-            ident = self.conversion.inputs.get(" ".join(name.split()))
+            dmn_name = " ".join(name.split())
+            ident = self.conversion.inputs.get(dmn_name)
             if ident in parameters:
-                kwargs[ident] = _input_value(name, value)
+                kwargs[ident] = (
+                    self.structure((dmn_name,), value)
+                    if value.kind == "components"
+                    else _input_value(name, value)
+                )
         expected_node = _child(node, "expected")
         error_expected = node.get("errorResult") == "true"
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import decimal
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -139,15 +140,15 @@ def div(a: Any, b: Any) -> Any:
 
 
 def power(a: Any, b: Any) -> Any:
-    """`a ** b` on numbers, as a float; null where FEEL has no number (a negative
-    base to a fractional power, 0 to a negative power, overflow)."""
+    """`a ** b` of numbers: null for null, and where no real number results."""
     if a is None or b is None:
         return None
-    try:
-        result = float(a) ** float(b)
-    except (OverflowError, ZeroDivisionError):
+    exact = isinstance(a, int) and isinstance(b, int) and 0 <= b <= 1024
+    try:  # a large integer power in floats: no unbounded work at run time
+        result = a**b if exact else float(a) ** float(b)
+    except (OverflowError, ValueError, ZeroDivisionError):
         return None
-    return result if isinstance(result, float) else None
+    return None if isinstance(result, complex) else result
 
 
 def neg(a: Any) -> Any:
@@ -394,6 +395,32 @@ def _substring(text: str, start: int | float, length: int | float = -1) -> str:
     return text[begin:] if length < 0 else text[begin : begin + int(length)]
 
 
+def _decimal(number: int | float, scale: int | float) -> int | float | None:
+    """FEEL's `decimal(n, scale)`: N rounded half to even at SCALE digits."""
+    if scale != int(scale) or not -6111 <= scale <= 6176:
+        return None
+    try:
+        step = decimal.Decimal(1).scaleb(-int(scale))
+        exact = decimal.Decimal(repr(number)).quantize(step, decimal.ROUND_HALF_EVEN)
+    except (decimal.InvalidOperation, ValueError):
+        return None
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
+
+
+def _string(value: Any) -> str:
+    """FEEL's `string(x)` of a string, number, boolean or date."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return repr(value)
+        text = format(decimal.Decimal(repr(value)).normalize(), "f")
+        return "0" if text == "-0" else text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
 def _bounded(function: Any) -> Any:
     def run(*arguments: Any) -> Any:
         try:
@@ -417,6 +444,8 @@ _FUNCTIONS: dict[str, Any] = {
     "ends with": str.endswith,
     "contains": lambda text, part: part in text,
     "substring": _substring,
+    "decimal": _decimal,
+    "string": _string,
     "date": _bounded(lambda y, m, d: datetime.date(int(y), int(m), int(d))),
 }
 

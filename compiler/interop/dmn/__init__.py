@@ -17,6 +17,8 @@ what:
       (or is a plain name, Camunda style)
     input naming a decision converted to a table      `from <table>` column named after
       (`Decision`, or `Decision.output`)              that table's output
+    input naming a path into a structured inputData   (version 2) a path input column,
+      (`structA.price`: item components)              headed `struct_a.price`
     inputExpression@typeRef, else the inputData's     Type: string, number, boolean, date
       (itemDefinitions with a base type resolve)      (Camunda 7: integer, long -> integer,
                                                       double -> number)
@@ -58,6 +60,9 @@ what:
                                                       the service: the output decision's
                                                       logic, its input decisions plain
                                                       inputs
+    decision with an invocation of a BKM              (version 2) the BKM's body inlined,
+                                                      its parameters replaced by their
+                                                      bindings (`invocations`)
 
 Names with spaces or punctuation become snake_case identifiers (`Approval Status` ->
 `approval_status`, `isAffordable` -> `is_affordable`); collisions get `_2`, `_3` in
@@ -67,12 +72,12 @@ The original names stay visible: the Title row, a comment on every header cell, 
 
 Not converted, and reported with the element's id and name, never guessed: decisions
 whose logic is neither a decision table, a context nor a literal expression
-(invocations, ...), business knowledge models (imported ones too), contexts with an
-entry that has no counterpart (`contexts`), decision services of several output
+(invocations that cannot be inlined, ...), contexts with an entry that has no
+counterpart (`contexts`), decision services of several output
 decisions, FEEL beyond unary tests, literals and the entries above in input entries
 (names of variables, arithmetic, function calls), expressions FEEL-CR does not type
-(`expressions`), structured and list inputs (paths
-like `applicant.age`, collection types), and types other than the four above (time,
+(`expressions`), whole structured inputs and list inputs read by an input clause
+(collection types), and types other than the four above (time,
 date and time, durations). A table with such a part is left out whole; a table that
 reads a decision that was left out is left out too (an error names that decision):
 a required decision never becomes a plain input.
@@ -87,7 +92,8 @@ version of an effective-dated table is a decision of its own (`rate from 2026-01
 with its table and dates in an extension element that import reads back (tables that
 require such a table are not exported), codes become strings (prefixes and code
 ranges as `?` tests) and integers numbers. Version 2 tables (computed inputs and
-outputs, entries naming other inputs, list inputs) are written in standard FEEL, with
+outputs, entries naming other inputs, list inputs, path inputs: an inputData of a
+structured item definition per structured input) are written in standard FEEL, with
 the workbook's cells in extension attributes (`version2`) that import reads back, so
 that a table round-trips unchanged.
 """

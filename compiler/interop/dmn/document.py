@@ -91,6 +91,24 @@ class Document:
                 found[collapse(component.get("name", ""))] = ref.strip()
         return found
 
+    def fields(self, element: ET.Element, depth: int = 0) -> list[ET.Element]:
+        """The itemComponents of ELEMENT (an inputData's variable, an item definition
+        or a component): its own, else those of the item definition its typeRef
+        names; [] for a plain or collection type."""
+        own = self.children(element, "itemComponent")
+        if own or depth > 20:
+            return own
+        ref = element.get("typeRef") or self.text(element, "typeRef")
+        item = self.items.get(_local(ref or ""))
+        if item is None or item.get("isCollection") == "true":
+            return []
+        return self.fields(item, depth + 1)
+
+    def field_type(self, element: ET.Element) -> str | None:
+        """The typeRef of the component ELEMENT (attribute or child)."""
+        ref = element.get("typeRef") or self.text(element, "typeRef")
+        return ref.strip() if ref else None
+
     def is_collection(self, type_ref: str) -> bool:
         """Whether TYPE_REF names an item definition that is a collection."""
         item = self.items.get(_local(type_ref))

@@ -8,12 +8,12 @@ import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 
 from compiler.interop.dmn import version2
 from compiler.interop.dmn.document import Document, check_language
-from compiler.interop.dmn.expressions import Expression, split_names
+from compiler.interop.dmn.expressions import Expression, join_paths, split_names
 from compiler.interop.dmn.feel import (
     Literal,
     RawTests,
@@ -67,6 +67,10 @@ class Input:
     type_ref: str | None
     values_text: str | None
     entries: list[RawTests] = field(default_factory=list)
+    # version 2: a path into the structured inputData `target` (`structA.price`): the
+    # DMN names of the components read, and the typeRef of the last one
+    path: tuple[str, ...] = ()
+    field_ref: str | None = None
     # Restored from export's extension attributes (version2): the Type cell, a
     # computed input's expression, a list's Values cell, and cells by rule index.
     restored: version2.Restored = field(default_factory=version2.Restored)
@@ -136,8 +140,9 @@ class Drafter:
     """Drafts every decision table of a model, reporting what cannot be one (other
     decision logic, FEEL beyond unary tests, names that are not inputs nor decisions)."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, refused: Set[str] = frozenset()) -> None:
         self.doc = doc
+        self.refused = refused  # decisions already reported (invocations)
         self.drafts: dict[str, Draft] = {}
         # while a decision service is drafted: its name, and its input decisions
         self.renamed = ""
@@ -175,6 +180,8 @@ class Drafter:
             )
         elif name in self.doc.decisions or name in self.doc.input_data:
             problem = "its name is also the name of a decision or an input"
+        elif outputs[0] in self.refused:
+            problem = f"its output decision {outputs[0]!r} is not converted"
         if problem:
             self.doc.report(
                 "error", "decision service", node, problem, "decision service"
@@ -214,20 +221,14 @@ class Drafter:
             )
             feel = False
         # imports: reported by `imports`, which reads them
-        for node in self.doc.children(self.doc.root, "businessKnowledgeModel"):
-            self.doc.report(
-                "error",
-                "business knowledge model",
-                node,
-                "not converted: only decision tables are",
-                "business knowledge model",
-            )
         return feel
 
     def draft(self, decision: ET.Element) -> None:
         """Read a decision's table into a `Draft`, or report why it cannot be one."""
         if decision in self.doc.refused:  # reported already (`contexts`)
             return
+        if collapse(decision.get("name", "")) in self.refused:
+            return  # reported where its invocation was inlined
         logic = [
             c
             for c in decision
@@ -296,7 +297,9 @@ class Drafter:
         rules = self.rules(
             table, inputs, outputs, len(annotations), problems, single, scope
         )
-        targets = {c.target for c in inputs if c.output is None}
+        targets = {
+            c.expression if c.path else c.target for c in inputs if c.output is None
+        }
         for output in outputs:
             for expression in output.expressions:
                 for read in expression.names:
@@ -339,6 +342,17 @@ class Drafter:
         names = [*self.doc.input_data, *self.doc.decisions]
         return [n for n in dict.fromkeys(names) if n != decision]
 
+    def split(self, text: str, scope: Sequence[str]) -> Expression:
+        """TEXT split at the names of SCOPE, a path into a structured inputData
+        (`Person.Name`) read as one name (version 2: a path input)."""
+        structured = {
+            name
+            for name, data in self.doc.input_data.items()
+            if (variable := self.doc.child(data, "variable")) is not None
+            and self.doc.fields(variable)
+        }
+        return join_paths(split_names(text, scope), structured)
+
     def literal(self, decision: ET.Element, node: ET.Element) -> None:
         """A literal-expression decision as a FIRST table of one rule whose entries
         are all `-` and whose one output is computed (version 2): the inputs are the
@@ -354,7 +368,7 @@ class Drafter:
             problems.add(
                 "", Unsupported("the literal expression is empty", "malformed table")
             )
-        expression = split_names(text, self.scope(name))
+        expression = self.split(text, self.scope(name))
         variable = self.doc.child(decision, "variable")
         type_refs = [
             ref
@@ -511,7 +525,7 @@ class Drafter:
                     )
         for index in sorted(computed):
             outputs[index].expressions = [
-                split_names(text.strip() or "null", scope) for text in texts[index]
+                self.split(text.strip() or "null", scope) for text in texts[index]
             ]
         return rules
 
@@ -557,12 +571,10 @@ class Drafter:
             if head in self.doc.decisions:
                 clause.ref, clause.target, clause.output = "decision", head, tail
                 return
-            if head in self.doc.input_data:
-                raise Unsupported(
-                    f"{text!r} is a path into the structured input {head!r}; the format "
-                    "takes plain inputs",
-                    "structured input",
-                )
+            if head in self.doc.input_data:  # version 2: a path input
+                clause.target = head
+                clause.path, clause.field_ref = self.path(head, tail, text)
+                return
         if not text:
             raise Unsupported("the input expression is empty", "malformed table")
         if not re.fullmatch(r"[^\W\d][\w' ]*", text) or text in (
@@ -575,6 +587,38 @@ class Drafter:
                 f"the input expression {text!r} is a FEEL expression, not the name of an input",
                 "FEEL input expression",
             )
+
+    def path(
+        self, root: str, tail: str, text: str
+    ) -> tuple[tuple[str, ...], str | None]:
+        """The components of the inputData ROOT that TAIL (`member.age`) names, and
+        the typeRef of the last; Unsupported when the type of ROOT has no such
+        components or the last is itself a structure."""
+        element = self.doc.child(self.doc.input_data[root], "variable")
+        parts = tuple(collapse(p) for p in tail.split("."))
+        for part in parts:
+            fields = self.doc.fields(element) if element is not None else []
+            if not fields:
+                raise Unsupported(
+                    f"{text!r} reads a field of {root!r}, whose type is not a "
+                    "structure (item components)",
+                    "structured input",
+                )
+            element = next(
+                (f for f in fields if collapse(f.get("name", "")) == part), None
+            )
+            if element is None:
+                raise Unsupported(
+                    f"{text!r}: the type of {root!r} has no component {part!r}",
+                    "structured input",
+                )
+        assert element is not None
+        if self.doc.fields(element):
+            raise Unsupported(
+                f"{text!r} is a structure; a column reads one plain field of it",
+                "structured input",
+            )
+        return parts, self.doc.field_type(element)
 
     def output_clauses(
         self,

@@ -189,6 +189,10 @@ class _Exporter:
         self.xml = _Elements()
         self.decision_ids: dict[Location, str] = {}  # by the table's sheet
         self.input_ids: dict[str, str] = {}
+        # version 2: the path inputs of each structured input (by its name), and
+        # the name of the item definition written for it
+        self.structures: dict[str, dict[tuple[str, ...], Column]] = {}
+        self.structure_types: dict[str, str] = {}
         self.edges: list[tuple[str, str, str]] = []  # (requirement, from id, to id)
 
     def note(
@@ -212,10 +216,23 @@ class _Exporter:
         )
         inputs: dict[str, Column] = {}
         for column in (c for t in tables for c in t.inputs if _plain(c)):
-            first = inputs.setdefault(column.name, column)
-            if first.type is not column.type:
-                text = f"is {first.type.value} in one table and {column.type.value} in another"
-                self.note("warning", "input", column.name, text, "caveat")
+            if column.path:  # version 2: a field of a structured inputData
+                fields = self.structures.setdefault(column.path[0], {})
+                first = fields.setdefault(column.path, column)
+                shown = column.header
+            else:
+                first = inputs.setdefault(column.name, column)
+                shown = column.name
+            if first.type is not column.type or first.many != column.many:
+                text = f"is {column_type(first)} in one table and {column_type(column)} in another"
+                self.note("warning", "input", shown, text, "caveat")
+        for name in sorted(set(inputs) & set(self.structures)):
+            text = (
+                "one table reads it as a plain input, another reads paths into it; "
+                "it is written as a structure"
+            )
+            self.note("warning", "input", name, text, "caveat")
+            del inputs[name]
         for name in sorted(set(inputs) & {t.name for t in tables}):
             text = "an input and a table share this name; DMN names must differ"
             self.note("warning", "input", name, text, "caveat")
@@ -223,7 +240,8 @@ class _Exporter:
             t.location: self.xml.new_id(f"decision_{t.name}") for t in tables
         }
         self.input_ids = {
-            name: self.xml.new_id(f"inputData_{name}") for name in sorted(inputs)
+            name: self.xml.new_id(f"inputData_{name}")
+            for name in sorted({*inputs, *self.structures})
         }
         self.item_definitions(root, tables)
         for table in tables:
@@ -235,7 +253,11 @@ class _Exporter:
                 "variable",
                 ident=f"{ident}_variable",
                 name=name,
-                typeRef=_type_ref(inputs[name]),
+                typeRef=(
+                    self.structure_types[name]
+                    if name in self.structures
+                    else _type_ref(inputs[name])
+                ),
             )
         self.diagram(root, tables)
         for prefix, uri in (
@@ -284,6 +306,20 @@ class _Exporter:
                 isCollection="true",
             )
             ET.SubElement(item, f"{{{DMN15}}}typeRef").text = typed
+        taken = {self.result_type(t) for t in tables}
+        for name, fields in sorted(self.structures.items()):  # version 2: paths
+            type_name, n = f"t_{name}", 2
+            while type_name in taken:
+                type_name, n = f"t_{name}_{n}", n + 1
+            taken.add(type_name)
+            self.structure_types[name] = type_name
+            item = self.xml.sub(
+                root,
+                "itemDefinition",
+                ident=f"itemDefinition_{type_name}",
+                name=type_name,
+            )
+            self.components(item, [(p[1:], c) for p, c in fields.items()])
         for table in tables:
             if len(table.outputs) == 1 and not table.returns_list or table.name in done:
                 continue
@@ -311,6 +347,28 @@ class _Exporter:
                 ET.SubElement(component, f"{{{DMN15}}}typeRef").text = self.output_type(
                     table, column
                 )
+
+    def components(
+        self, parent: ET.Element, fields: list[tuple[tuple[str, ...], Column]]
+    ) -> None:
+        """The item components of PARENT for the path inputs FIELDS (the path below
+        PARENT, the column): a leaf has the column's type, a step the components
+        below it."""
+        below: dict[str, list[tuple[tuple[str, ...], Column]]] = {}
+        for path, column in fields:
+            below.setdefault(path[0], []).append((path[1:], column))
+        for name, rest in below.items():
+            component = self.xml.sub(
+                parent,
+                "itemComponent",
+                ident=f"{parent.get('id')}_{name}",
+                name=name,
+            )
+            leaf = next((c for p, c in rest if not p), None)
+            if leaf is not None:
+                ET.SubElement(component, f"{{{DMN15}}}typeRef").text = _type_ref(leaf)
+            else:
+                self.components(component, rest)
 
     def decision(self, root: ET.Element, table: Table) -> None:
         """The decision: variable, information requirements and its decision table."""
@@ -353,9 +411,8 @@ class _Exporter:
                 decision = ("requiredDecision", self.decision_ids[producer])
                 required.setdefault(column.source_table, decision)
             else:
-                required.setdefault(
-                    column.name, ("requiredInput", self.input_ids[column.name])
-                )
+                key = column.path[0] if column.path else column.name
+                required.setdefault(key, ("requiredInput", self.input_ids[key]))
         for key, (tag, target) in required.items():
             requirement = self.xml.sub(
                 node, "informationRequirement", ident=f"{ident}_requires_{key}"
@@ -379,10 +436,10 @@ class _Exporter:
         inputs = tuple(c for c in table.inputs if not c.derived)
         for column in inputs:
             clause = self.xml.sub(
-                node, "input", ident=f"{base}_input_{column.name}", label=column.name
+                node, "input", ident=f"{base}_input_{column.name}", label=column.header
             )
             _restore_type(clause, column)
-            expression = column.name
+            expression = column.header  # version 2: a path, `claim.member.age`
             if column.source_table:
                 producer = self.project.decision(column.source_table).first
                 single = len(producer.outputs) == 1

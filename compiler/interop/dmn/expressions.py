@@ -13,7 +13,7 @@ reason): import never guesses at an expression it cannot type.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from compiler.diagnostics import CellError
@@ -106,6 +106,34 @@ def split_names(text: str, names: Iterable[str]) -> Expression:
     if plain:
         pieces.append(("text", "".join(plain)))
     return Expression(text, tuple(pieces))
+
+
+_FIELDS = re.compile(r"(?:\s*\.\s*[^\W\d]\w*)+")
+
+
+def join_paths(expression: Expression, roots: Container[str]) -> Expression:
+    """EXPRESSION with each name of ROOTS (structured inputs) that a path follows
+    (`Person.Name`, `Applicant data.Monthly.Income`) read as one name, the path:
+    the builder gives it a path input column (version 2)."""
+    pieces: list[tuple[str, str]] = []
+    items = list(expression.pieces)
+    i = 0
+    while i < len(items):
+        kind, raw = items[i]
+        following = items[i + 1] if i + 1 < len(items) else None
+        if kind == "name" and raw in roots and following and following[0] == "text":
+            match = _FIELDS.match(following[1])
+            if match:
+                path = raw + "".join(match.group().split())
+                pieces.append(("name", path))
+                rest = following[1][match.end() :]
+                if rest:
+                    pieces.append(("text", rest))
+                i += 2
+                continue
+        pieces.append((kind, raw))
+        i += 1
+    return Expression(expression.text, tuple(pieces))
 
 
 def to_feel_cr(

@@ -1,5 +1,5 @@
 """Import: a DMN file parsed (with defusedxml, under a size limit), its namespace checked,
-its decisions drafted (`drafts`) and the drafts built into tables (`tables`)."""
+its BKM invocations inlined (`invocations`), its decisions drafted (`drafts`) and the drafts built into tables (`tables`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from defusedxml import ElementTree as SafeET
 from compiler.interop.dmn import contexts, imports
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Drafter
+from compiler.interop.dmn.invocations import expand
 from compiler.interop.dmn.messages import Message
 from compiler.interop.dmn.tables import Builder, Conversion
 
@@ -53,7 +54,8 @@ def read_dmn(source: Path | bytes, model: str = "") -> Conversion:
     doc = Document(root, model)
     imports.read_imports(doc, source if isinstance(source, Path) else None)
     contexts.expand(doc)  # boxed contexts as the decisions of their entries
-    conversion = Builder(doc, Drafter(doc).run()).run()
+    refused = expand(doc)  # BKMs inlined where decisions invoke them
+    conversion = Builder(doc, Drafter(doc, refused).run()).run()
     return contexts.without_orphans(doc, conversion)
 
 

@@ -59,20 +59,18 @@ def read_imports(doc: Document, model: Path | None) -> None:
         doc.imports[prefix] = imported
         for name, item in imported.items.items():
             doc.items[_qualified(prefix, name)] = _item(imported, item, prefix)
-        left = [
-            f"{len(found_)} {what}{'s' if len(found_) > 1 else ''}"
-            for what, found_ in (
-                ("decision", list(imported.decisions)),
-                (
-                    "business knowledge model",
-                    imported.children(root, "businessKnowledgeModel"),
-                ),
+        shown_prefix = f"{prefix}.<name>" if prefix else "their own names"
+        text = f"read {path.name!r}: its item definitions as {shown_prefix}"
+        bkms = imported.children(root, "businessKnowledgeModel")
+        if bkms and imported.ns == doc.ns:
+            text += (
+                ", its business knowledge models inlined where this model invokes them"
             )
-            if found_
-        ]
-        text = f"read {path.name!r}: its item definitions as {prefix or '(no prefix)'}"
-        if left:
-            text += f"; not converted: its {' and '.join(left)}"
+        elif bkms:
+            text += "; its business knowledge models are not read (another DMN version)"
+        if imported.decisions:
+            count = len(imported.decisions)
+            text += f"; its {count} decision{'s' if count > 1 else ''} not converted"
         _warn(doc, node, shown, text)
 
 

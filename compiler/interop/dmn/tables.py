@@ -4,7 +4,7 @@ tables they read, and the `Conversion` that holds them with each column's DMN or
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from compiler.checking import analyse
 from compiler.diagnostics import CellError, Location
@@ -74,6 +74,9 @@ class Conversion:
     inputs: Mapping[str, str]  # DMN input name -> column identifier
     decisions: Mapping[str, str]  # DMN decision name -> table name (converted only)
     namespace: str = ""  # the DMN namespace read (version)
+    # version 2: the field a path input reads, by DMN path (inputData name, then
+    # component names) -> the field's identifier (the last name of the header)
+    fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Message, ...]:
@@ -93,6 +96,9 @@ class Builder:
         self.input_names = Names(CODEGEN_NAMES)
         for name in doc.input_data:
             self.input_names(name)
+        # version 2: identifiers of the components path inputs read, by DMN path
+        # (the inputData's name, then component names); siblings named together
+        self.field_names: dict[tuple[str, ...], str] = {}
         self.built: dict[str, Table | None] = {}
         self.origins: dict[str, Origin] = {}
         self.building: set[str] = set()
@@ -114,6 +120,7 @@ class Builder:
             messages=tuple(self.doc.messages),
             inputs=dict(self.input_names.by_name),
             decisions=decisions,
+            fields=dict(self.field_names),
             namespace=self.doc.ns,
         )
 
@@ -187,8 +194,13 @@ class Builder:
         identifiers = {
             clause.target: column.name
             for clause, column in zip(draft.inputs, inputs, strict=True)
-            if clause.output is None
+            if clause.output is None and not clause.path
         }
+        identifiers.update(  # version 2: expressions read a path input by its path
+            (clause.expression, column.header)
+            for clause, column in zip(draft.inputs, inputs, strict=True)
+            if clause.path
+        )
         env = inputs_env([(column, 0) for column in inputs])
         outputs: list[Column] = []
         computed: list[tuple[Typed, ...] | None] = []
@@ -329,11 +341,13 @@ class Builder:
             return [c for c in columns if c is not None]
         clause = draft.inputs[missing[0]]
         name = self.input_names(clause.target)
-        identifiers = {c.target: name for c in draft.inputs if c.output is None}
+        identifiers = {
+            c.target: name for c in draft.inputs if c.output is None and not c.path
+        }
         identifiers.update(
             (c.target, col.name)
             for c, col in zip(draft.inputs, columns, strict=True)
-            if col is not None and c.output is None
+            if col is not None and c.output is None and not c.path
         )
         env = {col.name: type_of(col.type) for col in columns if col is not None}
         fits = []
@@ -374,6 +388,7 @@ class Builder:
         required table's output type, else the one its literals show (warned)."""
         restored = clause.restored.type  # export's Type cell (lists, integer, code)
         many = False
+        path: tuple[str, ...] = ()
         type_, allowed = (
             self.doc.resolve_type(clause.type_ref)
             if clause.type_ref and not restored
@@ -383,9 +398,17 @@ class Builder:
             source, name, given = self.requirement(clause, warnings)
         elif clause.restored.expression:  # a computed input: no inputData
             source, name, given = None, Names(CODEGEN_NAMES)(clause.label), None
+        elif clause.path:  # version 2: a path into a structured inputData
+            path = self.path_of(clause.target, clause.path)
+            source, name, given = None, "__".join(path), None
         else:
             source, name, given = None, self.input_names(clause.target), None
-        if given is not None:
+        if clause.path and not restored:
+            if clause.field_ref:  # the component's type, as an inputData's
+                field_type, field_allowed = self.doc.resolve_type(clause.field_ref)
+                type_ = type_ or field_type
+                allowed = allowed if allowed is not None else field_allowed
+        elif given is not None:
             if type_ is not None and type_ is not given:
                 warnings.append(
                     f"input {clause.label!r} says {type_.value}, but {source!r} gives {given.value}"
@@ -422,7 +445,30 @@ class Builder:
                 f"input {clause.label!r} has no typeRef; its entries make it {type_.value}"
             )
         values = _typed_values(values_raw, type_, clause.label, warnings)
-        return Column(name, ColumnKind.INPUT, type_, where, source, values, many=many)
+        return Column(
+            name, ColumnKind.INPUT, type_, where, source, values, many=many, path=path
+        )
+
+    def path_of(self, root: str, components: Sequence[str]) -> tuple[str, ...]:
+        """The header names of the path COMPONENTS of the inputData ROOT reads: the
+        input's identifier, then an identifier per component, the same for the same
+        component in every table (siblings are named together, in model order)."""
+        names = [self.input_names(root)]
+        element = self.doc.child(self.doc.input_data[root], "variable")
+        prefix: tuple[str, ...] = (root,)
+        for part in components:
+            siblings = self.doc.fields(element) if element is not None else []
+            if (*prefix, part) not in self.field_names:
+                local = Names(())
+                for sibling in siblings:
+                    key = (*prefix, collapse(sibling.get("name", "")))
+                    self.field_names.setdefault(key, local(key[-1]))
+            prefix = (*prefix, part)
+            names.append(self.field_names[prefix])
+            element = next(
+                (f for f in siblings if collapse(f.get("name", "")) == part), None
+            )
+        return tuple(names)
 
     def output_column(
         self,

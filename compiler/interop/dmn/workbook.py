@@ -164,7 +164,7 @@ def write_table(ws: Worksheet, table: Table, origin: Origin | None = None) -> No
     for offset, label in enumerate(labels):
         _put(ws, header + offset, 1, label)
     for index, column in enumerate(columns, start=2):
-        _put(ws, header, index, column.name)
+        _put(ws, header, index, column.header)
         if column.name in notes:
             dmn, dmn_id, role = notes[column.name]
             text = f"DMN {role} {dmn!r}" + (f"\nid: {dmn_id}" if dmn_id else "")
