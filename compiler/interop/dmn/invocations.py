@@ -10,9 +10,11 @@ parameter bound to an input becomes that input column, one bound to a decision a
 is refused there with its reason. Each invoking decision gets its own copy.
 
 Also inlined, because they reduce to the same two shapes: a BKM whose body invokes
-another BKM; a literal expression that calls a BKM of literal-expression logic as a
-function (`PMT(Rate, Term, Amount)`: the body in parentheses, its parameters replaced
-by the arguments); and a context of literal-expression entries (each entry's value,
+another BKM; a literal expression (a BKM's body, or a decision's logic, such as a
+context entry's decision from `contexts`) that calls a BKM of literal-expression
+logic as a function (`PMT(Rate, Term, Amount)`: the body in parentheses, its
+parameters replaced by the arguments). The BKMs of imported models (`imports`) are
+called by their qualified names (`myimport.Say Hello`); and a context of literal-expression entries (each entry's value,
 in parentheses, where later entries read its name) whose result is a literal
 expression or the name of one entry. A context entry that is a decision table (or
 an invocation of one) read by a later expression becomes a decision of its own,
