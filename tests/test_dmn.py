@@ -1120,11 +1120,11 @@ def test_import_dmn_converts_the_rest_and_warns_unless_strict(tmp_path: Path) ->
 
 def test_import_dmn_exits_3_when_nothing_converts(tmp_path: Path) -> None:
     (tmp_path / "m.dmn").write_bytes(
-        model('<decision id="x1" name="Total"><context/></decision>')
+        model('<decision id="x1" name="Total"><relation/></decision>')
     )
     result = run(["import-dmn", "m.dmn"], tmp_path)
     assert result.exit_code == 3
-    assert "decision 'Total' (x1): its logic is a context" in result.output
+    assert "decision 'Total' (x1): its logic is a relation" in result.output
     assert not (tmp_path / "tables").exists()
 
 

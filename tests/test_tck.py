@@ -1,7 +1,7 @@
 """DMN TCK conformance: every test case of the TCK's decision-table cases, imported
 with import-dmn, compiled, and run through the generated evaluators (`compiler.interop.tck`).
 
-0004-0007 (0004-lending too), 0010, 0017, 0020, 0037-0039, 0087, 0088 and 0108-0119
+0004-0007 (0004-lending too), 0010, 0017, 0020, 0037-0041, 0086-0088 and 0108-0119
 must pass entirely. The other cases need
 more than the workbook format holds (variables in unary tests, time types): the tests it can express must pass, and
 the rest are xfailed with the import's precise reason. `python -m compiler.interop.tck` prints
@@ -35,6 +35,9 @@ MUST_PASS = (
     "0037",  # version 2: a BKM's table inlined, its parameters bound to paths
     "0038",  # version 2: a BKM whose body is a context returning a table
     "0039",  # version 2: a list input named as an entry, computed outputs in COLLECT
+    "0040",  # boxed contexts: a table per entry, `**`, a context in a context
+    "0041",  # three contexts deep
+    "0086",  # an imported model: its item definition and BKM by the prefix myimport
     "0087",  # version 2: BKMs (tables, contexts, PMT with **) inlined where invoked
     "0088",  # version 2: a decision service, its input decision a plain input
     *(f"01{n:02d}" for n in range(8, 20)),

@@ -45,6 +45,17 @@ what:
     decision with a literalExpression                 (version 2) a FIRST table of one
                                                       all-`-` rule `R1` with an input per
                                                       name read and a computed output
+    decision with a context (`contexts`)              a table per named entry (`Boxed
+                                                      Context Rate`), later entries and
+                                                      the result reading them as `from`
+                                                      columns; the result entry is the
+                                                      decision's table (the last entry's,
+                                                      when it only names it); nested
+                                                      contexts alike; no result entry:
+                                                      a one-rule table, an output per
+                                                      entry
+    import of a model beside it (`imports`)           its item definitions as
+                                                      `prefix.name`
     decisionService with one output decision          (version 2) a table named after
                                                       the service: the output decision's
                                                       logic, its input decisions plain
@@ -60,8 +71,9 @@ The original names stay visible: the Title row, a comment on every header cell, 
 `DMN import` note sheet listing each column's DMN name and id.
 
 Not converted, and reported with the element's id and name, never guessed: decisions
-whose logic is neither a decision table nor a literal expression (contexts,
-invocations that cannot be inlined, ...), decision services of several output
+whose logic is neither a decision table, a context nor a literal expression
+(invocations that cannot be inlined, ...), contexts with an entry that has no
+counterpart (`contexts`), decision services of several output
 decisions, FEEL beyond unary tests, literals and the entries above in input entries
 (names of variables, arithmetic, function calls), expressions FEEL-CR does not type
 (`expressions`), whole structured inputs and list inputs read by an input clause
@@ -100,7 +112,8 @@ from compiler.interop.dmn.workbook import (
 )
 
 # The modules, in the order data flows: importer (read_dmn) parses a model into a
-# document, drafts reads its decisions, tables builds them into a Conversion, workbook
+# document, imports reads the models it imports, contexts expands its boxed contexts
+# into decisions of their entries, drafts reads its decisions, tables builds them into a Conversion, workbook
 # writes that; export writes tables as DMN. feel, names and messages serve both ways.
 __all__ = [
     "Conversion",

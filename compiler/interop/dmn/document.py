@@ -29,6 +29,13 @@ class Document:
         self.decisions = {
             collapse(e.get("name", "")): e for e in self.children(root, "decision")
         }
+        # decisions reported before drafting (a context that cannot be expanded):
+        # drafting skips them, tables that read them are left out
+        self.refused: set[ET.Element] = set()
+        # the decisions made for context entries -> the decision of the context
+        self.entry_of: dict[str, str] = {}
+        # imported models by their prefix (`imports`)
+        self.imports: dict[str, Document] = {}
 
     # -- XML helpers ------------------------------------------------------------------
 

@@ -220,25 +220,13 @@ class Drafter:
                 exc.topic,
             )
             feel = False
-        for node in self.doc.children(self.doc.root, "import"):
-            name = (
-                node.get("name")
-                or node.get("locationURI")
-                or node.get("namespace")
-                or ""
-            )
-            self.doc.report(
-                "warning",
-                "import",
-                node,
-                "imported models are not read",
-                "import",
-                name,
-            )
+        # imports: reported by `imports`, which reads them
         return feel
 
     def draft(self, decision: ET.Element) -> None:
         """Read a decision's table into a `Draft`, or report why it cannot be one."""
+        if decision in self.doc.refused:  # reported already (`contexts`)
+            return
         if collapse(decision.get("name", "")) in self.refused:
             return  # reported where its invocation was inlined
         logic = [

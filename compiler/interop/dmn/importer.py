@@ -9,6 +9,7 @@ from pathlib import Path
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml import ElementTree as SafeET
 
+from compiler.interop.dmn import contexts, imports
 from compiler.interop.dmn.document import Document
 from compiler.interop.dmn.drafts import Drafter
 from compiler.interop.dmn.invocations import expand
@@ -51,8 +52,11 @@ def read_dmn(source: Path | bytes, model: str = "") -> Conversion:
             + ", ".join(DMN_NAMESPACES),
         )
     doc = Document(root, model)
+    imports.read_imports(doc, source if isinstance(source, Path) else None)
+    contexts.expand(doc)  # boxed contexts as the decisions of their entries
     refused = expand(doc)  # BKMs inlined where decisions invoke them
-    return Builder(doc, Drafter(doc, refused).run()).run()
+    conversion = Builder(doc, Drafter(doc, refused).run()).run()
+    return contexts.without_orphans(doc, conversion)
 
 
 def _failed(model: str, text: str) -> Conversion:

@@ -10,9 +10,11 @@ parameter bound to an input becomes that input column, one bound to a decision a
 is refused there with its reason. Each invoking decision gets its own copy.
 
 Also inlined, because they reduce to the same two shapes: a BKM whose body invokes
-another BKM; a literal expression that calls a BKM of literal-expression logic as a
-function (`PMT(Rate, Term, Amount)`: the body in parentheses, its parameters replaced
-by the arguments); and a context of literal-expression entries (each entry's value,
+another BKM; a literal expression (a BKM's body, or a decision's logic, such as a
+context entry's decision from `contexts`) that calls a BKM of literal-expression
+logic as a function (`PMT(Rate, Term, Amount)`: the body in parentheses, its
+parameters replaced by the arguments). The BKMs of imported models (`imports`) are
+called by their qualified names (`myimport.Say Hello`); and a context of literal-expression entries (each entry's value,
 in parentheses, where later entries read its name) whose result is a literal
 expression or the name of one entry. A context entry that is a decision table (or
 an invocation of one) read by a later expression becomes a decision of its own,
@@ -93,7 +95,13 @@ def expand(doc: Document) -> set[str]:
     refused: set[str] = set()
     for name, decision in list(doc.decisions.items()):
         logic = logic_of(decision)
-        if logic is None or local(logic) != "invocation":
+        if logic is None or not (
+            local(logic) == "invocation"
+            or (
+                local(logic) == "literalExpression"  # calls a BKM as a function
+                and any(_calls(doc.text(logic) or "", list(inliner.bkms)))
+            )
+        ):
             continue
         try:
             body = inliner.resolve(logic, {}, name, 0, closed=False)
@@ -107,7 +115,7 @@ def expand(doc: Document) -> set[str]:
     for name, element in inliner.extra.items():
         doc.decisions[name] = element
     for name, bkm in inliner.bkms.items():
-        if name not in inliner.used:
+        if name not in inliner.used and name not in inliner.imported:
             doc.report(
                 "warning",
                 "business knowledge model",
@@ -126,6 +134,19 @@ class _Inliner:
             collapse(e.get("name", "")): e
             for e in doc.children(doc.root, "businessKnowledgeModel")
         }
+        # the BKMs of imported models (`imports`), by their qualified names
+        # (`myimport.Say Hello`), when written in the same DMN version
+        self.imported = {
+            f"{prefix}.{collapse(e.get('name', ''))}"
+            if prefix
+            else collapse(e.get("name", "")): e
+            for prefix, model in doc.imports.items()
+            if model.ns == doc.ns
+            for e in model.children(model.root, "businessKnowledgeModel")
+        }
+        self.bkms.update(
+            (name, bkm) for name, bkm in self.imported.items() if name not in self.bkms
+        )
         self.extra: dict[str, ET.Element] = {}
         self.used: set[str] = set()  # the BKMs inlined somewhere
 
