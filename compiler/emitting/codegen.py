@@ -676,10 +676,13 @@ def _chain_column(project: Project, column: Column) -> Column:
 
 
 def render_package(
-    project: Project, examples: dict[str, tuple[Example, ...]] | None = None
+    project: Project,
+    examples: dict[str, tuple[Example, ...]] | None = None,
+    misses: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
     """Every generated file, by path relative to the output folder (unformatted).
-    EXAMPLES (from `analyse.examples`) become `tests/examples/test_<table>.py`."""
+    EXAMPLES (from `analyse.examples`) become `tests/examples/test_<table>.py`, whose
+    docstring lists the MISSES of the table (rules no example was found for)."""
     env = environment()
     files = {
         "__init__.py": env.get_template("init.py.j2").render(
@@ -739,6 +742,12 @@ def render_package(
                 "rule decide, and both sides of every range edge\nand version date, "
                 "expecting what the reference interpreter answers.\n"
             )
+            missed = (misses or {}).get(name)
+            if missed:
+                about += (
+                    "\nNo example found (within the search budget for computed "
+                    f"inputs) for: {', '.join(missed)}.\n"
+                )
             files[f"tests/examples/test_{name}.py"] = render_suite(
                 project, examples_suite(decision, cases), about=about, package="..."
             )
@@ -750,8 +759,9 @@ def generate(
     *,
     formatted: bool = True,
     examples: dict[str, tuple[Example, ...]] | None = None,
+    misses: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
-    files = render_package(project, examples)
+    files = render_package(project, examples, misses)
     if not formatted:
         return {name: unsplit(text) for name, text in files.items()}
     sources = {name: text for name, text in files.items() if name.endswith(".py")}
