@@ -1,6 +1,7 @@
 """Stage 1: read an .xlsx file into plain sheets of cell values.
 
-Only this module touches openpyxl. It returns `RawSheet`s (values keyed by row and
+Only this module and `sheetxml` (the cells of plain sheets, read by the scan below)
+touch openpyxl. It returns `RawSheet`s (values keyed by row and
 column, plus the facts later stages need: merged ranges, formula cells, number formats)
 or a diagnostic saying why the file cannot be read. It never raises for a bad file.
 
