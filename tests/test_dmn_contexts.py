@@ -147,11 +147,6 @@ def test_a_context_without_a_result_is_a_table_of_one_output_per_entry(
             entry("f", "<functionDefinition/>") + result(literal("1")),
             "context entry 'f' defines a function",
         ),
-        (
-            entry("Inner", f"<context>{entry('A', literal('1'))}</context>")
-            + entry("B", literal("2")),
-            "its context's entry 'Inner' is a context without a result entry",
-        ),
         ("", "its context has no entries"),
     ],
 )

@@ -85,7 +85,7 @@ def test_evaluate_frame_takes_a_column_per_path(tmp_path: Path) -> None:
 def test_a_path_names_an_input_column_of_identifiers(tmp_path: Path) -> None:
     book = _book(
         ("claim.Member", "input", "integer", None),
-        ("claim.x", "output", "string", None),
+        ("claim.x", "from other", "string", None),
         rules=[["R1", "-", '"a"']],
     )
     found = errors(compile_books(tmp_path, book).diagnostics)

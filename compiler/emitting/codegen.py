@@ -407,6 +407,9 @@ def render_table(project: Project, decision: Decision) -> str:
         typing_names.insert(1, "Literal")
     if any(c.path for c in chain):  # a structured input's mapping
         typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
+    structures, properties = _structures(first.outputs, outputs)
+    if structures:  # version 2: path outputs, read as dicts
+        typing_names = sorted({*typing_names, "TypedDict"}, key=_typing_order)
     used = {"Rule", "Version", *ERRORS} | {n for v in versions for n in v["names"]}
     years_months = DataType.YEARS_MONTHS in types  # version 2: its value type
     if years_months:
@@ -446,6 +449,8 @@ def render_table(project: Project, decision: Decision) -> str:
             hit_policy=py_literal(first.hit_policy_text),
             hit_policy_name=first.hit_policy_text,
             outputs=outputs,
+            structures=structures,
+            properties=properties,
             returns_list=first.returns_list,
             params=params,
             any_required=any(c.required for c in chain),
@@ -565,6 +570,50 @@ def _render_many(column: Column, prefix: str) -> Rendered:
         spec,
         {"Many"},
     )
+
+
+def _structures(
+    columns: tuple[Column, ...], outputs: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The path outputs of a table (version 2) as structures: a TypedDict per
+    structure (`RgbNotationFields`, innermost first) and a property of `Outputs` per
+    root (`rgb_notation`) that builds its nested dict from the flat fields
+    (`rgb_notation__red`), which stay what `Outputs` holds."""
+    annotations = {o["name"]: o["annotation"] for o in outputs}
+    trees: dict[str, dict[str, Any]] = {}
+    for column in columns:
+        if not column.path:
+            continue
+        node = trees.setdefault(column.path[0], {})
+        for part in column.path[1:-1]:
+            node = node.setdefault(part, {})
+        node[column.path[-1]] = column.name
+    classes: list[dict[str, Any]] = []
+    taken = {"Outputs", "Result", "Rule", "Version", "YearsMonths", *ERRORS}
+
+    def declare(path: tuple[str, ...], tree: dict[str, Any]) -> tuple[str, str]:
+        fields, values = [], []
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                inner, built = declare((*path, key), value)
+                fields.append(f"{key}: {inner}")
+                values.append(f"{key!r}: {built}")
+            else:
+                fields.append(f"{key}: {annotations[value]}")
+                values.append(f"{key!r}: self.{value}")
+        base = "".join(p.title().replace("_", "") for p in path) + "Fields"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}{n}", n + 1
+        taken.add(name)
+        classes.append({"name": name, "path": ".".join(path), "fields": fields})
+        return name, "{" + ", ".join(values) + "}"
+
+    properties = []
+    for root, tree in trees.items():
+        name, built = declare((root,), tree)
+        properties.append({"name": root, "annotation": name, "value": built})
+    return classes, properties
 
 
 def _typing_order(name: str) -> tuple[int, str]:

@@ -152,13 +152,28 @@ def _same(expected: Expected, actual: Any) -> bool:
 def _matches_row(expected: Expected, row: Any, outputs: dict[str, str]) -> bool:
     """One result (an Outputs tuple) against a value or components."""
     if expected.kind == "components":
-        given = expected.value
+        given = _flat(expected.value, outputs)
         if set(given) != set(outputs):
             return False
         return all(_same(given[name], getattr(row, outputs[name])) for name in given)
     if len(row) == 1:
         return _same(expected, row[0])
     return expected.value is None and all(v is None for v in row)  # nil for all outputs
+
+
+def _flat(
+    components: dict[str, Expected], outputs: dict[str, str], prefix: str = ""
+) -> dict[str, Expected]:
+    """COMPONENTS with each structure whose leaves are path outputs (DMN names
+    `RGB notation.R`) replaced by its leaves, by those dotted names."""
+    found: dict[str, Expected] = {}
+    for name, value in components.items():
+        key = f"{prefix}{name}"
+        if value.kind == "components" and any(o.startswith(f"{key}.") for o in outputs):
+            found.update(_flat(value.value, outputs, f"{key}."))
+        else:
+            found[key] = value
+    return found
 
 
 def matches(

@@ -476,10 +476,12 @@ class _Exporter:
                 node,
                 "output",
                 ident=f"{base}_output_{column.name}",
-                name=column.name,
+                name=column.header,
                 typeRef=typed,
             )
             _restore_type(clause, column)
+            if column.path:  # version 2: a path output, read back as one
+                clause.set(version2.PATH, "yes")
             if column.per_rule:  # version 2: each rule's entry is an expression
                 clause.set(version2.KIND, "computed output")
             if column.values is not None:

@@ -204,10 +204,23 @@ class Builder:
         env = inputs_env([(column, 0) for column in inputs])
         outputs: list[Column] = []
         computed: list[tuple[Typed, ...] | None] = []
+        fields: dict[tuple[str, ...], Names] = {}  # a path output's names, by prefix
         for output in draft.outputs:
+            path: tuple[str, ...] = ()
+            if output.path:  # version 2: a leaf of a structure in the structure
+                path = (local(output.path[0]),)
+                for part in output.path[1:]:
+                    path += (fields.setdefault(path, Names(()))(part),)
             column, typed = self.output_column(
-                output, local(output.name), where, warnings, (identifiers, env), draft
+                output,
+                "__".join(path) if path else local(output.name),
+                where,
+                warnings,
+                (identifiers, env),
+                draft,
             )
+            if path:
+                column = replace(column, path=path)
             outputs.append(column)
             computed.append(typed)
             origin.append((column.name, output.name, output.id, "output"))

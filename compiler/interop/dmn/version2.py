@@ -49,6 +49,7 @@ TYPE = f"{{{EXTENSIONS}}}type"  # a column's Type cell, where FEEL's type differ
 KIND = f"{{{EXTENSIONS}}}kind"  # `computed`, `computed output`
 VALUES = f"{{{EXTENSIONS}}}values"  # a list column's Values cell (its elements')
 COMPLETE = f"{{{EXTENSIONS}}}complete"  # a table's Complete row: yes or no
+PATH = f"{{{EXTENSIONS}}}path"  # `yes`: an output named by its path (`rgb.red`)
 ITEM = "item"  # the element of a list, in `some item in ? satisfies ...`
 
 

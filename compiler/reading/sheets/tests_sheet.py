@@ -57,7 +57,7 @@ def read_suite(
         return None
     known = chain[name]
     inputs = known if known is not None else {}
-    outputs = {c.name: c for c in table.outputs}
+    outputs = {c.header: c for c in table.outputs}  # a path output by its path
     last = max((c for (r, c) in sheet.cells if r == header), default=1)
     layout: Layout = []
     for col in range(2, last + 1):
@@ -110,7 +110,8 @@ def read_suite(
                     suggest(column_name, outputs) or f"outputs: {', '.join(outputs)}",
                 )
                 continue
-            layout.append(("expected", column_name, col, outputs[column_name].type))
+            output = outputs[column_name]
+            layout.append(("expected", output.name, col, output.type))
         else:
             reader.error(
                 "E304",
