@@ -250,8 +250,14 @@ class Relational:
 
 
 def mentions_input(text: str, env: dict[str, str]) -> bool:
+    """Whether TEXT names an input of ENV, or the root of a path input
+    (`claim` of `claim.limit`, whose column is `claim__limit`)."""
+    roots = {name.partition("__")[0] for name in env if "__" in name}
     try:
-        return any(t.kind == "name" and t.text in env for t in tokens(text))
+        return any(
+            t.kind == "name" and (t.text in env or t.text in roots)
+            for t in tokens(text)
+        )
     except ExpressionError:
         return False
 
