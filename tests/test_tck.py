@@ -151,12 +151,22 @@ def test_the_runner_reads_times_in_utc_as_naive_and_refuses_other_zones() -> Non
 
 @pytest.mark.skipif(not TCK.is_dir(), reason=ABSENT)
 def test_0036_decisions_over_paths_give_the_tcks_answers(tmp_path: Path) -> None:
-    """0036's tests stay unsupported for three of its eight decisions (string and
-    boolean entries naming an input, a years-and-months duration); the five whose
-    entries compare with a path (`> Complex.aNumber`) answer every test."""
+    """0036's tests stay unsupported for one of its eight decisions (a
+    years-and-months duration); the seven whose entries compare with a path
+    (`> Complex.aNumber`, and in string and boolean columns `Complex.aString`,
+    `not(Complex.aBoolean)`, read as `= complex.a_string`, `not(= ...)`) answer
+    every test."""
     folder = TCK / "0036-dt-variable-input"
     runner = tck._CaseRunner(folder, tmp_path)
-    paths = {"Date", "Number", "Date and Time", "Days and Time Duration", "Time"}
+    paths = {
+        "Date",
+        "Number",
+        "Date and Time",
+        "Days and Time Duration",
+        "Time",
+        "String",
+        "Boolean",
+    }
     checked = 0
     for test in tck.test_cases(folder):
         nodes = tck._children(test, "inputNode")
@@ -165,4 +175,4 @@ def test_0036_decisions_over_paths_give_the_tcks_answers(tmp_path: Path) -> None
             if node.get("name", "").removeprefix("Compare ") in paths:
                 assert runner.check(test.get("id", ""), node, inputs) is None
                 checked += 1
-    assert checked == 15
+    assert checked == 21
