@@ -254,3 +254,39 @@ def test_import_reads_string_and_boolean_entries_naming_a_path(tmp_path: Path) -
     assert same.outputs.compare_string == "Same"
     other = module.evaluate(another_string="Hello", complex={"a_string": "Hi"})
     assert other.outputs.compare_string == "Different"
+
+
+def test_boolean_and_number_entries_round_trip(tmp_path: Path) -> None:
+    """`!=` of a boolean (a `?` test in FEEL), `not(...)` of a comparison of
+    numbers and `not(!= x)` come back as written, from the cells export keeps."""
+    book = _book(
+        [
+            ("flag", "input", "boolean", None),
+            ("expected_flag", "input", "boolean", None),
+            ("amount", "input", "number", None),
+            ("limit", "input", "number", None),
+            ("answer", "output", "string", None),
+        ],
+        [
+            ["R1", "!= expected_flag", "-", "not(< limit)", "-", '"a"'],
+            ["R2", "not(!= expected_flag)", "-", "!= limit", "-", '"b"'],
+            ["R3", "-", "-", "-", "-", '"c"'],
+        ],
+    )
+    project, diagnostics = load_books(tmp_path / "a", book)
+    assert project is not None and not errors(diagnostics)
+    exported = dmn.export_dmn(project, (), "cmp")
+    root = ET.fromstring(exported.xml)
+    entries = [e.find(f"{DMN}text") for e in root.iter(f"{DMN}inputEntry")]
+    texts = [e.text for e in entries if e is not None]
+    assert texts[:4:2] == [
+        "? != null and expected_flag != null and ? != expected_flag",
+        "not(< limit)",
+    ]
+    assert texts[4] == "? = null or expected_flag = null or ? = expected_flag"
+    again = dmn.read_dmn(exported.xml.encode(), "cmp.dmn")
+    assert again.errors == (), again.errors
+    dmn.write_workbook(again, tmp_path / "b" / "tables" / "cmp.xlsx")
+    back, diagnostics = load_tables(tmp_path / "b" / "tables")
+    assert back is not None and not errors(diagnostics)
+    assert tables_of(back) == tables_of(project)
