@@ -135,12 +135,10 @@ def _decision_examples(project: Project, decision: Decision) -> list[Example]:
     builder = InputSearch(project)
     if builder.blocked(decision.name):
         return []
-    chain = project.chain_inputs(decision.name)
-    if any(c.computed for t in decision.versions for c in t.inputs) or any(
-        c.path for c in chain
-    ):  # path inputs: `evaluate` takes their structured input, not the column
+    if any(c.computed for t in decision.versions for c in t.inputs):
         # Version 2: an example would have to choose the inputs an expression turns
         # into the atom it aims at; the Tests sheet's cases stand for these tables.
+        # (Path inputs are fine: the example's module nests their values.)
         return []
     found: dict[tuple[tuple[tuple[str, Value], ...], dt.date | None], Example] = {}
 
