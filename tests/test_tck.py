@@ -135,3 +135,54 @@ def test_the_short_module_name_runs_the_runner(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "| 0004-simpletable-U | 3/3 | pass |" in done.stdout
+
+
+def test_the_runner_reads_times_in_utc_as_naive_and_refuses_other_zones() -> None:
+    """0036 passes xsd:time, dateTime and duration values, every one in UTC."""
+    import datetime as dt
+    import xml.etree.ElementTree as ET
+
+    def value(xsi_type: str, text: str) -> tck.Expected:
+        node = ET.fromstring(
+            '<n xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<value xsi:type="xsd:{xsi_type}">{text}</value></n>'
+        )
+        return tck.parse_value(node)
+
+    assert value("dateTime", "2018-07-30T16:12:00Z").value == dt.datetime(
+        2018, 7, 30, 16, 12
+    )
+    assert value("time", "16:11:00").value == dt.time(16, 11)
+    assert value("duration", "PT10H").value == dt.timedelta(hours=10)
+    for refused in (value("time", "16:11:00+01:00"), value("duration", "P5M")):
+        with pytest.raises(tck._Unexpressible):
+            tck._input_value("x", refused)
+
+
+@pytest.mark.skipif(not TCK.is_dir(), reason=ABSENT)
+def test_0036_decisions_over_paths_give_the_tcks_answers(tmp_path: Path) -> None:
+    """0036's tests stay unsupported for one of its eight decisions (a
+    years-and-months duration); the seven whose entries compare with a path
+    (`> Complex.aNumber`, and in string and boolean columns `Complex.aString`,
+    `not(Complex.aBoolean)`, read as `= complex.a_string`, `not(= ...)`) answer
+    every test."""
+    folder = TCK / "0036-dt-variable-input"
+    runner = tck._CaseRunner(folder, tmp_path)
+    paths = {
+        "Date",
+        "Number",
+        "Date and Time",
+        "Days and Time Duration",
+        "Time",
+        "String",
+        "Boolean",
+    }
+    checked = 0
+    for test in tck.test_cases(folder):
+        nodes = tck._children(test, "inputNode")
+        inputs = {n.get("name", ""): tck.parse_value(n) for n in nodes}
+        for node in tck._children(test, "resultNode"):
+            if node.get("name", "").removeprefix("Compare ") in paths:
+                assert runner.check(test.get("id", ""), node, inputs) is None
+                checked += 1
+    assert checked == 21

@@ -556,6 +556,8 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
         return _feel.years_and_months(*(run(a) for a in node.arguments))
     if name == "sign":  # a derived column (compiler.reading.sheets.computed)
         return _feel.sign(*(run(a) for a in node.arguments))
+    if name == "same":  # likewise, of a string, code or boolean column
+        return _feel.same(*(run(a) for a in node.arguments))
     arguments = [run(a) for a in node.arguments]
     if name == "list contains":
         return _feel.list_contains(*arguments)

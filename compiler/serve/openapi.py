@@ -32,6 +32,7 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    nest_paths,
 )
 from compiler.reading.cell_text import entry_text
 
@@ -254,6 +255,9 @@ def inputs_schema(project: Project, decision: Decision) -> dict[str, Any]:
                 else ""
             )
         )
+        if column.path:  # version 2: a field of the structured input's object
+            _place(properties, required, column.path, schema, column.required)
+            continue
         properties[column.name] = schema
         if column.required:
             required.append(column.name)
@@ -267,6 +271,40 @@ def inputs_schema(project: Project, decision: Decision) -> dict[str, Any]:
     if required:
         found["required"] = required
     return {**found, "additionalProperties": False}
+
+
+def _place(
+    properties: dict[str, Any],
+    required: list[str],
+    path: tuple[str, ...],
+    schema: dict[str, Any],
+    needed: bool,
+) -> None:
+    """SCHEMA at PATH among PROPERTIES, each step an object that may hold other
+    fields too (a claim record holds more than a table reads), null when not
+    NEEDED (a required path input needs every step)."""
+    head, *rest = path
+    if not rest:
+        properties[head] = schema
+        if needed:
+            required.append(head)
+        return
+    step = properties.setdefault(
+        head,
+        {
+            "type": ["object", "null"],
+            "description": "a structured input: an object whose fields paths read",
+            "properties": {},
+        },
+    )
+    if needed:
+        step["type"] = "object"
+        if head not in required:
+            required.append(head)
+    inner: list[str] = step.get("required", [])
+    _place(step["properties"], inner, tuple(rest), schema, needed)
+    if inner:
+        step["required"] = inner
 
 
 def _merged_values(project: Project, column: Column) -> UnaryTests | None:
@@ -353,6 +391,7 @@ def outputs_schema(decision: Decision) -> dict[str, Any]:
 def _examples(project: Project, name: str) -> dict[str, Any]:
     """The Tests-sheet cases of table NAME as request examples, by case id."""
     versioned = project.chain_versioned(name)
+    paths = {c.name: c.path for c in project.chain_inputs(name) if c.path}
     examples: dict[str, Any] = {}
     for suite in project.suites:
         if suite.table != name:
@@ -360,7 +399,7 @@ def _examples(project: Project, name: str) -> dict[str, Any]:
         for case in suite.cases:
             if len(examples) >= _MAX_EXAMPLES:
                 return examples
-            value = {k: to_json(v) for k, v in case.inputs}
+            value = _json_tree(nest_paths(case.inputs, paths))
             if versioned and case.as_of is not None:
                 value["as_of"] = case.as_of.isoformat()
             key = re.sub(r"[^A-Za-z0-9._-]", "_", case.id) or "case"
@@ -371,6 +410,13 @@ def _examples(project: Project, name: str) -> dict[str, Any]:
                 "value": value,
             }
     return examples
+
+
+def _json_tree(value: dict[str, object]) -> dict[str, Any]:
+    return {
+        k: _json_tree(v) if isinstance(v, dict) else to_json(v)
+        for k, v in value.items()
+    }
 
 
 # -- what every service has ------------------------------------------------------
@@ -604,7 +650,7 @@ def table_list(project: Project) -> dict[str, Any]:
 
 def _column(column: Column, values: UnaryTests | None) -> dict[str, Any]:
     return {
-        "name": column.name,
+        "name": column.header,  # a path input: its path, `claim.member.age`
         "type": column.type.value,
         "values": entry_text(values, column.type) if values is not None else None,
     }

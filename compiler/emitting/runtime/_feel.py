@@ -173,6 +173,14 @@ def sign(a: Any, b: Any) -> str | None:
     return "less" if a < b else "greater" if a > b else "equal"
 
 
+def same(a: Any, b: Any) -> str | None:
+    """Whether A equals B: `equal` or `different`; null when either is null (an
+    entry such as `= other_input` of a string, code or boolean column)."""
+    if a is None or b is None:
+        return None
+    return "equal" if a == b else "different"
+
+
 _ELEMENTS: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "code": (str,),

@@ -634,7 +634,8 @@ def _input_entries(
         elif entry.member:  # version 2: the value is in that list input
             found.append((names.get(entry.member, entry.member), cell))
         elif entry.relations:
-            found.append((version2.feel_relational(entry, names), cell))
+            text = version2.feel_relational(entry, names, column.type)
+            found.append((text, cell))
         else:
             text = feel_tests(entry.tests, column.type)
             coded = column.type is DataType.CODE and any(

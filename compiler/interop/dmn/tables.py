@@ -3,6 +3,7 @@ tables they read, and the `Conversion` that holds them with each column's DMN or
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -280,18 +281,19 @@ class Builder:
         """INPUTS and RULES with the NAMED entries ((rule, input, FEEL text)) read as
         the format's entries that name other inputs and lowered as the reader lowers
         them; an input they name that no column reads gets a column (entries `-`)."""
-        names = self.dmn_names()
+        names, paths = self.dmn_names(), self.dmn_paths()
+        names.update((text, ".".join(self.path_of(*p))) for text, p in paths.items())
         texts = {}
         for index, position, text in named:
             converted, found = format_text(text, names)
             texts[(index, position)] = (text, converted)
             for dmn_name in found:
-                if all(c.name != names[dmn_name] for c in inputs):
-                    inputs.append(self.named_column(dmn_name, names[dmn_name], where))
-                    data = self.doc.input_data[dmn_name]
-                    origin.append(
-                        (names[dmn_name], dmn_name, data.get("id", ""), "input")
-                    )
+                ident = names[dmn_name].replace(".", "__")  # a path's column name
+                if all(c.name != ident for c in inputs):
+                    inputs.append(self.named_column(dmn_name, ident, where))
+                    root = paths[dmn_name][0] if dmn_name in paths else dmn_name
+                    data = self.doc.input_data[root]
+                    origin.append((ident, dmn_name, data.get("id", ""), "input"))
         extra = len(inputs) - len(draft.inputs)
         rules = tuple(
             replace(
@@ -320,9 +322,45 @@ class Builder:
         """DMN inputData name -> its identifier."""
         return {name: self.input_names(name) for name in self.doc.input_data}
 
+    def dmn_paths(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Every path into a structured inputData as DMN text (`Complex.aNumber`) ->
+        (the inputData's name, the component names), for entries that name paths."""
+        found: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+        def walk(root: str, element: ET.Element, parts: tuple[str, ...]) -> None:
+            for component in self.doc.fields(element) if len(parts) < 20 else ():
+                below = (*parts, collapse(component.get("name", "")))
+                if self.doc.fields(component):
+                    walk(root, component, below)
+                else:
+                    found[".".join((root, *below))] = (root, below)
+
+        for name, data in self.doc.input_data.items():
+            variable = self.doc.child(data, "variable")
+            if variable is not None:
+                walk(name, variable, ())
+        return found
+
     def named_column(self, dmn_name: str, ident: str, where: Location) -> Column:
         """A column for the input DMN_NAME, which only entries (or computed outputs)
-        name: a `list of` column when its type is a collection (version 2)."""
+        name: a `list of` column when its type is a collection (version 2), a path
+        input for a path into a structured input (`Complex.aNumber`)."""
+        path = self.dmn_paths().get(dmn_name)
+        if path is not None:
+            element = self.doc.child(self.doc.input_data[path[0]], "variable")
+            for part in path[1]:
+                fields = self.doc.fields(element) if element is not None else []
+                element = next(f for f in fields if collapse(f.get("name", "")) == part)
+            ref = self.doc.field_type(element) if element is not None else None
+            type_, _ = self.doc.resolve_type(ref) if ref else (None, None)
+            if type_ is None:
+                raise Unsupported(
+                    f"the path {dmn_name!r}, which entries name, has no type",
+                    "unknown type",
+                )
+            return Column(
+                ident, ColumnKind.INPUT, type_, where, path=self.path_of(*path)
+            )
         variable = self.doc.child(self.doc.input_data[dmn_name], "variable")
         ref = variable.get("typeRef") if variable is not None else None
         many = bool(ref) and self.doc.is_collection(ref or "")

@@ -76,26 +76,23 @@ def read_suite(
         elif kind == "input" and column_name == "as_of":
             layout.append(("as_of", column_name, col, DataType.DATE))
         elif kind == "input":
+            # a path input's column is headed by its path (`claim.member.age`)
+            paths = {c.header: c.name for c in inputs.values() if c.path}
+            column_name = paths.get(column_name, column_name)
             if column_name not in inputs and known is None:
                 continue  # an input of a required table that is missing or unread
             if column_name not in inputs:
+                roots = sorted(h for h in paths if h.split(".")[0] == column_name)
                 reader.error(
                     "E303",
-                    f"{column_name!r} is not an input of {name!r}",
+                    f"{column_name!r} is not an input of {name!r}"
+                    + (", but a structured input its paths read" if roots else ""),
                     at,
                     column_name,
-                    suggest(column_name, inputs) or f"inputs: {', '.join(inputs)}",
-                )
-                continue
-            if inputs[column_name].path:
-                reader.error(
-                    "E303",
-                    f"{column_name!r} is a path input of {name!r}; a Tests sheet "
-                    "does not set path inputs yet",
-                    at,
-                    column_name,
-                    "test the table from Python: evaluate("
-                    f"{inputs[column_name].path[0]}={{...}})",
+                    f"give each path a column of its own: {', '.join(roots)}"
+                    if roots
+                    else suggest(column_name, inputs)
+                    or f"inputs: {', '.join(c.header for c in inputs.values())}",
                 )
                 continue
             role = "list" if inputs[column_name].many else "input"  # version 2
