@@ -33,6 +33,7 @@ MUST_PASS = (
     "0017",  # version 2: structA.price, a path into a structured input; > dateE
     "0020",  # version 2: Total Vacation Days, a literal expression over three tables
     "0035",  # version 2: a structure in a structure as path outputs; table BKMs called
+    "0036",  # version 2: entries naming paths (= complex.a_string); years and months
     "0037",  # version 2: a BKM's table inlined, its parameters bound to paths
     "0038",  # version 2: a BKM whose body is a context returning a table
     "0039",  # version 2: a list input named as an entry, computed outputs in COLLECT
@@ -46,7 +47,6 @@ MUST_PASS = (
 # The tests of the other cases the format can express (all others are unsupported).
 EXPRESSIBLE = {
     "0008": {"004", "005"},  # listGen4: string literals; listGen5: computed outputs
-    "0036": set(),  # every table tests against Complex.x, a variable
 }
 
 
@@ -138,7 +138,8 @@ def test_the_short_module_name_runs_the_runner(tmp_path: Path) -> None:
 
 
 def test_the_runner_reads_times_in_utc_as_naive_and_refuses_other_zones() -> None:
-    """0036 passes xsd:time, dateTime and duration values, every one in UTC."""
+    """0036 passes xsd:time, dateTime and duration values, every one in UTC, and a
+    duration of months (P5M), the format's years-and-months duration."""
     import datetime as dt
     import xml.etree.ElementTree as ET
 
@@ -154,18 +155,19 @@ def test_the_runner_reads_times_in_utc_as_naive_and_refuses_other_zones() -> Non
     )
     assert value("time", "16:11:00").value == dt.time(16, 11)
     assert value("duration", "PT10H").value == dt.timedelta(hours=10)
-    for refused in (value("time", "16:11:00+01:00"), value("duration", "P5M")):
-        with pytest.raises(tck._Unexpressible):
-            tck._input_value("x", refused)
+    months = value("duration", "P1Y5M")
+    assert months.type == "years and months duration"
+    assert months.value.total == 17
+    with pytest.raises(tck._Unexpressible):
+        tck._input_value("x", value("time", "16:11:00+01:00"))
 
 
 @pytest.mark.skipif(not TCK.is_dir(), reason=ABSENT)
 def test_0036_decisions_over_paths_give_the_tcks_answers(tmp_path: Path) -> None:
-    """0036's tests stay unsupported for one of its eight decisions (a
-    years-and-months duration); the seven whose entries compare with a path
+    """Each of 0036's eight decisions, whose entries compare with a path
     (`> Complex.aNumber`, and in string and boolean columns `Complex.aString`,
-    `not(Complex.aBoolean)`, read as `= complex.a_string`, `not(= ...)`) answer
-    every test."""
+    `not(Complex.aBoolean)`, read as `= complex.a_string`, `not(= ...)`; a
+    years-and-months duration), answers every test."""
     folder = TCK / "0036-dt-variable-input"
     runner = tck._CaseRunner(folder, tmp_path)
     paths = {
@@ -176,6 +178,7 @@ def test_0036_decisions_over_paths_give_the_tcks_answers(tmp_path: Path) -> None
         "Time",
         "String",
         "Boolean",
+        "Years and Months Duration",
     }
     checked = 0
     for test in tck.test_cases(folder):
@@ -185,4 +188,4 @@ def test_0036_decisions_over_paths_give_the_tcks_answers(tmp_path: Path) -> None
             if node.get("name", "").removeprefix("Compare ") in paths:
                 assert runner.check(test.get("id", ""), node, inputs) is None
                 checked += 1
-    assert checked == 21
+    assert checked == 24

@@ -6,7 +6,15 @@ from __future__ import annotations
 from compiler.checking.analyse import Example
 from compiler.emitting.formatting import EVERY, split_line
 from compiler.emitting.literals import environment, py_literal, value_names
-from compiler.model import Decision, Project, TestCase, TestSuite, Value, YearsMonths, nest_paths
+from compiler.model import (
+    Decision,
+    Project,
+    TestCase,
+    TestSuite,
+    Value,
+    YearsMonths,
+    nest_paths,
+)
 
 
 def _case_inputs(

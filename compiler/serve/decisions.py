@@ -233,6 +233,8 @@ def _years_months(table: ServedTable, name: str, value: str) -> Any:
             allowed="a years and months duration as ISO text such as P1Y6M",
         ) from None
     return table.runtime.YearsMonths(months)
+
+
 def _structured(table: ServedTable, name: str, value: Any) -> Any:
     """The JSON object VALUE of the structured input NAME as `evaluate` takes it:
     a copy whose date fields (ISO text) are dates and whole-number floats of
