@@ -101,7 +101,7 @@ def test_new_workbook_compiles_as_is(tmp_path: Path) -> None:
     assert dropdowns["B2"].startswith('"UNIQUE,FIRST,PRIORITY')
     assert dropdowns["B7:N7"] == '"input,required input,output,annotation"'
     assert dropdowns["B8:N8"] == (
-        '"string,code,integer,number,boolean,date,duration,time,datetime"'
+        '"string,code,integer,number,boolean,date,duration,time,datetime,years and months duration"'
     )
     assert dropdowns["C11:C210"] == '"CT,MRI,-"'
     assert dropdowns["D11:D210"] == '"true,false,-"'
