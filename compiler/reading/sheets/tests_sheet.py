@@ -110,7 +110,8 @@ def read_suite(
                     suggest(column_name, outputs) or f"outputs: {', '.join(outputs)}",
                 )
                 continue
-            layout.append(("expected", column_name, col, outputs[column_name].type))
+            role = "expected list" if outputs[column_name].many else "expected"
+            layout.append((role, column_name, col, outputs[column_name].type))
         else:
             reader.error(
                 "E304",
@@ -181,6 +182,8 @@ def _case(
                 as_of = parsed
             elif role == "input":
                 inputs.append((name, cells.parse_literal(raw, type_)))
+            elif role == "expected list":  # version 2: a list output's value
+                expected.append((name, cells.parse_list_value(raw, type_)))  # type: ignore[arg-type]
             elif returns_list:
                 if isinstance(raw, str) and cells.clean_text(raw)[0] in (
                     "[]",
