@@ -271,7 +271,7 @@ def check_requirements(project: Project) -> Iterator[Diagnostic]:
                     column.many and gives_list != column.many
                 ):
                     here = _type_text(column.type, column.many)
-                    there = _type_text(given.type, given.many)
+                    there = _type_text(given.type, gives_list)
                     yield _error(
                         "E413",
                         f"{column.name!r} is {here} here but {there} in {source!r}",

@@ -70,6 +70,7 @@ class Input:
     # Restored from export's extension attributes (version2): the Type cell, a
     # computed input's expression, a list's Values cell, and cells by rule index.
     restored: version2.Restored = field(default_factory=version2.Restored)
+    named: bool = False  # a name only expressions read, not an input clause
 
 
 @dataclass
@@ -418,6 +419,7 @@ class Drafter:
             type_ref=None,
             values_text=None,
             entries=[RawTests()] * rules,
+            named=True,
         )
 
     def version(

@@ -548,14 +548,25 @@ class Builder:
                 f"output {output.name!r} has no typeRef; its expressions make it "
                 f"{type_.value}"
             )
+        want = type_of(type_)
         for one in typed:
-            try:
-                check_type(one, type_, one.text, listed)
-            except CellError as error:
+            if listed:  # version 2: a list output
+                try:
+                    check_type(one, type_, one.text, listed)
+                except CellError as error:
+                    raise Unsupported(
+                        f"{what}: {one.text!r}: {error.message}",
+                        "FEEL expression in an output",
+                    ) from None
+            elif not (
+                one.type in (want, "null")
+                or (want == "number" and one.type == "integer")
+            ):
                 raise Unsupported(
-                    f"{what}: {one.text!r}: {error.message}",
+                    f"{what}: {one.text!r} gives {one.type}, but the output is "
+                    f"{type_.value}",
                     "FEEL expression in an output",
-                ) from None
+                )
         column = Column(
             name, ColumnKind.OUTPUT, type_, where, per_rule=True, many=listed
         )
@@ -592,7 +603,8 @@ class Builder:
                 "outputs (a context)",
                 "structured input",
             )
-        if producer.returns_list and (clause.id or clause.output is not None):
+        exported = clause.restored.type.startswith("list of")  # export's Type cell
+        if producer.returns_list and not (clause.named or exported):
             raise Unsupported(
                 f"input {clause.label!r} reads {clause.target!r}, which returns a list ({producer.hit_policy_text})",
                 "list input",
