@@ -429,3 +429,30 @@ def test_the_openapi_schema_types_list_outputs_and_inputs_as_arrays(
     codes = inputs_schema(found, found.decision("listed"))["properties"]["codes"]
     assert codes["type"] == ["array", "null"] and codes["items"] == {"type": "string"}
     assert codes["description"] == "list of code"
+
+
+def test_the_html_report_shows_list_types_and_computed_cells(tmp_path: Path) -> None:
+    tables = write_tables(
+        tmp_path, {"l.xlsx": {"letters": letters_table(), "t": LETTERS_CASES}}
+    )
+    dest = tmp_path / "site"
+    result = CliRunner().invoke(main, ["report", str(dest), "--tables", str(tables)])
+    assert result.exit_code == 0, result.output
+    page = (dest / "letters.html").read_text(encoding="utf-8")
+    assert "<td>computed output</td><td>list of string</td>" in page
+    assert "= flatten([[&#34;w&#34;, &#34;x&#34;], c])" in page
+
+
+def test_a_list_output_default_is_a_list(tmp_path: Path) -> None:
+    table = decision_table(
+        "defaulted",
+        [("c", "input", "string", None), ("out", "output", "list of string", None)],
+        [("R1", '"c"', '"a", "b"')],
+        hit_policy="FIRST",
+        defaults={"out": "[]"},
+    )
+    module = compiled_module(
+        compile_books(tmp_path, {"d.xlsx": {"t": table}}), "defaulted"
+    )
+    assert module.evaluate(c="c").outputs.out == ("a", "b")
+    assert module.evaluate(c="z").outputs.out == ()
