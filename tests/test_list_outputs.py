@@ -456,3 +456,43 @@ def test_a_list_output_default_is_a_list(tmp_path: Path) -> None:
     )
     assert module.evaluate(c="c").outputs.out == ("a", "b")
     assert module.evaluate(c="z").outputs.out == ()
+
+
+def test_the_analysis_of_a_chain_leaves_lists_to_the_derived_columns(
+    tmp_path: Path,
+) -> None:
+    """A `from` list input with Values of its elements: no A309/A310 about the lists
+    its source gives (they are not values of the column), and no examples (A312)."""
+    docs = decision_table(
+        "docs",
+        [("c", "input", "string", None), ("docs", "output", "list of string", None)],
+        [("R1", '"c"', '"a", "b"'), ("R2", 'not("c")', "[]")],
+    )
+    use = decision_table(
+        "use",
+        [
+            ("docs", "from docs", "list of string", '"a", "b", "z"'),
+            ("o", "output", "string", None),
+        ],
+        [("R1", 'any("a")', "has a"), ("R2", 'every("z")', "all z"), ("R3", "-", "x")],
+        hit_policy="FIRST",
+    )
+    compilation = compile_books(tmp_path, {"a.xlsx": {"docs": docs, "use": use}})
+    codes = [d.code for d in compilation.diagnostics]
+    assert "A309" not in codes and "A310" not in codes
+    assert "A312" in codes
+    module = compiled_module(compilation, "use")
+    assert module.evaluate(c="c").outputs.o == "has a"
+    assert module.evaluate(c="d").outputs.o == "all z"  # every element of []
+
+
+def test_any_rules_giving_different_lists_disagree(tmp_path: Path) -> None:
+    table = decision_table(
+        "anyt",
+        [("c", "input", "string", None), ("l", "output", "list of string", None)],
+        [("R1", '"c"', '"a", "b"'), ("R2", "-", '"a"')],
+        hit_policy="ANY",
+    )
+    compilation = compile_books(tmp_path, {"a.xlsx": {"anyt": table}})
+    (found,) = [d for d in compilation.diagnostics if d.code == "A302"]
+    assert "R1: l = [a, b]; R2: l = [a]" in found.message
