@@ -496,3 +496,22 @@ def test_any_rules_giving_different_lists_disagree(tmp_path: Path) -> None:
     compilation = compile_books(tmp_path, {"a.xlsx": {"anyt": table}})
     (found,) = [d for d in compilation.diagnostics if d.code == "A302"]
     assert "R1: l = [a, b]; R2: l = [a]" in found.message
+
+
+def test_the_decision_service_answers_lists_as_arrays(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from compiler.serve.app import create_app
+    from compiler.serve.catalog import Service
+
+    service = Service(write_tables(tmp_path, {"c.xlsx": chain_tables()}))
+    assert service.compile()
+    with TestClient(create_app(service)) as client:
+        answer = client.post("/decisions/gen10", json={"c": "c"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["outputs"] == {"gen10": ["a", "b", "c", "c", "q"], "n": 3}
+        schema = client.get("/openapi.json").json()["components"]["schemas"]
+        assert schema["gen10.Outputs"]["properties"]["gen10"]["type"] == [
+            "array",
+            "null",
+        ]
