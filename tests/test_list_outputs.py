@@ -144,7 +144,8 @@ def test_a_collect_table_and_a_list_output_feed_list_inputs(tmp_path: Path) -> N
     assert gen10.evaluate(c="d").outputs == (("a", "b"), 0)
     explained = gen10.explain(c="c")
     assert explained.result == gen10.evaluate(c="c")
-    assert "gen4 = ('a', 'b', 'c')" in str(explained)
+    assert 'gen4 = ["a", "b", "c"]' in str(explained)
+    assert str(explained).startswith('gen10: gen10 = ["a", "b", "c", "c", "q"], n = 3')
     frame = gen10.evaluate_frame(pd.DataFrame({"c": ["c", "d", "c"]}))
     assert frame["gen10"].tolist() == [
         ("a", "b", "c", "c", "q"),
