@@ -516,3 +516,30 @@ def test_the_decision_service_answers_lists_as_arrays(tmp_path: Path) -> None:
             "array",
             "null",
         ]
+
+
+def test_a_batch_run_writes_a_list_output_as_a_list_column(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    tables = write_tables(tmp_path, {"c.xlsx": chain_tables()})
+    (tmp_path / "in.csv").write_text("c\nc\nd\n", encoding="utf-8")
+    for name in ("out.parquet", "out.csv"):
+        result = CliRunner().invoke(
+            main,
+            [
+                "run",
+                "gen10",
+                "--tables",
+                str(tables),
+                "--out",
+                str(tmp_path / "generated"),
+                "--input",
+                str(tmp_path / "in.csv"),
+                "--output",
+                str(tmp_path / name),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+    rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert [r["gen10"] for r in rows] == [["a", "b", "c", "c", "q"], ["a", "b"]]
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert '"[""a"", ""b""]",0,"R2"' in text  # a list as JSON text in CSV
