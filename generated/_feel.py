@@ -242,6 +242,11 @@ def list_contains(items: Any, value: Any) -> bool | None:
     return any(eq(item, value) for item in items)
 
 
+def as_tuple(items: Any) -> tuple[Any, ...] | None:
+    """A list output's value (version 2): ITEMS as a tuple, or None."""
+    return None if items is None else tuple(items)
+
+
 def count(items: Any) -> int | None:
     """FEEL `count(list)`: its elements, nulls too; null for a null list."""
     return None if items is None else len(items)
@@ -390,6 +395,16 @@ def _string(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
+def _flatten(items: Any) -> tuple[Any, ...]:
+    """FEEL `flatten(list)`: the elements of ITEMS with every nested list (or tuple)
+    spliced in, depth first, as a tuple; null elements stay."""
+    found: list[Any] = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            found.extend(_flatten(item))
+        else:
+            found.append(item)
+    return tuple(found)
 
 
 def _bounded(function: Any) -> Any:
@@ -417,6 +432,7 @@ _FUNCTIONS: dict[str, Any] = {
     "substring": _substring,
     "decimal": _decimal,
     "string": _string,
+    "flatten": _flatten,
     "date": _bounded(lambda y, m, d: datetime.date(int(y), int(m), int(d))),
 }
 
@@ -471,6 +487,15 @@ def frame_column(
     return pd.Series(values, index=frame.index, dtype=object)
 
 
+def _spread(found: list[Any], targets: list[int], rows: int) -> list[Any]:
+    """FOUND, the values of the rows TARGETS, at their places among ROWS (None
+    elsewhere)."""
+    spread: list[Any] = [None] * rows
+    for i, value in zip(targets, found, strict=True):
+        spread[i] = value
+    return spread
+
+
 def finish_frame(
     frame: pandas.DataFrame,
     decided: pandas.DataFrame,
@@ -480,9 +505,12 @@ def finish_frame(
     plain: Sequence[tuple[str, str]],
     computed: Sequence[tuple[str, Any, Sequence[str]]],
     rules: frozenset[str],
+    requires: Sequence[tuple[str, Any]] = (),
 ) -> pandas.DataFrame:
     """DECIDED (evaluate_frame's result) with the computed outputs of the rows that
-    RULES decide computed, row by row, as `evaluate` computes them (FINISH)."""
+    RULES decide computed, row by row, as `evaluate` computes them (FINISH). The
+    `from` inputs they read are computed again for those rows (REQUIRES: each
+    name with the `evaluate_frame` of its table)."""
     import pandas as pd
 
     matched = decided["matched"].tolist()
@@ -494,6 +522,19 @@ def finish_frame(
     ]
     if not targets:
         return decided
+    if requires:
+        part = frame.iloc[targets]
+        given = {name: call(part)[name].tolist() for name, call in requires}
+        frame = frame.assign(
+            **{
+                name: pd.Series(
+                    _spread(given[name], targets, len(frame)),
+                    index=frame.index,
+                    dtype=object,
+                )
+                for name, _ in requires
+            }
+        )
     rows = len(frame)
     values = {
         name: row_values(frame[name].tolist() if name in frame else [None] * rows, kind)

@@ -43,6 +43,7 @@ class Job(Protocol):
 class Field:
     name: str
     type: DataType
+    many: bool = False  # version 2: a list output, a list per row
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def make_plan(
     )
     names = list(schema.names)
     first = project.decision(table).first
-    outputs = tuple(Field(c.name, c.type) for c in first.outputs)
+    outputs = tuple(Field(c.name, c.type, c.many) for c in first.outputs)
     clash = [n for n in [*(f.name for f in outputs), "matched"] if n in names]
     if clash:
         raise RunError(

@@ -52,6 +52,7 @@ from compiler.emitting.suites import examples_suite, render_suite
 from compiler.model import (
     TIME_TYPES,
     Column,
+    ColumnKind,
     Compare,
     DataType,
     Decision,
@@ -118,6 +119,8 @@ def _annotation(column: Column, *, literal: bool = True) -> str:
     """`str | None`, or `Literal["CT", "MRI"] | None` when the Values list every value."""
     if column.many:  # version 2
         item = column.type.python
+        if column.kind is ColumnKind.OUTPUT:  # a list output is always a tuple
+            return f"tuple[{item}, ...] | None"
         return f"tuple[{item}, ...] | list[{item}] | None"
     listed = column.value_list
     if (
@@ -342,7 +345,7 @@ def _version(
 
 def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
     """The calls that compute `from` inputs: which table, with which arguments."""
-    calls = []
+    calls: list[dict[str, Any]] = []
     for column in table.inputs:
         if column.source_table:
             required = column.source_table
@@ -360,6 +363,9 @@ def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
                     "table": required,
                     "name": column.name,
                     "arguments": arguments,
+                    # version 2: a list input reading a COLLECT table's list of rows
+                    "collect": project.decision(required).first.returns_list,
+                    "index": len(calls),
                 }
             )
     return calls
@@ -494,7 +500,6 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
 def _finish_code(table: Table) -> str:
     """`_finish`: the Result of the deciding rule with its computed outputs (version
     2) computed from the inputs; Python built from the checked expressions."""
-    names = [c.name for c in table.outputs]
     lines = [
         "def _finish(",
         "    result: Result,",
@@ -516,8 +521,10 @@ def _finish_code(table: Table) -> str:
         if not rule.output_expressions:
             continue
         fields = ", ".join(
-            f"{name}={typed.python}"
-            for name, typed in zip(names, rule.output_expressions, strict=True)
+            f"{c.name}=feel.as_tuple({typed.python})"
+            if c.many  # version 2: a list output is a tuple, whatever it reads
+            else f"{c.name}={typed.python}"
+            for c, typed in zip(table.outputs, rule.output_expressions, strict=True)
             if typed is not None
         )
         if table.returns_list:

@@ -246,8 +246,13 @@ def inputs_schema(project: Project, decision: Decision) -> dict[str, Any]:
     for column in project.chain_inputs(decision.name):
         values = _merged_values(project, column)
         schema = value_schema(column.type, values, nullable=not column.required)
+        if column.many:  # version 2: a list input, an array of its elements
+            schema = _array(
+                value_schema(column.type, values, nullable=False), not column.required
+            )
         schema["description"] = (
-            column.type.value
+            ("list of " if column.many else "")
+            + column.type.value
             + (", required" if column.required else "")
             + (
                 f"; Values: {entry_text(values, column.type)}"
@@ -355,6 +360,11 @@ def value_schema(
     }
 
 
+def _array(items: dict[str, Any], nullable: bool = True) -> dict[str, Any]:
+    """The JSON Schema of a list (version 2) whose elements are ITEMS."""
+    return {"type": ["array", "null"] if nullable else "array", "items": items}
+
+
 def _range(test: Interval) -> dict[str, Any]:
     low = "minimum" if test.low_closed else "exclusiveMinimum"
     high = "maximum" if test.high_closed else "exclusiveMaximum"
@@ -372,8 +382,12 @@ def outputs_schema(decision: Decision) -> dict[str, Any]:
         if all(c.enumerated for c in same):
             values += [v for c in same for v in c.value_list]
         kind = first.aggregation
-        if kind is Aggregation.COUNT:
-            schema: dict[str, Any] = {"type": ["integer", "null"]}
+        if column.many:  # version 2: a list output, an array (a tuple in Python)
+            schema: dict[str, Any] = _array(
+                value_schema(column.type, None, nullable=False)
+            )
+        elif kind is Aggregation.COUNT:
+            schema = {"type": ["integer", "null"]}
         elif kind is Aggregation.SUM or not all(c.enumerated for c in same):
             schema = value_schema(column.type, None)
         else:

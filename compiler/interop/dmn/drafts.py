@@ -78,6 +78,7 @@ class Input:
     # Restored from export's extension attributes (version2): the Type cell, a
     # computed input's expression, a list's Values cell, and cells by rule index.
     restored: version2.Restored = field(default_factory=version2.Restored)
+    named: bool = False  # a name only expressions read, not an input clause
 
 
 @dataclass
@@ -427,6 +428,7 @@ class Drafter:
             type_ref=None,
             values_text=None,
             entries=[RawTests()] * rules,
+            named=True,
         )
 
     def version(

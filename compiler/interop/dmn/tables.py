@@ -43,6 +43,7 @@ from compiler.reading.sheets.computed import (
     Member,
     Quantifier,
     Relational,
+    check_type,
     inputs_env,
     lower,
     parse_member,
@@ -446,7 +447,7 @@ class Builder:
             else (None, None)
         )
         if clause.ref == "decision":
-            source, name, given = self.requirement(clause, warnings)
+            source, name, given, many = self.requirement(clause, warnings)
         elif clause.restored.expression:  # a computed input: no inputData
             source, name, given = None, Names(CODEGEN_NAMES)(clause.label), None
         elif clause.path:  # version 2: a path into a structured inputData
@@ -625,9 +626,11 @@ class Builder:
             )
         typed = tuple(to_feel_cr(e, identifiers, env, what) for e in output.expressions)
         type_ = None
-        many = draft.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER)
+        multi = draft.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER)
+        listed = False  # version 2: a single-hit output of a collection type
         for ref in output.type_ref:  # a multi-hit table's result: a list of them
-            type_, _ = self.doc.resolve_type(ref, list_ok=many)
+            listed = not multi and self.doc.is_collection(ref)
+            type_, _ = self.doc.resolve_type(ref, list_ok=multi or listed)
             if type_ is not None:
                 break
         if type_ is None:
@@ -644,7 +647,15 @@ class Builder:
             )
         want = type_of(type_)
         for one in typed:
-            if not (
+            if listed:  # version 2: a list output
+                try:
+                    check_type(one, type_, one.text, listed)
+                except CellError as error:
+                    raise Unsupported(
+                        f"{what}: {one.text!r}: {error.message}",
+                        "FEEL expression in an output",
+                    ) from None
+            elif not (
                 one.type in (want, "null")
                 or (want == "number" and one.type == "integer")
             ):
@@ -653,15 +664,19 @@ class Builder:
                     f"{type_.value}",
                     "FEEL expression in an output",
                 )
-        column = Column(name, ColumnKind.OUTPUT, type_, where, per_rule=True)
+        column = Column(
+            name, ColumnKind.OUTPUT, type_, where, per_rule=True, many=listed
+        )
         return column, typed
 
     def requirement(
         self, clause: Input, warnings: list[str]
-    ) -> tuple[str | None, str, DataType | None]:
-        """(table, column name, type) of an input that reads another decision.
-        Unsupported when that decision is not converted: a required decision never
-        becomes a plain input (the caller would pass a value the model computes)."""
+    ) -> tuple[str | None, str, DataType | None, bool]:
+        """(table, column name, type, whether a list) of an input that reads another
+        decision: a list (version 2) when the decision gives a list output, or is a
+        COLLECT table of one output. Unsupported when that decision is not
+        converted: a required decision never becomes a plain input (the caller would
+        pass a value the model computes)."""
         producer = self.build(clause.target) if clause.target in self.drafts else None
         if producer is None:
             raise Unsupported(
@@ -685,7 +700,8 @@ class Builder:
                 "outputs (a context)",
                 "structured input",
             )
-        if producer.returns_list:
+        exported = clause.restored.type.startswith("list of")  # export's Type cell
+        if producer.returns_list and not (clause.named or exported):
             raise Unsupported(
                 f"input {clause.label!r} reads {clause.target!r}, which returns a list ({producer.hit_policy_text})",
                 "list input",
@@ -697,7 +713,8 @@ class Builder:
                 "name clash",
             )
         column = next(c for c in producer.outputs if c.name == name)
-        return producer.name, name, column.type
+        many = column.many or producer.returns_list
+        return producer.name, name, column.type, many
 
 
 def _sheet(table_name: str, draft: Draft) -> str:

@@ -232,9 +232,16 @@ def restore_table(
                 else None
                 for c, r in zip(outs, outputs, strict=True)
             )
+            values = tuple(
+                cells.parse_list_value(r.cells[index], c.type)
+                if index in r.cells and c.many and not c.per_rule
+                else value
+                for c, r, value in zip(outs, outputs, rule.outputs, strict=True)
+            )  # version 2: a list output's cells
             rules.append(
                 dataclasses.replace(
                     rule,
+                    outputs=values,  # type: ignore[arg-type]
                     inputs=tuple(entries),
                     input_cells=("",) * len(entries),  # no cells: lower copies them
                     output_expressions=expressions

@@ -238,8 +238,9 @@ def _column(
     many = False
     spaced = " ".join(type_text.split()).lower()  # `years and months duration`
     listed = re.fullmatch(r"list of (.+)", spaced)
-    if listed and listed.group(1) in _TYPES and kind is ColumnKind.INPUT:
-        many = True  # version 2: a list-valued input; its Values are the elements'
+    if listed and listed.group(1) in _TYPES and kind_lower != "computed":
+        # version 2: a list-valued input (its Values are the elements') or output
+        many = True
         spaced = listed.group(1)
     if spaced in _TYPES:
         type_ = _TYPES[spaced]
@@ -262,6 +263,14 @@ def _column(
         if values is None:
             return None
     per_rule = " ".join(kind_lower.split()) == "computed output"
+    if many and kind is ColumnKind.OUTPUT and values is not None:
+        reader.error(
+            "E210",
+            "a list output takes no Values",
+            loc.at(ref(rows["values"], col)) if "values" in rows else type_at,
+            hint="clear the Values cell; the Type says what its elements are",
+        )
+        return None
     if per_rule and values is not None:
         reader.error(
             "E210",
@@ -279,8 +288,11 @@ def _column(
             reader.error("E115", "only output columns take a Default", at, raw)
             return None
         try:
-            default = cells.parse_literal(
-                reader.code_raw(sheet, rows["default"], col, type_), type_
+            raw_default = reader.code_raw(sheet, rows["default"], col, type_)
+            default = (
+                cells.parse_list_value(raw_default, type_)  # type: ignore[assignment]
+                if many
+                else cells.parse_literal(raw_default, type_)
             )
             has_default = True
         except CellError as exc:

@@ -130,34 +130,60 @@ def attach_expressions(
                     code="E207",
                 )
             typed = compile_expression(text, env)
-            check_type(typed, column.type, text)
+            check_type(typed, column.type, text, column.many)
         except CellError as error:
             reader.cell_error(error, at, text or None)
             ok = False
             continue
-        env[column.name] = type_of(column.type)
+        env[column.name] = _kind(column)
         found.append((dataclasses.replace(column, expression=typed), col))
     return found if ok else None
 
 
-def check_type(typed: Typed, type_: DataType, text: str) -> None:
+def check_type(typed: Typed, type_: DataType, text: str, many: bool = False) -> None:
+    """TYPED fits a column of TYPE_ (a list of TYPE_ when MANY, version 2): null
+    fits any column, an integer a number, and `[]` (a list of null) any list."""
     want = type_of(type_)
-    fits = typed.type == want or typed.type == "null"
-    if want == "number" and typed.type == "integer":
+    got = typed.type
+    if many:
+        if not got.startswith(LIST) and got != "null":
+            raise ExpressionError(
+                f"the expression gives {_shown(got)}, but the column is a list of "
+                f"{type_.value}",
+                0,
+                f"write a list, [{text}], or flatten([...]) lists together",
+            )
+        got = got[len(LIST) :] if got != "null" else "null"
+        if got.startswith(LIST):
+            raise ExpressionError(
+                f"the expression gives a list of {got}, but the column is a list of "
+                f"{type_.value}",
+                0,
+                "flatten(...) it into one list",
+            )
+    fits = got == want or got == "null"
+    if want == "number" and got == "integer":
         fits = True
     if not fits:
-        shown = {"ym": "years and months duration"}.get(typed.type, typed.type)
+        column = f"a list of {type_.value}" if many else type_.value
+        gives = f"a list of {_shown(got)}" if many else _shown(got)
         hint = (
             "take .years or .months of it, or make the column's Type years and "
             "months duration"
-            if typed.type == "ym"
+            if got == "ym"
             else "take count(...), sum(...), min(...) or max(...) of it"
-            if typed.type.startswith(LIST)
-            else f"the column's Type says {type_.value}"
+            if got.startswith(LIST)
+            else f"the column's Type says {column}"
         )
         raise ExpressionError(
-            f"the expression gives a {shown}, but the column is {type_.value}", 0, hint
+            f"the expression gives {gives}, but the column is {column}", 0, hint
         )
+
+
+def _shown(kind: str) -> str:
+    shown = {"ym": "years and months duration", "datetime": "date and time"}
+    name = kind if kind.startswith(LIST) else shown.get(kind, kind)
+    return ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def output_expression(
@@ -173,7 +199,7 @@ def output_expression(
             "the output cell is empty", "write an expression, or null", code="E202"
         )
     typed = compile_expression(text, env)
-    check_type(typed, column.type, text)
+    check_type(typed, column.type, text, column.many)
     return typed
 
 

@@ -117,6 +117,8 @@ def _rule(
                         raw, column, computed.inputs_env(columns)
                     )
                     outputs.append(None)
+                elif column.many:  # version 2: a list, `"a", "b"`; [] is empty
+                    outputs.append(cells.parse_list_value(raw, column.type))  # type: ignore[arg-type]
                 else:
                     outputs.append(cells.parse_literal(raw, column.type))
                 output_cells.append(cell)

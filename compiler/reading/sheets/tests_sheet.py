@@ -108,7 +108,8 @@ def read_suite(
                 )
                 continue
             output = outputs[column_name]
-            layout.append(("expected", output.name, col, output.type))
+            role = "expected list" if output.many else "expected"
+            layout.append((role, output.name, col, output.type))
         else:
             reader.error(
                 "E304",
@@ -179,6 +180,8 @@ def _case(
                 as_of = parsed
             elif role == "input":
                 inputs.append((name, cells.parse_literal(raw, type_)))
+            elif role == "expected list":  # version 2: a list output's value
+                expected.append((name, cells.parse_list_value(raw, type_)))  # type: ignore[arg-type]
             elif returns_list:
                 if isinstance(raw, str) and cells.clean_text(raw)[0] in (
                     "[]",
