@@ -394,6 +394,8 @@ def _string(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
+
+
 def _flatten(items: Any) -> tuple[Any, ...]:
     """FEEL `flatten(list)`: the elements of ITEMS with every nested list (or tuple)
     spliced in, depth first, as a tuple; null elements stay."""
