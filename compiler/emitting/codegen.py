@@ -233,7 +233,7 @@ def _version(
         table, axes, order
     )
     columns = [
-        _render_many(a.column, prefix)
+        _render_many(a.column, prefix, n)
         if a.column.many
         else render_axis(a, prefix, n, i)
         for i, a in enumerate(axes)
@@ -262,7 +262,7 @@ def _version(
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
     finishing = any(r.output_expressions for r in table.rules)  # version 2
-    tree = None if finishing else strategy.decision_tree(columns, prefix, n, decide)
+    tree = strategy.decision_tree(columns, prefix, n, decide)
     for c in columns:  # the constants that the chosen lookup reads
         extra = c.index_code if tree else c.fast_code
         c.code += f"\n{extra}" if extra else ""
@@ -327,6 +327,7 @@ def _version(
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
         "finish": _finish_code(table) if finishing else "",
+        "finish_found": f"_finish(found, {arguments})",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
@@ -484,9 +485,27 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
 
 def _finish_code(table: Table) -> str:
     """`_finish`: the Result of the deciding rule with its computed outputs (version
-    2) computed from the inputs; Python built from the checked expressions."""
+    2) computed from the inputs; Python built from the checked expressions. Rules
+    whose computed outputs are the same expressions share a branch: `_FINISH` maps
+    each rule id to its branch, so a call tests the branches, not every rule."""
     names = [c.name for c in table.outputs]
+    branches: dict[str, list[str]] = {}  # the fields computed -> the rules' ids
+    for rule in table.rules:
+        if rule.output_expressions:
+            fields = ", ".join(
+                f"{name}={typed.python}"
+                for name, typed in zip(names, rule.output_expressions, strict=True)
+                if typed is not None
+            )
+            branches.setdefault(fields, []).append(rule.id)
+    index = {i: b for b, ids in enumerate(branches.values()) for i in ids}
     lines = [
+        "# The branch of _finish that computes each rule's outputs.",
+        "_FINISH: dict[str, int] = {"
+        + ", ".join(f"{py_literal(i)}: {b}" for i, b in index.items())
+        + "}",
+        "",
+        "",
         "def _finish(",
         "    result: Result,",
         *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
@@ -496,29 +515,22 @@ def _finish_code(table: Table) -> str:
         lines += [
             '    """The Result with the computed outputs of each matched rule."""',
             "    outputs = list(result.outputs)  # locals: names no input may take",
-            "    for found, matched in enumerate(result.matched):",
+            "    for found, matched in enumerate(map(_FINISH.get, result.matched)):",
         ]
     else:
         lines += [
             '    """The Result with the computed outputs of its deciding rule."""',
-            "    matched = result.matched[0] if result.matched else None  # (reserved)",
+            "    matched = _FINISH.get(result.matched[0]) if result.matched else None",
         ]
-    for rule in table.rules:
-        if not rule.output_expressions:
-            continue
-        fields = ", ".join(
-            f"{name}={typed.python}"
-            for name, typed in zip(names, rule.output_expressions, strict=True)
-            if typed is not None
-        )
+    for branch, fields in enumerate(branches):
         if table.returns_list:
             lines += [
-                f"        if matched == {py_literal(rule.id)}:",
+                f"        if matched == {branch}:",
                 f"            outputs[found] = outputs[found]._replace({fields})",
             ]
         else:
             lines += [
-                f"    if matched == {py_literal(rule.id)}:",
+                f"    if matched == {branch}:",
                 f"        return Result(result.outputs._replace({fields}), result.matched)",
             ]
     lines.append(
@@ -549,9 +561,10 @@ def _finish_frame(table: Table) -> dict[str, Any]:
     }
 
 
-def _render_many(column: Column, prefix: str) -> Rendered:
+def _render_many(column: Column, prefix: str, n: int) -> Rendered:
     """A list-valued input (version 2): every rule accepts every list (its entries
-    are derived columns); the runtime `Many` checks the value."""
+    are derived columns); the runtime `Many` checks the value. In a decision tree
+    its level has one node for both atoms (a list, None), so its index is 0."""
     element = column.type.value
     allowed = py_literal(f"a list or tuple of {element} values, or None")
     spec = f'Many(TABLE, "{column.name}", "{element}", {prefix}_ALL, {allowed})'
@@ -560,6 +573,8 @@ def _render_many(column: Column, prefix: str) -> Rendered:
         f"{prefix}_ALL",
         spec,
         {"Many"},
+        index="0",
+        atoms=[(1 << n) - 1, (1 << n) - 1],
     )
 
 
