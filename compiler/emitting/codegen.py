@@ -490,6 +490,7 @@ def _finish_code(table: Table) -> str:
     each rule id to its branch, so a call tests the branches, not every rule."""
     names = [c.name for c in table.outputs]
     branches: dict[str, list[str]] = {}  # the fields computed -> the rules' ids
+    computes: dict[str, Any] = {}  # the fields computed -> their expressions
     for rule in table.rules:
         if rule.output_expressions:
             fields = ", ".join(
@@ -498,6 +499,7 @@ def _finish_code(table: Table) -> str:
                 if typed is not None
             )
             branches.setdefault(fields, []).append(rule.id)
+            computes[fields] = rule.output_expressions
     index = {i: b for b, ids in enumerate(branches.values()) for i in ids}
     lines = [
         "# The branch of _finish that computes each rule's outputs.",
@@ -522,16 +524,20 @@ def _finish_code(table: Table) -> str:
             '    """The Result with the computed outputs of its deciding rule."""',
             "    matched = _FINISH.get(result.matched[0]) if result.matched else None",
         ]
-    for branch, fields in enumerate(branches):
+    for branch, (fields, expressions) in enumerate(computes.items()):
         if table.returns_list:
             lines += [
                 f"        if matched == {branch}:",
                 f"            outputs[found] = outputs[found]._replace({fields})",
             ]
-        else:
+        else:  # the Outputs built at once: cheaper than _replace
+            built = ", ".join(
+                typed.python if typed is not None else f"result.outputs.{name}"
+                for name, typed in zip(names, expressions, strict=True)
+            )
             lines += [
                 f"    if matched == {branch}:",
-                f"        return Result(result.outputs._replace({fields}), result.matched)",
+                f"        return Result(Outputs({built}), result.matched)",
             ]
     lines.append(
         "    return Result(tuple(outputs), result.matched)"
