@@ -10,8 +10,8 @@ Evaluators never test rules one by one (`index` computes what they look up):
 
 - Each input column maps a value to a mask, an int with one bit per rule, through
   the constants that `masks.render_axis` writes (dicts, or bounds and slots).
-- Where `strategy` allows (a tree of at most `strategy.TREE_ENTRIES` entries, no
-  list inputs, codes of one length, no computed outputs), `evaluate` walks a
+- Where `strategy` allows (a tree of at most `strategy.TREE_ENTRIES` entries,
+  codes of one length), `evaluate` walks a
   decision tree that `_runtime.decision_tree` builds from those masks at import:
   one level per input, a string column's nodes dicts keyed by its values, the
   prebuilt result at the leaf. Otherwise it ANDs the masks in one expression. Either
