@@ -10,8 +10,8 @@ Evaluators never test rules one by one (`index` computes what they look up):
 
 - Each input column maps a value to a mask, an int with one bit per rule, through
   the constants that `masks.render_axis` writes (dicts, or bounds and slots).
-- Where `strategy` allows (a tree of at most `strategy.TREE_ENTRIES` entries, no
-  list inputs, codes of one length, no computed outputs), `evaluate` walks a
+- Where `strategy` allows (a tree of at most `strategy.TREE_ENTRIES` entries,
+  codes of one length), `evaluate` walks a
   decision tree that `_runtime.decision_tree` builds from those masks at import:
   one level per input, a string column's nodes dicts keyed by its values, the
   prebuilt result at the leaf. Otherwise it ANDs the masks in one expression. Either
@@ -236,7 +236,7 @@ def _version(
         table, axes, order
     )
     columns = [
-        _render_many(a.column, prefix)
+        _render_many(a.column, prefix, n)
         if a.column.many
         else render_axis(a, prefix, n, i)
         for i, a in enumerate(axes)
@@ -265,7 +265,7 @@ def _version(
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
     finishing = any(r.output_expressions for r in table.rules)  # version 2
-    tree = None if finishing else strategy.decision_tree(columns, prefix, n, decide)
+    tree = strategy.decision_tree(columns, prefix, n, decide)
     for c in columns:  # the constants that the chosen lookup reads
         extra = c.index_code if tree else c.fast_code
         c.code += f"\n{extra}" if extra else ""
@@ -330,6 +330,7 @@ def _version(
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
         "finish": _finish_code(table) if finishing else "",
+        "finish_found": f"_finish(found, {arguments})",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
@@ -499,8 +500,33 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
 
 def _finish_code(table: Table) -> str:
     """`_finish`: the Result of the deciding rule with its computed outputs (version
-    2) computed from the inputs; Python built from the checked expressions."""
+    2) computed from the inputs; Python built from the checked expressions. Rules
+    whose computed outputs are the same expressions share a branch: `_FINISH` maps
+    each rule id to its branch, so a call tests the branches, not every rule."""
+
+    def python(column: Column, typed: Any) -> str:
+        # version 2: a list output is a tuple, whatever its expression reads
+        return f"feel.as_tuple({typed.python})" if column.many else str(typed.python)
+
+    branches: dict[str, list[str]] = {}  # the fields computed -> the rules' ids
+    computes: dict[str, Any] = {}  # the fields computed -> their expressions
+    for rule in table.rules:
+        if rule.output_expressions:
+            fields = ", ".join(
+                f"{c.name}={python(c, typed)}"
+                for c, typed in zip(table.outputs, rule.output_expressions, strict=True)
+                if typed is not None
+            )
+            branches.setdefault(fields, []).append(rule.id)
+            computes[fields] = rule.output_expressions
+    index = {i: b for b, ids in enumerate(branches.values()) for i in ids}
     lines = [
+        "# The branch of _finish that computes each rule's outputs.",
+        "_FINISH: dict[str, int] = {"
+        + ", ".join(f"{py_literal(i)}: {b}" for i, b in index.items())
+        + "}",
+        "",
+        "",
         "def _finish(",
         "    result: Result,",
         *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
@@ -510,32 +536,27 @@ def _finish_code(table: Table) -> str:
         lines += [
             '    """The Result with the computed outputs of each matched rule."""',
             "    outputs = list(result.outputs)  # locals: names no input may take",
-            "    for found, matched in enumerate(result.matched):",
+            "    for found, matched in enumerate(map(_FINISH.get, result.matched)):",
         ]
     else:
         lines += [
             '    """The Result with the computed outputs of its deciding rule."""',
-            "    matched = result.matched[0] if result.matched else None  # (reserved)",
+            "    matched = _FINISH.get(result.matched[0]) if result.matched else None",
         ]
-    for rule in table.rules:
-        if not rule.output_expressions:
-            continue
-        fields = ", ".join(
-            f"{c.name}=feel.as_tuple({typed.python})"
-            if c.many  # version 2: a list output is a tuple, whatever it reads
-            else f"{c.name}={typed.python}"
-            for c, typed in zip(table.outputs, rule.output_expressions, strict=True)
-            if typed is not None
-        )
+    for branch, (fields, expressions) in enumerate(computes.items()):
         if table.returns_list:
             lines += [
-                f"        if matched == {py_literal(rule.id)}:",
+                f"        if matched == {branch}:",
                 f"            outputs[found] = outputs[found]._replace({fields})",
             ]
-        else:
+        else:  # the Outputs built at once: cheaper than _replace
+            built = ", ".join(
+                python(c, typed) if typed is not None else f"result.outputs.{c.name}"
+                for c, typed in zip(table.outputs, expressions, strict=True)
+            )
             lines += [
-                f"    if matched == {py_literal(rule.id)}:",
-                f"        return Result(result.outputs._replace({fields}), result.matched)",
+                f"    if matched == {branch}:",
+                f"        return Result(Outputs({built}), result.matched)",
             ]
     lines.append(
         "    return Result(tuple(outputs), result.matched)"
@@ -565,9 +586,10 @@ def _finish_frame(table: Table) -> dict[str, Any]:
     }
 
 
-def _render_many(column: Column, prefix: str) -> Rendered:
+def _render_many(column: Column, prefix: str, n: int) -> Rendered:
     """A list-valued input (version 2): every rule accepts every list (its entries
-    are derived columns); the runtime `Many` checks the value."""
+    are derived columns); the runtime `Many` checks the value. In a decision tree
+    its level has one node for both atoms (a list, None), so its index is 0."""
     element = column.type.value
     allowed = py_literal(f"a list or tuple of {element} values, or None")
     spec = f'Many(TABLE, "{column.name}", "{element}", {prefix}_ALL, {allowed})'
@@ -576,6 +598,8 @@ def _render_many(column: Column, prefix: str) -> Rendered:
         f"{prefix}_ALL",
         spec,
         {"Many"},
+        index="0",
+        atoms=[(1 << n) - 1, (1 << n) - 1],
     )
 
 

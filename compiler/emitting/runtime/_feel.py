@@ -215,22 +215,43 @@ def listed(items: Any, kind: str) -> Any:
 
 
 def some(items: Any, kind: str, test: Any) -> bool | None:
-    """Whether an element of ITEMS passes TEST (`any(...)` in a list column)."""
+    """Whether an element of ITEMS passes TEST (`any(...)` in a list column). Every
+    element is checked to be of KIND (TypeError otherwise, as `_elements`); TEST is
+    called until it passes once, as `any` does. One loop: it runs on every call."""
     if items is None:
         return None
-    return any(test(v) for v in _elements(items, kind))
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError(f"not a list of {kind}")
+    allowed = _ELEMENTS[kind]
+    found = False
+    for item in items:
+        if type(item) not in allowed:
+            raise TypeError(f"not a list of {kind}")
+        if not found and test(item):
+            found = True
+    return found
 
 
 def every(items: Any, kind: str, test: Any) -> bool | None:
+    """Whether every element of ITEMS passes TEST (`every(...)`); as `some`."""
     if items is None:
         return None
-    return all(test(v) for v in _elements(items, kind))
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError(f"not a list of {kind}")
+    allowed = _ELEMENTS[kind]
+    passed = True
+    for item in items:
+        if type(item) not in allowed:
+            raise TypeError(f"not a list of {kind}")
+        if passed and not test(item):
+            passed = False
+    return passed
 
 
 def none(items: Any, kind: str, test: Any) -> bool | None:
-    if items is None:
-        return None
-    return not any(test(v) for v in _elements(items, kind))
+    """Whether no element of ITEMS passes TEST (`none(...)`); as `some`."""
+    found = some(items, kind, test)
+    return None if found is None else not found
 
 
 def list_contains(items: Any, value: Any) -> bool | None:
@@ -285,6 +306,10 @@ def years_and_months(start: Any, end: Any) -> YearsMonths | None:
     END (dates or datetimes), negative when END is earlier."""
     if start is None or end is None:
         return None
+    if type(start) is datetime.date and type(end) is datetime.date:  # the usual case
+        if end < start:
+            return YearsMonths(-_months(end, start))
+        return YearsMonths(_months(start, end))
     if isinstance(start, datetime.datetime) != isinstance(end, datetime.datetime):
         start = _as_datetime(start)
         end = _as_datetime(end)
@@ -295,6 +320,12 @@ def years_and_months(start: Any, end: Any) -> YearsMonths | None:
     if _within_month(end) < _within_month(start):
         months -= 1
     return YearsMonths(sign * months)
+
+
+def _months(start: datetime.date, end: datetime.date) -> int:
+    """The whole months from the date START to the date END, not before it."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if end.day < start.day else months
 
 
 def _as_datetime(value: Any) -> datetime.datetime:
@@ -327,15 +358,14 @@ def field(value: Any, name: str) -> Any:
     if value is None:
         return None
     if isinstance(value, datetime.timedelta):
-        whole = abs(value)
-        sign = -1 if value < datetime.timedelta(0) else 1
-        parts = {
-            "days": whole.days,
-            "hours": whole.seconds // 3600,
-            "minutes": whole.seconds // 60 % 60,
-            "seconds": whole.seconds % 60,
-        }
-        return sign * parts[name]
+        # a negative timedelta has negative days; its parts are those of abs(value)
+        sign = -1 if value.days < 0 else 1
+        whole = -value if sign < 0 else value
+        if name == "days":
+            return sign * whole.days
+        seconds = whole.seconds
+        parts = {"hours": seconds // 3600, "minutes": seconds // 60 % 60}
+        return sign * (seconds % 60 if name == "seconds" else parts[name])
     if name == "weekday":
         return value.isoweekday()
     return getattr(value, name)
