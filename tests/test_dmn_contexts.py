@@ -168,25 +168,25 @@ def test_an_entry_that_does_not_convert_leaves_its_decision_out() -> None:
     body = input_data("i1", "Loan Amount", "number") + decision(
         "Payment",
         entry("Rate", literal("0.1"), "number")
-        + entry("Shown", literal("flatten([Rate])"), "number")
+        + entry("Shown", literal("reverse([Rate])"), "number")
         + result(literal("Shown")),
         type_ref="string",
     )
     conversion = dmn.read_dmn(model(body), "m.dmn")
     assert conversion.tables == ()
     errors = {(e.name, e.id): e.text for e in conversion.errors}
-    assert "unknown function 'flatten'" in errors[("Payment", "d-Payment")]
+    assert "unknown function 'reverse'" in errors[("Payment", "d-Payment")]
     uses = input_data("i1", "Loan Amount", "number") + decision(
         "Payment",
         entry("Rate", literal("0.1"), "number")
-        + entry("Shown", literal("flatten([Rate])"), "number")
+        + entry("Shown", literal("reverse([Rate])"), "number")
         + result(literal('Shown + "!"')),
         type_ref="string",
     )
     conversion = dmn.read_dmn(model(uses), "m.dmn")
     assert conversion.tables == ()
     errors = {(e.name, e.id): e.text for e in conversion.errors}
-    assert "unknown function 'flatten'" in errors[("Payment Shown", "v-Shown")]
+    assert "unknown function 'reverse'" in errors[("Payment Shown", "v-Shown")]
     assert errors[("Payment", "d-Payment")].endswith(
         "reads the decision 'Payment Shown', which is not converted, so this table "
         "is left out too"
