@@ -14,7 +14,9 @@ lists, an integer, a number, a boolean; see bench/tables.py) is compiled and tim
   (`pip install -e ".[bench]"`); pyDMNrules is slow, so it is timed on a few calls
   (mean per call, like the others);
 - the whole `compile-rules compile` of each table's workbook in a fresh process
-  (wall time and peak memory).
+  (wall time and peak memory);
+- up to 1,000 rules, a version-2 table against its scalar twin and a chained table
+  against its parts (bench/version2.py).
 
 All engines answer the same inputs, drawn uniformly over the domain. Then the shipped
 tables (tables/): `evaluate` and `evaluate_frame` against the previous naive
@@ -682,6 +684,10 @@ def report(results: dict[str, Any]) -> str:
             f"| {cold['compile_s']:.2f} | {cold['unchanged_s']:.2f} | {cold['check_s']:.2f} | "
             f"{'-' if peak is None else f'{peak:,.0f}'} |",
         ]
+    if results.get("version2"):
+        from bench import version2
+
+        lines += ["", *version2.report(results["version2"])]
     if results.get("commands"):
         from bench import commands
 
@@ -722,6 +728,10 @@ def main(argv: list[str] | None = None) -> int:
             results["tables"].append(row)
             print(json.dumps(row), flush=True)
         results["whole_compile"] = whole_compiles(specs, folder, 1 if args.quick else 3)
+    from bench import version2  # imports this module: here, not at the top
+
+    small = [n for n in sizes if n <= 1000]  # the claim table has 1,441 rules at most
+    results["version2"] = version2.measure(small, args.quick)
     if not args.no_shipped:
         results["shipped"], in_process = bench_shipped(args)
         results["shipped_compile"] = shipped_compiles(1 if args.quick else 5)

@@ -11,6 +11,7 @@ comparisons, closed ranges, booleans and `-`; inputs are never null.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from dataclasses import dataclass
@@ -431,3 +432,299 @@ PYDMN_NAMES = {
     "bmi": "BMI",
     "urgent": "Urgent",
 }
+
+
+# -- version 2: a claim table using the version-2 features, and its scalar twin ----------------
+#
+# Each rule tests five columns. In the version-2 table they are computed by the
+# evaluator from the claim as it arrives (six dates and a list of codes); in its scalar
+# twin they are the numbers and codes a caller would compute before the call, tested
+# with the same entries (version-1 types only). Both tables have the same rules, in
+# the same order, under FIRST, so on every claim they decide by the same rule.
+
+DIAGNOSES = ("M54", "M51", "M48", "M47", "S32", "G89")  # ICD-10 categories
+CLAIM_DECISIONS = ("approve", "pend", "deny", "refer")
+# days since the last CT: [low, high), None unbounded
+_CT_GAPS: tuple[tuple[int | None, int | None], ...] = (
+    (None, 14),
+    (14, 30),
+    (30, 90),
+    (90, None),
+)
+XRAY_WINDOW = 14  # days before the date of service
+
+
+@dataclass(frozen=True)
+class ClaimRule:
+    id: str
+    age: tuple[int | None, int | None]  # closed [low, high] years; None unbounded
+    ct_gap: int | None  # index into _CT_GAPS; None: any
+    xray: int | None  # 0 within the window, 1 older, 2 after the service; None: any
+    diagnoses: tuple[str, ...]  # categories, any of which; (): any
+    expiry: bool | None  # True: not expired at the date of service; None: any
+    decision: str
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    name: str  # the version-2 table; its scalar twin is `<name>_scalar`
+    rules: tuple[ClaimRule, ...]
+
+    @property
+    def scalar_name(self) -> str:
+        return f"{self.name}_scalar"
+
+
+def claim_table(n: int, seed: int = 5) -> ClaimSpec:
+    """N FIRST rules over a claim, as `first_table` draws them: N-1 distinct boxes of
+    age band x days since the last CT x X-ray recency x diagnosis category x
+    authorization status (10 x 4 x 3 x 6 x 2 = 1,440), one in five naming a second
+    category and one in eight widened to `-` in one column, then a catch-all."""
+    rnd = random.Random(seed)
+    cells = [
+        (g, c, x, d, e)
+        for g in range(len(_AGES))
+        for c in range(len(_CT_GAPS))
+        for x in range(3)
+        for d in range(len(DIAGNOSES))
+        for e in (True, False)
+    ]
+    assert n - 1 <= len(cells), f"at most {len(cells) + 1} rules"
+    rules = []
+    for i, (g, c, x, d, e) in enumerate(rnd.sample(cells, n - 1)):
+        age: tuple[int | None, int | None] = _AGES[g]
+        ct_gap: int | None = c
+        xray: int | None = x
+        diagnoses: tuple[str, ...] = (DIAGNOSES[d],)
+        if rnd.random() < 0.2:
+            other = rnd.choice([y for y in DIAGNOSES if y != DIAGNOSES[d]])
+            diagnoses = (DIAGNOSES[d], other)
+        expiry: bool | None = e
+        if rnd.random() < 0.125:
+            wide = rnd.randrange(5)
+            if wide == 0:
+                age = (None, None)
+            elif wide == 1:
+                ct_gap = None
+            elif wide == 2:
+                xray = None
+            elif wide == 3:
+                diagnoses = ()
+            else:
+                expiry = None
+        decision = rnd.choice(CLAIM_DECISIONS)
+        rules.append(
+            ClaimRule(f"R{i + 1}", age, ct_gap, xray, diagnoses, expiry, decision)
+        )
+    rules.append(ClaimRule(f"R{n}", (None, None), None, None, (), None, "pend"))
+    return ClaimSpec(f"claim_{n}", tuple(rules))
+
+
+def _closed(low: Any, high: Any, unit: str = "") -> str:
+    if low is None and high is None:
+        return "-"
+    if low is None:
+        return f"<= {high}{unit}"
+    if high is None:
+        return f">= {low}{unit}"
+    return f"[{low}{unit}..{high}{unit}]"
+
+
+def _half_open(band: tuple[int | None, int | None], unit: str = "") -> str:
+    low, high = band
+    if low is None:
+        return f"< {high}{unit}"
+    if high is None:
+        return f">= {low}{unit}"
+    return f"[{low}{unit}..{high}{unit})"
+
+
+# The columns of the version-2 table: (name, kind, type, expression).
+CLAIM_COLUMNS = (
+    ("date_of_service", "required input", "date", None),
+    ("date_of_birth", "input", "date", None),
+    ("last_ct", "input", "date", None),
+    (
+        "age",
+        "computed",
+        "integer",
+        "years and months duration(date_of_birth, date_of_service).years",
+    ),
+    ("since_last_ct", "computed", "duration", "date_of_service - last_ct"),
+    ("xray_date", "input", "date", None),
+    ("diagnosis_codes", "input", "list of code", None),
+    ("authorization_expires", "input", "date", None),
+    ("decision", "output", "string", None),
+    (
+        "days_left",
+        "computed output",
+        "integer",
+        "(authorization_expires - date_of_service).days",
+    ),
+)
+# The scalar twin's: the values of the columns the rules test, computed by the caller.
+SCALAR_COLUMNS = (
+    ("age", "input", "integer", f"[0..{AGE_MAX}]"),
+    ("days_since_ct", "input", "integer", None),
+    ("xray_age_days", "input", "integer", None),
+    ("diagnosis_category", "input", "code", ", ".join(DIAGNOSES)),
+    ("days_to_expiry", "input", "integer", None),
+    ("decision", "output", "string", ", ".join(CLAIM_DECISIONS)),
+    ("days_left", "output", "integer", None),
+)
+CLAIM_INPUTS = tuple(c[0] for c in CLAIM_COLUMNS if c[1].endswith("input"))
+SCALAR_INPUTS = tuple(c[0] for c in SCALAR_COLUMNS if c[1] == "input")
+
+
+def _claim_cells(rule: ClaimRule) -> list[Any]:
+    """The version-2 rule: age and the CT gap are computed columns, the X-ray date
+    and the expiry entries name the date of service, the codes a list."""
+    xray = {
+        None: "-",
+        0: f"[date_of_service - {XRAY_WINDOW} days..date_of_service]",
+        1: f"< date_of_service - {XRAY_WINDOW} days",
+        2: "> date_of_service",
+    }[rule.xray]
+    expiry = {None: "-", True: ">= date_of_service", False: "< date_of_service"}
+    codes = ", ".join(f"{d}.*" for d in rule.diagnoses)
+    return [
+        rule.id,
+        "-",
+        "-",
+        "-",
+        _closed(*rule.age),
+        "-" if rule.ct_gap is None else _half_open(_CT_GAPS[rule.ct_gap], " days"),
+        xray,
+        f"any({codes})" if codes else "-",
+        expiry[rule.expiry],
+        rule.decision,
+        "(authorization_expires - date_of_service).days",
+    ]
+
+
+def _scalar_cells(rule: ClaimRule, index: int) -> list[Any]:
+    xray = {None: "-", 0: f"[0..{XRAY_WINDOW}]", 1: f"> {XRAY_WINDOW}", 2: "< 0"}
+    expiry = {None: "-", True: ">= 0", False: "< 0"}
+    return [
+        rule.id,
+        _closed(*rule.age),
+        "-" if rule.ct_gap is None else _half_open(_CT_GAPS[rule.ct_gap]),
+        xray[rule.xray],
+        ", ".join(rule.diagnoses) or "-",
+        expiry[rule.expiry],
+        rule.decision,
+        index % 7,
+    ]
+
+
+def _header(
+    name: str, columns: tuple[tuple[str, str, str, str | None], ...], values: bool
+) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        ["Decision table", name],
+        ["Hit policy", "FIRST"],
+        ["Complete", "no"],
+        [],
+        ["Rule", *(c[0] for c in columns)],
+        ["Kind", *(c[1] for c in columns)],
+        ["Type", *(c[2] for c in columns)],
+    ]
+    label = "Values" if values else "Expression"
+    computed = [None if c[1] == "computed output" else c[3] for c in columns]
+    rows.append([label, *computed])
+    return rows
+
+
+def claim_sheet_rows(spec: ClaimSpec) -> list[list[Any]]:
+    """The version-2 table, in the workbook format of docs/workbook-format.md."""
+    return [
+        *_header(spec.name, CLAIM_COLUMNS, values=False),
+        *(_claim_cells(r) for r in spec.rules),
+    ]
+
+
+def scalar_sheet_rows(spec: ClaimSpec) -> list[list[Any]]:
+    """Its scalar twin: the same rules over the values the caller computes."""
+    return [
+        *_header(spec.scalar_name, SCALAR_COLUMNS, values=True),
+        *(_scalar_cells(r, i) for i, r in enumerate(spec.rules)),
+    ]
+
+
+def claim_inputs(count: int, seed: int = 6) -> list[dict[str, Any]]:
+    """COUNT claims: a date of service in 2025, an age of 0 to 120 years, the last
+    CT up to 200 days before, an X-ray from 40 days before to 5 after, one to three
+    codes of one category, an authorization that expired up to 30 days before or
+    expires up to 90 after."""
+    rnd = random.Random(seed)
+    found = []
+    for _ in range(count):
+        service = dt.date(2025, 1, 1) + dt.timedelta(days=rnd.randrange(365))
+        category = rnd.choice(DIAGNOSES)
+        codes = [
+            f"{category}.{rnd.randrange(10)}{rnd.choice(('', '6', '9'))}"
+            for _ in range(rnd.randint(1, 3))
+        ]
+        found.append(
+            {
+                "date_of_service": service,
+                "date_of_birth": service - dt.timedelta(days=rnd.randrange(43800)),
+                "last_ct": service - dt.timedelta(days=rnd.randrange(200)),
+                "xray_date": service + dt.timedelta(days=rnd.randint(-40, 5)),
+                "diagnosis_codes": codes,
+                "authorization_expires": service
+                + dt.timedelta(days=rnd.randint(-30, 90)),
+            }
+        )
+    return found
+
+
+def scalar_inputs(claim: dict[str, Any]) -> dict[str, Any]:
+    """The scalar twin's inputs for CLAIM: what a caller computes before the call."""
+    service, born = claim["date_of_service"], claim["date_of_birth"]
+    before = (service.month, service.day) < (born.month, born.day)
+    return {
+        "age": service.year - born.year - before,
+        "days_since_ct": (service - claim["last_ct"]).days,
+        "xray_age_days": (service - claim["xray_date"]).days,
+        "diagnosis_category": claim["diagnosis_codes"][0].split(".")[0],
+        "days_to_expiry": (claim["authorization_expires"] - service).days,
+    }
+
+
+# -- a chain: a table reading another's output (a `from` column) --------------------------------
+
+URGENCIES = ("routine", "expedited")
+
+
+def route_sheet_rows(spec: Spec, alone: bool = False) -> list[list[Any]]:
+    """A routing table over SPEC's `decision` (a `from` column reading SPEC's table)
+    and an urgency: the chain's second table. ALONE: the same table with `decision`
+    a plain input, to evaluate the chain's parts separately."""
+    name = f"route_{spec.name}" + ("_alone" if alone else "")
+    kind = "input" if alone else f"from {spec.name}"
+    rows: list[list[Any]] = [
+        ["Decision table", name],
+        ["Hit policy", "UNIQUE"],
+        [],
+        ["Rule", "decision", "urgency", "queue"],
+        ["Kind", kind, "input", "output"],
+        ["Type", "string", "string", "string"],
+        ["Values", ", ".join(DECISIONS), ", ".join(URGENCIES), None],
+    ]
+    for i, (d, p) in enumerate((d, p) for d in DECISIONS for p in URGENCIES):
+        rows.append([f"R{i + 1}", d, p, f"{d}-{p}"])
+    return rows
+
+
+def write_sheets(path: Path, sheets: dict[str, list[list[Any]]]) -> None:
+    """A workbook of SHEETS (title -> rows)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title[:31])
+        for row in rows:
+            sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)

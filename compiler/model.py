@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -219,6 +220,27 @@ class Column:
         if self.values is None:
             return ()
         return tuple(t.value for t in self.values.tests if isinstance(t, Equals))
+
+
+def nest_paths(
+    values: Iterable[tuple[str, object]], paths: Mapping[str, tuple[str, ...]]
+) -> dict[str, object]:
+    """VALUES by input name as `evaluate`'s keyword arguments: the value of a path
+    input (PATHS: its name -> its path) goes into its structured input's mapping,
+    `claim__member__age` -> `{"claim": {"member": {"age": 12}}}`, in order."""
+    nested: dict[str, object] = {}
+    for name, value in values:
+        path = paths.get(name)
+        if not path:
+            nested[name] = value
+            continue
+        node = nested
+        for step in path[:-1]:
+            inner = node.setdefault(step, {})
+            assert isinstance(inner, dict)
+            node = inner
+        node[path[-1]] = value
+    return nested
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,9 +118,30 @@ def compile_tables(
     project, diagnostics = check_tables(tables, read=read, cases=cases)
     if project is None or has_errors(diagnostics):
         return Compilation(project, diagnostics, None)
-    examples = analyse.examples(project)
-    files = codegen.generate(project, formatted=formatted, examples=examples)
-    return Compilation(project, diagnostics, files)
+    misses: dict[str, tuple[str, ...]] = {}
+    examples = analyse.examples(project, misses=misses)
+    files = codegen.generate(
+        project, formatted=formatted, examples=examples, misses=misses
+    )
+    return Compilation(
+        project, sort_diagnostics([*diagnostics, *_missed(project, misses)]), files
+    )
+
+
+def _missed(project: Project, misses: dict[str, tuple[str, ...]]) -> list[Diagnostic]:
+    """A315: the rules of tables with computed inputs for which the example search
+    found no input within its budget (they get no generated example)."""
+    return [
+        Diagnostic(
+            "A315",
+            Severity.INFO,
+            f"no example found for rule(s) {', '.join(rules)} of {name!r}: no inputs "
+            "tried by the search make them decide through the computed inputs",
+            project.decision(name).first.location,
+            hint="its Tests sheet cases still test them; add a case for each",
+        )
+        for name, rules in sorted(misses.items())
+    ]
 
 
 def sound_part(project: Project, diagnostics: tuple[Diagnostic, ...]) -> Project:

@@ -174,6 +174,14 @@ def sign(a: Any, b: Any) -> str | None:
     return "less" if a < b else "greater" if a > b else "equal"
 
 
+def same(a: Any, b: Any) -> str | None:
+    """Whether A equals B: `equal` or `different`; null when either is null (an
+    entry such as `= other_input` of a string, code or boolean column)."""
+    if a is None or b is None:
+        return None
+    return "equal" if a == b else "different"
+
+
 _ELEMENTS: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "code": (str,),
@@ -208,22 +216,43 @@ def listed(items: Any, kind: str) -> Any:
 
 
 def some(items: Any, kind: str, test: Any) -> bool | None:
-    """Whether an element of ITEMS passes TEST (`any(...)` in a list column)."""
+    """Whether an element of ITEMS passes TEST (`any(...)` in a list column). Every
+    element is checked to be of KIND (TypeError otherwise, as `_elements`); TEST is
+    called until it passes once, as `any` does. One loop: it runs on every call."""
     if items is None:
         return None
-    return any(test(v) for v in _elements(items, kind))
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError(f"not a list of {kind}")
+    allowed = _ELEMENTS[kind]
+    found = False
+    for item in items:
+        if type(item) not in allowed:
+            raise TypeError(f"not a list of {kind}")
+        if not found and test(item):
+            found = True
+    return found
 
 
 def every(items: Any, kind: str, test: Any) -> bool | None:
+    """Whether every element of ITEMS passes TEST (`every(...)`); as `some`."""
     if items is None:
         return None
-    return all(test(v) for v in _elements(items, kind))
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError(f"not a list of {kind}")
+    allowed = _ELEMENTS[kind]
+    passed = True
+    for item in items:
+        if type(item) not in allowed:
+            raise TypeError(f"not a list of {kind}")
+        if passed and not test(item):
+            passed = False
+    return passed
 
 
 def none(items: Any, kind: str, test: Any) -> bool | None:
-    if items is None:
-        return None
-    return not any(test(v) for v in _elements(items, kind))
+    """Whether no element of ITEMS passes TEST (`none(...)`); as `some`."""
+    found = some(items, kind, test)
+    return None if found is None else not found
 
 
 def list_contains(items: Any, value: Any) -> bool | None:
@@ -232,6 +261,11 @@ def list_contains(items: Any, value: Any) -> bool | None:
     if items is None:
         return None
     return any(eq(item, value) for item in items)
+
+
+def as_tuple(items: Any) -> tuple[Any, ...] | None:
+    """A list output's value (version 2): ITEMS as a tuple, or None."""
+    return None if items is None else tuple(items)
 
 
 def count(items: Any) -> int | None:
@@ -273,6 +307,10 @@ def years_and_months(start: Any, end: Any) -> YearsMonths | None:
     END (dates or datetimes), negative when END is earlier."""
     if start is None or end is None:
         return None
+    if type(start) is datetime.date and type(end) is datetime.date:  # the usual case
+        if end < start:
+            return YearsMonths(-_months(end, start))
+        return YearsMonths(_months(start, end))
     if isinstance(start, datetime.datetime) != isinstance(end, datetime.datetime):
         start = _as_datetime(start)
         end = _as_datetime(end)
@@ -283,6 +321,12 @@ def years_and_months(start: Any, end: Any) -> YearsMonths | None:
     if _within_month(end) < _within_month(start):
         months -= 1
     return YearsMonths(sign * months)
+
+
+def _months(start: datetime.date, end: datetime.date) -> int:
+    """The whole months from the date START to the date END, not before it."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if end.day < start.day else months
 
 
 def _as_datetime(value: Any) -> datetime.datetime:
@@ -315,15 +359,14 @@ def field(value: Any, name: str) -> Any:
     if value is None:
         return None
     if isinstance(value, datetime.timedelta):
-        whole = abs(value)
-        sign = -1 if value < datetime.timedelta(0) else 1
-        parts = {
-            "days": whole.days,
-            "hours": whole.seconds // 3600,
-            "minutes": whole.seconds // 60 % 60,
-            "seconds": whole.seconds % 60,
-        }
-        return sign * parts[name]
+        # a negative timedelta has negative days; its parts are those of abs(value)
+        sign = -1 if value.days < 0 else 1
+        whole = -value if sign < 0 else value
+        if name == "days":
+            return sign * whole.days
+        seconds = whole.seconds
+        parts = {"hours": seconds // 3600, "minutes": seconds // 60 % 60}
+        return sign * (seconds % 60 if name == "seconds" else parts[name])
     if name == "weekday":
         return value.isoweekday()
     return getattr(value, name)
@@ -384,6 +427,18 @@ def _string(value: Any) -> str:
     return str(value)
 
 
+def _flatten(items: Any) -> tuple[Any, ...]:
+    """FEEL `flatten(list)`: the elements of ITEMS with every nested list (or tuple)
+    spliced in, depth first, as a tuple; null elements stay."""
+    found: list[Any] = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            found.extend(_flatten(item))
+        else:
+            found.append(item)
+    return tuple(found)
+
+
 def _bounded(function: Any) -> Any:
     def run(*arguments: Any) -> Any:
         try:
@@ -409,6 +464,7 @@ _FUNCTIONS: dict[str, Any] = {
     "substring": _substring,
     "decimal": _decimal,
     "string": _string,
+    "flatten": _flatten,
     "date": _bounded(lambda y, m, d: datetime.date(int(y), int(m), int(d))),
 }
 
@@ -463,6 +519,15 @@ def frame_column(
     return pd.Series(values, index=frame.index, dtype=object)
 
 
+def _spread(found: list[Any], targets: list[int], rows: int) -> list[Any]:
+    """FOUND, the values of the rows TARGETS, at their places among ROWS (None
+    elsewhere)."""
+    spread: list[Any] = [None] * rows
+    for i, value in zip(targets, found, strict=True):
+        spread[i] = value
+    return spread
+
+
 def finish_frame(
     frame: pandas.DataFrame,
     decided: pandas.DataFrame,
@@ -472,9 +537,12 @@ def finish_frame(
     plain: Sequence[tuple[str, str]],
     computed: Sequence[tuple[str, Any, Sequence[str]]],
     rules: frozenset[str],
+    requires: Sequence[tuple[str, Any]] = (),
 ) -> pandas.DataFrame:
     """DECIDED (evaluate_frame's result) with the computed outputs of the rows that
-    RULES decide computed, row by row, as `evaluate` computes them (FINISH)."""
+    RULES decide computed, row by row, as `evaluate` computes them (FINISH). The
+    `from` inputs they read are computed again for those rows (REQUIRES: each
+    name with the `evaluate_frame` of its table)."""
     import pandas as pd
 
     matched = decided["matched"].tolist()
@@ -486,6 +554,19 @@ def finish_frame(
     ]
     if not targets:
         return decided
+    if requires:
+        part = frame.iloc[targets]
+        given = {name: call(part)[name].tolist() for name, call in requires}
+        frame = frame.assign(
+            **{
+                name: pd.Series(
+                    _spread(given[name], targets, len(frame)),
+                    index=frame.index,
+                    dtype=object,
+                )
+                for name, _ in requires
+            }
+        )
     rows = len(frame)
     values = {
         name: row_values(frame[name].tolist() if name in frame else [None] * rows, kind)

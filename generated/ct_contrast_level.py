@@ -411,10 +411,8 @@ def evaluate(
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
     """
-    try:
-        time_since_noncontrast_ct = _compute_time_since_noncontrast_ct(
-            date_of_service, prior_noncontrast_ct_date
-        )
+    try:  # the computed inputs, inline: the Python of their _compute_ functions
+        time_since_noncontrast_ct = feel.sub(date_of_service, prior_noncontrast_ct_date)
     except TypeError:
         checked_mask(
             (

@@ -222,10 +222,8 @@ def evaluate(
     Raises InputError when an input is not of its type or outside its Values,
     or a required input is missing.
     """
-    try:
-        xray_date_vs_episode_start_date = _compute_xray_date_vs_episode_start_date(
-            xray_date, episode_start_date
-        )
+    try:  # the computed inputs, inline: the Python of their _compute_ functions
+        xray_date_vs_episode_start_date = feel.sign(xray_date, episode_start_date)
     except TypeError:
         checked_mask(
             (

@@ -187,13 +187,6 @@ def test_a_context_body_and_a_bkm_called_as_a_function_are_inlined(
             "business knowledge model 'Peek' (b9): its body reads 'Rate', which is "
             "not one of its parameters",
         ),
-        (
-            invocation("Square", {"x": "Applicant age"})
-            .replace("Square", "Banded")
-            .replace('name="x"', 'name="Age"'),
-            "an expression calls business knowledge model 'Band of' (b1), whose body "
-            "is a decision table",
-        ),
     ],
 )
 def test_what_cannot_be_inlined_is_refused_naming_the_decision_and_the_bkm(
@@ -254,3 +247,30 @@ def test_a_bkm_no_decision_invokes_is_a_warning() -> None:
         ("warning", "Square", "b2"),
         ("warning", "Fee", "b3"),
     ]
+
+
+def test_a_table_bkm_called_in_an_expression_is_a_decision_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """`Band of(Applicant age + 5) + "!"`: the BKM's table becomes a decision that
+    the expression reads, its argument a literal decision that the table reads."""
+    body = (
+        INPUTS
+        + BKMS
+        + decision(
+            "d1",
+            "Band",
+            "string",
+            '<literalExpression><text>Band of(Applicant age + 5) + "!" + '
+            "Band of(Applicant age)</text></literalExpression>",
+        )
+    )
+    conversion = dmn.read_dmn(model(body), "m.dmn")
+    assert conversion.errors == ()
+    band = table_named(conversion, "band")
+    assert [c.source_table for c in band.inputs] == ["band_band_of", "band_band_of_2"]
+    inner = table_named(conversion, "band_band_of")
+    assert [c.source_table for c in inner.inputs] == ["band_band_of_age"]
+    module: Any = compiled(tmp_path, conversion)["band"]
+    assert module.evaluate(applicant_age=15).outputs.band == "adult!child"
+    assert module.evaluate(applicant_age=10).outputs.band == "child!child"

@@ -106,17 +106,25 @@ def test_an_entry_naming_an_input_of_another_type_is_refused() -> None:
     assert "compares a number with a date" in message.text
 
 
-def test_an_entry_naming_an_input_in_a_string_column_is_refused() -> None:
-    body = (
-        input_data("i_a", "Colour", "string")
-        + input_data("i_b", "Favourite", "string")
-        + '<decision id="d" name="Same"><variable name="Same" typeRef="boolean"/>'
-        "<decisionTable>"
-        + clause("Colour", "string")
-        + '<output id="o"/>'
-        + rule("r1", ["Favourite"], ["true"])
-        + "</decisionTable></decision>"
-    )
-    (message,) = dmn.read_dmn(model(body), "same.dmn").errors
+def test_a_string_column_compares_with_an_input_for_equality_only() -> None:
+    """`Favourite` in a string column is `= favourite` (version 2); an ordering of
+    strings (`< Favourite`) has no entry of the format."""
+
+    def body(entry: str) -> str:
+        return (
+            input_data("i_a", "Colour", "string")
+            + input_data("i_b", "Favourite", "string")
+            + '<decision id="d" name="Same"><variable name="Same" typeRef="boolean"/>'
+            "<decisionTable>"
+            + clause("Colour", "string")
+            + '<output id="o"/>'
+            + rule("r1", [entry], ["true"])
+            + "</decisionTable></decision>"
+        )
+
+    assert dmn.read_dmn(model(body("Favourite")), "same.dmn").errors == ()
+    (message,) = dmn.read_dmn(model(body("&lt; Favourite")), "same.dmn").errors
     assert message.topic == "variable in a unary test"
-    assert "numbers, dates and times, not string" in message.text
+    assert "a string column compares with another input for equality only" in (
+        message.text
+    )

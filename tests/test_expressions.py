@@ -336,7 +336,7 @@ def test_reference_interpreter_agrees(tmp_path: Path) -> None:
         ("< date_of_service - 14", None, "E207", "not defined"),
         ("-", "date_of_birth + 1", "E207", "not defined"),
         ("-", "date_of_birth - date_of_service", "E207", "gives a duration"),
-        ("not(<= date_of_service)", None, "E208", "one comparison"),
+        ("not(<= date_of_service, > date_of_birth)", None, "E208", "one comparison"),
         ("-", "", "E207", "needs an expression"),
     ],
 )

@@ -85,7 +85,7 @@ def test_evaluate_frame_takes_a_column_per_path(tmp_path: Path) -> None:
 def test_a_path_names_an_input_column_of_identifiers(tmp_path: Path) -> None:
     book = _book(
         ("claim.Member", "input", "integer", None),
-        ("claim.x", "output", "string", None),
+        ("claim.x", "from other", "string", None),
         rules=[["R1", "-", '"a"']],
     )
     found = errors(compile_books(tmp_path, book).diagnostics)
@@ -206,3 +206,36 @@ def test_path_inputs_round_trip_through_export_and_import(tmp_path: Path) -> Non
     back, diagnostics = load_tables(tmp_path / "b" / "tables")
     assert back is not None and not errors(diagnostics)
     assert tables_of(back) == tables_of(project)
+
+
+def test_an_entry_names_a_path_input(tmp_path: Path) -> None:
+    """`> claim.limit` compares the input with the path input `claim.limit` (an
+    entry naming another input, version 2)."""
+    book = _book(
+        ("amount", "input", "number", None),
+        ("claim.limit", "input", "number", None),
+        ("over", "output", "boolean", None),
+        rules=[["R1", "> claim.limit", "-", "true"], ["R2", "-", "-", "false"]],
+    )
+    module = evaluator(tmp_path, book, "band")
+    assert module.evaluate(amount=12, claim={"limit": 10}).outputs.over is True
+    assert module.evaluate(amount=8, claim={"limit": 10}).outputs.over is False
+    assert module.evaluate(amount=8, claim={}).outputs.over is False  # null: no match
+
+
+def test_import_reads_an_entry_naming_a_path(tmp_path: Path) -> None:
+    """TCK 0036's shape: an entry `> Applicant data.Age` in a number column names a
+    path no input clause reads; it becomes a path input column of its own."""
+    body = APPLICANT.replace(
+        clause("Applicant data.Age", "number"), clause("Years", "number")
+    ).replace("&gt;= 21", "&gt;= Applicant data.Age")
+    body += input_data("i_years", "Years", "number")
+    conversion = dmn.read_dmn(model(body), "lending.dmn")
+    assert conversion.errors == ()
+    (table,) = conversion.tables
+    assert "applicant_data.age" in [c.header for c in table.inputs]
+    dmn.write_workbook(conversion, tmp_path / "tables" / "lending.xlsx")
+    module = compiled_module(compile_tables(tmp_path / "tables"), "affordable")
+    applicant = {"monthly": {"income": 4000}, "age": 30}
+    assert module.evaluate(applicant_data=applicant, years=31).outputs.affordable
+    assert not module.evaluate(applicant_data=applicant, years=29).outputs.affordable

@@ -1,11 +1,10 @@
 """DMN TCK conformance: every test case of the TCK's decision-table cases, imported
 with import-dmn, compiled, and run through the generated evaluators (`compiler.interop.tck`).
 
-0004-0007 (0004-lending too), 0010, 0017, 0020, 0037-0041, 0086-0088 and 0108-0119
-must pass entirely. The other cases need
-more than the workbook format holds (variables in unary tests, time types): the tests it can express must pass, and
-the rest are xfailed with the import's precise reason. `python -m compiler.interop.tck` prints
-the same results as a pass table.
+Every case (all 31 of the TCK that hold a decision table) must pass entirely. A case
+that stops passing fails here; one the format could not express would be xfailed with
+the import's precise reason. `python -m compiler.interop.tck` prints the same results
+as a pass table.
 """
 
 from __future__ import annotations
@@ -29,9 +28,12 @@ MUST_PASS = (
     "0005",
     "0006",
     "0007",
+    "0008",  # version 2: list outputs (literal expressions), flatten, a COLLECT read as a list
     "0010",
     "0017",  # version 2: structA.price, a path into a structured input; > dateE
     "0020",  # version 2: Total Vacation Days, a literal expression over three tables
+    "0035",  # version 2: a structure in a structure as path outputs; table BKMs called
+    "0036",  # version 2: entries naming paths (= complex.a_string); years and months
     "0037",  # version 2: a BKM's table inlined, its parameters bound to paths
     "0038",  # version 2: a BKM whose body is a context returning a table
     "0039",  # version 2: a list input named as an entry, computed outputs in COLLECT
@@ -42,11 +44,8 @@ MUST_PASS = (
     "0088",  # version 2: a decision service, its input decision a plain input
     *(f"01{n:02d}" for n in range(8, 20)),
 )
-# The tests of the other cases the format can express (all others are unsupported).
-EXPRESSIBLE = {
-    "0008": {"004", "005"},  # listGen4: string literals; listGen5: computed outputs
-    "0036": set(),  # every table tests against Complex.x, a variable
-}
+# The tests the format can express of cases that do not pass whole (none today).
+EXPRESSIBLE: dict[str, set[str]] = {}
 
 
 @functools.cache
@@ -87,7 +86,7 @@ def test_the_pass_table_lists_every_case() -> None:
     ]
     statuses = {r.case[:4]: r.status for r in rows}
     assert {statuses[c] for c in MUST_PASS} == {"pass"}
-    assert statuses["0008"] == "partial"
+    assert set(statuses.values()) == {"pass"}
     assert "FAIL" not in statuses.values()
     table = tck.pass_table(rows)
     assert "| 0017-tableTests | 4/4 | pass |  |" in table
@@ -134,3 +133,57 @@ def test_the_short_module_name_runs_the_runner(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "| 0004-simpletable-U | 3/3 | pass |" in done.stdout
+
+
+def test_the_runner_reads_times_in_utc_as_naive_and_refuses_other_zones() -> None:
+    """0036 passes xsd:time, dateTime and duration values, every one in UTC, and a
+    duration of months (P5M), the format's years-and-months duration."""
+    import datetime as dt
+    import xml.etree.ElementTree as ET
+
+    def value(xsi_type: str, text: str) -> tck.Expected:
+        node = ET.fromstring(
+            '<n xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<value xsi:type="xsd:{xsi_type}">{text}</value></n>'
+        )
+        return tck.parse_value(node)
+
+    assert value("dateTime", "2018-07-30T16:12:00Z").value == dt.datetime(
+        2018, 7, 30, 16, 12
+    )
+    assert value("time", "16:11:00").value == dt.time(16, 11)
+    assert value("duration", "PT10H").value == dt.timedelta(hours=10)
+    months = value("duration", "P1Y5M")
+    assert months.type == "years and months duration"
+    assert months.value.total == 17
+    with pytest.raises(tck._Unexpressible):
+        tck._input_value("x", value("time", "16:11:00+01:00"))
+
+
+@pytest.mark.skipif(not TCK.is_dir(), reason=ABSENT)
+def test_0036_decisions_over_paths_give_the_tcks_answers(tmp_path: Path) -> None:
+    """Each of 0036's eight decisions, whose entries compare with a path
+    (`> Complex.aNumber`, and in string and boolean columns `Complex.aString`,
+    `not(Complex.aBoolean)`, read as `= complex.a_string`, `not(= ...)`; a
+    years-and-months duration), answers every test."""
+    folder = TCK / "0036-dt-variable-input"
+    runner = tck._CaseRunner(folder, tmp_path)
+    paths = {
+        "Date",
+        "Number",
+        "Date and Time",
+        "Days and Time Duration",
+        "Time",
+        "String",
+        "Boolean",
+        "Years and Months Duration",
+    }
+    checked = 0
+    for test in tck.test_cases(folder):
+        nodes = tck._children(test, "inputNode")
+        inputs = {n.get("name", ""): tck.parse_value(n) for n in nodes}
+        for node in tck._children(test, "resultNode"):
+            if node.get("name", "").removeprefix("Compare ") in paths:
+                assert runner.check(test.get("id", ""), node, inputs) is None
+                checked += 1
+    assert checked == 24

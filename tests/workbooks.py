@@ -17,6 +17,13 @@ from typing import Any
 from openpyxl import Workbook
 
 Row = list[Any]
+
+
+class Text(str):
+    """A cell typed as text even when it starts with `=` (as Excel keeps `'= x`);
+    a plain str starting with `=` is written as a formula."""
+
+
 Column = tuple[str, str, str | None, Any]  # name, kind, type, values
 
 
@@ -80,7 +87,9 @@ def write_workbook(path: Path, sheets: dict[str, list[Row]] | list[list[Row]]) -
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 if value is not None:
-                    ws.cell(row=r, column=c, value=value)
+                    cell = ws.cell(row=r, column=c, value=value)
+                    if isinstance(value, Text):
+                        cell.data_type = "s"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path

@@ -30,6 +30,7 @@ from compiler.emitting import codegen
 from compiler.emitting.loader import load_modules
 from compiler.emitting.output import write_atomic
 from compiler.model import (
+    Column,
     DataType,
     Decision,
     Project,
@@ -142,7 +143,13 @@ def _environment() -> jinja2.Environment:
     env.filters["bar"] = _bar
     env.filters["entry"] = entry_text
     env.filters["literal"] = value_text
+    env.filters["type_cell"] = _type_cell
     return env
+
+
+def _type_cell(column: Column) -> str:
+    """COLUMN's Type cell: `list of string` for a list input or output (version 2)."""
+    return f"list of {column.type.value}" if column.many else column.type.value
 
 
 def _bar(covered: int, total: int, width: int = 240) -> dict[str, Any]:
@@ -260,7 +267,14 @@ def build_pages(
                         ],
                         [
                             value_text(v, quote=c.type is not DataType.CODE)
-                            for c, v in zip(table.outputs, rule.outputs, strict=True)
+                            if e is None
+                            else f"= {e.text}"  # version 2: a computed output
+                            for c, v, e in zip(
+                                table.outputs,
+                                rule.outputs,
+                                rule.output_expressions or (None,) * len(rule.outputs),
+                                strict=True,
+                            )
                         ],
                         list(rule.annotations),
                         row,

@@ -37,7 +37,8 @@ def output_schema(schema: pa.Schema, plan: Plan) -> pa.Schema:
     fields = [(f.name, typed.get(f.name, _plain(f.type))) for f in schema]
     for out in plan.outputs:
         kind = ARROW[out.type]
-        fields.append((out.name, pa.list_(kind) if plan.shape == "list" else kind))
+        listed = plan.shape == "list" or out.many  # (version 2: a list output)
+        fields.append((out.name, pa.list_(kind) if listed else kind))
     fields.append(("matched", pa.string() if plan.shape == "single" else _IDS))
     if plan.text:
         fields = [(n, pa.string() if pa.types.is_list(k) else k) for n, k in fields]
@@ -143,7 +144,9 @@ def decide_chunk(
     for out in plan.outputs:
         kind = schema.field(out.name).type
         columns.append(
-            arrow_results(results[out.name], kind, listed=plan.shape == "list")
+            arrow_results(
+                results[out.name], kind, listed=plan.shape == "list" or out.many
+            )
         )
     kind = schema.field("matched").type
     columns.append(

@@ -43,6 +43,7 @@ class Job(Protocol):
 class Field:
     name: str
     type: DataType
+    many: bool = False  # version 2: a list output, a list per row
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def make_plan(
     )
     names = list(schema.names)
     first = project.decision(table).first
-    outputs = tuple(Field(c.name, c.type) for c in first.outputs)
+    outputs = tuple(Field(c.name, c.type, c.many) for c in first.outputs)
     clash = [n for n in [*(f.name for f in outputs), "matched"] if n in names]
     if clash:
         raise RunError(
@@ -148,7 +149,9 @@ def make_plan(
                 f"no version of {name} is in force on {day}; pass another --as-of",
                 usage=True,
             )
-    inputs = tuple(Field(c.name, c.type) for c in project.chain_inputs(table))
+    # a path input's column is named by its path (`claim.member.age`), as
+    # evaluate_frame takes it
+    inputs = tuple(Field(c.header, c.type) for c in project.chain_inputs(table))
     months = [f.name for f in (*inputs, *outputs) if f.type is DataType.YEARS_MONTHS]
     if months:  # version 2: no Arrow column type for them yet
         raise RunError(
@@ -164,7 +167,7 @@ def make_plan(
                 + (f" ({hint})" if hint else "")
             )
     allowed = tuple(
-        Allowed(name, index, c.name, c.type, c.values)
+        Allowed(name, index, c.header, c.type, c.values)
         for name in chain
         for index, version in enumerate(project.decision(name).versions)
         for c in version.inputs

@@ -59,9 +59,12 @@ _MAX_CHAR = 0x10FFFF
 
 
 def show(value: Value) -> str:
-    """A value as an author would type it in a cell."""
+    """A value as an author would type it in a cell (version 2: a list output's
+    value as `["a", "b"]`)."""
     if value is None:
         return "null"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(show(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

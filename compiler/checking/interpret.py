@@ -97,7 +97,10 @@ def evaluate(
             produced, _ = evaluate(
                 project, column.source_table, inputs, as_of, candidates=candidates
             )
-            assert isinstance(produced, dict)
+            if isinstance(produced, list):  # version 2: a COLLECT table's list
+                listed = tuple(p[column.name] for p in produced)
+                values[column.name] = listed  # type: ignore[assignment]
+                continue
             values[column.name] = produced[column.name]
     compute(table, values)
     return decide(table, values, candidates)
@@ -123,9 +126,12 @@ def decide(
 
     def out(rule: Rule) -> Outputs:
         found = dict(zip(names, rule.outputs, strict=True))
-        for name, typed in zip(names, rule.output_expressions, strict=False):
+        for column, typed in zip(table.outputs, rule.output_expressions, strict=False):
             if typed is not None:  # version 2: a computed output
-                found[name] = evaluate_expression(typed, values)
+                value = evaluate_expression(typed, values)
+                if column.many and value is not None:  # a list output: a tuple
+                    value = tuple(value)
+                found[column.name] = value
         return found
 
     defaults = {c.name: c.default for c in table.outputs}

@@ -262,21 +262,54 @@ def check_requirements(project: Project) -> Iterator[Diagnostic]:
                         suggest(column.name, outputs)
                         or f"its outputs: {', '.join(outputs)}",
                     )
-                elif outputs[column.name].type is not column.type:
+                    continue
+                given = outputs[column.name]
+                # version 2: a `list of T` input reads a list output of T, or the
+                # list a COLLECT (RULE ORDER, OUTPUT ORDER) table makes of its T output
+                gives_list = given.many or producer.returns_list
+                if given.type is not column.type or (
+                    column.many and gives_list != column.many
+                ):
+                    here = _type_text(column.type, column.many)
+                    there = _type_text(given.type, gives_list)
                     yield _error(
                         "E413",
-                        f"{column.name!r} is {column.type.value} here but {outputs[column.name].type.value} in {source!r}",
+                        f"{column.name!r} is {here} here but {there} in {source!r}",
                         column.location,
                     )
-                if producer.returns_list:
+                elif (
+                    producer.returns_list and len(producer.outputs) > 1 and column.many
+                ):
+                    yield _error(
+                        "E414",
+                        f"{source!r} returns a list of rows of {len(producer.outputs)} "
+                        "outputs, so it cannot feed a list input",
+                        column.location,
+                        hint="give the required table one output, or split it",
+                    )
+                elif given.many and not column.many:
+                    yield _error(
+                        "E413",
+                        f"{column.name!r} is {column.type.value} here but a list of "
+                        f"{given.type.value} in {source!r}",
+                        column.location,
+                        hint=f"write list of {column.type.value} in its Type cell",
+                    )
+                if producer.returns_list and not column.many:
                     yield _error(
                         "E414",
                         f"{source!r} returns a list ({producer.hit_policy_text}), so its output cannot feed one input",
                         column.location,
-                        hint="use a single-hit policy or a COLLECT aggregation in the required table",
+                        hint="use a single-hit policy or a COLLECT aggregation in the "
+                        f"required table, or write list of {column.type.value} in "
+                        "this column's Type cell (version 2)",
                     )
     yield from _cycles(project, names)
     yield from _chain_types(project, names)
+
+
+def _type_text(type_: DataType, many: bool) -> str:
+    return f"a list of {type_.value}" if many else type_.value
 
 
 def _cycles(project: Project, names: dict[str, Decision]) -> Iterator[Diagnostic]:

@@ -10,8 +10,8 @@ Evaluators never test rules one by one (`index` computes what they look up):
 
 - Each input column maps a value to a mask, an int with one bit per rule, through
   the constants that `masks.render_axis` writes (dicts, or bounds and slots).
-- Where `strategy` allows (a tree of at most `strategy.TREE_ENTRIES` entries, no
-  list inputs, codes of one length, no computed outputs), `evaluate` walks a
+- Where `strategy` allows (a tree of at most `strategy.TREE_ENTRIES` entries,
+  codes of one length), `evaluate` walks a
   decision tree that `_runtime.decision_tree` builds from those masks at import:
   one level per input, a string column's nodes dicts keyed by its values, the
   prebuilt result at the leaf. Otherwise it ANDs the masks in one expression. Either
@@ -52,6 +52,7 @@ from compiler.emitting.suites import examples_suite, render_suite
 from compiler.model import (
     TIME_TYPES,
     Column,
+    ColumnKind,
     Compare,
     DataType,
     Decision,
@@ -118,6 +119,8 @@ def _annotation(column: Column, *, literal: bool = True) -> str:
     """`str | None`, or `Literal["CT", "MRI"] | None` when the Values list every value."""
     if column.many:  # version 2
         item = column.type.python
+        if column.kind is ColumnKind.OUTPUT:  # a list output is always a tuple
+            return f"tuple[{item}, ...] | None"
         return f"tuple[{item}, ...] | list[{item}] | None"
     listed = column.value_list
     if (
@@ -233,7 +236,7 @@ def _version(
         table, axes, order
     )
     columns = [
-        _render_many(a.column, prefix)
+        _render_many(a.column, prefix, n)
         if a.column.many
         else render_axis(a, prefix, n, i)
         for i, a in enumerate(axes)
@@ -262,7 +265,7 @@ def _version(
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
     finishing = any(r.output_expressions for r in table.rules)  # version 2
-    tree = None if finishing else strategy.decision_tree(columns, prefix, n, decide)
+    tree = strategy.decision_tree(columns, prefix, n, decide)
     for c in columns:  # the constants that the chosen lookup reads
         extra = c.index_code if tree else c.fast_code
         c.code += f"\n{extra}" if extra else ""
@@ -327,6 +330,7 @@ def _version(
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
         "finish": _finish_code(table) if finishing else "",
+        "finish_found": f"_finish(found, {arguments})",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
@@ -342,7 +346,7 @@ def _version(
 
 def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
     """The calls that compute `from` inputs: which table, with which arguments."""
-    calls = []
+    calls: list[dict[str, Any]] = []
     for column in table.inputs:
         if column.source_table:
             required = column.source_table
@@ -360,6 +364,9 @@ def _requirements(project: Project, table: Table) -> list[dict[str, Any]]:
                     "table": required,
                     "name": column.name,
                     "arguments": arguments,
+                    # version 2: a list input reading a COLLECT table's list of rows
+                    "collect": project.decision(required).first.returns_list,
+                    "index": len(calls),
                 }
             )
     return calls
@@ -407,6 +414,9 @@ def render_table(project: Project, decision: Decision) -> str:
         typing_names.insert(1, "Literal")
     if any(c.path for c in chain):  # a structured input's mapping
         typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
+    structures, properties = _structures(first.outputs, outputs)
+    if structures:  # version 2: path outputs, read as dicts
+        typing_names = sorted({*typing_names, "TypedDict"}, key=_typing_order)
     used = {"Rule", "Version", *ERRORS} | {n for v in versions for n in v["names"]}
     years_months = DataType.YEARS_MONTHS in types  # version 2: its value type
     if years_months:
@@ -446,6 +456,8 @@ def render_table(project: Project, decision: Decision) -> str:
             hit_policy=py_literal(first.hit_policy_text),
             hit_policy_name=first.hit_policy_text,
             outputs=outputs,
+            structures=structures,
+            properties=properties,
             returns_list=first.returns_list,
             params=params,
             any_required=any(c.required for c in chain),
@@ -488,9 +500,33 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
 
 def _finish_code(table: Table) -> str:
     """`_finish`: the Result of the deciding rule with its computed outputs (version
-    2) computed from the inputs; Python built from the checked expressions."""
-    names = [c.name for c in table.outputs]
+    2) computed from the inputs; Python built from the checked expressions. Rules
+    whose computed outputs are the same expressions share a branch: `_FINISH` maps
+    each rule id to its branch, so a call tests the branches, not every rule."""
+
+    def python(column: Column, typed: Any) -> str:
+        # version 2: a list output is a tuple, whatever its expression reads
+        return f"feel.as_tuple({typed.python})" if column.many else str(typed.python)
+
+    branches: dict[str, list[str]] = {}  # the fields computed -> the rules' ids
+    computes: dict[str, Any] = {}  # the fields computed -> their expressions
+    for rule in table.rules:
+        if rule.output_expressions:
+            fields = ", ".join(
+                f"{c.name}={python(c, typed)}"
+                for c, typed in zip(table.outputs, rule.output_expressions, strict=True)
+                if typed is not None
+            )
+            branches.setdefault(fields, []).append(rule.id)
+            computes[fields] = rule.output_expressions
+    index = {i: b for b, ids in enumerate(branches.values()) for i in ids}
     lines = [
+        "# The branch of _finish that computes each rule's outputs.",
+        "_FINISH: dict[str, int] = {"
+        + ", ".join(f"{py_literal(i)}: {b}" for i, b in index.items())
+        + "}",
+        "",
+        "",
         "def _finish(",
         "    result: Result,",
         *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
@@ -500,30 +536,27 @@ def _finish_code(table: Table) -> str:
         lines += [
             '    """The Result with the computed outputs of each matched rule."""',
             "    outputs = list(result.outputs)  # locals: names no input may take",
-            "    for found, matched in enumerate(result.matched):",
+            "    for found, matched in enumerate(map(_FINISH.get, result.matched)):",
         ]
     else:
         lines += [
             '    """The Result with the computed outputs of its deciding rule."""',
-            "    matched = result.matched[0] if result.matched else None  # (reserved)",
+            "    matched = _FINISH.get(result.matched[0]) if result.matched else None",
         ]
-    for rule in table.rules:
-        if not rule.output_expressions:
-            continue
-        fields = ", ".join(
-            f"{name}={typed.python}"
-            for name, typed in zip(names, rule.output_expressions, strict=True)
-            if typed is not None
-        )
+    for branch, (fields, expressions) in enumerate(computes.items()):
         if table.returns_list:
             lines += [
-                f"        if matched == {py_literal(rule.id)}:",
+                f"        if matched == {branch}:",
                 f"            outputs[found] = outputs[found]._replace({fields})",
             ]
-        else:
+        else:  # the Outputs built at once: cheaper than _replace
+            built = ", ".join(
+                python(c, typed) if typed is not None else f"result.outputs.{c.name}"
+                for c, typed in zip(table.outputs, expressions, strict=True)
+            )
             lines += [
-                f"    if matched == {py_literal(rule.id)}:",
-                f"        return Result(result.outputs._replace({fields}), result.matched)",
+                f"    if matched == {branch}:",
+                f"        return Result(Outputs({built}), result.matched)",
             ]
     lines.append(
         "    return Result(tuple(outputs), result.matched)"
@@ -553,9 +586,10 @@ def _finish_frame(table: Table) -> dict[str, Any]:
     }
 
 
-def _render_many(column: Column, prefix: str) -> Rendered:
+def _render_many(column: Column, prefix: str, n: int) -> Rendered:
     """A list-valued input (version 2): every rule accepts every list (its entries
-    are derived columns); the runtime `Many` checks the value."""
+    are derived columns); the runtime `Many` checks the value. In a decision tree
+    its level has one node for both atoms (a list, None), so its index is 0."""
     element = column.type.value
     allowed = py_literal(f"a list or tuple of {element} values, or None")
     spec = f'Many(TABLE, "{column.name}", "{element}", {prefix}_ALL, {allowed})'
@@ -564,7 +598,53 @@ def _render_many(column: Column, prefix: str) -> Rendered:
         f"{prefix}_ALL",
         spec,
         {"Many"},
+        index="0",
+        atoms=[(1 << n) - 1, (1 << n) - 1],
     )
+
+
+def _structures(
+    columns: tuple[Column, ...], outputs: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The path outputs of a table (version 2) as structures: a TypedDict per
+    structure (`RgbNotationFields`, innermost first) and a property of `Outputs` per
+    root (`rgb_notation`) that builds its nested dict from the flat fields
+    (`rgb_notation__red`), which stay what `Outputs` holds."""
+    annotations = {o["name"]: o["annotation"] for o in outputs}
+    trees: dict[str, dict[str, Any]] = {}
+    for column in columns:
+        if not column.path:
+            continue
+        node = trees.setdefault(column.path[0], {})
+        for part in column.path[1:-1]:
+            node = node.setdefault(part, {})
+        node[column.path[-1]] = column.name
+    classes: list[dict[str, Any]] = []
+    taken = {"Outputs", "Result", "Rule", "Version", "YearsMonths", *ERRORS}
+
+    def declare(path: tuple[str, ...], tree: dict[str, Any]) -> tuple[str, str]:
+        fields, values = [], []
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                inner, built = declare((*path, key), value)
+                fields.append(f"{key}: {inner}")
+                values.append(f"{key!r}: {built}")
+            else:
+                fields.append(f"{key}: {annotations[value]}")
+                values.append(f"{key!r}: self.{value}")
+        base = "".join(p.title().replace("_", "") for p in path) + "Fields"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}{n}", n + 1
+        taken.add(name)
+        classes.append({"name": name, "path": ".".join(path), "fields": fields})
+        return name, "{" + ", ".join(values) + "}"
+
+    properties = []
+    for root, tree in trees.items():
+        name, built = declare((root,), tree)
+        properties.append({"name": root, "annotation": name, "value": built})
+    return classes, properties
 
 
 def _typing_order(name: str) -> tuple[int, str]:
@@ -676,10 +756,13 @@ def _chain_column(project: Project, column: Column) -> Column:
 
 
 def render_package(
-    project: Project, examples: dict[str, tuple[Example, ...]] | None = None
+    project: Project,
+    examples: dict[str, tuple[Example, ...]] | None = None,
+    misses: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
     """Every generated file, by path relative to the output folder (unformatted).
-    EXAMPLES (from `analyse.examples`) become `tests/examples/test_<table>.py`."""
+    EXAMPLES (from `analyse.examples`) become `tests/examples/test_<table>.py`, whose
+    docstring lists the MISSES of the table (rules no example was found for)."""
     env = environment()
     files = {
         "__init__.py": env.get_template("init.py.j2").render(
@@ -739,6 +822,12 @@ def render_package(
                 "rule decide, and both sides of every range edge\nand version date, "
                 "expecting what the reference interpreter answers.\n"
             )
+            missed = (misses or {}).get(name)
+            if missed:
+                about += (
+                    "\nNo example found (within the search budget for computed "
+                    f"inputs) for: {', '.join(missed)}.\n"
+                )
             files[f"tests/examples/test_{name}.py"] = render_suite(
                 project, examples_suite(decision, cases), about=about, package="..."
             )
@@ -750,8 +839,9 @@ def generate(
     *,
     formatted: bool = True,
     examples: dict[str, tuple[Example, ...]] | None = None,
+    misses: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
-    files = render_package(project, examples)
+    files = render_package(project, examples, misses)
     if not formatted:
         return {name: unsplit(text) for name, text in files.items()}
     sources = {name: text for name, text in files.items() if name.endswith(".py")}

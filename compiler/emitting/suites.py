@@ -6,13 +6,34 @@ from __future__ import annotations
 from compiler.checking.analyse import Example
 from compiler.emitting.formatting import EVERY, split_line
 from compiler.emitting.literals import environment, py_literal, value_names
-from compiler.model import Decision, Project, TestCase, TestSuite, Value, YearsMonths
+from compiler.model import (
+    Decision,
+    Project,
+    TestCase,
+    TestSuite,
+    Value,
+    YearsMonths,
+    nest_paths,
+)
 
 
-def _case_inputs(case_inputs: tuple[tuple[str, Value], ...]) -> str:
+def _case_inputs(
+    case_inputs: tuple[tuple[str, Value], ...],
+    paths: dict[str, tuple[str, ...]] | None = None,
+) -> str:
+    """The keyword arguments of `evaluate` as a dict literal; a path input's value
+    goes into its structured input's mapping (`nest_paths`)."""
+    return _dict_literal(nest_paths(case_inputs, paths or {}))
+
+
+def _dict_literal(mapping: dict[str, object]) -> str:
     return (
         "{"
-        + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in case_inputs)
+        + ", ".join(
+            f"{py_literal(k)}: "
+            + (_dict_literal(v) if isinstance(v, dict) else py_literal(v))
+            for k, v in mapping.items()
+        )
         + "}"
     )
 
@@ -31,11 +52,12 @@ def render_suite(
     not a sheet) replaces the docstring's naming of the Tests sheet; PACKAGE is the
     generated package, relative to the module."""
     decision = project.decision(suite.table)
+    paths = {c.name: c.path for c in project.chain_inputs(decision.name) if c.path}
     cases = [
         {
             "id": py_literal(case.id),
             "location": py_literal(str(case.location)),
-            "inputs": _case_inputs(case.inputs),
+            "inputs": _case_inputs(case.inputs, paths),
             "as_of": py_literal(case.as_of),
             "expected": _case_inputs(case.expected),  # type: ignore[arg-type]
             "rules": py_literal(case.expected_rules),

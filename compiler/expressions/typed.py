@@ -180,6 +180,14 @@ def _element(kind: str) -> str | None:
     return kind[len(LIST) :] if kind.startswith(LIST) else None
 
 
+def _innermost(kind: str) -> str:
+    """The type of the values KIND holds once every list in it is opened: `string`
+    for `list of list of string` and for `string`."""
+    while kind.startswith(LIST):
+        kind = kind[len(LIST) :]
+    return kind
+
+
 def _joined(kinds: list[str]) -> str:
     """The type of values of KINDS together (an integer and a number are a number)."""
     known = [k for k in kinds if k != "null"]
@@ -286,10 +294,14 @@ class _Checker:
         items = [self.check(item) for item in node.items]
         for (kind, _), item in zip(items, node.items, strict=True):
             if not _same(kind, items[0][0]):
+                mixed = _innermost(kind) == _innermost(items[0][0])
                 raise self.fail(
                     item,
                     f"a list holds values of one type: {_article(items[0][0])} and "
                     f"{_article(kind)}",
+                    "to splice the lists into one list, write flatten([...])"
+                    if mixed
+                    else "",
                 )
         inner = "".join(f"{p}, " for _, p in items)
         return LIST + _joined([k for k, _ in items]), f"({inner.rstrip(' ')})"
@@ -372,6 +384,8 @@ class _Checker:
                         argument, f"{name} takes dates, not {_article(kind)}"
                     )
             return "ym", f"feel.years_and_months({parts[0][1]}, {parts[1][1]})"
+        if name == "flatten":
+            return self.flatten(node)
         if name in ("count", "sum", "list contains") or (
             name in ("min", "max") and len(node.arguments) == 1
         ):
@@ -406,6 +420,7 @@ class _Checker:
                         "count",
                         "sum",
                         "list contains",
+                        "flatten",
                         "date",
                         "time",
                         "date and time",
@@ -470,6 +485,39 @@ class _Checker:
         if name != "sum" and element not in (*ORDERED, "null"):
             raise self.fail(node, f"{name} takes values that have an order")
         return element, f"feel.list_{name}({python})"
+
+    def flatten(self, node: Call) -> tuple[str, str]:
+        """FEEL's `flatten(l)`: the values of L with every nested list spliced in, in
+        order. Typed: a list whose items, once their nested lists are opened, hold
+        values of one type T gives a `list of T`; so a list literal given to flatten
+        may mix lists and values of T (`flatten([["w", "x"], "y"])` is a list of
+        string), which no other list may."""
+        if len(node.arguments) != 1:
+            raise self.fail(node, "flatten takes one list")
+        argument = node.arguments[0]
+        if isinstance(argument, ListLiteral):
+            items = [(self.check(item), item) for item in argument.items]
+            kinds = [_innermost(kind) for (kind, _), _ in items]
+            for kind, (_, item) in zip(kinds, items, strict=True):
+                if not _same(kind, kinds[0]):
+                    raise self.fail(
+                        item,
+                        "flatten gives a list of one type, but its items hold "
+                        f"{_article(kinds[0])} and {_article(kind)}",
+                        "flatten lists and values of one type, e.g. "
+                        'flatten([["w", "x"], "y"])',
+                    )
+            inner = "".join(f"{p}, " for (_, p), _ in items)
+            python = f"({inner.rstrip(' ')})"
+            return LIST + _joined(kinds), f"feel.call('flatten', {python})"
+        kind, python = self.check(argument)
+        if _element(kind) is None:
+            raise self.fail(
+                argument,
+                f"flatten takes a list, not {_article(kind)}",
+                'a list input, or a list such as [["w", "x"], "y"]',
+            )
+        return LIST + _innermost(kind), f"feel.call('flatten', {python})"
 
     def temporal(self, node: Call) -> tuple[str, str]:
         """`date("2025-12-18")`, `time("08:30")`, `date and time("...")`,
@@ -549,13 +597,15 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
     if isinstance(node, Quantified):
         return _quantified(node, values.get(node.name))
     if isinstance(node, ListLiteral):
-        return [run(item) for item in node.items]
+        return tuple(run(item) for item in node.items)
     assert isinstance(node, Call)
     name = node.function
     if name == "years and months duration":
         return _feel.years_and_months(*(run(a) for a in node.arguments))
     if name == "sign":  # a derived column (compiler.reading.sheets.computed)
         return _feel.sign(*(run(a) for a in node.arguments))
+    if name == "same":  # likewise, of a string, code or boolean column
+        return _feel.same(*(run(a) for a in node.arguments))
     arguments = [run(a) for a in node.arguments]
     if name == "list contains":
         return _feel.list_contains(*arguments)

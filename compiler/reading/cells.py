@@ -303,6 +303,27 @@ def parse_literal_list(raw: RawValue, type_: DataType) -> tuple[Value, ...]:
     return tuple(parse_literal(item, type_) for item in split_list(text))
 
 
+def parse_list_value(raw: RawValue, type_: DataType) -> tuple[Value, ...] | None:
+    """A list value (version 2: a list output's cell or Default, a Tests sheet's
+    expected list): `"a", "b"` or `["a", "b"]`; `[]` is the empty list and `null`
+    no list. Elements are never null."""
+    text = clean_text(raw)[0] if isinstance(raw, str) else ""
+    if text.lower() == "null":
+        return None
+    if text.startswith("[") and text.endswith("]") and ".." not in text:
+        text = text[1:-1].strip()
+        if not text:
+            return ()
+        raw = text
+    items = parse_literal_list(raw, type_)
+    if any(item is None for item in items):
+        raise CellError(
+            "a list holds no null",
+            "write the values, [] for the empty list, or null for no list",
+        )
+    return items
+
+
 # -- unary tests -------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """Stage 1: read an .xlsx file into plain sheets of cell values.
 
-Only this module touches openpyxl. It returns `RawSheet`s (values keyed by row and
+Only this module and `sheetxml` (the cells of plain sheets, read by the scan below)
+touch openpyxl. It returns `RawSheet`s (values keyed by row and
 column, plus the facts later stages need: merged ranges, formula cells, number formats)
 or a diagnostic saying why the file cannot be read. It never raises for a bad file.
 
@@ -36,6 +37,7 @@ from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 from openpyxl.worksheet import _reader as openpyxl_reader
 
 from compiler.diagnostics import Diagnostic, Location, Severity
+from compiler.reading import sheetxml
 from compiler.reading.cells import RawValue
 
 # Limits against hostile files (documented under Limits in docs/workbook-format.md).
@@ -127,11 +129,11 @@ def read_handle(
     """Read the workbook FILE from HANDLE, open on its bytes (the compile cache reads
     the very bytes it hashed), or say in one diagnostic why it cannot be read."""
     location = Location(display_path)
-    problem = _precheck(handle)
+    problem, plain = _precheck(handle)
     if problem:
         return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
     try:
-        sheets = _load(handle, display_path)
+        sheets = _load(handle, display_path, plain)
     except _BadCell as bad:
         at = Location(display_path, bad.sheet, ref(bad.row, bad.column))
         return Diagnostic("E001", Severity.ERROR, bad.message, at, hint=bad.hint)
@@ -218,7 +220,9 @@ def _checked_bind_cells(reader: openpyxl_reader.WorksheetReader) -> None:
     parser yields it, so the cells bound so far and those of the row are enough."""
     ws = reader.ws  # type: ignore[attr-defined]
     parser = reader.parser  # type: ignore[attr-defined]
-    bound, parse = ws._cells, parser.parse
+    found = _PLAIN.get(getattr(parser.source, "name", None))
+    fast = sheetxml.bind_rows(parser, found) if found is not None else None
+    bound, parse = ws._cells, parser.parse if fast is None else lambda: fast
 
     def checked() -> Iterator[tuple[int, list[dict[str, object]]]]:
         for index, row in parse():
@@ -274,16 +278,25 @@ def _checked_parse_cell(
 _RESAVE = "open the workbook in Excel or LibreOffice, check the cell and save it again"
 
 
-def _load(handle: BinaryIO, display_path: str) -> list[RawSheet]:
+# The plain sheets of the workbook being loaded, by part name (set under _SERIALS):
+# their rows were read by the scan already (`sheetxml`).
+_PLAIN: dict[str | None, sheetxml.SheetCells] = {}
+
+
+def _load(
+    handle: BinaryIO, display_path: str, plain: dict[str, sheetxml.SheetCells]
+) -> list[RawSheet]:
     with _SERIALS, warnings.catch_warnings():
         # openpyxl warns about data validation and other extensions it drops.
         warnings.simplefilter("ignore")
         openpyxl_reader.from_excel = _from_excel  # type: ignore[attr-defined]
         _WorksheetReader.bind_cells = _checked_bind_cells  # type: ignore[method-assign,assignment]
         _WorkSheetParser.parse_cell = _checked_parse_cell  # type: ignore[method-assign,assignment]
+        _PLAIN.update(plain)
         try:
             return _load_sheets(handle, display_path)
         finally:
+            _PLAIN.clear()
             openpyxl_reader.from_excel = from_excel  # type: ignore[attr-defined]
             _WorksheetReader.bind_cells = _bind_cells  # type: ignore[method-assign]
             _WorkSheetParser.parse_cell = _parse_cell  # type: ignore[method-assign]
@@ -322,25 +335,31 @@ def _reason(exc: BaseException, file: Path, display_path: str) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _precheck(handle: BinaryIO) -> str:
-    """Reject what openpyxl would choke on or take too long over, before opening it."""
+def _precheck(handle: BinaryIO) -> tuple[str, dict[str, sheetxml.SheetCells]]:
+    """Reject what openpyxl would choke on or take too long over, before opening it;
+    else ('', the worksheet parts whose rows the scan read, by name)."""
     try:
         head = handle.read(8)
         size = handle.seek(0, 2)
         problem = _archive_problem(handle, head, size)
     except OSError as exc:
-        return f"cannot read this file: {exc.strerror or exc}"
+        return f"cannot read this file: {exc.strerror or exc}", {}
     if problem:
-        return problem
+        return problem, {}
     try:
         with zipfile.ZipFile(handle) as archive:
-            _Scan(archive).check()
+            scan = _Scan(archive)
+            scan.check()
     except _Refused as refused:
-        return str(refused)
+        return str(refused), {}
     except Exception as exc:  # zipfile, zlib, seeks it makes: a damaged archive
         text = " ".join((str(exc) or type(exc).__name__).split())
-        return f"the workbook archive is damaged or unsupported: {text}"
-    return ""
+        return f"the workbook archive is damaged or unsupported: {text}", {}
+    return "", {
+        name: part.plain
+        for name, part in scan.parts.items()
+        if part.plain is not None and part.plain.plain
+    }
 
 
 def _archive_problem(handle: BinaryIO, head: bytes, size: int) -> str:
@@ -392,6 +411,7 @@ class _Part:
     sheets: list[str] = field(default_factory=list)  # r:id of its <sheet> elements
     titles: list[str] = field(default_factory=list)  # the names of those sheets
     targets: dict[str, str] = field(default_factory=dict)  # a .rels part: Id -> part
+    plain: sheetxml.SheetCells | None = None  # a worksheet's rows (`sheetxml`)
 
 
 class _Scan:
@@ -495,9 +515,26 @@ class _Scan:
                     local,
                     dict(zip(attributes[::2], attributes[1::2], strict=True)),
                 )
-            if not part.root:
+            if sheet is not None:
+                sheet.start(tag, attributes)
+            elif not part.root:
                 part.root = local
+                if tag == "worksheet" and sheetxml.MAIN in attributes[1::2]:
+                    read_rows(attributes)
 
+        sheet: sheetxml.SheetCells | None = None
+
+        def read_rows(attributes: list[str]) -> None:
+            """From the root of a worksheet on, hand the rows to `sheetxml`."""
+            nonlocal sheet
+            names = dict(zip(attributes[::2], attributes[1::2], strict=True))
+            if names.get("xmlns") != sheetxml.MAIN:
+                return
+            sheet = part.plain = sheetxml.SheetCells(parser, attributes)
+            parser.EndElementHandler = sheet.end
+            parser.CharacterDataHandler = sheet.text
+
+        parser.buffer_text = True
         parser.StartDoctypeDeclHandler = refuse_dtd
         parser.EntityDeclHandler = refuse_dtd
         parser.ordered_attributes = True

@@ -22,7 +22,7 @@ from typing import Any
 from compiler.authoring import watch
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.emitting.loader import load_modules, sibling
-from compiler.model import Project
+from compiler.model import DataType, Project
 from compiler.report import as_json
 from compiler.serve import openapi
 from compiler.serve.decisions import ServedTable
@@ -54,12 +54,19 @@ class Catalog:
         modules = load_modules(files, names)
         tables: dict[str, ServedTable] = {}
         for name in names:
+            chain = project.chain_inputs(name)
+            structured: dict[str, list[tuple[tuple[str, ...], DataType]]] = {}
+            for column in chain:
+                if column.path:  # version 2: read from the object `claim`
+                    root = structured.setdefault(column.path[0], [])
+                    root.append((column.path[1:], column.type))
             tables[name] = ServedTable(
                 name,
                 modules[name],
                 sibling(modules[name], "_runtime"),
-                {c.name: c.type for c in project.chain_inputs(name)},
+                {c.name: c.type for c in chain if not c.path},
                 project.chain_versioned(name),
+                {k: tuple(v) for k, v in structured.items()},
             )
         return cls(
             project,

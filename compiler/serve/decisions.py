@@ -11,13 +11,14 @@ refusal is a `RequestError`, which the app turns into a structured JSON error.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import math
 import re
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from compiler import timetypes
@@ -61,6 +62,11 @@ class ServedTable:
     runtime: types.ModuleType  # the `_runtime` of its package: the errors it raises
     inputs: dict[str, DataType]  # every input a caller passes, by name
     versioned: bool  # whether it (or a table it requires) takes `as_of`
+    # version 2: a structured input (`claim`) -> the paths its columns read below
+    # it (`("member", "age")`) and their types; the caller passes it as an object
+    structured: dict[str, tuple[tuple[tuple[str, ...], DataType], ...]] = field(
+        default_factory=dict
+    )
 
 
 def parse_json(body: bytes) -> Any:
@@ -98,6 +104,9 @@ def arguments(table: ServedTable, inputs: Any) -> dict[str, Any]:
     for name, value in inputs.items():
         if name == "as_of" and table.versioned:
             kwargs["as_of"] = _date(table, "as_of", value, nullable=True)
+            continue
+        if name in table.structured:
+            kwargs[name] = _structured(table, name, value)
             continue
         kind = table.inputs.get(name)
         if kind is None:
@@ -226,8 +235,45 @@ def _years_months(table: ServedTable, name: str, value: str) -> Any:
     return table.runtime.YearsMonths(months)
 
 
+def _structured(table: ServedTable, name: str, value: Any) -> Any:
+    """The JSON object VALUE of the structured input NAME as `evaluate` takes it:
+    a copy whose date fields (ISO text) are dates and whole-number floats of
+    integer fields are ints; the evaluator checks the rest (a step that is not an
+    object, a field of the wrong type)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise RequestError(
+            422,
+            "invalid_input",
+            f"{table.name}: {name} must be a JSON object of its fields, not "
+            f"{_json_type(value)}",
+            table=table.name,
+            input=name,
+            value=to_json(value),
+            allowed="a JSON object, or null",
+        )
+    copied: dict[str, Any] = copy.deepcopy(value)
+    for fields, kind in table.structured[name]:
+        node: Any = copied
+        for step in fields[:-1]:
+            node = node.get(step) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or fields[-1] not in node:
+            continue
+        leaf = node[fields[-1]]
+        if kind is DataType.DATE and isinstance(leaf, str):
+            node[fields[-1]] = _date(table, ".".join((name, *fields)), leaf)
+        elif kind is DataType.INTEGER and isinstance(leaf, float) and leaf.is_integer():
+            node[fields[-1]] = int(leaf)
+    return copied
+
+
 def _unknown_input(table: ServedTable, name: str) -> RequestError:
-    names = [*table.inputs, *(["as_of"] if table.versioned else [])]
+    names = [
+        *table.inputs,
+        *table.structured,
+        *(["as_of"] if table.versioned else []),
+    ]
     hint = suggest(name, names)
     listed = ", ".join(names) or "none"
     return RequestError(

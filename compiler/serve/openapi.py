@@ -32,6 +32,7 @@ from compiler.model import (
     Test,
     UnaryTests,
     Value,
+    nest_paths,
 )
 from compiler.reading.cell_text import entry_text
 
@@ -245,8 +246,13 @@ def inputs_schema(project: Project, decision: Decision) -> dict[str, Any]:
     for column in project.chain_inputs(decision.name):
         values = _merged_values(project, column)
         schema = value_schema(column.type, values, nullable=not column.required)
+        if column.many:  # version 2: a list input, an array of its elements
+            schema = _array(
+                value_schema(column.type, values, nullable=False), not column.required
+            )
         schema["description"] = (
-            column.type.value
+            ("list of " if column.many else "")
+            + column.type.value
             + (", required" if column.required else "")
             + (
                 f"; Values: {entry_text(values, column.type)}"
@@ -254,6 +260,9 @@ def inputs_schema(project: Project, decision: Decision) -> dict[str, Any]:
                 else ""
             )
         )
+        if column.path:  # version 2: a field of the structured input's object
+            _place(properties, required, column.path, schema, column.required)
+            continue
         properties[column.name] = schema
         if column.required:
             required.append(column.name)
@@ -267,6 +276,40 @@ def inputs_schema(project: Project, decision: Decision) -> dict[str, Any]:
     if required:
         found["required"] = required
     return {**found, "additionalProperties": False}
+
+
+def _place(
+    properties: dict[str, Any],
+    required: list[str],
+    path: tuple[str, ...],
+    schema: dict[str, Any],
+    needed: bool,
+) -> None:
+    """SCHEMA at PATH among PROPERTIES, each step an object that may hold other
+    fields too (a claim record holds more than a table reads), null when not
+    NEEDED (a required path input needs every step)."""
+    head, *rest = path
+    if not rest:
+        properties[head] = schema
+        if needed:
+            required.append(head)
+        return
+    step = properties.setdefault(
+        head,
+        {
+            "type": ["object", "null"],
+            "description": "a structured input: an object whose fields paths read",
+            "properties": {},
+        },
+    )
+    if needed:
+        step["type"] = "object"
+        if head not in required:
+            required.append(head)
+    inner: list[str] = step.get("required", [])
+    _place(step["properties"], inner, tuple(rest), schema, needed)
+    if inner:
+        step["required"] = inner
 
 
 def _merged_values(project: Project, column: Column) -> UnaryTests | None:
@@ -317,6 +360,11 @@ def value_schema(
     }
 
 
+def _array(items: dict[str, Any], nullable: bool = True) -> dict[str, Any]:
+    """The JSON Schema of a list (version 2) whose elements are ITEMS."""
+    return {"type": ["array", "null"] if nullable else "array", "items": items}
+
+
 def _range(test: Interval) -> dict[str, Any]:
     low = "minimum" if test.low_closed else "exclusiveMinimum"
     high = "maximum" if test.high_closed else "exclusiveMaximum"
@@ -334,8 +382,12 @@ def outputs_schema(decision: Decision) -> dict[str, Any]:
         if all(c.enumerated for c in same):
             values += [v for c in same for v in c.value_list]
         kind = first.aggregation
-        if kind is Aggregation.COUNT:
-            schema: dict[str, Any] = {"type": ["integer", "null"]}
+        if column.many:  # version 2: a list output, an array (a tuple in Python)
+            schema: dict[str, Any] = _array(
+                value_schema(column.type, None, nullable=False)
+            )
+        elif kind is Aggregation.COUNT:
+            schema = {"type": ["integer", "null"]}
         elif kind is Aggregation.SUM or not all(c.enumerated for c in same):
             schema = value_schema(column.type, None)
         else:
@@ -353,6 +405,7 @@ def outputs_schema(decision: Decision) -> dict[str, Any]:
 def _examples(project: Project, name: str) -> dict[str, Any]:
     """The Tests-sheet cases of table NAME as request examples, by case id."""
     versioned = project.chain_versioned(name)
+    paths = {c.name: c.path for c in project.chain_inputs(name) if c.path}
     examples: dict[str, Any] = {}
     for suite in project.suites:
         if suite.table != name:
@@ -360,7 +413,7 @@ def _examples(project: Project, name: str) -> dict[str, Any]:
         for case in suite.cases:
             if len(examples) >= _MAX_EXAMPLES:
                 return examples
-            value = {k: to_json(v) for k, v in case.inputs}
+            value = _json_tree(nest_paths(case.inputs, paths))
             if versioned and case.as_of is not None:
                 value["as_of"] = case.as_of.isoformat()
             key = re.sub(r"[^A-Za-z0-9._-]", "_", case.id) or "case"
@@ -371,6 +424,13 @@ def _examples(project: Project, name: str) -> dict[str, Any]:
                 "value": value,
             }
     return examples
+
+
+def _json_tree(value: dict[str, object]) -> dict[str, Any]:
+    return {
+        k: _json_tree(v) if isinstance(v, dict) else to_json(v)
+        for k, v in value.items()
+    }
 
 
 # -- what every service has ------------------------------------------------------
@@ -604,7 +664,7 @@ def table_list(project: Project) -> dict[str, Any]:
 
 def _column(column: Column, values: UnaryTests | None) -> dict[str, Any]:
     return {
-        "name": column.name,
+        "name": column.header,  # a path input: its path, `claim.member.age`
         "type": column.type.value,
         "values": entry_text(values, column.type) if values is not None else None,
     }

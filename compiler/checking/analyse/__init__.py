@@ -32,12 +32,14 @@ Diagnostic codes (all found here, none blocks except where marked error):
     A312 info     examples are not generated for a table (its chain is aggregated)
     A313 warning  a gap that exists only when an input is missing
     A314 warning  an overlap (UNIQUE, or ANY disagreeing) only when an input is missing
+    A315 info     no example found for a rule through its computed inputs (`computed`;
+                  reported by the compile, `pipeline.compile_tables`)
 
 The package also provides the data for generated tests (`cases`): `examples` (one
 input per rule, and both sides of every range edge and version date, with outputs from
 the reference interpreter) and `uncovered_rules` (rules no authored test exercises).
 Inputs that make a rule decide, through `from` chains, are found by `inputs`, which
-A311 shares.
+A311 shares; in tables with computed inputs they are searched by `computed`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from compiler.checking import interpret
+from compiler.checking.analyse.computed import ComputedSearch, has_computed
 from compiler.checking.analyse.inputs import InputSearch
 from compiler.checking.analyse.nulls import settle_sources
 from compiler.checking.analyse.regions import study
@@ -134,17 +135,22 @@ def _test_text(test: Test) -> str:
     return ""
 
 
-def _decision_examples(project: Project, decision: Decision) -> list[Example]:
+def _decision_examples(
+    project: Project, decision: Decision, misses: list[str] | None = None
+) -> list[Example]:
+    """DECISION's examples; MISSES gets the rules of tables with computed inputs
+    for which the search (`computed`) found none within its budget."""
     builder = InputSearch(project)
     if builder.blocked(decision.name):
         return []
     chain = project.chain_inputs(decision.name)
-    if any(c.computed for t in decision.versions for c in t.inputs) or any(
-        c.path for c in chain
-    ):  # path inputs: `evaluate` takes their structured input, not the column
-        # Version 2: an example would have to choose the inputs an expression turns
-        # into the atom it aims at; the Tests sheet's cases stand for these tables.
+    if any(c.path for c in chain) and any(
+        c.computed for t in decision.versions for c in t.inputs
+    ):
+        # a table with both: the search for computed inputs (`computed`) does not
+        # nest the values of path inputs yet; its Tests sheet's cases stand for it
         return []
+    searched = ComputedSearch(builder)  # version 2: tables with computed inputs
     found: dict[tuple[tuple[tuple[str, Value], ...], dt.date | None], Example] = {}
 
     def add(
@@ -167,7 +173,12 @@ def _decision_examples(project: Project, decision: Decision) -> list[Example]:
         for index, rule in enumerate(table.rules):
             if index in facts.dead or index not in facts.wins:
                 continue
-            solved = builder.rule_inputs(decision, table, index)
+            if has_computed(table):
+                solved = searched.rule_inputs(decision, table, index)
+                if solved is None and misses is not None:
+                    misses.append(_label(decision, table, rule))
+            else:
+                solved = builder.rule_inputs(decision, table, index)
             if solved is not None:
                 decided.append((table, rule, *solved))
                 version = ""
@@ -179,8 +190,8 @@ def _decision_examples(project: Project, decision: Decision) -> list[Example]:
         for c, (column, entry) in enumerate(
             zip(table.inputs, rule.inputs, strict=True)
         ):
-            if chained and column.source_table:
-                continue  # set through its source table, not directly
+            if (chained and column.source_table) or column.computed:
+                continue  # set through its source table, or computed: not directly
             for test in entry.tests:
                 for value in _edges(test, column.type):
                     if value is None or facts.axes[c].locate(value) is None:
@@ -211,14 +222,30 @@ def _decision_examples(project: Project, decision: Decision) -> list[Example]:
     return list(found.values())
 
 
-def examples(project: Project) -> dict[str, tuple[Example, ...]]:
+def _label(decision: Decision, table: Table, rule: Rule) -> str:
+    if decision.versioned:
+        return f"{rule.id} (version from {table.effective_from or 'the start'})"
+    return rule.id
+
+
+def examples(
+    project: Project, *, misses: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[Example, ...]]:
     """Generated test cases per decision: for every rule an input that makes it decide,
     and inputs on both sides of every range edge and version date, with the outputs
     the reference interpreter gives. Tables depending on aggregated tables get none
-    (A312); rules no input reaches get none (A305-A307, A310, A311 say so).
+    (A312); rules no input reaches get none (A305-A307, A310, A311 say so). In tables
+    with computed inputs the inputs are searched within a budget (`computed`): the
+    rules it finds none for are put in MISSES (decision -> rule labels) when given.
     Call it on a project without analysis errors."""
     project = settle_sources(project)
-    return {d.name: tuple(_decision_examples(project, d)) for d in project.decisions}
+    found: dict[str, tuple[Example, ...]] = {}
+    for decision in project.decisions:
+        missed: list[str] = []
+        found[decision.name] = tuple(_decision_examples(project, decision, missed))
+        if missed and misses is not None:
+            misses[decision.name] = tuple(missed)
+    return found
 
 
 def uncovered_rules(project: Project) -> dict[str, tuple[str, ...]]:

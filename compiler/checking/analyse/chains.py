@@ -29,6 +29,8 @@ def producible(
         ):
             return None
         index = next(i for i, c in enumerate(table.outputs) if c.name == output)
+        if table.outputs[index].many:  # version 2: a list output's lists
+            return None
         facts = study(table)
         for r in sorted(facts.wins):
             found.setdefault(table.rules[r].outputs[index], table.rules[r])
@@ -105,7 +107,7 @@ def check_chain_examples(project: Project) -> Iterator[Diagnostic]:
                 "A312",
                 Severity.INFO,
                 f"no test inputs are generated for {decision.name!r}: it depends on "
-                f"{blocked!r}, whose results are aggregated",
+                f"{blocked!r}, whose results are aggregated or lists",
                 decision.first.location,
             )
             continue

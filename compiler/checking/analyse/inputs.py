@@ -117,7 +117,10 @@ class InputSearch:
         """A required table (transitively) whose outputs cannot be listed, if any."""
         for required in self.project.decision(name).requires:
             decision = self.project.decision(required)
-            if any(t.returns_list or t.aggregation for t in decision.versions):
+            if any(
+                t.returns_list or t.aggregation or any(c.many for c in t.outputs)
+                for t in decision.versions
+            ):  # (version 2: a list output's lists are not searched either)
                 return required
             deeper = self.blocked(required)
             if deeper:

@@ -58,9 +58,12 @@ _BARE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/+-]*$")
 
 def value_text(value: object, type_: str = "") -> str:
     """VALUE as a cell would show it: `null`, `true`, `2025-12-18`, `18`, `"CT"`;
-    codes bare when they can be (`70450`, `M54.5`)."""
+    codes bare when they can be (`70450`, `M54.5`); a list (version 2) as
+    `["a", "b"]`."""
     if value is None:
         return "null"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(value_text(v, type_) for v in value) + "]"
     if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, (datetime.date, datetime.time)):

@@ -16,7 +16,10 @@ and the context's own inputs. Import writes it as tables:
 - a context without a result entry is a structure of its entries: the decision is a
   FIRST table of one rule `R1`, an output per entry (its name and type), each output
   computed from its entry's decision; the table returns them together, as DMN returns
-  the context.
+  the context. An entry that is itself a structure (a context without a result
+  entry, or a literal expression naming a decision or entry that is one) gives an
+  output per leaf, named by its path (`RGB notation.R`) and marked for drafting, which
+  makes it a path output (`rgb_notation.r`, version 2).
 
 A context entry whose value is itself a context is expanded the same way, its entries
 reading the entries above it in both contexts. A decision that an entry's table cannot
@@ -24,17 +27,20 @@ be made for is left out with that entry's reason (drafting reports it under the 
 decision's name, and the context decision reads a decision that is not converted).
 What has no counterpart is refused with the decision's name and id and the entry's
 name: an unnamed entry that is not the last, an entry without a value, two entries of
-one name, and entries that define functions.
+one name, and entries that define functions. A literal expression naming a structure
+decision is read only once that decision is expanded (model order).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import replace
 
 from compiler.interop.dmn.document import Document
+from compiler.interop.dmn.drafts import PATH
 from compiler.interop.dmn.expressions import split_names
 from compiler.interop.dmn.messages import Unsupported
 from compiler.interop.dmn.names import collapse
@@ -55,6 +61,8 @@ VALUES = (
     "some",
     "every",
 )
+# A leaf of a structure: (DMN path, decision giving its value, typeRef, DMN id).
+Leaf = tuple[tuple[str, ...], str, str, str]
 # Elements whose `text` is not an expression over names (allowed values).
 _NOT_EXPRESSIONS = ("inputValues", "outputValues", "allowedValues", "description")
 
@@ -98,7 +106,9 @@ class _Expander:
         self.out: dict[str, ET.Element] = {}
         self.taken = set(doc.decisions) | set(doc.input_data)
         self.model_names = [*doc.input_data, *doc.decisions]
-        self.structures: set[str] = set()  # entry decisions that are structures
+        # the decisions (entries and model decisions) that are structures, each with
+        # its leaves: (DMN path of names, decision giving that value, typeRef, id)
+        self.structures: dict[str, list[Leaf]] = {}
 
     def run(self) -> None:
         for name, decision in self.doc.decisions.items():
@@ -184,6 +194,10 @@ class _Expander:
             if alias and index == len(named) - 1:
                 # the result is this entry: its value is the owner's logic
                 return self.value(owner, value, local, decision)
+            same = self.structure_named(value, local)
+            if same is not None:  # the entry is a structure named: it is that one
+                local[name] = same
+                continue
             qualified = self.unique(f"{owner} {name}")
             logic = self.value(qualified, value, local, decision)
             self.out[qualified] = self.entry_decision(
@@ -192,8 +206,18 @@ class _Expander:
             local[name] = qualified
         if result is not None:
             return self.value(owner, result, local, decision)
-        self.structures.add(owner)
-        return self.structure(node, named, local)
+        return self.structure(owner, node, named, local)
+
+    def structure_named(
+        self, value: ET.Element, scope: Mapping[str, str]
+    ) -> str | None:
+        """The structure (an entry of SCOPE or a decision of the model) that VALUE,
+        a literal expression, only names; None when it is no such name."""
+        if self.kind(value) != "literalExpression":
+            return None
+        text = collapse(self.doc.text(value) or "")
+        found = scope.get(text, text if text in self.doc.decisions else None)
+        return found if found in self.structures else None
 
     def value(
         self,
@@ -262,32 +286,48 @@ class _Expander:
 
     def structure(
         self,
+        owner: str,
         node: ET.Element,
         named: list[tuple[str, ET.Element, ET.Element]],
         scope: Mapping[str, str],
     ) -> ET.Element:
         """A context without a result entry: a FIRST table of one rule whose outputs
-        (one per entry, named and typed as it) read the entries' decisions."""
+        (one per entry, named and typed as it) read the entries' decisions. An entry
+        that is a structure itself gives an output per leaf, named by its path
+        (`RGB notation.R`, marked with PATH): the format's path outputs."""
         table = ET.Element(
             self.doc.q("decisionTable"),
             {"id": node.get("id", ""), "hitPolicy": "FIRST"},
         )
         rule = ET.Element(self.doc.q("rule"))
+        leaves: list[Leaf] = []
         for name, variable, _ in named:
-            if scope[name] in self.structures:
-                raise Unsupported(
-                    f"its context's entry {name!r} is a context without a result "
-                    "entry (a structure) inside a structure; an output of the format "
-                    "holds one value, not a structure",
-                    "structured output",
+            inner = self.structures.get(scope[name])
+            if inner is None:
+                leaves.append(
+                    (
+                        (name,),
+                        scope[name],
+                        variable.get("typeRef", ""),
+                        variable.get("id", ""),
+                    )
                 )
-            attributes = {"name": name, "id": variable.get("id", "")}
-            if variable.get("typeRef"):
-                attributes["typeRef"] = variable.get("typeRef", "")
+            else:
+                leaves.extend(
+                    ((name, *path), source, type_ref, ident)
+                    for path, source, type_ref, ident in inner
+                )
+        for path, source, type_ref, ident in leaves:
+            attributes = {"name": ".".join(path), "id": ident}
+            if len(path) > 1:
+                attributes[PATH] = json.dumps(path)
+            if type_ref:
+                attributes["typeRef"] = type_ref
             ET.SubElement(table, self.doc.q("output"), attributes)
             entry = ET.SubElement(rule, self.doc.q("outputEntry"))
-            ET.SubElement(entry, self.doc.q("text")).text = scope[name]
+            ET.SubElement(entry, self.doc.q("text")).text = source
         table.append(rule)
+        self.structures[owner] = leaves
         return table
 
     def replaced(self, decision: ET.Element, logic: ET.Element) -> ET.Element:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence, Set
@@ -41,6 +42,9 @@ _LOGIC = {
     "some": "a quantified expression",
     "every": "a quantified expression",
 }
+# An output of a structure's table (`contexts`) that is a leaf of a structure inside
+# it: its DMN path, a JSON list of names (set by import, never written out).
+PATH = "{urn:compile-rules:import}path"
 # Problems of an output entry that make it an expression (a computed output).
 _COMPUTES = ("variable in a unary test", "FEEL expression")
 _HIT_POLICIES = {
@@ -74,6 +78,7 @@ class Input:
     # Restored from export's extension attributes (version2): the Type cell, a
     # computed input's expression, a list's Values cell, and cells by rule index.
     restored: version2.Restored = field(default_factory=version2.Restored)
+    named: bool = False  # a name only expressions read, not an input clause
 
 
 @dataclass
@@ -88,6 +93,9 @@ class Output:
     # not a literal (a computed output); empty otherwise
     expressions: list[Expression] = field(default_factory=list)
     restored: version2.Restored = field(default_factory=version2.Restored)
+    # a leaf of a structure inside the decision's structure (`RGB notation`, `R`):
+    # a path output (version 2); empty for an ordinary output
+    path: tuple[str, ...] = ()
 
 
 @dataclass
@@ -420,6 +428,7 @@ class Drafter:
             type_ref=None,
             values_text=None,
             entries=[RawTests()] * rules,
+            named=True,
         )
 
     def version(
@@ -649,6 +658,8 @@ class Drafter:
                         self.doc.child(node, "defaultOutputEntry")
                     ),
                     restored=version2.restored(node, None),
+                    path=tuple(json.loads(node.get(PATH, "[]")))
+                    or (tuple(name.split(".")) if node.get(version2.PATH) else ()),
                 )
             )
         return outputs

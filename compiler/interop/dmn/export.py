@@ -289,7 +289,7 @@ class _Exporter:
         return (
             "number"
             if table.aggregation is Aggregation.COUNT
-            else _FEEL_TYPES[column.type]
+            else _type_ref(column)  # version 2: a list output's collection type
         )
 
     def item_definitions(self, root: ET.Element, tables: list[Table]) -> None:
@@ -297,8 +297,13 @@ class _Exporter:
         (one for all versions of a table: they have the same outputs)."""
         done = set()
         for typed in sorted(
-            {_FEEL_TYPES[c.type] for t in tables for c in t.inputs if c.many}
-        ):  # version 2: list inputs
+            {
+                _FEEL_TYPES[c.type]
+                for t in tables
+                for c in (*t.inputs, *t.outputs)
+                if c.many
+            }
+        ):  # version 2: list inputs and outputs
             item = self.xml.sub(
                 root,
                 "itemDefinition",
@@ -471,15 +476,17 @@ class _Exporter:
                     clause, "inputValues", values, ident=f"{clause.get('id')}_values"
                 )
         for column in table.outputs:
-            typed = _FEEL_TYPES[column.type]
+            typed = _type_ref(column)
             clause = self.xml.sub(
                 node,
                 "output",
                 ident=f"{base}_output_{column.name}",
-                name=column.name,
+                name=column.header,
                 typeRef=typed,
             )
             _restore_type(clause, column)
+            if column.path:  # version 2: a path output, read back as one
+                clause.set(version2.PATH, "yes")
             if column.per_rule:  # version 2: each rule's entry is an expression
                 clause.set(version2.KIND, "computed output")
             if column.values is not None:
@@ -527,6 +534,8 @@ class _Exporter:
                 )
                 if computes is not None:
                     element.set(version2.TEXT, computes.text)
+                elif table.outputs[n - 1].many:  # version 2: a list, read back as one
+                    element.set(version2.TEXT, text)
             for text in rule.annotations:
                 self.xml.sub(entry, "annotationEntry", text)
 
@@ -632,7 +641,8 @@ def _input_entries(
         elif entry.member:  # version 2: the value is in that list input
             found.append((names.get(entry.member, entry.member), cell))
         elif entry.relations:
-            found.append((version2.feel_relational(entry, names), cell))
+            text = version2.feel_relational(entry, names, column.type)
+            found.append((text, cell))
         else:
             text = feel_tests(entry.tests, column.type)
             coded = column.type is DataType.CODE and any(

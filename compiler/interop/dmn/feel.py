@@ -399,6 +399,8 @@ def feel_literal(value: Literal | Value) -> str:
     """A value as FEEL: strings quoted and escaped, dates as date("..."), no exponents."""
     if value is None:
         return "null"
+    if isinstance(value, tuple):  # version 2: a list output's value
+        return "[" + ", ".join(feel_literal(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -18,7 +18,11 @@ called by their qualified names (`myimport.Say Hello`); and a context of literal
 in parentheses, where later entries read its name) whose result is a literal
 expression or the name of one entry. A context entry that is a decision table (or
 an invocation of one) read by a later expression becomes a decision of its own,
-named `<decision> / <entry>`, that the expression reads (a `from` column).
+named `<decision> / <entry>`, that the expression reads (a `from` column). So does a
+BKM whose body is (or returns) a table called inside an expression (`<decision> /
+<BKM>`, one per call): each argument that is not a name or path becomes a literal
+decision that the table reads, and the table's inputs drop the parameters' allowed
+values (the arguments are computed on every branch).
 
 Refused, naming the decision and the BKM (never guessed): an invocation of a name
 that is no BKM of the model, a parameter without a binding (DMN binds it to null), a
@@ -450,13 +454,53 @@ class _Inliner:
             p: self.bound(a) for p, a in zip(parameters, arguments, strict=True)
         }
         result = self.resolve(body, bound, owner, depth + 1, closed=True)
-        if local(result) != "literalExpression":
+        if local(result) == "literalExpression":
+            return f"({self.doc.text(result) or ''})"
+        if local(result) != "decisionTable":
             raise Unsupported(
-                f"an expression calls {where}, whose body is a decision table (only a "
-                "literal body is inlined into an expression)",
+                f"an expression calls {where}, whose body is a {local(result)} (a "
+                "literal body or a decision table is inlined into an expression)",
                 "invocation",
             )
-        return f"({self.doc.text(result) or ''})"
+        # a table: a decision of its own that the expression reads (a `from` column),
+        # each argument that is not a name (or a path) a literal decision it reads
+        title = collapse(bkm.get("name", ""))
+        named: Scope = {}
+        for parameter, argument in bound.items():
+            assert isinstance(argument, str)
+            if self.simple(argument):
+                named[parameter] = argument
+                continue
+            named[parameter] = self.extra_decision(
+                f"{owner} / {title} {parameter}",
+                self.literal_element(body, argument),
+                "",
+            )
+        table = self.resolve(body, named, owner, depth + 1, closed=True)
+        assert local(table) == "decisionTable"
+        for clause in table.iter(self.doc.q("input")):
+            # the arguments' values reach the table whatever the branch taken (DMN
+            # calls the BKM only where the expression needs it), so its inputs take
+            # the types and values of what they read, not the parameters' ranges
+            for values in self.doc.children(clause, "inputValues"):
+                clause.remove(values)
+            for expression in self.doc.children(clause, "inputExpression"):
+                expression.attrib.pop("typeRef", None)
+        return self.extra_decision(f"{owner} / {title}", table, "")
+
+    def extra_decision(self, base: str, logic: ET.Element, type_ref: str) -> str:
+        """A new decision of the model (a name of its own from BASE) holding LOGIC."""
+        taken = {*self.doc.input_data, *self.doc.decisions, *self.extra}
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        decision = ET.Element(self.doc.q("decision"), {"name": name, "id": ""})
+        variable = ET.SubElement(decision, self.doc.q("variable"), {"name": name})
+        if type_ref:
+            variable.set("typeRef", type_ref)
+        decision.append(logic)
+        self.extra[name] = decision
+        return name
 
 
 def _bkm(bkm: ET.Element) -> str:

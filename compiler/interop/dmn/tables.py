@@ -3,6 +3,7 @@ tables they read, and the `Conversion` that holds them with each column's DMN or
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +43,7 @@ from compiler.reading.sheets.computed import (
     Member,
     Quantifier,
     Relational,
+    check_type,
     inputs_env,
     lower,
     parse_member,
@@ -204,10 +206,23 @@ class Builder:
         env = inputs_env([(column, 0) for column in inputs])
         outputs: list[Column] = []
         computed: list[tuple[Typed, ...] | None] = []
+        fields: dict[tuple[str, ...], Names] = {}  # a path output's names, by prefix
         for output in draft.outputs:
+            path: tuple[str, ...] = ()
+            if output.path:  # version 2: a leaf of a structure in the structure
+                path = (local(output.path[0]),)
+                for part in output.path[1:]:
+                    path += (fields.setdefault(path, Names(()))(part),)
             column, typed = self.output_column(
-                output, local(output.name), where, warnings, (identifiers, env), draft
+                output,
+                "__".join(path) if path else local(output.name),
+                where,
+                warnings,
+                (identifiers, env),
+                draft,
             )
+            if path:
+                column = replace(column, path=path)
             outputs.append(column)
             computed.append(typed)
             origin.append((column.name, output.name, output.id, "output"))
@@ -267,18 +282,19 @@ class Builder:
         """INPUTS and RULES with the NAMED entries ((rule, input, FEEL text)) read as
         the format's entries that name other inputs and lowered as the reader lowers
         them; an input they name that no column reads gets a column (entries `-`)."""
-        names = self.dmn_names()
+        names, paths = self.dmn_names(), self.dmn_paths()
+        names.update((text, ".".join(self.path_of(*p))) for text, p in paths.items())
         texts = {}
         for index, position, text in named:
             converted, found = format_text(text, names)
             texts[(index, position)] = (text, converted)
             for dmn_name in found:
-                if all(c.name != names[dmn_name] for c in inputs):
-                    inputs.append(self.named_column(dmn_name, names[dmn_name], where))
-                    data = self.doc.input_data[dmn_name]
-                    origin.append(
-                        (names[dmn_name], dmn_name, data.get("id", ""), "input")
-                    )
+                ident = names[dmn_name].replace(".", "__")  # a path's column name
+                if all(c.name != ident for c in inputs):
+                    inputs.append(self.named_column(dmn_name, ident, where))
+                    root = paths[dmn_name][0] if dmn_name in paths else dmn_name
+                    data = self.doc.input_data[root]
+                    origin.append((ident, dmn_name, data.get("id", ""), "input"))
         extra = len(inputs) - len(draft.inputs)
         rules = tuple(
             replace(
@@ -307,9 +323,45 @@ class Builder:
         """DMN inputData name -> its identifier."""
         return {name: self.input_names(name) for name in self.doc.input_data}
 
+    def dmn_paths(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Every path into a structured inputData as DMN text (`Complex.aNumber`) ->
+        (the inputData's name, the component names), for entries that name paths."""
+        found: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+        def walk(root: str, element: ET.Element, parts: tuple[str, ...]) -> None:
+            for component in self.doc.fields(element) if len(parts) < 20 else ():
+                below = (*parts, collapse(component.get("name", "")))
+                if self.doc.fields(component):
+                    walk(root, component, below)
+                else:
+                    found[".".join((root, *below))] = (root, below)
+
+        for name, data in self.doc.input_data.items():
+            variable = self.doc.child(data, "variable")
+            if variable is not None:
+                walk(name, variable, ())
+        return found
+
     def named_column(self, dmn_name: str, ident: str, where: Location) -> Column:
         """A column for the input DMN_NAME, which only entries (or computed outputs)
-        name: a `list of` column when its type is a collection (version 2)."""
+        name: a `list of` column when its type is a collection (version 2), a path
+        input for a path into a structured input (`Complex.aNumber`)."""
+        path = self.dmn_paths().get(dmn_name)
+        if path is not None:
+            element = self.doc.child(self.doc.input_data[path[0]], "variable")
+            for part in path[1]:
+                fields = self.doc.fields(element) if element is not None else []
+                element = next(f for f in fields if collapse(f.get("name", "")) == part)
+            ref = self.doc.field_type(element) if element is not None else None
+            type_, _ = self.doc.resolve_type(ref) if ref else (None, None)
+            if type_ is None:
+                raise Unsupported(
+                    f"the path {dmn_name!r}, which entries name, has no type",
+                    "unknown type",
+                )
+            return Column(
+                ident, ColumnKind.INPUT, type_, where, path=self.path_of(*path)
+            )
         variable = self.doc.child(self.doc.input_data[dmn_name], "variable")
         ref = variable.get("typeRef") if variable is not None else None
         many = bool(ref) and self.doc.is_collection(ref or "")
@@ -395,7 +447,7 @@ class Builder:
             else (None, None)
         )
         if clause.ref == "decision":
-            source, name, given = self.requirement(clause, warnings)
+            source, name, given, many = self.requirement(clause, warnings)
         elif clause.restored.expression:  # a computed input: no inputData
             source, name, given = None, Names(CODEGEN_NAMES)(clause.label), None
         elif clause.path:  # version 2: a path into a structured inputData
@@ -574,9 +626,11 @@ class Builder:
             )
         typed = tuple(to_feel_cr(e, identifiers, env, what) for e in output.expressions)
         type_ = None
-        many = draft.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER)
+        multi = draft.hit_policy in (HitPolicy.COLLECT, HitPolicy.RULE_ORDER)
+        listed = False  # version 2: a single-hit output of a collection type
         for ref in output.type_ref:  # a multi-hit table's result: a list of them
-            type_, _ = self.doc.resolve_type(ref, list_ok=many)
+            listed = not multi and self.doc.is_collection(ref)
+            type_, _ = self.doc.resolve_type(ref, list_ok=multi or listed)
             if type_ is not None:
                 break
         if type_ is None:
@@ -593,7 +647,15 @@ class Builder:
             )
         want = type_of(type_)
         for one in typed:
-            if not (
+            if listed:  # version 2: a list output
+                try:
+                    check_type(one, type_, one.text, listed)
+                except CellError as error:
+                    raise Unsupported(
+                        f"{what}: {one.text!r}: {error.message}",
+                        "FEEL expression in an output",
+                    ) from None
+            elif not (
                 one.type in (want, "null")
                 or (want == "number" and one.type == "integer")
             ):
@@ -602,15 +664,19 @@ class Builder:
                     f"{type_.value}",
                     "FEEL expression in an output",
                 )
-        column = Column(name, ColumnKind.OUTPUT, type_, where, per_rule=True)
+        column = Column(
+            name, ColumnKind.OUTPUT, type_, where, per_rule=True, many=listed
+        )
         return column, typed
 
     def requirement(
         self, clause: Input, warnings: list[str]
-    ) -> tuple[str | None, str, DataType | None]:
-        """(table, column name, type) of an input that reads another decision.
-        Unsupported when that decision is not converted: a required decision never
-        becomes a plain input (the caller would pass a value the model computes)."""
+    ) -> tuple[str | None, str, DataType | None, bool]:
+        """(table, column name, type, whether a list) of an input that reads another
+        decision: a list (version 2) when the decision gives a list output, or is a
+        COLLECT table of one output. Unsupported when that decision is not
+        converted: a required decision never becomes a plain input (the caller would
+        pass a value the model computes)."""
         producer = self.build(clause.target) if clause.target in self.drafts else None
         if producer is None:
             raise Unsupported(
@@ -634,7 +700,8 @@ class Builder:
                 "outputs (a context)",
                 "structured input",
             )
-        if producer.returns_list:
+        exported = clause.restored.type.startswith("list of")  # export's Type cell
+        if producer.returns_list and not (clause.named or exported):
             raise Unsupported(
                 f"input {clause.label!r} reads {clause.target!r}, which returns a list ({producer.hit_policy_text})",
                 "list input",
@@ -646,7 +713,8 @@ class Builder:
                 "name clash",
             )
         column = next(c for c in producer.outputs if c.name == name)
-        return producer.name, name, column.type
+        many = column.many or producer.returns_list
+        return producer.name, name, column.type, many
 
 
 def _sheet(table_name: str, draft: Draft) -> str:

@@ -49,6 +49,7 @@ TYPE = f"{{{EXTENSIONS}}}type"  # a column's Type cell, where FEEL's type differ
 KIND = f"{{{EXTENSIONS}}}kind"  # `computed`, `computed output`
 VALUES = f"{{{EXTENSIONS}}}values"  # a list column's Values cell (its elements')
 COMPLETE = f"{{{EXTENSIONS}}}complete"  # a table's Complete row: yes or no
+PATH = f"{{{EXTENSIONS}}}path"  # `yes`: an output named by its path (`rgb.red`)
 ITEM = "item"  # the element of a list, in `some item in ? satisfies ...`
 
 
@@ -92,13 +93,34 @@ def _duration(node: Literal) -> str:
     return f'duration("{iso_duration(dt.timedelta(seconds=seconds))}")'
 
 
-def feel_relational(entry: Authored, names: Mapping[str, str]) -> str:
-    """An entry naming other inputs as FEEL unary tests: `<= date_of_service`,
-    `[date_of_service - duration("P14D")..date_of_service]`."""
+def feel_relational(
+    entry: Authored, names: Mapping[str, str], type_: DataType = DataType.NUMBER
+) -> str:
+    """An entry naming other inputs, of a column of TYPE_, as FEEL unary tests:
+    `<= date_of_service`, `[date_of_service - duration("P14D")..date_of_service]`;
+    `= x` is the bare `x`, `not(= x)` is `not(x)`, and `!= x` (both present and
+    different) is `< x, > x`, or for booleans `? != null and x != null and ? != x`
+    (FEEL orders no booleans)."""
     converted = Authored(
         entry.tests,
         tuple((op, feel_expression(r, names)) for op, r in entry.relations),
     )
+    if len(converted.relations) == 1 and entry.tests.is_any:
+        op, reference = converted.relations[0]
+        bare = op.removeprefix("not ")
+        if bare == "!=":
+            inner = (
+                f"? != null and {reference} != null and ? != {reference}"
+                if type_ is DataType.BOOLEAN
+                else f"< {reference}, > {reference}"
+            )
+        else:
+            inner = reference if bare == "=" else f"{bare} {reference}"
+        if op == bare:
+            return inner
+        if bare == "!=":  # not(both present and different): ? = x, or either null
+            return f"? = null or {reference} = null or ? = {reference}"
+        return f"not({inner})"
 
     def literal(tests: UnaryTests) -> str:
         (test,) = tests.tests
@@ -210,9 +232,16 @@ def restore_table(
                 else None
                 for c, r in zip(outs, outputs, strict=True)
             )
+            values = tuple(
+                cells.parse_list_value(r.cells[index], c.type)
+                if index in r.cells and c.many and not c.per_rule
+                else value
+                for c, r, value in zip(outs, outputs, rule.outputs, strict=True)
+            )  # version 2: a list output's cells
             rules.append(
                 dataclasses.replace(
                     rule,
+                    outputs=values,  # type: ignore[arg-type]
                     inputs=tuple(entries),
                     input_cells=("",) * len(entries),  # no cells: lower copies them
                     output_expressions=expressions

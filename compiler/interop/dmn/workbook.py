@@ -81,7 +81,10 @@ def tests_text(tests: UnaryTests, type_: DataType) -> str:
 
 
 def _cell_value(value: Value, type_: DataType) -> str | int | float | bool:
-    """A literal as a typed cell where Excel has the type (numbers, booleans), else text."""
+    """A literal as a typed cell where Excel has the type (numbers, booleans), else text;
+    a list (version 2: a list output's value) as its values, `[]` when empty."""
+    if isinstance(value, tuple):
+        return ", ".join(value_text(v, type_) for v in value) if value else "[]"
     if isinstance(value, bool) or (
         isinstance(value, (int, float)) and type_ is not DataType.CODE
     ):

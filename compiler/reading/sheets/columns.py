@@ -117,18 +117,40 @@ def read_columns(
                 f"'{column.name}.x' read; rename one of them",
             )
             ok = False
+    outputs = {c.name for c, _ in columns if c.kind is ColumnKind.OUTPUT}
+    for column, _col in columns:  # version 2: `a.b` beside `a.b.c` (or `a__b`)
+        prefixes = ["__".join(column.path[:n]) for n in range(2, len(column.path))]
+        inside = next((p for p in prefixes if p in outputs), None)
+        if column.kind is ColumnKind.OUTPUT and inside is not None:
+            reader.error(
+                "E111",
+                f"invalid column name {column.header!r}",
+                column.location,
+                column.header,
+                f"{inside.replace('__', '.')!r} is an output too, so it cannot also "
+                f"hold the field {column.path[-1]!r}; rename one of them",
+            )
+            ok = False
     return columns if ok else None
 
 
 def _path_problem(path: tuple[str, ...], kind_text: str) -> str:
     """Why the header PATH (`claim.member.age`) cannot name a column of KIND_TEXT,
     or '' when it can: an input's path of snake_case names."""
-    if " ".join(kind_text.lower().split()) not in ("input", "required input"):
-        return "only an input (or required input) column reads a path into a structured input"
+    kind = " ".join(kind_text.lower().split())
+    if kind not in ("input", "required input", "output", "computed output"):
+        return (
+            "only an input (or required input) column reads a path into a structured "
+            "input, and only an output (or computed output) column writes one"
+        )
     for part in path:
         problem = check_identifier(part)
         if problem:
             return f"each name of a path is an identifier: {part!r}: {problem}"
+    if kind.endswith("output"):  # the root is a property of `Outputs`
+        if path[0] in ("count", "index") or path[0] == "as_of":
+            return f"{path[0]!r} is a name the generated Outputs already use"
+        return ""
     return input_name_problem(path[0])
 
 
@@ -216,8 +238,9 @@ def _column(
     many = False
     spaced = " ".join(type_text.split()).lower()  # `years and months duration`
     listed = re.fullmatch(r"list of (.+)", spaced)
-    if listed and listed.group(1) in _TYPES and kind is ColumnKind.INPUT:
-        many = True  # version 2: a list-valued input; its Values are the elements'
+    if listed and listed.group(1) in _TYPES and kind_lower != "computed":
+        # version 2: a list-valued input (its Values are the elements') or output
+        many = True
         spaced = listed.group(1)
     if spaced in _TYPES:
         type_ = _TYPES[spaced]
@@ -240,6 +263,14 @@ def _column(
         if values is None:
             return None
     per_rule = " ".join(kind_lower.split()) == "computed output"
+    if many and kind is ColumnKind.OUTPUT and values is not None:
+        reader.error(
+            "E210",
+            "a list output takes no Values",
+            loc.at(ref(rows["values"], col)) if "values" in rows else type_at,
+            hint="clear the Values cell; the Type says what its elements are",
+        )
+        return None
     if per_rule and values is not None:
         reader.error(
             "E210",
@@ -257,8 +288,11 @@ def _column(
             reader.error("E115", "only output columns take a Default", at, raw)
             return None
         try:
-            default = cells.parse_literal(
-                reader.code_raw(sheet, rows["default"], col, type_), type_
+            raw_default = reader.code_raw(sheet, rows["default"], col, type_)
+            default = (
+                cells.parse_list_value(raw_default, type_)  # type: ignore[assignment]
+                if many
+                else cells.parse_literal(raw_default, type_)
             )
             has_default = True
         except CellError as exc:

@@ -47,14 +47,25 @@ from compiler.reading.sheets.common import Reader
 from compiler.reading.workbook import RawSheet, ref
 
 SIGNS = ("less", "equal", "greater")
+# strings, codes and booleans: whether the input equals the operand
+SAMENESS = ("equal", "different")
 _OPS = {
     "<": frozenset({"less"}),
     "<=": frozenset({"less", "equal"}),
     ">": frozenset({"greater"}),
     ">=": frozenset({"greater", "equal"}),
     "=": frozenset({"equal"}),
+    "!=": frozenset({"less", "greater"}),
 }
-_COMPARISON = re.compile(r"^(<=|>=|<|>|=)?(\s*)(.+)$", re.S)
+_SAME_OPS = {"=": frozenset({"equal"}), "!=": frozenset({"different"})}
+_COMPARISON = re.compile(r"^(<=|>=|<|>|!=|=)?(\s*)(.+)$", re.S)
+_NOT = re.compile(r"^not\((\s*)(.*?)\s*\)$", re.S | re.I)
+# a string or code entry naming another input: `= other`, `!= claim.state`,
+# `not(= other)`; only such text, naming an input of the table, is read so
+_EQUALITY = re.compile(
+    r"^(?:not\(\s*(=)\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)|(!=|=)\s*([A-Za-z_][A-Za-z0-9_.]*))$",
+    re.I,
+)
 _RANGE = re.compile(r"^([\[\(\]])(\s*)(.+?)\s*\.\.(\s*)(.+?)\s*([\]\)\[])$", re.S)
 
 
@@ -119,34 +130,60 @@ def attach_expressions(
                     code="E207",
                 )
             typed = compile_expression(text, env)
-            check_type(typed, column.type, text)
+            check_type(typed, column.type, text, column.many)
         except CellError as error:
             reader.cell_error(error, at, text or None)
             ok = False
             continue
-        env[column.name] = type_of(column.type)
+        env[column.name] = _kind(column)
         found.append((dataclasses.replace(column, expression=typed), col))
     return found if ok else None
 
 
-def check_type(typed: Typed, type_: DataType, text: str) -> None:
+def check_type(typed: Typed, type_: DataType, text: str, many: bool = False) -> None:
+    """TYPED fits a column of TYPE_ (a list of TYPE_ when MANY, version 2): null
+    fits any column, an integer a number, and `[]` (a list of null) any list."""
     want = type_of(type_)
-    fits = typed.type == want or typed.type == "null"
-    if want == "number" and typed.type == "integer":
+    got = typed.type
+    if many:
+        if not got.startswith(LIST) and got != "null":
+            raise ExpressionError(
+                f"the expression gives {_shown(got)}, but the column is a list of "
+                f"{type_.value}",
+                0,
+                f"write a list, [{text}], or flatten([...]) lists together",
+            )
+        got = got[len(LIST) :] if got != "null" else "null"
+        if got.startswith(LIST):
+            raise ExpressionError(
+                f"the expression gives a list of {got}, but the column is a list of "
+                f"{type_.value}",
+                0,
+                "flatten(...) it into one list",
+            )
+    fits = got == want or got == "null"
+    if want == "number" and got == "integer":
         fits = True
     if not fits:
-        shown = {"ym": "years and months duration"}.get(typed.type, typed.type)
+        column = f"a list of {type_.value}" if many else type_.value
+        gives = f"a list of {_shown(got)}" if many else _shown(got)
         hint = (
             "take .years or .months of it, or make the column's Type years and "
             "months duration"
-            if typed.type == "ym"
+            if got == "ym"
             else "take count(...), sum(...), min(...) or max(...) of it"
-            if typed.type.startswith(LIST)
-            else f"the column's Type says {type_.value}"
+            if got.startswith(LIST)
+            else f"the column's Type says {column}"
         )
         raise ExpressionError(
-            f"the expression gives a {shown}, but the column is {type_.value}", 0, hint
+            f"the expression gives {gives}, but the column is {column}", 0, hint
         )
+
+
+def _shown(kind: str) -> str:
+    shown = {"ym": "years and months duration", "datetime": "date and time"}
+    name = kind if kind.startswith(LIST) else shown.get(kind, kind)
+    return ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def output_expression(
@@ -162,7 +199,7 @@ def output_expression(
             "the output cell is empty", "write an expression, or null", code="E202"
         )
     typed = compile_expression(text, env)
-    check_type(typed, column.type, text)
+    check_type(typed, column.type, text, column.many)
     return typed
 
 
@@ -171,10 +208,13 @@ def output_expression(
 
 @dataclass(frozen=True, slots=True)
 class Relation:
-    """Part of an entry of column `column`: `column` compared with `reference`."""
+    """Part of an entry of column `column`: `column` compared with `reference`;
+    `negated` for `not(...)` around the comparison (which then also matches when
+    either side is missing, like every `not(...)`)."""
 
     reference: Typed
     signs: frozenset[str]
+    negated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,23 +291,82 @@ class Relational:
 
 
 def mentions_input(text: str, env: dict[str, str]) -> bool:
+    """Whether TEXT names an input of ENV, or the root of a path input
+    (`claim` of `claim.limit`, whose column is `claim__limit`)."""
+    roots = {name.partition("__")[0] for name in env if "__" in name}
     try:
-        return any(t.kind == "name" and t.text in env for t in tokens(text))
+        return any(
+            t.kind == "name" and (t.text in env or t.text in roots)
+            for t in tokens(text)
+        )
     except ExpressionError:
         return False
 
 
+def equality_entry(raw: cells.RawValue, column: Column, env: dict[str, str]) -> bool:
+    """Whether RAW, in the string or code column COLUMN, is an entry naming another
+    input of ENV (version 2): `= other`, `!= other` or `not(= other)`, `other` the
+    name or path of an input of the table. Other text, a bare name included, is
+    read as version 1 reads it (a string)."""
+    if column.type not in (DataType.STRING, DataType.CODE) or not isinstance(raw, str):
+        return False
+    match = _EQUALITY.match(cells.clean_text(raw)[0])
+    if match is None:
+        return False
+    name = (match.group(2) or match.group(4)).replace(".", "__")
+    return name in env and name != column.name
+
+
+def bare_input_name(raw: cells.RawValue, column: Column, columns: list[Column]) -> str:
+    """The name (or path) of another single-valued input of COLUMN's type that RAW,
+    an entry of the string or code column COLUMN, is exactly; empty otherwise. Such
+    an entry is a string (version 1); the reader warns that `= name` compares."""
+    if column.type not in (DataType.STRING, DataType.CODE) or not isinstance(raw, str):
+        return ""
+    text = cells.clean_text(raw)[0]
+    for other in columns:
+        if (
+            other.header == text
+            and other is not column
+            and other.kind is ColumnKind.INPUT
+            and not other.many
+            and other.type in (DataType.STRING, DataType.CODE)
+        ):
+            return text
+    return ""
+
+
 def parse_relational(text: str, column: Column, env: dict[str, str]) -> Relational:
-    """TEXT (an input entry version 1 refuses) as comparisons of COLUMN with
-    expressions over the other inputs ENV; CellError when it is not one."""
+    """TEXT (an input entry version 1 refuses, or in a string or code column one
+    `equality_entry` accepts) as comparisons of COLUMN with expressions over the
+    other inputs ENV; CellError when it is not one. `not(...)` may hold one
+    comparison. In a string, code or boolean column the comparison is `= x` (or a
+    bare `x`, as DMN writes it) or `!= x`."""
     text, _ = cells.clean_text(text)
-    if not column.type.comparable:
-        raise CellError(
-            f"entries that name other inputs apply to numbers, dates and times, not "
-            f"{column.type.value}",
-            code="E208",
-        )
     others = {k: v for k, v in env.items() if k != column.name}
+    negation = _NOT.match(text)
+    if negation is not None:
+        inner_at, inner = negation.start(2), negation.group(2)
+        if _RANGE.match(inner) or "," in inner:
+            raise CellError(
+                f"{text!r}: not(...) around an entry naming another input holds one "
+                "comparison",
+                "write the range's opposite as two rules (below it, above it), or "
+                "split the list over two rules",
+                code="E208",
+            )
+        found = _comparison(text, inner, inner_at, column, others)
+        relation = dataclasses.replace(found, negated=True)
+        return Relational((relation,), UnaryTests())
+    if not column.type.comparable:
+        if "," in text or _RANGE.match(text):
+            raise CellError(
+                f"{text!r}: an entry naming another input is one comparison",
+                "write = x, != x or not(= x) in a "
+                f"{column.type.value} column, one per cell; split a list over rules",
+                code="E208",
+            )
+        return Relational((_comparison(text, text, 0, column, others),), UnaryTests())
     bracket = _RANGE.match(text)
     if bracket:
         opening, _, low_text, _, high_text, closing = bracket.groups()
@@ -288,20 +387,35 @@ def parse_relational(text: str, column: Column, env: dict[str, str]) -> Relation
         if len(rest) == 2:
             raise CellError(f"{text!r} is not a valid range", code="E201")
         return Relational(tuple(relations), UnaryTests(tuple(rest)))
-    if text.lower().startswith("not(") or "," in text:
+    if "," in text:
         raise CellError(
             f"{text!r}: an entry naming another input is one comparison or one range",
-            "write the opposite comparison (not(<= x) is > x), or split the list over "
-            "two rules",
+            "split the list over two rules",
             code="E208",
         )
+    return Relational((_comparison(text, text, 0, column, others),), UnaryTests())
+
+
+def _comparison(
+    cell: str, text: str, at: int, column: Column, env: dict[str, str]
+) -> Relation:
+    """TEXT (at offset AT of the cell text CELL): one comparison of COLUMN with an
+    expression over ENV, `<= x` or a bare `x` (equal)."""
     comparison = _COMPARISON.match(text)
     assert comparison is not None
     op = comparison.group(1) or "="
-    reference = _reference(
-        text, comparison.start(3), comparison.group(3), column, others
-    )
-    return Relational((Relation(reference, _OPS[op]),), UnaryTests())
+    if not column.type.comparable and op not in _SAME_OPS:
+        raise CellError(
+            f"{cell!r}: a {column.type.value} column compares with another input "
+            "for equality only",
+            "write = x (equal), != x (both present and different) or not(= x) "
+            "(not equal, or either missing)",
+            code="E208",
+        )
+    at += comparison.start(3)
+    reference = _reference(cell, at, comparison.group(3), column, env)
+    ops = _OPS if column.type.comparable else _SAME_OPS
+    return Relation(reference, ops[op])
 
 
 def _literal(text: str, type_: DataType) -> Bound | None:
@@ -375,20 +489,26 @@ def lower(
             while name in names:
                 name, number = f"{base}_{number}", number + 1
             names.add(name)
-            python = f"feel.sign({source.name}, {relation.reference.python})"
+            # ordered types: less, equal or greater; strings, codes and booleans:
+            # equal or different
+            function = "sign" if source.type.comparable else "same"
+            python = f"feel.{function}({source.name}, {relation.reference.python})"
             typed = Typed(
                 f"{source.name} compared with {relation.reference.text}",
                 "string",
                 python,
                 (source.name, *relation.reference.names),
-                Call(0, 0, "sign", (Name(0, 0, source.name), relation.reference.tree)),
+                Call(
+                    0, 0, function, (Name(0, 0, source.name), relation.reference.tree)
+                ),
             )
+            values = SIGNS if source.type.comparable else SAMENESS
             derived[key] = Column(
                 name,
                 ColumnKind.INPUT,
                 DataType.STRING,
                 source.location,
-                values=UnaryTests(tuple(Equals(s) for s in SIGNS)),
+                values=UnaryTests(tuple(Equals(s) for s in values)),
                 kind_cell=source.kind_cell,
                 source_never_null=_never_null(source, relation.reference, inputs),
                 expression=typed,
@@ -408,8 +528,9 @@ def lower(
             entries[position] = found.rest
             for relation in found.relations:
                 slot = order.index((source.name, relation.reference.text))
-                listed = tuple(Equals(s) for s in SIGNS if s in relation.signs)
-                extra[slot] = UnaryTests(listed)
+                every = SIGNS if source.type.comparable else SAMENESS
+                listed = tuple(Equals(s) for s in every if s in relation.signs)
+                extra[slot] = UnaryTests(listed, relation.negated)
         for slot in range(len(columns)):
             source_position = next(
                 i for i, c in enumerate(inputs) if c.name == order[slot][0]
@@ -597,9 +718,13 @@ class Authored:
     an entry names (the value is in that list)."""
 
     tests: UnaryTests
+    # (operator, expression text); `not(...)` around one is the operator `not <=`
     relations: tuple[tuple[str, str], ...] = ()
     quantified: Quantifier | None = None
     member: str = ""  # the list input the value is in (`flu_symptoms`)
+    # a string, code or boolean column: `= x` is written out (a bare word in a
+    # string column is a string)
+    equality: bool = False
 
     def text(self, write: Callable[[UnaryTests], str]) -> str:
         """The cell text; WRITE gives plain unary tests as cell text."""
@@ -611,7 +736,13 @@ class Authored:
             return write(self.tests)
         if len(self.relations) == 1 and self.tests.is_any:
             op, reference = self.relations[0]
-            return reference if op == "=" else f"{op} {reference}"
+            bare = op.removeprefix("not ")
+            inner = (
+                reference
+                if bare == "=" and not self.equality
+                else f"{bare} {reference}"
+            )
+            return f"not({inner})" if op != bare else inner
         low, high = self.ends(write)
         return f"{low}..{high}"
 
@@ -632,6 +763,7 @@ class Authored:
 
 
 _SIGN_OPS = {signs: op for op, signs in _OPS.items()}
+_SAME_SIGN_OPS = {signs: op for op, signs in _SAME_OPS.items()}
 _COMPARED = " compared with "
 
 
@@ -653,6 +785,7 @@ def raise_entries(
     own = {c.name: i for i, c in enumerate(sheet)}
     tests = [e for c, e in zip(inputs, rule.inputs, strict=True) if not c.derived]
     relations: list[list[tuple[str, str]]] = [[] for _ in sheet]
+    equality = [not c.type.comparable for c in sheet]
     quantified: list[Quantifier | None] = [None] * len(sheet)
     members = [""] * len(sheet)
     for column, entry in zip(inputs, rule.inputs, strict=True):
@@ -679,11 +812,15 @@ def raise_entries(
             continue
         source = tree.arguments[0].name
         signs = frozenset(str(t.value) for t in entry.tests if isinstance(t, Equals))
-        if entry.negated or signs not in _SIGN_OPS:
+        ops = _SIGN_OPS if tree.function == "sign" else _SAME_SIGN_OPS
+        if signs not in ops:
             raise ValueError(f"{column.name}: not an entry of a comparison")
         reference = column.expression.text[len(source) + len(_COMPARED) :]
-        relations[own[source]].append((_SIGN_OPS[signs], reference))
+        op = f"not {ops[signs]}" if entry.negated else ops[signs]
+        relations[own[source]].append((op, reference))
     return sheet, tuple(
-        Authored(t, tuple(r), q, m)
-        for t, r, q, m in zip(tests, relations, quantified, members, strict=True)
+        Authored(t, tuple(r), q, m, e)
+        for t, r, q, m, e in zip(
+            tests, relations, quantified, members, equality, strict=True
+        )
     )

@@ -93,6 +93,18 @@ def _rule(
                 inputs.append(
                     input_entry(raw, column, columns, len(inputs), relational)
                 )
+                named = computed.bare_input_name(raw, column, [c for c, _ in columns])
+                if named:
+                    reader.warn(
+                        "W211",
+                        f"{named!r} is read as the text {named!r}, not as the "
+                        f"input {named}: a bare word in a {column.type.value} "
+                        "column is a value",
+                        at,
+                        raw,
+                        f"to compare with the input, write = {named} (or not(= "
+                        f'{named})); to mean the text, quote it: "{named}"',
+                    )
             else:
                 if cells.is_blank(raw):
                     raise CellError(
@@ -105,6 +117,8 @@ def _rule(
                         raw, column, computed.inputs_env(columns)
                     )
                     outputs.append(None)
+                elif column.many:  # version 2: a list, `"a", "b"`; [] is empty
+                    outputs.append(cells.parse_list_value(raw, column.type))  # type: ignore[arg-type]
                 else:
                     outputs.append(cells.parse_literal(raw, column.type))
                 output_cells.append(cell)
@@ -143,10 +157,14 @@ def input_entry(
     if member is not None:  # version 2: the value is in that list input
         relational[(0, position)] = member
         return UnaryTests()
+    env = computed.inputs_env(columns)
+    if computed.equality_entry(raw, column, env):  # version 2: `= other_input`
+        assert isinstance(raw, str)
+        relational[(0, position)] = computed.parse_relational(raw, column, env)
+        return UnaryTests()
     try:
         return cells.parse_unary_tests(raw, column.type)
     except CellError:
-        env = computed.inputs_env(columns)
         if not isinstance(raw, str) or not computed.mentions_input(raw, env):
             raise
     relational[(0, position)] = computed.parse_relational(raw, column, env)

@@ -95,6 +95,19 @@ def read_table(reader: Reader, sheet: RawSheet, lists: NamedLists) -> Table | No
             hint="use a plain output, or split the table",
         )
         return None
+    listed = next((c for c in outputs if c.many), None)
+    if listed is not None and (
+        meta.hit_policy.value in ("COLLECT", "RULE ORDER", "OUTPUT ORDER", "PRIORITY")
+        or meta.aggregation is not None
+    ):
+        reader.error(
+            "E210",
+            f"the output {listed.name!r} is a list; list outputs need a FIRST, "
+            "UNIQUE or ANY table",
+            loc.at(meta.cells.get("hit policy", ref(header, 1))),
+            hint="a COLLECT table of single values already gives a list",
+        )
+        return None
     return Table(
         name=name,
         hit_policy=meta.hit_policy,

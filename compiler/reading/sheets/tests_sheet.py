@@ -57,7 +57,7 @@ def read_suite(
         return None
     known = chain[name]
     inputs = known if known is not None else {}
-    outputs = {c.name: c for c in table.outputs}
+    outputs = {c.header: c for c in table.outputs}  # a path output by its path
     last = max((c for (r, c) in sheet.cells if r == header), default=1)
     layout: Layout = []
     for col in range(2, last + 1):
@@ -76,26 +76,23 @@ def read_suite(
         elif kind == "input" and column_name == "as_of":
             layout.append(("as_of", column_name, col, DataType.DATE))
         elif kind == "input":
+            # a path input's column is headed by its path (`claim.member.age`)
+            paths = {c.header: c.name for c in inputs.values() if c.path}
+            column_name = paths.get(column_name, column_name)
             if column_name not in inputs and known is None:
                 continue  # an input of a required table that is missing or unread
             if column_name not in inputs:
+                roots = sorted(h for h in paths if h.split(".")[0] == column_name)
                 reader.error(
                     "E303",
-                    f"{column_name!r} is not an input of {name!r}",
+                    f"{column_name!r} is not an input of {name!r}"
+                    + (", but a structured input its paths read" if roots else ""),
                     at,
                     column_name,
-                    suggest(column_name, inputs) or f"inputs: {', '.join(inputs)}",
-                )
-                continue
-            if inputs[column_name].path:
-                reader.error(
-                    "E303",
-                    f"{column_name!r} is a path input of {name!r}; a Tests sheet "
-                    "does not set path inputs yet",
-                    at,
-                    column_name,
-                    "test the table from Python: evaluate("
-                    f"{inputs[column_name].path[0]}={{...}})",
+                    f"give each path a column of its own: {', '.join(roots)}"
+                    if roots
+                    else suggest(column_name, inputs)
+                    or f"inputs: {', '.join(c.header for c in inputs.values())}",
                 )
                 continue
             role = "list" if inputs[column_name].many else "input"  # version 2
@@ -110,7 +107,9 @@ def read_suite(
                     suggest(column_name, outputs) or f"outputs: {', '.join(outputs)}",
                 )
                 continue
-            layout.append(("expected", column_name, col, outputs[column_name].type))
+            output = outputs[column_name]
+            role = "expected list" if output.many else "expected"
+            layout.append((role, output.name, col, output.type))
         else:
             reader.error(
                 "E304",
@@ -181,6 +180,8 @@ def _case(
                 as_of = parsed
             elif role == "input":
                 inputs.append((name, cells.parse_literal(raw, type_)))
+            elif role == "expected list":  # version 2: a list output's value
+                expected.append((name, cells.parse_list_value(raw, type_)))  # type: ignore[arg-type]
             elif returns_list:
                 if isinstance(raw, str) and cells.clean_text(raw)[0] in (
                     "[]",

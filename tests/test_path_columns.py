@@ -1,0 +1,163 @@
+"""Version 2: path inputs (`claim.member.age`) outside `evaluate`: a Tests-sheet
+column per path, `compile-rules run` reading a column named by the path, and the
+decision service taking (and describing in OpenAPI) the structured input."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+from openapi_spec_validator import validate
+from starlette.testclient import TestClient
+
+from compiler.cli import main
+from compiler.serve.app import create_app
+from compiler.serve.catalog import Service
+
+from .helpers import compile_books, errors, run_generated_tests, write_tables
+from .test_paths import BOOK
+from .workbooks import decision_table, tests_sheet
+
+CASES = [
+    ("claim.member.age", "input"),
+    ("claim.state", "input"),
+    ("band", "expected"),
+    ("expected rule", "expected rule"),
+]
+
+
+def _with_tests(*cases: list[object], columns: list[tuple[str, str]] = CASES) -> dict:
+    return {"band.xlsx": [*BOOK["band.xlsx"], tests_sheet("band", columns, cases)]}
+
+
+def test_a_tests_sheet_sets_path_inputs_by_a_column_per_path(tmp_path: Path) -> None:
+    """Each path column's cell is that field; the cells of a row build the mapping
+    `claim={"member": {"age": 12}, "state": "NY"}` (an empty cell: the field is
+    null). The cases run at compile and in the generated pytest module."""
+    book = _with_tests(
+        ["T1", 12, "NY", "minor in NY", "R1"],
+        ["T2", 40, None, "adult", "R2"],
+        ["T3", None, None, "adult", "R2"],
+    )
+    compilation = compile_books(tmp_path, book)
+    assert not errors(compilation.diagnostics)
+    assert compilation.files is not None
+    module = compilation.files["tests/test_band.py"]
+    assert '{"claim": {"member": {"age": 12}, "state": "NY"}}' in module
+    assert "3 passed" in run_generated_tests(compilation, tmp_path)
+
+
+def test_a_case_the_table_does_not_answer_is_an_error_at_its_cell(
+    tmp_path: Path,
+) -> None:
+    write_tables(tmp_path, _with_tests(["T1", 12, "NY", "adult", None]))
+    result = CliRunner().invoke(main, ["lint", "--tables", str(tmp_path / "tables")])
+    assert result.exit_code == 3
+    assert "tables/band.xlsx:Sheet2!D5: error E423:" in result.stderr
+
+
+def test_a_column_for_the_structured_input_itself_is_refused(tmp_path: Path) -> None:
+    columns = [("claim", "input"), ("band", "expected")]
+    write_tables(tmp_path, _with_tests(["T1", "x", "adult"], columns=columns))
+    result = CliRunner().invoke(main, ["lint", "--tables", str(tmp_path / "tables")])
+    assert result.exit_code == 3
+    assert (
+        "tables/band.xlsx:Sheet2!B3: error E303: 'claim' is not an input of 'band', "
+        "but a structured input its paths read" in result.stderr
+    )
+    assert "hint: give each path a column of its own: claim.member.age, " in (
+        result.stderr
+    )
+
+
+def test_run_reads_a_column_named_by_the_path(tmp_path: Path) -> None:
+    tables = write_tables(tmp_path, BOOK)
+    claims = tmp_path / "claims.csv"
+    claims.write_text("id,claim.member.age,claim.state\n1,12,NY\n2,40,\n3,abc,NY\n")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        main,
+        ["run", "band", "--tables", str(tables), "--input", str(claims)]
+        + ["--output", str(out), "-q"],
+    )
+    assert result.exit_code == 4, result.output  # row 3 is rejected
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["id"], r["band"], r["matched"]) for r in rows] == [
+        ("1", "minor in NY", "R1"),
+        ("2", "adult", "R2"),
+    ]
+    rejected = (tmp_path / "out.errors.csv").read_text()
+    assert "3,claim.member.age,abc," in rejected
+
+
+def test_serve_takes_the_structured_input_and_describes_it(tmp_path: Path) -> None:
+    sheet = decision_table(
+        "cover",
+        [
+            ("claim.member.born", "required input", "date", None),
+            ("claim.member.age", "input", "integer", None),
+            ("covered", "output", "boolean", None),
+        ],
+        [
+            ["R1", "< 2000-01-01", "-", "true"],
+            ["R2", "-", "-", "false"],
+        ],
+        hit_policy="FIRST",
+    )
+    cases = tests_sheet(
+        "cover",
+        [("claim.member.born", "input"), ("covered", "expected")],
+        [["T1", "1990-05-01", "true"]],
+    )
+    service = Service(write_tables(tmp_path, {"cover.xlsx": [sheet, cases]}))
+    assert service.compile()
+    with TestClient(create_app(service)) as client:
+        spec = client.get("/openapi.json").json()
+        validate(spec)
+        body = spec["components"]["schemas"]["cover.Inputs"]
+        claim = body["properties"]["claim"]
+        assert body["required"] == ["claim"] and claim["type"] == "object"
+        member = claim["properties"]["member"]
+        assert member["required"] == ["born"]
+        assert member["properties"]["born"]["format"] == "date"
+        assert member["properties"]["age"]["type"] == ["integer", "null"]
+        example = spec["paths"]["/decisions/cover"]["post"]["requestBody"]["content"][
+            "application/json"
+        ]["examples"]["T1"]["value"]
+        assert example == {"claim": {"member": {"born": "1990-05-01"}}}
+        answer = client.post("/decisions/cover", json=example)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["outputs"] == {"covered": True}
+        later = {"claim": {"member": {"born": "2010-01-01", "age": 15.0}}}
+        assert client.post("/decisions/cover", json=later).json()["outputs"] == {
+            "covered": False
+        }
+        refused = client.post("/decisions/cover", json={"claim": 3})
+        assert refused.status_code == 422
+        assert refused.json()["error"]["input"] == "claim"
+        listed = client.get("/tables").json()["tables"][0]["inputs"]
+        assert [i["name"] for i in listed] == ["claim.member.born", "claim.member.age"]
+
+
+def test_example_tests_are_generated_for_a_table_of_paths(tmp_path: Path) -> None:
+    sheet = decision_table(
+        "band",
+        [
+            ("claim.member.age", "input", "integer", "[0..130]"),
+            ("claim.state", "input", "string", '"NY", "NJ"'),
+            ("band", "output", "string", None),
+        ],
+        [
+            ["R1", "< 18", '"NY"', '"minor NY"'],
+            ["R2", "-", "-", '"other"'],
+        ],
+        hit_policy="FIRST",
+    )
+    compilation = compile_books(tmp_path, {"band.xlsx": [sheet]})
+    assert compilation.files is not None
+    examples = compilation.files["tests/examples/test_band.py"]
+    assert '{"claim": {"member": {"age": 17}, "state": "NY"}}' in examples
+    shown = run_generated_tests(compilation, tmp_path)
+    assert " passed" in shown and "failed" not in shown
