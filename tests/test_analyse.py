@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.checking import analyse, interpret
-from compiler.checking.analyse import findings, regions
+from compiler.checking.analyse import findings
 from compiler.checking.atoms import build_axis, code_between
 from compiler.cli import main
 from compiler.diagnostics import Location, Severity
@@ -434,44 +434,6 @@ def test_the_sweep_finds_what_brute_force_finds(
         "A307": bool(facts.dead),
     }
     assert {code for code, present in expect.items() if present} == found_codes
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_table(), st.data())
-def test_the_quick_cut_of_interval_columns_is_the_general_one(
-    case: tuple[Table, list[tuple[Value, ...]]], data: st.DataObject
-) -> None:
-    """`_Sweep.intervals` (bit operations) cuts a box as `components` (the sweep
-    over sorted runs) does, wherever it answers: on boxes of random runs of atoms."""
-    t, _ = case
-    facts = analyse.study(t)
-    if any(axis.full == 0 for axis in facts.axes):
-        return
-    region = []
-    for axis in facts.axes:
-        count = len(axis.atoms)
-        low = data.draw(st.integers(0, count - 1))
-        high = data.draw(st.integers(low + 1, count))
-        region.append(((1 << high) - 1) & ~((1 << low) - 1))
-    sweep = regions._Sweep(facts)
-    rules = [
-        r
-        for r, box in enumerate(facts.masks)
-        if all(m & part for m, part in zip(box, region, strict=True))
-    ]
-    within = {
-        r: sum(
-            1 << c for c, part in enumerate(region) if facts.masks[r][c] & part == part
-        )
-        for r in rules
-    }
-    for column, part in enumerate(region):
-        quick = sweep.intervals(column, rules, part, within)
-        general = sweep.components(column, rules, part, within)
-        if quick is not None:
-            whole = len(quick[1]) == 1
-            assert whole == (len(general[1]) == 1)
-            assert whole or quick == general
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

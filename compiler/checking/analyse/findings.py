@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 
 from compiler.checking.analyse.regions import (
@@ -345,6 +346,7 @@ def missing_regions(facts: Facts) -> list[Region]:
     }
     # The gaps holding every value of a set of missing-only columns, per set: the
     # pieces share a few sets, so each gap is tested once per set, not per piece.
+    # Those columns of the gaps are then all ones: they cut nothing off a piece.
     holding: dict[tuple[int, ...], list[Region]] = {}
     kept: list[Region] = []
     for box in pieces:
@@ -355,24 +357,22 @@ def missing_regions(facts: Facts) -> list[Region]:
         )
         if missing not in holding:
             holding[missing] = [
-                gap for gap in gaps if all(gap[c] == values[c] for c in missing)
+                tuple(-1 if c in missing else m for c, m in enumerate(gap))
+                for gap in gaps
+                if all(gap[c] == values[c] for c in missing)
             ]
-        kept.extend(_beyond_gaps(box, missing, holding[missing]))
+        kept.extend(_beyond_gaps(box, holding[missing]))
     return merge_regions(kept)
 
 
-def _beyond_gaps(
-    piece: Region, missing: tuple[int, ...], gaps: list[Region]
-) -> list[Region]:
-    """PIECE without the inputs that GAPS, complete gaps holding every value of
-    PIECE's MISSING-only columns, hold."""
+def _beyond_gaps(piece: Region, gaps: list[Region]) -> list[Region]:
+    """PIECE without what GAPS hold: complete gaps holding every value of PIECE's
+    missing-only columns, those columns made all ones."""
     boxes = [piece]
     for gap in gaps:
         left: list[Region] = []
         for box in boxes:
-            inside = tuple(
-                box[c] if c in missing else box[c] & gap[c] for c in range(len(box))
-            )
+            inside = tuple(map(operator.and_, box, gap))
             left.extend(_minus(box, inside) if all(inside) else [box])
         boxes = left
     return boxes

@@ -18,18 +18,20 @@ without enumerating the grid or all pairs of rules:
         otherwise cut the box along one column and split each part with the
         rules that meet it.
 
-Choosing the cut is the sweep: along a column, the rules' runs of atoms are sorted by
-start and merged where they share an atom. Where the merged stretches leave separate
-groups, the column can be cut between them with no rule crossing the cut
-(`components`): each rule goes to exactly one part, and atoms no rule accepts fall out
-as a gap. Tables are mostly built like decision trees, and are then cut along their
-own tree with no rule ever copied. When every column is crossed, the cut is the one
+Choosing the cut is the sweep: along a column, the atoms the rules accept form
+stretches, each starting at an accepted atom that no rule accepts together with the
+atom below (a few big-int operations over the rules' masks). Where the stretches, or
+the groups that rules with several runs of atoms (lists, `not(...)`) join, are
+separate, the column can be cut between them with no rule crossing the cut
+(`groups`): each rule goes to exactly one part, and atoms no rule accepts fall out as
+a gap. Tables are mostly built like decision trees, and are then cut along their own
+tree with no rule ever copied. When every column is crossed, the cut is the one
 position that the fewest rules cross (`straddled`, a count over the sorted run ends);
 those rules are copied into both halves. A `-` rule is copied by any cut of its
-column, so columns with fewer of them are tried first. Where the part of a column
-is one run of atoms and its rules are intervals there (most ordered columns), the
-groups are read off with a few big-int operations instead (`intervals`); and each box
-carries, per rule, the columns where the rule fills it, so a cut retests one column.
+column, so columns with fewer of them are tried first, and only the cut chosen lists
+its parts' rules. Each box carries, per rule, the columns where the rule fills it, so
+a cut retests one column; a box that only one rule does not fill is cut without
+choosing (`alone`).
 
 The cost follows the number of boxes visited, about five per rule for the benchmark
 tables (`bench/analysis.py`), whose analysis time grows about as rules^1.3, not
@@ -42,6 +44,8 @@ import bisect
 import collections
 import functools
 import itertools
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from compiler.checking.atoms import Axis, bits, build_axis, runs, span
@@ -182,23 +186,32 @@ def complete_facts(facts: Facts) -> Facts:
 
 
 class _Sweep:
-    """The recursive partition of one table's domain (see the module docstring)."""
+    """The recursive partition of one table's domain (see the module docstring).
+
+    The boxes are also kept by column (`columns[c][r]`, rule r's atoms in column
+    c): a cut reads one column of many rules, which `map` and `reduce` do in C."""
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
         table = facts.table
         self.policy = table.hit_policy
-        self.masks = facts.masks
         self.rank = [table.rank(rule) for rule in table.rules]
         self.outputs = [rule.outputs for rule in table.rules]
         self.uncovered: list[Region] = []
         self._runs: dict[int, list[tuple[int, int]]] = {}
-        # Per rule and column: the atoms i whose entry accepts atoms i - 1 and i.
-        self.pairs = [tuple(m & (m << 1) for m in box) for box in self.masks]
-        # Per rule: the columns where its entry is one run of atoms (an interval).
-        self.single = [
-            sum(1 << c for c, m in enumerate(box) if not m & (m + (m & -m)))
-            for box in self.masks
+        self._bits: dict[int, tuple[int, ...]] = {}
+        width = len(facts.axes)
+        self.columns = [[box[c] for box in facts.masks] for c in range(width)]
+        # Per column and rule: the atoms i its entry accepts together with i - 1,
+        # and its lowest atom.
+        self.pairs = [[m & (m << 1) for m in atoms] for atoms in self.columns]
+        self.lows = [
+            [(m & -m).bit_length() - 1 for m in atoms] for atoms in self.columns
+        ]
+        # Per column: the rules whose entry there is several runs of atoms.
+        self.several = [
+            frozenset(r for r, m in enumerate(atoms) if not _one_run(m))
+            for atoms in self.columns
         ]
 
     def split(self, rules: list[int], region: list[int]) -> None:
@@ -208,14 +221,15 @@ class _Sweep:
         Each box carries, per rule, the columns where the rule accepts all of the
         box (`within`, a bitmask of columns): a cut narrows one column, so a part
         only tests its rules again in that column."""
-        masks = self.masks
+        columns = self.columns
         whole = (1 << len(region)) - 1
         within = {
             r: sum(
-                1 << c for c, part in enumerate(region) if masks[r][c] & part == part
+                1 << c for c, part in enumerate(region) if columns[c][r] & part == part
             )
             for r in rules
         }
+        ordered = self.policy in (HitPolicy.FIRST, HitPolicy.PRIORITY)
         pending = [(rules, region, within)]
         while pending:
             rules, region, within = pending.pop()
@@ -226,7 +240,7 @@ class _Sweep:
             if len(everywhere) == len(rules):
                 self.leaf(rules, tuple(region))
                 continue
-            if self.policy in (HitPolicy.FIRST, HitPolicy.PRIORITY):
+            if ordered:
                 winner = self.winner(rules)
                 if within[winner] == whole:
                     self.decided(winner, rules, tuple(region))
@@ -234,20 +248,45 @@ class _Sweep:
             # Rules filling the region are in every part whatever the cut: leave
             # them out of choosing it.
             inside = [r for r in rules if within[r] != whole]
+            if len(inside) == 1:
+                self.alone(inside[0], everywhere, region, within[inside[0]])
+                continue
             column, parts = self.cut(inside, region, within)
             bit = 1 << column
+            atoms = columns[column]
             for mask, members in reversed(parts):
                 narrowed = region.copy()
                 narrowed[column] = mask
                 if everywhere:
                     members = sorted([*members, *everywhere])
-                narrower = {}
-                for r in members:
-                    found = within[r]
-                    if not found & bit and masks[r][column] & mask == mask:
-                        found |= bit
-                    narrower[r] = found
+                narrower = {
+                    r: within[r] | bit if atoms[r] & mask == mask else within[r]
+                    for r in members
+                }
                 pending.append((members, narrowed, narrower))
+
+    def alone(
+        self, rule: int, everywhere: list[int], region: list[int], within: int
+    ) -> None:
+        """What `split` does with REGION when RULE is the only rule not filling it
+        (EVERYWHERE fill it; under FIRST and PRIORITY none of them wins), without
+        choosing cuts: it cuts the columns RULE does not fill (WITHIN: those it
+        does), lowest first, each into RULE's atoms and the rest, the rest going
+        to EVERYWHERE (or a gap); then RULE's box is a leaf, found first."""
+        rest: list[Region] = []
+        narrowed = region.copy()
+        for c, part in enumerate(region):
+            if not within >> c & 1:
+                mask = self.columns[c][rule] & part
+                narrowed[c] = part & ~mask
+                rest.append(tuple(narrowed))
+                narrowed[c] = mask
+        self.leaf(sorted([*everywhere, rule]), tuple(narrowed))
+        for box in reversed(rest):
+            if everywhere:
+                self.leaf(everywhere, box)
+            else:
+                self.uncovered.append(box)
 
     def cut(
         self, rules: list[int], region: list[int], within: dict[int, int]
@@ -256,88 +295,141 @@ class _Sweep:
         each with the rules meeting it. A rule meeting several parts is copied into
         each, so the cost of a cut is the number of copies it makes.
 
-        First a cut no rule crosses (`components`), else one position that the fewest
+        First a cut no rule crosses (`groups`), else one position that the fewest
         rules cross (`straddled`). A rule that is "-" in a column is copied by any
         cut of it, which bounds what each column can offer: columns are tried from
-        the fewest such rules up, and stop once none can do better."""
-        patterns = collections.Counter([within[r] for r in rules])
-        spread = [
-            sum(n for columns, n in patterns.items() if columns >> c & 1)
-            for c in range(len(region))
-        ]
+        the fewest such rules up, and stop once none can do better. Only the
+        chosen cut lists its parts' rules."""
+        spread = [0] * len(region)  # per column: the rules filling it
+        for columns, n in collections.Counter(map(within.__getitem__, rules)).items():
+            for c in self.bits(columns):
+                spread[c] += n
         order = sorted(range(len(region)), key=spread.__getitem__)
-        best: tuple[int, int, int, list[tuple[int, list[int]]]] | None = None
+        Parts = Callable[[], list[tuple[int, list[int]]]]
+        best: tuple[int, int, int, Parts] | None = None
         uncut = []
         for column in order:
             if best is not None and spread[column] >= best[0]:
                 break
-            quick = self.intervals(column, rules, region[column], within)
-            if quick is None:
-                quick = self.components(column, rules, region[column], within)
-            copies, parts = quick
-            if len(parts) == 1:
+            found = self.groups(column, rules, region[column], within, spread[column])
+            if found is None:
                 uncut.append(column)  # every cut of it is crossed by a rule
-            elif best is None or copies < best[0]:
-                best = (copies, 0, column, parts)
+                continue
+            count, listed = found
+            copies = spread[column] * (count - 1)  # its "-" rules go to every part
+            if best is None or copies < best[0]:
+                best = (copies, 0, column, listed)
         for column in uncut:
             if best is not None and spread[column] + 1 >= best[0]:
                 continue
-            found = self.straddled(column, rules, region[column], within)
-            if found is not None and (best is None or found[:2] < best[:2]):
-                copies, balance, position = found
-                parts = self.halves(column, rules, region[column], position)
-                best = (copies, balance, column, parts)
+            cheapest = self.straddled(column, rules, region[column], within)
+            if cheapest is not None and (best is None or cheapest[:2] < best[:2]):
+                copies, balance, position = cheapest
+                listed = functools.partial(
+                    self.halves, column, rules, region[column], position
+                )
+                best = (copies, balance, column, listed)
         assert best is not None, "a region no rule fills can always be cut"
-        return best[2], best[3]
+        return best[2], best[3]()
 
-    def intervals(
-        self, column: int, rules: list[int], part: int, within: dict[int, int]
-    ) -> tuple[int, list[tuple[int, list[int]]]] | None:
-        """`components` in the common case, with a few big-int operations per rule
-        and no sort: PART one run of atoms, and every rule not filling it an
-        interval there. Its stretches then start at the atoms that no rule accepts
-        together with the atom below. Whatever the rules, when they accept every
-        atom of PART and every two neighbouring atoms together, PART stays whole.
-        None: neither, `components` decides."""
-        low = part & -part
-        if (part + low) & part:
-            return None  # not one run of atoms
+    def groups(
+        self,
+        column: int,
+        rules: list[int],
+        part: int,
+        within: dict[int, int],
+        filling: int,
+    ) -> tuple[int, Callable[[], list[tuple[int, list[int]]]]] | None:
+        """PART of COLUMN cut where no rule crosses: the number of parts, and a
+        function listing them (the groups of atoms that rules link together, each
+        with its rules, then the atoms no rule accepts, a gap). None when every cut
+        of PART is crossed by a rule. Rules accepting all of PART (`-`; FILLING:
+        how many) link nothing and go to every part.
+
+        The sweep over the atoms: a *stretch* starts at each accepted atom that no
+        rule accepts together with the atom below (`heads`). A rule whose entry is
+        one run of atoms stays in one stretch; a rule with several runs (a list, a
+        not(...)) can join stretches (union-find). A table built like a decision
+        tree is cut along its own tree, every rule staying whole."""
         bit = 1 << column
-        masks, pairs, single = self.masks, self.pairs, self.single
-        covered = joined = 0
-        one_run = bit
-        for r in rules:
-            if not within[r] & bit:
-                covered |= masks[r][column]
-                joined |= pairs[r][column]
-                one_run &= single[r]
-        neighbours = part & (part << 1)
-        covered &= part
-        joined &= neighbours
-        if not covered or (covered == part and joined == neighbours):
-            return 0, [(part, rules)]  # every cut is crossed by a rule
-        if not one_run:
+        cut = [r for r in rules if not within[r] & bit] if filling else rules
+        if not cut:
             return None
-        starts = list(bits(covered & ~joined))
-        ends = [*starts[1:], part.bit_length()]
-        found: list[tuple[int, list[int]]] = [
-            (covered & span(start, stop), [])
-            for start, stop in zip(starts, ends, strict=True)
-        ]
-        everywhere: list[int] = []
-        for r in rules:
-            if within[r] & bit:
-                everywhere.append(r)
-                continue
-            mask = masks[r][column] & part
-            lowest = (mask & -mask).bit_length() - 1
-            found[bisect.bisect_right(starts, lowest) - 1][1].append(r)
-        if part & ~covered:
-            found.append((part & ~covered, []))
-        if everywhere and len(found) > 1:
-            found = [(mask, sorted([*members, *everywhere])) for mask, members in found]
-            return len(everywhere) * (len(found) - 1), found
-        return 0, found
+        atoms = self.columns[column]
+        covered = functools.reduce(operator.or_, map(atoms.__getitem__, cut)) & part
+        neighbours = part & (part << 1)
+        pairs = map(self.pairs[column].__getitem__, cut)
+        joined = functools.reduce(operator.or_, pairs) & neighbours
+        heads = covered & ~joined
+        gap = part & ~covered
+        everywhere = [r for r in rules if within[r] & bit] if filling else []
+
+        def listed(groups: list[tuple[int, list[int]]]) -> list[tuple[int, list[int]]]:
+            if gap:
+                groups.append((gap, []))
+            if everywhere:
+                groups = [(mask, sorted([*rs, *everywhere])) for mask, rs in groups]
+            return groups
+
+        if not heads & (heads - 1):  # one stretch
+            return (2, lambda: listed([(covered, list(cut))])) if gap else None
+        several = self.several[column]
+        if _one_run(part) and (not several or several.isdisjoint(cut)):
+            # Every rule is one run of atoms in PART: no rule joins stretches.
+
+            def stretches() -> list[tuple[int, list[int]]]:
+                starts = list(bits(heads))
+                ends = [*starts[1:], part.bit_length()]
+                found: list[tuple[int, list[int]]] = [
+                    (covered & span(a, b), [])
+                    for a, b in zip(starts, ends, strict=True)
+                ]
+                # A rule's stretch: the one of its lowest atom, or of PART's.
+                lows = map(self.lows[column].__getitem__, cut)
+                one = itertools.repeat(1)  # bisect from index 1
+                at = map(bisect.bisect_right, itertools.repeat(starts), lows, one)
+                for r, stretch in zip(cut, at, strict=True):
+                    found[stretch - 1][1].append(r)
+                return listed(found)
+
+            return heads.bit_count() + (1 if gap else 0), stretches
+        # Stretches are numbered from 1 here: `bisect_right(starts, atom)` of an atom.
+        starts = list(bits(heads))
+        masks = [atoms[r] & part for r in cut]
+        lows = [(m & -m).bit_length() - 1 for m in masks]
+        first = list(map(bisect.bisect_right, itertools.repeat(starts), lows))
+        highs = [m.bit_length() - 1 for m in masks]
+        last = map(bisect.bisect_right, itertools.repeat(starts), highs)
+        parent = list(range(len(starts) + 1))
+        for mask, a, b in zip(masks, first, last, strict=True):
+            if a != b:  # the rule is in several stretches: they are one group
+                for start, _ in self.runs(mask):
+                    x = _root(parent, a)
+                    y = _root(parent, bisect.bisect_right(starts, start))
+                    parent[max(x, y)] = min(x, y)
+        roots = [_root(parent, s) for s in range(len(parent))]
+        count = len(set(roots)) - 1 + (1 if gap else 0)
+        if count == 1:
+            return None
+
+        def joined_groups() -> list[tuple[int, list[int]]]:
+            ends = [*starts[1:], part.bit_length()]
+            found: dict[int, tuple[int, list[int]]] = {}
+            for root, a, b in zip(roots[1:], starts, ends, strict=True):
+                mask, members = found.get(root, (0, []))
+                found[root] = (mask | covered & span(a, b), members)
+            for r, stretch in zip(cut, first, strict=True):
+                found[roots[stretch]][1].append(r)
+            return listed(list(found.values()))
+
+        return count, joined_groups
+
+    def bits(self, mask: int) -> tuple[int, ...]:
+        """`atoms.bits(mask)`, remembered: a few sets of columns recur."""
+        found = self._bits.get(mask)
+        if found is None:
+            found = self._bits[mask] = tuple(bits(mask))
+        return found
 
     def runs(self, mask: int) -> list[tuple[int, int]]:
         """`atoms.runs(mask)`, remembered: rules share their entries' masks."""
@@ -346,113 +438,49 @@ class _Sweep:
             found = self._runs[mask] = runs(mask)
         return found
 
-    def components(
-        self, column: int, rules: list[int], part: int, within: dict[int, int]
-    ) -> tuple[int, list[tuple[int, list[int]]]]:
-        """PART of COLUMN cut where no rule crosses: the groups of atoms that rules
-        link together, each with its rules, and the atoms no rule accepts (a gap).
-        Rules accepting all of PART (`-`) link nothing and go to every group; their
-        copies are counted first.
-
-        A table built like a decision tree is cut exactly along its tree, so every
-        rule stays whole and the work grows with the number of rules."""
-        everywhere: list[int] = []
-        runs_of: list[tuple[int, int, int]] = []  # (start, stop, rule)
-        bit = 1 << column
-        masks = self.masks
-        for r in rules:
-            if within[r] & bit:
-                everywhere.append(r)
-                continue
-            found = self.runs(masks[r][column] & part)
-            if len(found) == 1:
-                runs_of.append((*found[0], r))
-            else:
-                runs_of.extend((start, stop, r) for start, stop in found)
-        if not runs_of:
-            return 0, [(part, rules)]
-        runs_of.sort()
-        # The sweep: runs sharing an atom merge into one stretch; a rule with several
-        # runs (a list, a not(...)) joins its stretches (union-find on stretches).
-        parent: list[int] = []
-        first_stretch: dict[int, int] = {}
-        spans: list[int] = []
-        end = -1
-        for start, stop, r in runs_of:
-            if start >= end:
-                parent.append(len(parent))
-                spans.append(0)
-            current = len(parent) - 1
-            spans[current] |= span(start, stop)
-            end = max(end, stop)
-            if r in first_stretch:
-                a, b = _root(parent, first_stretch[r]), _root(parent, current)
-                parent[max(a, b)] = min(a, b)
-            else:
-                first_stretch[r] = current
-        groups: dict[int, tuple[list[int], list[int]]] = {}
-        for stretch, mask in enumerate(spans):
-            group = groups.setdefault(_root(parent, stretch), ([0], []))
-            group[0][0] |= mask
-        for r in rules:
-            if r in first_stretch:
-                groups[_root(parent, first_stretch[r])][1].append(r)
-        covered = sum(mask[0] for mask, _ in groups.values())
-        found_parts = [(mask[0], members) for mask, members in groups.values()]
-        if part & ~covered:
-            found_parts.append((part & ~covered, []))
-        if everywhere and len(found_parts) > 1:
-            found_parts = [
-                (mask, sorted([*members, *everywhere])) for mask, members in found_parts
-            ]
-            return len(everywhere) * (len(found_parts) - 1), found_parts
-        return 0, found_parts
-
     def straddled(
         self, column: int, rules: list[int], part: int, within: dict[int, int]
     ) -> tuple[int, int, int] | None:
         """The position at which to cut PART of COLUMN in two copying the fewest rules:
-        (copies, size of the larger half, position); None when it cannot be cut."""
-        lows: list[int] = []
-        highs: list[int] = []
-        candidates: set[int] = set()
-        copies = 0
+        (copies, size of the larger half, position); None when it cannot be cut.
+        A cut at P, between atoms P - 1 and P, leaves atoms of PART on both sides,
+        and a rule's atoms start or end at each candidate position."""
         bit = 1 << column
-        for r in rules:
-            if within[r] & bit:
-                copies += 1
-                continue
-            mask = self.masks[r][column] & part
-            lows.append((mask & -mask).bit_length() - 1)
-            highs.append(mask.bit_length())
-            for start, stop in self.runs(mask):
+        atoms = self.columns[column]
+        masks = [atoms[r] & part for r in rules if not within[r] & bit]
+        copies = len(rules) - len(masks)  # "-" rules: copied by any cut
+        lows = sorted([(m & -m).bit_length() - 1 for m in masks])
+        highs = sorted([m.bit_length() for m in masks])
+        candidates = {*lows, *highs}
+        for m in [m for m in masks if m & (m + (m & -m))]:  # several runs
+            for start, stop in self.runs(m):
                 candidates.update((start, stop))
         bottom, top = (part & -part).bit_length() - 1, part.bit_length()
-        # A cut at P leaves atoms of PART on both sides.
-        valid = [p for p in candidates if part & span(bottom, p) and p < top]
+        valid = [p for p in candidates if bottom < p < top]
         if not valid:
             return None
-        lows.sort()
-        highs.sort()
-        best: tuple[int, int, int] | None = None
-        for p in valid:
-            left = bisect.bisect_left(lows, p)  # rules with atoms below P
-            right = len(highs) - bisect.bisect_right(highs, p)  # ... and at or above P
-            crossing = left + right - len(lows)
-            found = (copies + crossing, max(left, right), p)
-            if best is None or found < best:
-                best = found
-        return best
+        # Per position: the rules with atoms below it, those with none above it,
+        # and the difference, the rules crossing it.
+        below = list(map(bisect.bisect_left, itertools.repeat(lows), valid))
+        done = list(map(bisect.bisect_right, itertools.repeat(highs), valid))
+        crossing = list(map(operator.sub, below, done))
+        fewest = min(crossing)
+        count = len(lows)
+        balance, position = min(
+            (max(b, count - d), p)
+            for b, d, p, n in zip(below, done, valid, crossing, strict=True)
+            if n == fewest
+        )
+        return copies + fewest, balance, position
 
     def halves(
         self, column: int, rules: list[int], part: int, position: int
     ) -> list[tuple[int, list[int]]]:
         below = part & span(0, position)
         above = part & ~below
-        masks = self.masks
+        atoms = self.columns[column]
         return [
-            (half, [r for r in rules if masks[r][column] & half])
-            for half in (below, above)
+            (half, [r for r in rules if atoms[r] & half]) for half in (below, above)
         ]
 
     def winner(self, rules: list[int]) -> int:
@@ -491,6 +519,12 @@ class _Sweep:
                 wins.append(region)
 
 
+def _one_run(mask: int) -> bool:
+    """Whether the set bits of MASK are consecutive (adding its lowest bit carries
+    through all of them)."""
+    return not mask & (mask + (mask & -mask))
+
+
 def _root(parent: list[int], i: int) -> int:
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -499,22 +533,42 @@ def _root(parent: list[int], i: int) -> int:
 
 
 def merge_regions(regions: list[Region]) -> list[Region]:
-    """Join boxes that differ in one column only, until none do: fewer, larger gaps."""
+    """Join boxes that differ in one column only, until none do: fewer, larger gaps.
+
+    Columns are taken in turn, 0, 1, ..., 0, 1, ...; each turn joins the boxes
+    alike but for that column, each where the first of them stood. A turn that
+    joins nothing changes nothing, so the turns stop once every column has had
+    one since the last join. Boxes are compared by numbers standing for their
+    masks: a mask of thousands of atoms is slow to hash, a small number is not."""
     width = len(regions[0]) if regions else 0
-    changed = True
-    while changed:
-        changed = False
-        for c in range(width):
-            joined: dict[Region, int] = {}
-            for region in regions:
-                rest = region[:c] + region[c + 1 :]
-                if rest in joined:
-                    joined[rest] |= region[c]
-                    changed = True
-                else:
-                    joined[rest] = region[c]
-            regions = [rest[:c] + (mask,) + rest[c:] for rest, mask in joined.items()]
-    return regions
+    masks: list[list[int]] = [[] for _ in range(width)]  # per column: number -> mask
+    numbers: list[dict[int, int]] = [{} for _ in range(width)]  # and back
+
+    def number(c: int, mask: int) -> int:
+        found = numbers[c].get(mask)
+        if found is None:
+            found = numbers[c][mask] = len(masks[c])
+            masks[c].append(mask)
+        return found
+
+    boxes = [tuple(map(number, range(width), region)) for region in regions]
+    column, idle = 0, 0  # idle: turns in a row that joined nothing
+    while idle < width:
+        c = column
+        rests = [box[:c] + box[c + 1 :] for box in boxes]
+        joined = dict.fromkeys(rests, 0)
+        if len(joined) == len(rests):
+            idle += 1
+        else:
+            idle = 0
+            of = masks[c]
+            for rest, box in zip(rests, boxes, strict=True):
+                joined[rest] |= of[box[c]]
+            boxes = [
+                (*rest[:c], number(c, mask), *rest[c:]) for rest, mask in joined.items()
+            ]
+        column = (column + 1) % width
+    return [tuple(map(list.__getitem__, masks, box)) for box in boxes]
 
 
 # -- wording: a box as text and as an input ----------------------------------------
