@@ -110,9 +110,33 @@ def _rule_comment(
     if not text.isprintable():
         # Invisible characters (NUL, bidirectional overrides) as escapes, never raw.
         text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    if len(text) <= 80:  # what textwrap gives a single-spaced text that fits
-        return ["# " + text]
-    return ["# " + line for line in textwrap.wrap(text, 80, subsequent_indent="  ")]
+    return ["# " + line for line in _wrap(text)]
+
+
+def _wrap(text: str, width: int = 80, indent: str = "  ") -> list[str]:
+    """`textwrap.wrap(text, width, subsequent_indent=indent)` of a comment's TEXT
+    with the same lines, faster: single-spaced text without hyphens (where textwrap
+    may also break) or words too long for a line is filled greedily with whole
+    words, as textwrap does; anything else goes to textwrap. A large table writes a
+    comment per rule."""
+    if len(text) <= width:  # what textwrap gives a single-spaced text that fits
+        return [text]
+    words = text.split(" ")
+    if (
+        "-" in text
+        or words != text.split()  # other whitespace, or not single spaces
+        or max(map(len, words)) > width - len(indent)
+    ):
+        return textwrap.wrap(text, width, subsequent_indent=indent)
+    lines = []
+    room = width  # of the line begun: WIDTH less its indent
+    while len(text) > room:
+        cut = text.rfind(" ", 0, room + 1)  # after the last word that fits
+        lines.append(text[:cut])
+        text = text[cut + 1 :]
+        room = width - len(indent)
+    lines.append(text)
+    return [lines[0], *(indent + line for line in lines[1:])]
 
 
 def _annotation(column: Column, *, literal: bool = True) -> str:
@@ -225,6 +249,21 @@ _DECIDE_NAMES = {
 }
 
 
+# What the template writes per rule, as literals; attributes, not dicts: Jinja
+# reads an attribute first, and a large table has tens of thousands of rules.
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Hit:
+    comment: list[str]  # the lines of the rule's comment
+    value: str  # its prebuilt hit
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _RuleRow:
+    id: str
+    location: str
+    annotations: str
+
+
 def _version(
     project: Project, decision: Decision, table: Table, number: int
 ) -> dict[str, Any]:
@@ -244,10 +283,10 @@ def _version(
     single = not table.returns_list and table.aggregation is None
     seen: dict[tuple[str, int], str] = {}
     hits = [
-        {
-            "comment": _rule_comment(table, table.rules[p], seen),
-            "value": _hit_literal(table, table.rules[p]),
-        }
+        _Hit(
+            _rule_comment(table, table.rules[p], seen),
+            _hit_literal(table, table.rules[p]),
+        )
         for p in order
     ]
     names = {n for c in columns for n in c.names} | (
@@ -287,11 +326,11 @@ def _version(
         frame_policy = "python"
     effective = f"{py_literal(table.effective_from)}, {py_literal(table.effective_to)}"
     rules = [
-        {
-            "id": py_literal(rule.id),
-            "location": py_literal(str(rule.location)),
-            "annotations": py_literal(tuple(rule.annotations)),
-        }
+        _RuleRow(
+            py_literal(rule.id),
+            py_literal(str(rule.location)),
+            py_literal(tuple(rule.annotations)),
+        )
         for rule in table.rules
     ]
     return {
