@@ -250,6 +250,45 @@ def some(items: Any, kind: str, test: Any) -> bool | None:
     return found
 
 
+def atoms(
+    items: Any,
+    kind: str,
+    prefixes: tuple[tuple[int, Mapping[str, int]], ...],
+    equal: Mapping[str, int],
+    tests: tuple[tuple[int, Any], ...],
+    each: bool,
+) -> tuple[int, int, tuple[int, ...]] | None:
+    """One pass over the elements of the list ITEMS for all the quantified entries of
+    its column: the basic tests (atoms) of those entries that each element passes, as
+    bits (bit k for the k-th atom). Returns the bits some element passes, those every
+    element passes (all bits for `[]`) and, with EACH, every element's bits; None
+    when ITEMS is None. PREFIXES maps a prefix length to {prefix: its bits} (code and
+    string `M54.*`), EQUAL a string to its bits, TESTS are (bit, test) for the other
+    atoms. Every element is checked to be of KIND (TypeError otherwise, as `some`)."""
+    if items is None:
+        return None
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError(f"not a list of {kind}")
+    allowed = _ELEMENTS[kind]
+    some = 0
+    every = -1
+    found: list[int] = []
+    for item in items:
+        if type(item) not in allowed:
+            raise TypeError(f"not a list of {kind}")
+        bits = equal.get(item, 0) if equal else 0
+        for length, table in prefixes:
+            bits |= table.get(item[:length], 0)
+        for bit, test in tests:
+            if test(item):
+                bits |= bit
+        some |= bits
+        every &= bits
+        if each:
+            found.append(bits)
+    return some, every, tuple(found)
+
+
 def every(items: Any, kind: str, test: Any) -> bool | None:
     """Whether every element of ITEMS passes TEST (`every(...)`); as `some`."""
     if items is None:
@@ -333,6 +372,28 @@ def years_and_months(start: Any, end: Any) -> YearsMonths | None:
     if _within_month(end) < _within_month(start):
         months -= 1
     return YearsMonths(sign * months)
+
+
+def ym_field(start: Any, end: Any, name: str) -> int | None:
+    """`years and months duration(START, END).years` (NAME `years`) or `.months`,
+    without building the duration: integer arithmetic when both are dates, else
+    as `field(years_and_months(START, END), NAME)`."""
+    if type(start) is datetime.date and type(end) is datetime.date:
+        if end < start:
+            total = -_months(end, start)
+        else:
+            total = _months(start, end)
+        years = int(total / 12)
+        return years if name == "years" else total - 12 * years
+    return field(years_and_months(start, end), name)  # type: ignore[no-any-return]
+
+
+def days_between(a: Any, b: Any) -> int | None:
+    """`(A - B).days` of two dates, without the duration; else as
+    `field(sub(A, B), "days")`."""
+    if type(a) is datetime.date and type(b) is datetime.date:
+        return a.toordinal() - b.toordinal()
+    return field(sub(a, b), "days")  # type: ignore[no-any-return]
 
 
 def _months(start: datetime.date, end: datetime.date) -> int:

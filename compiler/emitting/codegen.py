@@ -39,7 +39,7 @@ import textwrap
 from typing import Any
 
 from compiler.checking.analyse import Example
-from compiler.emitting import strategy
+from compiler.emitting import quantified, strategy
 from compiler.emitting.explain import explain_version
 from compiler.emitting.formatting import EVERY, format_sources, split_line, unsplit
 from compiler.emitting.index import bit_order, build_axes, disjoint
@@ -423,7 +423,8 @@ def render_table(project: Project, decision: Decision) -> str:
     finishing = bool(versions[0]["finish"])
     names_used = _datetime_names(versioned or DataType.DATE in types, types)
     for c in computed:
-        found = re.findall(r"\b(timedelta|datetime|date|time)\(", c["python"])
+        code = "\n".join([c["python"], *c["constants"]])
+        found = re.findall(r"\b(timedelta|datetime|date|time)\(", code)
         names_used = sorted({*names_used, *found})
     return (
         environment()
@@ -595,6 +596,8 @@ def _computed(table: Table, prefix: str) -> list[dict[str, Any]]:
     inputs its expression reads. The expression reaches the code only as Python built
     from its checked tree (names are the table's inputs, literals `py_literal`)."""
     by_name = {c.name: c for c in table.inputs}
+    atom_passes = quantified.passes(table)
+    inline = {n: py for p in atom_passes.values() for n, py in p.entries.items()}
     found = []
     for column in table.inputs:
         typed = column.expression
@@ -613,6 +616,13 @@ def _computed(table: Table, prefix: str) -> list[dict[str, Any]]:
             {
                 "name": column.name,
                 "python": typed.python,
+                "inline": inline.get(column.name, typed.python),
+                "before": (
+                    [f"{p.variable} = {p.call}"]
+                    if (p := atom_passes.get(column.name))
+                    else []
+                ),
+                "constants": list(p.constants) if p else [],
                 "arguments": [
                     {
                         "name": n,
