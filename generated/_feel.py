@@ -200,6 +200,22 @@ def sign(a: Any, b: Any) -> str | None:
     return "less" if a < b else "greater" if a > b else "equal"
 
 
+_LAST_DAY = datetime.date.max.toordinal()
+
+
+def sign_days(a: Any, b: Any, days: int) -> str | None:
+    """`sign(A, B + DAYS days)` of two dates by their ordinals, without building the
+    shifted date and the duration; null when either is null or B + DAYS leaves the
+    dates' range (as `add`/`sub` give). Other values: as `sign` of `add`."""
+    if type(a) is datetime.date and type(b) is datetime.date:
+        shifted = b.toordinal() + days
+        if shifted < 1 or shifted > _LAST_DAY:
+            return None
+        x = a.toordinal()
+        return "less" if x < shifted else "greater" if x > shifted else "equal"
+    return sign(a, add(b, datetime.timedelta(days=days)))
+
+
 _ELEMENTS: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "code": (str,),
@@ -272,6 +288,15 @@ def atoms(
     allowed = _ELEMENTS[kind]
     some = 0
     every = -1
+    if len(prefixes) == 1 and not equal and not tests and not each:
+        ((length, table),) = prefixes  # the usual case: prefixes of one length
+        for item in items:
+            if type(item) not in allowed:
+                raise TypeError(f"not a list of {kind}")
+            bits = table.get(item[:length], 0)
+            some |= bits
+            every &= bits
+        return some, every, ()
     found: list[int] = []
     for item in items:
         if type(item) not in allowed:
@@ -380,11 +405,14 @@ def ym_field(start: Any, end: Any, name: str) -> int | None:
     as `field(years_and_months(START, END), NAME)`."""
     if type(start) is datetime.date and type(end) is datetime.date:
         if end < start:
-            total = -_months(end, start)
+            start, end, sign = end, start, -1
         else:
-            total = _months(start, end)
-        years = int(total / 12)
-        return years if name == "years" else total - 12 * years
+            sign = 1
+        total: int = (end.year - start.year) * 12 + end.month - start.month
+        if end.day < start.day:
+            total -= 1
+        years = total // 12  # the whole months are not negative here
+        return sign * (years if name == "years" else total - 12 * years)
     return field(years_and_months(start, end), name)  # type: ignore[no-any-return]
 
 

@@ -4,13 +4,15 @@ and `evaluate_frame` keep one scan of the list per entry (`feel.some`, ...). Bot
 and the reference interpreter, must decide alike on any list; entries that differ
 only in the order of their tests are one derived column. Also: the fused
 `years and months duration(a, b).years` / `.months` and `(a - b).days` of dates equal
-the field of the duration they skip building.
+the field of the duration they skip building, and a date compared with a date input
+shifted by whole days (`feel.sign_days`) equals the comparison with the shifted date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +135,48 @@ def test_fused_fields_fall_back_to_the_reference(start: Any, end: Any) -> None:
     for name in ("years", "months"):
         expected = _feel.field(_feel.years_and_months(start, end), name)
         assert _feel.ym_field(start, end, name) == expected
+
+
+@given(
+    a=st.one_of(st.none(), dates),
+    b=st.one_of(st.none(), dates),
+    days=st.one_of(
+        st.integers(min_value=-400, max_value=400),
+        st.integers(min_value=-4_000_000, max_value=4_000_000),
+    ),
+)
+def test_sign_days_equals_the_comparison_with_the_shifted_date(
+    a: dt.date | None, b: dt.date | None, days: int
+) -> None:
+    shifted = _feel.add(b, dt.timedelta(days=days))
+    assert _feel.sign_days(a, b, days) == _feel.sign(a, shifted)
+
+
+def test_an_entry_naming_a_shifted_date_compiles_to_sign_days(
+    tmp_path: Path,
+) -> None:
+    table = decision_table(
+        "xray_window",
+        [
+            ("date_of_service", "input", "date", None),
+            ("xray_date", "input", "date", None),
+            ("recent", "output", "boolean", None),
+        ],
+        [
+            ("R1", "-", "[date_of_service - 2 weeks..date_of_service]", True),
+            ("R2", "-", "> date_of_service + 1 days", False),
+        ],
+        hit_policy="FIRST",
+    )
+    module = compiled_module(
+        compile_books(tmp_path, {"x.xlsx": [table]}), "xray_window"
+    )
+    assert "sign_days" in module.evaluate.__code__.co_names  # not feel.sub
+    service = dt.date(2025, 3, 1)
+    for offset in range(-20, 5):
+        xray = service + dt.timedelta(days=offset)
+        inputs = {"date_of_service": service, "xray_date": xray}
+        found = module.evaluate(**inputs)
+        assert module.explain(**inputs).result == found
+        expected = ("R1",) if -14 <= offset <= 0 else ("R2",) if offset > 1 else ()
+        assert found.matched == expected

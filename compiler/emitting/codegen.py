@@ -43,6 +43,7 @@ from compiler.emitting import quantified, strategy
 from compiler.emitting.explain import explain_version
 from compiler.emitting.formatting import EVERY, format_sources, split_line, unsplit
 from compiler.emitting.index import bit_order, build_axes, disjoint
+from compiler.emitting.inline import fast_python as inline_python
 from compiler.emitting.literals import environment, py_literal
 from compiler.emitting.markdown import render_markdown
 from compiler.emitting.masks import Rendered, describe, render_axis
@@ -598,6 +599,10 @@ def _computed(table: Table, prefix: str) -> list[dict[str, Any]]:
     by_name = {c.name: c for c in table.inputs}
     atom_passes = quantified.passes(table)
     inline = {n: py for p in atom_passes.values() for n, py in p.entries.items()}
+    for column in table.inputs:
+        fast = inline_python(column, by_name)
+        if fast is not None:
+            inline[column.name] = fast
     found = []
     for column in table.inputs:
         typed = column.expression
