@@ -321,14 +321,14 @@ def _version(
         "fast": fast,
         "checked": f"checked_mask({prefix}_COLUMNS, ({arguments}{',' if len(table.inputs) == 1 else ''}), {prefix}_ALL)",
         "decide_lines": [
-            f"return _finish({decide}(mask), {arguments})"
+            f"return _finish({decide}(mask), {_finish_arguments(table)})"
             if finishing
             else f"return {decide}(mask)"
         ]
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
         "finish": _finish_code(table) if finishing else "",
-        "finish_found": f"_finish(found, {arguments})",
+        "finish_found": f"_finish(found, {_finish_arguments(table)})",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
@@ -485,6 +485,16 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
     return [line.replace("\\", "\\\\").replace('"', '\\"') for line in text]
 
 
+def _finish_read(table: Table) -> list[Column]:
+    """The inputs that TABLE's computed outputs read, in column order."""
+    read = {n for r in table.rules for t in r.output_expressions if t for n in t.names}
+    return [c for c in table.inputs if c.name in read]
+
+
+def _finish_arguments(table: Table) -> str:
+    return ", ".join(c.name for c in _finish_read(table))
+
+
 def _finish_code(table: Table) -> str:
     """`_finish`: the Result of the deciding rule with its computed outputs (version
     2) computed from the inputs; Python built from the checked expressions. Rules
@@ -512,7 +522,11 @@ def _finish_code(table: Table) -> str:
         "",
         "def _finish(",
         "    result: Result,",
-        *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
+        *(
+            f"    {c.name}: {_annotation(c, literal=False)},"
+            for c in _finish_read(table)
+        ),
+        "    **_others: object,  # explain and evaluate_frame pass every input",
         ") -> Result:",
     ]
     if table.returns_list:  # COLLECT, RULE ORDER: an Outputs per matched rule
