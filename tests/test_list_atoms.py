@@ -86,7 +86,7 @@ def test_entries_that_differ_in_test_order_share_a_column(
     # evaluate reads each list's atoms once: feel.atoms, not feel.some per entry
     assert "atoms" in module.evaluate.__code__.co_names
     assert "some" not in module.evaluate.__code__.co_names
-    assert set(module._CODES_PREFIXES[0][1]) == {"M54.", "M51."}
+    assert set(module._CODES_ATOM_PREFIXES[0][1]) == {"M54.", "M51."}
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -50,7 +50,7 @@ def passes(table: Table) -> dict[str, Pass]:
     columns = {c.name: c for c in table.inputs}
     found = {}
     for source, entries in by_source.items():
-        made = _pass(columns[source], entries)
+        made = _pass(columns[source], entries, set(columns))
         if made is not None:
             found[entries[0][0].name] = made
     return found
@@ -61,7 +61,9 @@ def _tests(tree: Quantified) -> UnaryTests:
     return tree.tests
 
 
-def _pass(source: Column, entries: list[tuple[Column, Quantified]]) -> Pass | None:
+def _pass(
+    source: Column, entries: list[tuple[Column, Quantified]], taken: set[str]
+) -> Pass | None:
     kind = entries[0][1].type
     atoms: list[Test] = list(
         dict.fromkeys(t for _, tree in entries for t in _tests(tree).tests)
@@ -86,6 +88,8 @@ def _pass(source: Column, entries: list[tuple[Column, Quantified]]) -> Pass | No
             test = predicate(UnaryTests((atom,)), source.type)
             others.append((bit[atom], f"lambda v: {test}"))
     variable = f"{source.name}_atoms"
+    while variable in taken:  # not the name of an input
+        variable += "_"
     upper = f"_{source.name.upper()}"
     each = False
     python: dict[str, str] = {}
@@ -124,13 +128,13 @@ def _pass(source: Column, entries: list[tuple[Column, Quantified]]) -> Pass | No
     )
     constants = (
         *textwrap.wrap(said, 86, initial_indent="# ", subsequent_indent="# "),
-        f"{upper}_PREFIXES: tuple[tuple[int, dict[str, int]], ...] = ({tables}{',' if tables else ''})",
-        f"{upper}_EQUAL: dict[str, int] = {{{named}}}",
-        f"{upper}_TESTS: tuple[tuple[int, Any], ...] = ({tested}{',' if tested else ''})",
+        f"{upper}_ATOM_PREFIXES: tuple[tuple[int, dict[str, int]], ...] = ({tables}{',' if tables else ''})",
+        f"{upper}_ATOM_EQUAL: dict[str, int] = {{{named}}}",
+        f"{upper}_ATOM_TESTS: tuple[tuple[int, Any], ...] = ({tested}{',' if tested else ''})",
     )
     call = (
-        f"feel.atoms({source.name}, {kind!r}, {upper}_PREFIXES, {upper}_EQUAL, "
-        f"{upper}_TESTS, {each})"
+        f"feel.atoms({source.name}, {kind!r}, {upper}_ATOM_PREFIXES, {upper}_ATOM_EQUAL, "
+        f"{upper}_ATOM_TESTS, {each})"
     )
     return Pass(variable, call, constants, python)
 
