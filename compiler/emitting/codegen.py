@@ -39,10 +39,11 @@ import textwrap
 from typing import Any
 
 from compiler.checking.analyse import Example
-from compiler.emitting import strategy
+from compiler.emitting import quantified, strategy
 from compiler.emitting.explain import explain_version
 from compiler.emitting.formatting import EVERY, format_sources, split_line, unsplit
 from compiler.emitting.index import bit_order, build_axes, disjoint
+from compiler.emitting.inline import fast_python as inline_python
 from compiler.emitting.literals import environment, py_literal
 from compiler.emitting.markdown import render_markdown
 from compiler.emitting.masks import Rendered, describe, render_axis
@@ -362,14 +363,14 @@ def _version(
         "fast": fast,
         "checked": f"checked_mask({prefix}_COLUMNS, ({arguments}{',' if len(table.inputs) == 1 else ''}), {prefix}_ALL)",
         "decide_lines": [
-            f"return _finish({decide}(mask), {arguments})"
+            f"return _finish({decide}(mask), {_finish_arguments(table)})"
             if finishing
             else f"return {decide}(mask)"
         ]
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
         "finish": _finish_code(table) if finishing else "",
-        "finish_found": f"_finish(found, {arguments})",
+        "finish_found": f"_finish(found, {_finish_arguments(table)})",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
@@ -474,7 +475,8 @@ def render_table(project: Project, decision: Decision) -> str:
     finishing = bool(versions[0]["finish"])
     names_used = _datetime_names(versioned or DataType.DATE in types, types)
     for c in computed:
-        found = re.findall(r"\b(timedelta|datetime|date|time)\(", c["python"])
+        code = "\n".join([c["python"], *c["constants"]])
+        found = re.findall(r"\b(timedelta|datetime|date|time)\(", code)
         names_used = sorted({*names_used, *found})
     return (
         environment()
@@ -537,6 +539,16 @@ def _input_doc(column: Column, width: int = 80) -> list[str]:
     return [line.replace("\\", "\\\\").replace('"', '\\"') for line in text]
 
 
+def _finish_read(table: Table) -> list[Column]:
+    """The inputs that TABLE's computed outputs read, in column order."""
+    read = {n for r in table.rules for t in r.output_expressions if t for n in t.names}
+    return [c for c in table.inputs if c.name in read]
+
+
+def _finish_arguments(table: Table) -> str:
+    return ", ".join(c.name for c in _finish_read(table))
+
+
 def _finish_code(table: Table) -> str:
     """`_finish`: the Result of the deciding rule with its computed outputs (version
     2) computed from the inputs; Python built from the checked expressions. Rules
@@ -568,7 +580,11 @@ def _finish_code(table: Table) -> str:
         "",
         "def _finish(",
         "    result: Result,",
-        *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
+        *(
+            f"    {c.name}: {_annotation(c, literal=False)},"
+            for c in _finish_read(table)
+        ),
+        "    **_others: object,  # explain and evaluate_frame pass every input",
         ") -> Result:",
     ]
     if table.returns_list:  # COLLECT, RULE ORDER: an Outputs per matched rule
@@ -579,7 +595,9 @@ def _finish_code(table: Table) -> str:
         ]
     else:
         lines += [
-            '    """The Result with the computed outputs of its deciding rule."""',
+            '    """The Result with the computed outputs of its deciding rule (built by',
+            "    tuple.__new__, without the NamedTuples' own __new__: cheaper per call).",
+            '    """',
             "    matched = _FINISH.get(result.matched[0]) if result.matched else None",
         ]
     for branch, (fields, expressions) in enumerate(computes.items()):
@@ -588,14 +606,16 @@ def _finish_code(table: Table) -> str:
                 f"        if matched == {branch}:",
                 f"            outputs[found] = outputs[found]._replace({fields})",
             ]
-        else:  # the Outputs built at once: cheaper than _replace
+        else:  # the Outputs built at once, by tuple.__new__: cheaper than
+            # _replace and than the NamedTuples' own __new__ (a Python function)
             built = ", ".join(
                 python(c, typed) if typed is not None else f"result.outputs.{c.name}"
                 for c, typed in zip(table.outputs, expressions, strict=True)
             )
             lines += [
                 f"    if matched == {branch}:",
-                f"        return Result(Outputs({built}), result.matched)",
+                f"        outputs = tuple.__new__(Outputs, ({built},))",
+                "        return tuple.__new__(Result, (outputs, result.matched))",
             ]
     lines.append(
         "    return Result(tuple(outputs), result.matched)"
@@ -697,6 +717,12 @@ def _computed(table: Table, prefix: str) -> list[dict[str, Any]]:
     inputs its expression reads. The expression reaches the code only as Python built
     from its checked tree (names are the table's inputs, literals `py_literal`)."""
     by_name = {c.name: c for c in table.inputs}
+    atom_passes = quantified.passes(table)
+    inline = {n: py for p in atom_passes.values() for n, py in p.entries.items()}
+    for column in table.inputs:
+        fast = inline_python(column, by_name)
+        if fast is not None:
+            inline[column.name] = fast
     found = []
     for column in table.inputs:
         typed = column.expression
@@ -715,6 +741,13 @@ def _computed(table: Table, prefix: str) -> list[dict[str, Any]]:
             {
                 "name": column.name,
                 "python": typed.python,
+                "inline": inline.get(column.name, typed.python),
+                "before": (
+                    [f"{p.variable} = {p.call}"]
+                    if (p := atom_passes.get(column.name))
+                    else []
+                ),
+                "constants": list(p.constants) if p else [],
                 "arguments": [
                     {
                         "name": n,

@@ -613,10 +613,17 @@ def _lower_quantified(
         source = inputs[position]
         counts[position] = counts.get(position, 0) + 1
         name = _unique(f"{source.name}_{entry.quantifier}_{counts[position]}", names)
-        text = next(
-            q.text for (_, p), q in sorted(quantified.items()) if (p, _blank(q)) == key
+        first = next(
+            q for (_, p), q in sorted(quantified.items()) if (p, _blank(q)) == key
         )
-        test = _predicate(entry.tests, source.type)
+        text = first.text  # its text and its tests in their order, each once
+        entry = dataclasses.replace(
+            first,
+            tests=dataclasses.replace(
+                first.tests, tests=tuple(dict.fromkeys(first.tests.tests))
+            ),
+        )
+        test = predicate(entry.tests, source.type)
         function = {"any": "some", "every": "every", "none": "none"}[entry.quantifier]
         python = (
             f"feel.{function}({source.name}, {source.type.value!r}, lambda v: {test})"
@@ -635,8 +642,13 @@ def _lower_quantified(
 
 
 def _blank(entry: Quantifier) -> Quantifier:
-    """ENTRY without its text: entries that differ only in spacing are one column."""
-    return dataclasses.replace(entry, text="")
+    """ENTRY without its text and its tests in one order, each once: entries that
+    differ only in spacing or in the order of their tests (`any(M54.*, M51.*)`,
+    `any(M51.*, M54.*)`) are one column."""
+    tests = tuple(sorted(set(entry.tests.tests), key=repr))
+    return dataclasses.replace(
+        entry, text="", tests=dataclasses.replace(entry.tests, tests=tests)
+    )
 
 
 def _boolean(name: str, source: Column, typed: Typed) -> Column:
@@ -683,7 +695,7 @@ def _position(inputs: tuple[Column, ...], name: str) -> int:
     return next(i for i, c in enumerate(inputs) if c.name == name)
 
 
-def _predicate(tests: UnaryTests, type_: DataType) -> str:
+def predicate(tests: UnaryTests, type_: DataType) -> str:
     """TESTS on an element `v` as Python (values as `py_literal`)."""
     parts: list[str] = []
     for test in tests.tests:
