@@ -2,7 +2,7 @@
 its elements.
 
 Each distinct `any(...)`, `every(...)` or `none(...)` entry of a list column is a
-derived boolean column (`codes_any_1`, see `reading.sheets.computed.lower`) whose
+derived boolean column (`codes_any_1`, see `reading.sheets.lowering.lower`) whose
 reference Python (`feel.some(codes, "code", lambda v: ...)`) scans the list. The
 `_compute_` functions, `explain` and `evaluate_frame` keep that; `evaluate` instead
 finds once per call which basic tests of all those entries (atoms: a prefix, a
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from compiler.emitting.literals import py_literal
 from compiler.expressions.syntax import Quantified
 from compiler.model import Column, Equals, Prefix, Table, Test, UnaryTests
-from compiler.reading.sheets.computed import predicate
+from compiler.reading.sheets.lowering import predicate
 
 _STRINGS = ("string", "code")
 

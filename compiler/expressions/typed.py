@@ -623,7 +623,7 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
     name = node.function
     if name == "years and months duration":
         return _feel.years_and_months(*(run(a) for a in node.arguments))
-    if name == "sign":  # a derived column (compiler.reading.sheets.computed)
+    if name == "sign":  # a derived column (compiler.reading.sheets.lowering)
         return _feel.sign(*(run(a) for a in node.arguments))
     if name == "same":  # likewise, of a string, code or boolean column
         return _feel.same(*(run(a) for a in node.arguments))
