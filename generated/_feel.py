@@ -182,6 +182,22 @@ def same(a: Any, b: Any) -> str | None:
     return "equal" if a == b else "different"
 
 
+_LAST_DAY = datetime.date.max.toordinal()
+
+
+def sign_days(a: Any, b: Any, days: int) -> str | None:
+    """`sign(A, B + DAYS days)` of two dates by their ordinals, without building the
+    shifted date and the duration; null when either is null or B + DAYS leaves the
+    dates' range (as `add`/`sub` give). Other values: as `sign` of `add`."""
+    if type(a) is datetime.date and type(b) is datetime.date:
+        shifted = b.toordinal() + days
+        if shifted < 1 or shifted > _LAST_DAY:
+            return None
+        x = a.toordinal()
+        return "less" if x < shifted else "greater" if x > shifted else "equal"
+    return sign(a, add(b, datetime.timedelta(days=days)))
+
+
 _ELEMENTS: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "code": (str,),
@@ -231,6 +247,54 @@ def some(items: Any, kind: str, test: Any) -> bool | None:
         if not found and test(item):
             found = True
     return found
+
+
+def atoms(
+    items: Any,
+    kind: str,
+    prefixes: tuple[tuple[int, Mapping[str, int]], ...],
+    equal: Mapping[str, int],
+    tests: tuple[tuple[int, Any], ...],
+    each: bool,
+) -> tuple[int, int, tuple[int, ...]] | None:
+    """One pass over the elements of the list ITEMS for all the quantified entries of
+    its column: the basic tests (atoms) of those entries that each element passes, as
+    bits (bit k for the k-th atom). Returns the bits some element passes, those every
+    element passes (all bits for `[]`) and, with EACH, every element's bits; None
+    when ITEMS is None. PREFIXES maps a prefix length to {prefix: its bits} (code and
+    string `M54.*`), EQUAL a string to its bits, TESTS are (bit, test) for the other
+    atoms. Every element is checked to be of KIND (TypeError otherwise, as `some`)."""
+    if items is None:
+        return None
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError(f"not a list of {kind}")
+    allowed = _ELEMENTS[kind]
+    some = 0
+    every = -1
+    if len(prefixes) == 1 and not equal and not tests and not each:
+        ((length, table),) = prefixes  # the usual case: prefixes of one length
+        for item in items:
+            if type(item) not in allowed:
+                raise TypeError(f"not a list of {kind}")
+            bits = table.get(item[:length], 0)
+            some |= bits
+            every &= bits
+        return some, every, ()
+    found: list[int] = []
+    for item in items:
+        if type(item) not in allowed:
+            raise TypeError(f"not a list of {kind}")
+        bits = equal.get(item, 0) if equal else 0
+        for length, table in prefixes:
+            bits |= table.get(item[:length], 0)
+        for bit, test in tests:
+            if test(item):
+                bits |= bit
+        some |= bits
+        every &= bits
+        if each:
+            found.append(bits)
+    return some, every, tuple(found)
 
 
 def every(items: Any, kind: str, test: Any) -> bool | None:
@@ -321,6 +385,31 @@ def years_and_months(start: Any, end: Any) -> YearsMonths | None:
     if _within_month(end) < _within_month(start):
         months -= 1
     return YearsMonths(sign * months)
+
+
+def ym_field(start: Any, end: Any, name: str) -> int | None:
+    """`years and months duration(START, END).years` (NAME `years`) or `.months`,
+    without building the duration: integer arithmetic when both are dates, else
+    as `field(years_and_months(START, END), NAME)`."""
+    if type(start) is datetime.date and type(end) is datetime.date:
+        if end < start:
+            start, end, sign = end, start, -1
+        else:
+            sign = 1
+        total: int = (end.year - start.year) * 12 + end.month - start.month
+        if end.day < start.day:
+            total -= 1
+        years = total // 12  # the whole months are not negative here
+        return sign * (years if name == "years" else total - 12 * years)
+    return field(years_and_months(start, end), name)  # type: ignore[no-any-return]
+
+
+def days_between(a: Any, b: Any) -> int | None:
+    """`(A - B).days` of two dates, without the duration; else as
+    `field(sub(A, B), "days")`."""
+    if type(a) is datetime.date and type(b) is datetime.date:
+        return a.toordinal() - b.toordinal()
+    return field(sub(a, b), "days")  # type: ignore[no-any-return]
 
 
 def _months(start: datetime.date, end: datetime.date) -> int:

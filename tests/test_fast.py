@@ -151,14 +151,19 @@ def _decided(table: Any, inputs: dict[str, Value], candidates: Any) -> Any:
 @given(data=st.data())
 def test_candidate_rules_leave_out_no_match(data: st.DataObject) -> None:
     """The analysis narrows the rules the interpreter tests for generated examples
-    (`analyse._Candidates`): the answers stay the interpreter's own, for valid and
-    invalid inputs alike."""
+    (`analyse._Candidates`), and where it places every value answers without the
+    interpreter testing them: the matching rules, the first of them and the answers
+    stay the interpreter's own, for valid and invalid inputs alike."""
     from compiler.checking.analyse.inputs import _Candidates
 
     case = data.draw(tables())
     candidates = _Candidates()
     for _ in range(5):
         inputs = data.draw(inputs_for(case))
+        for first in (False, True):
+            assert interpret.matching_rules(
+                case.table, inputs, candidates, first=first
+            ) == interpret.matching_rules(case.table, inputs, first=first), inputs
         assert _decided(case.table, inputs, candidates) == _decided(
             case.table, inputs, None
         ), inputs

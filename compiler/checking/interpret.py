@@ -32,9 +32,10 @@ class MissingInput(Exception):
 
 
 Outputs = dict[str, Value]
-# (table, values) -> the rules that may match, in rule order: every other rule is
-# known not to (the analysis finds them from its atoms, for large tables)
-Candidates = Callable[[Table, dict[str, Value]], Iterable[Rule]]
+# (table, values) -> the rules that may match, in rule order (every other rule is
+# known not to), and whether each of them is known to match; the analysis finds them
+# from its atoms, for large tables
+Candidates = Callable[[Table, dict[str, Value]], tuple[Iterable[Rule], bool]]
 
 
 def version_in_force(project: Project, name: str, as_of: dt.date | None) -> Table:
@@ -61,18 +62,25 @@ def matching_rules(
 ) -> list[Rule]:
     """The rules of TABLE whose every entry accepts VALUES, in rule order (with
     FIRST, only the first of them). Only CANDIDATES(table, values) are tested when
-    given. NaN is a missing value, as in the generated evaluators."""
+    given, and none when it knows that each of them matches. NaN is a missing value,
+    as in the generated evaluators."""
     if any(isinstance(v, float) and v != v for v in values.values()):
         values = {
             k: None if isinstance(v, float) and v != v else v for k, v in values.items()
         }
-    rules = table.rules if candidates is None else candidates(table, values)
+    rules, known = (
+        (table.rules, False) if candidates is None else candidates(table, values)
+    )
     found = (
-        rule
-        for rule in rules
-        if all(
-            tests_match(entry, values.get(c.name))
-            for c, entry in zip(table.inputs, rule.inputs, strict=True)
+        rules
+        if known
+        else (
+            rule
+            for rule in rules
+            if all(
+                tests_match(entry, values.get(c.name))
+                for c, entry in zip(table.inputs, rule.inputs, strict=True)
+            )
         )
     )
     return list(itertools.islice(found, 1) if first else found)

@@ -25,6 +25,7 @@ from compiler.model import (
     Rule,
     Table,
     Test,
+    UnaryTests,
     Value,
 )
 from compiler.reading.cells import tests_match
@@ -141,23 +142,29 @@ def check_rule_ids(project: Project) -> Iterator[Diagnostic]:
 
 def check_values(project: Project) -> Iterator[Diagnostic]:
     """Every value written in a rule, a Default or a test lies within its Values."""
-    rows: list[tuple[Column, Value, Location]] = []
+    # (column, value, where, cell): the value is in CELL of WHERE, or at WHERE when
+    # CELL is None; the cell's Location is made only for a diagnostic (a large table
+    # has over a hundred thousand cells).
+    rows: list[tuple[Column, Value, Location, str | None]] = []
     for decision in project.decisions:
         for table in decision.versions:
             for column in table.outputs:
                 if column.has_default:
-                    rows.append((column, column.default, column.location))
+                    rows.append((column, column.default, column.location, None))
             for rule in table.rules:
                 for column, entry, cell in zip(
                     table.inputs, rule.inputs, rule.input_cells, strict=True
                 ):
+                    if column.values is None:
+                        continue
                     for test in entry.tests:
                         for value in _test_values(test, column):
-                            rows.append((column, value, rule.location.at(cell)))
+                            rows.append((column, value, rule.location, cell))
                 for column, value, cell in zip(
                     table.outputs, rule.outputs, rule.output_cells, strict=True
                 ):
-                    rows.append((column, value, rule.location.at(cell)))
+                    if column.values is not None:
+                        rows.append((column, value, rule.location, cell))
     for suite in project.suites:
         decision = project.decision(suite.table)
         chain = {c.name: c for c in _safe_chain(project, suite.table)}
@@ -165,17 +172,15 @@ def check_values(project: Project) -> Iterator[Diagnostic]:
             table = _version_on(decision, case.as_of)
             known = {**chain, **{c.name: c for c in table.inputs + table.outputs}}
             for name, value in case.inputs:
-                rows.append((known[name], value, case.cell(name)))
+                rows.append((known[name], value, case.cell(name), None))
             for name, expected in case.expected:
                 for value in expected if isinstance(expected, tuple) else (expected,):
-                    rows.append((known[name], value, case.cell(name)))
-    entries = [
-        (c, v, loc) for c, v, loc in rows if c.values is not None and v is not None
-    ]
+                    rows.append((known[name], value, case.cell(name), None))
+    entries = [row for row in rows if row[0].values is not None and row[1] is not None]
     # Each distinct value of a column is checked once, however many cells repeat it;
     # type and value: 1 and True, or 1 and 1.0, are different cells.
     verdict: dict[tuple[int, type, Value], bool] = {}
-    for column, value, where in entries:
+    for column, value, where, ref in entries:
         key = (id(column), type(value), value)  # entries keep every column alive
         allowed = verdict.get(key)
         if allowed is None:
@@ -185,7 +190,7 @@ def check_values(project: Project) -> Iterator[Diagnostic]:
         yield _error(
             "E405",
             f"{value!r} is not one of the allowed Values of {column.name!r}",
-            where,
+            where if ref is None else where.at(ref),
             value,
             suggest(str(value), [str(v) for v in column.value_list])
             or _allowed_hint(column),
@@ -439,20 +444,24 @@ def check_duplicate_rules(project: Project) -> Iterator[Diagnostic]:
     """A rule with the same entries and outputs as an earlier one adds nothing: usually
     a row copied and not edited. Entries compare as sets (`CT, MRI` is `MRI, CT`)."""
     rules = [(t, r) for d in project.decisions for t in d.versions for r in t.rules]
+    entries: dict[int, tuple[bool, tuple[str, ...]]] = {}  # by entry object: shared
+
+    def entry_key(e: UnaryTests) -> tuple[bool, tuple[str, ...]]:
+        found = entries.get(id(e))
+        if found is None:
+            found = entries[id(e)] = (e.negated, tuple(sorted(map(repr, e.tests))))
+        return found
+
     keys = [
         (
             str(t.location),
-            repr(
-                (
-                    [(e.negated, sorted(map(repr, e.tests))) for e in r.inputs],
-                    [f"{type(v).__name__}:{v!r}" for v in r.outputs],
-                    [e.python for e in r.output_expressions if e is not None],
-                )
-            ),
+            tuple(map(entry_key, r.inputs)),
+            tuple(f"{type(v).__name__}:{v!r}" for v in r.outputs),
+            tuple(e.python for e in r.output_expressions if e is not None),
         )
         for t, r in rules
     ]
-    earlier: dict[tuple[str, str], int] = {}
+    earlier: dict[Hashable, int] = {}
     for position, key in enumerate(keys):
         earlier.setdefault(key, position)
     for position in _repeated(keys):

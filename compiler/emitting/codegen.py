@@ -28,6 +28,10 @@ Evaluators never test rules one by one (`index` computes what they look up):
 - `evaluate_frame` hands the same masks to `_frame.decide_frame` (vectorized).
 - The test modules are rendered by `suites`.
 
+The version-2 parts (the `_compute_` functions of computed and derived inputs,
+`_finish` for computed outputs, list inputs) come from `computed`; the annotations,
+`evaluate`'s parameters and the structures of path outputs from `signatures`.
+
 The runtime (`compiler/emitting/runtime/`) is copied into the package as it is.
 """
 
@@ -40,19 +44,32 @@ from typing import Any
 
 from compiler.checking.analyse import Example
 from compiler.emitting import strategy
+from compiler.emitting.computed import (
+    computed_check,
+    computed_inputs,
+    finish_arguments,
+    finish_code,
+    finish_frame,
+    render_many,
+)
 from compiler.emitting.explain import explain_version
 from compiler.emitting.formatting import EVERY, format_sources, split_line, unsplit
 from compiler.emitting.index import bit_order, build_axes, disjoint
 from compiler.emitting.literals import environment, py_literal
 from compiler.emitting.markdown import render_markdown
-from compiler.emitting.masks import Rendered, describe, render_axis
+from compiler.emitting.masks import describe, render_axis
 from compiler.emitting.runtime import FOLDER as RUNTIME
 from compiler.emitting.runtime import SHIPPED
+from compiler.emitting.signatures import (
+    ERRORS,
+    annotation,
+    evaluate_params,
+    merged_column,
+    output_structures,
+)
 from compiler.emitting.suites import examples_suite, render_suite
 from compiler.model import (
     TIME_TYPES,
-    Column,
-    ColumnKind,
     Compare,
     DataType,
     Decision,
@@ -62,7 +79,6 @@ from compiler.model import (
     Project,
     Rule,
     Table,
-    Test,
     UnaryTests,
     Value,
 )
@@ -110,46 +126,33 @@ def _rule_comment(
     if not text.isprintable():
         # Invisible characters (NUL, bidirectional overrides) as escapes, never raw.
         text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    if len(text) <= 80:  # what textwrap gives a single-spaced text that fits
-        return ["# " + text]
-    return ["# " + line for line in textwrap.wrap(text, 80, subsequent_indent="  ")]
+    return ["# " + line for line in _wrap(text)]
 
 
-def _annotation(column: Column, *, literal: bool = True) -> str:
-    """`str | None`, or `Literal["CT", "MRI"] | None` when the Values list every value."""
-    if column.many:  # version 2
-        item = column.type.python
-        if column.kind is ColumnKind.OUTPUT:  # a list output is always a tuple
-            return f"tuple[{item}, ...] | None"
-        return f"tuple[{item}, ...] | list[{item}] | None"
-    listed = column.value_list
+def _wrap(text: str, width: int = 80, indent: str = "  ") -> list[str]:
+    """`textwrap.wrap(text, width, subsequent_indent=indent)` of a comment's TEXT
+    with the same lines, faster: single-spaced text without hyphens (where textwrap
+    may also break) or words too long for a line is filled greedily with whole
+    words, as textwrap does; anything else goes to textwrap. A large table writes a
+    comment per rule."""
+    if len(text) <= width:  # what textwrap gives a single-spaced text that fits
+        return [text]
+    words = text.split(" ")
     if (
-        literal
-        and listed
-        and column.values is not None
-        and len(listed) == len(column.values.tests)
+        "-" in text
+        or words != text.split()  # other whitespace, or not single spaces
+        or max(map(len, words)) > width - len(indent)
     ):
-        if column.type in (DataType.STRING, DataType.CODE, DataType.INTEGER):
-            return f"Literal[{', '.join(py_literal(v) for v in listed)}] | None"
-    return f"{column.type.python} | None"
-
-
-def _merged_column(decision: Decision, column: Column) -> Column:
-    """COLUMN with the Values of every version, for the signature of `evaluate`."""
-    same = [
-        c
-        for t in decision.versions
-        for c in t.inputs + t.outputs
-        if c.name == column.name
-    ]
-    if any(c.values is None for c in same):
-        return dataclasses.replace(column, values=None)
-    tests: list[Test] = []
-    for other in same:
-        assert other.values is not None
-        tests.extend(t for t in other.values.tests if t not in tests)
-    values = UnaryTests(tuple(tests))
-    return dataclasses.replace(column, values=values)
+        return textwrap.wrap(text, width, subsequent_indent=indent)
+    lines = []
+    room = width  # of the line begun: WIDTH less its indent
+    while len(text) > room:
+        cut = text.rfind(" ", 0, room + 1)  # after the last word that fits
+        lines.append(text[:cut])
+        text = text[cut + 1 :]
+        room = width - len(indent)
+    lines.append(text)
+    return [lines[0], *(indent + line for line in lines[1:])]
 
 
 def _outputs_literal(table: Table, values: tuple[Value, ...]) -> str:
@@ -225,6 +228,21 @@ _DECIDE_NAMES = {
 }
 
 
+# What the template writes per rule, as literals; attributes, not dicts: Jinja
+# reads an attribute first, and a large table has tens of thousands of rules.
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Hit:
+    comment: list[str]  # the lines of the rule's comment
+    value: str  # its prebuilt hit
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _RuleRow:
+    id: str
+    location: str
+    annotations: str
+
+
 def _version(
     project: Project, decision: Decision, table: Table, number: int
 ) -> dict[str, Any]:
@@ -236,7 +254,7 @@ def _version(
         table, axes, order
     )
     columns = [
-        _render_many(a.column, prefix, n)
+        render_many(a.column, prefix, n)
         if a.column.many
         else render_axis(a, prefix, n, i)
         for i, a in enumerate(axes)
@@ -244,10 +262,10 @@ def _version(
     single = not table.returns_list and table.aggregation is None
     seen: dict[tuple[str, int], str] = {}
     hits = [
-        {
-            "comment": _rule_comment(table, table.rules[p], seen),
-            "value": _hit_literal(table, table.rules[p]),
-        }
+        _Hit(
+            _rule_comment(table, table.rules[p], seen),
+            _hit_literal(table, table.rules[p]),
+        )
         for p in order
     ]
     names = {n for c in columns for n in c.names} | (
@@ -287,11 +305,11 @@ def _version(
         frame_policy = "python"
     effective = f"{py_literal(table.effective_from)}, {py_literal(table.effective_to)}"
     rules = [
-        {
-            "id": py_literal(rule.id),
-            "location": py_literal(str(rule.location)),
-            "annotations": py_literal(tuple(rule.annotations)),
-        }
+        _RuleRow(
+            py_literal(rule.id),
+            py_literal(str(rule.location)),
+            py_literal(tuple(rule.annotations)),
+        )
         for rule in table.rules
     ]
     return {
@@ -301,7 +319,7 @@ def _version(
         "params": [
             {
                 "name": c.name,
-                "annotation": _annotation(
+                "annotation": annotation(
                     c, literal=not c.source_table and not c.computed
                 ),
             }
@@ -323,14 +341,14 @@ def _version(
         "fast": fast,
         "checked": f"checked_mask({prefix}_COLUMNS, ({arguments}{',' if len(table.inputs) == 1 else ''}), {prefix}_ALL)",
         "decide_lines": [
-            f"return _finish({decide}(mask), {arguments})"
+            f"return _finish({decide}(mask), {finish_arguments(table)})"
             if finishing
             else f"return {decide}(mask)"
         ]
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
-        "finish": _finish_code(table) if finishing else "",
-        "finish_found": f"_finish(found, {arguments})",
+        "finish": finish_code(table) if finishing else "",
+        "finish_found": f"_finish(found, {finish_arguments(table)})",
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
@@ -389,10 +407,10 @@ def render_table(project: Project, decision: Decision) -> str:
     chain = project.chain_inputs(decision.name)
     versioned = project.chain_versioned(decision.name)
     outputs = [
-        {"name": c.name, "annotation": _annotation(_merged_column(decision, c))}
+        {"name": c.name, "annotation": annotation(merged_column(decision, c))}
         for c in first.outputs
     ]
-    params = _params(project, chain)
+    params = evaluate_params(project, chain)
     paths = [  # version 2: the path inputs evaluate reads from their mappings
         {
             "name": c.name,
@@ -414,7 +432,7 @@ def render_table(project: Project, decision: Decision) -> str:
         typing_names.insert(1, "Literal")
     if any(c.path for c in chain):  # a structured input's mapping
         typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
-    structures, properties = _structures(first.outputs, outputs)
+    structures, properties = output_structures(first.outputs, outputs)
     if structures:  # version 2: path outputs, read as dicts
         typing_names = sorted({*typing_names, "TypedDict"}, key=_typing_order)
     used = {"Rule", "Version", *ERRORS} | {n for v in versions for n in v["names"]}
@@ -429,13 +447,14 @@ def render_table(project: Project, decision: Decision) -> str:
         shape = "multi"
     else:
         shape = "single"
-    computed = _computed(first, versions[0]["prefix"])
+    computed = computed_inputs(first, versions[0]["prefix"])
     if computed:  # their frame functions take and give any frame column
         typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
     finishing = bool(versions[0]["finish"])
     names_used = _datetime_names(versioned or DataType.DATE in types, types)
     for c in computed:
-        found = re.findall(r"\b(timedelta|datetime|date|time)\(", c["python"])
+        code = "\n".join([c["python"], *c["constants"]])
+        found = re.findall(r"\b(timedelta|datetime|date|time)\(", code)
         names_used = sorted({*names_used, *found})
     return (
         environment()
@@ -447,8 +466,8 @@ def render_table(project: Project, decision: Decision) -> str:
             paths=paths,
             computed=computed,
             finishing=finishing,
-            finish_frame=_finish_frame(first) if finishing else None,
-            computed_check=_computed_check(first, versions[0]["prefix"]),
+            finish_frame=finish_frame(first) if finishing else None,
+            computed_check=computed_check(first, versions[0]["prefix"]),
             name=decision.name,
             workbook=py_literal(first.location.path),
             title=py_literal(first.title),
@@ -475,237 +494,10 @@ def render_table(project: Project, decision: Decision) -> str:
     )
 
 
-# The errors every generated module (and the package) exports, from _runtime.
-ERRORS = ("AmbiguousError", "DecisionError", "InputError", "NoVersionError")
-
-
-def _input_doc(column: Column, width: int = 80) -> list[str]:
-    """The lines of an input in `evaluate`'s docstring: its type and its allowed
-    Values as InputError names them, wrapped (`age_years: integer, Values: [0..130]`)."""
-    head = f"{column.name}: {column.type.value}" + (
-        ", required" if column.required else ""
-    )
-    if column.values is None or column.values.is_any:
-        return [head]
-    words = [describe(t) for t in column.values.tests]
-    items = [f"{w}," for w in words[:-1]] + words[-1:]
-    text = [f"{head}, Values:"]
-    for item in items:  # wrapped between values, never inside one
-        if len(text[-1]) + 1 + len(item) > width and text[-1].strip():
-            text.append("   ")
-        text[-1] += f" {item}"
-    # In a docstring: backslashes and double quotes escaped, so the text reads back.
-    return [line.replace("\\", "\\\\").replace('"', '\\"') for line in text]
-
-
-def _finish_code(table: Table) -> str:
-    """`_finish`: the Result of the deciding rule with its computed outputs (version
-    2) computed from the inputs; Python built from the checked expressions. Rules
-    whose computed outputs are the same expressions share a branch: `_FINISH` maps
-    each rule id to its branch, so a call tests the branches, not every rule."""
-
-    def python(column: Column, typed: Any) -> str:
-        # version 2: a list output is a tuple, whatever its expression reads
-        return f"feel.as_tuple({typed.python})" if column.many else str(typed.python)
-
-    branches: dict[str, list[str]] = {}  # the fields computed -> the rules' ids
-    computes: dict[str, Any] = {}  # the fields computed -> their expressions
-    for rule in table.rules:
-        if rule.output_expressions:
-            fields = ", ".join(
-                f"{c.name}={python(c, typed)}"
-                for c, typed in zip(table.outputs, rule.output_expressions, strict=True)
-                if typed is not None
-            )
-            branches.setdefault(fields, []).append(rule.id)
-            computes[fields] = rule.output_expressions
-    index = {i: b for b, ids in enumerate(branches.values()) for i in ids}
-    lines = [
-        "# The branch of _finish that computes each rule's outputs.",
-        "_FINISH: dict[str, int] = {"
-        + ", ".join(f"{py_literal(i)}: {b}" for i, b in index.items())
-        + "}",
-        "",
-        "",
-        "def _finish(",
-        "    result: Result,",
-        *(f"    {c.name}: {_annotation(c, literal=False)}," for c in table.inputs),
-        ") -> Result:",
-    ]
-    if table.returns_list:  # COLLECT, RULE ORDER: an Outputs per matched rule
-        lines += [
-            '    """The Result with the computed outputs of each matched rule."""',
-            "    outputs = list(result.outputs)  # locals: names no input may take",
-            "    for found, matched in enumerate(map(_FINISH.get, result.matched)):",
-        ]
-    else:
-        lines += [
-            '    """The Result with the computed outputs of its deciding rule."""',
-            "    matched = _FINISH.get(result.matched[0]) if result.matched else None",
-        ]
-    for branch, (fields, expressions) in enumerate(computes.items()):
-        if table.returns_list:
-            lines += [
-                f"        if matched == {branch}:",
-                f"            outputs[found] = outputs[found]._replace({fields})",
-            ]
-        else:  # the Outputs built at once: cheaper than _replace
-            built = ", ".join(
-                python(c, typed) if typed is not None else f"result.outputs.{c.name}"
-                for c, typed in zip(table.outputs, expressions, strict=True)
-            )
-            lines += [
-                f"    if matched == {branch}:",
-                f"        return Result(Outputs({built}), result.matched)",
-            ]
-    lines.append(
-        "    return Result(tuple(outputs), result.matched)"
-        if table.returns_list
-        else "    return result"
-    )
-    return "\n".join(lines)
-
-
-def _finish_frame(table: Table) -> dict[str, Any]:
-    """What `_feel.finish_frame` needs to finish evaluate_frame's rows."""
-    plain = [c for c in table.inputs if not c.computed]
-    computed = [c for c in table.inputs if c.expression is not None]
-    ids = sorted(r.id for r in table.rules if r.output_expressions)
-    return {
-        "plain": "("
-        + "".join(f'("{c.name}", "{c.type.value}"), ' for c in plain)
-        + ")",
-        "computed": "("
-        + "".join(
-            f'("{c.name}", _compute_{c.name}, {py_literal(c.expression.names)}), '
-            for c in computed
-            if c.expression is not None
-        )
-        + ")",
-        "rules": py_literal(frozenset(ids)),
-    }
-
-
-def _render_many(column: Column, prefix: str, n: int) -> Rendered:
-    """A list-valued input (version 2): every rule accepts every list (its entries
-    are derived columns); the runtime `Many` checks the value. In a decision tree
-    its level has one node for both atoms (a list, None), so its index is 0."""
-    element = column.type.value
-    allowed = py_literal(f"a list or tuple of {element} values, or None")
-    spec = f'Many(TABLE, "{column.name}", "{element}", {prefix}_ALL, {allowed})'
-    return Rendered(
-        f"# {column.name} (list of {element}): tested by its derived columns",
-        f"{prefix}_ALL",
-        spec,
-        {"Many"},
-        index="0",
-        atoms=[(1 << n) - 1, (1 << n) - 1],
-    )
-
-
-def _structures(
-    columns: tuple[Column, ...], outputs: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The path outputs of a table (version 2) as structures: a TypedDict per
-    structure (`RgbNotationFields`, innermost first) and a property of `Outputs` per
-    root (`rgb_notation`) that builds its nested dict from the flat fields
-    (`rgb_notation__red`), which stay what `Outputs` holds."""
-    annotations = {o["name"]: o["annotation"] for o in outputs}
-    trees: dict[str, dict[str, Any]] = {}
-    for column in columns:
-        if not column.path:
-            continue
-        node = trees.setdefault(column.path[0], {})
-        for part in column.path[1:-1]:
-            node = node.setdefault(part, {})
-        node[column.path[-1]] = column.name
-    classes: list[dict[str, Any]] = []
-    taken = {"Outputs", "Result", "Rule", "Version", "YearsMonths", *ERRORS}
-
-    def declare(path: tuple[str, ...], tree: dict[str, Any]) -> tuple[str, str]:
-        fields, values = [], []
-        for key, value in tree.items():
-            if isinstance(value, dict):
-                inner, built = declare((*path, key), value)
-                fields.append(f"{key}: {inner}")
-                values.append(f"{key!r}: {built}")
-            else:
-                fields.append(f"{key}: {annotations[value]}")
-                values.append(f"{key!r}: self.{value}")
-        base = "".join(p.title().replace("_", "") for p in path) + "Fields"
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}{n}", n + 1
-        taken.add(name)
-        classes.append({"name": name, "path": ".".join(path), "fields": fields})
-        return name, "{" + ", ".join(values) + "}"
-
-    properties = []
-    for root, tree in trees.items():
-        name, built = declare((root,), tree)
-        properties.append({"name": root, "annotation": name, "value": built})
-    return classes, properties
-
-
 def _typing_order(name: str) -> tuple[int, str]:
     """`from typing import` names in the order version 1 writes them (TYPE_CHECKING
     first), then any others alphabetically."""
     return (0 if name == "TYPE_CHECKING" else 1, name)
-
-
-def _computed(table: Table, prefix: str) -> list[dict[str, Any]]:
-    """The computed inputs of TABLE (version 2), in order: each a function of the
-    inputs its expression reads. The expression reaches the code only as Python built
-    from its checked tree (names are the table's inputs, literals `py_literal`)."""
-    by_name = {c.name: c for c in table.inputs}
-    found = []
-    for column in table.inputs:
-        typed = column.expression
-        if typed is None:
-            continue
-        if not column.derived:
-            doc = f"The computed input `{column.name}` (its expression: the workbook)."
-        elif column.type is DataType.BOOLEAN:
-            doc = f"Whether the elements of `{typed.names[0]}` pass an entry's tests."
-        else:
-            doc = (
-                f"How `{typed.names[0]}` compares with an expression (an entry "
-                "naming other inputs): less, equal, greater, or None."
-            )
-        found.append(
-            {
-                "name": column.name,
-                "python": typed.python,
-                "arguments": [
-                    {
-                        "name": n,
-                        "annotation": _annotation(by_name[n], literal=False),
-                        "type": by_name[n].type.value,
-                    }
-                    for n in typed.names
-                ],
-                "call": ", ".join(typed.names),
-                "annotation": f"{column.type.python} | None",
-                "doc": doc,
-            }
-        )
-    return found
-
-
-def _computed_check(table: Table, prefix: str) -> str:
-    """The code that validates the plain inputs the expressions read, raising
-    InputError, when an expression met a value of the wrong type."""
-    read = {n for c in table.inputs if c.expression for n in c.expression.names}
-    plain = [
-        (i, c.name)
-        for i, c in enumerate(table.inputs)
-        if c.name in read and not c.computed and not c.source_table
-    ]
-    if not plain:
-        return "pass"
-    columns = ", ".join(f"{prefix}_COLUMNS[{i}]" for i, _ in plain)
-    values = ", ".join(n for _, n in plain)
-    return f"checked_mask(({columns},), ({values},), 0)"
 
 
 def _datetime_names(uses_date: bool, types: set[DataType]) -> list[str]:
@@ -714,42 +506,6 @@ def _datetime_names(uses_date: bool, types: set[DataType]) -> list[str]:
     names = ["date"] if uses_date else []
     names += sorted(t.python for t in types if t in TIME_TYPES)
     return sorted(names)
-
-
-def _params(project: Project, chain: tuple[Column, ...]) -> list[dict[str, Any]]:
-    """The keyword parameters of `evaluate`: a plain input each, and for the path
-    inputs (version 2) one parameter per structured input, the mapping they read."""
-    params: list[dict[str, Any]] = []
-    roots: dict[str, dict[str, Any]] = {}
-    for c in chain:
-        column = _chain_column(project, c)
-        if not c.path:
-            params.append(
-                {
-                    "name": c.name,
-                    "annotation": _annotation(column),
-                    "doc": _input_doc(column),
-                    "root": False,
-                }
-            )
-            continue
-        root = roots.get(c.path[0])
-        if root is None:
-            root = {"name": c.path[0], "annotation": "Any", "root": True}
-            root["doc"] = [f"{c.path[0]}: a mapping (dict) of fields, read by paths:"]
-            roots[c.path[0]] = root
-            params.append(root)
-        doc = _input_doc(dataclasses.replace(column, name=c.header))
-        root["doc"] += ["    " + line for line in doc]
-    return params
-
-
-def _chain_column(project: Project, column: Column) -> Column:
-    """A chain input with the Values of every version of the table that declares it."""
-    for decision in project.decisions:
-        if column in decision.first.inputs:
-            return _merged_column(decision, column)
-    return column
 
 
 # -- the package -----------------------------------------------------------------------

@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 
 import jinja2
 
 from compiler.model import Value, YearsMonths
 
+# Types whose literal is their repr(), looked up by exact type first: a large table
+# writes about a million literals, most of them plain strings and numbers.
+_PLAIN = frozenset({type(None), bool, int, float, str})
+
 
 def py_literal(value: object) -> str:
     """The one way a value becomes code: exact types, sets sorted, dates as date(...)."""
+    if type(value) in _PLAIN:
+        return repr(value)
+    if type(value) is tuple:
+        inner = ", ".join(
+            [repr(v) if type(v) in _PLAIN else py_literal(v) for v in value]
+        )
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
     if value is None or isinstance(value, (bool, int, str)):
         return repr(value)
     if isinstance(value, float):
@@ -50,6 +62,16 @@ def py_literal(value: object) -> str:
     raise TypeError(f"no literal for {type(value).__name__}")
 
 
+def dict_literal(pairs: Iterable[tuple[str, object]]) -> str:
+    """`{"age": 18, "urgent": True}`: a dict of PAIRS, keys and values `py_literal`."""
+    items = [
+        f"{repr(k) if type(k) is str else py_literal(k)}: "  # py_literal, inlined
+        f"{repr(v) if type(v) in _PLAIN else py_literal(v)}"
+        for k, v in pairs
+    ]
+    return "{" + ", ".join(items) + "}"
+
+
 @functools.cache  # one environment: it compiles each template once per process
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -64,11 +86,13 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def value_names(values: list[Value]) -> list[str]:
+def value_names(values: Iterable[Value]) -> list[str]:
     """The datetime classes the literals of VALUES need (datetime before date: a
     datetime is a date)."""
     found: set[str] = set()
     for value in values:
+        if type(value) in _PLAIN:
+            continue
         if isinstance(value, dt.datetime):
             found.add("datetime")
         elif isinstance(value, dt.date):

@@ -3,9 +3,16 @@ pytest module that calls the generated evaluator (`templates/tests.py.j2`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from compiler.checking.analyse import Example
 from compiler.emitting.formatting import EVERY, split_line
-from compiler.emitting.literals import environment, py_literal, value_names
+from compiler.emitting.literals import (
+    dict_literal,
+    environment,
+    py_literal,
+    value_names,
+)
 from compiler.model import (
     Decision,
     Project,
@@ -17,21 +24,37 @@ from compiler.model import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """A case as the template writes it, every field a literal (attributes, not a
+    dict: Jinja reads an attribute first, and tens of thousands of cases each read
+    six)."""
+
+    id: str
+    inputs: str
+    as_of: str
+    expected: str
+    rules: str
+    cells: str
+
+
 def _case_inputs(
     case_inputs: tuple[tuple[str, Value], ...],
     paths: dict[str, tuple[str, ...]] | None = None,
 ) -> str:
     """The keyword arguments of `evaluate` as a dict literal; a path input's value
     goes into its structured input's mapping (`nest_paths`)."""
-    return _dict_literal(nest_paths(case_inputs, paths or {}))
+    if not paths:
+        return dict_literal(case_inputs)
+    return _nested_literal(nest_paths(case_inputs, paths))
 
 
-def _dict_literal(mapping: dict[str, object]) -> str:
+def _nested_literal(mapping: dict[str, object]) -> str:
     return (
         "{"
         + ", ".join(
             f"{py_literal(k)}: "
-            + (_dict_literal(v) if isinstance(v, dict) else py_literal(v))
+            + (_nested_literal(v) if isinstance(v, dict) else py_literal(v))
             for k, v in mapping.items()
         )
         + "}"
@@ -40,9 +63,10 @@ def _dict_literal(mapping: dict[str, object]) -> str:
 
 def _case_cells(case: TestCase) -> str:
     """`{"band": "C5", "expected rule": "D5"}`: the cells of what CASE expects."""
+    if not case.cells:
+        return "{}"
     wanted = {name for name, _ in case.expected} | {"expected rule"}
-    refs = dict((k, v) for k, v in case.cells if k in wanted).items()
-    return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in refs) + "}"
+    return dict_literal({k: v for k, v in case.cells if k in wanted}.items())
 
 
 def render_suite(
@@ -54,18 +78,17 @@ def render_suite(
     decision = project.decision(suite.table)
     paths = {c.name: c.path for c in project.chain_inputs(decision.name) if c.path}
     cases = [
-        {
-            "id": py_literal(case.id),
-            "location": py_literal(str(case.location)),
-            "inputs": _case_inputs(case.inputs, paths),
-            "as_of": py_literal(case.as_of),
-            "expected": _case_inputs(case.expected),  # type: ignore[arg-type]
-            "rules": py_literal(case.expected_rules),
-            "cells": _case_cells(case),
-        }
+        _Case(
+            py_literal(case.id),
+            _case_inputs(case.inputs, paths),
+            py_literal(case.as_of),
+            _case_inputs(case.expected),  # type: ignore[arg-type]
+            py_literal(case.expected_rules),
+            _case_cells(case),
+        )
         for case in suite.cases
     ]
-    values = [v for c in suite.cases for _, v in (*c.inputs, *c.expected)]
+    values = (v for c in suite.cases for _, v in (*c.inputs, *c.expected))
     flat = [x for v in values for x in (v if isinstance(v, tuple) else (v,))]
     names = value_names(flat)
     if any(c.as_of for c in suite.cases) and "date" not in names:

@@ -287,6 +287,9 @@ class _Checker:
                     f"{_article(kind)} has no field {node.field!r}",
                     f"its fields: {', '.join(fields)}" if fields else "",
                 )
+            fused = self.fused_field(node)
+            if fused is not None:
+                return fields[node.field], fused
             return fields[node.field], f"feel.field({python}, {node.field!r})"
         if isinstance(node, Call):
             return self.call(node)
@@ -305,6 +308,24 @@ class _Checker:
                 )
         inner = "".join(f"{p}, " for _, p in items)
         return LIST + _joined([k for k, _ in items]), f"({inner.rstrip(' ')})"
+
+    def fused_field(self, node: Path) -> str | None:
+        """The Python of `years and months duration(a, b).years` (or `.months`) and
+        of `(a - b).days` of two dates, which skip building the duration (as
+        `feel.field` of it gives); None for other fields."""
+        value = node.value
+        if (
+            isinstance(value, Call)
+            and value.function == "years and months duration"
+            and node.field in ("years", "months")
+        ):
+            start, end = (self.check(a)[1] for a in value.arguments)
+            return f"feel.ym_field({start}, {end}, {node.field!r})"
+        if isinstance(value, Binary) and value.op == "-" and node.field == "days":
+            left, right = self.check(value.left), self.check(value.right)
+            if left[0] == "date" and right[0] == "date":
+                return f"feel.days_between({left[1]}, {right[1]})"
+        return None
 
     def literal(self, node: Literal) -> tuple[str, str]:
         value = node.value
@@ -602,7 +623,7 @@ def _evaluate(node: Node, values: Mapping[str, Any]) -> Any:
     name = node.function
     if name == "years and months duration":
         return _feel.years_and_months(*(run(a) for a in node.arguments))
-    if name == "sign":  # a derived column (compiler.reading.sheets.computed)
+    if name == "sign":  # a derived column (compiler.reading.sheets.lowering)
         return _feel.sign(*(run(a) for a in node.arguments))
     if name == "same":  # likewise, of a string, code or boolean column
         return _feel.same(*(run(a) for a in node.arguments))

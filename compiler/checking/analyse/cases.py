@@ -193,13 +193,15 @@ def _decision_examples(
             if (chained and column.source_table) or column.computed:
                 continue  # set through its source table, or computed: not directly
             for test in entry.tests:
-                for value in _edges(test, column.type):
+                edges = _edges(test, column.type)
+                shown = _test_text(test) if edges else ""
+                for value in edges:
                     if value is None or facts.axes[c].locate(value) is None:
                         continue
                     side = "inside" if tests_match(entry, value) else "outside"
                     text = (
                         f"rule {rule.id}: {column.name} = {show(value)}, just {side} "
-                        f"{_test_text(test)}"
+                        f"{shown}"
                     )
                     add("boundary", text, {**values, column.name: value}, as_of)
     base = next(iter(found.values()), None)

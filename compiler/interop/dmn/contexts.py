@@ -39,28 +39,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import replace
 
-from compiler.interop.dmn.document import Document
+from compiler.interop.dmn.document import LOGIC, Document
 from compiler.interop.dmn.drafts import PATH
 from compiler.interop.dmn.expressions import split_names
 from compiler.interop.dmn.messages import Unsupported
 from compiler.interop.dmn.names import collapse
 from compiler.interop.dmn.tables import Conversion
 
-# The value elements of a context entry (the decision logic DMN allows there).
-VALUES = (
-    "decisionTable",
-    "literalExpression",
-    "context",
-    "invocation",
-    "relation",
-    "list",
-    "functionDefinition",
-    "conditional",
-    "filter",
-    "for",
-    "some",
-    "every",
-)
 # A leaf of a structure: (DMN path, decision giving its value, typeRef, DMN id).
 Leaf = tuple[tuple[str, ...], str, str, str]
 # Elements whose `text` is not an expression over names (allowed values).
@@ -95,7 +80,7 @@ def without_orphans(doc: Document, conversion: Conversion) -> Conversion:
 def value_of(doc: Document, element: ET.Element) -> ET.Element | None:
     """The first value (decision logic) child of ELEMENT, or None."""
     for child in element:
-        if child.tag.startswith(f"{{{doc.ns}}}") and child.tag.split("}")[1] in VALUES:
+        if child.tag.startswith(f"{{{doc.ns}}}") and child.tag.split("}")[1] in LOGIC:
             return child
     return None
 
@@ -337,7 +322,7 @@ class _Expander:
         element.text, element.tail = decision.text, decision.tail
         for child in decision:
             if child.tag.startswith(f"{{{self.doc.ns}}}") and (
-                child.tag.split("}")[1] in VALUES
+                child.tag.split("}")[1] in LOGIC
             ):
                 element.append(logic)
             else:

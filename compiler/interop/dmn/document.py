@@ -10,6 +10,23 @@ from compiler.interop.dmn.messages import Message, Unsupported
 from compiler.interop.dmn.names import collapse
 from compiler.model import DataType
 
+# The decision logic elements of DMN (a decision's, a BKM's body, a context entry's
+# value), each as import's messages name it.
+LOGIC = {
+    "decisionTable": "a decision table",
+    "literalExpression": "a literal expression",
+    "context": "a context",
+    "invocation": "an invocation",
+    "relation": "a relation",
+    "list": "a list",
+    "functionDefinition": "a function definition",
+    "conditional": "a conditional",
+    "filter": "a filter",
+    "for": "an iterator",
+    "some": "a quantified expression",
+    "every": "a quantified expression",
+}
+
 
 class Document:
     """The `definitions` element of a model with its item definitions, inputData and

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 
 from compiler.interop.dmn import version2
-from compiler.interop.dmn.document import Document, check_language
+from compiler.interop.dmn.document import LOGIC, Document, check_language
 from compiler.interop.dmn.expressions import Expression, join_paths, split_names
 from compiler.interop.dmn.feel import (
     Literal,
@@ -28,20 +28,6 @@ from compiler.model import Aggregation, HitPolicy
 from compiler.reading import cells
 from compiler.reading.sheets import check_identifier
 
-_LOGIC = {
-    "decisionTable": "a decision table",
-    "literalExpression": "a literal expression",
-    "context": "a context",
-    "invocation": "an invocation",
-    "relation": "a relation",
-    "list": "a list",
-    "functionDefinition": "a function definition",
-    "conditional": "a conditional",
-    "filter": "a filter",
-    "for": "an iterator",
-    "some": "a quantified expression",
-    "every": "a quantified expression",
-}
 # An output of a structure's table (`contexts`) that is a leaf of a structure inside
 # it: its DMN path, a JSON list of names (set by import, never written out).
 PATH = "{urn:compile-rules:import}path"
@@ -240,7 +226,7 @@ class Drafter:
         logic = [
             c
             for c in decision
-            if c.tag.startswith(f"{{{self.doc.ns}}}") and c.tag.split("}")[1] in _LOGIC
+            if c.tag.startswith(f"{{{self.doc.ns}}}") and c.tag.split("}")[1] in LOGIC
         ]
         if not logic:
             self.doc.report(
@@ -256,7 +242,7 @@ class Drafter:
             self.literal(decision, logic[0])
             return
         if kind != "decisionTable":
-            what = _LOGIC[kind]
+            what = LOGIC[kind]
             self.doc.report(
                 "error",
                 "decision",

@@ -27,7 +27,7 @@ from compiler.model import (
     Rule,
     Table,
 )
-from compiler.reading.sheets import computed
+from compiler.reading.sheets import lowering
 
 DMN15 = "https://www.omg.org/spec/DMN/20230324/MODEL/"
 FEEL15 = "https://www.omg.org/spec/DMN/20230324/FEEL/"
@@ -628,7 +628,7 @@ def _input_entries(
     """RULE's input entries as FEEL unary tests, each with its cell text when FEEL
     writes it otherwise (code prefixes and ranges, and in version 2 entries naming
     other inputs and list quantifiers); derived columns are folded back."""
-    sheet, entries = computed.raise_entries(table.inputs, rule)
+    sheet, entries = lowering.raise_entries(table.inputs, rule)
     found: list[tuple[str, str | None]] = []
     for column, entry in zip(sheet, entries, strict=True):
         cell = entry.text(partial(tests_text, type_=column.type))

@@ -41,25 +41,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from compiler.interop.dmn import version2
-from compiler.interop.dmn.document import Document, check_language
+from compiler.interop.dmn.document import LOGIC, Document, check_language
 from compiler.interop.dmn.expressions import split_names
 from compiler.interop.dmn.messages import Unsupported
 from compiler.interop.dmn.names import collapse
 
-_LOGIC = (
-    "decisionTable",
-    "literalExpression",
-    "context",
-    "invocation",
-    "relation",
-    "list",
-    "functionDefinition",
-    "conditional",
-    "filter",
-    "for",
-    "some",
-    "every",
-)
 _MAX_DEPTH = 20
 _FIELDS = re.compile(r"(?:\s*\.\s*[^\W\d][\w]*)+")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.S)
@@ -87,7 +73,7 @@ def local(element: ET.Element) -> str:
 
 def logic_of(element: ET.Element) -> ET.Element | None:
     """The expression element of a decision, BKM body, binding or context entry."""
-    return next((c for c in element if local(c) in _LOGIC), None)
+    return next((c for c in element if local(c) in LOGIC), None)
 
 
 def expand(doc: Document) -> set[str]:

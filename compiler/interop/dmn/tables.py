@@ -39,16 +39,15 @@ from compiler.model import (
     UnaryTests,
 )
 from compiler.reading.sheets import RESERVED_NAMES
-from compiler.reading.sheets.computed import (
+from compiler.reading.sheets.computed import check_type, inputs_env
+from compiler.reading.sheets.entries import (
     Member,
     Quantifier,
     Relational,
-    check_type,
-    inputs_env,
-    lower,
     parse_member,
     parse_relational,
 )
+from compiler.reading.sheets.lowering import lower
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,9 @@ from compiler.model import (
     UnaryTests,
 )
 from compiler.reading import cells
-from compiler.reading.sheets import computed
-from compiler.reading.sheets.computed import Authored
+from compiler.reading.sheets import computed, lowering
+from compiler.reading.sheets.entries import Member, Quantifier, Relational
+from compiler.reading.sheets.lowering import Authored
 from compiler.reading.sheets.rules import input_entry
 from compiler.timetypes import iso_duration
 
@@ -210,9 +211,7 @@ def restore_table(
         outs = tuple(
             _restored_output(c, r) for c, r in zip(table.outputs, outputs, strict=True)
         )
-        relational: dict[
-            tuple[int, int], computed.Relational | computed.Quantifier | computed.Member
-        ]
+        relational: dict[tuple[int, int], Relational | Quantifier | Member]
         relational = {}
         rules = []
         for index, rule in enumerate(table.rules):
@@ -249,7 +248,7 @@ def restore_table(
                     else (),
                 )
             )
-        lowered, lowered_rules = computed.lower(
+        lowered, lowered_rules = lowering.lower(
             tuple(columns), tuple(rules), relational
         )
     except CellError as error:

@@ -33,7 +33,7 @@ from compiler.model import (
     Value,
     YearsMonths,
 )
-from compiler.reading.sheets import computed
+from compiler.reading.sheets import lowering
 from compiler.timetypes import iso_duration
 
 CellValue = str | int | float | bool | None
@@ -240,7 +240,7 @@ def _sheet_inputs(
     sheet = tuple(c for c in table.inputs if not c.derived)
 
     def cells_of(rule: Rule) -> tuple[CellValue, ...]:
-        _, entries = computed.raise_entries(table.inputs, rule)
+        _, entries = lowering.raise_entries(table.inputs, rule)
         return tuple(
             _entry_cell(e.tests, c.type)
             if not e.relations and e.quantified is None

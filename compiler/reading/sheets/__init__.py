@@ -8,7 +8,9 @@ them all.
 One module per part of the format: `project` (sheet kinds, the whole Project),
 `values` (Values sheets), `table` (a decision-table sheet, read through `header`,
 `columns` and `rules`) and `tests_sheet` (Tests sheets); `common` holds the
-diagnostics collector and the name checks they share.
+diagnostics collector and the name checks they share. Version 2: `computed`
+(computed inputs and outputs), `entries` (entries naming other inputs or quantifying
+over a list) and `lowering` (those entries as derived columns, and back).
 """
 
 from compiler.reading.sheets.common import (

@@ -9,9 +9,9 @@ from compiler.diagnostics import CellError, Location
 from compiler.expressions.typed import Typed
 from compiler.model import Column, ColumnKind, Rule, UnaryTests, Value
 from compiler.reading import cells
-from compiler.reading.sheets import computed
+from compiler.reading.sheets import computed, entries
 from compiler.reading.sheets.common import Reader
-from compiler.reading.sheets.computed import Member, Quantifier, Relational
+from compiler.reading.sheets.entries import Member, Quantifier, Relational
 from compiler.reading.workbook import RawSheet, ref
 
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
@@ -93,7 +93,7 @@ def _rule(
                 inputs.append(
                     input_entry(raw, column, columns, len(inputs), relational)
                 )
-                named = computed.bare_input_name(raw, column, [c for c, _ in columns])
+                named = entries.bare_input_name(raw, column, [c for c, _ in columns])
                 if named:
                     reader.warn(
                         "W211",
@@ -149,25 +149,25 @@ def input_entry(
     """An input entry; one that names other inputs (version 2) is kept in
     RELATIONAL and stands as `-` until the table is lowered."""
     if column.many:  # version 2: a list column's entries quantify over elements
-        quantified = computed.parse_quantified(raw, column)
+        quantified = entries.parse_quantified(raw, column)
         if quantified is not None:
             relational[(0, position)] = quantified
         return UnaryTests()
-    member = computed.parse_member(raw, column, [c for c, _ in columns])
+    member = entries.parse_member(raw, column, [c for c, _ in columns])
     if member is not None:  # version 2: the value is in that list input
         relational[(0, position)] = member
         return UnaryTests()
     env = computed.inputs_env(columns)
-    if computed.equality_entry(raw, column, env):  # version 2: `= other_input`
+    if entries.equality_entry(raw, column, env):  # version 2: `= other_input`
         assert isinstance(raw, str)
-        relational[(0, position)] = computed.parse_relational(raw, column, env)
+        relational[(0, position)] = entries.parse_relational(raw, column, env)
         return UnaryTests()
     try:
         return cells.parse_unary_tests(raw, column.type)
     except CellError:
-        if not isinstance(raw, str) or not computed.mentions_input(raw, env):
+        if not isinstance(raw, str) or not entries.mentions_input(raw, env):
             raise
-    relational[(0, position)] = computed.parse_relational(raw, column, env)
+    relational[(0, position)] = entries.parse_relational(raw, column, env)
     return UnaryTests()
 
 

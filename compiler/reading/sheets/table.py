@@ -11,14 +11,10 @@ from compiler.reading.sheets.common import (
     Reader,
     find_row,
 )
-from compiler.reading.sheets.computed import (
-    Member,
-    Quantifier,
-    Relational,
-    attach_expressions,
-    lower,
-)
+from compiler.reading.sheets.computed import attach_expressions
+from compiler.reading.sheets.entries import Member, Quantifier, Relational
 from compiler.reading.sheets.header import read_metadata, read_name
+from compiler.reading.sheets.lowering import lower
 from compiler.reading.sheets.rules import read_rules
 from compiler.reading.workbook import RawSheet, ref
 
