@@ -609,3 +609,41 @@ def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
         )
     assert result.exit_code == 2, result.output
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_years_and_months_duration_over_http(tmp_path: Path) -> None:
+    """Version 2: a years-and-months input is ISO text (or the authors' words) in the
+    JSON, typed `string`/`duration` in the OpenAPI document; the output comes back
+    as ISO text; text that is no such duration is a 422 naming the input."""
+    from .test_years_months import SCREENING
+
+    tables = tmp_path / "tables"
+    write_workbook(tables / "s.xlsx", {"Screening": SCREENING})
+    service = Service(tables)
+    assert service.compile()
+    with TestClient(create_app(service)) as client:
+        doc = client.get("/openapi.json").json()
+        validate(doc)
+        since = doc["components"]["schemas"]["screening_interval.Inputs"]["properties"][
+            "since_last_screening"
+        ]
+        assert since["format"] == "duration" and "string" in str(since["type"])
+        for given, status, next_in in (
+            ("P1Y", "wait", "P6M"),
+            ("2 years", "due", "P0M"),
+            ("P3Y1M", "overdue", "P0M"),
+        ):
+            answer = client.post(
+                "/decisions/screening_interval", json={"since_last_screening": given}
+            )
+            assert answer.status_code == 200, answer.text
+            outputs = answer.json()["outputs"]
+            assert (outputs["status"], outputs["next_in"]) == (status, next_in), given
+        bad = error(
+            client.post(
+                "/decisions/screening_interval", json={"since_last_screening": "P3D"}
+            ),
+            422,
+            "invalid_input",
+        )
+        assert bad["input"] == "since_last_screening" and bad["value"] == "P3D"
