@@ -39,7 +39,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import replace
 
-from compiler.interop.dmn.document import LOGIC, Document
+from compiler.interop.dmn.document import LOGIC, Document, local
 from compiler.interop.dmn.drafts import PATH
 from compiler.interop.dmn.expressions import split_names
 from compiler.interop.dmn.messages import Unsupported
@@ -77,14 +77,6 @@ def without_orphans(doc: Document, conversion: Conversion) -> Conversion:
     )
 
 
-def value_of(doc: Document, element: ET.Element) -> ET.Element | None:
-    """The first value (decision logic) child of ELEMENT, or None."""
-    for child in element:
-        if child.tag.startswith(f"{{{doc.ns}}}") and child.tag.split("}")[1] in LOGIC:
-            return child
-    return None
-
-
 class _Expander:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
@@ -97,8 +89,8 @@ class _Expander:
 
     def run(self) -> None:
         for name, decision in self.doc.decisions.items():
-            logic = value_of(self.doc, decision)
-            if logic is None or self.kind(logic) != "context":
+            logic = self.doc.logic(decision)
+            if logic is None or local(logic) != "context":
                 self.out[name] = decision
                 continue
             before = dict(self.out)
@@ -115,9 +107,6 @@ class _Expander:
                 if entry not in before and entry != name:
                     self.doc.entry_of[entry] = name
         self.doc.decisions = self.out
-
-    def kind(self, node: ET.Element) -> str:
-        return node.tag.split("}")[1]
 
     def unique(self, name: str) -> str:
         candidate, n = name, 2
@@ -144,11 +133,11 @@ class _Expander:
         for position, entry in enumerate(entries):
             variable = self.doc.child(entry, "variable")
             name = collapse(variable.get("name", "")) if variable is not None else ""
-            value = value_of(self.doc, entry)
+            value = self.doc.logic(entry)
             shown = f"context entry {name!r}" if name else "the context's result entry"
             if value is None:
                 raise Unsupported(f"{shown} has no value", "context")
-            if self.kind(value) == "functionDefinition":
+            if local(value) == "functionDefinition":
                 raise Unsupported(
                     f"{shown} defines a function; the format has no functions",
                     "context",
@@ -168,37 +157,37 @@ class _Expander:
                 )
             assert variable is not None
             named.append((name, variable, value))
-        local = dict(scope)
+        inner = dict(scope)
         alias = (
             result is not None
-            and self.kind(result) == "literalExpression"
+            and local(result) == "literalExpression"
             and named
             and collapse(self.doc.text(result) or "") == named[-1][0]
         )
         for index, (name, variable, value) in enumerate(named):
             if alias and index == len(named) - 1:
                 # the result is this entry: its value is the owner's logic
-                return self.value(owner, value, local, decision)
-            same = self.structure_named(value, local)
+                return self.value(owner, value, inner, decision)
+            same = self.structure_named(value, inner)
             if same is not None:  # the entry is a structure named: it is that one
-                local[name] = same
+                inner[name] = same
                 continue
             qualified = self.unique(f"{owner} {name}")
-            logic = self.value(qualified, value, local, decision)
+            logic = self.value(qualified, value, inner, decision)
             self.out[qualified] = self.entry_decision(
                 qualified, name, variable, logic, decision
             )
-            local[name] = qualified
+            inner[name] = qualified
         if result is not None:
-            return self.value(owner, result, local, decision)
-        return self.structure(owner, node, named, local)
+            return self.value(owner, result, inner, decision)
+        return self.structure(owner, node, named, inner)
 
     def structure_named(
         self, value: ET.Element, scope: Mapping[str, str]
     ) -> str | None:
         """The structure (an entry of SCOPE or a decision of the model) that VALUE,
         a literal expression, only names; None when it is no such name."""
-        if self.kind(value) != "literalExpression":
+        if local(value) != "literalExpression":
             return None
         text = collapse(self.doc.text(value) or "")
         found = scope.get(text, text if text in self.doc.decisions else None)
@@ -213,7 +202,7 @@ class _Expander:
     ) -> ET.Element:
         """VALUE as the logic of OWNER: a context expanded, other logic with the
         entry names of SCOPE it reads rewritten."""
-        if self.kind(value) == "context":
+        if local(value) == "context":
             return self.context(owner, value, scope, decision)
         return self.rewritten(value, scope)
 
@@ -321,9 +310,7 @@ class _Expander:
         element = ET.Element(decision.tag, dict(decision.attrib))
         element.text, element.tail = decision.text, decision.tail
         for child in decision:
-            if child.tag.startswith(f"{{{self.doc.ns}}}") and (
-                child.tag.split("}")[1] in LOGIC
-            ):
+            if child.tag.startswith(f"{{{self.doc.ns}}}") and local(child) in LOGIC:
                 element.append(logic)
             else:
                 element.append(child)

@@ -71,6 +71,14 @@ class Document:
         found = element.find(self.q(name))
         return None if found is None else (found.text or "")
 
+    def logic(self, element: ET.Element) -> ET.Element | None:
+        """The first decision logic child (in this model's namespace) of ELEMENT: a
+        decision's, a context entry's, a binding's value; None if it has none."""
+        for child in element:
+            if child.tag.startswith(f"{{{self.ns}}}") and local(child) in LOGIC:
+                return child
+        return None
+
     def report(
         self,
         severity: str,
@@ -150,6 +158,11 @@ class Document:
         type_, allowed = self.resolve_type(base.strip(), depth=depth + 1)
         own = self.text(self.child(item, "allowedValues"))
         return type_, own if own is not None else allowed
+
+
+def local(element: ET.Element) -> str:
+    """The local name of ELEMENT's tag: `{ns}decisionTable` -> `decisionTable`."""
+    return element.tag.split("}")[-1]
 
 
 def _local(type_ref: str) -> str:

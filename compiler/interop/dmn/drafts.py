@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 
 from compiler.interop.dmn import version2
-from compiler.interop.dmn.document import LOGIC, Document, check_language
+from compiler.interop.dmn.document import LOGIC, Document, check_language, local
 from compiler.interop.dmn.expressions import Expression, join_paths, split_names
 from compiler.interop.dmn.feel import (
     Literal,
@@ -223,12 +223,8 @@ class Drafter:
             return
         if collapse(decision.get("name", "")) in self.refused:
             return  # reported where its invocation was inlined
-        logic = [
-            c
-            for c in decision
-            if c.tag.startswith(f"{{{self.doc.ns}}}") and c.tag.split("}")[1] in LOGIC
-        ]
-        if not logic:
+        logic = self.doc.logic(decision)
+        if logic is None:
             self.doc.report(
                 "error",
                 "decision",
@@ -237,9 +233,9 @@ class Drafter:
                 "no decision logic",
             )
             return
-        kind = logic[0].tag.split("}")[1]
+        kind = local(logic)
         if kind == "literalExpression":
-            self.literal(decision, logic[0])
+            self.literal(decision, logic)
             return
         if kind != "decisionTable":
             what = LOGIC[kind]
@@ -251,7 +247,7 @@ class Drafter:
                 what.split(" ", 1)[1],
             )
             return
-        table = logic[0]
+        table = logic
         name = self.renamed or collapse(decision.get("name", ""))
         problems = _Problems()
         try:

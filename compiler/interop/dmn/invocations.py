@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from compiler.interop.dmn import version2
-from compiler.interop.dmn.document import LOGIC, Document, check_language
+from compiler.interop.dmn.document import LOGIC, Document, check_language, local
 from compiler.interop.dmn.expressions import split_names
 from compiler.interop.dmn.messages import Unsupported
 from compiler.interop.dmn.names import collapse
@@ -65,10 +65,6 @@ class _Table:
 
 # a scope: DMN name -> its replacement text, or a table entry of a context
 Scope = dict[str, "str | _Table"]
-
-
-def local(element: ET.Element) -> str:
-    return element.tag.split("}")[-1]
 
 
 def logic_of(element: ET.Element) -> ET.Element | None:
