@@ -18,16 +18,16 @@ from compiler.model import Value, YearsMonths
 
 # Types whose literal is their repr(), looked up by exact type first: a large table
 # writes about a million literals, most of them plain strings and numbers.
-_PLAIN = frozenset({type(None), bool, int, float, str})
+PLAIN = frozenset({type(None), bool, int, float, str})
 
 
 def py_literal(value: object) -> str:
     """The one way a value becomes code: exact types, sets sorted, dates as date(...)."""
-    if type(value) in _PLAIN:
+    if type(value) in PLAIN:
         return repr(value)
     if type(value) is tuple:
         inner = ", ".join(
-            [repr(v) if type(v) in _PLAIN else py_literal(v) for v in value]
+            [repr(v) if type(v) in PLAIN else py_literal(v) for v in value]
         )
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if value is None or isinstance(value, (bool, int, str)):
@@ -63,10 +63,17 @@ def py_literal(value: object) -> str:
 
 
 def dict_literal(pairs: Iterable[tuple[str, object]]) -> str:
-    """`{"age": 18, "urgent": True}`: a dict of PAIRS, keys and values `py_literal`."""
+    """`{"age": 18, "urgent": True}`: a dict of PAIRS, keys and values `py_literal`;
+    a dict value (a structured input's fields) as a dict literal in turn."""
     items = [
         f"{repr(k) if type(k) is str else py_literal(k)}: "  # py_literal, inlined
-        f"{repr(v) if type(v) in _PLAIN else py_literal(v)}"
+        + (
+            repr(v)
+            if type(v) in PLAIN
+            else dict_literal(v.items())
+            if isinstance(v, dict)
+            else py_literal(v)
+        )
         for k, v in pairs
     ]
     return "{" + ", ".join(items) + "}"
@@ -91,7 +98,7 @@ def value_names(values: Iterable[Value]) -> list[str]:
     datetime is a date)."""
     found: set[str] = set()
     for value in values:
-        if type(value) in _PLAIN:
+        if type(value) in PLAIN:
             continue
         if isinstance(value, dt.datetime):
             found.add("datetime")

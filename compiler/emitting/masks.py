@@ -67,16 +67,10 @@ def _bound(value: object) -> str:
 
 
 def _shown(value: object) -> str:
-    """A bound as a comment shows it."""
-    if isinstance(value, dt.timedelta):
-        return iso_duration(value)
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, YearsMonths):  # version 2: `P1Y6M`
-        return str(value)
+    """A bound as a comment shows it: as `_described`, an infinite one `inf`."""
     if isinstance(value, float) and math.isinf(value):
         return "inf"
-    return repr(value)
+    return _described(value)
 
 
 def _slot_text(bounds: tuple[object, ...], slot: int) -> str:

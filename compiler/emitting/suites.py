@@ -46,19 +46,7 @@ def _case_inputs(
     goes into its structured input's mapping (`nest_paths`)."""
     if not paths:
         return dict_literal(case_inputs)
-    return _nested_literal(nest_paths(case_inputs, paths))
-
-
-def _nested_literal(mapping: dict[str, object]) -> str:
-    return (
-        "{"
-        + ", ".join(
-            f"{py_literal(k)}: "
-            + (_nested_literal(v) if isinstance(v, dict) else py_literal(v))
-            for k, v in mapping.items()
-        )
-        + "}"
-    )
+    return dict_literal(nest_paths(case_inputs, paths).items())
 
 
 def _case_cells(case: TestCase) -> str:
