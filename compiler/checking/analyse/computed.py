@@ -32,7 +32,6 @@ compile report)."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import itertools
 import random
@@ -41,7 +40,7 @@ from dataclasses import replace
 from typing import cast
 
 from compiler.checking import interpret
-from compiler.checking.analyse.inputs import InputSearch, _decides
+from compiler.checking.analyse.inputs import InputSearch
 from compiler.checking.analyse.regions import Region, study
 from compiler.checking.atoms import Axis, build_axis
 from compiler.emitting.runtime import _feel
@@ -133,14 +132,6 @@ def _magnitudes(
 _MAGNITUDES = (DataType.INTEGER, DataType.NUMBER, DataType.DURATION)
 
 
-def _shift_months(day: dt.date, months: int) -> dt.date:
-    """DAY moved by whole months, the day clamped to the month's length."""
-    total = day.year * 12 + day.month - 1 + months
-    year, month = divmod(total, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return day.replace(year=year, month=month + 1, day=min(day.day, last))
-
-
 def _moved(base: Value, magnitude: Value, kind: DataType) -> list[Value]:
     """BASE moved both ways by what MAGNITUDE can mean for a value of KIND."""
     found: list[Value] = []
@@ -161,7 +152,7 @@ def _moved(base: Value, magnitude: Value, kind: DataType) -> list[Value]:
             for step in steps:
                 found.append(base + sign * step)
             for count in months:
-                found.append(_shift_months(base, sign * count))
+                found.append(_feel._shift(base, sign * count))
     elif kind in (DataType.INTEGER, DataType.NUMBER) and isinstance(base, (int, float)):
         if isinstance(magnitude, (int, float)):
             found += [base + magnitude, base - magnitude, magnitude]
@@ -387,25 +378,10 @@ class ComputedSearch:
                         continue
                     values = {name: found[name] for name in found if name in plain}
                     try:
-                        answer = interpret.evaluate(
-                            search.project,
-                            decision.name,
-                            values,
-                            as_of,
-                            candidates=search.candidates,
-                        )
-                    except (
-                        interpret.Ambiguous,
-                        interpret.NoVersion,
-                        interpret.MissingInput,
-                    ):
-                        continue
+                        if search.settles(decision, table, rule, values, as_of):
+                            return values, as_of
                     except Exception:  # noqa: BLE001 - an expression refusing them
                         continue
-                    if _decides(table, rule, answer[1]):
-                        key = (decision.name, tuple(values.items()), as_of)
-                        search.answers[key] = answer
-                        return values, as_of
         return None
 
     def _complete(

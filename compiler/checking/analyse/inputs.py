@@ -259,25 +259,30 @@ class InputSearch:
                     values = self.assign(decision, constraints)
                     if values is None:
                         continue
-                    try:
-                        answer = interpret.evaluate(
-                            self.project,
-                            decision.name,
-                            values,
-                            as_of,
-                            candidates=self.candidates,
-                        )
-                    except (
-                        interpret.Ambiguous,
-                        interpret.NoVersion,
-                        interpret.MissingInput,
-                    ):
-                        continue
-                    if _decides(table, rule, answer[1]):
-                        key = (decision.name, tuple(values.items()), as_of)
-                        self.answers[key] = answer
+                    if self.settles(decision, table, rule, values, as_of):
                         return values, as_of
         return None
+
+    def settles(
+        self,
+        decision: Decision,
+        table: Table,
+        rule: Rule,
+        values: dict[str, Value],
+        as_of: dt.date | None,
+    ) -> bool:
+        """Whether VALUES on AS_OF make RULE of TABLE decide, by the reference
+        interpreter; its answer is kept in `answers` when they do."""
+        try:
+            answer = interpret.evaluate(
+                self.project, decision.name, values, as_of, candidates=self.candidates
+            )
+        except (interpret.Ambiguous, interpret.NoVersion, interpret.MissingInput):
+            return False
+        if not _decides(table, rule, answer[1]):
+            return False
+        self.answers[(decision.name, tuple(values.items()), as_of)] = answer
+        return True
 
 
 def _meet(wanted: list[tuple[Axis, int]]) -> tuple[Value] | None:
