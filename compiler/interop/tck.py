@@ -137,9 +137,10 @@ def _temporal(xsi_type: str, text: str) -> Expected:
     zone = re.search(r"(Z|[+-]00:00)$", text) if xsi_type != "duration" else None
     plain = text[: zone.start()] if zone else text
     try:
-        if xsi_type == "duration" and re.fullmatch(r"-?P(\d+Y)?(\d+M)?", plain):
-            months = timetypes.parse_years_months(plain)
-            return Expected("value", months, "years and months duration")
+        months = timetypes.parse_ym(plain) if xsi_type == "duration" else None
+        if months is not None:
+            value = YearsMonths(months)
+            return Expected("value", value, "years and months duration")
         if xsi_type == "duration":
             return Expected("value", timetypes.parse_duration(plain), "duration")
         if xsi_type == "time":
