@@ -34,21 +34,20 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Diagnostic, Location
-from compiler.model import Column, Project
 from compiler.reading.folder import list_tables
 
 if TYPE_CHECKING:
+    from compiler.model import Column, Project
     from compiler.reading.workbook import RawWorkbook
 
 ENV = "COMPILE_RULES_CACHE"
 _OFF = {"", "0", "off", "no", "false", "none"}
-_FORMAT = b"compile-rules cache 1"  # change when an entry's layout changes
+_FORMAT = b"compile-rules cache 2"  # change when an entry's layout changes
 _KEPT = 32  # entries kept; the oldest are removed past that
 _PACKAGES = ("ruff", "openpyxl", "jinja2", "pandas", "defusedxml")
 
@@ -56,13 +55,16 @@ _PACKAGES = ("ruff", "openpyxl", "jinja2", "pandas", "defusedxml")
 @dataclass(frozen=True, slots=True)
 class Compiled:
     """A compilation as the commands use it: FILES is None when DIAGNOSTICS hold an
-    error; INPUTS gives, per table, what `eval` parses its arguments with (the inputs
-    a caller passes, and whether it takes `as_of`)."""
+    error; TABLES names the tables `eval` can run (none on errors), and `inputs(table)`
+    gives what `eval` parses its arguments with (the inputs a caller passes, and
+    whether it takes `as_of`). What only some commands need is kept pickled, so that
+    `check` and `compile` do not load the model to read an entry."""
 
     diagnostics: tuple[Diagnostic, ...]
     files: dict[str, str] | None
     checked: tuple[Location, ...]  # every sheet that was read, for --junit
-    inputs: dict[str, tuple[tuple[Column, ...], bool]]
+    tables: tuple[str, ...]
+    pickled_inputs: bytes  # table -> (columns, versioned), unpickled by `inputs()`
     pickled_project: bytes  # the Project (or None), unpickled by `project()`
 
     @classmethod
@@ -87,10 +89,25 @@ class Compiled:
                     )
                     for d in project.decisions
                 }
-        data = pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL)
-        return cls(diagnostics, files, checked, inputs, data)
+        return cls(
+            diagnostics,
+            files,
+            checked,
+            tuple(inputs),
+            pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL),
+            pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL),
+        )
+
+    def inputs(self, table: str) -> tuple[tuple[Column, ...], bool]:
+        """The inputs a caller of TABLE (one of `tables`) passes, and whether it
+        takes `as_of`."""
+        found: dict[str, tuple[tuple[Column, ...], bool]]
+        found = pickle.loads(self.pickled_inputs)
+        return found[table]
 
     def project(self) -> Project | None:
+        from compiler.model import Project
+
         project = pickle.loads(self.pickled_project)
         assert project is None or isinstance(project, Project)
         return project
@@ -226,6 +243,8 @@ def _store(where: Path, entry: Path, key: str, compiled: Compiled) -> None:
     with contextlib.suppress(OSError, pickle.PicklingError, RecursionError):
         where.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = pickle.dumps((key, compiled), protocol=pickle.HIGHEST_PROTOCOL)
+        import tempfile  # here: reading an entry does not need it
+
         handle, temporary = tempfile.mkstemp(dir=where, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:

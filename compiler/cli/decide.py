@@ -32,7 +32,7 @@ def _compiled_table(tables: Path, table: str) -> tuple[Project, dict[str, str]]:
     Tests-sheet cases are not run: these commands show what the tables decide, also
     while a case fails (to see why)."""
     compilation, files, _ = compiled(tables, True, "compile", cases=False)
-    known_table(table, list(compilation.inputs))
+    known_table(table, list(compilation.tables))
     project = compilation.project()
     assert project is not None  # there are files: the tables compiled
     return project, files
@@ -42,8 +42,8 @@ def _evaluator(tables: Path, table: str) -> TextEvaluator:
     """TABLE's evaluator for `eval` and `explain`, as `_compiled_table` compiles it
     (without the whole project: what parses the arguments is in the cache entry)."""
     compilation, files, _ = compiled(tables, True, "compile", cases=False)
-    known_table(table, list(compilation.inputs))
-    columns, versioned = compilation.inputs[table]
+    known_table(table, list(compilation.tables))
+    columns, versioned = compilation.inputs(table)
     return TextEvaluator.of(table, columns, versioned, files)
 
 

@@ -7,17 +7,18 @@ import contextlib
 import functools
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from compiler import cache
 from compiler.diagnostics import Diagnostic, Location
-from compiler.model import Project
 from compiler.report import FORMATS, Exit, Report
+
+if TYPE_CHECKING:
+    from compiler.model import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,6 +90,8 @@ def guarded(func: F) -> F:
             raise
         except Exception as exc:
             if os.environ.get("COMPILE_RULES_DEBUG"):
+                import traceback
+
                 traceback.print_exc()
             click.secho(
                 f"internal error: {type(exc).__name__}: {exc}\n"

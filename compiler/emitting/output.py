@@ -12,14 +12,10 @@ serialised by a lock file beside the folder.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import difflib
 import errno
 import os
-import secrets
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,8 +27,9 @@ except ImportError:  # pragma: no cover - not POSIX: no lock
     fcntl = None  # type: ignore[assignment]
 
 # Not from codegen: `check` need not load the code generator when the compilation
-# comes from the cache (compiler/cache.py).
-from compiler.emitting.markdown import GENERATED_MARKER
+# comes from the cache (compiler/cache.py). For the same reason `plan` is all that
+# runs at import: ctypes, difflib, secrets and tempfile are imported where used.
+from compiler.emitting import GENERATED_MARKER
 
 _SUFFIXES = (".py", ".typed", ".md")  # the kinds of file the compiler writes
 
@@ -54,6 +51,8 @@ class Plan:
 
     def diff(self) -> str:
         """A unified diff from the folder as it is to the folder as it should be."""
+        import difflib
+
         chunks: list[str] = []
         for name in sorted({*self.new, *self.changed, *self.orphaned}):
             before = self.current.get(name, "")
@@ -254,6 +253,8 @@ def _fsync_dir(folder: Path) -> None:
 
 def _sibling(out: Path, kind: str) -> Path:
     """A new empty folder `.<out>.<kind>-<random>` next to OUT (mode as umask allows)."""
+    import secrets
+
     out.parent.mkdir(parents=True, exist_ok=True)
     while True:
         path = out.parent / f".{out.name}.{kind}-{secrets.token_hex(4)}"
@@ -275,6 +276,8 @@ def _exchange(a: Path, b: Path) -> bool:
     the kernel, libc or file system cannot; other failures raise."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -411,6 +414,8 @@ def write_atomic(path: Path, text: str) -> None:
     The file gets the mode a new file would (0666 less the umask), or keeps the mode
     of the file it replaces.
     """
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
