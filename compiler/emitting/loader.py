@@ -38,10 +38,15 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     Each module gets its own builtins, whose `__import__` answers the package's
     relative imports (`from ._frame import decide_frame`, on the first call of
-    `evaluate_frame`) from `modules`, without `sys.modules`."""
+    `evaluate_frame`) from `modules`, without `sys.modules`. A runtime module
+    (`_runtime`, `_frame`, `_explain`, `_feel`) is imported only when a module uses
+    it, and once for every package of the same runtime sources (`shared`)."""
 
-    def __init__(self, package: str, files: dict[str, str]) -> None:
+    def __init__(
+        self, package: str, files: dict[str, str], shared: _SourceFinder | None = None
+    ) -> None:
         self.package = package
+        self.shared = shared  # the package whose runtime modules serve this one
         self.sources = {
             f"{package}.{name[:-3].replace('/', '.')}": text
             for name, text in files.items()
@@ -111,14 +116,37 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if not level or globals is None or globals.get("__package__") != self.package:
             return __import__(name, globals, locals, fromlist, level)
         if level == 1 and fromlist:
+            if (
+                self.shared is not None
+            ):  # `from ._feel import ...`, `from . import _feel`
+                for stem in (name,) if name else fromlist:
+                    if (
+                        stem in _RUNTIME_STEMS
+                        and f"{self.package}.{stem}" not in self.modules
+                    ):
+                        self._share(stem)
             found = self.modules.get(f"{self.package}.{name}" if name else self.package)
             if found is not None and all(hasattr(found, n) for n in fromlist):
                 return found
         with self.installed():
             return __import__(name, globals, locals, fromlist, level)
 
+    def _share(self, stem: str) -> types.ModuleType:
+        """The runtime module STEM of the shared package (imported there on first
+        use), made this package's too."""
+        assert self.shared is not None
+        with self.shared.installed():
+            module = importlib.import_module(f"{self.shared.package}.{stem}")
+        self.modules[f"{self.package}.{stem}"] = module
+        with self.installed():
+            sys.modules[f"{self.package}.{stem}"] = module
+            setattr(self.modules[self.package], stem, module)
+        return module
+
 
 _IMPORTING = threading.RLock()  # sys.modules holds one package's modules at a time
+_RUNTIME = (*SHIPPED, "_feel.py")  # _feel: version 2, when used
+_RUNTIME_STEMS = frozenset(name.removesuffix(".py") for name in _RUNTIME)
 
 
 def load_table(files: dict[str, str], table: str) -> types.ModuleType:
@@ -133,15 +161,16 @@ def load_modules(
     runtime modules are imported with them. Nothing of the package stays in
     `sys.modules` (see `_SourceFinder`): it lives as long as its modules are used."""
     package = f"_compile_rules_eval_{next(_counter)}"
-    finder = _SourceFinder(package, files)
-    runtime = (*SHIPPED, "_feel.py")  # _feel: version 2, when used
-    shipped = tuple(files.get(name, "") for name in runtime)
+    shipped = tuple(files.get(name, "") for name in _RUNTIME)
+    shared = _RUNTIMES.get(shipped)
+    finder = _SourceFinder(package, files, shared)
     with finder.installed():
-        shared = _RUNTIMES.get(shipped)
         if shared is None:
-            for name in runtime:
-                if name in files:
-                    importlib.import_module(f"{package}.{name.removesuffix('.py')}")
+            # Only `_runtime` now: the others are imported on their first use (as
+            # the generated modules do), here and, through `shared`, in the
+            # packages of the same runtime loaded later.
+            if "_runtime.py" in files:
+                importlib.import_module(f"{package}._runtime")
             _RUNTIMES[shipped] = finder
             while len(_RUNTIMES) > 4:
                 del _RUNTIMES[next(iter(_RUNTIMES))]
@@ -149,7 +178,7 @@ def load_modules(
             # The same runtime sources: their modules, imported once, serve every
             # package (typing's caches keep classes of a runtime alive for a while).
             root = importlib.import_module(package)
-            for name in runtime:
+            for name in _RUNTIME:
                 stem = name.removesuffix(".py")
                 module = shared.modules.get(f"{shared.package}.{stem}")
                 if module is not None:
