@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Diagnostic, Location
-from compiler.reading.folder import list_tables
+from compiler.reading.folder import files_below, list_tables
 
 if TYPE_CHECKING:
     from compiler.model import Column, Project
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 ENV = "COMPILE_RULES_CACHE"
 _OFF = {"", "0", "off", "no", "false", "none"}
-_FORMAT = b"compile-rules cache 2"  # change when an entry's layout changes
+_FORMAT = b"compile-rules cache 3"  # change when an entry's layout changes
 _KEPT = 32  # entries kept; the oldest are removed past that
 _PACKAGES = ("ruff", "openpyxl", "jinja2", "pandas", "defusedxml")
 
@@ -149,11 +149,11 @@ def fingerprint(package: Path) -> bytes:
     file of PACKAGE (bytecode aside)."""
     digest = hashlib.sha256(_FORMAT)
     digest.update(f"\0{sys.version}\0{_versions()}\0".encode())
-    for path in sorted(package.rglob("*")):
-        if "__pycache__" in path.parts or not path.is_file():
-            continue
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name, path in files_below(package):
+        with open(path, "rb") as handle:
+            data = handle.read()
+        digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(hashlib.sha256(data).digest())
     return digest.digest()
 
 

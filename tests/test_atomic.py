@@ -80,6 +80,34 @@ def user_files(out: Path) -> None:
 # -- plan and apply ------------------------------------------------------------------
 
 
+def test_the_managed_files_are_those_a_walk_of_the_folder_finds(
+    tmp_path: Path,
+) -> None:
+    """Which files are the compiler's, and their text: regular files (and links to
+    them) with the marker, read with universal newlines; nothing in __pycache__ or
+    behind a link to a folder, no other kind of file, no text that is not UTF-8."""
+    out = tmp_path / "generated"
+    (out / "sub").mkdir(parents=True)
+    (out / "a.py").write_bytes(MARK.encode() + b"A = 1\r\n")
+    (out / "sub" / "b.md").write_text(MARK + "# b\n")
+    (out / "mine.py").write_text("# my own module\n")
+    (out / "notes.txt").write_text(MARK)  # not a kind of file the compiler writes
+    (out / "bad.py").write_bytes(MARK.encode() + b"\xff\n")
+    (out / "__pycache__").mkdir()
+    (out / "__pycache__" / "c.py").write_text(MARK)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "d.py").write_text(MARK)
+    (out / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (out / "e.py").symlink_to(elsewhere / "d.py")
+    os.mkfifo(out / "f.py")  # never opened: it would block
+    assert output.managed_files(out) == {
+        "a.py": MARK + "A = 1\n",
+        "e.py": MARK,
+        "sub/b.md": MARK + "# b\n",
+    }
+
+
 def test_apply_replaces_managed_files_and_keeps_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     out.mkdir()

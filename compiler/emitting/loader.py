@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import csv
-import importlib.abc
+import importlib
 import importlib.util
 import itertools
 import sys
@@ -20,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from compiler.diagnostics import CellError
 from compiler.emitting.runtime import SHIPPED
@@ -28,10 +27,14 @@ from compiler.emitting.runtime._explain import to_json
 from compiler.model import Column, Project, YearsMonths
 from compiler.reading import cells
 
+if TYPE_CHECKING:
+    from importlib.abc import Loader
+
 _counter = itertools.count(1)
 
 
-class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _SourceFinder:  # a meta path finder and loader (not from importlib.abc, which
+    # imports importlib.resources and tempfile: `eval` would start slower)
     """One throwaway package of generated sources, whose modules live in `modules`
     and are in `sys.modules` only while they are imported (`installed`): a process
     that loads tables again and again keeps only the packages it still uses.
@@ -67,8 +70,9 @@ class _SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     ) -> ModuleSpec | None:
         if fullname not in self.sources:
             return None
+        loader = cast("Loader", self)  # create_module and exec_module, as it wants
         return importlib.util.spec_from_loader(
-            fullname, self, is_package=fullname == self.package
+            fullname, loader, is_package=fullname == self.package
         )
 
     def create_module(self, spec: ModuleSpec) -> None:
@@ -341,6 +345,8 @@ def read_cases(path: Path, as_of: str | None) -> Iterator[Case]:
     """The rows of the CSV file PATH, one column per input; a column `as_of` gives a
     row its own date, and AS_OF is the date of the rows where it is blank. Read as
     the rows are evaluated, so a large file is never held in memory."""
+    import csv  # here: `eval` without --cases does not need it
+
     with path.open(newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=1):
             values = {

@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - not POSIX: no lock
 # comes from the cache (compiler/cache.py). For the same reason `plan` is all that
 # runs at import: ctypes, difflib, secrets and tempfile are imported where used.
 from compiler.emitting import GENERATED_MARKER
+from compiler.reading.folder import files_below
 
 _SUFFIXES = (".py", ".typed", ".md")  # the kinds of file the compiler writes
 
@@ -69,23 +70,26 @@ class Plan:
 
 
 def managed_files(out: Path) -> dict[str, str]:
-    """Files under OUT that the compiler wrote (they start with the marker)."""
+    """Files under OUT that the compiler wrote (they start with the marker), read as
+    text with universal newlines (as `Path.read_text`)."""
     found: dict[str, str] = {}
     if not out.is_dir():
         return found
-    for path in sorted(out.rglob("*")):
-        if (
-            "__pycache__" in path.parts
-            or not path.is_file()
-            or path.suffix not in _SUFFIXES
-        ):
+    marker = GENERATED_MARKER.encode()
+    for name, path in files_below(out):
+        if os.path.splitext(name)[1] not in _SUFFIXES:
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, "rb") as handle:
+                data = handle.read()
+            if not data.startswith(marker):
+                continue
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        if text.startswith(GENERATED_MARKER):
-            found[path.relative_to(out).as_posix()] = text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        found[name] = text
     return found
 
 

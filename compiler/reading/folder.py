@@ -62,6 +62,33 @@ def find_workbooks(tables: Path) -> list[Path]:
     return list(list_tables(tables).workbooks)
 
 
+def files_below(root: Path) -> list[tuple[str, str]]:
+    """(path inside ROOT in POSIX form, path to open) of every regular file below
+    ROOT (a symbolic link to one too), sorted by the first; not inside `__pycache__`
+    nor through symbolic links to folders (as `Path.rglob`). A folder that cannot be
+    listed is skipped. With `os.scandir`: the compile cache hashes every file of the
+    compiler, and `check` reads the whole output folder, at every start."""
+    found: list[tuple[str, str]] = []
+    pending = [("", str(root))]
+    while pending:
+        inside, folder = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = f"{inside}{entry.name}"
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if entry.name != "__pycache__":
+                                pending.append((f"{name}/", entry.path))
+                        elif entry.is_file():
+                            found.append((name, entry.path))
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return sorted(found)
+
+
 def display_path(tables: Path, file: Path) -> str:
     """`tables/imaging.xlsx`: the folder's own name, then the path inside it, so that
     messages and generated code read the same whatever the working directory.
