@@ -1,8 +1,9 @@
 """The `compile-rules` command: a thin Click layer over the library functions.
 
 One module per group of commands: `build` (compile, check), `decide` (eval,
-explain, run), `serve`, `analysis` (analyse, lint), `authoring` (show, diff, new,
-watch, report) and `dmn` (import-dmn, export-dmn); `options` holds what they share. A
+explain), `batch` (run, impact), `serve`, `analysis` (analyse, lint), `authoring`
+(show, diff, new, watch, report) and `dmn` (import-dmn, export-dmn); `options` holds
+what they share. A
 command's module is imported only when that command is looked up (`_Commands`), and
 a command imports the heavy modules it needs inside its function, so that `check`
 on a warm cache and `--help` start fast (tests/test_cache.py keeps the other
@@ -26,8 +27,8 @@ _WHERE = {
     "check": ("build", "check_command"),
     "eval": ("decide", "eval_command"),
     "explain": ("decide", "explain_command"),
-    "run": ("decide", "run_command"),
-    "impact": ("decide", "impact_command"),
+    "run": ("batch", "run_command"),
+    "impact": ("batch", "impact_command"),
     "serve": ("serve", "serve_command"),
     "analyse": ("analysis", "analyse_command"),
     "import-dmn": ("dmn", "import_dmn_command"),

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from compiler.diagnostics import CellError
 from compiler.emitting.runtime import SHIPPED
-from compiler.emitting.runtime._explain import to_json
 from compiler.model import Column, Project, YearsMonths
 from compiler.reading import cells
 
@@ -210,6 +209,9 @@ def sibling(module: types.ModuleType, name: str) -> types.ModuleType:
 
 
 def result_json(result: Any) -> dict[str, Any]:
+    # here: `explain` (which prints the package's own Explanation) does not need it
+    from compiler.emitting.runtime._explain import to_json
+
     return {"outputs": to_json(result.outputs), "matched": list(result.matched)}
 
 
