@@ -208,6 +208,7 @@ _NOT_FOR_CHECK = (
     "compiler.cli.serve",
     "ctypes",
     "difflib",
+    "shutil",
     "tempfile",
     "traceback",
 )

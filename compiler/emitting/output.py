@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -28,7 +27,8 @@ except ImportError:  # pragma: no cover - not POSIX: no lock
 
 # Not from codegen: `check` need not load the code generator when the compilation
 # comes from the cache (compiler/cache.py). For the same reason `plan` is all that
-# runs at import: ctypes, difflib, secrets and tempfile are imported where used.
+# runs at import: ctypes, difflib, secrets, shutil and tempfile are imported where
+# used.
 from compiler.emitting import GENERATED_MARKER
 from compiler.reading.folder import files_below
 
@@ -180,6 +180,8 @@ def _swappable(folder: Path) -> bool:
 def _stage(out: Path, change: Plan) -> Path:
     """The complete new folder, as a sibling of OUT: what OUT holds that the compiler
     does not manage (hard links, or copies), plus every generated file."""
+    import shutil
+
     staging = _sibling(out, "compile")
     try:
         skip = set(managed_files(out)) | set(change.files)
@@ -223,6 +225,8 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
+    import shutil
+
     if source.is_symlink():
         os.symlink(os.readlink(source), target)
         return
@@ -310,6 +314,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def _swap(staging: Path, out: Path) -> None:
     """Put STAGING in OUT's place, then remove the old tree."""
+    import shutil
+
     if not out.exists():
         os.rename(staging, out)  # nothing to replace: the rename is the swap
         _fsync_dir(out.parent)
@@ -336,6 +342,8 @@ def recover(out: Path) -> None:
     """Undo what a killed compile left beside OUT (call it holding the lock): put back
     the old tree if the fallback swap was cut between its renames, and remove
     half-built or replaced trees."""
+    import shutil
+
     previous = _previous(out)
     if previous.is_dir() and not out.exists():
         os.rename(previous, out)
@@ -354,6 +362,8 @@ def _leftovers(out: Path) -> list[Path]:
 
 def _apply_in_place(out: Path, change: Plan) -> None:
     """File by file (each atomic), for a folder that cannot be swapped."""
+    import shutil
+
     for name in (*change.new, *change.changed):
         write_atomic(out / name, change.files[name])
     for name in change.orphaned:
@@ -439,6 +449,8 @@ def replacing_folder(path: Path) -> Iterator[Path]:
     """A new sibling folder of PATH to write that takes PATH's place in one step when
     the block ends, and is removed if it raises: a long write killed at any moment
     leaves the old PATH whole, never half a new one."""
+    import shutil
+
     staging = _sibling(path, "new")
     try:
         yield staging
