@@ -17,9 +17,10 @@ Modification times are never used: a workbook edited in the same second to the s
 size has other bytes, so another key. An entry is the pickled `(key, Compiled)`, read
 back only when its key matches (the project and the tables' input columns inside it
 are unpickled only by the commands that need them); an entry that cannot be read
-(truncated, corrupt, from another version) is ignored and replaced. The folder is `$COMPILE_RULES_CACHE`, else `$XDG_CACHE_HOME/compile-rules`,
-else `~/.cache/compile-rules`; `COMPILE_RULES_CACHE=off` turns the cache off, and
-deleting the folder clears it (docs/ci.md). This module imports only the standard
+(truncated, corrupt, from another version) is ignored and replaced. The folder is
+`$COMPILE_RULES_CACHE`, else `$XDG_CACHE_HOME/compile-rules`, else
+`~/.cache/compile-rules`; `COMPILE_RULES_CACHE=off` turns the cache off, and deleting
+the folder clears it (docs/ci.md). This module imports only the standard
 library, the diagnostics and `reading.folder` until an entry is missing: then it
 compiles (reading an entry loads neither the model nor the runtime:
 tests/test_cache.py).
