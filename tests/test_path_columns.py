@@ -161,3 +161,49 @@ def test_example_tests_are_generated_for_a_table_of_paths(tmp_path: Path) -> Non
     assert '{"claim": {"member": {"age": 17}, "state": "NY"}}' in examples
     shown = run_generated_tests(compilation, tmp_path)
     assert " passed" in shown and "failed" not in shown
+
+
+def test_serve_converts_a_years_and_months_field_of_a_structured_input(
+    tmp_path: Path,
+) -> None:
+    """A path field of type years and months duration is ISO text (or the authors'
+    words) inside the JSON object, as a plain input of that type is; text that is
+    no such duration is a 422 naming the path."""
+    sheet = decision_table(
+        "recall",
+        [
+            ("member.since_screening", "input", "years and months duration", None),
+            ("recall", "output", "boolean", None),
+        ],
+        [
+            ["R1", ">= 2 years", "true"],
+            ["R2", "-", "false"],
+        ],
+        hit_policy="FIRST",
+    )
+    service = Service(write_tables(tmp_path, {"recall.xlsx": [sheet]}))
+    assert service.compile()
+    with TestClient(create_app(service)) as client:
+        spec = client.get("/openapi.json").json()
+        validate(spec)
+        member = spec["components"]["schemas"]["recall.Inputs"]["properties"]["member"]
+        assert member["properties"]["since_screening"]["format"] == "duration"
+        for given, recall in (("P2Y1M", True), ("18 months", False), (None, False)):
+            answer = client.post(
+                "/decisions/recall", json={"member": {"since_screening": given}}
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["outputs"] == {"recall": recall}, given
+        bad = client.post(
+            "/decisions/recall", json={"member": {"since_screening": "P3D"}}
+        )
+        assert bad.status_code == 422, bad.text
+        error = bad.json()["error"]
+        assert error["input"] == "member.since_screening" and error["value"] == "P3D"
+        wrong = client.post(
+            "/decisions/recall", json={"member": {"since_screening": 5}}
+        )
+        assert wrong.status_code == 422, wrong.text
+        error = wrong.json()["error"]
+        assert error["input"] == "member.since_screening", error
+        assert error["message"].startswith("recall: member.since_screening=5 "), error
