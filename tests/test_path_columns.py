@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
@@ -207,3 +207,54 @@ def test_serve_converts_a_years_and_months_field_of_a_structured_input(
         error = wrong.json()["error"]
         assert error["input"] == "member.since_screening", error
         assert error["message"].startswith("recall: member.since_screening=5 "), error
+
+
+def test_eval_and_explain_take_path_inputs_by_their_paths(tmp_path: Path) -> None:
+    """`eval band claim.member.age=12 claim.state=NY`: each path is named as its
+    column heads it, and its value goes into the structured input; an error names
+    the path, never the evaluator's `claim__member__age`."""
+    tables = str(write_tables(tmp_path, BOOK))
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, [*args, "--tables", tables])
+
+    shown = run("eval", "band", "claim.member.age=12", "claim.state=NY")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines() == ["band = 'minor in NY'", "matched: R1"]
+    adult = run("eval", "band", "claim.member.age=40", "--json")
+    assert adult.exit_code == 0, adult.output
+    assert adult.stdout.strip() == '{"outputs": {"band": "adult"}, "matched": ["R2"]}'
+    why = run("explain", "band", "claim.member.age=12", "claim.state=NY")
+    assert why.exit_code == 0, why.output
+    assert why.stdout.startswith('band: band = "minor in NY"')
+    internal = run("eval", "band", "claim__member__age=12")
+    assert internal.exit_code == 2
+    assert "has no input 'claim__member__age'; did you mean 'claim.member.age'?" in (
+        internal.stderr
+    )
+    assert "internal error" not in internal.output
+    bad = run("eval", "band", "claim.member.age=x")
+    assert bad.exit_code == 2
+    assert "Error: claim.member.age='x': 'x' is not a whole number" in bad.stderr
+
+
+def test_eval_names_a_path_outside_its_values_by_its_path(tmp_path: Path) -> None:
+    sheet = decision_table(
+        "adult",
+        [
+            ("member.age", "input", "integer", "[0..120]"),
+            ("adult", "output", "boolean", None),
+        ],
+        [["R1", ">= 18", "true"], ["R2", "-", "false"]],
+        hit_policy="FIRST",
+    )
+    tables = str(write_tables(tmp_path, {"adult.xlsx": [sheet]}))
+    result = CliRunner().invoke(
+        main, ["eval", "adult", "member.age=130", "--tables", tables]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "Error: adult: member.age=130 is not allowed; expected an int in [0..120]"
+        in (result.stderr)
+    )
