@@ -154,3 +154,27 @@ def test_gap_findings_agree_with_every_list(tmp_path_factory, rules) -> None:  #
     assert ("A303" in codes) is complete, [d.message for d in found]
     assert bool(codes) is (complete or missing), [d.message for d in found]
     assert all("spurious" not in d.message for d in found)
+
+
+def test_a_rule_that_never_applies_is_certain_on_a_table_with_assumptions(
+    tmp_path: Path,
+) -> None:
+    """The sweep's cases include every case that occurs, so `A305` holds without a
+    hedge even where the gaps and overlaps of the table need one."""
+    sheet = decision_table(
+        "cmp",
+        [
+            ("state", "input", "string", None),
+            ("home_state", "input", "string", None),
+            ("where", "output", "string", None),
+        ],
+        [
+            ["R1", Text("= home_state"), "-", '"home"'],
+            ["R2", '"NY"', "-", '"new york"'],
+            ["R3", Text("= home_state"), "-", '"again"'],
+        ],
+        hit_policy="FIRST",
+    )
+    found = [d for d in _findings(tmp_path, {"cmp.xlsx": [sheet]}) if d.code == "A305"]
+    assert len(found) == 1 and found[0].message.startswith("rule R3 never applies")
+    assert "spurious" not in found[0].message

@@ -173,27 +173,6 @@ def _hedge(found: Diagnostic, note: str) -> Diagnostic:
     )
 
 
-def _hedged(
-    check: Callable[[Project], Iterator[Diagnostic]],
-) -> Callable[[Project], Iterator[Diagnostic]]:
-    """CHECK, its findings on tables whose analysis assumes something (version 2)
-    saying so (`_hedge`)."""
-
-    def run(project: Project) -> Iterator[Diagnostic]:
-        notes = {
-            (t.location.path, t.location.sheet): assumption(t)
-            for t in all_tables(project)
-        }
-        for found in check(project):
-            yield _hedge(
-                found, notes.get((found.location.path, found.location.sheet), "")
-            )
-
-    run.__name__ = check.__name__
-    run.__doc__ = check.__doc__
-    return run
-
-
 class _Judge:
     """The findings of one table with computed inputs, settled (version 2:
     `witness`): a finding whose region no inputs reach is dropped, one that inputs
@@ -508,9 +487,11 @@ def _missing_gaps(table: Table, facts: Facts, judge: _Judge) -> Iterator[Diagnos
         yield judge.qualify(_more("A313", Severity.WARNING, table, extra, what))
 
 
-@_hedged
 def check_reach(project: Project) -> Iterator[Diagnostic]:
-    """A305, A306, A307: rules that never decide anything."""
+    """A305, A306, A307: rules that never decide anything. Certain on every table:
+    a computed column taken as an input of its own (version 2) can only add cases
+    that do not occur, so a rule that decides in none of the cases the sweep
+    considers decides in none that occur."""
     for table in all_tables(project):
         facts = study(table)
         for index, column in sorted(facts.dead.items()):
