@@ -261,13 +261,35 @@ def _outputs_text(outputs: Any) -> str:
         if not outputs:
             return "no outputs (no rule matched, and there is no Default)"
         return "; ".join(_outputs_text(o) for o in outputs)
-    return ", ".join(f"{k} = {value_text(v)}" for k, v in outputs._asdict().items())
+    kind = type(outputs)
+    return ", ".join(
+        f"{k.replace('__', '.') if _in_structure(kind, k) else k} = {value_text(v)}"
+        for k, v in outputs._asdict().items()
+    )
+
+
+def _in_structure(kind: type, field: str) -> bool:
+    """Whether FIELD of the generated Outputs KIND is a path output (`rgb__red`,
+    written `rgb.red`): its class gives the structure `rgb` as a property."""
+    root, _, rest = field.partition("__")
+    return bool(rest) and isinstance(getattr(kind, root, None), property)
 
 
 def to_json(value: Any) -> Any:
-    """VALUE as JSON values: dates as ISO text, named tuples as objects."""
+    """VALUE as JSON values: dates as ISO text, named tuples as objects (the path
+    outputs of an Outputs, `rgb__red`, as the nested object `"rgb": {"red": ...}`
+    that its property gives)."""
     if hasattr(value, "_asdict"):
-        return {k: to_json(v) for k, v in value._asdict().items()}
+        found: dict[str, Any] = {}
+        kind = type(value)
+        for key, item in value._asdict().items():
+            if not _in_structure(kind, key):
+                found[key] = to_json(item)
+            elif (root := key.partition("__")[0]) not in found:
+                found[root] = to_json(getattr(value, root))
+        return found
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return [to_json(v) for v in value]
     if isinstance(value, (datetime.date, datetime.time)):

@@ -188,9 +188,11 @@ def test_a_complete_exclusive_pair_has_no_findings(tmp_path: Path) -> None:
     assert module.evaluate(state="NY", home_state="NY").outputs.where == "home"
 
 
-def test_a_finding_over_a_related_input_says_what_was_assumed(tmp_path: Path) -> None:
+def test_a_finding_over_a_related_input_is_settled_by_inputs(tmp_path: Path) -> None:
     """When the input has entries of its own too, the analysis takes the derived
-    column as independent of it, and says so in its findings."""
+    column as independent of it; each finding is then settled by a search for
+    inputs (`witness`): here every one is reached, so its example is plain inputs
+    and it is not hedged (tests/test_witness.py has the hedged and dropped ones)."""
     sheet = decision_table(
         "cmp",
         [
@@ -205,8 +207,10 @@ def test_a_finding_over_a_related_input_says_what_was_assumed(tmp_path: Path) ->
     )
     compilation = compile_books(tmp_path, {"cmp.xlsx": [sheet]})
     notes = [d.message for d in compilation.diagnostics if d.code.startswith("A")]
-    assert notes and all("this may be spurious" in m for m in notes)
-    assert any("state_vs_home_state" in m for m in notes)
+    assert notes and not any("this may be spurious" in m for m in notes)
+    assert any("state_vs_home_state" in m for m in notes)  # where: the columns
+    examples = [m.partition("for example ")[2] for m in notes]
+    assert all(e and "state_vs_home_state" not in e for e in examples), examples
 
 
 def test_export_writes_standard_feel_and_the_table_round_trips(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
@@ -161,3 +161,100 @@ def test_example_tests_are_generated_for_a_table_of_paths(tmp_path: Path) -> Non
     assert '{"claim": {"member": {"age": 17}, "state": "NY"}}' in examples
     shown = run_generated_tests(compilation, tmp_path)
     assert " passed" in shown and "failed" not in shown
+
+
+def test_serve_converts_a_years_and_months_field_of_a_structured_input(
+    tmp_path: Path,
+) -> None:
+    """A path field of type years and months duration is ISO text (or the authors'
+    words) inside the JSON object, as a plain input of that type is; text that is
+    no such duration is a 422 naming the path."""
+    sheet = decision_table(
+        "recall",
+        [
+            ("member.since_screening", "input", "years and months duration", None),
+            ("recall", "output", "boolean", None),
+        ],
+        [
+            ["R1", ">= 2 years", "true"],
+            ["R2", "-", "false"],
+        ],
+        hit_policy="FIRST",
+    )
+    service = Service(write_tables(tmp_path, {"recall.xlsx": [sheet]}))
+    assert service.compile()
+    with TestClient(create_app(service)) as client:
+        spec = client.get("/openapi.json").json()
+        validate(spec)
+        member = spec["components"]["schemas"]["recall.Inputs"]["properties"]["member"]
+        assert member["properties"]["since_screening"]["format"] == "duration"
+        for given, recall in (("P2Y1M", True), ("18 months", False), (None, False)):
+            answer = client.post(
+                "/decisions/recall", json={"member": {"since_screening": given}}
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["outputs"] == {"recall": recall}, given
+        bad = client.post(
+            "/decisions/recall", json={"member": {"since_screening": "P3D"}}
+        )
+        assert bad.status_code == 422, bad.text
+        error = bad.json()["error"]
+        assert error["input"] == "member.since_screening" and error["value"] == "P3D"
+        wrong = client.post(
+            "/decisions/recall", json={"member": {"since_screening": 5}}
+        )
+        assert wrong.status_code == 422, wrong.text
+        error = wrong.json()["error"]
+        assert error["input"] == "member.since_screening", error
+        assert error["message"].startswith("recall: member.since_screening=5 "), error
+
+
+def test_eval_and_explain_take_path_inputs_by_their_paths(tmp_path: Path) -> None:
+    """`eval band claim.member.age=12 claim.state=NY`: each path is named as its
+    column heads it, and its value goes into the structured input; an error names
+    the path, never the evaluator's `claim__member__age`."""
+    tables = str(write_tables(tmp_path, BOOK))
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, [*args, "--tables", tables])
+
+    shown = run("eval", "band", "claim.member.age=12", "claim.state=NY")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines() == ["band = 'minor in NY'", "matched: R1"]
+    adult = run("eval", "band", "claim.member.age=40", "--json")
+    assert adult.exit_code == 0, adult.output
+    assert adult.stdout.strip() == '{"outputs": {"band": "adult"}, "matched": ["R2"]}'
+    why = run("explain", "band", "claim.member.age=12", "claim.state=NY")
+    assert why.exit_code == 0, why.output
+    assert why.stdout.startswith('band: band = "minor in NY"')
+    internal = run("eval", "band", "claim__member__age=12")
+    assert internal.exit_code == 2
+    assert "has no input 'claim__member__age'; did you mean 'claim.member.age'?" in (
+        internal.stderr
+    )
+    assert "internal error" not in internal.output
+    bad = run("eval", "band", "claim.member.age=x")
+    assert bad.exit_code == 2
+    assert "Error: claim.member.age='x': 'x' is not a whole number" in bad.stderr
+
+
+def test_eval_names_a_path_outside_its_values_by_its_path(tmp_path: Path) -> None:
+    sheet = decision_table(
+        "adult",
+        [
+            ("member.age", "input", "integer", "[0..120]"),
+            ("adult", "output", "boolean", None),
+        ],
+        [["R1", ">= 18", "true"], ["R2", "-", "false"]],
+        hit_policy="FIRST",
+    )
+    tables = str(write_tables(tmp_path, {"adult.xlsx": [sheet]}))
+    result = CliRunner().invoke(
+        main, ["eval", "adult", "member.age=130", "--tables", tables]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "Error: adult: member.age=130 is not allowed; expected an int in [0..120]"
+        in (result.stderr)
+    )

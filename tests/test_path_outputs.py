@@ -175,3 +175,84 @@ def test_export_dmn_writes_path_outputs_that_import_reads_back(tmp_path: Path) -
     assert headers == ["rgb.red", "rgb.green", "rgb.alpha.value", "name"]
     first, second = round_trip(tmp_path / "b", conversion)
     assert first == second
+
+
+def test_eval_explain_and_serve_show_path_outputs_by_their_paths(
+    tmp_path: Path,
+) -> None:
+    """Outside Python the author's headers are what a reader sees: `eval` prints
+    `rgb.red = 0`, `eval --json`, explain's JSON and the service answer the
+    structure as a nested object (which the OpenAPI document describes), never
+    the evaluator's flat `rgb__red`."""
+    import json
+
+    from click.testing import CliRunner
+    from openapi_spec_validator import validate
+    from starlette.testclient import TestClient
+
+    from compiler.cli import main
+    from compiler.serve.app import create_app
+    from compiler.serve.catalog import Service
+
+    from .helpers import write_tables
+
+    tables = str(write_tables(tmp_path, _book()))
+    nested = {"rgb": {"red": 0, "green": 6, "alpha": {"value": 0.5}}, "name": "dark"}
+    runner = CliRunner()
+    shown = runner.invoke(main, ["eval", "colour", "level=3", "--tables", tables])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0] == (
+        "rgb.red = 0, rgb.green = 6, rgb.alpha.value = 0.5, name = 'dark'"
+    )
+    as_json = runner.invoke(
+        main, ["eval", "colour", "level=3", "--tables", tables, "--json"]
+    )
+    assert json.loads(as_json.stdout)["outputs"] == nested
+    why = runner.invoke(main, ["explain", "colour", "level=3", "--tables", tables])
+    assert why.stdout.startswith("colour: rgb.red = 0, rgb.green = 6, ")
+    why_json = runner.invoke(
+        main, ["explain", "colour", "level=3", "--tables", tables, "--json"]
+    )
+    assert json.loads(why_json.stdout)["outputs"] == nested
+    service = Service(Path(tables))
+    assert service.compile()
+    with TestClient(create_app(service)) as client:
+        spec = client.get("/openapi.json").json()
+        validate(spec)
+        schema = spec["components"]["schemas"]["colour.Outputs"]
+        assert schema["required"] == ["rgb", "name"]
+        rgb = schema["properties"]["rgb"]
+        assert rgb["type"] == "object" and rgb["required"] == ["red", "green", "alpha"]
+        assert rgb["properties"]["alpha"]["properties"]["value"]["type"] == [
+            "number",
+            "null",
+        ]
+        answer = client.post("/decisions/colour", json={"level": 3})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["outputs"] == nested
+
+
+def test_the_markdown_and_html_pages_head_path_columns_by_their_paths(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+
+    from .helpers import write_tables
+
+    compilation = compile_books(tmp_path / "a", _book(tests=True))
+    assert compilation.files is not None
+    page = compilation.files["colour.md"]
+    assert "| rgb.alpha.value | output | number |" in page
+    assert "| Rule | level | → rgb.red | → rgb.green | → rgb.alpha.value |" in page
+    assert "| Case | level | → rgb.green | → name |" in page
+    assert "rgb\\_\\_" not in page
+    tables = write_tables(tmp_path / "b", _book())
+    site = tmp_path / "site"
+    result = CliRunner().invoke(
+        main, ["report", "-q", "--tables", str(tables), str(site)]
+    )
+    assert result.exit_code == 0, result.output
+    html = (site / "colour.html").read_text()
+    assert "→ rgb.alpha.value</th>" in html and "rgb__" not in html

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -77,10 +78,22 @@ def eval_command(
         return
     outputs = result["outputs"]
     for row in outputs if isinstance(outputs, list) else [outputs]:
-        click.echo(", ".join(f"{k} = {v!r}" for k, v in row.items()))
+        click.echo(", ".join(f"{k} = {v!r}" for k, v in _flat(row)))
     if isinstance(outputs, list) and not outputs:
         click.echo("(no rule matched and there is no Default)")
     click.echo(f"matched: {', '.join(result['matched']) or '(none)'}")
+
+
+def _flat(outputs: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """OUTPUTS (JSON) as (header, value): a structure of path outputs,
+    `"rgb": {"red": 0}`, as `rgb.red` the way its column writes it."""
+    found: list[tuple[str, Any]] = []
+    for key, value in outputs.items():
+        if isinstance(value, dict):
+            found.extend(_flat(value, f"{prefix}{key}."))
+        else:
+            found.append((prefix + key, value))
+    return found
 
 
 def _assigned(assignments: tuple[str, ...]) -> dict[str, str | None]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from compiler.diagnostics import CellError
 from compiler.emitting.runtime import SHIPPED
-from compiler.model import Column, Project, YearsMonths
+from compiler.model import Column, Project, YearsMonths, nest_paths
 from compiler.reading import cells
 
 if TYPE_CHECKING:
@@ -224,7 +224,8 @@ class TextEvaluator:
     """TABLE's generated evaluator, given its inputs as text and read as cells are."""
 
     table: str
-    columns: dict[str, Column]  # every input a caller passes, by name
+    columns: dict[str, Column]  # every input a caller passes, by header (a path's
+    # header is its path, `claim.member.age`; its value goes into `claim`)
     versioned: bool  # whether the table (or one it requires) takes `as_of`
     module: types.ModuleType
 
@@ -245,15 +246,16 @@ class TextEvaluator:
     ) -> TextEvaluator:
         """TABLE, whose callers pass INPUTS (and `as_of` when VERSIONED), from the
         generated sources FILES."""
-        columns = {c.name: c for c in inputs}
+        columns = {c.header: c for c in inputs}
         return cls(table, columns, versioned, load_table(files, table))
 
     def arguments(
         self, values: Mapping[str, str | None], as_of: str | None
     ) -> dict[str, Any]:
-        """The keyword arguments of `evaluate` for VALUES (input name -> text; a blank
-        value is None) and AS_OF. Raises EvalError for an unknown input, or a value or
-        date that does not parse."""
+        """The keyword arguments of `evaluate` for VALUES (input header -> text; a
+        blank value is None) and AS_OF: the value of a path input, `claim.member.age`,
+        inside its structured input's mapping. Raises EvalError for an unknown
+        input, or a value or date that does not parse."""
         kwargs: dict[str, Any] = {}
         for name, text in values.items():
             if name not in self.columns:
@@ -264,23 +266,17 @@ class TextEvaluator:
                     f"{self.table!r} has no input {name!r}"
                     + (f"; {hint}" if hint else f"; inputs: {', '.join(self.columns)}")
                 )
+            column = self.columns[name]
             if text is None or not text.strip():
-                kwargs[name] = None
+                kwargs[column.name] = None
                 continue
             try:
-                column = self.columns[name]
-                if column.many:  # version 2: a list, `M54.5, 70450`; [] is empty
-                    listed = text.strip() != "[]"
-                    kwargs[name] = (
-                        cells.parse_literal_list(text, column.type) if listed else ()
-                    )
-                else:
-                    kwargs[name] = cells.parse_literal(text, column.type)
-                    if isinstance(kwargs[name], YearsMonths):  # the package's own
-                        runtime = sibling(self.module, "_runtime")
-                        kwargs[name] = runtime.YearsMonths(kwargs[name].total)
+                kwargs[column.name] = self._parsed(column, text)
             except CellError as exc:
                 raise EvalError(f"{name}={text!r}: {_explained(exc)}") from None
+        paths = {c.name: c.path for c in self.columns.values() if c.path}
+        if paths:
+            kwargs = nest_paths(kwargs.items(), paths)
         if as_of:
             if not self.versioned:
                 raise EvalError(
@@ -292,6 +288,16 @@ class TextEvaluator:
                 raise EvalError(f"--as-of {as_of!r}: {_explained(exc)}") from None
         return kwargs
 
+    def _parsed(self, column: Column, text: str) -> Any:
+        """TEXT as a value of COLUMN, read as a cell is (CellError if it is not)."""
+        if column.many:  # version 2: a list, `M54.5, 70450`; [] is empty
+            listed = text.strip() != "[]"
+            return cells.parse_literal_list(text, column.type) if listed else ()
+        value = cells.parse_literal(text, column.type)
+        if isinstance(value, YearsMonths):  # as the package's own
+            return sibling(self.module, "_runtime").YearsMonths(value.total)
+        return value
+
     def evaluate(
         self, values: Mapping[str, str | None], as_of: str | None
     ) -> dict[str, Any]:
@@ -302,7 +308,7 @@ class TextEvaluator:
         try:
             return result_json(self.module.evaluate(**kwargs))
         except ValueError as exc:  # its InputError, NoVersionError, AmbiguousError
-            raise EvalError(str(exc) + self._did_you_mean(str(exc), kwargs)) from None
+            raise self._error(exc, kwargs) from None
 
     def explain(self, values: Mapping[str, str | None], as_of: str | None) -> Any:
         """The generated `explain` on the same inputs: an Explanation (`str()` for
@@ -311,7 +317,17 @@ class TextEvaluator:
         try:
             return self.module.explain(**kwargs)
         except ValueError as exc:
-            raise EvalError(str(exc) + self._did_you_mean(str(exc), kwargs)) from None
+            raise self._error(exc, kwargs) from None
+
+    def _error(self, exc: ValueError, kwargs: Mapping[str, Any]) -> EvalError:
+        """The evaluator's error EXC as an EvalError that names a path input by its
+        header (`member.age=130`, not the evaluator's `member__age=130`)."""
+        message = str(exc)
+        name = getattr(exc, "name", None)
+        for column in self.columns.values():
+            if column.path and column.name == name:
+                message = message.replace(f"{name}=", f"{column.header}=", 1)
+        return EvalError(message + self._did_you_mean(message, kwargs))
 
     def _did_you_mean(self, message: str, kwargs: Mapping[str, Any]) -> str:
         """`; did you mean 'Head'?` for the input MESSAGE names, when its value is

@@ -117,7 +117,7 @@ def _version(table: Table, *, heading: bool) -> list[str]:
         ["Column", "Kind", "Type", "Values", "Default"],
         [
             [
-                escape(c.name),
+                escape(c.header),
                 "computed output" if c.per_rule else _kind(c),
                 f"list of {c.type.value}" if c.many else c.type.value,
                 escape(entry_text(c.values, c.type)) if c.values else "",
@@ -129,9 +129,9 @@ def _version(table: Table, *, heading: bool) -> list[str]:
     lines += [f"{level} Rules ({len(table.rules)})", ""]
     header = [
         "Rule",
-        *(escape(c.name) for c in table.inputs),
-        *(f"→ {escape(c.name)}" for c in table.outputs),
-        *(escape(c.name) for c in table.annotations),
+        *(escape(c.header) for c in table.inputs),
+        *(f"→ {escape(c.header)}" for c in table.outputs),
+        *(escape(c.header) for c in table.annotations),
     ]
     shown: dict[tuple[int, DataType], str] = {}  # by entry object, as in codegen
 
@@ -188,8 +188,8 @@ def _suite(project: Project, suite: TestSuite) -> list[str]:
     header = [
         "Case",
         *(["as_of"] if has_as_of else []),
-        *inputs,
-        *(f"→ {n}" for n in expected),
+        *(columns[n].header if n in columns else n for n in inputs),
+        *(f"→ {columns[n].header if n in columns else n}" for n in expected),
         *(["expected rule"] if has_rules else []),
         *(["Note"] if has_notes else []),
     ]

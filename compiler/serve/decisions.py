@@ -174,12 +174,13 @@ def _call(
     try:
         return function(**kwargs)
     except runtime.InputError as exc:
+        name = _header(table, exc.name)
         raise RequestError(
             422,
             "invalid_input",
-            str(exc),
+            str(exc).replace(f"{exc.name}=", f"{name}=", 1),
             table=exc.table,
-            input=exc.name,
+            input=name,
             value=to_json(exc.value),
             allowed=exc.allowed,
         ) from None
@@ -196,6 +197,17 @@ def _call(
             input="as_of",
             value=exc.as_of.isoformat(),
         ) from None
+
+
+def _header(table: ServedTable, name: str) -> str:
+    """The input NAME as the request writes it: `member.age` for the path input
+    the evaluator calls `member__age`."""
+    root, _, rest = name.partition("__")
+    if rest and root in table.structured:
+        for fields, _kind in table.structured[root]:
+            if "__".join(fields) == rest:
+                return ".".join((root, *fields))
+    return name
 
 
 def _date(table: ServedTable, name: str, value: Any, nullable: bool = False) -> Any:
@@ -237,7 +249,8 @@ def _years_months(table: ServedTable, name: str, value: str) -> Any:
 
 def _structured(table: ServedTable, name: str, value: Any) -> Any:
     """The JSON object VALUE of the structured input NAME as `evaluate` takes it:
-    a copy whose date fields (ISO text) are dates and whole-number floats of
+    a copy whose date fields (ISO text) are dates, whose years-and-months fields
+    (ISO text or authors' words) are YearsMonths, and whole-number floats of
     integer fields are ints; the evaluator checks the rest (a step that is not an
     object, a field of the wrong type)."""
     if value is None:
@@ -263,6 +276,8 @@ def _structured(table: ServedTable, name: str, value: Any) -> Any:
         leaf = node[fields[-1]]
         if kind is DataType.DATE and isinstance(leaf, str):
             node[fields[-1]] = _date(table, ".".join((name, *fields)), leaf)
+        elif kind is DataType.YEARS_MONTHS and isinstance(leaf, str):
+            node[fields[-1]] = _years_months(table, ".".join((name, *fields)), leaf)
         elif kind is DataType.INTEGER and isinstance(leaf, float) and leaf.is_integer():
             node[fields[-1]] = int(leaf)
     return copied

@@ -374,7 +374,7 @@ def _range(test: Interval) -> dict[str, Any]:
 def outputs_schema(decision: Decision) -> dict[str, Any]:
     """One `Outputs` object of DECISION: every output, typed, null allowed."""
     first = decision.first
-    properties = {}
+    properties: dict[str, Any] = {}
     for index, column in enumerate(first.outputs):
         same = [t.outputs[index] for t in decision.versions]
         values: list[Value] = [c.default for c in same]
@@ -393,13 +393,27 @@ def outputs_schema(decision: Decision) -> dict[str, Any]:
         else:
             enum = list(dict.fromkeys(to_json(v) for v in values if v is not None))
             schema = {**value_schema(column.type, None), "enum": [*enum, None]}
-        properties[column.name] = schema
-    return {
-        "type": "object",
-        "required": list(properties),
-        "properties": properties,
-        "additionalProperties": False,
-    }
+        _place_output(properties, column.path or (column.name,), schema)
+    return _closed(properties)
+
+
+def _closed(properties: dict[str, Any]) -> dict[str, Any]:
+    """An object schema of PROPERTIES, all required, and nothing else."""
+    return {**_object(properties), "additionalProperties": False}
+
+
+def _place_output(
+    properties: dict[str, Any], path: tuple[str, ...], schema: dict[str, Any]
+) -> None:
+    """SCHEMA at PATH among PROPERTIES: a path output (`rgb.red`) is a field of
+    its structure's object, which always holds every field (null when unset)."""
+    head, *rest = path
+    if not rest:
+        properties[head] = schema
+        return
+    step = properties.setdefault(head, _closed({}))
+    _place_output(step["properties"], tuple(rest), schema)
+    step["required"] = list(step["properties"])
 
 
 def _examples(project: Project, name: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from compiler.checking.analyse.inputs import InputSearch
 from compiler.checking.analyse.regions import Region, study
 from compiler.checking.atoms import Axis, build_axis
 from compiler.emitting.runtime import _feel
-from compiler.expressions.syntax import Literal, Node, Quantified
+from compiler.expressions.syntax import Literal, Name, Node, Quantified
 from compiler.expressions.typed import evaluate as evaluate_expression
 from compiler.model import (
     Column,
@@ -96,6 +96,36 @@ def _reads(table: Table) -> dict[int, list[int]]:
             reads.update(found.get(j, [j]) if table.inputs[j].computed else [j])
         found[i] = sorted(reads)
     return found
+
+
+def linked_inputs(table: Table) -> list[int]:
+    """The non-computed columns (by index) that TABLE's computed columns read."""
+    return sorted({j for read in _reads(table).values() for j in read})
+
+
+def quantified_tests(table: Table, c: int) -> list[UnaryTests] | None:
+    """The tests of the quantified entries (`any(M54.*)`) over list input C, when
+    those are all that TABLE's computed columns read of it (nothing compares its
+    elements with another input); else None."""
+    column = table.inputs[c]
+    entries: list[UnaryTests] = []
+    for k, read in _reads(table).items():
+        if c not in read:
+            continue
+        expression = table.inputs[k].expression
+        assert expression is not None
+        if any(j != c for j in read):
+            return None
+        nodes = list(_nodes(expression.tree))
+        quantified = [n for n in nodes if isinstance(n, Quantified)]
+        if not quantified or any(q.name != column.name for q in quantified):
+            return None
+        if any(isinstance(n, Name) and n.name == column.name for n in nodes):
+            return None  # `count(codes)`: more than which elements it holds
+        for node in quantified:
+            assert isinstance(node.tests, UnaryTests)
+            entries.append(node.tests)
+    return entries
 
 
 def _magnitudes(
@@ -240,6 +270,8 @@ def _candidates(
         for j in read:
             if j == c or table.inputs[j].many:
                 continue
+            if table.inputs[j].type is column.type:  # `= home_state`: equal to it
+                found += [v for v in own[j] if v is not None]
             for base in own[j]:
                 if base is None:
                     continue
@@ -265,20 +297,36 @@ def _candidates(
     return list(kept.values())
 
 
-class _Pool:
+def candidates(project: Project, table: Table) -> list[list[Candidate]]:
+    """The values worth trying of each linked input of TABLE, in column order."""
+    axes = study(table).axes
+    reads = _reads(table)
+    linked = linked_inputs(table)
+    own = {c: _own(project, table, c, axes[c]) for c in linked}
+    return [_candidates(table, c, reads, axes, own) for c in linked]
+
+
+class Pool:
     """The combinations of one table's linked inputs, and per column and atom the
     combinations (bit i: combination i) whose value lands in that atom."""
 
-    def __init__(self, project: Project, table: Table) -> None:
-        facts = study(table)
-        axes = facts.axes
+    def __init__(
+        self,
+        project: Project,
+        table: Table,
+        lists: list[list[Candidate]] | None = None,
+    ) -> None:
+        """LISTS: the candidates of each linked input (in column order), when the
+        caller chooses them (`witness`); else `candidates`'."""
+        axes = study(table).axes
         reads = _reads(table)
-        self.linked = sorted({j for read in reads.values() for j in read})
-        own = {c: _own(project, table, c, axes[c]) for c in self.linked}
-        lists = [_candidates(table, c, reads, axes, own) for c in self.linked]
+        self.linked = linked_inputs(table)
+        if lists is None:
+            lists = candidates(project, table)
         size = 1
         for options in lists:
             size *= len(options)
+        self.size = size
         if size <= POOL:
             combos = list(itertools.product(*lists))
         else:  # a sample, the same at every run: seeded by the table's name
@@ -347,12 +395,12 @@ class ComputedSearch:
 
     def __init__(self, search: InputSearch) -> None:
         self.search = search
-        self._pools: dict[int, tuple[Table, _Pool]] = {}
+        self._pools: dict[int, tuple[Table, Pool]] = {}
 
-    def pool(self, table: Table) -> _Pool:
+    def pool(self, table: Table) -> Pool:
         found = self._pools.get(id(table))
         if found is None or found[0] is not table:
-            found = (table, _Pool(self.search.project, table))
+            found = (table, Pool(self.search.project, table))
             self._pools[id(table)] = found
         return found[1]
 
@@ -373,7 +421,7 @@ class ComputedSearch:
                     tries += 1
                     if tries > TRIES:
                         break
-                    found = self._complete(decision, table, region, pool, i, as_of)
+                    found = self.complete(decision, table, region, pool, i, as_of)
                     if found is None:
                         continue
                     values = {name: found[name] for name in found if name in plain}
@@ -384,12 +432,12 @@ class ComputedSearch:
                         continue
         return None
 
-    def _complete(
+    def complete(
         self,
         decision: Decision,
         table: Table,
         region: Region,
-        pool: _Pool,
+        pool: Pool,
         i: int,
         as_of: dt.date | None,
     ) -> dict[str, Value] | None:

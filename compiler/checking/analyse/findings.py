@@ -12,7 +12,9 @@ import datetime as dt
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
+from compiler.checking.analyse.computed import has_computed
 from compiler.checking.analyse.regions import (
     Facts,
     Region,
@@ -22,11 +24,13 @@ from compiler.checking.analyse.regions import (
     merge_regions,
     study,
 )
+from compiler.checking.analyse.witness import UNKNOWN, Accepts, Verdict, Witnesses
 from compiler.checking.atoms import show
 from compiler.diagnostics import Diagnostic, Location, Severity
 from compiler.model import HitPolicy, Project, Rule, Table, Value
 
 MAX_REPORTED = 20  # per table and finding kind; the rest is summed up in one message
+_T = TypeVar("_T")
 
 
 # -- wording ---------------------------------------------------------------------------
@@ -157,45 +161,99 @@ def assumption(table: Table) -> str:
     )
 
 
-def _hedged(
-    check: Callable[[Project], Iterator[Diagnostic]],
-) -> Callable[[Project], Iterator[Diagnostic]]:
-    """CHECK, its findings on tables whose analysis assumes something (version 2)
-    saying so, as warnings: an error the tables may not have must not block."""
-
-    def run(project: Project) -> Iterator[Diagnostic]:
-        notes = {
-            (t.location.path, t.location.sheet): assumption(t)
-            for t in all_tables(project)
-        }
-        for found in check(project):
-            note = notes.get((found.location.path, found.location.sheet), "")
-            if note:
-                found = dataclasses.replace(
-                    found,
-                    severity=min(found.severity, Severity.WARNING),
-                    message=f"{found.message} ({note})",
-                )
-            yield found
-
-    run.__name__ = check.__name__
-    run.__doc__ = check.__doc__
-    return run
+def _hedge(found: Diagnostic, note: str) -> Diagnostic:
+    """FOUND saying NOTE, as a warning: an error the tables may not have must not
+    block."""
+    if not note:
+        return found
+    return dataclasses.replace(
+        found,
+        severity=min(found.severity, Severity.WARNING),
+        message=f"{found.message} ({note})",
+    )
 
 
-@_hedged
+class _Judge:
+    """The findings of one table with computed inputs, settled (version 2:
+    `witness`): a finding whose region no inputs reach is dropped, one that inputs
+    reach shows them as its example and is certain; the others are hedged where
+    the analysis assumes something."""
+
+    def __init__(self, table: Table, witnesses: Callable[[], Witnesses]) -> None:
+        self.table = table
+        self.note = assumption(table)
+        self.searched = has_computed(table)  # an example: inputs, not columns
+        self._witnesses = witnesses
+
+    def possible(
+        self, findings: Iterable[tuple[_T, Region, Accepts]]
+    ) -> list[tuple[_T, Region, Verdict]]:
+        """FINDINGS (what, where, whether a case shows it) but those no inputs
+        reach, each with its verdict; confirmed (an example found) only for the
+        first `MAX_REPORTED`, which are reported."""
+        found: list[tuple[_T, Region, Verdict]] = []
+        for what, region, accepts in findings:
+            if not self.searched:
+                found.append((what, region, UNKNOWN))
+                continue
+            confirm = len(found) < MAX_REPORTED
+            verdict = self._witnesses().verdict(self.table, region, accepts, confirm)
+            if not verdict.impossible:
+                found.append((what, region, verdict))
+        return found
+
+    def example(self, facts: Facts, region: Region, verdict: Verdict) -> str:
+        return _shown(verdict.example or example_point(facts, region))
+
+    def qualify(self, found: Diagnostic, verdict: Verdict = UNKNOWN) -> Diagnostic:
+        return found if verdict.example is not None else _hedge(found, self.note)
+
+
+def _witnesses(project: Project) -> Callable[[], Witnesses]:
+    """A Witnesses of PROJECT, built on first use (most tables never need one)."""
+    made: list[Witnesses] = []
+
+    def get() -> Witnesses:
+        if not made:
+            made.append(Witnesses(project))
+        return made[0]
+
+    return get
+
+
+def _none_applies(matched: frozenset[int]) -> bool:
+    return not matched
+
+
+def _both_apply(a: int, b: int) -> Accepts:
+    return lambda matched: a in matched and b in matched
+
+
 def check_overlaps(project: Project) -> Iterator[Diagnostic]:
     """A301, A302: one input answered two ways; A314: only when an input is missing."""
+    witnesses = _witnesses(project)
     for table in all_tables(project):
         if table.hit_policy not in (HitPolicy.UNIQUE, HitPolicy.ANY):
             continue
         facts = study(table)
         if not facts.overlaps:
             continue
+        judge = _Judge(table, witnesses)
         complete = _complete(table, facts)
-        yield from _overlaps(table, complete, sorted(complete.overlaps, key=_later))
-        pairs = [p for p in facts.overlaps if p not in complete.overlaps]
-        yield from _missing_overlaps(table, facts, sorted(pairs, key=_later))
+        pairs = sorted(complete.overlaps, key=_later)
+        yield from _overlaps(table, complete, _judged(judge, complete, pairs), judge)
+        pairs = sorted(
+            (p for p in facts.overlaps if p not in complete.overlaps), key=_later
+        )
+        yield from _missing_overlaps(table, facts, _judged(judge, facts, pairs), judge)
+
+
+def _judged(
+    judge: _Judge, facts: Facts, pairs: list[tuple[int, int]]
+) -> list[tuple[tuple[int, int], Region, Verdict]]:
+    """The PAIRS of rules that can both apply to one case, with the region where
+    they do and its verdict."""
+    return judge.possible((p, facts.overlap(*p), _both_apply(*p)) for p in pairs)
 
 
 def _later(pair: tuple[int, int]) -> tuple[int, int]:
@@ -209,15 +267,17 @@ def _both(table: Table, a: int, b: int) -> tuple[Rule, Rule, str]:
 
 
 def _overlaps(
-    table: Table, facts: Facts, pairs: list[tuple[int, int]]
+    table: Table,
+    facts: Facts,
+    pairs: list[tuple[tuple[int, int], Region, Verdict]],
+    judge: _Judge,
 ) -> Iterator[Diagnostic]:
     unique = table.hit_policy is HitPolicy.UNIQUE
     code = "A301" if unique else "A302"
-    for a, b in pairs[:MAX_REPORTED]:
+    for (a, b), region, verdict in pairs[:MAX_REPORTED]:
         first, second, both = _both(table, a, b)
-        region = facts.overlap(a, b)
         where = describe(facts, region)
-        example = _shown(example_point(facts, region))
+        example = judge.example(facts, region, verdict)
         tail = f"both apply when {where}"
         if example != where:
             tail += f"; for example {example}"
@@ -238,25 +298,29 @@ def _overlaps(
                 f"{tail}"
             )
             hint = "make their conditions exclusive, or their results equal"
-        yield Diagnostic(
+        found = Diagnostic(
             code, Severity.ERROR, message, rule_location(second), hint=hint
         )
+        yield judge.qualify(found, verdict)
     if len(pairs) > MAX_REPORTED:
         what = "pairs of overlapping rules"
-        yield _more(code, Severity.ERROR, table, len(pairs) - MAX_REPORTED, what)
+        extra = len(pairs) - MAX_REPORTED
+        yield judge.qualify(_more(code, Severity.ERROR, table, extra, what))
 
 
 def _missing_overlaps(
-    table: Table, facts: Facts, pairs: list[tuple[int, int]]
+    table: Table,
+    facts: Facts,
+    pairs: list[tuple[tuple[int, int], Region, Verdict]],
+    judge: _Judge,
 ) -> Iterator[Diagnostic]:
     """A314: rules that overlap only where an input is missing."""
-    for a, b in pairs[:MAX_REPORTED]:
+    for (a, b), region, verdict in pairs[:MAX_REPORTED]:
         first, second, both = _both(table, a, b)
-        region = facts.overlap(a, b)
         names = _missing_names(facts, region)
         verb = "is" if len(names) == 1 else "are"
         where = _where(facts, region)
-        example = _shown(example_point(facts, region))
+        example = judge.example(facts, region, verdict)
         if table.hit_policy is HitPolicy.UNIQUE:
             problem = "but hit policy UNIQUE allows only one"
         else:
@@ -271,33 +335,36 @@ def _missing_overlaps(
             + f", {problem} (for example {example})"
         )
         hint = _missing_hint(names, "make the rules exclusive")
-        yield Diagnostic(
+        found = Diagnostic(
             "A314", Severity.WARNING, message, rule_location(second), hint=hint
         )
+        yield judge.qualify(found, verdict)
     if len(pairs) > MAX_REPORTED:
         what = "pairs of rules overlapping when an input is missing"
         extra = len(pairs) - MAX_REPORTED
-        yield _more("A314", Severity.WARNING, table, extra, what)
+        yield judge.qualify(_more("A314", Severity.WARNING, table, extra, what))
 
 
-@_hedged
 def check_gaps(project: Project) -> Iterator[Diagnostic]:
     """A303, A304: inputs no rule answers, in a single-hit table without Default;
     A313: such inputs that exist only when an input is missing."""
+    witnesses = _witnesses(project)
     for table in all_tables(project):
         facts = study(table)
         if not facts.checks_gaps or not facts.uncovered:
             continue
-        yield from _gaps(table, _complete(table, facts))
-        yield from _missing_gaps(table, facts)
+        judge = _Judge(table, witnesses)
+        yield from _gaps(table, _complete(table, facts), judge)
+        yield from _missing_gaps(table, facts, judge)
 
 
-def _gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
+def _gaps(table: Table, facts: Facts, judge: _Judge) -> Iterator[Diagnostic]:
     code, severity = (
         ("A303", Severity.ERROR) if table.complete else ("A304", Severity.WARNING)
     )
-    for region in facts.uncovered[:MAX_REPORTED]:
-        example = _shown(example_point(facts, region))
+    regions = judge.possible((r, r, _none_applies) for r in facts.uncovered)
+    for _, region, verdict in regions[:MAX_REPORTED]:
+        example = judge.example(facts, region, verdict)
         if table.complete:
             message = (
                 f"no rule applies when {describe(facts, region)} (for example "
@@ -314,10 +381,12 @@ def _gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
                 "is null there"
             )
             hint = ""
-        yield Diagnostic(code, severity, message, table.location, hint=hint)
-    extra = len(facts.uncovered) - MAX_REPORTED
+        found = Diagnostic(code, severity, message, table.location, hint=hint)
+        yield judge.qualify(found, verdict)
+    extra = len(regions) - MAX_REPORTED
     if extra > 0:
-        yield _more(code, severity, table, extra, "groups of inputs no rule applies to")
+        what = "groups of inputs no rule applies to"
+        yield judge.qualify(_more(code, severity, table, extra, what))
 
 
 def missing_regions(facts: Facts) -> list[Region]:
@@ -390,14 +459,15 @@ def _minus(box: Region, inner: Region) -> list[Region]:
     return found
 
 
-def _missing_gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
+def _missing_gaps(table: Table, facts: Facts, judge: _Judge) -> Iterator[Diagnostic]:
     """A313: inputs no rule answers only because an input is missing."""
-    regions = missing_regions(facts)
-    for region in regions[:MAX_REPORTED]:
+    gaps = missing_regions(facts)
+    regions = judge.possible((r, r, _none_applies) for r in gaps)
+    for _, region, verdict in regions[:MAX_REPORTED]:
         names = _missing_names(facts, region)
         verb = "is" if len(names) == 1 else "are"
         where = _where(facts, region)
-        example = _shown(example_point(facts, region))
+        example = judge.example(facts, region, verdict)
         result = (
             "and the table has no Default"
             if table.complete
@@ -409,15 +479,19 @@ def _missing_gaps(table: Table, facts: Facts) -> Iterator[Diagnostic]:
             + f" (for example {example}), {result}"
         )
         hint = _missing_hint(names, "add a rule or a Default for")
-        yield Diagnostic("A313", Severity.WARNING, message, table.location, hint=hint)
+        found = Diagnostic("A313", Severity.WARNING, message, table.location, hint=hint)
+        yield judge.qualify(found, verdict)
     if len(regions) > MAX_REPORTED:
         what = "groups of inputs no rule applies to when an input is missing"
-        yield _more("A313", Severity.WARNING, table, len(regions) - MAX_REPORTED, what)
+        extra = len(regions) - MAX_REPORTED
+        yield judge.qualify(_more("A313", Severity.WARNING, table, extra, what))
 
 
-@_hedged
 def check_reach(project: Project) -> Iterator[Diagnostic]:
-    """A305, A306, A307: rules that never decide anything."""
+    """A305, A306, A307: rules that never decide anything. Certain on every table:
+    a computed column taken as an input of its own (version 2) can only add cases
+    that do not occur, so a rule that decides in none of the cases the sweep
+    considers decides in none that occur."""
     for table in all_tables(project):
         facts = study(table)
         for index, column in sorted(facts.dead.items()):
