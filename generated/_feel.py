@@ -297,6 +297,47 @@ def atoms(
     return some, every, tuple(found)
 
 
+def some_bits(
+    items: Any,
+    kind: str,
+    prefixes: tuple[tuple[int, Mapping[str, int]], ...],
+    equal: Mapping[str, int],
+    tests: tuple[tuple[int, Any], ...],
+) -> int | None:
+    """The bits some element of ITEMS passes, `atoms(...)[0]`; None when ITEMS is
+    None (a folded list, see `quantified`)."""
+    found = atoms(items, kind, prefixes, equal, tests, False)
+    return None if found is None else found[0]
+
+
+def prefix_bits(
+    items: Any, length: int, table: Mapping[str, int], seen: dict[str, int]
+) -> int | None:
+    """`some_bits` of a list of strings (or codes) whose atoms are prefixes of one
+    LENGTH, TABLE mapping each to its bit: the usual case, without the general
+    pass. SEEN keeps the bits of the strings met (up to SEEN_STRINGS of them): a
+    string met again costs one lookup, not a slice and its hash. TypeError when
+    ITEMS is not a list or tuple of str, as `atoms`."""
+    if items is None:
+        return None
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError("not a list of strings")
+    some = 0
+    for item in items:
+        if type(item) is not str:
+            raise TypeError("not a list of strings")
+        bits = seen.get(item)
+        if bits is None:
+            bits = table.get(item[:length], 0)
+            if len(seen) < SEEN_STRINGS:
+                seen[item] = bits
+        some |= bits
+    return some
+
+
+SEEN_STRINGS = 65536  # strings at most whose bits `prefix_bits` keeps, per list
+
+
 def every(items: Any, kind: str, test: Any) -> bool | None:
     """Whether every element of ITEMS passes TEST (`every(...)`); as `some`."""
     if items is None:

@@ -13,6 +13,11 @@ k-th atom), and computes every entry from those bits:
   `every` as its negation): the bits some element passes, ANDed with the entry's;
 - every element passes one of them (`every`, and a negated `any` or `none`): for a
   single atom the bits every element passes; else each element's bits in turn.
+
+When every entry of a list is of the first kind and its atoms are few (at most
+FOLD_WIDTH), the pass gives only the bits some element passes (`feel.some_bits`,
+`feel.prefix_bits`), and `folding` makes those bits one key of the decision tree
+(or of one mask) for all its entries: `evaluate` then computes no entry at all.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from compiler.model import Column, Equals, Prefix, Table, Test, UnaryTests
 from compiler.reading.sheets.lowering import predicate
 
 _STRINGS = ("string", "code")
+FOLD_WIDTH = 8  # atoms at most of a folded list: 256 keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,12 @@ class Pass:
     call: str  # the Python of the pass
     constants: tuple[str, ...]
     entries: dict[str, str]  # derived column name -> its Python from the bits
+    source: str = ""  # the list input
+    # folded (every entry an `any` of its atoms or its negation): each entry's derived
+    # column, mask and whether it is true when some element passes one of its atoms;
+    # the pass then gives the bits some element passes (an int), or None
+    fold: tuple[tuple[str, int, bool], ...] = ()
+    width: int = 0
 
 
 def passes(table: Table) -> dict[str, Pass]:
@@ -93,6 +105,7 @@ def _pass(
     upper = f"_{source.name.upper()}"
     each = False
     python: dict[str, str] = {}
+    fold: list[tuple[str, int, bool]] = []
     for column, tree in entries:
         tests = _tests(tree)
         mask = 0
@@ -103,6 +116,7 @@ def _pass(
         # the entry is that or its negation
         some = (tree.quantifier != "every") != tests.negated
         wanted = (tree.quantifier != "none") != tests.negated
+        fold.append((column.name, mask, wanted) if some else ("", 0, False))
         if some:
             test = f"({variable}[0] & {bits(mask)}) {'!=' if wanted else '=='} 0"
         elif mask & (mask - 1) == 0:  # a single atom
@@ -136,7 +150,29 @@ def _pass(
         f"feel.atoms({source.name}, {kind!r}, {upper}_ATOM_PREFIXES, {upper}_ATOM_EQUAL, "
         f"{upper}_ATOM_TESTS, {each})"
     )
-    return Pass(variable, call, constants, python)
+    if width > FOLD_WIDTH or not all(name for name, _, _ in fold):
+        return Pass(variable, call, constants, python, source.name)
+    if len(prefixes) == 1 and not equal and not others:
+        ((length, _),) = prefixes.items()
+        constants = (
+            *constants,
+            f"{upper}_ATOM_SEEN: dict[str, int] = {{}}  # the bits of strings met",
+        )
+        call = (
+            f"feel.prefix_bits({source.name}, {length}, {upper}_ATOM_PREFIXES[0][1],"
+            f" {upper}_ATOM_SEEN)"
+        )
+    else:
+        call = (
+            f"feel.some_bits({source.name}, {kind!r}, {upper}_ATOM_PREFIXES, "
+            f"{upper}_ATOM_EQUAL, {upper}_ATOM_TESTS)"
+        )
+    python = {
+        name: f"None if {variable} is None else ({variable} & {bits(mask)})"
+        f" {'!=' if wanted else '=='} 0"
+        for name, mask, wanted in fold
+    }
+    return Pass(variable, call, constants, python, source.name, tuple(fold), width)
 
 
 def _atom_text(atom: Test, source: Column) -> str:
