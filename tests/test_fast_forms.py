@@ -286,3 +286,67 @@ def test_the_spans_take_the_inline_forms(
 ) -> None:
     names = spans[1].evaluate.__code__.co_names
     assert {"year", "toordinal", "_NEW"} <= set(names)
+
+
+WINDOW = decision_table(
+    "xray_window",
+    [
+        ("date_of_service", "input", "date", None),
+        ("xray_date", "input", "date", None),
+        ("recent", "output", "string", None),
+    ],
+    [
+        ("R1", "-", "[date_of_service - 2 weeks..date_of_service]", "recent"),
+        ("R2", "-", "> date_of_service + 3 days", "after"),
+        ("R3", "-", "null", "none"),
+    ],
+    hit_policy="FIRST",
+)
+WINDOW_BOOKS = {"window.xlsx": {"Window": WINDOW}}
+extreme = st.one_of(
+    dates,
+    st.sampled_from(
+        [dt.date.min + dt.timedelta(days=d) for d in range(20)]
+        + [dt.date.max - dt.timedelta(days=d) for d in range(6)]
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def window(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Project, types.ModuleType]:
+    root = tmp_path_factory.mktemp("window")
+    project, diagnostics = load_books(root / "load", WINDOW_BOOKS)
+    assert project is not None and not errors(diagnostics), diagnostics
+    return project, compiled_module(
+        compile_books(root / "c", WINDOW_BOOKS), "xray_window"
+    )
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    service=st.one_of(extreme, wrong_date),
+    xray=st.one_of(st.none(), extreme, near, wrong_date),
+)
+def test_the_inline_shifted_comparison_equals_the_reference(
+    window: tuple[Project, types.ModuleType], service: Any, xray: Any
+) -> None:
+    """An entry naming a date input shifted by days, inline (ordinals, within the
+    dates' range), against `explain` (`feel.sub` and `feel.sign`), also at the ends
+    of the dates' range, where the shifted date does not exist (null)."""
+    project, module = window
+    assert "toordinal" in module.evaluate.__code__.co_names  # the inline form
+    inputs = {"date_of_service": service, "xray_date": xray}
+    try:
+        expected: Any = module.explain(**inputs).result
+    except Exception as error:  # noqa: BLE001 - whatever the reference raises
+        expected = type(error)
+    try:
+        found: Any = module.evaluate(**inputs)
+    except Exception as error:  # noqa: BLE001
+        found = type(error)
+    assert found == expected
+    if type(service) is dt.date and (xray is None or type(xray) is dt.date):
+        _, matched = interpret.evaluate(project, "xray_window", inputs)
+        assert tuple(matched) == found.matched

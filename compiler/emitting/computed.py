@@ -54,6 +54,8 @@ def finish_code(table: Table) -> str:
     index = {i: b for b, ids in enumerate(branches.values()) for i in ids}
     lines = [
         "_NEW = tuple.__new__  # a NamedTuple built without its own __new__",
+        "# evaluate's Results of a rule and its computed outputs, once built",
+        "_MADE: dict[tuple[object, ...], Result] = {}",
         "",
         "# The branch of _finish that computes each rule's outputs.",
         "_FINISH: dict[str, int] = {"
@@ -121,20 +123,45 @@ def finish_found(table: Table) -> list[str]:
         return call
     by_name = {c.name: c for c in table.inputs}
     built = []
+    values = []  # the computed outputs' Python
     for k, (column, typed) in enumerate(zip(table.outputs, first, strict=True)):
         if typed is None:
             built.append(f"found[0][{k}]")
-        elif column.many:
-            built.append(f"feel.as_tuple({typed.python})")
+            continue
+        if column.many:
+            python = f"feel.as_tuple({typed.python})"
         else:
-            built.append(fast_value(typed.tree, by_name) or str(typed.python))
+            python = fast_value(typed.tree, by_name) or str(typed.python)
+        values.append((column, python))
+        built.append(f"_key[{len(values)}]")
+    kept = all(c.type in _KEPT and not c.many and not c.path for c, _ in values)
+    if not kept:
+        python_of = {f"_key[{i + 1}]": p for i, (_, p) in enumerate(values)}
+        built = [python_of.get(b, b) for b in built]
+        return [
+            "if found[1]:  # every rule computes its outputs alike",
+            "    return _NEW(",
+            f"        Result, (_NEW(Outputs, ({', '.join(built)},)), found[1])",
+            "    )",
+            "return found",
+        ]
     return [
-        "if found[1]:  # every rule computes its outputs alike",
-        "    return _NEW(",
-        f"        Result, (_NEW(Outputs, ({', '.join(built)},)), found[1])",
-        "    )",
+        "if found[1]:  # every rule computes its outputs alike: each Result built once",
+        f"    _key = (found[1], {', '.join(p for _, p in values)})",
+        "    _made = _MADE.get(_key)",
+        "    if _made is None:",
+        f"        _made = _NEW(Result, (_NEW(Outputs, ({', '.join(built)},)), found[1]))",
+        f"        if len(_MADE) < {MADE}:",
+        "            _MADE[_key] = _made",
+        "    return _made",
         "return found",
     ]
+
+
+# The types of computed outputs whose Results `evaluate` keeps (`_MADE`, by the rule
+# and the values): those whose equal values are alike (not a float: 0.0 and -0.0)
+_KEPT = (DataType.INTEGER, DataType.STRING, DataType.CODE, DataType.DATE)
+MADE = 4096  # Results at most kept
 
 
 def finish_frame(table: Table) -> dict[str, Any]:

@@ -3,9 +3,10 @@ are known; `explain`, `evaluate_frame` and the `_compute_` functions keep the
 reference Python of the expression, which this must equal on every value.
 
 - a date compared with a date input shifted by whole days (`< date_of_service - 14
-  days`): `feel.sign_days`, ordinal arithmetic instead of building the shifted date
-  and a duration on every call (null when the shift leaves the dates' range, as
-  `feel.sub` gives).
+  days`): the difference of their ordinals against the days, when both are dates
+  and the shifted date is within the dates' range (else `feel.sign_days`: null when
+  the shift leaves that range, as `feel.sub` gives), instead of building the
+  shifted date and a duration on every call.
 - a date input compared with another (`<= date_of_service`): the comparison itself
   when both are dates, else `feel.sign`.
 
@@ -20,6 +21,8 @@ reference function:
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from compiler import timetypes
 from compiler.expressions.syntax import Binary, Call, Literal, Name, Path
@@ -55,7 +58,17 @@ def fast_python(column: Column, columns: dict[str, Column]) -> str | None:
     if days is None:
         return None
     days = days if reference.op == "+" else -days
-    return f"feel.sign_days({source.name}, {base.name}, {days})"
+    a, b, x = source.name, base.name, f"_{column.name}"
+    # X (a local no input can name) holds B's ordinal, then the ordinals' difference:
+    # the ordinal of B + DAYS within the dates' range (else null, as feel.sub gives)
+    last = dt.date.max.toordinal()
+    low, high = max(1, 1 - days), min(last, last - days)
+    return (
+        f'(("less" if ({x} := {a}.toordinal() - {x}) < {days}'
+        f' else "greater" if {x} > {days} else "equal")'
+        f" if {_dates(a, b)} and {low} <= ({x} := {b}.toordinal()) <= {high}"
+        f" else feel.sign_days({a}, {b}, {days}))"
+    )
 
 
 def _dates(a: str, b: str) -> str:
