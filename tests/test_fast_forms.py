@@ -129,7 +129,7 @@ def test_the_claim_table_takes_the_fast_forms(
 ) -> None:
     _, module = claims
     names = module.evaluate.__code__.co_names
-    assert "prefix_bits" in names  # one prefix length: the usual pass
+    assert "prefix_bit" in names  # one prefix length: the pass inline
     for slow in ("ym_field", "days_between", "sub", "sign"):
         assert slow in names  # only as the fall-back of a fast form
     assert "_finish" not in names  # the Result built in place

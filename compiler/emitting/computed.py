@@ -240,7 +240,7 @@ def computed_inputs(
                 "python": typed.python,
                 "inline": inline.get(column.name, typed.python),
                 "before": (
-                    [f"{p.variable} = {p.call}"]
+                    list(p.lines) or [f"{p.variable} = {p.call}"]
                     if (p := atom_passes.get(column.name))
                     else []
                 ),

@@ -15,8 +15,8 @@ k-th atom), and computes every entry from those bits:
   single atom the bits every element passes; else each element's bits in turn.
 
 When every entry of a list is of the first kind and its atoms are few (at most
-FOLD_WIDTH), the pass gives only the bits some element passes (`feel.some_bits`,
-`feel.prefix_bits`), and `folding` makes those bits one key of the decision tree
+FOLD_WIDTH), the pass gives only the bits some element passes (`feel.some_bits`, or inline
+for prefixes of one length, each string's bits kept once met), and `folding` makes those bits one key of the decision tree
 (or of one mask) for all its entries: `evaluate` then computes no entry at all.
 """
 
@@ -49,6 +49,7 @@ class Pass:
     # the pass then gives the bits some element passes (an int), or None
     fold: tuple[tuple[str, int, bool], ...] = ()
     width: int = 0
+    lines: tuple[str, ...] = ()  # the statements that assign VARIABLE, when not CALL
 
 
 def passes(table: Table) -> dict[str, Pass]:
@@ -152,15 +153,30 @@ def _pass(
     )
     if width > FOLD_WIDTH or not all(name for name, _, _ in fold):
         return Pass(variable, call, constants, python, source.name)
+    lines: tuple[str, ...] = ()
     if len(prefixes) == 1 and not equal and not others:
         ((length, _),) = prefixes.items()
         constants = (
             *constants,
             f"{upper}_ATOM_SEEN: dict[str, int] = {{}}  # the bits of strings met",
         )
-        call = (
-            f"feel.prefix_bits({source.name}, {length}, {upper}_ATOM_PREFIXES[0][1],"
-            f" {upper}_ATOM_SEEN)"
+        x, seen = source.name, f"{upper}_ATOM_SEEN"
+        # the pass inline: a string met before is one lookup (locals no input names)
+        lines = (
+            f"{variable}: int | None = None",
+            f"if {x} is not None:",
+            f"    if type({x}) is not list and type({x}) is not tuple:",
+            '        raise TypeError("not a list of strings")',
+            "    _some = 0",
+            f"    for _item in {x}:",
+            "        if type(_item) is not str:",
+            '            raise TypeError("not a list of strings")',
+            f"        _bits = {seen}.get(_item)",
+            "        if _bits is None:",
+            f"            _bits = feel.prefix_bit(_item, {length},"
+            f" {upper}_ATOM_PREFIXES[0][1], {seen})",
+            "        _some |= _bits",
+            f"    {variable} = _some",
         )
     else:
         call = (
@@ -172,7 +188,9 @@ def _pass(
         f" {'!=' if wanted else '=='} 0"
         for name, mask, wanted in fold
     }
-    return Pass(variable, call, constants, python, source.name, tuple(fold), width)
+    return Pass(
+        variable, call, constants, python, source.name, tuple(fold), width, lines
+    )
 
 
 def _atom_text(atom: Test, source: Column) -> str:

@@ -309,32 +309,20 @@ def some_bits(
     return None if found is None else found[0]
 
 
-def prefix_bits(
-    items: Any, length: int, table: Mapping[str, int], seen: dict[str, int]
-) -> int | None:
-    """`some_bits` of a list of strings (or codes) whose atoms are prefixes of one
-    LENGTH, TABLE mapping each to its bit: the usual case, without the general
-    pass. SEEN keeps the bits of the strings met (up to SEEN_STRINGS of them): a
-    string met again costs one lookup, not a slice and its hash. TypeError when
-    ITEMS is not a list or tuple of str, as `atoms`."""
-    if items is None:
-        return None
-    if type(items) is not list and type(items) is not tuple:
-        raise TypeError("not a list of strings")
-    some = 0
-    for item in items:
-        if type(item) is not str:
-            raise TypeError("not a list of strings")
-        bits = seen.get(item)
-        if bits is None:
-            bits = table.get(item[:length], 0)
-            if len(seen) < SEEN_STRINGS:
-                seen[item] = bits
-        some |= bits
-    return some
+def prefix_bit(
+    item: str, length: int, table: Mapping[str, int], seen: dict[str, int]
+) -> int:
+    """The bits of the string ITEM in a folded list whose atoms are prefixes of one
+    LENGTH, TABLE mapping each to its bits: `evaluate` looks a string up in SEEN
+    first (a string met again costs one lookup, not a slice and its hash), and
+    calls this for a string it has not met; kept for up to SEEN_STRINGS strings."""
+    bits = table.get(item[:length], 0)
+    if len(seen) < SEEN_STRINGS:
+        seen[item] = bits
+    return bits
 
 
-SEEN_STRINGS = 65536  # strings at most whose bits `prefix_bits` keeps, per list
+SEEN_STRINGS = 65536  # strings at most whose bits `evaluate` keeps, per list
 
 
 def every(items: Any, kind: str, test: Any) -> bool | None:
