@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -350,3 +351,20 @@ def test_the_inline_shifted_comparison_equals_the_reference(
     if type(service) is dt.date and (xray is None or type(xray) is dt.date):
         _, matched = interpret.evaluate(project, "xray_window", inputs)
         assert tuple(matched) == found.matched
+
+
+def test_a_folded_list_without_a_tree_is_one_mask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a decision tree (too many entries), a folded list is one AND term:
+    `_<LIST>_FOLD_MASKS`, by the bits some element passes."""
+    from compiler.emitting import strategy
+
+    monkeypatch.setattr(strategy, "TREE_ENTRIES", 0)
+    module = compiled_module(compile_books(tmp_path, BOOKS), "folded_codes")
+    assert "_TREE" not in vars(module)
+    assert "_CODES_FOLD_MASKS" in module.evaluate.__code__.co_names
+    for items in (None, [], ["M54.5"], ["Z00", "A15"], ["M51.16", "A100"], ["A1"]):
+        assert module.evaluate(codes=items) == module.explain(codes=items).result
+    with pytest.raises(module.InputError, match="codes"):
+        module.evaluate(codes=["M54.5", 7])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.emitting import quantified
+from compiler.emitting import folding, quantified
 from compiler.emitting.inline import fast_python as inline_python
 from compiler.emitting.inline import fast_value
 from compiler.emitting.literals import py_literal
@@ -211,7 +211,11 @@ def computed_inputs(
     then computes them on its checked path only (DEFERRED)."""
     by_name = {c.name: c for c in table.inputs}
     atom_passes = quantified.passes(table)
-    deferred = {name for p in atom_passes.values() if folds for name, _, _ in p.fold}
+    deferred = {
+        name
+        for p in (folding.folded(table).values() if folds else ())
+        for name, _, _ in p.fold
+    }
     inline = {n: py for p in atom_passes.values() for n, py in p.entries.items()}
     for column in table.inputs:
         fast = inline_python(column, by_name)

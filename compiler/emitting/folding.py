@@ -26,10 +26,18 @@ from compiler.emitting.literals import py_literal
 from compiler.emitting.masks import Rendered, _mask
 from compiler.model import Table
 
+FOLD_BITS = 1 << 20  # keys x rules at most of a folded list: its masks' size
+
 
 def folded(table: Table) -> dict[str, quantified.Pass]:
-    """The folded passes of TABLE, by the name of their list input."""
-    return {p.source: p for p in quantified.passes(table).values() if p.fold}
+    """The folded passes of TABLE, by the name of their list input: those whose
+    2**width masks of a bit per rule stay within FOLD_BITS (a module's size)."""
+    n = len(table.rules)
+    return {
+        p.source: p
+        for p in quantified.passes(table).values()
+        if p.fold and (1 << p.width) * n <= FOLD_BITS
+    }
 
 
 def _value_mask(axis: Axis, value: bool | None) -> int | None:
