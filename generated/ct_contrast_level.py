@@ -412,7 +412,11 @@ def evaluate(
     or a required input is missing.
     """
     try:  # the computed inputs, inline: the Python of their _compute_ functions
-        time_since_noncontrast_ct = feel.sub(date_of_service, prior_noncontrast_ct_date)
+        time_since_noncontrast_ct = (
+            date_of_service - prior_noncontrast_ct_date
+            if type(date_of_service) is date and type(prior_noncontrast_ct_date) is date
+            else feel.sub(date_of_service, prior_noncontrast_ct_date)
+        )
     except TypeError:
         checked_mask(
             (

@@ -223,7 +223,17 @@ def evaluate(
     or a required input is missing.
     """
     try:  # the computed inputs, inline: the Python of their _compute_ functions
-        xray_date_vs_episode_start_date = feel.sign(xray_date, episode_start_date)
+        xray_date_vs_episode_start_date = (
+            (
+                "less"
+                if xray_date < episode_start_date
+                else "greater"
+                if xray_date > episode_start_date
+                else "equal"
+            )
+            if type(xray_date) is date and type(episode_start_date) is date
+            else feel.sign(xray_date, episode_start_date)
+        )
     except TypeError:
         checked_mask(
             (

@@ -44,12 +44,13 @@ from typing import Any
 
 from compiler.checking.analyse import Example
 from compiler.emitting import GENERATED_MARKER as GENERATED_MARKER
-from compiler.emitting import strategy
+from compiler.emitting import folding, strategy
 from compiler.emitting.computed import (
     computed_check,
     computed_inputs,
     finish_arguments,
     finish_code,
+    finish_found,
     finish_frame,
     render_many,
 )
@@ -273,15 +274,18 @@ def _version(
         names |= {"aggregate", "hits_of"}
     elif not single_match:
         names |= _DECIDE_NAMES.get(table.hit_policy.name, set())
-    fast = " & ".join(c.fast for c in columns)
-    if len(columns) < 2:  # AND with every rule, so that OUTSIDE raises
+    looked_up, tree_columns = (columns, None)
+    if not decision.versioned:  # version 2: a list's entries as one lookup
+        looked_up, tree_columns = folding.fold(table, axes, columns, prefix, n)
+    fast = " & ".join(c.fast for c in looked_up)
+    if len(looked_up) < 2:  # AND with every rule, so that OUTSIDE raises
         fast = f"{prefix}_ALL & {fast}" if fast else f"{prefix}_ALL"
     arguments = ", ".join(c.name for c in table.inputs)
     function = f"_rules_v{number}" if decision.versioned else "_rules"
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
     finishing = any(r.output_expressions for r in table.rules)  # version 2
-    tree = strategy.decision_tree(columns, prefix, n, decide)
+    tree = strategy.decision_tree(looked_up, prefix, n, decide, tree_columns)
     for c in columns:  # the constants that the chosen lookup reads
         extra = c.index_code if tree else c.fast_code
         c.code += f"\n{extra}" if extra else ""
@@ -346,7 +350,7 @@ def _version(
         if memo
         else _decide_lines(table, prefix, single_match, decided is not None),
         "finish": finish_code(table) if finishing else "",
-        "finish_found": f"_finish(found, {finish_arguments(table)})",
+        "finish_found": finish_found(table),
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
@@ -445,7 +449,9 @@ def render_table(project: Project, decision: Decision) -> str:
         shape = "multi"
     else:
         shape = "single"
-    computed = computed_inputs(first, versions[0]["prefix"])
+    computed = computed_inputs(
+        first, versions[0]["prefix"], folds=not decision.versioned
+    )
     if computed:  # their frame functions take and give any frame column
         typing_names = sorted({*typing_names, "Any"}, key=_typing_order)
     finishing = bool(versions[0]["finish"])

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.emitting import quantified
+from compiler.emitting import folding, quantified
 from compiler.emitting.inline import fast_python as inline_python
+from compiler.emitting.inline import fast_value
 from compiler.emitting.literals import py_literal
 from compiler.emitting.masks import Rendered
 from compiler.emitting.signatures import annotation
@@ -52,6 +53,10 @@ def finish_code(table: Table) -> str:
             computes[fields] = rule.output_expressions
     index = {i: b for b, ids in enumerate(branches.values()) for i in ids}
     lines = [
+        "_NEW = tuple.__new__  # a NamedTuple built without its own __new__",
+        "# evaluate's Results of a rule and its computed outputs, once built",
+        "_MADE: dict[tuple[object, ...], Result] = {}",
+        "",
         "# The branch of _finish that computes each rule's outputs.",
         "_FINISH: dict[str, int] = {"
         + ", ".join(f"{py_literal(i)}: {b}" for i, b in index.items())
@@ -105,6 +110,60 @@ def finish_code(table: Table) -> str:
     return "\n".join(lines)
 
 
+def finish_found(table: Table) -> list[str]:
+    """The lines that end `evaluate` with the decision tree's leaf `found`: `_finish`
+    of it, or, when every rule computes its outputs alike (one branch, a single
+    hit), those outputs built in place (`inline.fast_value` where it has a fast
+    form): no call of `_finish`, no lookup of the rule's branch."""
+    call = [f"return _finish(found, {finish_arguments(table)})"]
+    if table.returns_list or not table.rules:
+        return call
+    first = table.rules[0].output_expressions
+    if not first or not all(r.output_expressions == first for r in table.rules):
+        return call
+    by_name = {c.name: c for c in table.inputs}
+    built = []
+    values = []  # the computed outputs' Python
+    for k, (column, typed) in enumerate(zip(table.outputs, first, strict=True)):
+        if typed is None:
+            built.append(f"found[0][{k}]")
+            continue
+        if column.many:
+            python = f"feel.as_tuple({typed.python})"
+        else:
+            python = fast_value(typed.tree, by_name) or str(typed.python)
+        values.append((column, python))
+        built.append(f"_key[{len(values)}]")
+    kept = all(c.type in _KEPT and not c.many and not c.path for c, _ in values)
+    if not kept:
+        python_of = {f"_key[{i + 1}]": p for i, (_, p) in enumerate(values)}
+        built = [python_of.get(b, b) for b in built]
+        return [
+            "if found[1]:  # every rule computes its outputs alike",
+            "    return _NEW(",
+            f"        Result, (_NEW(Outputs, ({', '.join(built)},)), found[1])",
+            "    )",
+            "return found",
+        ]
+    return [
+        "if found[1]:  # every rule computes its outputs alike: each Result built once",
+        f"    _key = (found[1], {', '.join(p for _, p in values)})",
+        "    _made = _MADE.get(_key)",
+        "    if _made is None:",
+        f"        _made = _NEW(Result, (_NEW(Outputs, ({', '.join(built)},)), found[1]))",
+        f"        if len(_MADE) < {MADE}:",
+        "            _MADE[_key] = _made",
+        "    return _made",
+        "return found",
+    ]
+
+
+# The types of computed outputs whose Results `evaluate` keeps (`_MADE`, by the rule
+# and the values): those whose equal values are alike (not a float: 0.0 and -0.0)
+_KEPT = (DataType.INTEGER, DataType.STRING, DataType.CODE, DataType.DATE)
+MADE = 4096  # Results at most kept
+
+
 def finish_frame(table: Table) -> dict[str, Any]:
     """What `_feel.finish_frame` needs to finish evaluate_frame's rows."""
     plain = [c for c in table.inputs if not c.computed]
@@ -142,15 +201,26 @@ def render_many(column: Column, prefix: str, n: int) -> Rendered:
     )
 
 
-def computed_inputs(table: Table, prefix: str) -> list[dict[str, Any]]:
+def computed_inputs(
+    table: Table, prefix: str, folds: bool = False
+) -> list[dict[str, Any]]:
     """The computed inputs of TABLE (version 2), in order: each a function of the
     inputs its expression reads. The expression reaches the code only as Python built
-    from its checked tree (names are the table's inputs, literals `py_literal`)."""
+    from its checked tree (names are the table's inputs, literals `py_literal`).
+    FOLDS: whether a folded list's entries are one lookup (`folding`): `evaluate`
+    then computes them on its checked path only (DEFERRED)."""
     by_name = {c.name: c for c in table.inputs}
     atom_passes = quantified.passes(table)
+    deferred = {
+        name
+        for p in (folding.folded(table).values() if folds else ())
+        for name, _, _ in p.fold
+    }
     inline = {n: py for p in atom_passes.values() for n, py in p.entries.items()}
     for column in table.inputs:
         fast = inline_python(column, by_name)
+        if fast is None and column.expression is not None and not column.derived:
+            fast = fast_value(column.expression.tree, by_name)
         if fast is not None:
             inline[column.name] = fast
     found = []
@@ -170,10 +240,11 @@ def computed_inputs(table: Table, prefix: str) -> list[dict[str, Any]]:
         found.append(
             {
                 "name": column.name,
+                "deferred": column.name in deferred,
                 "python": typed.python,
                 "inline": inline.get(column.name, typed.python),
                 "before": (
-                    [f"{p.variable} = {p.call}"]
+                    list(p.lines) or [f"{p.variable} = {p.call}"]
                     if (p := atom_passes.get(column.name))
                     else []
                 ),

@@ -13,6 +13,11 @@ k-th atom), and computes every entry from those bits:
   `every` as its negation): the bits some element passes, ANDed with the entry's;
 - every element passes one of them (`every`, and a negated `any` or `none`): for a
   single atom the bits every element passes; else each element's bits in turn.
+
+When every entry of a list is of the first kind and its atoms are few (at most
+FOLD_WIDTH), the pass gives only the bits some element passes (`feel.some_bits`, or inline
+for prefixes of one length, each string's bits kept once met), and `folding` makes those bits one key of the decision tree
+(or of one mask) for all its entries: `evaluate` then computes no entry at all.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from compiler.model import Column, Equals, Prefix, Table, Test, UnaryTests
 from compiler.reading.sheets.lowering import predicate
 
 _STRINGS = ("string", "code")
+FOLD_WIDTH = 8  # atoms at most of a folded list: 256 keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,13 @@ class Pass:
     call: str  # the Python of the pass
     constants: tuple[str, ...]
     entries: dict[str, str]  # derived column name -> its Python from the bits
+    source: str = ""  # the list input
+    # folded (every entry an `any` of its atoms or its negation): each entry's derived
+    # column, mask and whether it is true when some element passes one of its atoms;
+    # the pass then gives the bits some element passes (an int), or None
+    fold: tuple[tuple[str, int, bool], ...] = ()
+    width: int = 0
+    lines: tuple[str, ...] = ()  # the statements that assign VARIABLE, when not CALL
 
 
 def passes(table: Table) -> dict[str, Pass]:
@@ -93,6 +106,7 @@ def _pass(
     upper = f"_{source.name.upper()}"
     each = False
     python: dict[str, str] = {}
+    fold: list[tuple[str, int, bool]] = []
     for column, tree in entries:
         tests = _tests(tree)
         mask = 0
@@ -103,6 +117,7 @@ def _pass(
         # the entry is that or its negation
         some = (tree.quantifier != "every") != tests.negated
         wanted = (tree.quantifier != "none") != tests.negated
+        fold.append((column.name, mask, wanted) if some else ("", 0, False))
         if some:
             test = f"({variable}[0] & {bits(mask)}) {'!=' if wanted else '=='} 0"
         elif mask & (mask - 1) == 0:  # a single atom
@@ -136,7 +151,46 @@ def _pass(
         f"feel.atoms({source.name}, {kind!r}, {upper}_ATOM_PREFIXES, {upper}_ATOM_EQUAL, "
         f"{upper}_ATOM_TESTS, {each})"
     )
-    return Pass(variable, call, constants, python)
+    if width > FOLD_WIDTH or not all(name for name, _, _ in fold):
+        return Pass(variable, call, constants, python, source.name)
+    lines: tuple[str, ...] = ()
+    if len(prefixes) == 1 and not equal and not others:
+        ((length, _),) = prefixes.items()
+        constants = (
+            *constants,
+            f"{upper}_ATOM_SEEN: dict[str, int] = {{}}  # the bits of strings met",
+        )
+        x, seen = source.name, f"{upper}_ATOM_SEEN"
+        # the pass inline: a string met before is one lookup (locals no input names)
+        lines = (
+            f"{variable}: int | None = None",
+            f"if {x} is not None:",
+            f"    if type({x}) is not list and type({x}) is not tuple:",
+            '        raise TypeError("not a list of strings")',
+            "    _some = 0",
+            f"    for _item in {x}:",
+            "        if type(_item) is not str:",
+            '            raise TypeError("not a list of strings")',
+            f"        _bits = {seen}.get(_item)",
+            "        if _bits is None:",
+            f"            _bits = feel.prefix_bit(_item, {length},"
+            f" {upper}_ATOM_PREFIXES[0][1], {seen})",
+            "        _some |= _bits",
+            f"    {variable} = _some",
+        )
+    else:
+        call = (
+            f"feel.some_bits({source.name}, {kind!r}, {upper}_ATOM_PREFIXES, "
+            f"{upper}_ATOM_EQUAL, {upper}_ATOM_TESTS)"
+        )
+    python = {
+        name: f"None if {variable} is None else ({variable} & {bits(mask)})"
+        f" {'!=' if wanted else '=='} 0"
+        for name, mask, wanted in fold
+    }
+    return Pass(
+        variable, call, constants, python, source.name, tuple(fold), width, lines
+    )
 
 
 def _atom_text(atom: Test, source: Column) -> str:

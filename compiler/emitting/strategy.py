@@ -92,11 +92,17 @@ def tree_entries(atoms: Sequence[Sequence[int | None]], full: int) -> int | None
 
 
 def decision_tree(
-    columns: Sequence[Rendered], prefix: str, n: int, decide: str
+    columns: Sequence[Rendered],
+    prefix: str,
+    n: int,
+    decide: str,
+    runtime: str | None = None,
 ) -> tuple[str, str] | None:
     """The code that builds a table's decision tree and the expression that looks
     the inputs up in it, or None when a column has no index (codes of several
-    lengths, lists) or the tree would have more than TREE_ENTRIES entries."""
+    lengths, lists) or the tree would have more than TREE_ENTRIES entries. RUNTIME:
+    the Python of the runtime columns of COLUMNS (version 2, `folding`), else
+    `_COLUMNS`."""
     atoms = [c.atoms for c in columns]
     if not columns or any(a is None for a in atoms):
         return None
@@ -109,7 +115,7 @@ def decision_tree(
         " of rules\n# the inputs before it leave, whose entry for each value is the"
         " next input's node;\n# the last holds the result. Built from the masks, it"
         " decides as ANDing them does.\n"
-        f"{p}_TREE = decision_tree({p}_COLUMNS, {p}_ALL, {decide},"
+        f"{p}_TREE = decision_tree({runtime or f'{p}_COLUMNS'}, {p}_ALL, {decide},"
         f" ({keyed}{',' if len(columns) == 1 else ''}))"
     )
     return code, f"{p}_TREE" + "".join(f"[{c.index}]" for c in columns)

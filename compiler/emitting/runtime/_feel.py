@@ -296,6 +296,35 @@ def atoms(
     return some, every, tuple(found)
 
 
+def some_bits(
+    items: Any,
+    kind: str,
+    prefixes: tuple[tuple[int, Mapping[str, int]], ...],
+    equal: Mapping[str, int],
+    tests: tuple[tuple[int, Any], ...],
+) -> int | None:
+    """The bits some element of ITEMS passes, `atoms(...)[0]`; None when ITEMS is
+    None (a folded list, see `quantified`)."""
+    found = atoms(items, kind, prefixes, equal, tests, False)
+    return None if found is None else found[0]
+
+
+def prefix_bit(
+    item: str, length: int, table: Mapping[str, int], seen: dict[str, int]
+) -> int:
+    """The bits of the string ITEM in a folded list whose atoms are prefixes of one
+    LENGTH, TABLE mapping each to its bits: `evaluate` looks a string up in SEEN
+    first (a string met again costs one lookup, not a slice and its hash), and
+    calls this for a string it has not met; kept for up to SEEN_STRINGS strings."""
+    bits = table.get(item[:length], 0)
+    if len(seen) < SEEN_STRINGS:
+        seen[item] = bits
+    return bits
+
+
+SEEN_STRINGS = 65536  # strings at most whose bits `evaluate` keeps, per list
+
+
 def every(items: Any, kind: str, test: Any) -> bool | None:
     """Whether every element of ITEMS passes TEST (`every(...)`); as `some`."""
     if items is None:
