@@ -302,6 +302,7 @@ WINDOW = decision_table(
         ("R3", "-", "null", "none"),
     ],
     hit_policy="FIRST",
+    metadata={"Complete": "no"},  # partial on purpose: the gaps are real
 )
 WINDOW_BOOKS = {"window.xlsx": {"Window": WINDOW}}
 extreme = st.one_of(
