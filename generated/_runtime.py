@@ -558,9 +558,10 @@ def decision_tree(
     (rules left) x (atoms) entries per level. Looking up every input's value in turn
     gives what `decide(checked_mask(...))` gives, without an AND of masks.
 
-    EARLY (a level, or -1): a node of that level whose every valid input below
-    leads to the same leaf is that leaf itself (an early leaf), so `evaluate`
-    returns it once the inputs of the later columns are found valid."""
+    EARLY (a level, or -1): the nodes of that level are pairs, `(leaf, None)` for
+    a node whose every valid input below leads to the same leaf (an early leaf:
+    `evaluate` returns it once the inputs of the later columns are found valid),
+    `(None, node)` for the others."""
     built: list[dict[int, Any]] = [{} for _ in range(len(columns) + 1)]
     mixed = object()  # a subtree whose inputs lead to different leaves
     settled: list[dict[int, Any]] = [{} for _ in range(len(columns) + 1)]
@@ -573,7 +574,7 @@ def decision_tree(
             return found
         if level == len(columns):
             found = node(level, mask)
-            if type(found) is Undecided:
+            if found is None or type(found) is Undecided:
                 found = mixed
         else:
             found = None
@@ -594,10 +595,13 @@ def decision_tree(
         if found is not None:
             return found
         if level == early:
-            found = single(level, mask)
-            if found is not mixed:
-                built[level][mask] = found
-                return found
+            leaf = single(level, mask)
+            found = (None, plain(level, mask)) if leaf is mixed else (leaf, None)
+            built[level][mask] = found
+            return found
+        return plain(level, mask)
+
+    def plain(level: int, mask: int) -> Any:
         if level == len(columns):
             try:
                 found = decide(mask)

@@ -157,7 +157,7 @@ def test_beyond_the_limit_a_table_ands_its_masks(
 
 def test_a_settled_node_of_the_early_level_is_its_leaf() -> None:
     """`decision_tree(..., early)`: a node of that level whose valid inputs below
-    all lead to one leaf is that leaf; the others stay nodes; a value outside the
+    all lead to one leaf is `(leaf, None)`, the others `(None, node)`; a value outside the
     Values below does not count (the evaluator checks it is valid)."""
     modality = Lookup("t", "m", "string", {"CT": 0b110, "MR": 0b001}, 0b000, "")
     age = Ranges(
@@ -167,9 +167,10 @@ def test_a_settled_node_of_the_early_level_is_its_leaf() -> None:
         (modality, age), 0b111, lambda m: ("leaf", m), (True, False), 1
     )
     # CT: rules 0b110 left; age splits them (0b100 below 18, 0b010 from 18 on)
-    assert tree["CT"] == (None, ("leaf", 0b100), ("leaf", 0b010), None, ("leaf", 0b110))
-    assert tree["MR"][1] == ("leaf", 0) and tree["MR"][2] == ("leaf", 0b001)
-    assert tree[None] == ("leaf", 0)  # no rule left: one leaf whatever the age
+    node = (None, ("leaf", 0b100), ("leaf", 0b010), None, ("leaf", 0b110))
+    assert tree["CT"] == (None, node)
+    assert tree["MR"][1][1] == ("leaf", 0) and tree["MR"][1][2] == ("leaf", 0b001)
+    assert tree[None] == (("leaf", 0), None)  # no rule left: one leaf, any age
     assert decision_tree((modality, age), 0b111, lambda m: m, (True, False))[None] == (
         None,
         0,
@@ -229,7 +230,7 @@ def test_early_leaves_agree_with_the_reference_and_the_plain_tree(
         patch.setattr(strategy, "EARLY_SHARE", 2.0)
         plain = module(case)
         source = codegen.generate(case.project, formatted=False)["random_table.py"]
-        assert "type(node) is Result" not in source
+        assert "leaf, node = " not in source
     inputs = st.fixed_dictionaries(
         {c.name: st.sampled_from(KINDS[c.name].inputs) for c in case.table.inputs}
     )
@@ -261,7 +262,7 @@ def test_small_benchmark_tables_take_early_leaves_and_large_ones_do_not(
     assert project is not None
     files = codegen.generate(project, formatted=False)
     for spec in specs:
-        early = "type(node) is Result" in files[f"{spec.name}.py"]
+        early = "leaf, node = " in files[f"{spec.name}.py"]
         assert early == (len(spec.rules) == 10), spec.name
 
 
@@ -280,7 +281,7 @@ def test_a_string_column_after_the_early_level_is_checked_against_its_values() -
         patch.setattr(strategy, "EARLY_COST", 0)
         case = build_table(["modality", "urgent", "body"], "FIRST", rows)
         evaluator = module(case)
-    assert evaluator._TREE["PET"] == evaluator._NO_MATCH  # an early leaf
+    assert evaluator._TREE["PET"] == (evaluator._NO_MATCH, None)  # an early leaf
     for modality in ("CT", "MRI", "PET", None):
         for urgent in (True, False, None, 1):
             for value in ("Head", "Neck", "Knee", None, ["Head"]):

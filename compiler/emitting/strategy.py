@@ -116,10 +116,10 @@ def early_level(
 
     The level is that of the first column not keyed (the string columns before
     it cost a dict lookup each). After them a node whose every valid input below
-    leads to the same leaf is that leaf (`_runtime.decision_tree`): `evaluate`
-    then only checks that the later inputs are valid (`Rendered.valid`) instead of
-    finding their slots, one test (`type(node) is Result`) more than the plain tree
-    on the other inputs. Measured on the five-input benchmark tables (a 2-core box,
+    leads to the same leaf is an early leaf (`_runtime.decision_tree`: the nodes
+    of that level are pairs, leaf or None and node or None): `evaluate` then only
+    checks that the later inputs are valid (`Rendered.valid`) instead of finding
+    their slots, an unpacking and a test more than the plain tree on the others. Measured on the five-input benchmark tables (a 2-core box,
     Python 3.11), that test costs about a third of what a settled node saves, so
     early leaves pay from about a quarter of the inputs; they are chosen when at
     least EARLY_SHARE of the atom combinations of the keyed columns (each equally
