@@ -9,6 +9,9 @@ table by size, where straight-line code costs fewer bytecodes than the general f
 - Early leaves (`early_level`): where the leading string columns leave most
   inputs with a settled result, a node of the tree is that result and `evaluate`
   only checks the later inputs are valid (a simple cost model, see there).
+  Straight-line code (one `if` per rule) is never chosen: it would still have to
+  validate every input, so it costs the validation floor plus the chain, more
+  than the tree at every size measured (docs/benchmarks.md).
 
 - A range column with few bounds compares the value inline, as `bisect_right`
   would, in a balanced tree of `<` tests (`slot_tree`): a value that is NaN fails
