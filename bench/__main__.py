@@ -103,6 +103,37 @@ def bare_call(
     called through the same loop as `evaluate`, doing nothing."""
 
 
+_MODALITIES = frozenset((*T.MODALITIES, None))
+_AREAS = frozenset((*T.AREAS, None))
+
+
+def validation_floor(
+    *,
+    modality: Any = None,
+    body_area: Any = None,
+    age: Any = None,
+    bmi: Any = None,
+    urgent: Any = None,
+) -> None:
+    """The floor of a validating evaluator: the cheapest code found that checks the
+    five inputs as `evaluate` must (the strings in their Values, age an int in
+    [0..120], bmi a float or an int, urgent a bool; None allowed for each; bools are
+    not ints, ints not bools) and returns a constant, deciding nothing. The same
+    tests as the early leaves of a generated tree (`strategy.early_level`)."""
+    try:
+        if (
+            modality in _MODALITIES
+            and body_area in _AREAS
+            and (0 <= age and age < 121 if type(age) is int else age is None)
+            and (type(bmi) is float or type(bmi) is int or bmi is None)
+            and (urgent is True or urgent is False or urgent is None)
+        ):
+            return None
+    except TypeError:  # an unhashable string input
+        pass
+    raise ValueError("an input is not valid")
+
+
 def loop(
     function: Callable[..., Any], rows: list[tuple[Any, ...]]
 ) -> Callable[[], int]:
@@ -230,6 +261,7 @@ def bench_table(
     few = rows[: max(200, len(chunk) // max(1, n // 100))]
     runs = {
         "floor": loop(bare_call, chunk),
+        "validation": loop(validation_floor, chunk),
         "evaluate": loop(module.evaluate, chunk),
         "if_elif": loop(reference, few),
     }
@@ -573,18 +605,27 @@ def report(results: dict[str, Any]) -> str:
         "per call with keyword arguments; frames: rows per "
         f"second over {results['rows']:,} rows (strings as category columns).",
         "",
-        "Per decision against the floor: *bare call* is a plain Python function with "
-        "the same five keyword arguments that does nothing, timed through the same loop "
-        "in turns with `evaluate` and the if/elif chain (A B C A B C ...); each ratio is "
-        "to the bare call of the same run (medians; fastest runs in brackets).",
+        "Per decision against two floors, timed through the same loop in turns with "
+        "`evaluate` and the if/elif chain (A B C D A B C D ...): *bare call* is a plain "
+        "Python function with the same five keyword arguments that does nothing; "
+        "*validation floor* (`validation_floor`) checks the five inputs as `evaluate` "
+        "must (types, Values, None allowed; InputError otherwise) and returns a "
+        "constant, deciding nothing: what any validating evaluator pays. The if/elif "
+        "chain validates nothing. Ratios are to the floors of the same run (medians; "
+        "fastest runs in brackets).",
         "",
-        "| table | rules | bare call µs | evaluate µs | if/elif µs | evaluate / bare | if/elif / bare | evaluate / if/elif |",
-        "|---|---|---|---|---|---|---|---|",
+        "| table | rules | bare call µs | validation floor µs | evaluate µs | if/elif µs | evaluate / bare | validation floor / bare | evaluate / validation floor | if/elif / bare | evaluate / if/elif |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *[
             f"| {row['table']} | {row['rules']:,} | {fmt(row['floor_us'])} | "
+            f"{fmt(row['validation_us'])} | "
             f"{fmt(row['evaluate_us'])} | {fmt(row['if_elif_us'])} | "
             f"{row['evaluate_us'] / row['floor_us']:.1f}x "
             f"({row['evaluate_best_us'] / row['floor_best_us']:.1f}x) | "
+            f"{row['validation_us'] / row['floor_us']:.1f}x "
+            f"({row['validation_best_us'] / row['floor_best_us']:.1f}x) | "
+            f"{row['evaluate_us'] / row['validation_us']:.2f}x "
+            f"({row['evaluate_best_us'] / row['validation_best_us']:.2f}x) | "
             f"{row['if_elif_us'] / row['floor_us']:.1f}x "
             f"({row['if_elif_best_us'] / row['floor_best_us']:.1f}x) | "
             f"{row['evaluate_us'] / row['if_elif_us']:.2f} |"

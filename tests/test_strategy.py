@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from compiler.emitting import strategy
+from compiler.emitting import codegen, strategy
+from compiler.emitting.loader import load_table
 from compiler.emitting.runtime._runtime import (
     OUTSIDE,
     Deciding,
@@ -25,6 +28,7 @@ from compiler.emitting.runtime._runtime import (
 
 from .helpers import compile_books
 from .random_tables import KINDS, POLICIES, build_table, module
+from .test_fast import check
 from .workbooks import decision_table
 
 
@@ -150,3 +154,145 @@ def test_beyond_the_limit_a_table_ands_its_masks(
             except Exception as error:  # the same class and message
                 answers.append((type(error).__name__, str(error)))
         assert answers[0] == answers[1], inputs
+
+
+def test_a_settled_node_of_the_early_level_is_its_leaf() -> None:
+    """`decision_tree(..., early)`: a node of that level whose valid inputs below
+    all lead to one leaf is `(leaf, None)`, the others `(None, node)`; a value outside the
+    Values below does not count (the evaluator checks it is valid)."""
+    modality = Lookup("t", "m", "string", {"CT": 0b110, "MR": 0b001}, 0b000, "")
+    age = Ranges(
+        "t", "a", "integer", (0, 18, 131), (OUTSIDE, 0b100, 0b011, OUTSIDE), 0b111, ""
+    )
+    tree = decision_tree(
+        (modality, age), 0b111, lambda m: ("leaf", m), (True, False), 1
+    )
+    # CT: rules 0b110 left; age splits them (0b100 below 18, 0b010 from 18 on)
+    node = (None, ("leaf", 0b100), ("leaf", 0b010), None, ("leaf", 0b110))
+    assert tree["CT"] == (None, node)
+    assert tree["MR"][1][1] == ("leaf", 0) and tree["MR"][1][2] == ("leaf", 0b001)
+    assert tree[None] == (("leaf", 0), None)  # no rule left: one leaf, any age
+    assert decision_tree((modality, age), 0b111, lambda m: m, (True, False))[None] == (
+        None,
+        0,
+        0,
+        None,
+        0,
+    )
+
+
+def test_early_leaves_are_chosen_where_most_inputs_settle() -> None:
+    """The compile-time share (`strategy.early_level`): FIRST settles on the first
+    rule left when it accepts every later value; other policies when every rule
+    left does."""
+    # one string column (3 values + null), then a boolean (true, false, null)
+    first = [[0b10, 0b01, 0b00, 0b00], [0b11, 0b01, 0b01]]
+    assert strategy.early_level(first, [True, False], 2, first=True) == 1
+    assert strategy.early_level(first, [False, False], 2, first=True) is None
+    spread = [[0b10, 0b01, 0b11, 0b11], [0b10, 0b01, 0b00]]
+    assert strategy.early_level(spread, [True, False], 2, first=True) is None
+    assert strategy.early_level(first, [True, True], 2, first=True) is None
+
+
+def _early_case(data: Any) -> Any:
+    rest = data.draw(
+        st.lists(
+            st.sampled_from(sorted(set(KINDS) - {"modality"})),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
+    )
+    names = ["modality", *rest]
+    policy = data.draw(st.sampled_from(POLICIES))
+    rows = []
+    for _ in range(data.draw(st.integers(0, 6))):
+        cells = [data.draw(st.sampled_from(("-", *KINDS[n].entries))) for n in names]
+        level = data.draw(st.sampled_from(("high", "medium", "low", None)))
+        rows.append((cells, (level, data.draw(st.sampled_from((1, 2, None))))))
+    return build_table(names, policy, rows)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_early_leaves_agree_with_the_reference_and_the_plain_tree(
+    data: st.DataObject,
+) -> None:
+    """Early leaves forced on (EARLY_SHARE and EARLY_COST 0) for tables whose first column is a
+    string with Values: `evaluate` agrees with the reference interpreter and with
+    the tree without early leaves on valid and invalid inputs (wrong types, bools
+    for ints, ints for bools, outside the Values, None, NaN, inf)."""
+    case = _early_case(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(strategy, "EARLY_SHARE", 0.0)
+        patch.setattr(strategy, "EARLY_COST", 0)
+        early = module(case)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(strategy, "EARLY_SHARE", 2.0)
+        plain = module(case)
+        source = codegen.generate(case.project, formatted=False)["random_table.py"]
+        assert "leaf, node = " not in source
+    inputs = st.fixed_dictionaries(
+        {c.name: st.sampled_from(KINDS[c.name].inputs) for c in case.table.inputs}
+    )
+    for _ in range(12):
+        drawn = data.draw(inputs)
+        check(case, early, drawn)
+        answers = []
+        for evaluator in (early, plain):
+            try:
+                answers.append(evaluator.evaluate(**drawn))
+            except Exception as error:  # the same class and message
+                answers.append((type(error).__name__, str(error)))
+        assert answers[0] == answers[1], drawn
+
+
+def test_small_benchmark_tables_take_early_leaves_and_large_ones_do_not(
+    tmp_path: Path,
+) -> None:
+    """The choice on the benchmark tables (bench/tables.py): their 10-rule tables
+    leave most (modality, body area) pairs with one rule or none; 1,000 rules do
+    not."""
+    from bench import tables as bench_tables
+    from compiler.pipeline import load_tables
+
+    specs = [bench_tables.first_table(10), bench_tables.unique_table(10)]
+    specs += [bench_tables.first_table(1000), bench_tables.unique_table(1000)]
+    bench_tables.write_workbook(tmp_path / "t.xlsx", specs)
+    project, _ = load_tables(tmp_path)
+    assert project is not None
+    files = codegen.generate(project, formatted=False)
+    for spec in specs:
+        early = "leaf, node = " in files[f"{spec.name}.py"]
+        assert early == (len(spec.rules) == 10), spec.name
+    settled = {}
+    for spec in specs[:2]:
+        tree = load_table(files, spec.name)._TREE
+        pairs = [
+            tree[m][b] for m in bench_tables.MODALITIES for b in bench_tables.AREAS
+        ]
+        settled[spec.name] = sum(leaf is not None for leaf, _ in pairs)
+    assert settled == {"first_10": 85, "unique_10": 86}  # of 96 (docs/benchmarks.md)
+
+
+def test_a_string_column_after_the_early_level_is_checked_against_its_values() -> None:
+    """A keyed column after the early level: its value must be one of its Values
+    (or None) for an early leaf to be returned; anything else raises InputError."""
+    from .random_tables import Kind
+
+    body = Kind(
+        KINDS["modality"].type, "Head, Neck", ("Head",), ("Head", "Neck", "Knee", None)
+    )
+    rows = [(["CT", "true", "Head"], ("high", 1)), (["MRI", "-", "-"], ("low", 2))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(KINDS, "body", body)
+        patch.setattr(strategy, "EARLY_SHARE", 0.0)
+        patch.setattr(strategy, "EARLY_COST", 0)
+        case = build_table(["modality", "urgent", "body"], "FIRST", rows)
+        evaluator = module(case)
+    assert evaluator._TREE["PET"] == (evaluator._NO_MATCH, None)  # an early leaf
+    for modality in ("CT", "MRI", "PET", None):
+        for urgent in (True, False, None, 1):
+            for value in ("Head", "Neck", "Knee", None, ["Head"]):
+                inputs = {"modality": modality, "urgent": urgent, "body": value}
+                check(case, evaluator, inputs)

@@ -285,14 +285,32 @@ def _version(
     decide = f"_decide_v{number}" if decision.versioned else "_decide"
     # Lists and aggregates are built once per distinct set of matches, then kept.
     finishing = any(r.output_expressions for r in table.rules)  # version 2
-    tree = strategy.decision_tree(looked_up, prefix, n, decide, tree_columns)
+    memo = table.returns_list or table.aggregation is not None or finishing
+    first = not memo and (
+        table.hit_policy in (HitPolicy.FIRST, HitPolicy.PRIORITY) or single_match
+    )
+    # early leaves (small tables) only over the columns as written, not folded
+    leaves = not finishing and tree_columns is None
+    tree = strategy.decision_tree(
+        looked_up, prefix, n, decide, first, leaves, runtime=tree_columns
+    )
+    early = None
+    if tree and tree[2] is not None:
+        level = tree[2]
+        early = {
+            "head": f"{prefix}_TREE"
+            + "".join(f"[{c.index}]" for c in looked_up[:level]),
+            "valid": " and ".join(
+                c.valid or f"({c.index} is not None)" for c in looked_up[level:]
+            ),
+            "rest": "".join(f"[{c.index}]" for c in looked_up[level:]),
+        }
     for c in columns:  # the constants that the chosen lookup reads
         extra = c.index_code if tree else c.fast_code
         c.code += f"\n{extra}" if extra else ""
         names |= {"decision_tree", *c.index_names} if tree else c.fast_names
     if tree:
         fast = tree[1]
-    memo = table.returns_list or table.aggregation is not None or finishing
     decided = None if memo else strategy.decided(prefix, n)
     guards = []
     if table.effective_from:
@@ -354,6 +372,7 @@ def _version(
         "build_lines": _decide_lines(table, prefix, single_match, decided is not None),
         "decided": decided,
         "tree": tree[0] if tree else "",
+        "early": early,
         "memo": memo,
         "frame": f"Version({effective}, {prefix}_COLUMNS, {prefix}_N, {prefix}_HITS,"
         f' "{frame_policy}", {"_decide_v" + str(number) if decision.versioned else "_decide"})',

@@ -129,6 +129,10 @@ class Rendered:
     index_names: set[str] = field(default_factory=set)
     keyed: bool = False
     atoms: list[int | None] | None = None
+    # whether a value is valid (type and Values), as the tree's early leaves need
+    # it (`strategy.early_level`); "": `index is not None`
+    valid: str = ""
+    saves: int = 1  # the steps an early leaf saves on this column (`early_level`)
 
 
 def _chain(cases: list[tuple[str, int]], last: str = "None") -> str:
@@ -181,11 +185,19 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
             atoms = [masks[k] for k in present] + [axis.null]
             cases = [(f"{x} is {k}", i) for i, k in enumerate(present)]
             cases.append((f"{x} is None", len(present)))
-            index = _chain(
-                [c for c, a in zip(cases, atoms, strict=True) if a is not None]
-            )
+            valid_cases = [
+                c for c, a in zip(cases, atoms, strict=True) if a is not None
+            ]
+            index = _chain(valid_cases)
+            valid = " or ".join(c for c, _ in valid_cases) or "False"
             return Rendered(
-                "\n".join(lines), fast, spec, names, index=index, atoms=atoms
+                "\n".join(lines),
+                fast,
+                spec,
+                names,
+                index=index,
+                atoms=atoms,
+                valid=f"({valid})",
             )
         lines.append(f"{head}: the rules that accept each value")
         lines.append(f"{base}: dict[object, int] = {{")
@@ -196,6 +208,9 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
             lines.append("}")
             spec = f'Lookup(TABLE, "{x}", "{column.type.value}", {base}, {base}[None], {allowed})'
             atoms = [*axis.key_masks, axis.null]
+            valid = f"{x} in {base}"  # the dict holds None, OUTSIDE when required
+            if axis.null is None:
+                valid += f" and {x} is not None"
             return Rendered(
                 "\n".join(lines),
                 f"{base}[{x}]",
@@ -204,6 +219,8 @@ def _render_masks(axis: Axis, prefix: str, n: int, position: int) -> Rendered:
                 index=x,
                 keyed=True,
                 atoms=atoms,
+                valid=f"({valid})",
+                saves=1,
             )
         lines.append("}")
         lines.append(f"{base}_OTHER = {_mask(axis.other, n)}  # any other string")
@@ -320,7 +337,10 @@ def _slot_index(
         found = f"{base}_SLOTS[{x}]"
     else:
         found = strategy.slot_tree(x, lane.bounds, base, slots) or ""
+        # the subscript and the comparisons (about log2 of the slots) saved
+        rendered.saves = 1 + (len(lane.bounds) + 1).bit_length() - 1
         if not found:
+            rendered.saves = 3
             rendered.index_names.add("bisect_right")
             found = f"bisect_right({base}_BOUNDS, {x})"
             if "None" in slots:
@@ -330,6 +350,40 @@ def _slot_index(
     cases = [] if null is None else [(f"{x} is None", null)]
     rendered.index = f"({found} if {type_ok} else {_chain(cases)})"
     rendered.atoms = atoms
+    rendered.valid = _valid_test(axis, base, type_ok)
+
+
+def _valid_test(axis: Axis, base: str, type_ok: str) -> str:
+    """Whether a value of a range column (one lane) is valid, as comparisons: its
+    type, then the one run of slots inside the Values ("": the slots inside are
+    not one run, so the index tells). A number without Values holds inf in its top
+    slot: valid (its own atom) like every other number; NaN is a missing value, as
+    in the checked path, so it passes the type test only where null is valid."""
+    x = axis.column.name
+    lane = axis.lanes[-1]
+    inside = [m is not None for m in lane.masks]
+    if axis.nan is not None:  # the top slot, inf: matched by its atom
+        inside[-1] = True
+    if not any(inside):
+        return ""
+    start = inside.index(True)
+    stop = len(inside) - inside[::-1].index(True)  # slots start..stop-1
+    if not all(inside[start:stop]):
+        return ""
+    bound = strategy.bound_text(lane.bounds, base)
+    tests = []
+    if start > 0:
+        tests.append(f"{bound(start - 1)} <= {x}")
+    if stop < len(inside):
+        tests.append(f"{x} < {bound(stop - 1)}")
+    if not tests and axis.column.type is DataType.NUMBER and axis.null is None:
+        tests.append(f"{x} == {x}")  # NaN is missing, not allowed here
+    inner = " and ".join(tests) or "True"
+    if axis.null is None:
+        return f"(({type_ok}) and {inner})"
+    if axis.nan is not None and not tests:  # NaN: missing, and null is valid
+        return f"({type_ok} or {x} is None)"
+    return f"({inner} if {type_ok} else {x} is None)"
 
 
 def _allowed_text(column: Column) -> str:

@@ -545,6 +545,7 @@ def decision_tree(
     full: int,
     decide: Callable[[int], Any],
     keyed: Sequence[bool],
+    early: int = -1,
 ) -> Any:
     """The decision tree of a table, built at import from the masks of COLUMNS: one
     level per column, one node per set of rules that the columns before it leave,
@@ -554,13 +555,52 @@ def decision_tree(
     indexed by atom (`Lookup.atom`, `Ranges.atom`), None for an atom outside the
     Values. Nodes that the same rules reach are shared, so the tree holds at most
     (rules left) x (atoms) entries per level. Looking up every input's value in turn
-    gives what `decide(checked_mask(...))` gives, without an AND of masks."""
+    gives what `decide(checked_mask(...))` gives, without an AND of masks.
+
+    EARLY (a level, or -1): the nodes of that level are pairs, `(leaf, None)` for
+    a node whose every valid input below leads to the same leaf (an early leaf:
+    `evaluate` returns it once the inputs of the later columns are found valid),
+    `(None, node)` for the others."""
     built: list[dict[int, Any]] = [{} for _ in range(len(columns) + 1)]
+    mixed = object()  # a subtree whose inputs lead to different leaves
+    settled: list[dict[int, Any]] = [{} for _ in range(len(columns) + 1)]
+
+    def single(level: int, mask: int) -> Any:
+        """The one leaf that every valid input below node (LEVEL, MASK) reaches,
+        else MIXED."""
+        found = settled[level].get(mask, settled)
+        if found is not settled:
+            return found
+        if level == len(columns):
+            found = node(level, mask)
+            if found is None or type(found) is Undecided:
+                found = mixed
+        else:
+            found = None
+            for a in columns[level].atoms:
+                if type(a) is not Outside:
+                    below = single(level + 1, mask & a)
+                    if below is mixed or (found is not None and below is not found):
+                        found = mixed
+                        break
+                    found = below
+            if found is None:  # no valid input at all
+                found = mixed
+        settled[level][mask] = found
+        return found
 
     def node(level: int, mask: int) -> Any:
         found = built[level].get(mask)
         if found is not None:
             return found
+        if level == early:
+            leaf = single(level, mask)
+            found = (None, plain(level, mask)) if leaf is mixed else (leaf, None)
+            built[level][mask] = found
+            return found
+        return plain(level, mask)
+
+    def plain(level: int, mask: int) -> Any:
         if level == len(columns):
             try:
                 found = decide(mask)
