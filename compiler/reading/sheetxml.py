@@ -174,11 +174,18 @@ class _Unusual(Exception):
     """A cell `bind_rows` leaves to openpyxl: it would fail, or warn, on it."""
 
 
+FastCell = tuple[int, int, Any, str, Any]  # row, column, value, data type, style id
+FastRow = tuple[int, list[FastCell]]
+MARK: FastRow = (0, [])  # where `bind_rows` leaves the rows of the sheet
+
+
 def bind_rows(
     parser: Any, found: SheetCells
-) -> Iterator[tuple[int, list[dict[str, Any]]]] | None:
-    """What openpyxl's `parser.parse()` yields for the rows of FOUND, its source cut to
-    the XML without them; None (PARSER untouched) when a row is left to openpyxl."""
+) -> tuple[Iterator[FastRow], list[FastRow]] | None:
+    """What openpyxl's `parser.parse()` yields, its source cut to the XML without the
+    rows of FOUND, which it yields as one `MARK` where they stood; and those rows, as
+    openpyxl's `parse_row` and `parse_cell` read them but in tuples (no dict per
+    cell). None (PARSER untouched) when a row is left to openpyxl."""
     if not found.plain:
         return None
     saved = parser.row_counter, parser.col_counter, parser.row_dimensions
@@ -193,30 +200,33 @@ def bind_rows(
         return None
     start, end = found.cut
     if start < 0:  # no rows
-        return parser.parse()  # type: ignore[no-any-return]
+        return parser.parse(), rows
     # openpyxl parses the sheet with its rows replaced by one empty row, where they
     # are yielded: anything it fails on before or after them fails in the same order.
     parser.source = _Without(parser.source, start, end)
-    parser.parse_row = lambda element: _MARK
+    parser.parse_row = lambda element: MARK
     openpyxl_parse = parser.parse
 
-    def parse() -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        for item in openpyxl_parse():
-            if item is _MARK:
-                yield from rows
-            else:  # pragma: no cover - the cut leaves one row
-                yield item
+    def parse() -> Iterator[FastRow]:
+        yield from openpyxl_parse()
         del parser.parse_row
 
-    return parse()
+    return parse(), rows
 
 
-_MARK: tuple[int, list[dict[str, Any]]] = (0, [])
+def as_dict(cell: FastCell) -> dict[str, Any]:
+    """CELL as the dict openpyxl's `parse_cell` makes of it."""
+    row, column, value, data_type, style_id = cell
+    return {
+        "row": row,
+        "column": column,
+        "value": value,
+        "data_type": data_type,
+        "style_id": style_id,
+    }
 
 
-def _parse_row(
-    parser: Any, attrs: dict[str, str], cells: list[Cell]
-) -> tuple[int, list[dict[str, Any]]]:
+def _parse_row(parser: Any, attrs: dict[str, str], cells: list[Cell]) -> FastRow:
     """openpyxl's `WorkSheetParser.parse_row`, on the attributes and cells of a row."""
     if "r" in attrs:
         try:
@@ -238,7 +248,7 @@ def _parse_row(
 
 def _parse_cell(
     parser: Any, attrs: dict[str, str], text: str | None, inline: str | None
-) -> dict[str, Any]:
+) -> FastCell:
     """openpyxl's `WorkSheetParser.parse_cell` (read without rich text, and never a
     formula: a plain cell has none), with the check of `workbook._checked_parse_cell`:
     a TRUE/FALSE cell holding other than 0 or 1 is left to openpyxl."""
@@ -283,13 +293,7 @@ def _parse_cell(
     elif data_type == "inlineStr" and inline is not None:
         data_type = "s"
         value = inline  # Text.from_tree(<is><t>inline</t></is>).content
-    return {
-        "row": row,
-        "column": column,
-        "value": value,
-        "data_type": data_type,
-        "style_id": style_id,
-    }
+    return row, column, value, data_type, style_id
 
 
 class _Without:

@@ -25,12 +25,14 @@ import threading
 import types
 import warnings
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
@@ -217,26 +219,25 @@ _VALUE_TAG = openpyxl_reader.VALUE_TAG
 def _checked_bind_cells(reader: openpyxl_reader.WorksheetReader) -> None:
     """openpyxl's `bind_cells`, refusing a cell stored twice: openpyxl keeps the last
     of two `<c r="B3">` without a word. Cells are bound one row at a time after the
-    parser yields it, so the cells bound so far and those of the row are enough."""
+    parser yields it, so the cells bound so far and those of the row are enough.
+
+    The rows of a plain sheet (`sheetxml`) become no openpyxl cells at all unless
+    the sheet merges or links cells (openpyxl's binding of those reads and replaces
+    cells): `_read_sheet` reads them from `_FAST`, which spares a Cell object, a
+    style array and a dict per cell of a large table."""
     ws = reader.ws  # type: ignore[attr-defined]
     parser = reader.parser  # type: ignore[attr-defined]
     found = _PLAIN.get(getattr(parser.source, "name", None))
     fast = sheetxml.bind_rows(parser, found) if found is not None else None
-    bound, parse = ws._cells, parser.parse if fast is None else lambda: fast
+    bound = ws._cells
+    parse: Callable[[], Iterator[tuple[int, list[dict[str, object]]]]] = parser.parse
+    if fast is not None:
+        fast_parse, fast_rows = fast
+        parse = lambda: _fast_rows(reader, fast_parse, fast_rows)  # noqa: E731
 
     def checked() -> Iterator[tuple[int, list[dict[str, object]]]]:
         for index, row in parse():
-            seen: set[tuple[object, object]] = set()
-            for cell in row:
-                key = (cell["row"], cell["column"])
-                if key in bound or key in seen:
-                    raise _BadCell(
-                        *key,  # type: ignore[arg-type]
-                        "the sheet's XML stores this cell twice, which Excel never "
-                        "writes: which of the two values it shows is not certain",
-                        _RESAVE,
-                    )
-                seen.add(key)
+            _check_twice(bound, ((c["row"], c["column"]) for c in row))
             yield index, row
 
     parser.parse = checked  # type: ignore[method-assign,assignment]
@@ -247,6 +248,51 @@ def _checked_bind_cells(reader: openpyxl_reader.WorksheetReader) -> None:
         raise
     finally:
         del parser.parse
+
+
+def _check_twice(bound: object, keys: Iterable[tuple[object, object]]) -> None:
+    """Raise `_BadCell` for the first of KEYS (one row's cells) that BOUND (the
+    cells so far) or the row holds already."""
+    seen: set[tuple[object, object]] = set()
+    for key in keys:
+        if key in bound or key in seen:  # type: ignore[operator]
+            raise _BadCell(
+                *key,  # type: ignore[arg-type]
+                "the sheet's XML stores this cell twice, which Excel never "
+                "writes: which of the two values it shows is not certain",
+                _RESAVE,
+            )
+        seen.add(key)
+
+
+def _fast_rows(
+    reader: openpyxl_reader.WorksheetReader,
+    parse: Iterator[sheetxml.FastRow],
+    rows: list[sheetxml.FastRow],
+) -> Iterator[tuple[int, list[dict[str, object]]]]:
+    """openpyxl's rows of a plain sheet but its own (before and after them, in the
+    same order of failure), with ROWS checked at their place (`sheetxml.MARK`) as
+    openpyxl binds them: a cell stored twice, then a style that does not exist.
+    They are kept in `_FAST`, or yielded to openpyxl when the sheet merges or links
+    cells."""
+    ws: Any = reader.ws  # type: ignore[attr-defined]
+    parser = reader.parser  # type: ignore[attr-defined]
+    styles = ws.parent._cell_styles
+    taken: set[tuple[int, int]] = set()
+    for item in parse:
+        if item is not sheetxml.MARK:
+            yield item  # type: ignore[misc]  # pragma: no cover - the cut leaves one row
+            continue
+        for _, cells in rows:
+            _check_twice(taken, ((c[0], c[1]) for c in cells))
+            for cell in cells:
+                styles[cell[4]]  # openpyxl's IndexError, at the same cell
+                taken.add((cell[0], cell[1]))
+    if parser.merged_cells or parser.hyperlinks.hyperlink:
+        for index, cells in rows:
+            yield index, [sheetxml.as_dict(c) for c in cells]
+    else:
+        _FAST[id(ws)] = (ws, rows)
 
 
 def _checked_parse_cell(
@@ -281,6 +327,8 @@ _RESAVE = "open the workbook in Excel or LibreOffice, check the cell and save it
 # The plain sheets of the workbook being loaded, by part name (set under _SERIALS):
 # their rows were read by the scan already (`sheetxml`).
 _PLAIN: dict[str | None, sheetxml.SheetCells] = {}
+# The rows of the plain sheets bound without openpyxl cells, by id of the worksheet.
+_FAST: dict[int, tuple[object, list[sheetxml.FastRow]]] = {}
 
 
 def _load(
@@ -297,6 +345,7 @@ def _load(
             return _load_sheets(handle, display_path)
         finally:
             _PLAIN.clear()
+            _FAST.clear()
             openpyxl_reader.from_excel = from_excel  # type: ignore[attr-defined]
             _WorksheetReader.bind_cells = _bind_cells  # type: ignore[method-assign]
             _WorkSheetParser.parse_cell = _parse_cell  # type: ignore[method-assign]
@@ -695,8 +744,12 @@ def excel_error(cell: object) -> str:
     """The error value openpyxl's CELL shows (`#N/A`), or ''. Text that reads exactly
     as an error value counts too: Excel itself turns typed `#N/A` into the error, and
     the two look the same in a sheet (the text is written "#N/A", quoted)."""
-    value = cell.value  # type: ignore[attr-defined]
-    if cell.data_type == "e":  # type: ignore[attr-defined]
+    return _error_value(cell.value, cell.data_type)  # type: ignore[attr-defined]
+
+
+def _error_value(value: object, data_type: str) -> str:
+    """`excel_error` of a cell holding VALUE of openpyxl's DATA_TYPE."""
+    if data_type == "e":
         return str(value)
     if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
         return value.strip().upper()
@@ -708,35 +761,29 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
     formats: dict[tuple[int, int], str] = {}
     formulas: dict[tuple[int, int], bool] = {}
     errors: dict[tuple[int, int], str] = {}
-    # `_cells` holds only the cells stored in the file, so reading stays proportional to
-    # the real content even when the sheet claims a dimension of A1:XFD1048576.
-    stored = ws._cells  # type: ignore[attr-defined]
-    if len(stored) > MAX_CELLS:
-        raise ValueError(f"sheet {ws.title!r} has more than {MAX_CELLS:,} cells")  # type: ignore[attr-defined]
-    for (row, column), cell in stored.items():
-        value = cell.value
+    for key, value, data_type, style in _stored_cells(ws):
         if value is None:
             continue
-        if cell.data_type == "f":
+        if data_type == "f":
             constant = _BOOLEAN_FORMULAS.get("".join(str(value).split()).upper())
             if constant is not None:  # how LibreOffice saves a typed TRUE or FALSE
-                cells[(row, column)] = constant
+                cells[key] = constant
             else:
-                formulas[(row, column)] = False
+                formulas[key] = False
             continue
-        error = excel_error(cell)
+        error = _error_value(value, data_type)
         if error:
-            errors[(row, column)] = error
+            errors[key] = error
             continue
         if isinstance(value, str) and not value.strip(" \t\r\n"):
             continue
         if isinstance(value, dt.timedelta):
             value = str(value)
-        cells[(row, column)] = value
+        cells[key] = value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            fmt = cell.number_format or "General"
+            fmt = style() or "General"
             if fmt != "General":
-                formats[(row, column)] = fmt
+                formats[key] = fmt
     title = ws.title  # type: ignore[attr-defined]
     return RawSheet(
         title=title,
@@ -748,6 +795,51 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
         errors=types.MappingProxyType(errors),
         hidden=ws.sheet_state != "visible",  # type: ignore[attr-defined]
     )
+
+
+StoredCell = tuple[tuple[int, int], RawValue, str, Callable[[], str]]
+
+
+def _stored_cells(ws: object) -> Iterator[StoredCell]:
+    """(row and column, value, openpyxl's data type, its number format, when asked)
+    of every cell stored in WS, in openpyxl's order: its cells, or the rows of a
+    plain sheet kept in `_FAST`. `_cells` holds only the cells stored in the file, so
+    reading stays proportional to the real content even when the sheet claims a
+    dimension of A1:XFD1048576."""
+    stored = ws._cells  # type: ignore[attr-defined]
+    _, rows = _FAST.get(id(ws), (None, []))
+    if len(stored) + sum(len(cells) for _, cells in rows) > MAX_CELLS:
+        raise ValueError(f"sheet {ws.title!r} has more than {MAX_CELLS:,} cells")  # type: ignore[attr-defined]
+    for key, cell in stored.items():
+        yield key, cell.value, cell.data_type, _number_format(cell)
+    formats = _NumberFormats(ws)
+    for _, cells in rows:
+        for row, column, value, data_type, style_id in cells:
+            yield (
+                (row, column),
+                value,
+                data_type,
+                partial(formats.__getitem__, style_id),
+            )
+
+
+def _number_format(cell: Any) -> Callable[[], str]:
+    return lambda: cell.number_format  # type: ignore[no-any-return]
+
+
+class _NumberFormats(dict[int, str]):
+    """The number format of each style id of a workbook, as openpyxl's cell of that
+    style shows it (one throwaway cell per style, not per cell)."""
+
+    def __init__(self, ws: Any) -> None:
+        super().__init__()
+        self.ws = ws
+
+    def __missing__(self, style_id: int) -> str:
+        styles = self.ws.parent._cell_styles  # type: ignore[attr-defined]
+        cell = Cell(self.ws, row=1, column=1, style_array=styles[style_id])
+        found = self[style_id] = cell.number_format
+        return found
 
 
 def _with_cached_values(sheet: RawSheet, cached_ws: object) -> RawSheet:
