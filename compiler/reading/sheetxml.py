@@ -71,8 +71,9 @@ class SheetCells:
     def _attributes(self, attributes: list[str]) -> dict[str, str] | None:
         """ATTRIBUTES as ElementTree names them, or None when one declares a
         namespace or has a prefix the root does not declare."""
-        found = dict(zip(attributes[::2], attributes[1::2], strict=True))
-        if "xmlns" in found or any(":" in key for key in found):
+        keys = attributes[::2]
+        found = dict(zip(keys, attributes[1::2], strict=True))
+        if "xmlns" in found or ":" in "".join(keys):  # one search, not one per key
             named = {}
             for key, value in found.items():
                 prefix, colon, local = key.partition(":")

@@ -27,7 +27,6 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -277,22 +276,40 @@ def _fast_rows(
     cells."""
     ws: Any = reader.ws  # type: ignore[attr-defined]
     parser = reader.parser  # type: ignore[attr-defined]
-    styles = ws.parent._cell_styles
-    taken: set[tuple[int, int]] = set()
     for item in parse:
         if item is not sheetxml.MARK:
             yield item  # type: ignore[misc]  # pragma: no cover - the cut leaves one row
             continue
-        for _, cells in rows:
-            _check_twice(taken, ((c[0], c[1]) for c in cells))
-            for cell in cells:
-                styles[cell[4]]  # openpyxl's IndexError, at the same cell
-                taken.add((cell[0], cell[1]))
+        _check_rows(rows, ws.parent._cell_styles)
     if parser.merged_cells or parser.hyperlinks.hyperlink:
         for index, cells in rows:
             yield index, [sheetxml.as_dict(c) for c in cells]
     else:
         _FAST[id(ws)] = (ws, rows)
+
+
+def _check_rows(rows: list[sheetxml.FastRow], styles: Any) -> None:
+    """Fail on ROWS as openpyxl's binding would: at the first cell stored twice or
+    whose style is not among STYLES, row by row. When every cell is distinct and
+    every style known, as in any saved workbook, two sets say so at once."""
+    keys = [(c[0], c[1]) for _, cells in rows for c in cells]
+    used = {c[4] for _, cells in rows for c in cells}
+    if len(set(keys)) == len(keys) and all(_known(styles, s) for s in used):
+        return
+    taken: set[tuple[int, int]] = set()
+    for _, cells in rows:
+        _check_twice(taken, ((c[0], c[1]) for c in cells))
+        for cell in cells:
+            styles[cell[4]]  # openpyxl's IndexError, at the same cell
+            taken.add((cell[0], cell[1]))
+
+
+def _known(styles: Any, style_id: int) -> bool:
+    try:
+        styles[style_id]
+    except IndexError:
+        return False
+    return True
 
 
 def _checked_parse_cell(
@@ -540,7 +557,9 @@ class _Scan:
                 )
 
         def start(tag: str, attributes: list[str]) -> None:
-            long_tag(len(tag) + sum(map(len, attributes)))  # hot: keep it cheap
+            size = len(tag) + sum(map(len, attributes))  # hot: no call unless long
+            if size > MAX_TAG_BYTES:
+                long_tag(size)
             local = tag.rpartition(":")[2] if ":" in tag else tag
             self.elements += 1
             if self.elements > MAX_ELEMENTS:
@@ -761,6 +780,7 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
     formats: dict[tuple[int, int], str] = {}
     formulas: dict[tuple[int, int], bool] = {}
     errors: dict[tuple[int, int], str] = {}
+    styles = _NumberFormats(ws)
     for key, value, data_type, style in _stored_cells(ws):
         if value is None:
             continue
@@ -771,7 +791,9 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
             else:
                 formulas[key] = False
             continue
-        error = _error_value(value, data_type)
+        # Every error value holds a `#`: the text of others is not stripped and upcased.
+        maybe = data_type == "e" or (isinstance(value, str) and "#" in value)
+        error = _error_value(value, data_type) if maybe else ""
         if error:
             errors[key] = error
             continue
@@ -781,7 +803,7 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
             value = str(value)
         cells[key] = value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            fmt = style() or "General"
+            fmt = styles.of(style) or "General"
             if fmt != "General":
                 formats[key] = fmt
     title = ws.title  # type: ignore[attr-defined]
@@ -797,11 +819,12 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
     )
 
 
-StoredCell = tuple[tuple[int, int], RawValue, str, Callable[[], str]]
+# The style of a stored cell: an openpyxl cell, or the style id of a `_FAST` one.
+StoredCell = tuple[tuple[int, int], RawValue, str, Any]
 
 
 def _stored_cells(ws: object) -> Iterator[StoredCell]:
-    """(row and column, value, openpyxl's data type, its number format, when asked)
+    """(row and column, value, openpyxl's data type, its style for `_NumberFormats`)
     of every cell stored in WS, in openpyxl's order: its cells, or the rows of a
     plain sheet kept in `_FAST`. `_cells` holds only the cells stored in the file, so
     reading stays proportional to the real content even when the sheet claims a
@@ -811,20 +834,10 @@ def _stored_cells(ws: object) -> Iterator[StoredCell]:
     if len(stored) + sum(len(cells) for _, cells in rows) > MAX_CELLS:
         raise ValueError(f"sheet {ws.title!r} has more than {MAX_CELLS:,} cells")  # type: ignore[attr-defined]
     for key, cell in stored.items():
-        yield key, cell.value, cell.data_type, _number_format(cell)
-    formats = _NumberFormats(ws)
+        yield key, cell.value, cell.data_type, cell
     for _, cells in rows:
         for row, column, value, data_type, style_id in cells:
-            yield (
-                (row, column),
-                value,
-                data_type,
-                partial(formats.__getitem__, style_id),
-            )
-
-
-def _number_format(cell: Any) -> Callable[[], str]:
-    return lambda: cell.number_format  # type: ignore[no-any-return]
+            yield (row, column), value, data_type, style_id
 
 
 class _NumberFormats(dict[int, str]):
@@ -840,6 +853,10 @@ class _NumberFormats(dict[int, str]):
         cell = Cell(self.ws, row=1, column=1, style_array=styles[style_id])
         found = self[style_id] = cell.number_format
         return found
+
+    def of(self, style: Any) -> str:
+        """The number format of STYLE, an openpyxl cell or a style id."""
+        return self[style] if type(style) is int else style.number_format  # type: ignore[no-any-return]
 
 
 def _with_cached_values(sheet: RawSheet, cached_ws: object) -> RawSheet:
