@@ -7,7 +7,7 @@ from itertools import chain
 from operator import itemgetter
 
 from compiler.checking.analyse import Example
-from compiler.emitting.formatting import EVERY, split_line
+from compiler.emitting.formatting import itemised
 from compiler.emitting.literals import (
     dict_literal,
     environment,
@@ -40,15 +40,9 @@ _CASE = """\
 
 
 def _cases(suite: TestSuite, paths: dict[str, tuple[str, ...]]) -> str:
-    """The items of CASES, a split line (`format_sources`) after every EVERY of
-    them, but never before the last."""
-    out = []
-    last = len(suite.cases) - 1
-    split = split_line("[") + "\n"
-    for index, case in enumerate(suite.cases):
-        if index and index % EVERY == 0 and index < last:
-            out.append(split)
-        out.append(
+    """The items of CASES, with split lines (`format_sources`)."""
+    return itemised(
+        [
             _CASE.format(
                 inputs=_case_inputs(case.inputs, paths),
                 as_of=py_literal(case.as_of),
@@ -57,8 +51,10 @@ def _cases(suite: TestSuite, paths: dict[str, tuple[str, ...]]) -> str:
                 cells=_case_cells(case),
                 id=py_literal(case.id),
             )
-        )
-    return "".join(out)
+            for case in suite.cases
+        ],
+        "[",
+    )
 
 
 def _case_inputs(
