@@ -251,7 +251,7 @@ def _parse_cell(
     parser: Any, attrs: dict[str, str], text: str | None, inline: str | None
 ) -> FastCell:
     """openpyxl's `WorkSheetParser.parse_cell` (read without rich text, and never a
-    formula: a plain cell has none), with the check of `workbook._checked_parse_cell`:
+    formula: a plain cell has none), with the check of `binding._checked_parse_cell`:
     a TRUE/FALSE cell holding other than 0 or 1 is left to openpyxl."""
     data_type = attrs.get("t", "n")
     coordinate = attrs.get("r")
@@ -285,7 +285,7 @@ def _parse_cell(
             value = parser.shared_strings[int(value)]
         elif data_type == "b":
             if value not in ("0", "1"):
-                raise _Unusual  # workbook._checked_parse_cell's error
+                raise _Unusual  # binding._checked_parse_cell's error
             value = bool(int(value))
         elif data_type == "str":
             data_type = "s"
