@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from compiler.checking import analyse
-from compiler.emitting import codegen, formatting, suites
+from compiler.emitting import codegen, formatting
 from compiler.pipeline import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +26,7 @@ def test_sources_cut_every_two_items_format_as_whole(
 ) -> None:
     project, examples = shipped
     whole = codegen.generate(project, examples=examples)  # type: ignore[arg-type]
-    monkeypatch.setattr(codegen, "EVERY", 2)
-    monkeypatch.setattr(suites, "EVERY", 2)  # the test modules
+    monkeypatch.setattr(formatting, "EVERY", 2)  # the tables and the test modules
     rendered = codegen.render_package(project, examples)  # type: ignore[arg-type]
     cut = [name for name, text in rendered.items() if formatting.SPLIT in text]
     # rules, hits and _EXPLAIN of each table, and the cases of each test module
@@ -49,11 +48,10 @@ def test_unformatted_sources_have_no_split_lines(
     shipped: tuple[object, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project, examples = shipped
-    monkeypatch.setattr(codegen, "EVERY", 2)
-    monkeypatch.setattr(suites, "EVERY", 2)  # the test modules
+    monkeypatch.setattr(formatting, "EVERY", 2)  # the tables and the test modules
     files = codegen.generate(project, formatted=False, examples=examples)  # type: ignore[arg-type]
     assert not [name for name, text in files.items() if formatting.SPLIT in text]
-    monkeypatch.setattr(codegen, "EVERY", 10**9)
+    monkeypatch.setattr(formatting, "EVERY", 10**9)
     assert files == codegen.generate(project, formatted=False, examples=examples)  # type: ignore[arg-type]
 
 

@@ -296,3 +296,38 @@ def test_a_plain_sheet_is_read_by_the_scan(monkeypatch: pytest.MonkeyPatch) -> N
             [], (), [], [], False,
         )
     ]  # fmt: skip
+
+
+def _cells_made(data: bytes, plain: bool, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many openpyxl cells the binding of DATA's cells makes (PLAIN: with the
+    fast path)."""
+    from openpyxl.worksheet import _reader
+
+    made = []
+    real = _reader.Cell  # type: ignore[attr-defined]
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_reader, "Cell", counted)
+        _read(data, plain, monkeypatch)
+    return len(made)
+
+
+def test_a_plain_sheet_makes_no_openpyxl_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain sheet's cells are read from the scan's rows, not bound as openpyxl
+    cells (issue 18: a Cell, a style array and a dict each); one that merges or
+    links cells is bound by openpyxl, whose binding of those reads the cells."""
+    rows = hostile.text_row(1, "Decision table", "t") + hostile.text_row(2, "a", "b")
+    plain = hostile.xlsx(hostile.sheet_xml(rows))
+    assert _cells_made(plain, False, monkeypatch) == 4
+    assert _cells_made(plain, True, monkeypatch) == 0
+    for element in ("mergeCell", "hyperlink"):
+        linked = hostile.range_bomb(element, "A1:B2")
+        assert _plain_parts(linked) == 1
+        assert _cells_made(linked, True, monkeypatch) >= 1
+        same_reading(linked, monkeypatch)

@@ -37,7 +37,6 @@ The runtime (`compiler/emitting/runtime/`) is copied into the package as it is.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import textwrap
 from typing import Any
@@ -55,7 +54,7 @@ from compiler.emitting.computed import (
     render_many,
 )
 from compiler.emitting.explain import explain_version
-from compiler.emitting.formatting import EVERY, format_sources, split_line, unsplit
+from compiler.emitting.formatting import format_sources, itemised, unsplit
 from compiler.emitting.index import bit_order, build_axes, disjoint
 from compiler.emitting.literals import environment, py_literal
 from compiler.emitting.markdown import render_markdown
@@ -227,21 +226,6 @@ _DECIDE_NAMES = {
 }
 
 
-# What the template writes per rule, as literals; attributes, not dicts: Jinja
-# reads an attribute first, and a large table has tens of thousands of rules.
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Hit:
-    comment: list[str]  # the lines of the rule's comment
-    value: str  # its prebuilt hit
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _RuleRow:
-    id: str
-    location: str
-    annotations: str
-
-
 def _version(
     project: Project, decision: Decision, table: Table, number: int
 ) -> dict[str, Any]:
@@ -260,13 +244,14 @@ def _version(
     ]
     single = not table.returns_list and table.aggregation is None
     seen: dict[tuple[str, int], str] = {}
-    hits = [
-        _Hit(
-            _rule_comment(table, table.rules[p], seen),
-            _hit_literal(table, table.rules[p]),
-        )
-        for p in order
-    ]
+    hits = itemised(
+        [
+            "".join(f"    {line}\n" for line in _rule_comment(table, rule, seen))
+            + f"    {_hit_literal(table, rule)},\n"
+            for rule in (table.rules[p] for p in order)
+        ],
+        "(",
+    )
     names = {n for c in columns for n in c.names} | (
         {"checked_mask"} if columns else set()
     )
@@ -324,14 +309,14 @@ def _version(
     else:
         frame_policy = "python"
     effective = f"{py_literal(table.effective_from)}, {py_literal(table.effective_to)}"
-    rules = [
-        _RuleRow(
-            py_literal(rule.id),
-            py_literal(str(rule.location)),
-            py_literal(tuple(rule.annotations)),
-        )
-        for rule in table.rules
-    ]
+    rules = itemised(
+        [
+            f"    Rule({py_literal(rule.id)}, {py_literal(str(rule.location))}, "
+            f"{py_literal(tuple(rule.annotations))}),\n"
+            for rule in table.rules
+        ],
+        "(",
+    )
     return {
         "rules": rules,
         "function": function,
@@ -483,9 +468,7 @@ def render_table(project: Project, decision: Decision) -> str:
         environment()
         .get_template("table.py.j2")
         .render(
-            split_every=EVERY,  # the lines where format_sources may cut the source
-            split_tuple=split_line("("),
-            split_explain=split_line("((("),
+            rules="".join(v["rules"] for v in versions),
             paths=paths,
             computed=computed,
             finishing=finishing,

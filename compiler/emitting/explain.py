@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from compiler.emitting.formatting import itemised
 from compiler.emitting.literals import py_literal
 from compiler.model import (
     Compare,
@@ -77,12 +78,12 @@ def explain_version(table: Table, order: Sequence[int]) -> dict[str, object]:
             )
             if not entry.is_any
         )
-        rules.append(py_literal((rule.id, slot[position], entries)))
+        rules.append(f"            {py_literal((rule.id, slot[position], entries))},\n")
     return {
         "sheet": py_literal(str(table.location)),
         "title": py_literal(table.title),
         "source": py_literal(table.source),
         "notes": py_literal(tuple(c.name for c in table.annotations)),
         "words": [py_literal(w) for w in words],
-        "rules": rules,
+        "rules": itemised(rules, "((("),
     }

@@ -39,6 +39,19 @@ def split_line(brackets: str) -> str:
     return SPLIT + brackets
 
 
+def itemised(items: list[str], brackets: str) -> str:
+    """ITEMS (each of whole lines) one after the other, with the split line of
+    BRACKETS after every EVERY of them but never before the last: what a template's
+    loop writes, written here (a large table has tens of thousands of items, and
+    Jinja's loop over them was a good part of its rendering)."""
+    split = split_line(brackets) + "\n"
+    last = len(items) - 1
+    return "".join(
+        split + item if index and index % EVERY == 0 and index < last else item
+        for index, item in enumerate(items)
+    )
+
+
 def unsplit(text: str) -> str:
     """TEXT without its split lines."""
     if SPLIT not in text:

@@ -64,19 +64,22 @@ def py_literal(value: object) -> str:
 
 def dict_literal(pairs: Iterable[tuple[str, object]]) -> str:
     """`{"age": 18, "urgent": True}`: a dict of PAIRS, keys and values `py_literal`;
-    a dict value (a structured input's fields) as a dict literal in turn."""
+    a dict value (a structured input's fields) as a dict literal in turn. A string
+    key and a plain value, nearly every pair, are one f-string (`py_literal` is
+    their repr()): a large table's example cases write two dicts each."""
     items = [
-        f"{repr(k) if type(k) is str else py_literal(k)}: "  # py_literal, inlined
-        + (
-            repr(v)
-            if type(v) in PLAIN
-            else dict_literal(v.items())
-            if isinstance(v, dict)
-            else py_literal(v)
-        )
+        f"{k!r}: {v!r}" if type(k) is str and type(v) in PLAIN else _pair(k, v)
         for k, v in pairs
     ]
     return "{" + ", ".join(items) + "}"
+
+
+def _pair(key: object, value: object) -> str:
+    """One item of `dict_literal` whose key or value is not plain."""
+    shown = (
+        dict_literal(value.items()) if isinstance(value, dict) else py_literal(value)
+    )
+    return f"{py_literal(key)}: {shown}"
 
 
 @functools.cache  # one environment: it compiles each template once per process

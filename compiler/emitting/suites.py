@@ -3,10 +3,11 @@ pytest module that calls the generated evaluator (`templates/tests.py.j2`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 
 from compiler.checking.analyse import Example
-from compiler.emitting.formatting import EVERY, split_line
+from compiler.emitting.formatting import itemised
 from compiler.emitting.literals import (
     dict_literal,
     environment,
@@ -23,19 +24,37 @@ from compiler.model import (
     nest_paths,
 )
 
+# One case of CASES as the template writes it (`templates/tests.py.j2`), each field
+# a literal. Written here, not by a loop in the template: tens of thousands of
+# cases each read six fields, which Jinja reads slowly.
+_CASE = """\
+    pytest.param(
+        {inputs},
+        {as_of},
+        {expected},
+        {rules},
+        {cells},
+        id={id},
+    ),
+"""
 
-@dataclass(frozen=True, slots=True)
-class _Case:
-    """A case as the template writes it, every field a literal (attributes, not a
-    dict: Jinja reads an attribute first, and tens of thousands of cases each read
-    six)."""
 
-    id: str
-    inputs: str
-    as_of: str
-    expected: str
-    rules: str
-    cells: str
+def _cases(suite: TestSuite, paths: dict[str, tuple[str, ...]]) -> str:
+    """The items of CASES, with split lines (`format_sources`)."""
+    return itemised(
+        [
+            _CASE.format(
+                inputs=_case_inputs(case.inputs, paths),
+                as_of=py_literal(case.as_of),
+                expected=_case_inputs(case.expected),  # type: ignore[arg-type]
+                rules=py_literal(case.expected_rules),
+                cells=_case_cells(case),
+                id=py_literal(case.id),
+            )
+            for case in suite.cases
+        ],
+        "[",
+    )
 
 
 def _case_inputs(
@@ -65,42 +84,40 @@ def render_suite(
     generated package, relative to the module."""
     decision = project.decision(suite.table)
     paths = {c.name: c.path for c in project.chain_inputs(decision.name) if c.path}
-    cases = [
-        _Case(
-            py_literal(case.id),
-            _case_inputs(case.inputs, paths),
-            py_literal(case.as_of),
-            _case_inputs(case.expected),  # type: ignore[arg-type]
-            py_literal(case.expected_rules),
-            _case_cells(case),
-        )
-        for case in suite.cases
-    ]
-    values = (v for c in suite.cases for _, v in (*c.inputs, *c.expected))
-    flat = [x for v in values for x in (v if isinstance(v, tuple) else (v,))]
+    flat = _one_of_each_type(suite)
     names = value_names(flat)
     if any(c.as_of for c in suite.cases) and "date" not in names:
         names = sorted([*names, "date"])
     env = environment()
     # In a docstring: the literal's backslashes and double quotes escaped once more.
     sheet = py_literal(str(suite.location)).replace("\\", "\\\\").replace('"', '\\"')
-    return env.get_template(
-        "tests.py.j2"
-    ).render(
-        split_every=EVERY,  # the lines where format_sources may cut the source
-        split=split_line("["),
+    return env.get_template("tests.py.j2").render(
         table=decision.name,
         package=package,
         checks=package[1:] + "_check",  # tests/_check.py, one level below the package
         about=about
         or f"The cases of the Tests sheet {sheet} for the table `{decision.name}`.",
-        cases=cases,
+        cases=_cases(suite, paths),
         sheet=py_literal(str(suite.location)),
         takes_as_of=project.chain_versioned(decision.name),
         returns_list=py_literal(decision.first.returns_list),
         datetime_names=names,
         years_months=any(isinstance(v, YearsMonths) for v in flat),
     )
+
+
+def _one_of_each_type(suite: TestSuite) -> list[Value]:
+    """A value of each type SUITE's cases hold, the items of lists included: what
+    the module imports depends on their types alone (mapped in C: a large table's
+    examples hold hundreds of thousands of values)."""
+    pairs = chain.from_iterable(chain(c.inputs, c.expected) for c in suite.cases)
+    values = list(map(itemgetter(1), pairs))
+    found = dict(zip(map(type, values), values, strict=True))
+    if any(issubclass(t, tuple) for t in found):
+        items = [x for v in values if isinstance(v, tuple) for x in v]
+        found = {t: v for t, v in found.items() if not issubclass(t, tuple)}
+        found.update(zip(map(type, items), items, strict=True))
+    return list(found.values())
 
 
 def examples_suite(decision: Decision, examples: tuple[Example, ...]) -> TestSuite:

@@ -71,8 +71,9 @@ class SheetCells:
     def _attributes(self, attributes: list[str]) -> dict[str, str] | None:
         """ATTRIBUTES as ElementTree names them, or None when one declares a
         namespace or has a prefix the root does not declare."""
-        found = dict(zip(attributes[::2], attributes[1::2], strict=True))
-        if "xmlns" in found or any(":" in key for key in found):
+        keys = attributes[::2]
+        found = dict(zip(keys, attributes[1::2], strict=True))
+        if "xmlns" in found or ":" in "".join(keys):  # one search, not one per key
             named = {}
             for key, value in found.items():
                 prefix, colon, local = key.partition(":")
@@ -174,11 +175,18 @@ class _Unusual(Exception):
     """A cell `bind_rows` leaves to openpyxl: it would fail, or warn, on it."""
 
 
+FastCell = tuple[int, int, Any, str, Any]  # row, column, value, data type, style id
+FastRow = tuple[int, list[FastCell]]
+MARK: FastRow = (0, [])  # where `bind_rows` leaves the rows of the sheet
+
+
 def bind_rows(
     parser: Any, found: SheetCells
-) -> Iterator[tuple[int, list[dict[str, Any]]]] | None:
-    """What openpyxl's `parser.parse()` yields for the rows of FOUND, its source cut to
-    the XML without them; None (PARSER untouched) when a row is left to openpyxl."""
+) -> tuple[Iterator[FastRow], list[FastRow]] | None:
+    """What openpyxl's `parser.parse()` yields, its source cut to the XML without the
+    rows of FOUND, which it yields as one `MARK` where they stood; and those rows, as
+    openpyxl's `parse_row` and `parse_cell` read them but in tuples (no dict per
+    cell). None (PARSER untouched) when a row is left to openpyxl."""
     if not found.plain:
         return None
     saved = parser.row_counter, parser.col_counter, parser.row_dimensions
@@ -193,30 +201,33 @@ def bind_rows(
         return None
     start, end = found.cut
     if start < 0:  # no rows
-        return parser.parse()  # type: ignore[no-any-return]
+        return parser.parse(), rows
     # openpyxl parses the sheet with its rows replaced by one empty row, where they
     # are yielded: anything it fails on before or after them fails in the same order.
     parser.source = _Without(parser.source, start, end)
-    parser.parse_row = lambda element: _MARK
+    parser.parse_row = lambda element: MARK
     openpyxl_parse = parser.parse
 
-    def parse() -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        for item in openpyxl_parse():
-            if item is _MARK:
-                yield from rows
-            else:  # pragma: no cover - the cut leaves one row
-                yield item
+    def parse() -> Iterator[FastRow]:
+        yield from openpyxl_parse()
         del parser.parse_row
 
-    return parse()
+    return parse(), rows
 
 
-_MARK: tuple[int, list[dict[str, Any]]] = (0, [])
+def as_dict(cell: FastCell) -> dict[str, Any]:
+    """CELL as the dict openpyxl's `parse_cell` makes of it."""
+    row, column, value, data_type, style_id = cell
+    return {
+        "row": row,
+        "column": column,
+        "value": value,
+        "data_type": data_type,
+        "style_id": style_id,
+    }
 
 
-def _parse_row(
-    parser: Any, attrs: dict[str, str], cells: list[Cell]
-) -> tuple[int, list[dict[str, Any]]]:
+def _parse_row(parser: Any, attrs: dict[str, str], cells: list[Cell]) -> FastRow:
     """openpyxl's `WorkSheetParser.parse_row`, on the attributes and cells of a row."""
     if "r" in attrs:
         try:
@@ -238,9 +249,9 @@ def _parse_row(
 
 def _parse_cell(
     parser: Any, attrs: dict[str, str], text: str | None, inline: str | None
-) -> dict[str, Any]:
+) -> FastCell:
     """openpyxl's `WorkSheetParser.parse_cell` (read without rich text, and never a
-    formula: a plain cell has none), with the check of `workbook._checked_parse_cell`:
+    formula: a plain cell has none), with the check of `binding._checked_parse_cell`:
     a TRUE/FALSE cell holding other than 0 or 1 is left to openpyxl."""
     data_type = attrs.get("t", "n")
     coordinate = attrs.get("r")
@@ -274,7 +285,7 @@ def _parse_cell(
             value = parser.shared_strings[int(value)]
         elif data_type == "b":
             if value not in ("0", "1"):
-                raise _Unusual  # workbook._checked_parse_cell's error
+                raise _Unusual  # binding._checked_parse_cell's error
             value = bool(int(value))
         elif data_type == "str":
             data_type = "s"
@@ -283,13 +294,7 @@ def _parse_cell(
     elif data_type == "inlineStr" and inline is not None:
         data_type = "s"
         value = inline  # Text.from_tree(<is><t>inline</t></is>).content
-    return {
-        "row": row,
-        "column": column,
-        "value": value,
-        "data_type": data_type,
-        "style_id": style_id,
-    }
+    return row, column, value, data_type, style_id
 
 
 class _Without:

@@ -1,7 +1,7 @@
 """Stage 1: read an .xlsx file into plain sheets of cell values.
 
-Only this module and `sheetxml` (the cells of plain sheets, read by the scan below)
-touch openpyxl. It returns `RawSheet`s (values keyed by row and
+Only this module, `binding` (openpyxl's binding of cells, checked) and `sheetxml`
+(the cells of plain sheets, read by the scan below) touch openpyxl. It returns `RawSheet`s (values keyed by row and
 column, plus the facts later stages need: merged ranges, formula cells, number formats)
 or a diagnostic saying why the file cannot be read. It never raises for a bad file.
 
@@ -28,16 +28,16 @@ import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 from openpyxl.worksheet import _reader as openpyxl_reader
 
 from compiler.diagnostics import Diagnostic, Location, Severity
-from compiler.reading import sheetxml
+from compiler.reading import binding, sheetxml
 from compiler.reading.cells import RawValue
 
 # Limits against hostile files (documented under Limits in docs/workbook-format.md).
@@ -134,7 +134,7 @@ def read_handle(
         return Diagnostic("E001", Severity.ERROR, problem, location, hint=_HINT)
     try:
         sheets = _load(handle, display_path, plain)
-    except _BadCell as bad:
+    except binding.BadCell as bad:
         at = Location(display_path, bad.sheet, ref(bad.row, bad.column))
         return Diagnostic("E001", Severity.ERROR, bad.message, at, hint=bad.hint)
     except Exception as exc:  # any reader failure is the file's fault, never ours
@@ -198,91 +198,6 @@ def _from_excel(
     return from_excel(value, epoch, timedelta=timedelta)
 
 
-class _BadCell(Exception):
-    """A cell stored so that what Excel shows is not certain (`_checked_cells`)."""
-
-    def __init__(self, row: int, column: int, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.row, self.column, self.message, self.hint = row, column, message, hint
-        self.sheet = ""
-
-
-_WorksheetReader = openpyxl_reader.WorksheetReader
-_WorkSheetParser = openpyxl_reader.WorkSheetParser
-_bind_cells = _WorksheetReader.bind_cells
-_parse_cell = _WorkSheetParser.parse_cell
-_VALUE_TAG = openpyxl_reader.VALUE_TAG
-
-
-def _checked_bind_cells(reader: openpyxl_reader.WorksheetReader) -> None:
-    """openpyxl's `bind_cells`, refusing a cell stored twice: openpyxl keeps the last
-    of two `<c r="B3">` without a word. Cells are bound one row at a time after the
-    parser yields it, so the cells bound so far and those of the row are enough."""
-    ws = reader.ws  # type: ignore[attr-defined]
-    parser = reader.parser  # type: ignore[attr-defined]
-    found = _PLAIN.get(getattr(parser.source, "name", None))
-    fast = sheetxml.bind_rows(parser, found) if found is not None else None
-    bound, parse = ws._cells, parser.parse if fast is None else lambda: fast
-
-    def checked() -> Iterator[tuple[int, list[dict[str, object]]]]:
-        for index, row in parse():
-            seen: set[tuple[object, object]] = set()
-            for cell in row:
-                key = (cell["row"], cell["column"])
-                if key in bound or key in seen:
-                    raise _BadCell(
-                        *key,  # type: ignore[arg-type]
-                        "the sheet's XML stores this cell twice, which Excel never "
-                        "writes: which of the two values it shows is not certain",
-                        _RESAVE,
-                    )
-                seen.add(key)
-            yield index, row
-
-    parser.parse = checked  # type: ignore[method-assign,assignment]
-    try:
-        _bind_cells(reader)
-    except _BadCell as bad:
-        bad.sheet = ws.title
-        raise
-    finally:
-        del parser.parse
-
-
-def _checked_parse_cell(
-    parser: openpyxl_reader.WorkSheetParser, element: object
-) -> object:
-    """openpyxl's `parse_cell`, refusing a TRUE/FALSE cell (`t="b"`) whose stored
-    value is not 0 or 1: openpyxl reads 2 and -1 as TRUE and fails on the whole
-    workbook for 0.5 or `true`; what Excel shows for them is not documented."""
-    if element.get("t") == "b":  # type: ignore[attr-defined]
-        text = element.findtext(_VALUE_TAG, None)  # type: ignore[attr-defined]
-        if text and text not in ("0", "1"):
-            where = element.get("r")  # type: ignore[attr-defined]
-            row, column = (
-                coordinate_to_tuple(where)
-                if where
-                else (parser.row_counter, parser.col_counter + 1)  # type: ignore[attr-defined]
-            )
-            shown = text if len(text) <= 20 else text[:17] + "..."
-            raise _BadCell(
-                row,
-                column,
-                f"the cell is stored as TRUE/FALSE but holds {shown!r}, not 0 or 1: "
-                "what Excel shows for it is not certain",
-                "type TRUE or FALSE in the cell again and save the workbook",
-            )
-    return _parse_cell(parser, element)
-
-
-_RESAVE = "open the workbook in Excel or LibreOffice, check the cell and save it again"
-
-
-# The plain sheets of the workbook being loaded, by part name (set under _SERIALS):
-# their rows were read by the scan already (`sheetxml`).
-_PLAIN: dict[str | None, sheetxml.SheetCells] = {}
-
-
 def _load(
     handle: BinaryIO, display_path: str, plain: dict[str, sheetxml.SheetCells]
 ) -> list[RawSheet]:
@@ -290,16 +205,15 @@ def _load(
         # openpyxl warns about data validation and other extensions it drops.
         warnings.simplefilter("ignore")
         openpyxl_reader.from_excel = _from_excel  # type: ignore[attr-defined]
-        _WorksheetReader.bind_cells = _checked_bind_cells  # type: ignore[method-assign,assignment]
-        _WorkSheetParser.parse_cell = _checked_parse_cell  # type: ignore[method-assign,assignment]
-        _PLAIN.update(plain)
+        binding.patch()
+        binding.PLAIN.update(plain)
         try:
             return _load_sheets(handle, display_path)
         finally:
-            _PLAIN.clear()
+            binding.PLAIN.clear()
+            binding.FAST.clear()
             openpyxl_reader.from_excel = from_excel  # type: ignore[attr-defined]
-            _WorksheetReader.bind_cells = _bind_cells  # type: ignore[method-assign]
-            _WorkSheetParser.parse_cell = _parse_cell  # type: ignore[method-assign]
+            binding.unpatch()
 
 
 def _load_sheets(handle: BinaryIO, display_path: str) -> list[RawSheet]:
@@ -491,7 +405,9 @@ class _Scan:
                 )
 
         def start(tag: str, attributes: list[str]) -> None:
-            long_tag(len(tag) + sum(map(len, attributes)))  # hot: keep it cheap
+            size = len(tag) + sum(map(len, attributes))  # hot: no call unless long
+            if size > MAX_TAG_BYTES:
+                long_tag(size)
             local = tag.rpartition(":")[2] if ":" in tag else tag
             self.elements += 1
             if self.elements > MAX_ELEMENTS:
@@ -695,8 +611,12 @@ def excel_error(cell: object) -> str:
     """The error value openpyxl's CELL shows (`#N/A`), or ''. Text that reads exactly
     as an error value counts too: Excel itself turns typed `#N/A` into the error, and
     the two look the same in a sheet (the text is written "#N/A", quoted)."""
-    value = cell.value  # type: ignore[attr-defined]
-    if cell.data_type == "e":  # type: ignore[attr-defined]
+    return _error_value(cell.value, cell.data_type)  # type: ignore[attr-defined]
+
+
+def _error_value(value: object, data_type: str) -> str:
+    """`excel_error` of a cell holding VALUE of openpyxl's DATA_TYPE."""
+    if data_type == "e":
         return str(value)
     if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
         return value.strip().upper()
@@ -708,35 +628,32 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
     formats: dict[tuple[int, int], str] = {}
     formulas: dict[tuple[int, int], bool] = {}
     errors: dict[tuple[int, int], str] = {}
-    # `_cells` holds only the cells stored in the file, so reading stays proportional to
-    # the real content even when the sheet claims a dimension of A1:XFD1048576.
-    stored = ws._cells  # type: ignore[attr-defined]
-    if len(stored) > MAX_CELLS:
-        raise ValueError(f"sheet {ws.title!r} has more than {MAX_CELLS:,} cells")  # type: ignore[attr-defined]
-    for (row, column), cell in stored.items():
-        value = cell.value
+    styles = binding.NumberFormats(ws)
+    for key, value, data_type, style in _stored_cells(ws):
         if value is None:
             continue
-        if cell.data_type == "f":
+        if data_type == "f":
             constant = _BOOLEAN_FORMULAS.get("".join(str(value).split()).upper())
             if constant is not None:  # how LibreOffice saves a typed TRUE or FALSE
-                cells[(row, column)] = constant
+                cells[key] = constant
             else:
-                formulas[(row, column)] = False
+                formulas[key] = False
             continue
-        error = excel_error(cell)
+        # Every error value holds a `#`: the text of others is not stripped and upcased.
+        maybe = data_type == "e" or (isinstance(value, str) and "#" in value)
+        error = _error_value(value, data_type) if maybe else ""
         if error:
-            errors[(row, column)] = error
+            errors[key] = error
             continue
         if isinstance(value, str) and not value.strip(" \t\r\n"):
             continue
         if isinstance(value, dt.timedelta):
             value = str(value)
-        cells[(row, column)] = value
+        cells[key] = value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            fmt = cell.number_format or "General"
+            fmt = styles.of(style) or "General"
             if fmt != "General":
-                formats[(row, column)] = fmt
+                formats[key] = fmt
     title = ws.title  # type: ignore[attr-defined]
     return RawSheet(
         title=title,
@@ -748,6 +665,27 @@ def _read_sheet(ws: object, display_path: str) -> RawSheet:
         errors=types.MappingProxyType(errors),
         hidden=ws.sheet_state != "visible",  # type: ignore[attr-defined]
     )
+
+
+# The style of a stored cell: an openpyxl cell, or the style id of a `binding.FAST` one.
+StoredCell = tuple[tuple[int, int], RawValue, str, Any]
+
+
+def _stored_cells(ws: object) -> Iterator[StoredCell]:
+    """(row and column, value, openpyxl's data type, its style for `binding.NumberFormats`)
+    of every cell stored in WS, in openpyxl's order: its cells, or the rows of a
+    plain sheet kept in `binding.FAST`. `_cells` holds only the cells stored in the file, so
+    reading stays proportional to the real content even when the sheet claims a
+    dimension of A1:XFD1048576."""
+    stored = ws._cells  # type: ignore[attr-defined]
+    _, rows = binding.FAST.get(id(ws), (None, []))
+    if len(stored) + sum(len(cells) for _, cells in rows) > MAX_CELLS:
+        raise ValueError(f"sheet {ws.title!r} has more than {MAX_CELLS:,} cells")  # type: ignore[attr-defined]
+    for key, cell in stored.items():
+        yield key, cell.value, cell.data_type, cell
+    for _, cells in rows:
+        for row, column, value, data_type, style_id in cells:
+            yield (row, column), value, data_type, style_id
 
 
 def _with_cached_values(sheet: RawSheet, cached_ws: object) -> RawSheet:

@@ -4,6 +4,7 @@ blank row; what lies beyond is ignored, and said to be."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from compiler.diagnostics import CellError, Location
 from compiler.expressions.typed import Typed
@@ -32,6 +33,7 @@ def read_rules(
     rules: list[Rule] = []
     unread: list[tuple[str, Location]] = []
     last_col = max(c for _, c in columns)
+    shape = _Shape.of(columns)
     row = first
     end = sheet.max_row
     while row <= end:
@@ -50,7 +52,7 @@ def read_rules(
             row += 1
             continue
         found: dict[tuple[int, int], Relational | Quantifier | Member] = {}
-        rule = _rule(reader, sheet, row, rule_id, row_range, columns, found)
+        rule = _rule(reader, sheet, row, rule_id, row_range, shape, found)
         if rule is not None and relational is not None:
             relational.update({(len(rules), i): e for (_, i), e in found.items()})
         if rule is not None:
@@ -62,13 +64,31 @@ def read_rules(
     return tuple(rules), tuple(unread)
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What every rule row of a table reads alike, worked out once per table (not
+    per cell: a large table has hundreds of thousands)."""
+
+    columns: list[tuple[Column, int]]
+    names: list[Column]  # the columns, for `entries`
+    env: dict[str, str]  # `computed.inputs_env(columns)`
+    letters: dict[int, str]  # the column letters, by column number
+
+    @classmethod
+    def of(cls, columns: list[tuple[Column, int]]) -> _Shape:
+        letters = {col: ref(1, col)[:-1] for _, col in columns}
+        return cls(
+            columns, [c for c, _ in columns], computed.inputs_env(columns), letters
+        )
+
+
 def _rule(
     reader: Reader,
     sheet: RawSheet,
     row: int,
     rule_id: str,
     row_range: Location,
-    columns: list[tuple[Column, int]],
+    shape: _Shape,
     relational: dict[tuple[int, int], Relational | Quantifier | Member],
 ) -> Rule | None:
     inputs: list[UnaryTests] = []
@@ -78,9 +98,9 @@ def _rule(
     input_cells: list[str] = []
     output_cells: list[str] = []
     ok = True
+    columns = shape.columns
     for column, col in columns:
-        cell = ref(row, col)
-        at = sheet.location.at(cell)
+        cell = f"{shape.letters[col]}{row}"
         if column.kind is ColumnKind.ANNOTATION:
             notes.append(reader.text(sheet, row, col))
             continue
@@ -91,16 +111,24 @@ def _rule(
             if column.kind is ColumnKind.INPUT:
                 input_cells.append(cell)
                 inputs.append(
-                    input_entry(raw, column, columns, len(inputs), relational)
+                    input_entry(
+                        raw,
+                        column,
+                        columns,
+                        len(inputs),
+                        relational,
+                        env=shape.env,
+                        names=shape.names,
+                    )
                 )
-                named = entries.bare_input_name(raw, column, [c for c, _ in columns])
+                named = entries.bare_input_name(raw, column, shape.names)
                 if named:
                     reader.warn(
                         "W211",
                         f"{named!r} is read as the text {named!r}, not as the "
                         f"input {named}: a bare word in a {column.type.value} "
                         "column is a value",
-                        at,
+                        sheet.location.at(cell),
                         raw,
                         f"to compare with the input, write = {named} (or not(= "
                         f'{named})); to mean the text, quote it: "{named}"',
@@ -114,7 +142,7 @@ def _rule(
                     )
                 if column.per_rule:  # version 2: the cell is an expression
                     expressions[len(outputs)] = computed.output_expression(
-                        raw, column, computed.inputs_env(columns)
+                        raw, column, shape.env
                     )
                     outputs.append(None)
                 elif column.many:  # version 2: a list, `"a", "b"`; [] is empty
@@ -123,7 +151,7 @@ def _rule(
                     outputs.append(cells.parse_literal(raw, column.type))
                 output_cells.append(cell)
         except CellError as exc:
-            reader.cell_error(exc, at, sheet.value(row, col))
+            reader.cell_error(exc, sheet.location.at(cell), sheet.value(row, col))
             ok = False
     if not ok:
         return None
@@ -145,19 +173,26 @@ def input_entry(
     columns: list[tuple[Column, int]],
     position: int,
     relational: dict[tuple[int, int], Relational | Quantifier | Member],
+    *,
+    env: dict[str, str] | None = None,
+    names: list[Column] | None = None,
 ) -> UnaryTests:
     """An input entry; one that names other inputs (version 2) is kept in
-    RELATIONAL and stands as `-` until the table is lowered."""
+    RELATIONAL and stands as `-` until the table is lowered. ENV and NAMES are
+    `computed.inputs_env(columns)` and the columns alone, when the caller has them."""
     if column.many:  # version 2: a list column's entries quantify over elements
         quantified = entries.parse_quantified(raw, column)
         if quantified is not None:
             relational[(0, position)] = quantified
         return UnaryTests()
-    member = entries.parse_member(raw, column, [c for c, _ in columns])
+    if names is None:
+        names = [c for c, _ in columns]
+    member = entries.parse_member(raw, column, names)
     if member is not None:  # version 2: the value is in that list input
         relational[(0, position)] = member
         return UnaryTests()
-    env = computed.inputs_env(columns)
+    if env is None:
+        env = computed.inputs_env(columns)
     if entries.equality_entry(raw, column, env):  # version 2: `= other_input`
         assert isinstance(raw, str)
         relational[(0, position)] = entries.parse_relational(raw, column, env)
