@@ -602,24 +602,56 @@ def merge_regions(regions: list[Region]) -> list[Region]:
             masks[c].append(mask)
         return found
 
-    boxes = [tuple(map(number, range(width), region)) for region in regions]
+    columns = []  # per column: the number of each box's mask
+    for c, found in enumerate(zip(*regions, strict=True)):
+        masks[c] = list(dict.fromkeys(found))  # numbered in order of first use
+        numbers[c] = {mask: n for n, mask in enumerate(masks[c])}
+        columns.append(map(numbers[c].__getitem__, found))
+    boxes = list(zip(*columns, strict=True))
     column, idle = 0, 0  # idle: turns in a row that joined nothing
     while idle < width:
         c = column
-        rests = [box[:c] + box[c + 1 :] for box in boxes]
-        joined = dict.fromkeys(rests, 0)
-        if len(joined) == len(rests):
+        rests = list(map(_leaving_out(width, c), boxes))
+        counts = collections.Counter(rests)
+        if len(counts) == len(rests):
             idle += 1
         else:
             idle = 0
-            of = masks[c]
-            for rest, box in zip(rests, boxes, strict=True):
-                joined[rest] |= of[box[c]]
-            boxes = [
-                (*rest[:c], number(c, mask), *rest[c:]) for rest, mask in joined.items()
-            ]
+            boxes = _joined(boxes, rests, counts, c, masks[c], number)
         column = (column + 1) % width
     return [tuple(map(list.__getitem__, masks, box)) for box in boxes]
+
+
+def _joined(
+    boxes: list[tuple[int, ...]],
+    rests: list[tuple[int, ...]],
+    counts: collections.Counter[tuple[int, ...]],
+    c: int,
+    of: list[int],
+    number: Callable[[int, int], int],
+) -> list[tuple[int, ...]]:
+    """BOXES, those alike but for column C (the same REST, COUNTS of them) joined
+    where the first of them stood; a box alone is kept as it is, so only joined
+    masks are ORed and numbered (OF: the masks of column C, by number)."""
+    several = {rest for rest, n in counts.items() if n > 1}
+    joined: dict[tuple[int, ...], int] = {}
+    for i in [i for i, rest in enumerate(rests) if rest in several]:
+        joined[rests[i]] = joined.get(rests[i], 0) | of[boxes[i][c]]
+    kept = []
+    for rest, box in zip(rests, boxes, strict=True):
+        if rest not in several:
+            kept.append(box)
+        elif (mask := joined.pop(rest, None)) is not None:
+            kept.append((*rest[:c], number(c, mask), *rest[c:]))
+    return kept
+
+
+def _leaving_out(width: int, c: int) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    """A function giving a tuple of WIDTH items without item C (`itemgetter`, in C,
+    where it gives a tuple: of two items or more)."""
+    if width < 3:
+        return lambda box: box[:c] + box[c + 1 :]
+    return operator.itemgetter(*(i for i in range(width) if i != c))
 
 
 # -- wording: a box as text and as an input ----------------------------------------
