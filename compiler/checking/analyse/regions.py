@@ -212,7 +212,7 @@ class _Sweep:
         self.highs = [[m.bit_length() for m in atoms] for atoms in self.columns]
         # Per column: the rules whose entry there is several runs of atoms.
         self.several = [
-            frozenset(r for r, m in enumerate(atoms) if not _one_run(m))
+            frozenset(r for r, m in enumerate(atoms) if m & (m + (m & -m)))
             for atoms in self.columns
         ]
 
