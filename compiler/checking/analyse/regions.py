@@ -389,12 +389,13 @@ class _Sweep:
                     (covered & span(a, b), [])
                     for a, b in zip(starts, ends, strict=True)
                 ]
-                # A rule's stretch: the one of its lowest atom, or of PART's.
+                # A rule's stretch: the one of its lowest atom, or of PART's: i from 1
+                # is `bisect_right(starts, low)`, and 0 (below PART) the first too.
                 lows = map(self.lows[column].__getitem__, cut)
-                one = itertools.repeat(1)  # bisect from index 1
-                at = map(bisect.bisect_right, itertools.repeat(starts), lows, one)
-                for r, stretch in zip(cut, at, strict=True):
-                    found[stretch - 1][1].append(r)
+                at = map(bisect.bisect_right, itertools.repeat(starts), lows)
+                adds = [members.append for _, members in found[:1] + found]
+                for add, r in zip(map(adds.__getitem__, at), cut, strict=True):
+                    add(r)
                 return listed(found)
 
             return heads.bit_count() + (1 if gap else 0), stretches
