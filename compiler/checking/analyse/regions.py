@@ -130,19 +130,24 @@ class _Studies:
 @functools.lru_cache(maxsize=128)
 def _study(table: Table, missing: bool) -> Facts:
     """Atoms, boxes and the sweep of one table version (cached: tables are values)."""
+    entries = [
+        [rule.inputs[i] for rule in table.rules] for i in range(len(table.inputs))
+    ]
     axes = tuple(
-        build_axis(column, [rule.inputs[i] for rule in table.rules], missing=missing)
-        for i, column in enumerate(table.inputs)
+        build_axis(column, found, missing=missing)
+        for column, found in zip(table.inputs, entries, strict=True)
     )
-    masks = tuple(
-        tuple(axis.mask(entry) for axis, entry in zip(axes, rule.inputs, strict=True))
-        for rule in table.rules
+    # Column by column, then turned into one box per rule (`zip`, in C).
+    by_column = [
+        list(map(a.mask, found)) for a, found in zip(axes, entries, strict=True)
+    ]
+    masks: tuple[Region, ...] = (
+        tuple(zip(*by_column, strict=True)) if axes else tuple(() for _ in table.rules)
     )
     facts = Facts(table, axes, masks)
     for index, box in enumerate(masks):
-        empty = next((c for c, mask in enumerate(box) if not mask), None)
-        if empty is not None:
-            facts.dead[index] = empty
+        if not all(box):
+            facts.dead[index] = next(c for c, mask in enumerate(box) if not mask)
     live = [r for r in range(len(masks)) if r not in facts.dead]
     if any(axis.full == 0 for axis in axes):
         return facts  # a column allows no value: there is no input to check
@@ -173,9 +178,7 @@ def complete_facts(facts: Facts) -> Facts:
         cleared = tuple(m & k for m, k in zip(region, keep, strict=True))
         return cleared if all(cleared) else None
 
-    masks = tuple(
-        tuple(m & k for m, k in zip(box, keep, strict=True)) for box in facts.masks
-    )
+    masks = tuple(tuple(map(operator.and_, box, keep)) for box in facts.masks)
     found = Facts(table, axes, masks)
     gaps = [r for r in map(clear, facts.uncovered) if r is not None]
     found.uncovered = merge_regions(gaps)
