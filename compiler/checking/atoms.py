@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import copy
 import datetime as dt
+import functools
 import math
 import string
 from collections.abc import Iterable, Iterator, Sequence
@@ -412,15 +413,10 @@ class OrderedAxis(Axis):
         pieces: list[tuple[str, str]] = []  # (text, length note) per run of atoms
         for start, stop in runs(mask):
             group_start = start
-            for i in range(start + 1, stop + 1):
-                atom = self.atoms[i] if i < stop else None
-                if (
-                    atom is None
-                    or not atom.joins
-                    or atom.lane != self.atoms[i - 1].lane
-                ):
-                    pieces.append(self._run_text(group_start, i))
-                    group_start = i
+            for i in bits(self._breaks & span(start + 1, stop)):
+                pieces.append(self._run_text(group_start, i))
+                group_start = i
+            pieces.append(self._run_text(group_start, stop))
         # A code stretch found in every length class needs no length note (`M54*`).
         seen: dict[str, int] = {}
         for text, _ in pieces:
@@ -433,6 +429,18 @@ class OrderedAxis(Axis):
             else:
                 shown.append(text + note)
         return shown
+
+    @functools.cached_property
+    def _breaks(self) -> int:
+        """The atoms that do not continue the atom below them in one stretch (a
+        hole between them, or another lane): where a run of atoms is worded in
+        pieces. Found once: a run can hold thousands of atoms."""
+        atoms = self.atoms
+        return sum(
+            1 << i
+            for i in range(1, len(atoms))
+            if not atoms[i].joins or atoms[i].lane != atoms[i - 1].lane
+        )
 
     def _run_text(self, start: int, stop: int) -> tuple[str, str]:
         """Atoms START..STOP-1 of one lane as text, and a note on their length."""

@@ -436,13 +436,16 @@ def missing_regions(facts: Facts) -> list[Region]:
 
 def _beyond_gaps(piece: Region, gaps: list[Region]) -> list[Region]:
     """PIECE without what GAPS hold: complete gaps holding every value of PIECE's
-    missing-only columns, those columns made all ones."""
+    missing-only columns, those columns made all ones. A gap that misses PIECE
+    misses every box cut from it: it is passed over at once."""
     boxes = [piece]
-    for gap in gaps:
+    for gap in [gap for gap in gaps if all(map(operator.and_, piece, gap))]:
         left: list[Region] = []
         for box in boxes:
-            inside = tuple(map(operator.and_, box, gap))
-            left.extend(_minus(box, inside) if all(inside) else [box])
+            if all(map(operator.and_, box, gap)):
+                left.extend(_minus(box, tuple(map(operator.and_, box, gap))))
+            else:
+                left.append(box)
         boxes = left
     return boxes
 

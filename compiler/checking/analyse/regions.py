@@ -45,7 +45,7 @@ import collections
 import functools
 import itertools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from compiler.checking.atoms import Axis, bits, build_axis, runs, span
@@ -53,6 +53,7 @@ from compiler.model import HitPolicy, Table, Value
 
 Region = tuple[int, ...]  # one atom mask per input column: the box of their product
 
+_Parts = Callable[[], list[tuple[int, list[int]]]]  # lists a cut's parts, with rules
 SINGLE_HIT = (HitPolicy.UNIQUE, HitPolicy.FIRST, HitPolicy.PRIORITY, HitPolicy.ANY)
 _KEPT_WINS = 4  # regions kept per rule where it decides (for examples)
 
@@ -129,19 +130,24 @@ class _Studies:
 @functools.lru_cache(maxsize=128)
 def _study(table: Table, missing: bool) -> Facts:
     """Atoms, boxes and the sweep of one table version (cached: tables are values)."""
+    entries = [
+        [rule.inputs[i] for rule in table.rules] for i in range(len(table.inputs))
+    ]
     axes = tuple(
-        build_axis(column, [rule.inputs[i] for rule in table.rules], missing=missing)
-        for i, column in enumerate(table.inputs)
+        build_axis(column, found, missing=missing)
+        for column, found in zip(table.inputs, entries, strict=True)
     )
-    masks = tuple(
-        tuple(axis.mask(entry) for axis, entry in zip(axes, rule.inputs, strict=True))
-        for rule in table.rules
+    # Column by column, then turned into one box per rule (`zip`, in C).
+    by_column = [
+        list(map(a.mask, found)) for a, found in zip(axes, entries, strict=True)
+    ]
+    masks: tuple[Region, ...] = (
+        tuple(zip(*by_column, strict=True)) if axes else tuple(() for _ in table.rules)
     )
     facts = Facts(table, axes, masks)
     for index, box in enumerate(masks):
-        empty = next((c for c, mask in enumerate(box) if not mask), None)
-        if empty is not None:
-            facts.dead[index] = empty
+        if not all(box):
+            facts.dead[index] = next(c for c, mask in enumerate(box) if not mask)
     live = [r for r in range(len(masks)) if r not in facts.dead]
     if any(axis.full == 0 for axis in axes):
         return facts  # a column allows no value: there is no input to check
@@ -172,9 +178,7 @@ def complete_facts(facts: Facts) -> Facts:
         cleared = tuple(m & k for m, k in zip(region, keep, strict=True))
         return cleared if all(cleared) else None
 
-    masks = tuple(
-        tuple(m & k for m, k in zip(box, keep, strict=True)) for box in facts.masks
-    )
+    masks = tuple(tuple(map(operator.and_, box, keep)) for box in facts.masks)
     found = Facts(table, axes, masks)
     gaps = [r for r in map(clear, facts.uncovered) if r is not None]
     found.uncovered = merge_regions(gaps)
@@ -203,14 +207,15 @@ class _Sweep:
         width = len(facts.axes)
         self.columns = [[box[c] for box in facts.masks] for c in range(width)]
         # Per column and rule: the atoms i its entry accepts together with i - 1,
-        # and its lowest atom.
+        # its lowest atom and one past its highest.
         self.pairs = [[m & (m << 1) for m in atoms] for atoms in self.columns]
         self.lows = [
             [(m & -m).bit_length() - 1 for m in atoms] for atoms in self.columns
         ]
+        self.highs = [[m.bit_length() for m in atoms] for atoms in self.columns]
         # Per column: the rules whose entry there is several runs of atoms.
         self.several = [
-            frozenset(r for r, m in enumerate(atoms) if not _one_run(m))
+            frozenset(r for r, m in enumerate(atoms) if m & (m + (m & -m)))
             for atoms in self.columns
         ]
 
@@ -236,8 +241,10 @@ class _Sweep:
             if not rules:
                 self.uncovered.append(tuple(region))
                 continue
-            everywhere = [r for r in rules if within[r] == whole]
-            if len(everywhere) == len(rules):
+            # Rules filling the region are in every part whatever the cut: leave
+            # them out of choosing it (EVERYWHERE; listed only when there are any).
+            inside = [r for r in rules if within[r] != whole]
+            if not inside:
                 self.leaf(rules, tuple(region))
                 continue
             if ordered:
@@ -245,9 +252,11 @@ class _Sweep:
                 if within[winner] == whole:
                     self.decided(winner, rules, tuple(region))
                     continue
-            # Rules filling the region are in every part whatever the cut: leave
-            # them out of choosing it.
-            inside = [r for r in rules if within[r] != whole]
+            everywhere = (
+                [r for r in rules if within[r] == whole]
+                if len(inside) < len(rules)
+                else []
+            )
             if len(inside) == 1:
                 self.alone(inside[0], everywhere, region, within[inside[0]])
                 continue
@@ -301,12 +310,11 @@ class _Sweep:
         the fewest such rules up, and stop once none can do better. Only the
         chosen cut lists its parts' rules."""
         spread = [0] * len(region)  # per column: the rules filling it
-        for columns, n in collections.Counter(map(within.__getitem__, rules)).items():
+        for columns, n in _tally(map(within.__getitem__, rules), len(rules)).items():
             for c in self.bits(columns):
                 spread[c] += n
         order = sorted(range(len(region)), key=spread.__getitem__)
-        Parts = Callable[[], list[tuple[int, list[int]]]]
-        best: tuple[int, int, int, Parts] | None = None
+        best: tuple[int, int, int, _Parts] | None = None
         uncut = []
         for column in order:
             if best is not None and spread[column] >= best[0]:
@@ -339,7 +347,7 @@ class _Sweep:
         part: int,
         within: dict[int, int],
         filling: int,
-    ) -> tuple[int, Callable[[], list[tuple[int, list[int]]]]] | None:
+    ) -> tuple[int, _Parts] | None:
         """PART of COLUMN cut where no rule crosses: the number of parts, and a
         function listing them (the groups of atoms that rules link together, each
         with its rules, then the atoms no rule accepts, a gap). None when every cut
@@ -362,12 +370,12 @@ class _Sweep:
         joined = functools.reduce(operator.or_, pairs) & neighbours
         heads = covered & ~joined
         gap = part & ~covered
-        everywhere = [r for r in rules if within[r] & bit] if filling else []
 
         def listed(groups: list[tuple[int, list[int]]]) -> list[tuple[int, list[int]]]:
             if gap:
                 groups.append((gap, []))
-            if everywhere:
+            if filling:
+                everywhere = [r for r in rules if within[r] & bit]
                 groups = [(mask, sorted([*rs, *everywhere])) for mask, rs in groups]
             return groups
 
@@ -384,30 +392,20 @@ class _Sweep:
                     (covered & span(a, b), [])
                     for a, b in zip(starts, ends, strict=True)
                 ]
-                # A rule's stretch: the one of its lowest atom, or of PART's.
+                # A rule's stretch: the one of its lowest atom, or of PART's: i from 1
+                # is `bisect_right(starts, low)`, and 0 (below PART) the first too.
                 lows = map(self.lows[column].__getitem__, cut)
-                one = itertools.repeat(1)  # bisect from index 1
-                at = map(bisect.bisect_right, itertools.repeat(starts), lows, one)
-                for r, stretch in zip(cut, at, strict=True):
-                    found[stretch - 1][1].append(r)
+                at = map(bisect.bisect_right, itertools.repeat(starts), lows)
+                adds = [members.append for _, members in found[:1] + found]
+                for add, r in zip(map(adds.__getitem__, at), cut, strict=True):
+                    add(r)
                 return listed(found)
 
             return heads.bit_count() + (1 if gap else 0), stretches
         # Stretches are numbered from 1 here: `bisect_right(starts, atom)` of an atom.
         starts = list(bits(heads))
         masks = [atoms[r] & part for r in cut]
-        lows = [(m & -m).bit_length() - 1 for m in masks]
-        first = list(map(bisect.bisect_right, itertools.repeat(starts), lows))
-        highs = [m.bit_length() - 1 for m in masks]
-        last = map(bisect.bisect_right, itertools.repeat(starts), highs)
-        parent = list(range(len(starts) + 1))
-        for mask, a, b in zip(masks, first, last, strict=True):
-            if a != b:  # the rule is in several stretches: they are one group
-                for start, _ in self.runs(mask):
-                    x = _root(parent, a)
-                    y = _root(parent, bisect.bisect_right(starts, start))
-                    parent[max(x, y)] = min(x, y)
-        roots = [_root(parent, s) for s in range(len(parent))]
+        roots = _groups(starts, set(masks), self.runs)
         count = len(set(roots)) - 1 + (1 if gap else 0)
         if count == 1:
             return None
@@ -418,6 +416,8 @@ class _Sweep:
             for root, a, b in zip(roots[1:], starts, ends, strict=True):
                 mask, members = found.get(root, (0, []))
                 found[root] = (mask | covered & span(a, b), members)
+            lows = [(m & -m).bit_length() - 1 for m in masks]
+            first = map(bisect.bisect_right, itertools.repeat(starts), lows)
             for r, stretch in zip(cut, first, strict=True):
                 found[roots[stretch]][1].append(r)
             return listed(list(found.values()))
@@ -446,16 +446,21 @@ class _Sweep:
         A cut at P, between atoms P - 1 and P, leaves atoms of PART on both sides,
         and a rule's atoms start or end at each candidate position."""
         bit = 1 << column
-        atoms = self.columns[column]
-        masks = [atoms[r] & part for r in rules if not within[r] & bit]
-        copies = len(rules) - len(masks)  # "-" rules: copied by any cut
-        lows = sorted([(m & -m).bit_length() - 1 for m in masks])
-        highs = sorted([m.bit_length() for m in masks])
-        candidates = {*lows, *highs}
-        for m in [m for m in masks if m & (m + (m & -m))]:  # several runs
-            for start, stop in self.runs(m):
-                candidates.update((start, stop))
         bottom, top = (part & -part).bit_length() - 1, part.bit_length()
+        cut = [r for r in rules if not within[r] & bit]
+        copies = len(rules) - len(cut)  # "-" rules: copied by any cut
+        if not self.several[column] and _one_run(part):
+            lows, highs = self.interval_ends(column, cut, bottom, top)
+            candidates = {*lows, *highs}
+        else:
+            atoms = self.columns[column]
+            masks = [atoms[r] & part for r in cut]
+            lows = sorted([(m & -m).bit_length() - 1 for m in masks])
+            highs = sorted([m.bit_length() for m in masks])
+            candidates = {*lows, *highs}
+            for m in [m for m in masks if m & (m + (m & -m))]:  # several runs
+                for start, stop in self.runs(m):
+                    candidates.update((start, stop))
         valid = [p for p in candidates if bottom < p < top]
         if not valid:
             return None
@@ -472,6 +477,24 @@ class _Sweep:
             if n == fewest
         )
         return copies + fewest, balance, position
+
+    def interval_ends(
+        self, column: int, rules: list[int], bottom: int, top: int
+    ) -> tuple[list[int], list[int]]:
+        """The sorted lowest atoms and ends (one past the highest) of RULES in the
+        run BOTTOM..TOP-1 of COLUMN, where every rule is one run of atoms that meets
+        it: clamped from the rules' own ends, without masking wide ints."""
+        lows = [
+            low if low > bottom else bottom
+            for low in map(self.lows[column].__getitem__, rules)
+        ]
+        highs = [
+            high if high < top else top
+            for high in map(self.highs[column].__getitem__, rules)
+        ]
+        lows.sort()
+        highs.sort()
+        return lows, highs
 
     def halves(
         self, column: int, rules: list[int], part: int, position: int
@@ -519,10 +542,42 @@ class _Sweep:
                 wins.append(region)
 
 
+def _tally(values: Iterable[int], size: int) -> dict[int, int]:
+    """How often each of SIZE VALUES occurs: `Counter`, whose set-up costs more
+    than counting a few values by hand (most boxes hold a few rules)."""
+    if size > 16:
+        return collections.Counter(values)
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
 def _one_run(mask: int) -> bool:
     """Whether the set bits of MASK are consecutive (adding its lowest bit carries
     through all of them)."""
     return not mask & (mask + (mask & -mask))
+
+
+def _groups(
+    starts: list[int],
+    masks: set[int],
+    runs: Callable[[int], list[tuple[int, int]]],
+) -> list[int]:
+    """Per stretch (numbered from 1; 0 stands for none), the lowest stretch of its
+    group: stretches starting at STARTS, joined by each of MASKS (the distinct
+    entries, in the part, of the rules) that has atoms in several. Union-find
+    keeps the lowest stretch as the root, so the order of MASKS does not matter."""
+    parent = list(range(len(starts) + 1))
+    for mask in masks:
+        low = (mask & -mask).bit_length() - 1
+        a = bisect.bisect_right(starts, low)
+        if a != bisect.bisect_right(starts, mask.bit_length() - 1):
+            for start, _ in runs(mask):  # in several stretches: they are one group
+                x = _root(parent, a)
+                y = _root(parent, bisect.bisect_right(starts, start))
+                parent[max(x, y)] = min(x, y)
+    return [_root(parent, s) for s in range(len(parent))]
 
 
 def _root(parent: list[int], i: int) -> int:
@@ -551,24 +606,56 @@ def merge_regions(regions: list[Region]) -> list[Region]:
             masks[c].append(mask)
         return found
 
-    boxes = [tuple(map(number, range(width), region)) for region in regions]
+    columns = []  # per column: the number of each box's mask
+    for c, found in enumerate(zip(*regions, strict=True)):
+        masks[c] = list(dict.fromkeys(found))  # numbered in order of first use
+        numbers[c] = {mask: n for n, mask in enumerate(masks[c])}
+        columns.append(map(numbers[c].__getitem__, found))
+    boxes = list(zip(*columns, strict=True))
     column, idle = 0, 0  # idle: turns in a row that joined nothing
     while idle < width:
         c = column
-        rests = [box[:c] + box[c + 1 :] for box in boxes]
-        joined = dict.fromkeys(rests, 0)
-        if len(joined) == len(rests):
+        rests = list(map(_leaving_out(width, c), boxes))
+        counts = collections.Counter(rests)
+        if len(counts) == len(rests):
             idle += 1
         else:
             idle = 0
-            of = masks[c]
-            for rest, box in zip(rests, boxes, strict=True):
-                joined[rest] |= of[box[c]]
-            boxes = [
-                (*rest[:c], number(c, mask), *rest[c:]) for rest, mask in joined.items()
-            ]
+            boxes = _joined(boxes, rests, counts, c, masks[c], number)
         column = (column + 1) % width
     return [tuple(map(list.__getitem__, masks, box)) for box in boxes]
+
+
+def _joined(
+    boxes: list[tuple[int, ...]],
+    rests: list[tuple[int, ...]],
+    counts: collections.Counter[tuple[int, ...]],
+    c: int,
+    of: list[int],
+    number: Callable[[int, int], int],
+) -> list[tuple[int, ...]]:
+    """BOXES, those alike but for column C (the same REST, COUNTS of them) joined
+    where the first of them stood; a box alone is kept as it is, so only joined
+    masks are ORed and numbered (OF: the masks of column C, by number)."""
+    several = {rest for rest, n in counts.items() if n > 1}
+    joined: dict[tuple[int, ...], int] = {}
+    for i in [i for i, rest in enumerate(rests) if rest in several]:
+        joined[rests[i]] = joined.get(rests[i], 0) | of[boxes[i][c]]
+    kept = []
+    for rest, box in zip(rests, boxes, strict=True):
+        if rest not in several:
+            kept.append(box)
+        elif (mask := joined.pop(rest, None)) is not None:
+            kept.append((*rest[:c], number(c, mask), *rest[c:]))
+    return kept
+
+
+def _leaving_out(width: int, c: int) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    """A function giving a tuple of WIDTH items without item C (`itemgetter`, in C,
+    where it gives a tuple: of two items or more)."""
+    if width < 3:
+        return lambda box: box[:c] + box[c + 1 :]
+    return operator.itemgetter(*(i for i in range(width) if i != c))
 
 
 # -- wording: a box as text and as an input ----------------------------------------
