@@ -228,3 +228,35 @@ def test_dmn_import_keeps_the_two_durations_apart() -> None:
     assert feel.parse_literal('@"08:30:00"') == dt.time(8, 30)
     with pytest.raises(Unsupported, match="years and months duration"):
         feel.typed(feel.parse_literal('duration("P1Y")'), DataType.DURATION)
+
+
+def test_a_time_minus_a_date_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    """`closes - opens` over two time inputs: a datetime (or a date) passed for a
+    time is an InputError naming it, whichever side it is on; before, a time minus
+    a datetime raised AttributeError out of the runtime."""
+    from .test_expressions import with_expressions
+
+    sheet = with_expressions(
+        decision_table(
+            "open_hours",
+            [
+                ("opens", "input", "time", None),
+                ("closes", "input", "time", None),
+                ("span", "computed", "duration", None),
+                ("long_day", "output", "boolean", None),
+            ],
+            [["R1", "-", "-", ">= 10 hours", "true"], ["R2", "-", "-", "-", "false"]],
+            hit_policy="FIRST",
+        ),
+        {3: "closes - opens"},
+    )
+    module = compiled_module(compile_books(tmp_path, {"h.xlsx": [sheet]}), "open_hours")
+    assert module.evaluate(opens=dt.time(7), closes=dt.time(18)).outputs.long_day
+    for opens, closes in (
+        (dt.datetime(2025, 1, 1, 7), dt.time(18)),
+        (dt.time(7), dt.datetime(2025, 1, 1, 18)),
+        (dt.date(2025, 1, 1), dt.time(18)),
+    ):
+        for call in (module.evaluate, module.explain):
+            with pytest.raises(module.InputError):
+                call(opens=opens, closes=closes)

@@ -66,6 +66,8 @@ def sub(a: Any, b: Any) -> Any:
                 return datetime.datetime.combine(day, a) - datetime.datetime.combine(
                     day, b
                 )
+            if not isinstance(b, datetime.timedelta):  # a date, a datetime: no
+                raise TypeError(f"cannot subtract {type(b).__name__} from a time")
             return (datetime.datetime.combine(day, a) - b).time()
         return a - b
     except (OverflowError, ValueError):
