@@ -193,19 +193,9 @@ def test_a_finding_over_a_related_input_is_settled_by_inputs(tmp_path: Path) -> 
     column as independent of it; each finding is then settled by a search for
     inputs (`witness`): here every one is reached, so its example is plain inputs
     and it is not hedged (tests/test_witness.py has the hedged and dropped ones)."""
-    sheet = decision_table(
-        "cmp",
-        [
-            ("state", "input", "string", None),
-            ("home_state", "input", "string", None),
-            ("where", "output", "string", None),
-        ],
-        [
-            ["R1", Text("= home_state"), "-", '"home"'],
-            ["R2", '"NY"', "-", '"new york"'],
-        ],
-    )
-    compilation = compile_books(tmp_path, {"cmp.xlsx": [sheet]})
+    from .test_witness import states_table
+
+    compilation = compile_books(tmp_path, {"cmp.xlsx": [states_table()]})
     notes = [d.message for d in compilation.diagnostics if d.code.startswith("A")]
     assert notes and not any("this may be spurious" in m for m in notes)
     assert any("state_vs_home_state" in m for m in notes)  # where: the columns

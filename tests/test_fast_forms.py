@@ -137,6 +137,18 @@ def test_the_claim_table_takes_the_fast_forms(
     assert isinstance(module._DIAGNOSIS_CODES_FOLD, module.Lookup)
 
 
+def _outcome(
+    call: Any, inputs: dict[str, Any], catch: type[BaseException] = Exception
+) -> Any:
+    """CALL's Result on INPUTS (an Explanation's), or the type of what it raised
+    (of CATCH): `evaluate` and `explain` must end alike."""
+    try:
+        found = call(**inputs)
+    except catch as error:
+        return type(error)
+    return getattr(found, "result", found)
+
+
 dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
 near = st.builds(
     lambda d, days: d + dt.timedelta(days=days),
@@ -213,15 +225,8 @@ def test_a_wrong_value_is_an_input_error_as_in_explain(
     values: list[Any] = [service, service, service, service, ["M54.5"], service]
     values[at] = ["M54.5", wrong] if at == 4 else wrong
     inputs = _claim(*values)
-    try:
-        expected: Any = module.explain(**inputs).result
-    except module.InputError as error:
-        expected = type(error)
-    try:
-        found: Any = module.evaluate(**inputs)
-    except module.InputError as error:
-        found = type(error)
-    assert found == expected
+    found = _outcome(module.evaluate, inputs, module.InputError)
+    assert found == _outcome(module.explain, inputs, module.InputError)
 
 
 YEARS = "years and months duration(born, service).years"
@@ -267,15 +272,8 @@ def test_the_inline_age_duration_and_days_equal_the_reference(
     `explain` (their reference functions) and the interpreter, on any values."""
     project, module = spans
     inputs = {"service": service, "born": born}
-    try:
-        expected: Any = module.explain(**inputs).result
-    except Exception as error:  # noqa: BLE001 - whatever the reference raises
-        expected = type(error)
-    try:
-        found: Any = module.evaluate(**inputs)
-    except Exception as error:  # noqa: BLE001
-        found = type(error)
-    assert found == expected
+    found = _outcome(module.evaluate, inputs)
+    assert found == _outcome(module.explain, inputs)
     if type(service) is dt.date and type(born) is dt.date:
         outputs, matched = interpret.evaluate(project, "spans", inputs)
         assert outputs == found.outputs._asdict() and tuple(matched) == found.matched
@@ -340,15 +338,8 @@ def test_the_inline_shifted_comparison_equals_the_reference(
     project, module = window
     assert "toordinal" in module.evaluate.__code__.co_names  # the inline form
     inputs = {"date_of_service": service, "xray_date": xray}
-    try:
-        expected: Any = module.explain(**inputs).result
-    except Exception as error:  # noqa: BLE001 - whatever the reference raises
-        expected = type(error)
-    try:
-        found: Any = module.evaluate(**inputs)
-    except Exception as error:  # noqa: BLE001
-        found = type(error)
-    assert found == expected
+    found = _outcome(module.evaluate, inputs)
+    assert found == _outcome(module.explain, inputs)
     if type(service) is dt.date and (xray is None or type(xray) is dt.date):
         _, matched = interpret.evaluate(project, "xray_window", inputs)
         assert tuple(matched) == found.matched

@@ -35,7 +35,7 @@ LUMBAR = decision_table(
 )
 
 
-def _states(*more: list[object], hit_policy: str | None = None) -> list:
+def states_table(*more: list[object], hit_policy: str | None = None) -> list:
     """`= home_state` beside `"NY"` in one column: the state compared with another
     input and tested on its own."""
     return decision_table(
@@ -73,7 +73,7 @@ def test_a_gap_no_list_can_reach_is_not_reported(tmp_path: Path) -> None:
 
 
 def test_an_overlap_inputs_reach_is_certain_and_shows_them(tmp_path: Path) -> None:
-    found = {d.code: d for d in _findings(tmp_path, {"cmp.xlsx": [_states()]})}
+    found = {d.code: d for d in _findings(tmp_path, {"cmp.xlsx": [states_table()]})}
     overlap = found["A301"]
     assert overlap.severity.name == "ERROR"
     assert overlap.message.endswith("for example state = NY, home_state = NY")
@@ -168,7 +168,9 @@ def test_a_rule_that_never_applies_is_certain_on_a_table_with_assumptions(
 ) -> None:
     """The sweep's cases include every case that occurs, so `A305` holds without a
     hedge even where the gaps and overlaps of the table need one."""
-    sheet = _states(["R3", Text("= home_state"), "-", '"again"'], hit_policy="FIRST")
+    sheet = states_table(
+        ["R3", Text("= home_state"), "-", '"again"'], hit_policy="FIRST"
+    )
     found = [d for d in _findings(tmp_path, {"cmp.xlsx": [sheet]}) if d.code == "A305"]
     assert len(found) == 1 and found[0].message.startswith("rule R3 never applies")
     assert "spurious" not in found[0].message
