@@ -31,8 +31,9 @@ D = TypeVar("D", bound=_Decided)
 # sheet, title and source, the names of its annotation columns, the words of each
 # distinct entry (a key of RELATIONS, and the entry's text without `not(...)`), and
 # its rules in rule order, each as (its id, its entry in _HITS, the entries other
-# than `-`: (input column, cell, position of its words)).
-EntryData = tuple[int, str, int]
+# than `-`: (input column, cell, position of its words[, the column shown instead:
+# a list, for an entry of its quantified column])).
+EntryData = tuple[int, str, int] | tuple[int, str, int, int]  # + the column shown
 RuleData = tuple[str, int, tuple[EntryData, ...]]
 VersionData = tuple[
     str, str, str, tuple[str, ...], tuple[tuple[str, str], ...], tuple[RuleData, ...]
@@ -45,6 +46,8 @@ RELATIONS = {
     "one of": ("is one of", "is not one of"),  # a list: `is one of "CT", "MRI"`
     "matches": ("matches", "does not match"),  # a code prefix: `matches M54.*`
     "not": ("is not", "is"),  # not(one test): `is not "CT"`
+    "passes": ("passes", "fails"),  # a list's quantified entry: `passes any(M54.*)`
+    "fails": ("fails", "passes"),
     "not in": ("is not in", "is in"),
     "none of": ("is none of", "is one of"),
     "not matches": ("does not match", "matches"),
@@ -351,13 +354,13 @@ def explain_table(
         bit = 1 << (version.n - 1 - k)
         checked = [
             Entry(
-                columns[c].name,
-                values[columns[c].name],
+                columns[shown[0] if shown else c].name,
+                values[columns[shown[0] if shown else c].name],
                 _words(words[w], bool(masks[c] & bit)),
                 f"{sheet}!{cell}",
-                columns[c].type,
+                columns[shown[0] if shown else c].type,
             )
-            for c, cell, w in entries
+            for c, cell, w, *shown in entries
         ]
         annotations = tuple(
             (n, t) for n, t in zip(notes, rule.annotations, strict=False) if t
@@ -376,6 +379,9 @@ def explain_table(
         found.append(
             RuleExplanation(rule.id, rule.location, REJECTED, (), first, annotations)
         )
+    # a list's quantified columns are said through the list (`passes any(...)`)
+    instead = {c for _, _, data in rule_data for c, _, _, *over in data if over}
+    shown = [c for i, c in enumerate(columns) if i not in instead]
     return Explanation(
         table,
         hit_policy,
@@ -383,11 +389,11 @@ def explain_table(
             sheet, version.effective_from, version.effective_to, title, source
         ),
         as_of,
-        tuple((c.name, values[c.name]) for c in columns),
+        tuple((c.name, values[c.name]) for c in shown),
         result,
         tuple(found),
         required,
-        tuple(c.type for c in columns),
+        tuple(c.type for c in shown),
     )
 
 

@@ -160,3 +160,24 @@ def test_mypy_strict_passes_on_the_version_2_demo_tables(tmp_path: Path) -> None
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_explain_says_a_quantified_entry_of_the_list_as_written(tmp_path: Path) -> None:
+    """`explain` shows the list against the cell's `any(...)`, passing or failing,
+    not the derived boolean column the entry compiles to; its inputs are the
+    caller's."""
+    module: Any = compiled_module(compile_books(tmp_path, BOOKS), "spine_xray")
+    why = module.explain(diagnosis_codes=["M54.5", "Z00.0"], cpt_codes=["72148"])
+    text = str(why)
+    assert "inputs: diagnosis_codes = [M54.5, Z00.0], cpt_codes = [72148]\n" in text
+    assert (
+        "diagnosis_codes = [M54.5, Z00.0] passes any(M54.*, M51.*) "
+        "(tables/spine.xlsx:Spine!B8)"
+    ) in text
+    assert "R1: cpt_codes = [72148] fails none([72141..72158])" in text
+    assert "_any_" not in text and "_none_" not in text
+    assert why.result == module.evaluate(
+        diagnosis_codes=["M54.5", "Z00.0"], cpt_codes=["72148"]
+    )
+    entries = why.to_json()["rules"][1]["entries"]
+    assert {e["input"] for e in entries} == {"diagnosis_codes", "cpt_codes"}

@@ -4,7 +4,9 @@ Per version, one constant of plain literals (`_EXPLAIN` in the module): the shee
 its title and source, the names of its annotation columns, the words of each
 distinct entry (how a value relates to it, and its text), and per rule its id, its
 entry in `_HITS` and its entries other than `-`, each as (input column, cell,
-position of its words). The words are written here, at compile time, from the
+position of its words), and, for an entry of a list's quantified column (version
+2: `any(M54.*)` of `diagnosis_codes`), the list column shown in its place. The
+words are written here, at compile time, from the
 parsed entry (`cell_text` prints it back in cell syntax), so no cell text reaches
 the generated code but as `repr()` of a string built from parsed values. The shipped `_explain.explain_table` does the rest at run time.
 
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 
 from compiler.emitting.formatting import itemised
 from compiler.emitting.literals import py_literal
+from compiler.expressions.syntax import Quantified
 from compiler.model import (
     Compare,
     DataType,
@@ -69,12 +72,19 @@ def explain_version(table: Table, order: Sequence[int]) -> dict[str, object]:
             found = seen[key] = words.setdefault(entry_words(entry, type_), len(words))
         return found
 
+    def data(index: int, entry: UnaryTests, cell: str) -> tuple[object, ...]:
+        shown = _over_list(table, index, entry)
+        if shown is None:
+            return (index, cell, number(entry, table.inputs[index].type))
+        source, said = shown
+        return (index, cell, words.setdefault(said, len(words)), source)
+
     rules = []
     for position, rule in enumerate(table.rules):
         entries = tuple(
-            (index, cell, number(entry, column.type))
-            for index, (column, entry, cell) in enumerate(
-                zip(table.inputs, rule.inputs, rule.input_cells, strict=True)
+            data(index, entry, cell)
+            for index, (entry, cell) in enumerate(
+                zip(rule.inputs, rule.input_cells, strict=True)
             )
             if not entry.is_any
         )
@@ -87,3 +97,25 @@ def explain_version(table: Table, order: Sequence[int]) -> dict[str, object]:
         "words": [py_literal(w) for w in words],
         "rules": itemised(rules, "((("),
     }
+
+
+def _over_list(
+    table: Table, index: int, entry: UnaryTests
+) -> tuple[int, tuple[str, str]] | None:
+    """(the list column, the words) for an entry `true` or `false` of the derived
+    column of a quantified entry (version 2), so that `explain` says
+    `diagnosis_codes = [M54.5] passes any(M54.*)`, as the author wrote the cell,
+    not `diagnosis_codes_any_1 = true is true`; None for any other entry."""
+    column = table.inputs[index]
+    node = column.expression.tree if column.derived and column.expression else None
+    if not isinstance(node, Quantified) or len(entry.tests) != 1:
+        return None
+    test = entry.tests[0]
+    if not isinstance(test, Equals) or not isinstance(test.value, bool):
+        return None
+    sources = [i for i, c in enumerate(table.inputs) if c.name == node.name]
+    if not sources or not isinstance(node.tests, UnaryTests):
+        return None
+    source = sources[0]
+    text = f"{node.quantifier}({entry_text(node.tests, table.inputs[source].type)})"
+    return source, ("passes" if test.value != entry.negated else "fails", text)
