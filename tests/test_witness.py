@@ -67,6 +67,12 @@ def test_a_gap_no_list_can_reach_is_not_reported(tmp_path: Path) -> None:
     found = _findings(tmp_path, {"l.xlsx": [LUMBAR]})
     assert [d.code for d in found if d.code == "A303"] == []
     assert found and all("spurious" not in d.message for d in found)
+    # the derived columns are said as the entries are written, of the list
+    assert all(
+        "codes_any_" not in d.message and "codes_none_" not in d.message for d in found
+    )
+    assert any("codes passes any(M54.*, M51.1*)" in d.message for d in found)
+    assert any("'codes' is missing" in d.message for d in found)
     examples = [d.message.partition("(for example ")[2] for d in found]
     assert any(e.startswith("codes = null, weeks = ") for e in examples), examples
     assert any(e.startswith("codes = [M5") and "weeks = null" in e for e in examples)

@@ -22,6 +22,8 @@ from compiler.checking.analyse.regions import (
     describe,
     example_point,
     merge_regions,
+    quantified_entry,
+    said,
     study,
 )
 from compiler.checking.analyse.witness import UNKNOWN, Accepts, Verdict, Witnesses
@@ -95,12 +97,14 @@ def _complete(table: Table, facts: Facts) -> Facts:
 
 
 def _missing_names(facts: Facts, region: Region) -> list[str]:
-    """The inputs REGION holds missing only (its mask is the null atom alone)."""
-    return [
-        axis.column.name
+    """The inputs REGION holds missing only (its mask is the null atom alone); a
+    list's quantified column is missing when the list is (version 2)."""
+    names = [
+        (quantified_entry(axis.column) or (axis.column.name,))[0]
         for axis, mask in zip(facts.axes, region, strict=True)
         if axis.null is not None and mask == 1 << axis.null
     ]
+    return list(dict.fromkeys(names))
 
 
 def _listed(names: list[str]) -> str:
@@ -120,7 +124,7 @@ def _missing_hint(names: list[str], fix: str) -> str:
 def _where(facts: Facts, region: Region) -> str:
     """REGION without its missing-only columns (the message names those)."""
     parts = [
-        f"{axis.column.name} {axis.describe(mask)}"
+        said(axis, mask)
         for axis, mask in zip(facts.axes, region, strict=True)
         if mask != axis.full
         and not (axis.null is not None and mask == 1 << axis.null)

@@ -49,7 +49,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from compiler.checking.atoms import Axis, bits, build_axis, runs, span
-from compiler.model import HitPolicy, Table, Value
+from compiler.expressions.syntax import Quantified
+from compiler.model import Column, DataType, HitPolicy, Table, UnaryTests, Value
+from compiler.reading.cell_text import entry_text
 
 Region = tuple[int, ...]  # one atom mask per input column: the box of their product
 
@@ -664,11 +666,48 @@ def _leaving_out(width: int, c: int) -> Callable[[tuple[int, ...]], tuple[int, .
 def describe(facts: Facts, region: Region) -> str:
     """`modality = US, age in [0..17]`: the columns REGION restricts."""
     parts = [
-        f"{axis.column.name} {axis.describe(mask)}"
+        said(axis, mask)
         for axis, mask in zip(facts.axes, region, strict=True)
         if mask != axis.full
     ]
     return ", ".join(parts) or "any input"
+
+
+def said(axis: Axis, mask: int) -> str:
+    """`age in [0..17]`: MASK of AXIS in words. The derived column of a list's
+    quantified entry (version 2) is said as the author wrote the entry, of the
+    list: `diagnosis_codes passes any(M54.*)`, not `diagnosis_codes_any_1 = true`."""
+    quantified = quantified_entry(axis.column)
+    if quantified is None:
+        return f"{axis.column.name} {axis.describe(mask)}"
+    name, text = quantified
+    held: frozenset[object] = frozenset(axis.atoms[i].witness for i in bits(mask))
+    phrase = _QUANTIFIED.get(held)
+    if phrase is None:
+        return f"{axis.column.name} {axis.describe(mask)}"
+    return f"{name} {phrase.format(text)}"
+
+
+_QUANTIFIED: dict[frozenset[object], str] = {
+    frozenset({True}): "passes {}",
+    frozenset({False}): "fails {}",
+    frozenset({None}): "is missing",
+    frozenset({True, False}): "is not missing",
+    frozenset({False, None}): "does not pass {}",
+    frozenset({True, None}): "does not fail {}",
+}
+
+
+def quantified_entry(column: Column) -> tuple[str, str] | None:
+    """(the list, the entry as written: `any(M54.*, M51.*)`) when COLUMN is the
+    derived column of a list's quantified entry (version 2), else None."""
+    node = column.expression.tree if column.derived and column.expression else None
+    if not isinstance(node, Quantified) or not isinstance(node.tests, UnaryTests):
+        return None
+    return (
+        node.name,
+        f"{node.quantifier}({entry_text(node.tests, DataType(node.type))})",
+    )
 
 
 def example_point(facts: Facts, region: Region) -> dict[str, Value]:
